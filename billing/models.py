@@ -1,0 +1,55 @@
+"""Ledger tables. Amounts are integer micro-USD (1 USD = 1,000,000)."""
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Index
+from sqlmodel import Field, SQLModel
+
+
+class Account(SQLModel, table=True):
+    """A ledger account. `balance` is the sum of its posted entries; `held` is what pending
+    holds have reserved of it. Credits may be spent only while balance - held covers them."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        CheckConstraint("held >= 0", name="ck_accounts_held_not_negative"),
+        # A caster can never spend credits it does not have, whatever the code above does.
+        CheckConstraint(
+            "kind <> 'caster_credits' OR balance >= held", name="ck_accounts_credits_cover_holds"
+        ),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=32)
+    owner_id: str | None = Field(default=None, max_length=64, index=True)
+    balance: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    held: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+
+
+class Hold(SQLModel, table=True):
+    """A reservation of a caster's credits for one cast: pending → settled | voided."""
+
+    __tablename__ = "holds"
+
+    id: str = Field(primary_key=True, max_length=64)
+    account_id: str = Field(foreign_key="accounts.id", max_length=64)
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    reference: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class LedgerEntry(SQLModel, table=True):
+    """One leg of a transfer. Rows are only ever inserted; the legs of a transfer sum to zero."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (Index("ix_ledger_entries_account", "account_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    transfer_id: str = Field(max_length=64, index=True)
+    account_id: str = Field(foreign_key="accounts.id", max_length=64)
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+    kind: str = Field(max_length=32)
+    reference: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

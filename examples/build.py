@@ -1,0 +1,56 @@
+"""Build the example spells: C sources → wasm32-wasi with the `ziglang` package.
+
+Each `examples/spells/<name>/` becomes a ready-to-register spell directory
+`build/spells/<name>/` (manifest, schemas, SBOM and `spell.wasm`). Up-to-date spells are not
+rebuilt. Usage: python examples/build.py [OUTPUT_DIR]
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ROOT / "examples" / "spells"
+# Zig's default stack is 16 MiB; 64 KiB keeps a module's minimum memory small.
+CFLAGS = ["-target", "wasm32-wasi", "-O2", "-s", "-Wl,-z,stack-size=65536"]
+
+
+def build_spell(source: Path, output: Path) -> bool:
+    """Build one spell; returns True when it was (re)built."""
+    c_files = sorted(source.glob("*.c"))
+    wasm = output / "spell.wasm"
+    inputs = [p for p in source.iterdir() if p.is_file()]
+    if wasm.exists() and all(p.stat().st_mtime <= wasm.stat().st_mtime for p in inputs):
+        return False
+    output.mkdir(parents=True, exist_ok=True)
+    for path in inputs:
+        if path.suffix != ".c":
+            shutil.copy2(path, output / path.name)
+    cache = ROOT / "build" / "zig-cache"
+    env = {**os.environ, "ZIG_GLOBAL_CACHE_DIR": str(cache), "ZIG_LOCAL_CACHE_DIR": str(cache)}
+    tmp = output / "spell.wasm.tmp"
+    subprocess.run(
+        [sys.executable, "-m", "ziglang", "cc", *CFLAGS, *map(str, c_files), "-o", str(tmp)],
+        check=True,
+        env=env,
+    )
+    tmp.replace(wasm)
+    return True
+
+
+def build_all(destination: Path) -> list[Path]:
+    built = []
+    for source in sorted(p for p in SOURCES.iterdir() if (p / "manifest.toml").exists()):
+        target = destination / source.name
+        if build_spell(source, target):
+            print(f"built {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}")
+        built.append(target)
+    return built
+
+
+if __name__ == "__main__":
+    build_all(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "build" / "spells")

@@ -1,0 +1,163 @@
+"""The catalog: registering spell versions and finding what can be cast."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from registry.blobs import BlobStore
+from registry.manifest import Manifest, ManifestError
+from registry.models import Spell, SpellVersion
+from registry.schemas import SchemaError, check_input_schema, check_output_schema
+from runtime import ModuleRejected, Sandbox
+
+
+class RegistrationError(ValueError):
+    """A spell could not be registered; `problems` says why, field by field."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class VersionConflict(RegistrationError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SpellSource:
+    """The files of a spell, read from a directory or a package."""
+
+    manifest: Manifest
+    input_schema: dict[str, Any]
+    output_schema: dict[str, Any] | None
+    wasm: bytes
+
+    @classmethod
+    def from_directory(cls, directory: Path) -> SpellSource:
+        try:
+            manifest = Manifest.from_toml((directory / "manifest.toml").read_text(encoding="utf-8"))
+        except ManifestError as exc:
+            raise RegistrationError(exc.problems) from None
+        except OSError:
+            raise RegistrationError(["manifest.toml: missing"]) from None
+
+        def load_json(name: str) -> Any:
+            try:
+                return json.loads((directory / name).read_text(encoding="utf-8"))
+            except OSError:
+                raise RegistrationError([f"{name}: missing"]) from None
+            except ValueError as exc:
+                raise RegistrationError([f"{name}: not valid JSON ({exc})"]) from None
+
+        try:
+            input_schema = check_input_schema(load_json(manifest.io.schema_file))
+            output_schema = (
+                check_output_schema(load_json(manifest.io.output_schema))
+                if manifest.io.output_schema
+                else None
+            )
+        except SchemaError as exc:
+            raise RegistrationError([str(exc)]) from None
+        try:
+            wasm = (directory / manifest.runtime.entry).read_bytes()
+        except OSError:
+            raise RegistrationError([f"{manifest.runtime.entry}: missing (build the spell first)"]) from None
+        return cls(manifest=manifest, input_schema=input_schema, output_schema=output_schema, wasm=wasm)
+
+
+async def register(
+    session: AsyncSession,
+    source: SpellSource,
+    *,
+    maker_id: str,
+    sandbox: Sandbox,
+    blobs: BlobStore,
+    signed: bool,
+) -> SpellVersion:
+    """Compile, store and record one spell version. Does not commit.
+
+    Registering the very same version again is idempotent; the same version with other
+    contents is refused, since versions are immutable.
+    """
+    manifest = source.manifest
+    try:
+        digest = sandbox.compile(source.wasm)
+    except ModuleRejected as exc:
+        raise RegistrationError([f"{manifest.runtime.entry}: {exc}"]) from None
+    existing = (
+        await session.execute(
+            select(SpellVersion).where(
+                col(SpellVersion.spell_key) == manifest.spell.key,
+                col(SpellVersion.version) == manifest.spell.version,
+            )
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        if existing.module_digest == digest and existing.manifest == manifest.model_dump(mode="json"):
+            return existing
+        raise VersionConflict(
+            [f"{manifest.spell.key} {manifest.spell.version} is already published with other contents"]
+        )
+    blobs.put(source.wasm)
+    now = datetime.now(UTC)
+    spell = await session.get(Spell, manifest.spell.key)
+    if spell is None:
+        spell = Spell(
+            key=manifest.spell.key, maker_id=maker_id, latest_version=manifest.spell.version, created_at=now
+        )
+        session.add(spell)
+    elif spell.maker_id != maker_id:
+        raise RegistrationError([f"spell.key: {manifest.spell.key} belongs to another maker"])
+    else:
+        spell.latest_version = manifest.spell.version
+    version = SpellVersion(
+        spell_key=manifest.spell.key,
+        version=manifest.spell.version,
+        name=manifest.spell.name,
+        description=manifest.spell.description,
+        manifest=manifest.model_dump(mode="json"),
+        input_schema=source.input_schema,
+        output_schema=source.output_schema,
+        module_digest=digest,
+        price_micros=manifest.pricing.price_micros,
+        signed=signed,
+        published_at=now,
+    )
+    session.add(version)
+    await session.flush()
+    return version
+
+
+async def find_version(
+    session: AsyncSession, key: str, version: str | None = None
+) -> tuple[SpellVersion, str] | None:
+    """A castable version of an active spell (the given one, or the latest) and its maker's id."""
+    query = (
+        select(SpellVersion, col(Spell.maker_id))
+        .join(Spell)
+        .where(col(Spell.key) == key, col(Spell.status) == "active", col(SpellVersion.yanked).is_(False))
+    )
+    if version is None:
+        query = query.where(col(SpellVersion.version) == col(Spell.latest_version))
+    else:
+        query = query.where(col(SpellVersion.version) == version)
+    row = (await session.execute(query)).first()
+    return (row[0], row[1]) if row else None
+
+
+async def list_latest(session: AsyncSession) -> list[SpellVersion]:
+    """The latest version of every active spell, by key."""
+    query = (
+        select(SpellVersion)
+        .join(Spell)
+        .where(col(Spell.status) == "active", col(SpellVersion.version) == col(Spell.latest_version))
+        .order_by(col(Spell.key))
+    )
+    return list((await session.execute(query)).scalars().all())

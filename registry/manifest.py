@@ -1,0 +1,147 @@
+"""`manifest.toml`: what a spell is, how it runs, and what it costs."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+MICROS_PER_USD = 1_000_000
+# Reverse-DNS; segments cannot contain "_", so the tool name (dots → "_") is collision-free.
+KEY_PATTERN = r"^[a-z][a-z0-9-]{0,30}(\.[a-z][a-z0-9-]{0,30}){1,5}$"
+# semver.org's recommended expression.
+SEMVER_PATTERN = (
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+)
+MAX_KEY_LENGTH = 64
+
+
+class ManifestError(ValueError):
+    """The manifest is not valid; `problems` names each field and what is wrong with it."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SpellSection(_Section):
+    key: Annotated[str, Field(pattern=KEY_PATTERN, max_length=MAX_KEY_LENGTH)]
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    version: Annotated[str, Field(pattern=SEMVER_PATTERN, max_length=64)]
+    description: Annotated[str, Field(min_length=1, max_length=2000)]
+    author: Annotated[str, Field(min_length=1, max_length=200)]
+    license: Annotated[str, Field(min_length=1, max_length=200)]
+    homepage: str | None = None
+    icon: str | None = None
+
+
+class PolicySection(_Section):
+    fs_read: list[str] = []
+    fs_write: list[str] = []
+    net_allow: list[str] = []
+    env_vars: list[str] = []
+
+
+class RuntimeSection(_Section):
+    entry: str = "spell.wasm"
+    language: str | None = None
+    target: Literal["wasm32-wasi", "wasm32-wasip1"] = "wasm32-wasi"
+    timeout_ms: Annotated[int, Field(gt=0, le=600_000)] = 5_000
+    max_memory_mb: Annotated[int, Field(gt=0, le=4096)] = 64
+    max_output_mb: Annotated[int, Field(gt=0, le=1024)] = 1
+    policy: PolicySection = PolicySection()
+
+
+class IoSection(_Section):
+    input_format: Literal["json"] = "json"
+    output_format: Literal["json"] = "json"
+    schema_file: Annotated[str, Field(alias="schema")] = "schema.json"
+    output_schema: str | None = None
+
+
+class PricingSection(_Section):
+    model: Literal["per_call"] = "per_call"
+    price_usd: Decimal
+    currency: Literal["USD"] = "USD"
+
+    @field_validator("price_usd", mode="before")
+    @classmethod
+    def _exact(cls, value: Any) -> Decimal:
+        if isinstance(value, float):
+            raise ValueError('write the price as a string or exact decimal, e.g. price_usd = "0.001"')
+        try:
+            price = Decimal(str(value))
+        except InvalidOperation:
+            raise ValueError("not a decimal number") from None
+        if not price.is_finite() or price < 0:
+            raise ValueError("must be a finite, non-negative amount")
+        if (price * MICROS_PER_USD) != (price * MICROS_PER_USD).to_integral_value():
+            raise ValueError("must be a whole number of micro-USD (at most 6 decimal places)")
+        return price
+
+    @property
+    def price_micros(self) -> int:
+        return int(self.price_usd * MICROS_PER_USD)
+
+
+class SupplyChainSection(_Section):
+    sbom: str = "sbom.spdx.json"
+
+
+class MetadataSection(_Section):
+    tags: list[Annotated[str, Field(max_length=32)]] = []
+    category: str | None = None
+    repository: str | None = None
+
+
+class Manifest(_Section):
+    spell: SpellSection
+    runtime: RuntimeSection = RuntimeSection()
+    io: IoSection = IoSection()
+    pricing: PricingSection
+    supply_chain: SupplyChainSection = SupplyChainSection()
+    metadata: MetadataSection = MetadataSection()
+
+    @classmethod
+    def from_toml(cls, text: str) -> Manifest:
+        try:
+            # Floats are read as Decimal so a price is never rounded through binary floating point.
+            data = tomllib.loads(text, parse_float=Decimal)
+        except tomllib.TOMLDecodeError as exc:
+            raise ManifestError([f"manifest.toml is not valid TOML: {exc}"]) from None
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise ManifestError([_describe(err) for err in exc.errors()]) from None
+
+    @property
+    def tool_name(self) -> str:
+        return tool_name(self.spell.key)
+
+
+def tool_name(key: str) -> str:
+    """The MCP tool name of a spell: its key with dots as underscores (keys contain no "_")."""
+    return key.replace(".", "_")
+
+
+def _describe(err: Any) -> str:
+    where = ".".join(str(part) for part in err["loc"]) or "manifest"
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "string_pattern_mismatch" and err["loc"][-1] == "key":
+        message = "must be reverse-DNS in lower case, e.g. com.acme.resize"
+    elif err["type"] == "string_pattern_mismatch" and err["loc"][-1] == "version":
+        message = "must be a SemVer version, e.g. 1.2.0"
+    return f"{where}: {message}"
+
+
+def key_is_valid(key: str) -> bool:
+    return len(key) <= MAX_KEY_LENGTH and re.fullmatch(KEY_PATTERN, key) is not None

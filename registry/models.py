@@ -1,0 +1,38 @@
+"""Catalog tables: a spell and its immutable versions."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Spell(SQLModel, table=True):
+    __tablename__ = "spells"
+
+    key: str = Field(primary_key=True, max_length=64)
+    maker_id: str = Field(max_length=64, index=True)
+    latest_version: str = Field(max_length=64)
+    # active | suspended
+    status: str = Field(default="active", max_length=16)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class SpellVersion(SQLModel, table=True):
+    __tablename__ = "spell_versions"
+    __table_args__ = (UniqueConstraint("spell_key", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    spell_key: str = Field(foreign_key="spells.key", max_length=64, index=True)
+    version: str = Field(max_length=64)
+    name: str = Field(max_length=80)
+    description: str
+    manifest: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    input_schema: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    output_schema: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    module_digest: str = Field(max_length=64)
+    price_micros: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # False for spells registered without a signature (dev mode only); shown wherever they are.
+    signed: bool = False
+    yanked: bool = False
+    published_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

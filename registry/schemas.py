@@ -1,0 +1,63 @@
+"""Input and output schemas: JSON Schema 2020-12, checked once and compiled once."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Any
+
+import jsonschema
+from jsonschema import Draft202012Validator
+
+
+class SchemaError(ValueError):
+    pass
+
+
+def check_input_schema(schema: Any) -> dict[str, Any]:
+    """A valid 2020-12 schema whose root describes a JSON object."""
+    if not isinstance(schema, dict):
+        raise SchemaError("the input schema must be a JSON object")
+    try:
+        Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise SchemaError(f"not a valid JSON Schema 2020-12: {exc.message}") from None
+    if schema.get("type") != "object":
+        raise SchemaError('the input schema\'s root must be {"type": "object", ...}')
+    return schema
+
+
+def check_output_schema(schema: Any) -> dict[str, Any]:
+    if not isinstance(schema, dict):
+        raise SchemaError("the output schema must be a JSON object")
+    try:
+        Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise SchemaError(f"output schema is not valid JSON Schema 2020-12: {exc.message}") from None
+    return schema
+
+
+class InputValidators:
+    """Compiled validators for immutable spell versions, kept so a cast never recompiles one."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self._size = size
+        self._validators: OrderedDict[Hashable, Draft202012Validator] = OrderedDict()
+
+    def problems(
+        self, version_id: Hashable, schema: dict[str, Any], value: Any, *, limit: int = 10
+    ) -> list[str]:
+        """What is wrong with `value` against `schema`, one line per problem (empty when valid)."""
+        validator = self._validators.get(version_id)
+        if validator is None:
+            validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+            self._validators[version_id] = validator
+            while len(self._validators) > self._size:
+                self._validators.popitem(last=False)
+        problems = []
+        for err in sorted(validator.iter_errors(value), key=lambda e: [str(p) for p in e.absolute_path]):
+            where = "/".join(str(p) for p in err.absolute_path)
+            problems.append(f"{'/' + where if where else '(root)'}: {err.message}")
+            if len(problems) >= limit:
+                break
+        return problems

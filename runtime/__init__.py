@@ -1,0 +1,13 @@
+"""The wasmtime sandbox that runs spells.
+
+Public surface: `Sandbox` (compile once, run many), `Limits` (what one cast may use),
+`ResourceUsage` (what one cast did use) and `SpellRunError` (why a cast did not finish).
+This package imports nothing else of the platform.
+"""
+
+from runtime.errors import SpellRunError
+from runtime.limits import Limits
+from runtime.sandbox import ModuleRejected, RunResult, Sandbox
+from runtime.usage import ResourceUsage
+
+__all__ = ["Limits", "ModuleRejected", "ResourceUsage", "RunResult", "Sandbox", "SpellRunError"]

@@ -1,0 +1,150 @@
+"""The HTTP server: REST under /v1, MCP Streamable HTTP at /mcp, one process-wide platform."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from mcp.server.context import ServerRequestContext
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from spell_mcp import bootstrap
+from spell_mcp.auth import Caster, authenticate, bearer_token
+from spell_mcp.errors import SpellError
+from spell_mcp.mcp_server import build_mcp_server
+from spell_mcp.platform import Platform
+from spell_mcp.rest import router
+from spell_mcp.settings import Settings
+
+log = logging.getLogger("spell")
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem_response(error: SpellError, instance: str | None = None) -> JSONResponse:
+    headers = {"WWW-Authenticate": 'Bearer realm="spell"'} if error.status == 401 else None
+    return JSONResponse(
+        error.problem(instance), status_code=error.status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+class McpAuthentication:
+    """Refuses MCP requests without a valid API key (401, so clients can tell) and hands the
+    authenticated caster to the tool handlers through the request state."""
+
+    def __init__(self, app: ASGIApp, platform: FastAPI) -> None:
+        self.app = app
+        self.fastapi = platform
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        platform: Platform = self.fastapi.state.platform
+        try:
+            async with platform.sessions() as session:
+                caster = await authenticate(session, bearer_token(Headers(scope=scope).get("authorization")))
+        except SpellError as error:
+            await problem_response(error, scope.get("path"))(scope, receive, send)
+            return
+        scope.setdefault("state", {})["caster"] = caster
+        await self.app(scope, receive, send)
+
+
+async def caster_from_request(ctx: ServerRequestContext[Any, Any]) -> Caster:
+    caster: Caster | None = getattr(ctx.request.state, "caster", None) if ctx.request is not None else None
+    if caster is None:
+        raise SpellError("unauthenticated", "send an API key as 'Authorization: Bearer spell_sk_…'")
+    return caster
+
+
+def create_app(settings: Settings) -> FastAPI:
+    holder: dict[str, Platform] = {}
+    mcp_server = build_mcp_server(lambda: holder["platform"], caster_from_request)
+    # Stateless: any server process can answer any request, so several can sit behind one address.
+    mcp_server.streamable_http_app(stateless_http=True, host=settings.host)
+    session_manager = mcp_server.session_manager
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        platform = await Platform.open(settings)
+        holder["platform"] = platform
+        app.state.platform = platform
+        try:
+            if settings.dev_mode:
+                await dev_bootstrap(platform, lambda line: print(line, flush=True))
+            async with session_manager.run():
+                print(
+                    f"Spell is serving REST on http://{settings.host}:{settings.port}/v1 "
+                    f"and MCP on http://{settings.host}:{settings.port}/mcp",
+                    flush=True,
+                )
+                yield
+        finally:
+            await platform.close()
+
+    app = FastAPI(
+        title="Spell",
+        summary="Cast sandboxed WebAssembly spells, pay per use.",
+        version=mcp_server.version,
+        lifespan=lifespan,
+    )
+    app.include_router(router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.router.routes.append(
+        Route("/mcp", endpoint=McpAuthentication(StreamableHTTPASGIApp(session_manager), app), methods=None)
+    )
+    install_error_handlers(app)
+    return app
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SpellError)
+    async def spell_error(request: Request, error: SpellError) -> JSONResponse:
+        return problem_response(error, request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [f"{'/'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in error.errors()[:10]]
+        return problem_response(
+            SpellError("request_invalid", "the request is malformed", problems=problems), request.url.path
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "request_invalid")
+        return problem_response(SpellError(code, str(error.detail)), request.url.path)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(
+            SpellError("internal_error", "the server could not complete the request"), request.url.path
+        )
+
+
+async def dev_bootstrap(platform: Platform, echo: Callable[[str], None]) -> Caster:
+    """Dev mode's start: an operator with a key and credits (first start), and the example spells."""
+    operator = await bootstrap.ensure_operator(platform)
+    key_file = platform.settings.home / bootstrap.OPERATOR_KEY_FILE
+    if operator.new_key:
+        echo(f"Operator API key (shown once, kept in {key_file}):\n\n    {operator.new_key}\n")
+    else:
+        echo(f"Operator API key: in {key_file}")
+    examples = platform.settings.examples_dir or Path("build/spells")
+    if examples.is_dir():
+        for line in await bootstrap.register_directory(platform, examples, operator.caster.user_id):
+            echo(f"spell {line} (unsigned, dev mode)")
+    else:
+        echo(f"no example spells at {examples} (run `make spells`)")
+    return operator.caster

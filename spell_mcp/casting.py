@@ -1,0 +1,230 @@
+"""The one cast pipeline that MCP tools and REST routes both adapt to.
+
+authenticate (by the caller) → look up the spell → validate input → reserve the price (a hold)
+→ run in the sandbox → settle the hold and record the cast in one transaction, or void it:
+a failed cast is never charged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
+
+from billing import AccountKind, InsufficientCredits, Ledger, split_price
+from registry import InputValidators, SpellVersion, find_version
+from runtime import Limits, ResourceUsage, Sandbox, SpellRunError
+from spell_mcp.auth import Caster
+from spell_mcp.errors import SpellError
+from spell_mcp.models import Cast
+from spell_mcp.settings import MIB, Settings
+
+MICROS_PER_USD = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class CastResult:
+    cast_id: str
+    spell_key: str
+    spell_version: str
+    module_digest: str
+    signed: bool
+    output: Any
+    price_micros: int
+    charged_micros: int
+    usage: ResourceUsage
+
+
+def usd(micros: int) -> str:
+    """Exact decimal dollars for display: 1500 → '0.0015'."""
+    whole, frac = divmod(micros, MICROS_PER_USD)
+    return f"{whole}.{frac:06d}".rstrip("0").rstrip(".") if frac else str(whole)
+
+
+def limits_of(version: SpellVersion, settings: Settings) -> Limits:
+    runtime = version.manifest["runtime"]
+    return Limits(
+        timeout_ms=runtime["timeout_ms"],
+        max_memory_bytes=runtime["max_memory_mb"] * MIB,
+        max_output_bytes=runtime["max_output_mb"] * MIB,
+        max_input_bytes=settings.max_input_bytes,
+        fuel=settings.fuel_per_cast,
+    ).clamp(settings.operator_ceiling)
+
+
+class CastService:
+    def __init__(
+        self, settings: Settings, sessions: async_sessionmaker[AsyncSession], sandbox: Sandbox
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.sandbox = sandbox
+        self.validators = InputValidators()
+        # Bounds the casts running at once; the rest wait their turn without blocking the loop.
+        self.workers = anyio.CapacityLimiter(settings.cast_threads)
+
+    async def cast(
+        self, caster: Caster, key: str, arguments: Any, *, version: str | None = None, via: str
+    ) -> CastResult:
+        if not isinstance(arguments, dict):
+            raise SpellError("input_invalid", "the input must be a JSON object")
+        input_json = json.dumps(arguments, separators=(",", ":"), ensure_ascii=False).encode()
+        if len(input_json) > self.settings.max_input_bytes:
+            raise SpellError(
+                "input_too_large",
+                f"the input is {len(input_json)} bytes; the limit is {self.settings.max_input_bytes}",
+            )
+        async with self.sessions() as session:
+            found = await find_version(session, key, version)
+        if found is None:
+            which = f"{key} {version}" if version else key
+            raise SpellError("spell_not_found", f"no castable spell {which}; list spells to see what exists")
+        spell, maker_id = found
+        problems = self.validators.problems(spell.id, spell.input_schema, arguments)
+        if problems:
+            raise SpellError(
+                "input_invalid", "the input does not match the spell's schema", problems=problems
+            )
+
+        cast_id = f"cast_{uuid.uuid4().hex}"
+        hold_id = await self._begin(caster, spell, cast_id, input_json, via)
+        try:
+            run = await anyio.to_thread.run_sync(
+                self.sandbox.run,
+                spell.module_digest,
+                input_json,
+                limits_of(spell, self.settings),
+                limiter=self.workers,
+            )
+            if spell.output_schema is not None:
+                self._check_output(spell, run.output, run.usage)
+        except SpellRunError as failure:
+            with anyio.CancelScope(shield=True):
+                await self._fail(cast_id, hold_id, failure.code, failure.detail, failure.usage)
+            raise SpellError(failure.code, failure.detail, cast_id=cast_id) from None
+        except BaseException:
+            # Cancelled or broken: the caster must not pay for a cast that did not finish.
+            with anyio.CancelScope(shield=True):
+                await self._fail(cast_id, hold_id, "internal_error", "the cast was interrupted", None)
+            raise
+        await self._settle(cast_id, hold_id, spell, maker_id, run.output, run.usage)
+        return CastResult(
+            cast_id=cast_id,
+            spell_key=spell.spell_key,
+            spell_version=spell.version,
+            module_digest=spell.module_digest,
+            signed=spell.signed,
+            output=run.output,
+            price_micros=spell.price_micros,
+            charged_micros=spell.price_micros,
+            usage=run.usage,
+        )
+
+    def _check_output(self, spell: SpellVersion, output: Any, usage: ResourceUsage) -> None:
+        assert spell.output_schema is not None
+        problems = self.validators.problems(("output", spell.id), spell.output_schema, output)
+        if problems:
+            raise SpellRunError(
+                "spell_output_invalid",
+                f"the output does not match the spell's output schema: {problems[0]}",
+                usage,
+            )
+
+    async def _begin(
+        self, caster: Caster, spell: SpellVersion, cast_id: str, input_json: bytes, via: str
+    ) -> str | None:
+        """Reserve the price and record the cast as running, in one transaction."""
+        async with self.sessions.begin() as session:
+            hold_id = None
+            if spell.price_micros > 0:
+                try:
+                    hold_id = await Ledger(session).reserve(
+                        caster.credits_account,
+                        spell.price_micros,
+                        reference=cast_id,
+                        ttl=timedelta(seconds=self.settings.hold_ttl_s),
+                    )
+                except InsufficientCredits as exc:
+                    raise SpellError(
+                        "insufficient_credits",
+                        f"this cast costs ${usd(exc.needed)}; ${usd(exc.available)} of credits are available",
+                        price_micros=exc.needed,
+                        available_micros=exc.available,
+                    ) from None
+            session.add(
+                Cast(
+                    id=cast_id,
+                    caster_id=caster.user_id,
+                    api_key_id=caster.key_id,
+                    spell_key=spell.spell_key,
+                    spell_version=spell.version,
+                    module_digest=spell.module_digest,
+                    status="running",
+                    price_micros=spell.price_micros,
+                    hold_id=hold_id,
+                    input_sha256=hashlib.sha256(input_json).hexdigest(),
+                    via=via,
+                    created_at=datetime.now(UTC),
+                )
+            )
+        return hold_id
+
+    async def _settle(
+        self,
+        cast_id: str,
+        hold_id: str | None,
+        spell: SpellVersion,
+        maker_id: str,
+        output: Any,
+        usage: ResourceUsage,
+    ) -> str | None:
+        async with self.sessions.begin() as session:
+            transfer_id = None
+            if hold_id is not None:
+                ledger = Ledger(session)
+                split = split_price(spell.price_micros, self.settings.maker_share_bps)
+                maker = await ledger.open_account(AccountKind.MAKER_EARNINGS, maker_id)
+                platform = await ledger.open_account(AccountKind.PLATFORM_REVENUE)
+                transfer_id = await ledger.settle(
+                    hold_id, [(maker, split.maker_share), (platform, split.platform_fee)]
+                )
+            await session.execute(
+                update(Cast)
+                .where(col(Cast.id) == cast_id)
+                .values(
+                    status="succeeded",
+                    charged_micros=spell.price_micros,
+                    transfer_id=transfer_id,
+                    output=output,
+                    usage=usage.as_dict(),
+                    finished_at=datetime.now(UTC),
+                )
+            )
+        return transfer_id
+
+    async def _fail(
+        self, cast_id: str, hold_id: str | None, code: str, detail: str, usage: ResourceUsage | None
+    ) -> None:
+        async with self.sessions.begin() as session:
+            if hold_id is not None:
+                await Ledger(session).void(hold_id)
+            await session.execute(
+                update(Cast)
+                .where(col(Cast.id) == cast_id)
+                .values(
+                    status="failed",
+                    error_code=code,
+                    error_detail=detail,
+                    usage=usage.as_dict() if usage else None,
+                    finished_at=datetime.now(UTC),
+                )
+            )

@@ -1,0 +1,138 @@
+"""The `spell` command."""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any
+
+import anyio
+import typer
+
+from spell_mcp.settings import Settings
+
+app = typer.Typer(help="Spell: cast sandboxed WebAssembly spells over MCP and REST.", no_args_is_help=True)
+users = typer.Typer(help="Manage users of the local platform.", no_args_is_help=True)
+app.add_typer(users, name="users")
+
+DevOption = Annotated[
+    bool,
+    typer.Option("--dev", help="Dev mode: operator account and unsigned example spells (SPELL_DEV_MODE=1)."),
+]
+HomeOption = Annotated[Path | None, typer.Option("--home", help="Store directory (SPELL_HOME).")]
+
+
+def load_settings(**overrides: Any) -> Settings:
+    settings = Settings()
+    changes = {k: v for k, v in overrides.items() if v not in (None, False)}
+    return settings.model_copy(update=changes) if changes else settings
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+@app.command()
+def serve(
+    dev: DevOption = False,
+    host: Annotated[str | None, typer.Option(help="Address to bind (SPELL_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (SPELL_PORT).")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Serve REST (/v1) and MCP Streamable HTTP (/mcp)."""
+    import uvicorn
+
+    from spell_mcp.app import create_app
+
+    settings = load_settings(dev_mode=dev, host=host, port=port, home=home)
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level="warning", access_log=False
+    )
+
+
+@app.command()
+def mcp(dev: DevOption = False, home: HomeOption = None) -> None:
+    """Serve MCP over stdio as the local operator (for Claude Desktop, Claude Code, IDEs)."""
+    from mcp.server.stdio import stdio_server
+
+    from spell_mcp.app import dev_bootstrap
+    from spell_mcp.bootstrap import operator_caster
+    from spell_mcp.mcp_server import build_mcp_server
+    from spell_mcp.platform import Platform
+
+    settings = load_settings(dev_mode=dev, home=home)
+
+    async def main() -> None:
+        platform = await Platform.open(settings)
+        try:
+            caster = (
+                await dev_bootstrap(platform, _stderr)
+                if settings.dev_mode
+                else await operator_caster(platform)
+            )
+            if caster is None:
+                _stderr(f"No operator account in {settings.home}: start once with --dev, or set SPELL_HOME.")
+                raise SystemExit(2)
+
+            async def as_operator(_ctx: Any) -> Any:
+                return caster
+
+            server = build_mcp_server(lambda: platform, as_operator)
+            async with stdio_server() as (read, write):
+                await server.run(read, write, server.create_initialization_options())
+        finally:
+            await platform.close()
+
+    anyio.run(main)
+
+
+@app.command()
+def migrate(home: HomeOption = None) -> None:
+    """Create or upgrade the database schema."""
+    from spell_mcp.platform import Platform
+
+    async def main() -> None:
+        platform = await Platform.open(load_settings(home=home))
+        await platform.close()
+
+    anyio.run(main)
+    typer.echo("schema is up to date")
+
+
+@users.command("create")
+def users_create(
+    name: str,
+    credits_usd: Annotated[
+        str, typer.Option("--credits", help="Credits to grant, in USD (e.g. 5 or 0.25).")
+    ] = "0",
+    home: HomeOption = None,
+) -> None:
+    """Create a user with an API key (printed once) and optional starting credits."""
+    from billing import AccountKind, Ledger
+    from spell_mcp.auth import create_key
+    from spell_mcp.bootstrap import create_user
+    from spell_mcp.platform import Platform
+
+    try:
+        credits = Decimal(credits_usd) * 1_000_000
+    except InvalidOperation:
+        raise typer.BadParameter("--credits must be a decimal amount of USD") from None
+    if credits < 0 or credits != credits.to_integral_value():
+        raise typer.BadParameter("--credits must be non-negative with at most 6 decimal places")
+
+    async def main() -> str:
+        platform = await Platform.open(load_settings(home=home))
+        try:
+            user_id = await create_user(platform, name)
+            async with platform.sessions.begin() as session:
+                key = await create_key(session, user_id, f"{name} (created by spell users create)")
+                if credits:
+                    ledger = Ledger(session)
+                    account = await ledger.open_account(AccountKind.CASTER_CREDITS, user_id)
+                    await ledger.grant(account, int(credits), reference="cli-grant")
+            return key
+        finally:
+            await platform.close()
+
+    typer.echo(anyio.run(main))

@@ -1,0 +1,78 @@
+"""The error catalog: every refusal the platform gives, with a stable code.
+
+REST renders a `SpellError` as RFC 9457 problem+json; MCP as an `isError` tool result whose
+`structuredContent` carries the same code. docs/errors.md documents every entry; a test keeps
+the two in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+PROBLEM_BASE = "https://spell.dev/errors/"
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorKind:
+    code: str
+    status: int
+    title: str
+
+
+CATALOG: dict[str, ErrorKind] = {
+    kind.code: kind
+    for kind in [
+        ErrorKind("unauthenticated", 401, "Missing or invalid API key"),
+        ErrorKind("spell_not_found", 404, "No such spell"),
+        ErrorKind("cast_not_found", 404, "No such cast"),
+        ErrorKind("input_invalid", 422, "Input does not match the spell's schema"),
+        ErrorKind("input_too_large", 413, "Input too large"),
+        ErrorKind("request_invalid", 400, "Malformed request"),
+        ErrorKind("insufficient_credits", 402, "Not enough credits"),
+        ErrorKind("spell_timeout", 504, "The spell ran out of time"),
+        ErrorKind("spell_cpu_exhausted", 422, "The spell ran out of CPU budget"),
+        ErrorKind("spell_memory_exceeded", 422, "The spell exceeded its memory limit"),
+        ErrorKind("spell_output_too_large", 422, "The spell's output was too large"),
+        ErrorKind("spell_output_invalid", 502, "The spell returned no valid JSON"),
+        ErrorKind("spell_failed", 502, "The spell failed"),
+        ErrorKind("spell_crashed", 502, "The spell crashed"),
+        ErrorKind("not_found", 404, "Not found"),
+        ErrorKind("method_not_allowed", 405, "Method not allowed"),
+        ErrorKind("internal_error", 500, "Internal error"),
+    ]
+}
+
+
+class SpellError(Exception):
+    """A refusal the caller can act on. `detail` is shown to the caller; keep internals out."""
+
+    def __init__(self, code: str, detail: str, **extra: Any) -> None:
+        if code not in CATALOG:
+            raise ValueError(f"unknown error code {code!r}")
+        super().__init__(detail)
+        self.kind = CATALOG[code]
+        self.detail = detail
+        self.extra = extra
+
+    @property
+    def code(self) -> str:
+        return self.kind.code
+
+    @property
+    def status(self) -> int:
+        return self.kind.status
+
+    def problem(self, instance: str | None = None) -> dict[str, Any]:
+        """The RFC 9457 problem document (also the MCP `structuredContent` of an error)."""
+        body: dict[str, Any] = {
+            "type": PROBLEM_BASE + self.code,
+            "title": self.kind.title,
+            "status": self.status,
+            "code": self.code,
+            "detail": self.detail,
+        }
+        if instance:
+            body["instance"] = instance
+        body.update(self.extra)
+        return body

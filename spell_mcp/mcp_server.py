@@ -1,0 +1,129 @@
+"""The MCP face of the platform: one tool per castable spell, adapting to the cast pipeline.
+
+Spells bring raw JSON Schemas, so this uses the SDK's low-level `Server` rather than a
+signature-derived framework. Every failure becomes an `isError` result carrying the catalog
+code: on 2025-era connections an uncaught exception's message would reach the client verbatim.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import mcp_types as types
+from mcp.server import Server
+from mcp.server.context import ServerRequestContext
+
+from registry import SpellVersion, list_latest, tool_name
+from spell_mcp.auth import Caster
+from spell_mcp.casting import CastResult, usd
+from spell_mcp.errors import SpellError
+from spell_mcp.platform import Platform
+
+log = logging.getLogger(__name__)
+
+CasterResolver = Callable[[ServerRequestContext[Any, Any]], Awaitable[Caster]]
+SERVER_NAME = "spell"
+INSTRUCTIONS = (
+    "Each tool runs one published WebAssembly spell in a sandbox and charges its stated price "
+    "to your credits, only when the cast succeeds. Results carry a cast id in _meta."
+)
+
+
+def spell_key(name: str) -> str:
+    """Inverse of `registry.tool_name`: keys never contain "_", so this is exact."""
+    return name.replace("_", ".")
+
+
+def tool_of(spell: SpellVersion) -> types.Tool:
+    policy = spell.manifest["runtime"]["policy"]
+    price = f"Price: ${usd(spell.price_micros)} per successful cast (failed casts are free)."
+    provenance = "" if spell.signed else " Unsigned development spell."
+    return types.Tool(
+        name=tool_name(spell.spell_key),
+        title=spell.name,
+        description=f"{spell.description}\n\n{price}{provenance}",
+        input_schema=spell.input_schema,
+        output_schema=spell.output_schema if _is_object_schema(spell.output_schema) else None,
+        annotations=types.ToolAnnotations(
+            title=spell.name,
+            read_only_hint=not policy["fs_write"],
+            destructive_hint=False,
+            idempotent_hint=True,
+            open_world_hint=bool(policy["net_allow"]),
+        ),
+        _meta={"dev.spell/key": spell.spell_key, "dev.spell/version": spell.version},
+    )
+
+
+def _is_object_schema(schema: dict[str, Any] | None) -> bool:
+    return schema is not None and schema.get("type") == "object"
+
+
+def error_result(error: SpellError) -> types.CallToolResult:
+    problem = error.problem()
+    return types.CallToolResult(
+        content=[types.TextContent(text=f"{error.code}: {error.detail}")],
+        structured_content=problem,
+        is_error=True,
+    )
+
+
+def success_result(result: CastResult) -> types.CallToolResult:
+    output = result.output
+    return types.CallToolResult(
+        content=[types.TextContent(text=json.dumps(output, ensure_ascii=False))],
+        structured_content=output if isinstance(output, dict) else {"result": output},
+        is_error=False,
+        _meta={
+            "dev.spell/cast_id": result.cast_id,
+            "dev.spell/price_micros": result.price_micros,
+            "dev.spell/charged_micros": result.charged_micros,
+            "dev.spell/version": result.spell_version,
+            "dev.spell/module_digest": result.module_digest,
+            "dev.spell/signed": result.signed,
+            "dev.spell/usage": result.usage.as_dict(),
+        },
+    )
+
+
+def build_mcp_server(get_platform: Callable[[], Platform], resolve_caster: CasterResolver) -> Server[Any]:
+    async def list_tools(
+        ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        async with get_platform().sessions() as session:
+            spells = await list_latest(session)
+        return types.ListToolsResult(tools=[tool_of(spell) for spell in spells])
+
+    async def call_tool(
+        ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        try:
+            caster = await resolve_caster(ctx)
+            via = "mcp-stdio" if ctx.request is None else "mcp-http"
+            result = await get_platform().casts.cast(
+                caster, spell_key(params.name), params.arguments or {}, via=via
+            )
+        except SpellError as error:
+            return error_result(error)
+        except Exception:
+            log.exception("tools/call %s failed", params.name)
+            return error_result(SpellError("internal_error", "the server could not complete the cast"))
+        return success_result(result)
+
+    return Server(
+        SERVER_NAME,
+        version=_version(),
+        title="Spell",
+        instructions=INSTRUCTIONS,
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+    )
+
+
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("spell-mcp")

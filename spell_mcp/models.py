@@ -1,0 +1,57 @@
+"""The server's own tables: users, API keys and recorded casts."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index
+from sqlmodel import Field, SQLModel
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    is_operator: bool = False
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class ApiKey(SQLModel, table=True):
+    """Only the SHA-256 of a key's secret is stored; the secret is shown once, at creation."""
+
+    __tablename__ = "api_keys"
+
+    id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", max_length=64, index=True)
+    name: str = Field(max_length=200)
+    secret_sha256: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class Cast(SQLModel, table=True):
+    """One run of a spell by a caster: recorded when it starts, completed when it ends."""
+
+    __tablename__ = "casts"
+    __table_args__ = (Index("ix_casts_caster_created", "caster_id", "created_at"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    caster_id: str = Field(foreign_key="users.id", max_length=64)
+    api_key_id: str | None = Field(default=None, max_length=32)
+    spell_key: str = Field(max_length=64)
+    spell_version: str = Field(max_length=64)
+    module_digest: str = Field(max_length=64)
+    # running | succeeded | failed
+    status: str = Field(max_length=16)
+    price_micros: int = Field(sa_column=Column(BigInteger, nullable=False))
+    charged_micros: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    hold_id: str | None = Field(default=None, max_length=64)
+    transfer_id: str | None = Field(default=None, max_length=64)
+    input_sha256: str = Field(max_length=64)
+    output: Any | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    error_code: str | None = Field(default=None, max_length=64)
+    error_detail: str | None = None
+    usage: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    via: str = Field(max_length=16)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))

@@ -1,0 +1,185 @@
+"""The REST face of the platform: spells, casts and balances under /v1."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from sqlmodel import col, select
+
+from billing import Ledger
+from registry import SpellVersion, find_version, list_latest, tool_name
+from spell_mcp.api_models import (
+    Balance,
+    CastRecord,
+    CastRequest,
+    CastResponse,
+    Price,
+    Problem,
+    SpellDetail,
+    SpellList,
+    SpellSummary,
+    Usage,
+)
+from spell_mcp.auth import Caster, authenticate, bearer_token
+from spell_mcp.casting import usd
+from spell_mcp.errors import CATALOG, SpellError
+from spell_mcp.models import Cast
+from spell_mcp.platform import Platform
+
+
+def problem_responses(*codes: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI descriptions of the errors a route can return."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        kind = CATALOG[code]
+        entry = responses.setdefault(
+            kind.status, {"model": Problem, "content": {"application/problem+json": {}}, "description": ""}
+        )
+        entry["description"] = ", ".join(filter(None, [entry["description"], f"`{code}`: {kind.title}"]))
+    return responses
+
+
+def platform_of(request: Request) -> Platform:
+    platform: Platform = request.app.state.platform
+    return platform
+
+
+async def current_caster(
+    request: Request, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
+) -> Caster:
+    async with platform_of(request).sessions() as session:
+        return await authenticate(session, bearer_token(authorization))
+
+
+PlatformDep = Annotated[Platform, Depends(platform_of)]
+CasterDep = Annotated[Caster, Depends(current_caster)]
+
+
+def price(micros: int) -> Price:
+    return Price(micros=micros, usd=usd(micros))
+
+
+def summary(spell: SpellVersion) -> SpellSummary:
+    meta = spell.manifest["metadata"]
+    return SpellSummary(
+        key=spell.spell_key,
+        version=spell.version,
+        name=spell.name,
+        description=spell.description,
+        tool_name=tool_name(spell.spell_key),
+        price=price(spell.price_micros),
+        signed=spell.signed,
+        tags=meta["tags"],
+        category=meta["category"],
+    )
+
+
+router = APIRouter(prefix="/v1")
+
+
+@router.get("/spells", tags=["spells"], responses=problem_responses("unauthenticated"))
+async def list_spells(platform: PlatformDep, caster: CasterDep) -> SpellList:
+    """Every castable spell, latest version, by key."""
+    async with platform.sessions() as session:
+        spells = await list_latest(session)
+    return SpellList(items=[summary(spell) for spell in spells])
+
+
+@router.get(
+    "/spells/{key}", tags=["spells"], responses=problem_responses("unauthenticated", "spell_not_found")
+)
+async def describe_spell(key: str, platform: PlatformDep, caster: CasterDep) -> SpellDetail:
+    """One spell: price, input schema, limits and policy of its latest version."""
+    async with platform.sessions() as session:
+        found = await find_version(session, key)
+    if found is None:
+        raise SpellError("spell_not_found", f"no castable spell {key}")
+    spell = found[0]
+    manifest = spell.manifest
+    runtime = manifest["runtime"]
+    return SpellDetail(
+        **summary(spell).model_dump(),
+        author=manifest["spell"]["author"],
+        license=manifest["spell"]["license"],
+        module_digest=spell.module_digest,
+        input_schema=spell.input_schema,
+        output_schema=spell.output_schema,
+        limits={k: runtime[k] for k in ("timeout_ms", "max_memory_mb", "max_output_mb")},
+        policy=runtime["policy"],
+        published_at=spell.published_at,
+    )
+
+
+@router.post(
+    "/spells/{key}/cast",
+    tags=["casts"],
+    responses=problem_responses(
+        "unauthenticated",
+        "spell_not_found",
+        "input_invalid",
+        "input_too_large",
+        "request_invalid",
+        "insufficient_credits",
+        "spell_timeout",
+        "spell_cpu_exhausted",
+        "spell_memory_exceeded",
+        "spell_output_too_large",
+        "spell_output_invalid",
+        "spell_failed",
+        "spell_crashed",
+    ),
+)
+async def cast_spell(key: str, body: CastRequest, platform: PlatformDep, caster: CasterDep) -> CastResponse:
+    """Run a spell on an input. Charged once, and only when the cast succeeds."""
+    result = await platform.casts.cast(caster, key, body.input, version=body.version, via="rest")
+    return CastResponse(
+        cast_id=result.cast_id,
+        spell_key=result.spell_key,
+        spell_version=result.spell_version,
+        module_digest=result.module_digest,
+        signed=result.signed,
+        output=result.output,
+        price=price(result.price_micros),
+        charged=price(result.charged_micros),
+        usage=Usage(**result.usage.as_dict()),
+    )
+
+
+@router.get(
+    "/casts/{cast_id}", tags=["casts"], responses=problem_responses("unauthenticated", "cast_not_found")
+)
+async def get_cast(cast_id: str, platform: PlatformDep, caster: CasterDep) -> CastRecord:
+    """A recorded cast of the caller's."""
+    async with platform.sessions() as session:
+        cast = (
+            await session.execute(
+                select(Cast).where(col(Cast.id) == cast_id, col(Cast.caster_id) == caster.user_id)
+            )
+        ).scalar_one_or_none()
+    if cast is None:
+        raise SpellError("cast_not_found", f"you have no cast {cast_id}")
+    return CastRecord(
+        cast_id=cast.id,
+        spell_key=cast.spell_key,
+        spell_version=cast.spell_version,
+        module_digest=cast.module_digest,
+        status=cast.status,
+        price=price(cast.price_micros),
+        charged=price(cast.charged_micros),
+        output=cast.output,
+        error_code=cast.error_code,
+        error_detail=cast.error_detail,
+        usage=Usage(**cast.usage) if cast.usage else None,
+        via=cast.via,
+        created_at=cast.created_at,
+        finished_at=cast.finished_at,
+    )
+
+
+@router.get("/users/me/balance", tags=["billing"], responses=problem_responses("unauthenticated"))
+async def my_balance(platform: PlatformDep, caster: CasterDep) -> Balance:
+    """The caller's credits: posted, held by running casts, and available."""
+    async with platform.sessions() as session:
+        balance, held = await Ledger(session).balance(caster.credits_account)
+    return Balance(balance=price(balance), held=price(held), available=price(balance - held))

@@ -1,0 +1,70 @@
+"""Every setting of the server, read from `SPELL_*` environment variables.
+
+Each setting is documented in docs/settings.md; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from runtime import Limits
+
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SPELL_", extra="ignore")
+
+    home: Path = Field(Path(".spell"), description="Directory of the embedded store, blobs and keys.")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy async URL; SQLite under `home` when unset, "
+        "e.g. postgresql+asyncpg://user@host/db for PostgreSQL.",
+    )
+    dev_mode: bool = Field(
+        False,
+        description="Bootstrap an operator account and register the bundled example spells, unsigned.",
+    )
+    examples_dir: Path | None = Field(
+        None, description="Directory of built example spells that dev mode registers (default build/spells)."
+    )
+    host: str = Field("127.0.0.1", description="Address the HTTP server binds to.")
+    port: int = Field(8000, description="Port the HTTP server listens on.")
+    public_url: str | None = Field(
+        None, description="URL clients reach the server at, when it is served behind a proxy."
+    )
+    maker_share_bps: int = Field(
+        8000, ge=0, le=10000, description="Maker's share of each cast's price, in basis points."
+    )
+    dev_credits_micros: int = Field(
+        10_000_000,
+        ge=0,
+        description="Credits granted to the dev operator account on first start (micro-USD).",
+    )
+    hold_ttl_s: int = Field(
+        900, gt=0, description="Seconds after which an unfinished cast's hold may be voided."
+    )
+    max_timeout_ms: int = Field(30_000, gt=0, description="Ceiling on any spell's timeout_ms.")
+    max_memory_mb: int = Field(256, gt=0, description="Ceiling on any spell's max_memory_mb.")
+    max_output_mb: int = Field(4, gt=0, description="Ceiling on any spell's max_output_mb.")
+    max_input_bytes: int = Field(1 * MIB, gt=0, description="Largest cast input accepted, in bytes.")
+    fuel_per_cast: int = Field(
+        5_000_000_000, gt=0, description="CPU budget of one cast, in wasmtime fuel units."
+    )
+    cast_threads: int = Field(8, gt=0, description="Worker threads that run casts concurrently.")
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.home.resolve() / 'spell.db'}"
+
+    @property
+    def operator_ceiling(self) -> Limits:
+        return Limits(
+            timeout_ms=self.max_timeout_ms,
+            max_memory_bytes=self.max_memory_mb * MIB,
+            max_output_bytes=self.max_output_mb * MIB,
+            max_input_bytes=self.max_input_bytes,
+            fuel=self.fuel_per_cast,
+        )
