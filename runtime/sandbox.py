@@ -189,11 +189,30 @@ class Sandbox:
                 f"the module needs {prepared.min_memory_bytes} bytes of memory at start; "
                 f"the limit is {limits.max_memory_bytes}",
             )
-        fd_out, stdout_path = tempfile.mkstemp(dir=self._scratch)
-        fd_err, stderr_path = tempfile.mkstemp(dir=self._scratch)
-        os.close(fd_out)
-        os.close(fd_err)
+        stdout_fd, stdout_path = tempfile.mkstemp(dir=self._scratch)
+        stderr_fd, stderr_path = tempfile.mkstemp(dir=self._scratch)
+        try:
+            return self._run(prepared, input_json, limits, stdout_fd, stdout_path, stderr_fd, stderr_path)
+        finally:
+            os.close(stdout_fd)
+            os.close(stderr_fd)
+            os.unlink(stdout_path)
+            os.unlink(stderr_path)
+
+    def _run(
+        self,
+        prepared: _Prepared,
+        input_json: bytes,
+        limits: Limits,
+        stdout_fd: int,
+        stdout_path: str,
+        stderr_fd: int,
+        stderr_path: str,
+    ) -> RunResult:
+        watchdog = _Watchdog(limits, stdout_fd, stderr_fd)
         store = wasmtime.Store(self.engine)
+        memory_bytes = 0
+        failure: SpellRunError | None = None
         try:
             wasi = wasmtime.WasiConfig()
             _set_stdin_bytes(wasi, input_json)
@@ -202,10 +221,7 @@ class Sandbox:
             store.set_wasi(wasi)
             store.set_limits(memory_size=limits.max_memory_bytes, instances=1, tables=4, memories=1)
             store.set_fuel(limits.fuel)
-            store.set_epoch_deadline(int(limits.timeout_ms / 1000 / EPOCH_TICK_S) + 1)
-            started = time.perf_counter()
-            failure: SpellRunError | None = None
-            memory_bytes = 0
+            watchdog.attach(store)
             try:
                 instance = prepared.instance_pre.instantiate(store)
                 exports = instance.exports(store)
@@ -222,41 +238,97 @@ class Sandbox:
                 failure = _trap_error(exc, limits)
             except wasmtime.WasmtimeError as exc:
                 failure = SpellRunError("spell_crashed", f"the spell could not run: {_first_line(exc)}")
-            elapsed_ms = (time.perf_counter() - started) * 1000
+            elapsed_ms = (time.perf_counter() - watchdog.started) * 1000
             fuel_used = limits.fuel - store.get_fuel()
         finally:
             store.close()
-        stdout_size = os.path.getsize(stdout_path)
-        with open(stderr_path, "rb") as err:
-            stderr = err.read(STDERR_KEPT_BYTES)
+        stdout_size = os.fstat(stdout_fd).st_size
         usage = ResourceUsage(
             duration_ms=round(elapsed_ms, 3),
             fuel_consumed=fuel_used,
             peak_memory_bytes=memory_bytes,
             input_bytes=len(input_json),
             output_bytes=stdout_size,
-            stderr_bytes=os.path.getsize(stderr_path),
+            stderr_bytes=os.fstat(stderr_fd).st_size,
         )
-        try:
-            if failure is not None and memory_bytes + WASM_PAGE > limits.max_memory_bytes:
-                # The guest died after the limiter refused to grow its memory.
-                failure = SpellRunError(
-                    "spell_memory_exceeded", f"the spell needed more than {limits.max_memory_bytes} bytes"
-                )
-            if failure is None and stdout_size > limits.max_output_bytes:
-                failure = SpellRunError(
-                    "spell_output_too_large",
-                    f"the spell wrote {stdout_size} bytes; the limit is {limits.max_output_bytes}",
-                )
-            if failure is not None:
-                failure.usage = usage
-                raise failure
-            with open(stdout_path, "rb") as out:
-                output = _decode_output(out.read(), usage)
-        finally:
-            os.unlink(stdout_path)
-            os.unlink(stderr_path)
+        # The watchdog's reason wins: the trap it caused says only "interrupted".
+        failure = watchdog.failure or failure
+        if (
+            failure is not None
+            and failure.code == "spell_crashed"
+            and memory_bytes + WASM_PAGE > limits.max_memory_bytes
+        ):
+            # The guest died right after the limiter refused to grow its memory.
+            failure = SpellRunError(
+                "spell_memory_exceeded",
+                f"the spell needed more than {limits.max_memory_bytes} bytes of memory",
+            )
+        if failure is None and stdout_size > limits.max_output_bytes:
+            failure = _output_too_large(limits)
+        if failure is not None:
+            failure.usage = usage
+            raise failure
+        stderr = os.pread(stderr_fd, STDERR_KEPT_BYTES, 0)
+        output = _decode_output(os.pread(stdout_fd, stdout_size, 0), usage)
         return RunResult(output=output, stderr=stderr, usage=usage)
+
+
+class _Watchdog:
+    """Stops a cast that runs past its wall-clock timeout or writes past its output cap.
+
+    wasmtime calls it from the running cast's own thread each time the shared epoch ticker
+    passes the store's deadline (every tick), so a cast shorter than one tick never calls it.
+    Returning an error from the callback traps the guest at once.
+    """
+
+    def __init__(self, limits: Limits, stdout_fd: int, stderr_fd: int) -> None:
+        self.limits = limits
+        self.stdout_fd = stdout_fd
+        self.stderr_fd = stderr_fd
+        self.failure: SpellRunError | None = None
+        self.started = time.perf_counter()
+        self.deadline = self.started + limits.timeout_ms / 1000
+        # ctypes keeps the callback alive only as long as this reference does.
+        self._callback = _EPOCH_CALLBACK(self._on_epoch)
+
+    def attach(self, store: wasmtime.Store) -> None:
+        self.started = time.perf_counter()
+        self.deadline = self.started + self.limits.timeout_ms / 1000
+        store.set_epoch_deadline(1)
+        ffi.wasmtime_store_epoch_deadline_callback(store.ptr(), self._callback, None, _NO_FINALIZER)
+
+    def _on_epoch(self, _context: Any, _data: Any, delta: Any, kind: Any) -> int:
+        if time.perf_counter() > self.deadline:
+            self.failure = SpellRunError(
+                "spell_timeout", f"the spell ran longer than {self.limits.timeout_ms} ms"
+            )
+        elif os.fstat(self.stdout_fd).st_size > self.limits.max_output_bytes:
+            self.failure = _output_too_large(self.limits)
+        elif os.fstat(self.stderr_fd).st_size > self.limits.max_output_bytes:
+            self.failure = SpellRunError("spell_output_too_large", "the spell wrote too much to stderr")
+        if self.failure is not None:
+            error = ffi.wasmtime_error_new(self.failure.code.encode())
+            return ctypes.cast(error, ctypes.c_void_p).value or 0
+        delta[0] = 1
+        kind[0] = _DEADLINE_CONTINUE
+        return 0
+
+
+_EPOCH_CALLBACK = ctypes.CFUNCTYPE(
+    ctypes.c_size_t,
+    ctypes.POINTER(ffi.wasmtime_context_t),
+    ctypes.c_void_p,
+    ctypes.POINTER(ctypes.c_uint64),
+    ctypes.POINTER(ffi.wasmtime_update_deadline_kind_t),
+)
+_NO_FINALIZER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)()
+_DEADLINE_CONTINUE = 0
+
+
+def _output_too_large(limits: Limits) -> SpellRunError:
+    return SpellRunError(
+        "spell_output_too_large", f"the spell wrote more than {limits.max_output_bytes} bytes"
+    )
 
 
 def _decode_output(raw: bytes, usage: ResourceUsage) -> Any:
@@ -270,8 +342,6 @@ def _decode_output(raw: bytes, usage: ResourceUsage) -> Any:
 
 def _trap_error(trap: wasmtime.Trap, limits: Limits) -> SpellRunError:
     code = trap.trap_code
-    if code == wasmtime.TrapCode.INTERRUPT:
-        return SpellRunError("spell_timeout", f"the spell ran longer than {limits.timeout_ms} ms")
     if code == wasmtime.TrapCode.OUT_OF_FUEL:
         return SpellRunError("spell_cpu_exhausted", f"the spell used more than {limits.fuel} units of fuel")
     kind = code.name.lower() if code is not None else "unknown"

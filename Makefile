@@ -1,0 +1,48 @@
+# Two commands: `make serve` runs the product, `make test` passes the tests.
+# Nothing needs to be prepared beyond Python 3.11; this file installs the rest.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export SPELL_HOME ?= .spell
+
+.PHONY: serve test lint typecheck spells bench clean
+
+serve: $(VENV)/.installed-dev spells
+	$(BIN)/spell serve --dev --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed-dev spells
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+spells: $(VENV)/.installed-dev
+	$(BIN)/python examples/build.py build/spells
+
+bench: $(VENV)/.installed-dev spells
+	$(BIN)/python bench/cast_latency.py
+
+$(VENV)/bin/python:
+	@# Debian ships venv separately; install it when missing and we are allowed to.
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  rm -rf $(VENV); \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null; \
+	  else echo "python3 -m venv failed: install python3-venv" >&2; exit 1; fi; \
+	  $(PYTHON) -m venv $(VENV); }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+# The example spells are built with zig, a dev extra: `make serve` needs it too.
+$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+clean:
+	rm -rf build .spell .pytest_cache .mypy_cache .ruff_cache

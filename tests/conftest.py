@@ -1,0 +1,223 @@
+"""Fixtures shared by the whole suite: built example spells, databases, a platform, a server.
+
+Every test that touches storage runs on SQLite and on PostgreSQL. PostgreSQL tests need
+SPELL_TEST_DATABASE_URL (a database on the server to create fresh test databases from); without
+it they skip, unless SPELL_REQUIRE_SERVICES=1, where a missing service fails the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from spell_mcp.platform import Platform
+from spell_mcp.settings import Settings
+from tests import wasm_modules as wat
+from tests.spellbook import copy_examples, write_spell
+
+ROOT = Path(__file__).resolve().parent.parent
+BACKENDS = ["sqlite", "postgresql"]
+REQUIRE_SERVICES = os.environ.get("SPELL_REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture(scope="session")
+def built_spells() -> Path:
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        from build import build_all  # type: ignore[import-not-found]
+    finally:
+        sys.path.pop(0)
+    destination = ROOT / "build" / "spells"
+    build_all(destination)
+    return destination
+
+
+# -- databases -------------------------------------------------------------------------------
+
+
+def _postgres_server_url() -> str:
+    url = os.environ.get("SPELL_TEST_DATABASE_URL")
+    if not url:
+        message = "PostgreSQL tests need SPELL_TEST_DATABASE_URL"
+        if REQUIRE_SERVICES:
+            pytest.fail(message + " (SPELL_REQUIRE_SERVICES=1)")
+        pytest.skip(message)
+    return url
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def create_postgres_database() -> str:
+    """A new, empty database beside SPELL_TEST_DATABASE_URL's; returns its URL."""
+    base = _postgres_server_url()
+    name = f"spell_test_{secrets.token_hex(6)}"
+
+    async def create() -> None:
+        connection = await asyncpg.connect(_asyncpg_dsn(base))
+        try:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+
+    asyncio.run(create())
+    return make_url(base).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(url: str) -> None:
+    name = make_url(url).database
+
+    async def drop() -> None:
+        connection = await asyncpg.connect(_asyncpg_dsn(_postgres_server_url()))
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+    asyncio.run(drop())
+
+
+@dataclass(frozen=True)
+class Database:
+    backend: str
+    url: str
+
+
+@contextmanager
+def _database(backend: str, directory: Path) -> Iterator[Database]:
+    if backend == "sqlite":
+        yield Database("sqlite", f"sqlite+aiosqlite:///{directory / 'spell.db'}")
+        return
+    url = create_postgres_database()
+    try:
+        yield Database("postgresql", url)
+    finally:
+        drop_postgres_database(url)
+
+
+@pytest.fixture(params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    with _database(request.param, tmp_path) as created:
+        yield created
+
+
+@pytest.fixture
+async def platform(database: Database, tmp_path: Path) -> AsyncIterator[Platform]:
+    opened = await Platform.open(Settings(home=tmp_path / "home", database_url=database.url))
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+# -- a running server ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    url: str
+    home: Path
+    operator_key: str
+    env: dict[str, str]
+    database: Database
+
+    def client(self, key: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {key or self.operator_key}"}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+    def spell(self, *args: str) -> str:
+        """Run the `spell` command against this server's store; returns its output."""
+        done = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "spell"), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        return done.stdout.strip()
+
+    def new_user(self, credits_usd: str = "0") -> str:
+        """A new caster; returns its API key."""
+        return self.spell("users", "create", f"user-{secrets.token_hex(3)}", "--credits", credits_usd)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def make_test_spells(directory: Path, built_spells: Path) -> Path:
+    """The bundled examples plus spells that misbehave on purpose."""
+    copy_examples(built_spells, directory)
+    write_spell(directory, "test.spell.loop", wat.LOOPS_FOREVER, timeout_ms=200)
+    write_spell(directory, "test.spell.exit", wat.exits(3))
+    write_spell(directory, "test.spell.pricey", wat.writes('{"ok":true}'), price_usd="1000")
+    return directory
+
+
+def start_server(home: Path, database: Database, spells: Path) -> tuple[subprocess.Popen[bytes], RunningServer]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "SPELL_HOME": str(home),
+        "SPELL_DATABASE_URL": database.url,
+        "SPELL_EXAMPLES_DIR": str(spells),
+        "SPELL_DEV_MODE": "1",
+        "SPELL_PORT": str(port),
+    }
+    log = open(home.parent / f"server-{port}.log", "wb")  # noqa: SIM115 (closed with the process)
+    process = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "spell"), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {(home.parent / f'server-{port}.log').read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("server did not become ready")
+        time.sleep(0.1)
+    key = (home / "operator.key").read_text().strip()
+    return process, RunningServer(url=url, home=home, operator_key=key, env=env, database=database)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, built_spells: Path
+) -> Iterator[RunningServer]:
+    base = tmp_path_factory.mktemp("server")
+    spells = make_test_spells(base / "spells", built_spells)
+    with _database(request.param, base) as database:
+        process, running = start_server(base / "home", database, spells)
+        try:
+            yield running
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()

@@ -1,0 +1,170 @@
+"""Casting over REST against a real server process, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import RunningServer
+
+ROOT = Path(__file__).resolve().parents[2]
+ECHO_PRICE = 100  # micro-USD, from examples/spells/echo/manifest.toml
+
+
+def available(client: httpx.Client) -> int:
+    response = client.get("/v1/users/me/balance")
+    assert response.status_code == 200
+    micros: int = response.json()["available"]["micros"]
+    return micros
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, object] = response.json()
+    assert body["code"] == code
+    assert body["status"] == status
+    assert body["type"] == f"https://spell.dev/errors/{code}"
+    for leak in ("Traceback", "sqlalchemy", "/tmp", str(ROOT)):
+        assert leak not in response.text
+    return body
+
+
+def test_spells_are_listed_with_price_and_provenance(server: RunningServer) -> None:
+    with server.client() as client:
+        items = {item["key"]: item for item in client.get("/v1/spells").json()["items"]}
+    assert items["dev.spell.echo"]["price"] == {"micros": 100, "usd": "0.0001"}
+    assert items["dev.spell.echo"]["tool_name"] == "dev_spell_echo"
+    assert items["dev.spell.textstats"]["signed"] is False
+
+
+def test_a_spell_is_described_with_its_input_schema(server: RunningServer) -> None:
+    with server.client() as client:
+        detail = client.get("/v1/spells/dev.spell.textstats").json()
+    schema = json.loads((ROOT / "examples/spells/textstats/schema.json").read_text())
+    assert detail["input_schema"] == schema
+    assert detail["output_schema"]["required"] == ["bytes", "characters", "words", "lines", "sentences"]
+    assert detail["limits"] == {"timeout_ms": 2000, "max_memory_mb": 16, "max_output_mb": 1}
+
+
+def test_a_cast_is_charged_exactly_once_and_recorded(server: RunningServer) -> None:
+    with server.client() as client:
+        before = available(client)
+        response = client.post("/v1/spells/dev.spell.echo/cast", json={"input": {"message": "héllo"}})
+        assert response.status_code == 200, response.text
+        cast = response.json()
+        assert cast["output"] == {"message": "héllo"}
+        assert cast["charged"] == {"micros": ECHO_PRICE, "usd": "0.0001"}
+        assert cast["usage"]["fuel_consumed"] > 0
+        assert available(client) == before - ECHO_PRICE
+
+        record = client.get(f"/v1/casts/{cast['cast_id']}").json()
+        assert record["status"] == "succeeded"
+        assert record["charged"]["micros"] == ECHO_PRICE
+        assert record["output"] == {"message": "héllo"}
+        assert record["via"] == "rest"
+        assert record["module_digest"] == cast["module_digest"]
+        # Reading the record charges nothing.
+        assert available(client) == before - ECHO_PRICE
+
+
+def test_a_useful_spell_computes_its_answer(server: RunningServer) -> None:
+    with server.client() as client:
+        response = client.post(
+            "/v1/spells/dev.spell.textstats/cast",
+            json={"input": {"text": "Hello, wörld. How are you?\nFine!"}},
+        )
+    assert response.status_code == 200, response.text
+    assert response.json()["output"] == {"bytes": 33, "characters": 32, "words": 6, "lines": 2, "sentences": 3}
+
+
+def test_invalid_input_is_refused_with_its_problems_and_costs_nothing(server: RunningServer) -> None:
+    with server.client() as client:
+        before = available(client)
+        response = client.post("/v1/spells/dev.spell.textstats/cast", json={"input": {"text": 42, "extra": 1}})
+        body = assert_problem(response, 422, "input_invalid")
+        assert any("/text" in problem for problem in body["problems"])  # type: ignore[attr-defined]
+        assert any("extra" in problem for problem in body["problems"])  # type: ignore[attr-defined]
+        assert available(client) == before
+
+
+def test_malformed_requests_are_refused(server: RunningServer) -> None:
+    with server.client() as client:
+        assert_problem(client.post("/v1/spells/dev.spell.echo/cast", json={"inputs": {}}), 400, "request_invalid")
+        assert_problem(
+            client.post(
+                "/v1/spells/dev.spell.echo/cast", content=b"{not json", headers={"content-type": "application/json"}
+            ),
+            400,
+            "request_invalid",
+        )
+        assert_problem(client.post("/v1/spells/dev.spell.echo/cast", json={"input": [1]}), 400, "request_invalid")
+        assert_problem(client.get("/v1/nowhere"), 404, "not_found")
+
+
+def test_an_unknown_spell_is_not_found(server: RunningServer) -> None:
+    with server.client() as client:
+        assert_problem(client.post("/v1/spells/com.nobody.nothing/cast", json={"input": {}}), 404, "spell_not_found")
+        assert_problem(client.get("/v1/spells/com.nobody.nothing"), 404, "spell_not_found")
+
+
+def test_requests_without_a_valid_key_are_unauthenticated(server: RunningServer) -> None:
+    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Bearer spell_sk_0000000000000000_" + "A" * 43}):
+        response = httpx.post(f"{server.url}/v1/spells/dev.spell.echo/cast", json={"input": {}}, headers=headers)
+        assert_problem(response, 401, "unauthenticated")
+        assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_a_caster_without_credit_is_refused_and_charged_nothing(server: RunningServer) -> None:
+    with server.client(server.new_user()) as client:
+        body = assert_problem(
+            client.post("/v1/spells/dev.spell.echo/cast", json={"input": {"message": "x"}}), 402, "insufficient_credits"
+        )
+        assert body["price_micros"] == ECHO_PRICE
+        assert body["available_micros"] == 0
+        assert available(client) == 0
+
+
+def test_failed_casts_are_recorded_but_never_charged(server: RunningServer) -> None:
+    with server.client() as client:
+        before = available(client)
+        for key, status, code in (("test.spell.exit", 502, "spell_failed"), ("test.spell.loop", 504, "spell_timeout")):
+            body = assert_problem(client.post(f"/v1/spells/{key}/cast", json={"input": {}}), status, code)
+            record = client.get(f"/v1/casts/{body['cast_id']}").json()
+            assert record["status"] == "failed"
+            assert record["error_code"] == code
+            assert record["charged"]["micros"] == 0
+        assert available(client) == before
+
+
+def test_casts_of_other_casters_are_invisible(server: RunningServer) -> None:
+    with server.client() as client:
+        cast_id = client.post("/v1/spells/dev.spell.echo/cast", json={"input": {"message": "x"}}).json()["cast_id"]
+    with server.client(server.new_user()) as stranger:
+        assert_problem(stranger.get(f"/v1/casts/{cast_id}"), 404, "cast_not_found")
+
+
+def test_concurrent_casts_never_spend_more_than_the_credits(server: RunningServer) -> None:
+    affordable, attempts = 7, 25
+    key = server.new_user(credits_usd=f"{affordable * ECHO_PRICE / 1_000_000:.6f}")
+
+    async def storm() -> list[int]:
+        async with httpx.AsyncClient(
+            base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+        ) as client:
+            responses = await asyncio.gather(
+                *(
+                    client.post("/v1/spells/dev.spell.echo/cast", json={"input": {"message": str(n)}})
+                    for n in range(attempts)
+                )
+            )
+        return [r.status_code for r in responses]
+
+    statuses = asyncio.run(storm())
+    assert statuses.count(200) == affordable
+    assert statuses.count(402) == attempts - affordable
+    with server.client(key) as client:
+        assert available(client) == 0

@@ -1,0 +1,107 @@
+"""manifest.toml: every field checked, every error names its field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from registry import Manifest, ManifestError, tool_name
+from registry.manifest import key_is_valid
+
+ROOT = Path(__file__).resolve().parents[2]
+
+MINIMAL = """
+[spell]
+key = "com.acme.resize"
+name = "Resize"
+version = "1.2.3"
+description = "Resizes."
+author = "Acme"
+license = "MIT"
+
+[pricing]
+price_usd = {price}
+"""
+
+
+def manifest(price: str = '"0.001"', extra: str = "") -> Manifest:
+    return Manifest.from_toml(MINIMAL.format(price=price) + extra)
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(ManifestError) as caught:
+        Manifest.from_toml(text)
+    return caught.value.problems
+
+
+@pytest.mark.parametrize("name", ["echo", "textstats"])
+def test_the_bundled_examples_are_valid(name: str) -> None:
+    parsed = Manifest.from_toml((ROOT / "examples" / "spells" / name / "manifest.toml").read_text())
+    assert parsed.spell.key == f"dev.spell.{name}"
+
+
+def test_defaults_fill_the_optional_sections() -> None:
+    parsed = manifest()
+    assert parsed.runtime.entry == "spell.wasm"
+    assert parsed.runtime.policy.net_allow == []
+    assert parsed.io.schema_file == "schema.json"
+
+
+@pytest.mark.parametrize(
+    ("price", "micros"),
+    [('"0.001"', 1_000), ('"0"', 0), ('"12.345678"', 12_345_678), ("0.25", 250_000), ("3", 3_000_000)],
+)
+def test_prices_are_read_exactly_in_micro_usd(price: str, micros: int) -> None:
+    assert manifest(price).pricing.price_micros == micros
+
+
+@pytest.mark.parametrize(
+    ("price", "complaint"),
+    [
+        ('"0.0000001"', "whole number of micro-USD"),
+        ('"-1"', "non-negative"),
+        ('"NaN"', "finite"),
+        ('"lots"', "not a decimal"),
+    ],
+)
+def test_impossible_prices_are_refused(price: str, complaint: str) -> None:
+    found = problems(MINIMAL.format(price=price))
+    assert any(p.startswith("pricing.price_usd:") and complaint in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "complaint"),
+    [
+        ("key", '"Resize"', "reverse-DNS"),
+        ("key", '"com.acme_co.resize"', "reverse-DNS"),
+        ("key", '"com"', "reverse-DNS"),
+        ("version", '"1.2"', "SemVer"),
+        ("version", '"01.2.3"', "SemVer"),
+    ],
+)
+def test_bad_identity_fields_are_named(field: str, value: str, complaint: str) -> None:
+    text = MINIMAL.format(price='"1"').replace(f"{field} = ", f"{field} = {value}\n_old_{field} = ", 1)
+    found = problems(text)
+    assert any(p.startswith(f"spell.{field}:") and complaint in p for p in found), found
+
+
+def test_unknown_fields_are_refused_so_typos_do_not_pass_silently() -> None:
+    found = problems(MINIMAL.format(price='"1"') + "\n[runtime]\ntimeout = 5\n")
+    assert any(p.startswith("runtime.timeout:") for p in found), found
+
+
+def test_limits_must_be_positive_and_bounded() -> None:
+    found = problems(MINIMAL.format(price='"1"') + "\n[runtime]\ntimeout_ms = 0\nmax_memory_mb = 999999\n")
+    assert {p.split(":")[0] for p in found} >= {"runtime.timeout_ms", "runtime.max_memory_mb"}
+
+
+def test_invalid_toml_is_reported_as_such() -> None:
+    assert problems("[spell\nkey=")[0].startswith("manifest.toml is not valid TOML")
+
+
+def test_tool_names_follow_mcp_rules_and_cannot_collide() -> None:
+    assert tool_name("com.acme.resize") == "com_acme_resize"
+    # Keys cannot contain "_", so two keys never map to one tool name.
+    assert not key_is_valid("com.acme_resize")
+    assert key_is_valid("com.acme-co.resize")

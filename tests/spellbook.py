@@ -1,0 +1,51 @@
+"""Spell directories made in tests, beside the bundled examples."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+OPEN_OBJECT = {"type": "object"}
+
+
+def write_spell(
+    directory: Path,
+    key: str,
+    wasm: bytes,
+    *,
+    price_usd: str = "0.01",
+    timeout_ms: int = 2000,
+    max_memory_mb: int = 16,
+    schema: dict[str, Any] | None = None,
+    version: str = "1.0.0",
+) -> Path:
+    spell_dir = directory / key
+    spell_dir.mkdir(parents=True, exist_ok=True)
+    (spell_dir / "manifest.toml").write_text(
+        f"""
+[spell]
+key = "{key}"
+name = "{key}"
+version = "{version}"
+description = "A spell made by the test suite."
+author = "tests"
+license = "MIT"
+
+[runtime]
+timeout_ms = {timeout_ms}
+max_memory_mb = {max_memory_mb}
+
+[pricing]
+price_usd = "{price_usd}"
+"""
+    )
+    (spell_dir / "schema.json").write_text(json.dumps(schema or OPEN_OBJECT))
+    (spell_dir / "spell.wasm").write_bytes(wasm)
+    return spell_dir
+
+
+def copy_examples(built_spells: Path, directory: Path) -> None:
+    for spell in built_spells.iterdir():
+        shutil.copytree(spell, directory / spell.name)

@@ -1,0 +1,94 @@
+"""Small WebAssembly modules written in WAT, for tests: honest ones and hostile ones."""
+
+from wasmtime import wat2wasm
+
+_WASI_IO = """
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+"""
+
+
+def writes(text: str) -> bytes:
+    """Writes `text` to stdout and exits 0."""
+    data = text.encode()
+    escaped = "".join(f"\\{b:02x}" for b in data)
+    return wat2wasm(f"""
+    (module {_WASI_IO}
+      (memory (export "memory") 1)
+      (data (i32.const 64) "{escaped}")
+      (func (export "_start")
+        (i32.store (i32.const 0) (i32.const 64))
+        (i32.store (i32.const 4) (i32.const {len(data)}))
+        (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+    """)
+
+
+def exits(code: int) -> bytes:
+    return wat2wasm(f"""
+    (module {_WASI_IO}
+      (memory (export "memory") 1)
+      (func (export "_start") (call $proc_exit (i32.const {code}))))
+    """)
+
+
+LOOPS_FOREVER = wat2wasm("""
+(module (memory (export "memory") 1)
+  (func (export "_start") (loop $l (br $l))))
+""")
+
+# Burns CPU in a tight arithmetic loop for a very long (but finite) time.
+BURNS_FUEL = wat2wasm("""
+(module (memory (export "memory") 1)
+  (func (export "_start") (local $i i64)
+    (loop $l
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br_if $l (i64.lt_u (local.get $i) (i64.const 100000000000))))))
+""")
+
+# Grows memory one page at a time; traps with unreachable once the host refuses.
+GROWS_MEMORY = wat2wasm("""
+(module (memory (export "memory") 1)
+  (func (export "_start")
+    (loop $l
+      (if (i32.eq (memory.grow (i32.const 1)) (i32.const -1)) (then unreachable))
+      (br $l))))
+""")
+
+# Declares a 1 GiB minimum memory.
+HUGE_MINIMUM_MEMORY = wat2wasm("""
+(module (memory (export "memory") 16384)
+  (func (export "_start")))
+""")
+
+RECURSES = wat2wasm("""
+(module (memory (export "memory") 1)
+  (func $f (call $f))
+  (func (export "_start") (call $f)))
+""")
+
+UNREACHABLE = wat2wasm("""
+(module (memory (export "memory") 1)
+  (func (export "_start") unreachable))
+""")
+
+# Writes a 64 KiB page to stdout in a loop, forever.
+FLOODS_STDOUT = wat2wasm(f"""
+(module {_WASI_IO}
+  (memory (export "memory") 2)
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 65536))
+    (i32.store (i32.const 4) (i32.const 65536))
+    (loop $l
+      (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+      (br $l))))
+""")
+
+IMPORTS_UNKNOWN_HOST_FUNCTION = wat2wasm("""
+(module (import "env" "launch_missiles" (func))
+  (memory (export "memory") 1)
+  (func (export "_start")))
+""")
+
+NO_START = wat2wasm("""
+(module (memory (export "memory") 1) (func (export "main")))
+""")
