@@ -40,7 +40,9 @@ def create_app() -> FastAPI:
             yield
 
     app = FastAPI(lifespan=lifespan)
-    app.router.routes.append(Route("/mcp", endpoint=StreamableHTTPASGIApp(server.session_manager), methods=None))
+    app.router.routes.append(
+        Route("/mcp", endpoint=StreamableHTTPASGIApp(server.session_manager), methods=None)
+    )
     return app
 
 

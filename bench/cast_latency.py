@@ -57,7 +57,12 @@ def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 def mcp_call(name: str, n: int) -> bytes:
-    body = {"jsonrpc": "2.0", "id": n, "method": "tools/call", "params": {"name": name, "arguments": {"message": "hi"}}}
+    body = {
+        "jsonrpc": "2.0",
+        "id": n,
+        "method": "tools/call",
+        "params": {"name": name, "arguments": {"message": "hi"}},
+    }
     return json.dumps(body).encode()
 
 
@@ -107,12 +112,16 @@ def report(label: str, samples: list[float], baseline_p50: float | None) -> floa
     q = statistics.quantiles(ms, n=100)
     p50, p90, p99 = statistics.median(ms), q[89], q[98]
     ratio = f"{p50 / baseline_p50:5.2f}x" if baseline_p50 else "  1.00x"
-    print(f"{label:<28} p50 {p50:6.2f}  p90 {p90:6.2f}  p99 {p99:6.2f} ms  {len(ms) / elapsed:7.0f}/s  {ratio}")
+    print(
+        f"{label:<28} p50 {p50:6.2f}  p90 {p90:6.2f}  p99 {p99:6.2f} ms  {len(ms) / elapsed:7.0f}/s  {ratio}"
+    )
     return p50
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--url", help="an already running Spell server")
@@ -148,7 +157,10 @@ def main() -> None:
             key = (home / "operator.key").read_text().strip()
         wait_ready(f"{bare_url}/mcp", bare)
 
-        print(f"{args.requests} calls per row; echo spell; client and servers share this machine ({os.cpu_count()} cores)")
+        print(
+            f"{args.requests} calls per row; echo spell; "
+            f"client and servers share this machine ({os.cpu_count()} cores)"
+        )
         for concurrency in (1, args.concurrency):
             print(f"-- concurrency {concurrency}")
             baseline = report(
@@ -158,7 +170,9 @@ def main() -> None:
             )
             report(
                 "spell MCP tools/call",
-                asyncio.run(measure(spell_url, key, mcp_caller("dev_spell_echo"), args.requests, concurrency)),
+                asyncio.run(
+                    measure(spell_url, key, mcp_caller("dev_spell_echo"), args.requests, concurrency)
+                ),
                 baseline,
             )
             report(

@@ -7,7 +7,7 @@ else of the platform.
 """
 
 from billing.errors import BillingError, HoldNotPending, InsufficientCredits
-from billing.ledger import AccountKind, Ledger, Split, split_price
+from billing.ledger import AccountKind, Ledger, Split, account_id, split_price
 from billing.models import Account, Hold, LedgerEntry
 
 __all__ = [
@@ -20,5 +20,6 @@ __all__ = [
     "Ledger",
     "LedgerEntry",
     "Split",
+    "account_id",
     "split_price",
 ]

@@ -14,13 +14,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import insert, update
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
 
 from billing.errors import HoldNotPending, InsufficientCredits
-from billing.models import Account, Hold, LedgerEntry
+from billing.models import Account, Hold, LedgerEntry, table_of
 
 BASIS_POINTS = 10_000
 
@@ -63,113 +63,128 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class Ledger:
-    """Ledger operations on an open session. Nothing here commits."""
+# Statements are built once: building one costs more than running it on SQLite.
+_accounts = table_of(Account)
+_holds = table_of(Hold)
+_entries = table_of(LedgerEntry)
+_BALANCE = select(_accounts.c.balance, _accounts.c.held).where(_accounts.c.id == bindparam("account"))
+_RESERVE = (
+    update(_accounts)
+    .where(
+        _accounts.c.id == bindparam("account"), _accounts.c.balance - _accounts.c.held >= bindparam("amount")
+    )
+    .values(held=_accounts.c.held + bindparam("amount"))
+)
+_RELEASE = (
+    update(_accounts)
+    .where(_accounts.c.id == bindparam("account"))
+    .values(held=_accounts.c.held - bindparam("amount"))
+)
+_MOVE = (
+    update(_accounts)
+    .where(_accounts.c.id == bindparam("account"))
+    .values(balance=_accounts.c.balance + bindparam("amount"))
+)
+_INSERT_HOLD = insert(_holds)
+# Conditional on `pending` so that two closers can never both succeed.
+_CLOSE_HOLD = (
+    update(_holds)
+    .where(_holds.c.id == bindparam("hold"), _holds.c.status == "pending")
+    .values(status=bindparam("new_status"))
+    .returning(_holds.c.account_id, _holds.c.amount, _holds.c.reference)
+)
+_INSERT_ENTRIES = insert(_entries)
 
-    def __init__(self, session: AsyncSession) -> None:
+
+class Ledger:
+    """Ledger operations on an open session. Nothing here commits: the caller owns the transaction."""
+
+    def __init__(self, session: Session) -> None:
         self.session = session
 
-    async def open_account(self, kind: AccountKind, owner_id: str | None = None) -> str:
+    def open_platform_accounts(self) -> None:
+        """The accounts every platform has, whoever its users are."""
+        self.open_account(AccountKind.PLATFORM_REVENUE)
+        self.open_account(AccountKind.OPERATOR_GRANTS)
+
+    def open_account(self, kind: AccountKind, owner_id: str | None = None) -> str:
         """Create the account if it does not exist yet; return its id."""
         ident = account_id(kind, owner_id)
-        if await self.session.get(Account, ident) is None:
+        if self.session.get(Account, ident) is None:
             self.session.add(Account(id=ident, kind=kind.value, owner_id=owner_id))
-            await self.session.flush()
+            self.session.flush()
         return ident
 
-    async def available(self, account: str) -> int:
-        row = (
-            await self.session.execute(
-                select(col(Account.balance), col(Account.held)).where(col(Account.id) == account)
-            )
-        ).one()
-        return int(row.balance - row.held)
-
-    async def balance(self, account: str) -> tuple[int, int]:
-        row = (
-            await self.session.execute(
-                select(col(Account.balance), col(Account.held)).where(col(Account.id) == account)
-            )
-        ).one()
+    def balance(self, account: str) -> tuple[int, int]:
+        """(posted balance, held by pending holds) of an account."""
+        row = self.session.execute(_BALANCE, {"account": account}).one()
         return int(row.balance), int(row.held)
 
-    async def grant(self, to_account: str, amount: int, reference: str) -> str:
+    def grant(self, to_account: str, amount: int, reference: str) -> str:
         """Operator-granted credits: from the grants account into a caster's credits."""
         if amount <= 0:
             raise ValueError("a grant must be positive")
-        source = await self.open_account(AccountKind.OPERATOR_GRANTS)
-        return await self._transfer("grant", reference, [(source, -amount), (to_account, amount)])
+        source = account_id(AccountKind.OPERATOR_GRANTS)
+        return self._transfer("grant", reference, [(source, -amount), (to_account, amount)])
 
-    async def reserve(self, account: str, amount: int, reference: str, ttl: timedelta) -> str:
-        """Hold `amount` of the account's credits, or raise `InsufficientCredits`."""
-        result = await self.session.execute(
-            update(Account)
-            .where(col(Account.id) == account, col(Account.balance) - col(Account.held) >= amount)
-            .values(held=Account.held + amount)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise InsufficientCredits(amount, await self.available(account))
+    def reserve(self, account: str, amount: int, reference: str, ttl: timedelta) -> str:
+        """Hold `amount` of the account's credits, or raise `InsufficientCredits`.
+
+        One conditional UPDATE decides, so racing reserves can never overspend.
+        """
+        if amount <= 0:
+            raise ValueError("a hold must be positive")
+        if _rowcount(self.session.execute(_RESERVE, {"account": account, "amount": amount})) != 1:
+            balance, held = self.balance(account)
+            raise InsufficientCredits(amount, balance - held)
         hold_id = f"hold_{uuid.uuid4().hex}"
         now = _now()
-        await self.session.execute(
-            insert(Hold).values(
-                id=hold_id,
-                account_id=account,
-                amount=amount,
-                status="pending",
-                reference=reference,
-                created_at=now,
-                expires_at=now + ttl,
-            )
+        self.session.execute(
+            _INSERT_HOLD,
+            {
+                "id": hold_id,
+                "account_id": account,
+                "amount": amount,
+                "status": "pending",
+                "reference": reference,
+                "created_at": now,
+                "expires_at": now + ttl,
+            },
         )
         return hold_id
 
-    async def settle(self, hold_id: str, payees: Sequence[tuple[str, int]]) -> str:
+    def settle(self, hold_id: str, payees: Sequence[tuple[str, int]]) -> str:
         """Turn a pending hold into a transfer from the held account to `payees`.
 
         The payees' amounts must add up to the hold's amount.
         """
-        hold = await self._close_hold(hold_id, "settled")
+        hold = self._close_hold(hold_id, "settled")
         if sum(amount for _, amount in payees) != hold.amount:
             raise ValueError("payees must add up to the held amount")
-        await self.session.execute(
-            update(Account).where(col(Account.id) == hold.account_id).values(held=Account.held - hold.amount)
-        )
         legs = [(hold.account_id, -hold.amount), *((acct, amt) for acct, amt in payees if amt)]
-        return await self._transfer("cast", hold.reference, legs)
+        return self._transfer("cast", hold.reference, legs)
 
-    async def void(self, hold_id: str) -> None:
+    def void(self, hold_id: str) -> None:
         """Release a pending hold: the caster pays nothing."""
-        hold = await self._close_hold(hold_id, "voided")
-        await self.session.execute(
-            update(Account).where(col(Account.id) == hold.account_id).values(held=Account.held - hold.amount)
-        )
+        self._close_hold(hold_id, "voided")
 
-    async def _close_hold(self, hold_id: str, status: str) -> _ClosedHold:
-        # Conditional on `pending` so that two closers can never both succeed.
-        row = (
-            await self.session.execute(
-                update(Hold)
-                .where(col(Hold.id) == hold_id, col(Hold.status) == "pending")
-                .values(status=status)
-                .returning(col(Hold.account_id), col(Hold.amount), col(Hold.reference))
-            )
-        ).one_or_none()
+    def _close_hold(self, hold_id: str, status: str) -> _ClosedHold:
+        row = self.session.execute(_CLOSE_HOLD, {"hold": hold_id, "new_status": status}).one_or_none()
         if row is None:
             raise HoldNotPending(f"hold {hold_id} is not pending")
+        self.session.execute(_RELEASE, {"account": row.account_id, "amount": row.amount})
         return _ClosedHold(account_id=row.account_id, amount=int(row.amount), reference=row.reference)
 
-    async def _transfer(self, kind: str, reference: str, legs: Sequence[tuple[str, int]]) -> str:
+    def _transfer(self, kind: str, reference: str, legs: Sequence[tuple[str, int]]) -> str:
         if sum(amount for _, amount in legs) != 0:
             raise ValueError("the legs of a transfer must sum to zero")
         transfer_id = f"tr_{uuid.uuid4().hex}"
         now = _now()
         for account, amount in legs:
-            await self.session.execute(
-                update(Account).where(col(Account.id) == account).values(balance=Account.balance + amount)
-            )
-        await self.session.execute(
-            insert(LedgerEntry),
+            if _rowcount(self.session.execute(_MOVE, {"account": account, "amount": amount})) != 1:
+                raise ValueError(f"no ledger account {account}")
+        self.session.execute(
+            _INSERT_ENTRIES,
             [
                 {
                     "transfer_id": transfer_id,
@@ -183,3 +198,8 @@ class Ledger:
             ],
         )
         return transfer_id
+
+
+def _rowcount(result: Any) -> int:
+    count: int = result.rowcount
+    return count

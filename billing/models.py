@@ -1,8 +1,9 @@
 """Ledger tables. Amounts are integer micro-USD (1 USD = 1,000,000)."""
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Index
+from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Index, Table
 from sqlmodel import Field, SQLModel
 
 
@@ -53,3 +54,9 @@ class LedgerEntry(SQLModel, table=True):
     kind: str = Field(max_length=32)
     reference: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+def table_of(model: Any) -> Table:
+    """The Core table of a model, for statements built once and run many times."""
+    table: Table = model.__table__
+    return table

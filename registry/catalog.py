@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam
+from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from registry.blobs import BlobStore
@@ -72,8 +73,8 @@ class SpellSource:
         return cls(manifest=manifest, input_schema=input_schema, output_schema=output_schema, wasm=wasm)
 
 
-async def register(
-    session: AsyncSession,
+def register(
+    session: Session,
     source: SpellSource,
     *,
     maker_id: str,
@@ -92,7 +93,7 @@ async def register(
     except ModuleRejected as exc:
         raise RegistrationError([f"{manifest.runtime.entry}: {exc}"]) from None
     existing = (
-        await session.execute(
+        session.execute(
             select(SpellVersion).where(
                 col(SpellVersion.spell_key) == manifest.spell.key,
                 col(SpellVersion.version) == manifest.spell.version,
@@ -107,7 +108,7 @@ async def register(
         )
     blobs.put(source.wasm)
     now = datetime.now(UTC)
-    spell = await session.get(Spell, manifest.spell.key)
+    spell = session.get(Spell, manifest.spell.key)
     if spell is None:
         spell = Spell(
             key=manifest.spell.key, maker_id=maker_id, latest_version=manifest.spell.version, created_at=now
@@ -131,28 +132,32 @@ async def register(
         published_at=now,
     )
     session.add(version)
-    await session.flush()
+    session.flush()
     return version
 
 
-async def find_version(
-    session: AsyncSession, key: str, version: str | None = None
-) -> tuple[SpellVersion, str] | None:
-    """A castable version of an active spell (the given one, or the latest) and its maker's id."""
-    query = (
-        select(SpellVersion, col(Spell.maker_id))
-        .join(Spell)
-        .where(col(Spell.key) == key, col(Spell.status) == "active", col(SpellVersion.yanked).is_(False))
+_CASTABLE = (
+    select(SpellVersion, col(Spell.maker_id))
+    .join(Spell)
+    .where(
+        col(Spell.key) == bindparam("key"), col(Spell.status) == "active", col(SpellVersion.yanked).is_(False)
     )
+)
+# Built once: on the cast path, building a statement costs more than running it.
+_CASTABLE_LATEST = _CASTABLE.where(col(SpellVersion.version) == col(Spell.latest_version))
+_CASTABLE_PINNED = _CASTABLE.where(col(SpellVersion.version) == bindparam("version"))
+
+
+def find_version(session: Session, key: str, version: str | None = None) -> tuple[SpellVersion, str] | None:
+    """A castable version of an active spell (the given one, or the latest) and its maker's id."""
     if version is None:
-        query = query.where(col(SpellVersion.version) == col(Spell.latest_version))
+        row = session.execute(_CASTABLE_LATEST, {"key": key}).first()
     else:
-        query = query.where(col(SpellVersion.version) == version)
-    row = (await session.execute(query)).first()
+        row = session.execute(_CASTABLE_PINNED, {"key": key, "version": version}).first()
     return (row[0], row[1]) if row else None
 
 
-async def list_latest(session: AsyncSession) -> list[SpellVersion]:
+def list_latest(session: Session) -> list[SpellVersion]:
     """The latest version of every active spell, by key."""
     query = (
         select(SpellVersion)
@@ -160,4 +165,4 @@ async def list_latest(session: AsyncSession) -> list[SpellVersion]:
         .where(col(Spell.status) == "active", col(SpellVersion.version) == col(Spell.latest_version))
         .order_by(col(Spell.key))
     )
-    return list((await session.execute(query)).scalars().all())
+    return list((session.execute(query)).scalars().all())

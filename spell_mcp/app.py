@@ -47,9 +47,9 @@ class McpAuthentication:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         platform: Platform = self.fastapi.state.platform
+        token = bearer_token(Headers(scope=scope).get("authorization"))
         try:
-            async with platform.sessions() as session:
-                caster = await authenticate(session, bearer_token(Headers(scope=scope).get("authorization")))
+            caster = await platform.db.read(lambda session: authenticate(session, token))
         except SpellError as error:
             await problem_response(error, scope.get("path"))(scope, receive, send)
             return

@@ -14,7 +14,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam
+from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from billing import AccountKind
@@ -24,6 +25,13 @@ from spell_mcp.models import ApiKey, User
 
 KEY_PREFIX = "spell_sk_"
 _KEY_FORMAT = re.compile(r"^spell_sk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
+
+
+_KEY_OWNER = (
+    select(col(ApiKey.secret_sha256), col(ApiKey.revoked_at), col(User.id), col(User.is_operator))
+    .join(User, col(User.id) == col(ApiKey.user_id))
+    .where(col(ApiKey.id) == bindparam("key_id"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +51,7 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-async def create_key(session: AsyncSession, user_id: str, name: str) -> str:
+def create_key(session: Session, user_id: str, name: str) -> str:
     """Create a key for `user_id` and return it in full: the only time it is ever visible."""
     key_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
@@ -56,11 +64,11 @@ async def create_key(session: AsyncSession, user_id: str, name: str) -> str:
             created_at=datetime.now(UTC),
         )
     )
-    await session.flush()
+    session.flush()
     return f"{KEY_PREFIX}{key_id}_{secret}"
 
 
-async def authenticate(session: AsyncSession, presented: str | None) -> Caster:
+def authenticate(session: Session, presented: str | None) -> Caster:
     """The caster a presented key belongs to, or `SpellError('unauthenticated')`."""
     if not presented:
         raise SpellError("unauthenticated", "send an API key as 'Authorization: Bearer spell_sk_…'")
@@ -68,13 +76,7 @@ async def authenticate(session: AsyncSession, presented: str | None) -> Caster:
     if match is None:
         raise SpellError("unauthenticated", "the API key is malformed; keys start with 'spell_sk_'")
     key_id, secret = match.groups()
-    row = (
-        await session.execute(
-            select(col(ApiKey.secret_sha256), col(ApiKey.revoked_at), col(User.id), col(User.is_operator))
-            .join(User, col(User.id) == col(ApiKey.user_id))
-            .where(col(ApiKey.id) == key_id)
-        )
-    ).one_or_none()
+    row = session.execute(_KEY_OWNER, {"key_id": key_id}).one_or_none()
     if row is None or not hmac.compare_digest(row.secret_sha256, _digest(secret)) or row.revoked_at:
         raise SpellError("unauthenticated", "the API key is unknown or revoked")
     return Caster(user_id=row.id, key_id=key_id, is_operator=row.is_operator)

@@ -12,23 +12,29 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import anyio
 import anyio.to_thread
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import col
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.orm import Session
 
 from billing import AccountKind, InsufficientCredits, Ledger, split_price
+from billing.ledger import account_id
+from billing.models import table_of
 from registry import InputValidators, SpellVersion, find_version
 from runtime import Limits, ResourceUsage, Sandbox, SpellRunError
 from spell_mcp.auth import Caster
 from spell_mcp.errors import SpellError
 from spell_mcp.models import Cast
 from spell_mcp.settings import MIB, Settings
+from spell_mcp.storage import Database
 
 MICROS_PER_USD = 1_000_000
+_casts = table_of(Cast)
+_INSERT_CAST = insert(_casts)
+_FINISH_CAST = update(_casts).where(_casts.c.id == bindparam("cast"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +68,9 @@ def limits_of(version: SpellVersion, settings: Settings) -> Limits:
 
 
 class CastService:
-    def __init__(
-        self, settings: Settings, sessions: async_sessionmaker[AsyncSession], sandbox: Sandbox
-    ) -> None:
+    def __init__(self, settings: Settings, db: Database, sandbox: Sandbox) -> None:
         self.settings = settings
-        self.sessions = sessions
+        self.db = db
         self.sandbox = sandbox
         self.validators = InputValidators()
         # Bounds the casts running at once; the rest wait their turn without blocking the loop.
@@ -83,8 +87,7 @@ class CastService:
                 "input_too_large",
                 f"the input is {len(input_json)} bytes; the limit is {self.settings.max_input_bytes}",
             )
-        async with self.sessions() as session:
-            found = await find_version(session, key, version)
+        found = await self.db.read(lambda session: find_version(session, key, version))
         if found is None:
             which = f"{key} {version}" if version else key
             raise SpellError("spell_not_found", f"no castable spell {which}; list spells to see what exists")
@@ -96,7 +99,7 @@ class CastService:
             )
 
         cast_id = f"cast_{uuid.uuid4().hex}"
-        hold_id = await self._begin(caster, spell, cast_id, input_json, via)
+        hold_id = await self.db.write(partial(self._begin, caster, spell, cast_id, input_json, via))
         try:
             run = await anyio.to_thread.run_sync(
                 self.sandbox.run,
@@ -109,14 +112,18 @@ class CastService:
                 self._check_output(spell, run.output, run.usage)
         except SpellRunError as failure:
             with anyio.CancelScope(shield=True):
-                await self._fail(cast_id, hold_id, failure.code, failure.detail, failure.usage)
+                await self.db.write(
+                    partial(_fail, cast_id, hold_id, failure.code, failure.detail, failure.usage)
+                )
             raise SpellError(failure.code, failure.detail, cast_id=cast_id) from None
         except BaseException:
             # Cancelled or broken: the caster must not pay for a cast that did not finish.
             with anyio.CancelScope(shield=True):
-                await self._fail(cast_id, hold_id, "internal_error", "the cast was interrupted", None)
+                await self.db.write(
+                    partial(_fail, cast_id, hold_id, "internal_error", "the cast was interrupted", None)
+                )
             raise
-        await self._settle(cast_id, hold_id, spell, maker_id, run.output, run.usage)
+        await self.db.write(partial(self._settle, cast_id, hold_id, spell, maker_id, run.output, run.usage))
         return CastResult(
             cast_id=cast_id,
             spell_key=spell.spell_key,
@@ -139,46 +146,47 @@ class CastService:
                 usage,
             )
 
-    async def _begin(
-        self, caster: Caster, spell: SpellVersion, cast_id: str, input_json: bytes, via: str
+    def _begin(
+        self, caster: Caster, spell: SpellVersion, cast_id: str, input_json: bytes, via: str, session: Session
     ) -> str | None:
         """Reserve the price and record the cast as running, in one transaction."""
-        async with self.sessions.begin() as session:
-            hold_id = None
-            if spell.price_micros > 0:
-                try:
-                    hold_id = await Ledger(session).reserve(
-                        caster.credits_account,
-                        spell.price_micros,
-                        reference=cast_id,
-                        ttl=timedelta(seconds=self.settings.hold_ttl_s),
-                    )
-                except InsufficientCredits as exc:
-                    raise SpellError(
-                        "insufficient_credits",
-                        f"this cast costs ${usd(exc.needed)}; ${usd(exc.available)} of credits are available",
-                        price_micros=exc.needed,
-                        available_micros=exc.available,
-                    ) from None
-            session.add(
-                Cast(
-                    id=cast_id,
-                    caster_id=caster.user_id,
-                    api_key_id=caster.key_id,
-                    spell_key=spell.spell_key,
-                    spell_version=spell.version,
-                    module_digest=spell.module_digest,
-                    status="running",
-                    price_micros=spell.price_micros,
-                    hold_id=hold_id,
-                    input_sha256=hashlib.sha256(input_json).hexdigest(),
-                    via=via,
-                    created_at=datetime.now(UTC),
+        hold_id = None
+        if spell.price_micros > 0:
+            try:
+                hold_id = Ledger(session).reserve(
+                    caster.credits_account,
+                    spell.price_micros,
+                    reference=cast_id,
+                    ttl=timedelta(seconds=self.settings.hold_ttl_s),
                 )
-            )
+            except InsufficientCredits as exc:
+                raise SpellError(
+                    "insufficient_credits",
+                    f"this cast costs ${usd(exc.needed)}; ${usd(exc.available)} of credits are available",
+                    price_micros=exc.needed,
+                    available_micros=exc.available,
+                ) from None
+        session.execute(
+            _INSERT_CAST,
+            {
+                "id": cast_id,
+                "caster_id": caster.user_id,
+                "api_key_id": caster.key_id,
+                "spell_key": spell.spell_key,
+                "spell_version": spell.version,
+                "module_digest": spell.module_digest,
+                "status": "running",
+                "price_micros": spell.price_micros,
+                "charged_micros": 0,
+                "hold_id": hold_id,
+                "input_sha256": hashlib.sha256(input_json).hexdigest(),
+                "via": via,
+                "created_at": datetime.now(UTC),
+            },
+        )
         return hold_id
 
-    async def _settle(
+    def _settle(
         self,
         cast_id: str,
         hold_id: str | None,
@@ -186,45 +194,52 @@ class CastService:
         maker_id: str,
         output: Any,
         usage: ResourceUsage,
-    ) -> str | None:
-        async with self.sessions.begin() as session:
-            transfer_id = None
-            if hold_id is not None:
-                ledger = Ledger(session)
-                split = split_price(spell.price_micros, self.settings.maker_share_bps)
-                maker = await ledger.open_account(AccountKind.MAKER_EARNINGS, maker_id)
-                platform = await ledger.open_account(AccountKind.PLATFORM_REVENUE)
-                transfer_id = await ledger.settle(
-                    hold_id, [(maker, split.maker_share), (platform, split.platform_fee)]
-                )
-            await session.execute(
-                update(Cast)
-                .where(col(Cast.id) == cast_id)
-                .values(
-                    status="succeeded",
-                    charged_micros=spell.price_micros,
-                    transfer_id=transfer_id,
-                    output=output,
-                    usage=usage.as_dict(),
-                    finished_at=datetime.now(UTC),
-                )
-            )
-        return transfer_id
-
-    async def _fail(
-        self, cast_id: str, hold_id: str | None, code: str, detail: str, usage: ResourceUsage | None
+        session: Session,
     ) -> None:
-        async with self.sessions.begin() as session:
-            if hold_id is not None:
-                await Ledger(session).void(hold_id)
-            await session.execute(
-                update(Cast)
-                .where(col(Cast.id) == cast_id)
-                .values(
-                    status="failed",
-                    error_code=code,
-                    error_detail=detail,
-                    usage=usage.as_dict() if usage else None,
-                    finished_at=datetime.now(UTC),
-                )
+        """Pay the maker and the platform, and record the cast as succeeded, in one transaction."""
+        transfer_id = None
+        if hold_id is not None:
+            split = split_price(spell.price_micros, self.settings.maker_share_bps)
+            transfer_id = Ledger(session).settle(
+                hold_id,
+                [
+                    (account_id(AccountKind.MAKER_EARNINGS, maker_id), split.maker_share),
+                    (account_id(AccountKind.PLATFORM_REVENUE), split.platform_fee),
+                ],
             )
+        session.execute(
+            _FINISH_CAST,
+            {
+                "cast": cast_id,
+                "status": "succeeded",
+                "charged_micros": spell.price_micros,
+                "transfer_id": transfer_id,
+                "output": output,
+                "error_code": None,
+                "error_detail": None,
+                "usage": usage.as_dict(),
+                "finished_at": datetime.now(UTC),
+            },
+        )
+
+
+def _fail(
+    cast_id: str, hold_id: str | None, code: str, detail: str, usage: ResourceUsage | None, session: Session
+) -> None:
+    """Release the hold and record the cast as failed, in one transaction: nothing is charged."""
+    if hold_id is not None:
+        Ledger(session).void(hold_id)
+    session.execute(
+        _FINISH_CAST,
+        {
+            "cast": cast_id,
+            "status": "failed",
+            "charged_micros": 0,
+            "transfer_id": None,
+            "output": None,
+            "error_code": code,
+            "error_detail": detail,
+            "usage": usage.as_dict() if usage else None,
+            "finished_at": datetime.now(UTC),
+        },
+    )

@@ -57,7 +57,7 @@ def mcp(dev: DevOption = False, home: HomeOption = None) -> None:
     from mcp.server.stdio import stdio_server
 
     from spell_mcp.app import dev_bootstrap
-    from spell_mcp.bootstrap import operator_caster
+    from spell_mcp.bootstrap import find_operator
     from spell_mcp.mcp_server import build_mcp_server
     from spell_mcp.platform import Platform
 
@@ -69,7 +69,7 @@ def mcp(dev: DevOption = False, home: HomeOption = None) -> None:
             caster = (
                 await dev_bootstrap(platform, _stderr)
                 if settings.dev_mode
-                else await operator_caster(platform)
+                else await platform.db.read(find_operator)
             )
             if caster is None:
                 _stderr(f"No operator account in {settings.home}: start once with --dev, or set SPELL_HOME.")
@@ -109,8 +109,6 @@ def users_create(
     home: HomeOption = None,
 ) -> None:
     """Create a user with an API key (printed once) and optional starting credits."""
-    from billing import AccountKind, Ledger
-    from spell_mcp.auth import create_key
     from spell_mcp.bootstrap import create_user
     from spell_mcp.platform import Platform
 
@@ -118,20 +116,16 @@ def users_create(
         credits = Decimal(credits_usd) * 1_000_000
     except InvalidOperation:
         raise typer.BadParameter("--credits must be a decimal amount of USD") from None
-    if credits < 0 or credits != credits.to_integral_value():
+    if not credits.is_finite() or credits < 0 or credits != credits.to_integral_value():
         raise typer.BadParameter("--credits must be non-negative with at most 6 decimal places")
 
     async def main() -> str:
         platform = await Platform.open(load_settings(home=home))
         try:
-            user_id = await create_user(platform, name)
-            async with platform.sessions.begin() as session:
-                key = await create_key(session, user_id, f"{name} (created by spell users create)")
-                if credits:
-                    ledger = Ledger(session)
-                    account = await ledger.open_account(AccountKind.CASTER_CREDITS, user_id)
-                    await ledger.grant(account, int(credits), reference="cli-grant")
-            return key
+            user = await platform.db.write(
+                lambda session: create_user(session, name, credits_micros=int(credits))
+            )
+            return user.api_key
         finally:
             await platform.close()
 

@@ -93,8 +93,7 @@ def build_mcp_server(get_platform: Callable[[], Platform], resolve_caster: Caste
     async def list_tools(
         ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        async with get_platform().sessions() as session:
-            spells = await list_latest(session)
+        spells = await get_platform().db.read(list_latest)
         return types.ListToolsResult(tools=[tool_of(spell) for spell in spells])
 
     async def call_tool(

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-
+from billing import Ledger
 from registry import LocalBlobStore
 from runtime import Sandbox
 from spell_mcp.casting import CastService
 from spell_mcp.settings import Settings
-from spell_mcp.storage import create_engine, migrate, session_factory
+from spell_mcp.storage import Database
 
 
 @dataclass
 class Platform:
     settings: Settings
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
+    db: Database
     blobs: LocalBlobStore
     sandbox: Sandbox
     casts: CastService
@@ -25,20 +23,15 @@ class Platform:
     @classmethod
     async def open(cls, settings: Settings) -> Platform:
         settings.home.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(settings.resolved_database_url())
-        await migrate(engine)
-        sessions = session_factory(engine)
+        db = Database(settings.resolved_database_url())
+        await db.migrate()
+        await db.write(lambda session: Ledger(session).open_platform_accounts())
         blobs = LocalBlobStore(settings.home / "blobs")
         sandbox = Sandbox(settings.home / "artifacts", blobs.get)
         return cls(
-            settings=settings,
-            engine=engine,
-            sessions=sessions,
-            blobs=blobs,
-            sandbox=sandbox,
-            casts=CastService(settings, sessions, sandbox),
+            settings=settings, db=db, blobs=blobs, sandbox=sandbox, casts=CastService(settings, db, sandbox)
         )
 
     async def close(self) -> None:
         self.sandbox.close()
-        await self.engine.dispose()
+        await self.db.dispose()

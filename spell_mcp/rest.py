@@ -48,8 +48,8 @@ def platform_of(request: Request) -> Platform:
 async def current_caster(
     request: Request, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
 ) -> Caster:
-    async with platform_of(request).sessions() as session:
-        return await authenticate(session, bearer_token(authorization))
+    token = bearer_token(authorization)
+    return await platform_of(request).db.read(lambda session: authenticate(session, token))
 
 
 PlatformDep = Annotated[Platform, Depends(platform_of)]
@@ -81,8 +81,7 @@ router = APIRouter(prefix="/v1")
 @router.get("/spells", tags=["spells"], responses=problem_responses("unauthenticated"))
 async def list_spells(platform: PlatformDep, caster: CasterDep) -> SpellList:
     """Every castable spell, latest version, by key."""
-    async with platform.sessions() as session:
-        spells = await list_latest(session)
+    spells = await platform.db.read(list_latest)
     return SpellList(items=[summary(spell) for spell in spells])
 
 
@@ -91,8 +90,7 @@ async def list_spells(platform: PlatformDep, caster: CasterDep) -> SpellList:
 )
 async def describe_spell(key: str, platform: PlatformDep, caster: CasterDep) -> SpellDetail:
     """One spell: price, input schema, limits and policy of its latest version."""
-    async with platform.sessions() as session:
-        found = await find_version(session, key)
+    found = await platform.db.read(lambda session: find_version(session, key))
     if found is None:
         raise SpellError("spell_not_found", f"no castable spell {key}")
     spell = found[0]
@@ -151,12 +149,8 @@ async def cast_spell(key: str, body: CastRequest, platform: PlatformDep, caster:
 )
 async def get_cast(cast_id: str, platform: PlatformDep, caster: CasterDep) -> CastRecord:
     """A recorded cast of the caller's."""
-    async with platform.sessions() as session:
-        cast = (
-            await session.execute(
-                select(Cast).where(col(Cast.id) == cast_id, col(Cast.caster_id) == caster.user_id)
-            )
-        ).scalar_one_or_none()
+    query = select(Cast).where(col(Cast.id) == cast_id, col(Cast.caster_id) == caster.user_id)
+    cast = await platform.db.read(lambda session: session.execute(query).scalar_one_or_none())
     if cast is None:
         raise SpellError("cast_not_found", f"you have no cast {cast_id}")
     return CastRecord(
@@ -180,6 +174,5 @@ async def get_cast(cast_id: str, platform: PlatformDep, caster: CasterDep) -> Ca
 @router.get("/users/me/balance", tags=["billing"], responses=problem_responses("unauthenticated"))
 async def my_balance(platform: PlatformDep, caster: CasterDep) -> Balance:
     """The caller's credits: posted, held by running casts, and available."""
-    async with platform.sessions() as session:
-        balance, held = await Ledger(session).balance(caster.credits_account)
+    balance, held = await platform.db.read(lambda session: Ledger(session).balance(caster.credits_account))
     return Balance(balance=price(balance), held=price(held), available=price(balance - held))

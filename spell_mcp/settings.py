@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     cast_threads: int = Field(8, gt=0, description="Worker threads that run casts concurrently.")
 
     def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite+aiosqlite:///{self.home.resolve() / 'spell.db'}"
+        return self.database_url or f"sqlite:///{self.home.resolve() / 'spell.db'}"
 
     @property
     def operator_ceiling(self) -> Limits:

@@ -101,7 +101,7 @@ class Database:
 @contextmanager
 def _database(backend: str, directory: Path) -> Iterator[Database]:
     if backend == "sqlite":
-        yield Database("sqlite", f"sqlite+aiosqlite:///{directory / 'spell.db'}")
+        yield Database("sqlite", f"sqlite:///{directory / 'spell.db'}")
         return
     url = create_postgres_database()
     try:
@@ -173,7 +173,9 @@ def make_test_spells(directory: Path, built_spells: Path) -> Path:
     return directory
 
 
-def start_server(home: Path, database: Database, spells: Path) -> tuple[subprocess.Popen[bytes], RunningServer]:
+def start_server(
+    home: Path, database: Database, spells: Path
+) -> tuple[subprocess.Popen[bytes], RunningServer]:
     port = free_port()
     env = {
         **os.environ,

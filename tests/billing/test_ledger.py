@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from billing import (
@@ -19,6 +20,7 @@ from billing import (
     InsufficientCredits,
     Ledger,
     LedgerEntry,
+    account_id,
     split_price,
 )
 from spell_mcp.platform import Platform
@@ -43,83 +45,100 @@ def test_a_split_refuses_negative_prices_and_impossible_shares() -> None:
 
 
 async def funded_caster(platform: Platform, owner: str, credits: int) -> str:
-    async with platform.sessions.begin() as session:
+    def fund(session: Session) -> str:
         ledger = Ledger(session)
-        account = await ledger.open_account(AccountKind.CASTER_CREDITS, owner)
+        account = ledger.open_account(AccountKind.CASTER_CREDITS, owner)
         if credits:
-            await ledger.grant(account, credits, reference="test")
-    return account
+            ledger.grant(account, credits, reference="test")
+        return account
+
+    return await platform.db.write(fund)
 
 
 async def assert_books_balance(platform: Platform) -> None:
     """Every balance is the sum of its entries, and all balances sum to zero."""
-    async with platform.sessions() as session:
-        accounts = (await session.execute(select(Account))).scalars().all()
-        sums = dict(
-            (
-                await session.execute(
-                    select(col(LedgerEntry.account_id), func.sum(col(LedgerEntry.amount))).group_by(
-                        col(LedgerEntry.account_id)
-                    )
-                )
-            ).all()
-        )
+
+    def books(session: Session) -> tuple[list[Account], dict[str, int]]:
+        accounts = list(session.execute(select(Account)).scalars().all())
+        sums = session.execute(
+            select(col(LedgerEntry.account_id), func.sum(col(LedgerEntry.amount))).group_by(
+                col(LedgerEntry.account_id)
+            )
+        ).all()
+        return accounts, {account: int(total) for account, total in sums}
+
+    accounts, sums = await platform.db.read(books)
     assert sum(a.balance for a in accounts) == 0
     for account in accounts:
-        assert account.balance == int(sums.get(account.id, 0)), account.id
+        assert account.balance == sums.get(account.id, 0), account.id
+
+
+async def balance(platform: Platform, account: str) -> tuple[int, int]:
+    return await platform.db.read(lambda session: Ledger(session).balance(account))
 
 
 async def test_settling_a_hold_pays_maker_and_platform_exactly(platform: Platform) -> None:
     caster = await funded_caster(platform, "caster", 1_000)
-    async with platform.sessions.begin() as session:
+
+    def cast(session: Session) -> tuple[str, str]:
         ledger = Ledger(session)
-        maker = await ledger.open_account(AccountKind.MAKER_EARNINGS, "maker")
-        fee = await ledger.open_account(AccountKind.PLATFORM_REVENUE)
-        hold = await ledger.reserve(caster, 333, "cast_1", TTL)
-        assert await ledger.balance(caster) == (1_000, 333)
+        maker = ledger.open_account(AccountKind.MAKER_EARNINGS, "maker")
+        fee = account_id(AccountKind.PLATFORM_REVENUE)
+        hold = ledger.reserve(caster, 333, "cast_1", TTL)
+        assert ledger.balance(caster) == (1_000, 333)
         split = split_price(333, 8000)
-        await ledger.settle(hold, [(maker, split.maker_share), (fee, split.platform_fee)])
-    async with platform.sessions() as session:
-        ledger = Ledger(session)
-        assert await ledger.balance(caster) == (667, 0)
-        assert await ledger.balance(maker) == (266, 0)
-        assert await ledger.balance(fee) == (67, 0)
+        ledger.settle(hold, [(maker, split.maker_share), (fee, split.platform_fee)])
+        return maker, fee
+
+    maker, fee = await platform.db.write(cast)
+    assert await balance(platform, caster) == (667, 0)
+    assert await balance(platform, maker) == (266, 0)
+    assert await balance(platform, fee) == (67, 0)
     await assert_books_balance(platform)
 
 
 async def test_voiding_a_hold_charges_nothing(platform: Platform) -> None:
     caster = await funded_caster(platform, "caster", 1_000)
-    async with platform.sessions.begin() as session:
+
+    def void(session: Session) -> None:
         ledger = Ledger(session)
-        hold = await ledger.reserve(caster, 400, "cast_1", TTL)
-        await ledger.void(hold)
-        assert await ledger.balance(caster) == (1_000, 0)
+        ledger.void(ledger.reserve(caster, 400, "cast_1", TTL))
+
+    await platform.db.write(void)
+    assert await balance(platform, caster) == (1_000, 0)
     await assert_books_balance(platform)
 
 
 async def test_a_hold_closes_once(platform: Platform) -> None:
     caster = await funded_caster(platform, "caster", 1_000)
-    async with platform.sessions.begin() as session:
-        ledger = Ledger(session)
-        fee = await ledger.open_account(AccountKind.PLATFORM_REVENUE)
-        hold = await ledger.reserve(caster, 100, "cast_1", TTL)
-        await ledger.settle(hold, [(fee, 100)])
-        with pytest.raises(HoldNotPending):
-            await ledger.settle(hold, [(fee, 100)])
-        with pytest.raises(HoldNotPending):
-            await ledger.void(hold)
-    async with platform.sessions() as session:
-        assert await Ledger(session).balance(caster) == (900, 0)
+    fee = account_id(AccountKind.PLATFORM_REVENUE)
+    hold = await platform.db.write(lambda session: Ledger(session).reserve(caster, 100, "cast_1", TTL))
+    await platform.db.write(lambda session: Ledger(session).settle(hold, [(fee, 100)]))
+    with pytest.raises(HoldNotPending):
+        await platform.db.write(lambda session: Ledger(session).settle(hold, [(fee, 100)]))
+    with pytest.raises(HoldNotPending):
+        await platform.db.write(lambda session: Ledger(session).void(hold))
+    assert await balance(platform, caster) == (900, 0)
 
 
 async def test_a_reserve_beyond_available_credits_is_refused(platform: Platform) -> None:
     caster = await funded_caster(platform, "caster", 1_000)
-    async with platform.sessions.begin() as session:
-        ledger = Ledger(session)
-        await ledger.reserve(caster, 700, "cast_1", TTL)
-        with pytest.raises(InsufficientCredits) as refused:
-            await ledger.reserve(caster, 301, "cast_2", TTL)
+    await platform.db.write(lambda session: Ledger(session).reserve(caster, 700, "cast_1", TTL))
+    with pytest.raises(InsufficientCredits) as refused:
+        await platform.db.write(lambda session: Ledger(session).reserve(caster, 301, "cast_2", TTL))
     assert (refused.value.needed, refused.value.available) == (301, 300)
+
+
+async def test_a_refused_transaction_leaves_nothing_behind(platform: Platform) -> None:
+    caster = await funded_caster(platform, "caster", 1_000)
+
+    def reserve_then_fail(session: Session) -> None:
+        Ledger(session).reserve(caster, 500, "cast_1", TTL)
+        raise RuntimeError("the cast could not be recorded")
+
+    with pytest.raises(RuntimeError):
+        await platform.db.write(reserve_then_fail)
+    assert await balance(platform, caster) == (1_000, 0)
 
 
 async def test_racing_reserves_never_overspend(platform: Platform) -> None:
@@ -128,31 +147,41 @@ async def test_racing_reserves_never_overspend(platform: Platform) -> None:
 
     async def attempt(n: int) -> bool:
         try:
-            async with platform.sessions.begin() as session:
-                await Ledger(session).reserve(caster, price, f"cast_{n}", TTL)
+            await platform.db.write(lambda session: Ledger(session).reserve(caster, price, f"cast_{n}", TTL))
             return True
         except InsufficientCredits:
             return False
 
     granted = await asyncio.gather(*(attempt(n) for n in range(racers)))
     assert sum(granted) == affordable
-    async with platform.sessions() as session:
-        balance, held = await Ledger(session).balance(caster)
+    balance_now, held = await balance(platform, caster)
     assert held == price * affordable
-    assert balance - held == price - 1
+    assert balance_now - held == price - 1
 
 
 async def test_the_database_refuses_to_rewrite_the_ledger(platform: Platform) -> None:
     await funded_caster(platform, "caster", 1_000)
     for statement in ("UPDATE ledger_entries SET amount = amount + 1", "DELETE FROM ledger_entries"):
         with pytest.raises(DBAPIError, match="append-only"):
-            async with platform.sessions.begin() as session:
-                await session.execute(text(statement))
+            await platform.db.write(lambda session, sql=statement: session.execute(text(sql)))
     await assert_books_balance(platform)
 
 
 async def test_the_database_refuses_holds_beyond_a_casters_credits(platform: Platform) -> None:
     caster = await funded_caster(platform, "caster", 1_000)
     with pytest.raises(IntegrityError):
-        async with platform.sessions.begin() as session:
-            await session.execute(text("UPDATE accounts SET held = 1001 WHERE id = :id"), {"id": caster})
+        await platform.db.write(
+            lambda session: session.execute(
+                text("UPDATE accounts SET held = 1001 WHERE id = :id"), {"id": caster}
+            )
+        )
+
+
+async def test_a_transfer_to_a_missing_account_is_refused(platform: Platform) -> None:
+    caster = await funded_caster(platform, "caster", 1_000)
+    hold = await platform.db.write(lambda session: Ledger(session).reserve(caster, 100, "cast_1", TTL))
+    with pytest.raises(ValueError, match="no ledger account"):
+        await platform.db.write(
+            lambda session: Ledger(session).settle(hold, [("maker_earnings:nobody", 100)])
+        )
+    assert await balance(platform, caster) == (1_000, 100)

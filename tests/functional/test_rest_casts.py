@@ -78,13 +78,21 @@ def test_a_useful_spell_computes_its_answer(server: RunningServer) -> None:
             json={"input": {"text": "Hello, wörld. How are you?\nFine!"}},
         )
     assert response.status_code == 200, response.text
-    assert response.json()["output"] == {"bytes": 33, "characters": 32, "words": 6, "lines": 2, "sentences": 3}
+    assert response.json()["output"] == {
+        "bytes": 33,
+        "characters": 32,
+        "words": 6,
+        "lines": 2,
+        "sentences": 3,
+    }
 
 
 def test_invalid_input_is_refused_with_its_problems_and_costs_nothing(server: RunningServer) -> None:
     with server.client() as client:
         before = available(client)
-        response = client.post("/v1/spells/dev.spell.textstats/cast", json={"input": {"text": 42, "extra": 1}})
+        response = client.post(
+            "/v1/spells/dev.spell.textstats/cast", json={"input": {"text": 42, "extra": 1}}
+        )
         body = assert_problem(response, 422, "input_invalid")
         assert any("/text" in problem for problem in body["problems"])  # type: ignore[attr-defined]
         assert any("extra" in problem for problem in body["problems"])  # type: ignore[attr-defined]
@@ -93,27 +101,41 @@ def test_invalid_input_is_refused_with_its_problems_and_costs_nothing(server: Ru
 
 def test_malformed_requests_are_refused(server: RunningServer) -> None:
     with server.client() as client:
-        assert_problem(client.post("/v1/spells/dev.spell.echo/cast", json={"inputs": {}}), 400, "request_invalid")
+        assert_problem(
+            client.post("/v1/spells/dev.spell.echo/cast", json={"inputs": {}}), 400, "request_invalid"
+        )
         assert_problem(
             client.post(
-                "/v1/spells/dev.spell.echo/cast", content=b"{not json", headers={"content-type": "application/json"}
+                "/v1/spells/dev.spell.echo/cast",
+                content=b"{not json",
+                headers={"content-type": "application/json"},
             ),
             400,
             "request_invalid",
         )
-        assert_problem(client.post("/v1/spells/dev.spell.echo/cast", json={"input": [1]}), 400, "request_invalid")
+        assert_problem(
+            client.post("/v1/spells/dev.spell.echo/cast", json={"input": [1]}), 400, "request_invalid"
+        )
         assert_problem(client.get("/v1/nowhere"), 404, "not_found")
 
 
 def test_an_unknown_spell_is_not_found(server: RunningServer) -> None:
     with server.client() as client:
-        assert_problem(client.post("/v1/spells/com.nobody.nothing/cast", json={"input": {}}), 404, "spell_not_found")
+        assert_problem(
+            client.post("/v1/spells/com.nobody.nothing/cast", json={"input": {}}), 404, "spell_not_found"
+        )
         assert_problem(client.get("/v1/spells/com.nobody.nothing"), 404, "spell_not_found")
 
 
 def test_requests_without_a_valid_key_are_unauthenticated(server: RunningServer) -> None:
-    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Bearer spell_sk_0000000000000000_" + "A" * 43}):
-        response = httpx.post(f"{server.url}/v1/spells/dev.spell.echo/cast", json={"input": {}}, headers=headers)
+    for headers in (
+        {},
+        {"Authorization": "Bearer nope"},
+        {"Authorization": "Bearer spell_sk_0000000000000000_" + "A" * 43},
+    ):
+        response = httpx.post(
+            f"{server.url}/v1/spells/dev.spell.echo/cast", json={"input": {}}, headers=headers
+        )
         assert_problem(response, 401, "unauthenticated")
         assert response.headers["www-authenticate"].startswith("Bearer")
 
@@ -121,7 +143,9 @@ def test_requests_without_a_valid_key_are_unauthenticated(server: RunningServer)
 def test_a_caster_without_credit_is_refused_and_charged_nothing(server: RunningServer) -> None:
     with server.client(server.new_user()) as client:
         body = assert_problem(
-            client.post("/v1/spells/dev.spell.echo/cast", json={"input": {"message": "x"}}), 402, "insufficient_credits"
+            client.post("/v1/spells/dev.spell.echo/cast", json={"input": {"message": "x"}}),
+            402,
+            "insufficient_credits",
         )
         assert body["price_micros"] == ECHO_PRICE
         assert body["available_micros"] == 0
@@ -131,7 +155,10 @@ def test_a_caster_without_credit_is_refused_and_charged_nothing(server: RunningS
 def test_failed_casts_are_recorded_but_never_charged(server: RunningServer) -> None:
     with server.client() as client:
         before = available(client)
-        for key, status, code in (("test.spell.exit", 502, "spell_failed"), ("test.spell.loop", 504, "spell_timeout")):
+        for key, status, code in (
+            ("test.spell.exit", 502, "spell_failed"),
+            ("test.spell.loop", 504, "spell_timeout"),
+        ):
             body = assert_problem(client.post(f"/v1/spells/{key}/cast", json={"input": {}}), status, code)
             record = client.get(f"/v1/casts/{body['cast_id']}").json()
             assert record["status"] == "failed"
@@ -142,7 +169,9 @@ def test_failed_casts_are_recorded_but_never_charged(server: RunningServer) -> N
 
 def test_casts_of_other_casters_are_invisible(server: RunningServer) -> None:
     with server.client() as client:
-        cast_id = client.post("/v1/spells/dev.spell.echo/cast", json={"input": {"message": "x"}}).json()["cast_id"]
+        cast_id = client.post("/v1/spells/dev.spell.echo/cast", json={"input": {"message": "x"}}).json()[
+            "cast_id"
+        ]
     with server.client(server.new_user()) as stranger:
         assert_problem(stranger.get(f"/v1/casts/{cast_id}"), 404, "cast_not_found")
 
