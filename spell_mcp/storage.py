@@ -5,8 +5,9 @@ Code that touches the database is written once, as plain functions of a synchron
 
 - SQLite runs the whole transaction in one worker thread (pysqlite). A thread hop per statement
   (aiosqlite) costs about 0.4 ms each here, a hop per transaction about as much once.
-  Writes begin with `BEGIN IMMEDIATE`, so a transaction that reads and then writes never fails
-  on a lock upgrade; the busy timeout queues writers.
+  Writes run one at a time per process and begin with `BEGIN IMMEDIATE`, so a transaction that
+  reads and then writes never fails on a lock upgrade; across processes the busy timeout queues
+  writers (with long tails: several processes want PostgreSQL).
 - PostgreSQL runs it through asyncpg on the event loop (`AsyncSession.run_sync`), one network
   round trip per statement and no thread at all.
 """
@@ -41,7 +42,10 @@ class Database:
             self._sync = _sqlite_engine(parsed.set(drivername="sqlite").render_as_string(hide_password=False))
             self._readers = sessionmaker(self._sync, expire_on_commit=False)
             self._writers = sessionmaker(self._sync.execution_options(immediate=True), expire_on_commit=False)
-            self._threads = anyio.CapacityLimiter(threads)
+            self._readers_threads = anyio.CapacityLimiter(threads)
+            # One writer at a time per process: writers queued here wait in order, where
+            # SQLite's own busy handler would make them sleep and retry (long tails).
+            self._writer_thread = anyio.CapacityLimiter(1)
         elif self.backend == "postgresql":
             self._async = create_async_engine(
                 parsed.set(drivername="postgresql+asyncpg"), pool_size=10, max_overflow=10, pool_pre_ping=True
@@ -70,7 +74,8 @@ class Database:
                         session.commit()
                     return result
 
-            return await anyio.to_thread.run_sync(in_thread, limiter=self._threads)
+            limiter = self._writer_thread if write else self._readers_threads
+            return await anyio.to_thread.run_sync(in_thread, limiter=limiter)
         async with self._sessions() as session:
             result = await session.run_sync(work)
             if write:

@@ -197,3 +197,11 @@ def test_concurrent_casts_never_spend_more_than_the_credits(server: RunningServe
     assert statuses.count(402) == attempts - affordable
     with server.client(key) as client:
         assert available(client) == 0
+
+
+def test_the_openapi_document_describes_every_error_response(server: RunningServer) -> None:
+    document = httpx.get(f"{server.url}/openapi.json").json()
+    assert document["openapi"].startswith("3.1")
+    cast = document["paths"]["/v1/spells/{key}/cast"]["post"]
+    for status in ("401", "402", "404", "422", "502", "504"):
+        assert "application/problem+json" in cast["responses"][status]["content"], status
