@@ -19,27 +19,33 @@ SOURCES = ROOT / "examples" / "spells"
 CFLAGS = ["-target", "wasm32-wasi", "-O2", "-s", "-Wl,-z,stack-size=65536"]
 
 
-def build_spell(source: Path, output: Path) -> bool:
-    """Build one spell; returns True when it was (re)built."""
-    c_files = sorted(source.glob("*.c"))
-    wasm = output / "spell.wasm"
-    inputs = [p for p in source.iterdir() if p.is_file()]
-    if wasm.exists() and all(p.stat().st_mtime <= wasm.stat().st_mtime for p in inputs):
+def compile_c(sources: list[Path], wasm: Path) -> bool:
+    """Compile C sources into a WASI command module unless it is newer than all of them.
+    Returns True when it was (re)built."""
+    if wasm.exists() and all(p.stat().st_mtime <= wasm.stat().st_mtime for p in sources):
         return False
-    output.mkdir(parents=True, exist_ok=True)
-    for path in inputs:
-        if path.suffix != ".c":
-            shutil.copy2(path, output / path.name)
+    wasm.parent.mkdir(parents=True, exist_ok=True)
     cache = ROOT / "build" / "zig-cache"
     env = {**os.environ, "ZIG_GLOBAL_CACHE_DIR": str(cache), "ZIG_LOCAL_CACHE_DIR": str(cache)}
-    tmp = output / "spell.wasm.tmp"
+    tmp = wasm.with_suffix(".tmp")
+    c_files = [str(p) for p in sources if p.suffix == ".c"]
     subprocess.run(
-        [sys.executable, "-m", "ziglang", "cc", *CFLAGS, *map(str, c_files), "-o", str(tmp)],
-        check=True,
-        env=env,
+        [sys.executable, "-m", "ziglang", "cc", *CFLAGS, *c_files, "-o", str(tmp)], check=True, env=env
     )
     tmp.replace(wasm)
     return True
+
+
+def build_spell(source: Path, output: Path) -> bool:
+    """Build one spell directory; returns True when its module was (re)built."""
+    inputs = sorted(p for p in source.rglob("*") if p.is_file())
+    output.mkdir(parents=True, exist_ok=True)
+    for path in inputs:
+        if path.suffix != ".c":
+            target = output / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+    return compile_c(inputs, output / "spell.wasm")
 
 
 def build_all(destination: Path) -> list[Path]:

@@ -7,7 +7,22 @@ This package imports nothing else of the platform.
 
 from runtime.errors import SpellRunError
 from runtime.limits import Limits
-from runtime.sandbox import ModuleRejected, RunResult, Sandbox
+from runtime.net import NetLimits, NetworkGate
+from runtime.policy import Mount, Policy, PolicyError
+from runtime.sandbox import Artifact, ModuleRejected, RunResult, Sandbox
 from runtime.usage import ResourceUsage
 
-__all__ = ["Limits", "ModuleRejected", "ResourceUsage", "RunResult", "Sandbox", "SpellRunError"]
+__all__ = [
+    "Artifact",
+    "Limits",
+    "ModuleRejected",
+    "Mount",
+    "NetLimits",
+    "NetworkGate",
+    "Policy",
+    "PolicyError",
+    "ResourceUsage",
+    "RunResult",
+    "Sandbox",
+    "SpellRunError",
+]

@@ -9,6 +9,7 @@ RunErrorCode = Literal[
     "spell_cpu_exhausted",
     "spell_memory_exceeded",
     "spell_output_too_large",
+    "spell_artifacts_too_large",
     "spell_crashed",
     "spell_failed",
     "spell_output_invalid",

@@ -18,6 +18,8 @@ class Limits:
     max_output_bytes: int = 1 * MIB
     max_input_bytes: int = 1 * MIB
     fuel: int = 5_000_000_000
+    max_artifact_bytes: int = 8 * MIB
+    max_artifacts: int = 32
 
     def clamp(self, ceiling: "Limits") -> "Limits":
         """The tighter of these limits and an operator's ceiling, field by field."""
@@ -27,4 +29,6 @@ class Limits:
             max_output_bytes=min(self.max_output_bytes, ceiling.max_output_bytes),
             max_input_bytes=min(self.max_input_bytes, ceiling.max_input_bytes),
             fuel=min(self.fuel, ceiling.fuel),
+            max_artifact_bytes=min(self.max_artifact_bytes, ceiling.max_artifact_bytes),
+            max_artifacts=min(self.max_artifacts, ceiling.max_artifacts),
         )

@@ -1,10 +1,13 @@
-"""Compile spells once, run them many times under limits.
+"""Compile spells once, run them many times under limits and policy.
 
 A `Sandbox` owns one wasmtime engine configured for fuel metering and epoch interruption, one
-linker with WASI preview1, a shared epoch ticker thread (one timer for all casts, not one per
-cast) and a bounded in-memory cache of ready-to-instantiate modules. Compiled modules are kept as
-serialized artifacts in a directory only the platform writes, keyed by wasmtime version, engine
-configuration and module digest, so a cast never compiles.
+linker with WASI preview1 and the platform's host functions, a shared epoch ticker thread (one
+timer for all casts), a bounded in-memory cache of ready-to-instantiate modules, and the network
+gate. Compiled modules are kept as serialized artifacts in a directory only the platform writes,
+keyed by wasmtime version, engine configuration and module digest, so a cast never compiles.
+
+Casts run on the caller's thread (wasmtime releases the GIL while wasm runs). Each thread keeps
+its own stdout/stderr files on tmpfs, reused cast after cast.
 """
 
 from __future__ import annotations
@@ -12,8 +15,11 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import importlib.metadata
+import itertools
 import json
 import os
+import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -28,16 +34,20 @@ from wasmtime import _ffi as ffi
 
 from runtime.errors import SpellRunError
 from runtime.limits import Limits
+from runtime.net import CastNetwork, NetworkGate
+from runtime.policy import SCRATCH_GUEST_PATH, Policy
 from runtime.usage import ResourceUsage
 
 WASM_PAGE = 65536
 WASI_MODULE = "wasi_snapshot_preview1"
+HOST_MODULE = "spell"
 EPOCH_TICK_S = 0.005
 # Bumped whenever the engine configuration below changes: artifacts from another
 # configuration do not load (wasmtime refuses them), so they must not share a key.
-ENGINE_PROFILE = "fuel+epoch.v1"
+ENGINE_PROFILE = "fuel+epoch+pooling.v2"
 WASMTIME_VERSION = importlib.metadata.version("wasmtime")
 STDERR_KEPT_BYTES = 16 * 1024
+POOL_MAX_MEMORY_BYTES = 4096 * 1024 * 1024
 
 
 class ModuleRejected(ValueError):
@@ -45,10 +55,19 @@ class ModuleRejected(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class Artifact:
+    """A file the spell wrote under /scratch: `name` is its path there."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class RunResult:
     output: Any
     stderr: bytes
     usage: ResourceUsage
+    artifacts: tuple[Artifact, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +80,61 @@ def module_digest(wasm: bytes) -> str:
     return hashlib.sha256(wasm).hexdigest()
 
 
+def configure_pooling(config: wasmtime.Config, *, slots: int, max_memory_bytes: int) -> None:
+    """Use wasmtime's pooling allocator: instances, memories and stacks come from slots reserved
+    once, so a cast reuses warm memory instead of mapping and unmapping its own.
+
+    The Python binding does not expose it; the C API does. At most `slots` instances exist at
+    once; each memory slot reserves (virtual) room for `max_memory_bytes`.
+    """
+    pool = ffi.wasmtime_pooling_allocation_config_new()
+    try:
+        ffi.wasmtime_pooling_allocation_config_total_core_instances_set(pool, slots)
+        ffi.wasmtime_pooling_allocation_config_total_memories_set(pool, slots)
+        ffi.wasmtime_pooling_allocation_config_total_tables_set(pool, slots)
+        ffi.wasmtime_pooling_allocation_config_total_stacks_set(pool, slots)
+        ffi.wasmtime_pooling_allocation_config_max_memory_size_set(pool, max_memory_bytes)
+        ffi.wasmtime_pooling_allocation_config_max_unused_warm_slots_set(pool, slots)
+        ffi.wasmtime_pooling_allocation_strategy_set(config.ptr(), pool)
+    finally:
+        ffi.wasmtime_pooling_allocation_config_delete(pool)
+
+
 def _scratch_root() -> str:
-    # Guest stdout goes to a file rather than a Python callback (a callback costs a round trip
-    # into Python per guest write); on tmpfs the file never touches a disk.
+    # Guest output goes to files rather than Python callbacks (a callback costs a round trip
+    # into Python per guest write); on tmpfs the files never touch a disk.
     shm = Path("/dev/shm")  # noqa: S108 (a private mkdtemp directory is made inside it)
     return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else tempfile.gettempdir()
+
+
+class _ThreadFiles:
+    """One thread's stdout and stderr files, truncated before each cast."""
+
+    def __init__(self, directory: str) -> None:
+        self.stdout_fd, self.stdout_path = tempfile.mkstemp(dir=directory, suffix=".out")
+        self.stderr_fd, self.stderr_path = tempfile.mkstemp(dir=directory, suffix=".err")
+
+    def reset(self) -> None:
+        os.ftruncate(self.stdout_fd, 0)
+        os.ftruncate(self.stderr_fd, 0)
+
+    def close(self) -> None:
+        for fd, path in ((self.stdout_fd, self.stdout_path), (self.stderr_fd, self.stderr_path)):
+            os.close(fd)
+            os.unlink(path)
+
+
+class _Cast:
+    """The state of one running cast, seen by the watchdog and the host functions."""
+
+    def __init__(self, limits: Limits, policy: Policy, files: _ThreadFiles, scratch: str | None) -> None:
+        self.limits = limits
+        self.files = files
+        self.scratch = scratch
+        self.failure: SpellRunError | None = None
+        self.started = time.perf_counter()
+        self.deadline = self.started + limits.timeout_ms / 1000
+        self.network = CastNetwork(policy=policy, deadline=time.monotonic() + limits.timeout_ms / 1000)
 
 
 class Sandbox:
@@ -75,20 +144,31 @@ class Sandbox:
         wasm_loader: Callable[[str], bytes],
         *,
         cache_size: int = 256,
+        network: NetworkGate | None = None,
+        max_concurrent_casts: int = 32,
     ) -> None:
         config = wasmtime.Config()
         config.consume_fuel = True
         config.epoch_interruption = True
+        configure_pooling(config, slots=max_concurrent_casts, max_memory_bytes=POOL_MAX_MEMORY_BYTES)
         self.engine = wasmtime.Engine(config)
+        self.network = network or NetworkGate()
         self.linker = wasmtime.Linker(self.engine)
         self.linker.define_wasi()
+        self._define_host_functions()
         self.artifact_dir = artifact_dir / WASMTIME_VERSION / ENGINE_PROFILE
         self.artifact_dir.mkdir(parents=True, exist_ok=True)
         self._wasm_loader = wasm_loader
         self._cache: OrderedDict[str, _Prepared] = OrderedDict()
         self._cache_size = cache_size
-        self._cache_lock = threading.Lock()
+        self._lock = threading.Lock()
         self._scratch = tempfile.mkdtemp(prefix="spell-", dir=_scratch_root())
+        self._thread = threading.local()
+        self._thread_files: list[_ThreadFiles] = []
+        # One C callback for every store; `data` names the cast it is called for.
+        self._casts: dict[int, _Cast] = {}
+        self._cast_ids = itertools.count(1)
+        self._epoch_callback = _EPOCH_CALLBACK(self._on_epoch)
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick, name="spell-epoch-ticker", daemon=True)
         self._ticker.start()
@@ -98,11 +178,12 @@ class Sandbox:
     def close(self) -> None:
         self._stop.set()
         self._ticker.join(timeout=1)
-        with self._cache_lock:
+        with self._lock:
             self._cache.clear()
-        for name in os.listdir(self._scratch):
-            os.unlink(os.path.join(self._scratch, name))
-        os.rmdir(self._scratch)
+            for files in self._thread_files:
+                files.close()
+            self._thread_files.clear()
+        shutil.rmtree(self._scratch, ignore_errors=True)
 
     def _tick(self) -> None:
         while not self._stop.wait(EPOCH_TICK_S):
@@ -131,11 +212,11 @@ class Sandbox:
 
     def _check_interface(self, module: wasmtime.Module) -> None:
         for imp in module.imports:
-            if imp.module != WASI_MODULE:
-                raise ModuleRejected(f"imports {imp.module}.{imp.name}, which the sandbox does not provide")
+            if imp.module == WASI_MODULE or (imp.module == HOST_MODULE and imp.name in HOST_FUNCTIONS):
+                continue
+            raise ModuleRejected(f"imports {imp.module}.{imp.name}, which the sandbox does not provide")
         exports = {exp.name: exp.type for exp in module.exports}
-        start = exports.get("_start")
-        if not isinstance(start, wasmtime.FuncType):
+        if not isinstance(exports.get("_start"), wasmtime.FuncType):
             raise ModuleRejected("exports no _start function: build it as a WASI command")
         if not isinstance(exports.get("memory"), wasmtime.MemoryType):
             raise ModuleRejected("exports no memory")
@@ -144,7 +225,7 @@ class Sandbox:
         return self.artifact_dir / f"{digest}.cwasm"
 
     def _prepared(self, digest: str) -> _Prepared:
-        with self._cache_lock:
+        with self._lock:
             hit = self._cache.get(digest)
             if hit is not None:
                 self._cache.move_to_end(digest)
@@ -164,7 +245,7 @@ class Sandbox:
             instance_pre=self.linker.instantiate_pre(module),
             min_memory_bytes=memory.limits.min * WASM_PAGE,
         )
-        with self._cache_lock:
+        with self._lock:
             self._cache[digest] = prepared
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
@@ -172,11 +253,12 @@ class Sandbox:
 
     # -- run -------------------------------------------------------------------------------
 
-    def run(self, digest: str, input_json: bytes, limits: Limits) -> RunResult:
+    def run(self, digest: str, input_json: bytes, limits: Limits, policy: Policy | None = None) -> RunResult:
         """Run one cast: `input_json` on stdin, one JSON value expected on stdout.
 
-        Blocking: call it from a worker thread. wasmtime releases the GIL while wasm runs.
+        Blocking: call it from a worker thread.
         """
+        policy = policy or Policy()
         if len(input_json) > limits.max_input_bytes:
             raise SpellRunError(
                 "input_too_large",
@@ -189,39 +271,59 @@ class Sandbox:
                 f"the module needs {prepared.min_memory_bytes} bytes of memory at start; "
                 f"the limit is {limits.max_memory_bytes}",
             )
-        stdout_fd, stdout_path = tempfile.mkstemp(dir=self._scratch)
-        stderr_fd, stderr_path = tempfile.mkstemp(dir=self._scratch)
+        files = self._files()
+        files.reset()
+        scratch = tempfile.mkdtemp(dir=self._scratch) if policy.scratch else None
+        cast = _Cast(limits, policy, files, scratch)
+        cast_id = next(self._cast_ids)
+        self._casts[cast_id] = cast
+        self._thread.cast = cast
         try:
-            return self._run(prepared, input_json, limits, stdout_fd, stdout_path, stderr_fd, stderr_path)
+            return self._run(prepared, input_json, policy, cast, cast_id)
         finally:
-            os.close(stdout_fd)
-            os.close(stderr_fd)
-            os.unlink(stdout_path)
-            os.unlink(stderr_path)
+            self._thread.cast = None
+            del self._casts[cast_id]
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
+
+    def _files(self) -> _ThreadFiles:
+        files: _ThreadFiles | None = getattr(self._thread, "files", None)
+        if files is None:
+            files = _ThreadFiles(self._scratch)
+            self._thread.files = files
+            with self._lock:
+                self._thread_files.append(files)
+        return files
 
     def _run(
-        self,
-        prepared: _Prepared,
-        input_json: bytes,
-        limits: Limits,
-        stdout_fd: int,
-        stdout_path: str,
-        stderr_fd: int,
-        stderr_path: str,
+        self, prepared: _Prepared, input_json: bytes, policy: Policy, cast: _Cast, cast_id: int
     ) -> RunResult:
-        watchdog = _Watchdog(limits, stdout_fd, stderr_fd)
+        limits, files = cast.limits, cast.files
         store = wasmtime.Store(self.engine)
         memory_bytes = 0
         failure: SpellRunError | None = None
         try:
             wasi = wasmtime.WasiConfig()
             _set_stdin_bytes(wasi, input_json)
-            wasi.stdout_file = stdout_path
-            wasi.stderr_file = stderr_path
+            wasi.stdout_file = files.stdout_path
+            wasi.stderr_file = files.stderr_path
+            if policy.env:
+                wasi.env = policy.env
+            for mount in policy.read_only:
+                wasi.preopen_dir(mount.host_path, mount.guest_path, fs_mutable=False)
+            if cast.scratch is not None:
+                wasi.preopen_dir(cast.scratch, SCRATCH_GUEST_PATH, fs_mutable=True)
             store.set_wasi(wasi)
             store.set_limits(memory_size=limits.max_memory_bytes, instances=1, tables=4, memories=1)
             store.set_fuel(limits.fuel)
-            watchdog.attach(store)
+            # The watchdog runs on every epoch tick from here on; a cast shorter than a tick
+            # never calls it.
+            store.set_epoch_deadline(1)
+            ffi.wasmtime_store_epoch_deadline_callback(
+                store.ptr(), self._epoch_callback, cast_id, _NO_FINALIZER
+            )
+            cast.started = time.perf_counter()
+            cast.deadline = cast.started + limits.timeout_ms / 1000
             try:
                 instance = prepared.instance_pre.instantiate(store)
                 exports = instance.exports(store)
@@ -238,21 +340,34 @@ class Sandbox:
                 failure = _trap_error(exc, limits)
             except wasmtime.WasmtimeError as exc:
                 failure = SpellRunError("spell_crashed", f"the spell could not run: {_first_line(exc)}")
-            elapsed_ms = (time.perf_counter() - watchdog.started) * 1000
+            elapsed_ms = (time.perf_counter() - cast.started) * 1000
             fuel_used = limits.fuel - store.get_fuel()
         finally:
             store.close()
-        stdout_size = os.fstat(stdout_fd).st_size
+        stdout_size = os.fstat(files.stdout_fd).st_size
+        artifacts: tuple[Artifact, ...] = ()
+        artifact_failure = None
+        if cast.scratch is not None and failure is None and cast.failure is None:
+            try:
+                artifacts = _collect_artifacts(cast.scratch, limits)
+            except SpellRunError as exc:
+                artifact_failure = exc
+        network = cast.network
         usage = ResourceUsage(
             duration_ms=round(elapsed_ms, 3),
             fuel_consumed=fuel_used,
             peak_memory_bytes=memory_bytes,
             input_bytes=len(input_json),
             output_bytes=stdout_size,
-            stderr_bytes=os.fstat(stderr_fd).st_size,
+            stderr_bytes=os.fstat(files.stderr_fd).st_size,
+            artifacts_bytes=sum(len(a.data) for a in artifacts),
+            network_requests=network.requests,
+            network_bytes_sent=network.bytes_sent,
+            network_bytes_received=network.bytes_received,
+            policy_violations=tuple(network.violations),
         )
         # The watchdog's reason wins: the trap it caused says only "interrupted".
-        failure = watchdog.failure or failure
+        failure = cast.failure or failure or artifact_failure
         if (
             failure is not None
             and failure.code == "spell_crashed"
@@ -268,50 +383,136 @@ class Sandbox:
         if failure is not None:
             failure.usage = usage
             raise failure
-        stderr = os.pread(stderr_fd, STDERR_KEPT_BYTES, 0)
-        output = _decode_output(os.pread(stdout_fd, stdout_size, 0), usage)
-        return RunResult(output=output, stderr=stderr, usage=usage)
+        stderr = os.pread(files.stderr_fd, STDERR_KEPT_BYTES, 0)
+        output = _decode_output(os.pread(files.stdout_fd, stdout_size, 0), usage)
+        return RunResult(output=output, stderr=stderr, usage=usage, artifacts=artifacts)
 
+    # -- watchdog --------------------------------------------------------------------------
 
-class _Watchdog:
-    """Stops a cast that runs past its wall-clock timeout or writes past its output cap.
-
-    wasmtime calls it from the running cast's own thread each time the shared epoch ticker
-    passes the store's deadline (every tick), so a cast shorter than one tick never calls it.
-    Returning an error from the callback traps the guest at once.
-    """
-
-    def __init__(self, limits: Limits, stdout_fd: int, stderr_fd: int) -> None:
-        self.limits = limits
-        self.stdout_fd = stdout_fd
-        self.stderr_fd = stderr_fd
-        self.failure: SpellRunError | None = None
-        self.started = time.perf_counter()
-        self.deadline = self.started + limits.timeout_ms / 1000
-        # ctypes keeps the callback alive only as long as this reference does.
-        self._callback = _EPOCH_CALLBACK(self._on_epoch)
-
-    def attach(self, store: wasmtime.Store) -> None:
-        self.started = time.perf_counter()
-        self.deadline = self.started + self.limits.timeout_ms / 1000
-        store.set_epoch_deadline(1)
-        ffi.wasmtime_store_epoch_deadline_callback(store.ptr(), self._callback, None, _NO_FINALIZER)
-
-    def _on_epoch(self, _context: Any, _data: Any, delta: Any, kind: Any) -> int:
-        if time.perf_counter() > self.deadline:
-            self.failure = SpellRunError(
-                "spell_timeout", f"the spell ran longer than {self.limits.timeout_ms} ms"
-            )
-        elif os.fstat(self.stdout_fd).st_size > self.limits.max_output_bytes:
-            self.failure = _output_too_large(self.limits)
-        elif os.fstat(self.stderr_fd).st_size > self.limits.max_output_bytes:
-            self.failure = SpellRunError("spell_output_too_large", "the spell wrote too much to stderr")
-        if self.failure is not None:
-            error = ffi.wasmtime_error_new(self.failure.code.encode())
+    def _on_epoch(self, _context: Any, data: int | None, delta: Any, kind: Any) -> int:
+        """Called by wasmtime on the cast's own thread at each epoch tick: stops a cast that
+        ran past its timeout or wrote past its caps. Returning an error traps the guest."""
+        cast = self._casts.get(data or 0)
+        if cast is None:
+            return 0
+        limits = cast.limits
+        if time.perf_counter() > cast.deadline:
+            cast.failure = SpellRunError("spell_timeout", f"the spell ran longer than {limits.timeout_ms} ms")
+        elif os.fstat(cast.files.stdout_fd).st_size > limits.max_output_bytes:
+            cast.failure = _output_too_large(limits)
+        elif os.fstat(cast.files.stderr_fd).st_size > limits.max_output_bytes:
+            cast.failure = SpellRunError("spell_output_too_large", "the spell wrote too much to stderr")
+        elif cast.scratch is not None and _tree_size(cast.scratch) > limits.max_artifact_bytes:
+            cast.failure = _artifacts_too_large(limits)
+        if cast.failure is not None:
+            error = ffi.wasmtime_error_new(cast.failure.code.encode())
             return ctypes.cast(error, ctypes.c_void_p).value or 0
         delta[0] = 1
         kind[0] = _DEADLINE_CONTINUE
         return 0
+
+    # -- host functions --------------------------------------------------------------------
+
+    def _define_host_functions(self) -> None:
+        i32 = wasmtime.ValType.i32()
+        self.linker.define_func(
+            HOST_MODULE,
+            "http_request",
+            wasmtime.FuncType([i32, i32, i32, i32], [i32]),
+            self._http_request,
+            True,
+        )
+        self.linker.define_func(
+            HOST_MODULE, "http_response", wasmtime.FuncType([i32, i32], [i32]), self._http_response, True
+        )
+
+    def _http_request(
+        self, caller: wasmtime.Caller, req_ptr: int, req_len: int, out_ptr: int, out_cap: int
+    ) -> int:
+        # Never raise from here: an exception would cross the wasm frames through a slot that
+        # is not thread-local.
+        try:
+            cast: _Cast | None = getattr(self._thread, "cast", None)
+            memory = caller.get("memory")
+            if cast is None or not isinstance(memory, wasmtime.Memory):
+                return HOST_ERROR_BAD_ARGUMENTS
+            size = memory.data_len(caller)
+            if req_len < 0 or req_ptr < 0 or req_ptr + req_len > size or out_ptr < 0 or out_cap < 0:
+                return HOST_ERROR_BAD_ARGUMENTS
+            request = bytes(memory.read(caller, req_ptr, req_ptr + req_len))
+            response = self.network.request(cast.network, request)
+            return _deliver(memory, caller, cast, response, out_ptr, out_cap)
+        except Exception:
+            return HOST_ERROR_BAD_ARGUMENTS
+
+    def _http_response(self, caller: wasmtime.Caller, out_ptr: int, out_cap: int) -> int:
+        try:
+            cast: _Cast | None = getattr(self._thread, "cast", None)
+            memory = caller.get("memory")
+            if cast is None or not isinstance(memory, wasmtime.Memory) or cast.network.pending is None:
+                return HOST_ERROR_BAD_ARGUMENTS
+            response, cast.network.pending = cast.network.pending, None
+            return _deliver(memory, caller, cast, response, out_ptr, out_cap)
+        except Exception:
+            return HOST_ERROR_BAD_ARGUMENTS
+
+
+HOST_FUNCTIONS = {"http_request", "http_response"}
+HOST_ERROR_BAD_ARGUMENTS = -1
+
+
+def _deliver(
+    memory: wasmtime.Memory, caller: wasmtime.Caller, cast: _Cast, response: bytes, out_ptr: int, out_cap: int
+) -> int:
+    """Write a response into guest memory if it fits; otherwise keep it for http_response.
+    Either way return its length, so the guest knows how much room it needs."""
+    if len(response) <= out_cap:
+        if out_ptr + len(response) > memory.data_len(caller):
+            return HOST_ERROR_BAD_ARGUMENTS
+        memory.write(caller, response, out_ptr)
+    else:
+        cast.network.pending = response
+    return len(response)
+
+
+def _collect_artifacts(scratch: str, limits: Limits) -> tuple[Artifact, ...]:
+    """Regular files under the scratch directory; links and special files are ignored, never
+    followed."""
+    found: list[Artifact] = []
+    total = 0
+    for root, dirs, names in os.walk(scratch, followlinks=False):
+        dirs.sort()
+        for name in sorted(names):
+            path = os.path.join(root, name)
+            info = os.lstat(path)
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            total += info.st_size
+            if total > limits.max_artifact_bytes:
+                raise _artifacts_too_large(limits)
+            if len(found) >= limits.max_artifacts:
+                raise SpellRunError(
+                    "spell_artifacts_too_large", f"the spell wrote more than {limits.max_artifacts} files"
+                )
+            with open(path, "rb", opener=_no_follow) as handle:
+                data = handle.read(limits.max_artifact_bytes + 1)
+            found.append(Artifact(name=os.path.relpath(path, scratch), data=data))
+    return tuple(found)
+
+
+def _no_follow(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NOFOLLOW)
+
+
+def _tree_size(directory: str) -> int:
+    total = 0
+    for root, _dirs, names in os.walk(directory, followlinks=False):
+        for name in names:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except FileNotFoundError:
+                continue
+    return total
 
 
 _EPOCH_CALLBACK = ctypes.CFUNCTYPE(
@@ -328,6 +529,12 @@ _DEADLINE_CONTINUE = 0
 def _output_too_large(limits: Limits) -> SpellRunError:
     return SpellRunError(
         "spell_output_too_large", f"the spell wrote more than {limits.max_output_bytes} bytes"
+    )
+
+
+def _artifacts_too_large(limits: Limits) -> SpellRunError:
+    return SpellRunError(
+        "spell_artifacts_too_large", f"the spell wrote more than {limits.max_artifact_bytes} bytes of files"
     )
 
 

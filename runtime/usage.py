@@ -12,6 +12,14 @@ class ResourceUsage:
     input_bytes: int = 0
     output_bytes: int = 0
     stderr_bytes: int = 0
+    artifacts_bytes: int = 0
+    network_requests: int = 0
+    network_bytes_sent: int = 0
+    network_bytes_received: int = 0
+    # What the spell tried and was refused (a denied request, …), in words a maker can act on.
+    policy_violations: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["policy_violations"] = list(self.policy_violations)
+        return data

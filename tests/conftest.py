@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -34,16 +35,28 @@ BACKENDS = ["sqlite", "postgresql"]
 REQUIRE_SERVICES = os.environ.get("SPELL_REQUIRE_SERVICES") == "1"
 
 
-@pytest.fixture(scope="session")
-def built_spells() -> Path:
+def _build_module() -> Any:
     sys.path.insert(0, str(ROOT / "examples"))
     try:
-        from build import build_all  # type: ignore[import-not-found]
+        import build  # type: ignore[import-not-found]
     finally:
         sys.path.pop(0)
+    return build
+
+
+@pytest.fixture(scope="session")
+def built_spells() -> Path:
     destination = ROOT / "build" / "spells"
-    build_all(destination)
+    _build_module().build_all(destination)
     return destination
+
+
+@pytest.fixture(scope="session")
+def probe_wasm() -> bytes:
+    """tests/spells/probe.c: a spell that tries whatever file, env or network access it is told."""
+    wasm = ROOT / "build" / "test-spells" / "probe.wasm"
+    _build_module().compile_c([ROOT / "tests" / "spells" / "probe.c"], wasm)
+    return wasm.read_bytes()
 
 
 # -- databases -------------------------------------------------------------------------------
