@@ -4,7 +4,7 @@ Depends on `runtime` (to compile a module when it is registered) and on nothing 
 platform.
 """
 
-from registry.blobs import BlobStore, LocalBlobStore
+from registry.blobs import BlobStore, LocalBlobStore, TreeCache, pack_tree
 from registry.catalog import (
     RegistrationError,
     SpellSource,
@@ -27,9 +27,11 @@ __all__ = [
     "Spell",
     "SpellSource",
     "SpellVersion",
+    "TreeCache",
     "VersionConflict",
     "find_version",
     "list_latest",
+    "pack_tree",
     "register",
     "tool_name",
 ]

@@ -1,8 +1,11 @@
 """Content-addressed blob storage (modules, packages). Local directory by default."""
 
 import hashlib
+import io
 import os
 import re
+import shutil
+import tarfile
 import tempfile
 from pathlib import Path
 from typing import Protocol
@@ -45,3 +48,49 @@ class LocalBlobStore:
             return path.read_bytes()
         except FileNotFoundError:
             raise KeyError(digest) from None
+
+
+def pack_tree(directory: Path) -> bytes:
+    """A directory as an uncompressed tar: regular files and directories only, sorted, with no
+    owners, modes or times, so the same tree always gives the same bytes (and digest)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for path in sorted(directory.rglob("*")):
+            relative = path.relative_to(directory).as_posix()
+            if path.is_symlink() or not (path.is_file() or path.is_dir()):
+                raise ValueError(f"{relative}: only regular files and directories are allowed")
+            info = tarfile.TarInfo(relative)
+            info.mode = 0o755 if path.is_dir() else 0o644
+            if path.is_dir():
+                info.type = tarfile.DIRTYPE
+                tar.addfile(info)
+            else:
+                data = path.read_bytes()
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+class TreeCache:
+    """Trees (packed by `pack_tree`) unpacked once into local directories for the sandbox."""
+
+    def __init__(self, blobs: BlobStore, root: Path) -> None:
+        self.blobs = blobs
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, digest: str) -> Path:
+        if not _DIGEST.fullmatch(digest):
+            raise KeyError(digest)
+        target = self.root / digest
+        if not target.is_dir():
+            staging = Path(tempfile.mkdtemp(dir=self.root))
+            with tarfile.open(fileobj=io.BytesIO(self.blobs.get(digest)), mode="r:") as tar:
+                # The "data" filter refuses links, devices, absolute paths and anything that
+                # would land outside the target.
+                tar.extractall(staging, filter="data")
+            try:
+                os.rename(staging, target)
+            except OSError:
+                shutil.rmtree(staging)  # another thread unpacked it first
+        return target

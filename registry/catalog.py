@@ -12,7 +12,7 @@ from sqlalchemy import bindparam
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from registry.blobs import BlobStore
+from registry.blobs import BlobStore, pack_tree
 from registry.manifest import Manifest, ManifestError
 from registry.models import Spell, SpellVersion
 from registry.schemas import SchemaError, check_input_schema, check_output_schema
@@ -39,6 +39,8 @@ class SpellSource:
     input_schema: dict[str, Any]
     output_schema: dict[str, Any] | None
     wasm: bytes
+    # Guest path → packed tree of each package directory the policy lets the spell read.
+    trees: dict[str, bytes]
 
     @classmethod
     def from_directory(cls, directory: Path) -> SpellSource:
@@ -70,7 +72,19 @@ class SpellSource:
             wasm = (directory / manifest.runtime.entry).read_bytes()
         except OSError:
             raise RegistrationError([f"{manifest.runtime.entry}: missing (build the spell first)"]) from None
-        return cls(manifest=manifest, input_schema=input_schema, output_schema=output_schema, wasm=wasm)
+        trees = {}
+        for package_dir, guest in manifest.runtime.policy.read_dirs.items():
+            if not (directory / package_dir).is_dir() or (directory / package_dir).is_symlink():
+                raise RegistrationError(
+                    [f"runtime.policy.fs_read: ./{package_dir} is not a directory of the package"]
+                )
+            try:
+                trees[guest] = pack_tree(directory / package_dir)
+            except ValueError as exc:
+                raise RegistrationError([f"{package_dir}/{exc}"]) from None
+        return cls(
+            manifest=manifest, input_schema=input_schema, output_schema=output_schema, wasm=wasm, trees=trees
+        )
 
 
 def register(
@@ -107,6 +121,7 @@ def register(
             [f"{manifest.spell.key} {manifest.spell.version} is already published with other contents"]
         )
     blobs.put(source.wasm)
+    resources = {guest: blobs.put(tree) for guest, tree in source.trees.items()}
     now = datetime.now(UTC)
     spell = session.get(Spell, manifest.spell.key)
     if spell is None:
@@ -127,6 +142,7 @@ def register(
         input_schema=source.input_schema,
         output_schema=source.output_schema,
         module_digest=digest,
+        resources=resources,
         price_micros=manifest.pricing.price_micros,
         signed=signed,
         published_at=now,

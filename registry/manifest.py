@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from runtime.policy import SCRATCH_GUEST_PATH, PolicyError, check_domain, check_env_name, guest_path_for
+
 MICROS_PER_USD = 1_000_000
 # Reverse-DNS; segments cannot contain "_", so the tool name (dots → "_") is collision-free.
 KEY_PATTERN = r"^[a-z][a-z0-9-]{0,30}(\.[a-z][a-z0-9-]{0,30}){1,5}$"
@@ -45,10 +47,55 @@ class SpellSection(_Section):
 
 
 class PolicySection(_Section):
+    """What the spell may touch. The default grants nothing."""
+
+    # Package directories, each seen read-only at a fixed guest path: "./resources" → /resources.
     fs_read: list[str] = []
+    # ["/scratch"] grants a fresh writable /scratch per cast whose files become artifacts.
     fs_write: list[str] = []
+    # Domains reachable over https (subdomains included) through the network host import.
     net_allow: list[str] = []
+    # Variables set from the maker's secrets of the same name; nothing else of the host.
     env_vars: list[str] = []
+
+    @field_validator("fs_read")
+    @classmethod
+    def _package_dirs(cls, value: list[str]) -> list[str]:
+        guests = [_policy(guest_path_for, entry) for entry in value]
+        if len(set(guests)) != len(guests):
+            raise ValueError("lists the same directory twice")
+        return value
+
+    @field_validator("fs_write")
+    @classmethod
+    def _scratch_only(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if entry.strip().removeprefix(".").rstrip("/") != SCRATCH_GUEST_PATH:
+                raise ValueError(f'{entry!r}: the only writable place is "/scratch"')
+        return value
+
+    @field_validator("net_allow")
+    @classmethod
+    def _domains(cls, value: list[str]) -> list[str]:
+        return sorted({_policy(check_domain, entry) for entry in value})
+
+    @field_validator("env_vars")
+    @classmethod
+    def _env_names(cls, value: list[str]) -> list[str]:
+        return [_policy(check_env_name, entry) for entry in value]
+
+    @property
+    def read_dirs(self) -> dict[str, str]:
+        """Package directory (without "./") → guest path."""
+        return {entry.strip().removeprefix("./").rstrip("/"): guest_path_for(entry) for entry in self.fs_read}
+
+
+def _policy(check: Any, entry: str) -> str:
+    try:
+        result: str = check(entry)
+    except PolicyError as exc:
+        raise ValueError(str(exc)) from None
+    return result
 
 
 class RuntimeSection(_Section):

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -31,8 +31,16 @@ class SpellVersion(SQLModel, table=True):
     input_schema: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     output_schema: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     module_digest: str = Field(max_length=64)
+    # Guest path → digest of the packed directory the spell may read there (see blobs.pack_tree).
+    resources: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     price_micros: int = Field(sa_column=Column(BigInteger, nullable=False))
     # False for spells registered without a signature (dev mode only); shown wherever they are.
     signed: bool = False
     yanked: bool = False
     published_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+def table_of(model: Any) -> Table:
+    """The Core table of a model, for statements built once and run many times."""
+    table: Table = model.__table__
+    return table

@@ -62,11 +62,25 @@ class CastRequest(BaseModel):
 
 class Usage(BaseModel):
     duration_ms: float
-    fuel_consumed: int
+    fuel_consumed: int = Field(description="wasmtime fuel units (about one per wasm instruction).")
     peak_memory_bytes: int
     input_bytes: int
     output_bytes: int
     stderr_bytes: int
+    artifacts_bytes: int = 0
+    network_requests: int = 0
+    network_bytes_sent: int = 0
+    network_bytes_received: int = 0
+    policy_violations: list[str] = Field(
+        default_factory=list, description="What the spell tried and was refused, e.g. a denied request."
+    )
+
+
+class ArtifactInfo(BaseModel):
+    name: str = Field(description="Path of the file under the spell's /scratch.")
+    size: int
+    sha256: str
+    url: str = Field(description="Where to download it (same authentication).")
 
 
 class CastResponse(BaseModel):
@@ -79,6 +93,7 @@ class CastResponse(BaseModel):
     price: Price
     charged: Price
     usage: Usage
+    artifacts: list[ArtifactInfo]
 
 
 class CastRecord(BaseModel):
@@ -93,6 +108,7 @@ class CastRecord(BaseModel):
     error_code: str | None
     error_detail: str | None
     usage: Usage | None
+    artifacts: list[ArtifactInfo]
     via: str
     created_at: datetime
     finished_at: datetime | None

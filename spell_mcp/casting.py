@@ -22,12 +22,13 @@ from sqlalchemy.orm import Session
 
 from billing import AccountKind, InsufficientCredits, Ledger, split_price
 from billing.ledger import account_id
-from billing.models import table_of
-from registry import InputValidators, SpellVersion, find_version
-from runtime import Limits, ResourceUsage, Sandbox, SpellRunError
+from registry import BlobStore, InputValidators, SpellVersion, TreeCache, find_version
+from registry.models import table_of
+from runtime import Limits, Mount, Policy, ResourceUsage, RunResult, Sandbox, SpellRunError
 from spell_mcp.auth import Caster
 from spell_mcp.errors import SpellError
 from spell_mcp.models import Cast
+from spell_mcp.secrets import SecretBox, secrets_for
 from spell_mcp.settings import MIB, Settings
 from spell_mcp.storage import Database
 
@@ -48,6 +49,7 @@ class CastResult:
     price_micros: int
     charged_micros: int
     usage: ResourceUsage
+    artifacts: list[dict[str, Any]]
 
 
 def usd(micros: int) -> str:
@@ -58,20 +60,47 @@ def usd(micros: int) -> str:
 
 def limits_of(version: SpellVersion, settings: Settings) -> Limits:
     runtime = version.manifest["runtime"]
+    ceiling = settings.operator_ceiling
     return Limits(
         timeout_ms=runtime["timeout_ms"],
         max_memory_bytes=runtime["max_memory_mb"] * MIB,
         max_output_bytes=runtime["max_output_mb"] * MIB,
         max_input_bytes=settings.max_input_bytes,
         fuel=settings.fuel_per_cast,
-    ).clamp(settings.operator_ceiling)
+        max_artifact_bytes=ceiling.max_artifact_bytes,
+        max_artifacts=ceiling.max_artifacts,
+    ).clamp(ceiling)
+
+
+def policy_of(version: SpellVersion, trees: TreeCache, env: tuple[tuple[str, str], ...]) -> Policy:
+    """What this version may touch: its package directories, scratch, secrets, domains."""
+    granted = version.manifest["runtime"]["policy"]
+    return Policy(
+        read_only=tuple(
+            Mount(str(trees.path(digest)), guest) for guest, digest in sorted(version.resources.items())
+        ),
+        scratch=bool(granted["fs_write"]),
+        env=env,
+        net_allow=tuple(granted["net_allow"]),
+    )
 
 
 class CastService:
-    def __init__(self, settings: Settings, db: Database, sandbox: Sandbox) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        sandbox: Sandbox,
+        blobs: BlobStore,
+        trees: TreeCache,
+        secrets: SecretBox,
+    ) -> None:
         self.settings = settings
         self.db = db
         self.sandbox = sandbox
+        self.blobs = blobs
+        self.trees = trees
+        self.secrets = secrets
         self.validators = InputValidators()
         # Bounds the casts running at once; the rest wait their turn without blocking the loop.
         self.workers = anyio.CapacityLimiter(settings.cast_threads)
@@ -99,17 +128,11 @@ class CastService:
             )
 
         cast_id = f"cast_{uuid.uuid4().hex}"
-        hold_id = await self.db.write(partial(self._begin, caster, spell, cast_id, input_json, via))
+        hold_id, env = await self.db.write(partial(self._begin, caster, spell, cast_id, input_json, via))
         try:
-            run = await anyio.to_thread.run_sync(
-                self.sandbox.run,
-                spell.module_digest,
-                input_json,
-                limits_of(spell, self.settings),
-                limiter=self.workers,
+            run, artifacts = await anyio.to_thread.run_sync(
+                self._run, spell, input_json, env, limiter=self.workers
             )
-            if spell.output_schema is not None:
-                self._check_output(spell, run.output, run.usage)
         except SpellRunError as failure:
             with anyio.CancelScope(shield=True):
                 await self.db.write(
@@ -123,7 +146,7 @@ class CastService:
                     partial(_fail, cast_id, hold_id, "internal_error", "the cast was interrupted", None)
                 )
             raise
-        await self.db.write(partial(self._settle, cast_id, hold_id, spell, maker_id, run.output, run.usage))
+        await self.db.write(partial(self._settle, cast_id, hold_id, spell, maker_id, run, artifacts))
         return CastResult(
             cast_id=cast_id,
             spell_key=spell.spell_key,
@@ -134,7 +157,26 @@ class CastService:
             price_micros=spell.price_micros,
             charged_micros=spell.price_micros,
             usage=run.usage,
+            artifacts=artifacts,
         )
+
+    def _run(
+        self, spell: SpellVersion, input_json: bytes, env: tuple[tuple[str, str], ...]
+    ) -> tuple[RunResult, list[dict[str, Any]]]:
+        """In a worker thread: run the spell, check its output, keep its artifacts."""
+        run = self.sandbox.run(
+            spell.module_digest,
+            input_json,
+            limits_of(spell, self.settings),
+            policy_of(spell, self.trees, env),
+        )
+        if spell.output_schema is not None:
+            self._check_output(spell, run.output, run.usage)
+        artifacts = [
+            {"name": artifact.name, "size": len(artifact.data), "sha256": self.blobs.put(artifact.data)}
+            for artifact in run.artifacts
+        ]
+        return run, artifacts
 
     def _check_output(self, spell: SpellVersion, output: Any, usage: ResourceUsage) -> None:
         assert spell.output_schema is not None
@@ -148,8 +190,9 @@ class CastService:
 
     def _begin(
         self, caster: Caster, spell: SpellVersion, cast_id: str, input_json: bytes, via: str, session: Session
-    ) -> str | None:
-        """Reserve the price and record the cast as running, in one transaction."""
+    ) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+        """Reserve the price and record the cast as running, in one transaction; return the hold
+        and the granted environment (the maker's secrets for the spell's env_vars)."""
         hold_id = None
         if spell.price_micros > 0:
             try:
@@ -184,7 +227,8 @@ class CastService:
                 "created_at": datetime.now(UTC),
             },
         )
-        return hold_id
+        names = spell.manifest["runtime"]["policy"]["env_vars"]
+        return hold_id, secrets_for(session, self.secrets, spell.spell_key, names)
 
     def _settle(
         self,
@@ -192,8 +236,8 @@ class CastService:
         hold_id: str | None,
         spell: SpellVersion,
         maker_id: str,
-        output: Any,
-        usage: ResourceUsage,
+        run: RunResult,
+        artifacts: list[dict[str, Any]],
         session: Session,
     ) -> None:
         """Pay the maker and the platform, and record the cast as succeeded, in one transaction."""
@@ -214,10 +258,11 @@ class CastService:
                 "status": "succeeded",
                 "charged_micros": spell.price_micros,
                 "transfer_id": transfer_id,
-                "output": output,
+                "output": run.output,
+                "artifacts": artifacts,
                 "error_code": None,
                 "error_detail": None,
-                "usage": usage.as_dict(),
+                "usage": run.usage.as_dict(),
                 "finished_at": datetime.now(UTC),
             },
         )
@@ -237,6 +282,7 @@ def _fail(
             "charged_micros": 0,
             "transfer_id": None,
             "output": None,
+            "artifacts": None,
             "error_code": code,
             "error_detail": detail,
             "usage": usage.as_dict() if usage else None,

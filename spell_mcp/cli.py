@@ -15,6 +15,10 @@ from spell_mcp.settings import Settings
 app = typer.Typer(help="Spell: cast sandboxed WebAssembly spells over MCP and REST.", no_args_is_help=True)
 users = typer.Typer(help="Manage users of the local platform.", no_args_is_help=True)
 app.add_typer(users, name="users")
+secrets = typer.Typer(
+    help="Manage makers' secrets (set as granted environment variables).", no_args_is_help=True
+)
+app.add_typer(secrets, name="secrets")
 
 DevOption = Annotated[
     bool,
@@ -130,3 +134,33 @@ def users_create(
             await platform.close()
 
     typer.echo(anyio.run(main))
+
+
+@secrets.command("set")
+def secrets_set(
+    spell_key: str,
+    name: str,
+    home: HomeOption = None,
+) -> None:
+    """Set a spell's secret NAME from standard input (encrypted at rest; never shown again)."""
+    from runtime.policy import PolicyError, check_env_name
+    from spell_mcp.platform import Platform
+    from spell_mcp.secrets import set_secret
+
+    try:
+        check_env_name(name)
+    except PolicyError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    value = sys.stdin.read().rstrip("\n")
+
+    async def main() -> None:
+        platform = await Platform.open(load_settings(home=home))
+        try:
+            await platform.db.write(
+                lambda session: set_secret(session, platform.secrets, spell_key, name, value)
+            )
+        finally:
+            await platform.close()
+
+    anyio.run(main)
+    typer.echo(f"secret {name} of {spell_key} is set")

@@ -34,6 +34,7 @@ CATALOG: dict[str, ErrorKind] = {
         ErrorKind("spell_cpu_exhausted", 422, "The spell ran out of CPU budget"),
         ErrorKind("spell_memory_exceeded", 422, "The spell exceeded its memory limit"),
         ErrorKind("spell_output_too_large", 422, "The spell's output was too large"),
+        ErrorKind("spell_artifacts_too_large", 422, "The spell wrote too many files or bytes"),
         ErrorKind("spell_output_invalid", 502, "The spell returned no valid JSON"),
         ErrorKind("spell_failed", 502, "The spell failed"),
         ErrorKind("spell_crashed", 502, "The spell crashed"),

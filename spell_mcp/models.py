@@ -52,6 +52,20 @@ class Cast(SQLModel, table=True):
     error_code: str | None = Field(default=None, max_length=64)
     error_detail: str | None = None
     usage: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # [{"name", "size", "sha256"}] of the files the spell wrote under /scratch.
+    artifacts: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     via: str = Field(max_length=16)
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class SpellSecret(SQLModel, table=True):
+    """A maker's secret for one spell, set as the environment variable `name` of its casts when
+    the manifest lists it in env_vars. Stored encrypted (Fernet); never returned by the API."""
+
+    __tablename__ = "spell_secrets"
+
+    spell_key: str = Field(primary_key=True, max_length=64)
+    name: str = Field(primary_key=True, max_length=128)
+    ciphertext: bytes
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from billing import Ledger
-from registry import LocalBlobStore
+from registry import LocalBlobStore, TreeCache
 from runtime import Sandbox
 from spell_mcp.casting import CastService
+from spell_mcp.secrets import SecretBox
 from spell_mcp.settings import Settings
 from spell_mcp.storage import Database
 
@@ -18,6 +19,7 @@ class Platform:
     db: Database
     blobs: LocalBlobStore
     sandbox: Sandbox
+    secrets: SecretBox
     casts: CastService
 
     @classmethod
@@ -27,10 +29,14 @@ class Platform:
         await db.migrate()
         await db.write(lambda session: Ledger(session).open_platform_accounts())
         blobs = LocalBlobStore(settings.home / "blobs")
-        sandbox = Sandbox(settings.home / "artifacts", blobs.get)
-        return cls(
-            settings=settings, db=db, blobs=blobs, sandbox=sandbox, casts=CastService(settings, db, sandbox)
+        # Pool slots for every cast that may run at once, with room for compiles and retries.
+        sandbox = Sandbox(
+            settings.home / "artifacts", blobs.get, max_concurrent_casts=2 * settings.cast_threads
         )
+        trees = TreeCache(blobs, settings.home / "trees")
+        secrets = SecretBox.for_home(settings.home, settings.secrets_key)
+        casts = CastService(settings, db, sandbox, blobs, trees, secrets)
+        return cls(settings=settings, db=db, blobs=blobs, sandbox=sandbox, secrets=secrets, casts=casts)
 
     async def close(self) -> None:
         self.sandbox.close()

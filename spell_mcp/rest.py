@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Header, Request
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Header, Request, Response
 from sqlmodel import col, select
 
 from billing import Ledger
 from registry import SpellVersion, find_version, list_latest, tool_name
 from spell_mcp.api_models import (
+    ArtifactInfo,
     Balance,
     CastRecord,
     CastRequest,
@@ -54,6 +57,13 @@ async def current_caster(
 
 PlatformDep = Annotated[Platform, Depends(platform_of)]
 CasterDep = Annotated[Caster, Depends(current_caster)]
+
+
+def artifact_infos(cast_id: str, artifacts: list[dict[str, Any]]) -> list[ArtifactInfo]:
+    return [
+        ArtifactInfo(**artifact, url=f"/v1/casts/{cast_id}/artifacts/{quote(artifact['name'])}")
+        for artifact in artifacts
+    ]
 
 
 def price(micros: int) -> Price:
@@ -123,6 +133,7 @@ async def describe_spell(key: str, platform: PlatformDep, caster: CasterDep) -> 
         "spell_cpu_exhausted",
         "spell_memory_exceeded",
         "spell_output_too_large",
+        "spell_artifacts_too_large",
         "spell_output_invalid",
         "spell_failed",
         "spell_crashed",
@@ -141,6 +152,7 @@ async def cast_spell(key: str, body: CastRequest, platform: PlatformDep, caster:
         price=price(result.price_micros),
         charged=price(result.charged_micros),
         usage=Usage(**result.usage.as_dict()),
+        artifacts=artifact_infos(result.cast_id, result.artifacts),
     )
 
 
@@ -165,9 +177,36 @@ async def get_cast(cast_id: str, platform: PlatformDep, caster: CasterDep) -> Ca
         error_code=cast.error_code,
         error_detail=cast.error_detail,
         usage=Usage(**cast.usage) if cast.usage else None,
+        artifacts=artifact_infos(cast.id, cast.artifacts or []),
         via=cast.via,
         created_at=cast.created_at,
         finished_at=cast.finished_at,
+    )
+
+
+@router.get(
+    "/casts/{cast_id}/artifacts/{name:path}",
+    tags=["casts"],
+    response_class=Response,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "The file's bytes."},
+        **problem_responses("unauthenticated", "cast_not_found", "not_found"),
+    },
+)
+async def get_artifact(cast_id: str, name: str, platform: PlatformDep, caster: CasterDep) -> Response:
+    """A file a cast of the caller's wrote under /scratch."""
+    query = select(Cast).where(col(Cast.id) == cast_id, col(Cast.caster_id) == caster.user_id)
+    cast = await platform.db.read(lambda session: session.execute(query).scalar_one_or_none())
+    if cast is None:
+        raise SpellError("cast_not_found", f"you have no cast {cast_id}")
+    found = next((a for a in cast.artifacts or [] if a["name"] == name), None)
+    if found is None:
+        raise SpellError("not_found", f"cast {cast_id} has no artifact {name}")
+    data = await anyio.to_thread.run_sync(platform.blobs.get, found["sha256"])
+    return Response(
+        data,
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name.rsplit('/', 1)[-1])}"},
     )
 
 

@@ -55,6 +55,13 @@ class Settings(BaseSettings):
         5_000_000_000, gt=0, description="CPU budget of one cast, in wasmtime fuel units."
     )
     cast_threads: int = Field(8, gt=0, description="Worker threads that run casts concurrently.")
+    max_artifact_mb: int = Field(8, gt=0, description="Most bytes of files one cast may leave in /scratch.")
+    max_artifacts: int = Field(32, gt=0, description="Most files one cast may leave in /scratch.")
+    secrets_key: str | None = Field(
+        None,
+        description="Fernet key that encrypts makers' secrets; shared by every server process. "
+        "Default: one created in `home`.",
+    )
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home.resolve() / 'spell.db'}"
@@ -67,4 +74,6 @@ class Settings(BaseSettings):
             max_output_bytes=self.max_output_mb * MIB,
             max_input_bytes=self.max_input_bytes,
             fuel=self.fuel_per_cast,
+            max_artifact_bytes=self.max_artifact_mb * MIB,
+            max_artifacts=self.max_artifacts,
         )

@@ -1,0 +1,68 @@
+"""Makers' secrets: encrypted at rest with the platform's key, decrypted only for a cast."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from registry.models import table_of
+from spell_mcp.models import SpellSecret
+
+KEY_FILE = "secrets.key"
+_secrets = table_of(SpellSecret)
+_FOR_SPELL = select(_secrets.c.name, _secrets.c.ciphertext).where(
+    _secrets.c.spell_key == bindparam("key"), _secrets.c.name.in_(bindparam("names", expanding=True))
+)
+
+
+class SecretBox:
+    def __init__(self, key: bytes) -> None:
+        self._fernet = Fernet(key)
+
+    @classmethod
+    def for_home(cls, home: Path, configured: str | None) -> SecretBox:
+        """The configured key (SPELL_SECRETS_KEY, shared by all server processes), or one kept
+        in the store's directory, created on first use."""
+        if configured:
+            return cls(configured.encode())
+        path = home / KEY_FILE
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(Fernet.generate_key())
+        return cls(path.read_bytes().strip())
+
+    def seal(self, value: str) -> bytes:
+        return self._fernet.encrypt(value.encode())
+
+    def open(self, ciphertext: bytes) -> str | None:
+        try:
+            return self._fernet.decrypt(ciphertext).decode()
+        except InvalidToken:
+            return None
+
+
+def set_secret(session: Session, box: SecretBox, spell_key: str, name: str, value: str) -> None:
+    existing = session.get(SpellSecret, (spell_key, name))
+    now = datetime.now(UTC)
+    if existing is None:
+        session.add(SpellSecret(spell_key=spell_key, name=name, ciphertext=box.seal(value), updated_at=now))
+    else:
+        existing.ciphertext = box.seal(value)
+        existing.updated_at = now
+
+
+def secrets_for(
+    session: Session, box: SecretBox, spell_key: str, names: list[str]
+) -> tuple[tuple[str, str], ...]:
+    """The decrypted values of the listed names; a missing (or undecryptable) secret is unset."""
+    if not names:
+        return ()
+    rows = session.execute(_FOR_SPELL, {"key": spell_key, "names": names}).all()
+    values = ((row.name, box.open(row.ciphertext)) for row in rows)
+    return tuple(sorted((name, value) for name, value in values if value is not None))
