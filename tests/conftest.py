@@ -52,7 +52,7 @@ def built_spells() -> Path:
 
 
 @pytest.fixture(scope="session")
-def probe_wasm() -> bytes:
+def probe_wasm(built_spells: Path) -> bytes:
     """tests/spells/probe.c: a spell that tries whatever file, env or network access it is told."""
     wasm = ROOT / "build" / "test-spells" / "probe.wasm"
     _build_module().compile_c([ROOT / "tests" / "spells" / "probe.c"], wasm)
@@ -153,11 +153,12 @@ class RunningServer:
         headers = {"Authorization": f"Bearer {key or self.operator_key}"}
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
-    def spell(self, *args: str) -> str:
+    def spell(self, *args: str, stdin: str | None = None) -> str:
         """Run the `spell` command against this server's store; returns its output."""
         done = subprocess.run(
             [str(ROOT / ".venv" / "bin" / "spell"), *args],
             env=self.env,
+            input=stdin,
             capture_output=True,
             text=True,
             check=True,
@@ -177,9 +178,18 @@ def free_port() -> int:
         return port
 
 
-def make_test_spells(directory: Path, built_spells: Path) -> Path:
-    """The bundled examples plus spells that misbehave on purpose."""
+def make_test_spells(directory: Path, built_spells: Path, probe: bytes) -> Path:
+    """The bundled examples, spells that misbehave on purpose, and the probe with grants."""
     copy_examples(built_spells, directory)
+    probe_dir = write_spell(
+        directory,
+        "test.spell.probe",
+        probe,
+        price_usd="0.001",
+        policy='fs_read = ["./resources"]\nfs_write = ["/scratch"]\nenv_vars = ["API_TOKEN"]',
+    )
+    (probe_dir / "resources").mkdir()
+    (probe_dir / "resources" / "words.txt").write_text("alpha\nbeta\n")
     write_spell(directory, "test.spell.loop", wat.LOOPS_FOREVER, timeout_ms=200)
     write_spell(directory, "test.spell.exit", wat.exits(3))
     write_spell(directory, "test.spell.pricey", wat.writes('{"ok":true}'), price_usd="1000")
@@ -222,10 +232,13 @@ def start_server(
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, built_spells: Path
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    built_spells: Path,
+    probe_wasm: bytes,
 ) -> Iterator[RunningServer]:
     base = tmp_path_factory.mktemp("server")
-    spells = make_test_spells(base / "spells", built_spells)
+    spells = make_test_spells(base / "spells", built_spells, probe_wasm)
     with _database(request.param, base) as database:
         process, running = start_server(base / "home", database, spells)
         try:

@@ -20,6 +20,7 @@ def write_spell(
     max_memory_mb: int = 16,
     schema: dict[str, Any] | None = None,
     version: str = "1.0.0",
+    policy: str = "",
 ) -> Path:
     spell_dir = directory / key
     spell_dir.mkdir(parents=True, exist_ok=True)
@@ -36,6 +37,9 @@ license = "MIT"
 [runtime]
 timeout_ms = {timeout_ms}
 max_memory_mb = {max_memory_mb}
+
+[runtime.policy]
+{policy}
 
 [pricing]
 price_usd = "{price_usd}"

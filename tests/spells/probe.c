@@ -25,6 +25,12 @@ int main(void) {
     size_t n = fread(input, 1, sizeof input - 1, stdin);
     input[n] = 0;
     char *command = input;
+    /* Cast through the platform, the input is JSON: {"c":"<command> <argument>"}. */
+    static const char prefix[] = "{\"c\":\"";
+    if (!strncmp(input, prefix, sizeof prefix - 1) && n >= sizeof prefix + 1) {
+        command = input + sizeof prefix - 1;
+        input[n - 2] = 0;
+    }
     char *argument = strchr(input, ' ');
     if (argument) *argument++ = 0; else argument = "";
 
