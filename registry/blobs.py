@@ -71,6 +71,16 @@ def pack_tree(directory: Path) -> bytes:
     return buffer.getvalue()
 
 
+class TreeError(ValueError):
+    """A stored tree that `pack_tree` could not have made."""
+
+
+def _check_tree_member(member: tarfile.TarInfo) -> None:
+    parts = member.name.split("/")
+    if member.name.startswith("/") or ".." in parts or "" in parts or not (member.isfile() or member.isdir()):
+        raise TreeError(f"{member.name}: not a plain relative file or directory")
+
+
 class TreeCache:
     """Trees (packed by `pack_tree`) unpacked once into local directories for the sandbox."""
 
@@ -85,10 +95,16 @@ class TreeCache:
         target = self.root / digest
         if not target.is_dir():
             staging = Path(tempfile.mkdtemp(dir=self.root))
-            with tarfile.open(fileobj=io.BytesIO(self.blobs.get(digest)), mode="r:") as tar:
-                # The "data" filter refuses links, devices, absolute paths and anything that
-                # would land outside the target.
-                tar.extractall(staging, filter="data")
+            try:
+                with tarfile.open(fileobj=io.BytesIO(self.blobs.get(digest)), mode="r:") as tar:
+                    for member in tar.getmembers():
+                        _check_tree_member(member)
+                    # The "data" filter refuses links, devices and anything that would land
+                    # outside the target, should a member slip past the check above.
+                    tar.extractall(staging, filter="data")
+            except BaseException:
+                shutil.rmtree(staging)
+                raise
             try:
                 os.rename(staging, target)
             except OSError:

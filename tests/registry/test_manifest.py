@@ -105,3 +105,27 @@ def test_tool_names_follow_mcp_rules_and_cannot_collide() -> None:
     # Keys cannot contain "_", so two keys never map to one tool name.
     assert not key_is_valid("com.acme_resize")
     assert key_is_valid("com.acme-co.resize")
+
+
+@pytest.mark.parametrize(
+    ("policy", "field", "complaint"),
+    [
+        ('fs_read = ["../etc"]', "runtime.policy.fs_read", "top-level directory"),
+        ('fs_read = ["./resources", "resources"]', "runtime.policy.fs_read", "twice"),
+        ('fs_write = ["/tmp"]', "runtime.policy.fs_write", "/scratch"),
+        ('net_allow = ["10.0.0.1"]', "runtime.policy.net_allow", "domain"),
+        ('net_allow = ["*.example.com"]', "runtime.policy.net_allow", "domain"),
+        ('env_vars = ["path"]', "runtime.policy.env_vars", "environment variable"),
+    ],
+)
+def test_policy_grants_are_checked(policy: str, field: str, complaint: str) -> None:
+    found = problems(MINIMAL.format(price='"1"') + f"\n[runtime.policy]\n{policy}\n")
+    assert any(p.startswith(f"{field}") and complaint in p for p in found), found
+
+
+def test_policy_domains_are_normalised() -> None:
+    parsed = manifest(extra='\n[runtime.policy]\nnet_allow = ["API.Example.com", "api.example.com"]\n')
+    assert parsed.runtime.policy.net_allow == ["api.example.com"]
+    assert manifest(extra='\n[runtime.policy]\nfs_read = ["./resources"]\n').runtime.policy.read_dirs == {
+        "resources": "/resources"
+    }
