@@ -4,7 +4,7 @@ Depends on `runtime` (to compile a module when it is registered) and on nothing 
 platform.
 """
 
-from registry.blobs import BlobStore, LocalBlobStore, TreeCache, pack_tree
+from registry.blobs import BlobStore, LocalBlobStore, TreeCache
 from registry.catalog import (
     RegistrationError,
     SpellSource,
@@ -15,6 +15,7 @@ from registry.catalog import (
 )
 from registry.manifest import Manifest, ManifestError, tool_name
 from registry.models import Spell, SpellVersion
+from registry.package import Package, PackageError, PackageLimits, pack_directory, pack_files, unpack
 from registry.schemas import InputValidators
 
 __all__ = [
@@ -23,6 +24,9 @@ __all__ = [
     "LocalBlobStore",
     "Manifest",
     "ManifestError",
+    "Package",
+    "PackageError",
+    "PackageLimits",
     "RegistrationError",
     "Spell",
     "SpellSource",
@@ -31,7 +35,9 @@ __all__ = [
     "VersionConflict",
     "find_version",
     "list_latest",
-    "pack_tree",
+    "pack_directory",
+    "pack_files",
     "register",
     "tool_name",
+    "unpack",
 ]

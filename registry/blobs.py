@@ -1,14 +1,14 @@
 """Content-addressed blob storage (modules, packages). Local directory by default."""
 
 import hashlib
-import io
 import os
 import re
 import shutil
-import tarfile
 import tempfile
 from pathlib import Path
 from typing import Protocol
+
+from registry.package import unpack
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
@@ -50,39 +50,9 @@ class LocalBlobStore:
             raise KeyError(digest) from None
 
 
-def pack_tree(directory: Path) -> bytes:
-    """A directory as an uncompressed tar: regular files and directories only, sorted, with no
-    owners, modes or times, so the same tree always gives the same bytes (and digest)."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as tar:
-        for path in sorted(directory.rglob("*")):
-            relative = path.relative_to(directory).as_posix()
-            if path.is_symlink() or not (path.is_file() or path.is_dir()):
-                raise ValueError(f"{relative}: only regular files and directories are allowed")
-            info = tarfile.TarInfo(relative)
-            info.mode = 0o755 if path.is_dir() else 0o644
-            if path.is_dir():
-                info.type = tarfile.DIRTYPE
-                tar.addfile(info)
-            else:
-                data = path.read_bytes()
-                info.size = len(data)
-                tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
-class TreeError(ValueError):
-    """A stored tree that `pack_tree` could not have made."""
-
-
-def _check_tree_member(member: tarfile.TarInfo) -> None:
-    parts = member.name.split("/")
-    if member.name.startswith("/") or ".." in parts or "" in parts or not (member.isfile() or member.isdir()):
-        raise TreeError(f"{member.name}: not a plain relative file or directory")
-
-
 class TreeCache:
-    """Trees (packed by `pack_tree`) unpacked once into local directories for the sandbox."""
+    """Package directories (canonical tars, see `registry.package`) unpacked once into local
+    directories the sandbox mounts read-only."""
 
     def __init__(self, blobs: BlobStore, root: Path) -> None:
         self.blobs = blobs
@@ -93,20 +63,20 @@ class TreeCache:
         if not _DIGEST.fullmatch(digest):
             raise KeyError(digest)
         target = self.root / digest
-        if not target.is_dir():
-            staging = Path(tempfile.mkdtemp(dir=self.root))
-            try:
-                with tarfile.open(fileobj=io.BytesIO(self.blobs.get(digest)), mode="r:") as tar:
-                    for member in tar.getmembers():
-                        _check_tree_member(member)
-                    # The "data" filter refuses links, devices and anything that would land
-                    # outside the target, should a member slip past the check above.
-                    tar.extractall(staging, filter="data")
-            except BaseException:
-                shutil.rmtree(staging)
-                raise
-            try:
-                os.rename(staging, target)
-            except OSError:
-                shutil.rmtree(staging)  # another thread unpacked it first
+        if target.is_dir():
+            return target
+        # The same strict reader as an upload: nothing but plain files and directories.
+        tree = unpack(self.blobs.get(digest))
+        staging = Path(tempfile.mkdtemp(dir=self.root))
+        try:
+            for directory in sorted(tree.directories):
+                (staging / directory).mkdir(parents=True, exist_ok=True)
+            for path, data in tree.files.items():
+                (staging / path).write_bytes(data)
+            os.rename(staging, target)
+        except FileExistsError:
+            shutil.rmtree(staging)  # another thread unpacked it first
+        except BaseException:
+            shutil.rmtree(staging)
+            raise
         return target

@@ -12,9 +12,10 @@ from sqlalchemy import bindparam
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from registry.blobs import BlobStore, pack_tree
+from registry.blobs import BlobStore
 from registry.manifest import Manifest, ManifestError
 from registry.models import Spell, SpellVersion
+from registry.package import PackageError, PackageLimits, pack_directory, pack_files, unpack
 from registry.schemas import SchemaError, check_input_schema, check_output_schema
 from runtime import ModuleRejected, Sandbox
 
@@ -33,30 +34,48 @@ class VersionConflict(RegistrationError):
 
 @dataclass(frozen=True, slots=True)
 class SpellSource:
-    """The files of a spell, read from a directory or a package."""
+    """A spell's checked contents, from its canonical package."""
 
     manifest: Manifest
     input_schema: dict[str, Any]
     output_schema: dict[str, Any] | None
     wasm: bytes
-    # Guest path → packed tree of each package directory the policy lets the spell read.
+    sbom: dict[str, Any]
+    # Guest path → canonical tar of each package directory the policy lets the spell read.
     trees: dict[str, bytes]
+    # The canonical package itself: what a maker signs.
+    package: bytes
 
     @classmethod
     def from_directory(cls, directory: Path) -> SpellSource:
+        """A spell directory, packed as `spell pack` would and read back like an upload."""
         try:
-            manifest = Manifest.from_toml((directory / "manifest.toml").read_text(encoding="utf-8"))
+            return cls.from_package(pack_directory(directory))
+        except PackageError as exc:
+            raise RegistrationError([str(exc)]) from None
+
+    @classmethod
+    def from_package(cls, raw: bytes, limits: PackageLimits | None = None) -> SpellSource:
+        try:
+            package = unpack(raw, limits)
+        except PackageError as exc:
+            raise RegistrationError([str(exc)]) from None
+        files = package.files
+        if "manifest.toml" not in files:
+            raise RegistrationError(["manifest.toml: missing"])
+        try:
+            manifest = Manifest.from_toml(files["manifest.toml"].decode("utf-8"))
+        except UnicodeDecodeError:
+            raise RegistrationError(["manifest.toml: not UTF-8"]) from None
         except ManifestError as exc:
             raise RegistrationError(exc.problems) from None
-        except OSError:
-            raise RegistrationError(["manifest.toml: missing"]) from None
 
         def load_json(name: str) -> Any:
+            if name not in files:
+                raise RegistrationError([f"{name}: missing"])
             try:
-                return json.loads((directory / name).read_text(encoding="utf-8"))
-            except OSError:
-                raise RegistrationError([f"{name}: missing"]) from None
-            except ValueError as exc:
+                return json.loads(files[name])
+            except (ValueError, UnicodeDecodeError) as exc:
                 raise RegistrationError([f"{name}: not valid JSON ({exc})"]) from None
 
         try:
@@ -68,22 +87,26 @@ class SpellSource:
             )
         except SchemaError as exc:
             raise RegistrationError([str(exc)]) from None
-        try:
-            wasm = (directory / manifest.runtime.entry).read_bytes()
-        except OSError:
-            raise RegistrationError([f"{manifest.runtime.entry}: missing (build the spell first)"]) from None
+        sbom = load_json(manifest.supply_chain.sbom)
+        if not isinstance(sbom, dict):
+            raise RegistrationError([f"{manifest.supply_chain.sbom}: an SBOM is a JSON object"])
+        if manifest.runtime.entry not in files:
+            raise RegistrationError([f"{manifest.runtime.entry}: missing (build the spell first)"])
         trees = {}
         for package_dir, guest in manifest.runtime.policy.read_dirs.items():
-            if not (directory / package_dir).is_dir() or (directory / package_dir).is_symlink():
+            if package_dir not in package.directories:
                 raise RegistrationError(
                     [f"runtime.policy.fs_read: ./{package_dir} is not a directory of the package"]
                 )
-            try:
-                trees[guest] = pack_tree(directory / package_dir)
-            except ValueError as exc:
-                raise RegistrationError([f"{package_dir}/{exc}"]) from None
+            trees[guest] = pack_files(package.under(package_dir))
         return cls(
-            manifest=manifest, input_schema=input_schema, output_schema=output_schema, wasm=wasm, trees=trees
+            manifest=manifest,
+            input_schema=input_schema,
+            output_schema=output_schema,
+            wasm=files[manifest.runtime.entry],
+            sbom=sbom,
+            trees=trees,
+            package=raw,
         )
 
 

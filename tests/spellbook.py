@@ -46,6 +46,7 @@ price_usd = "{price_usd}"
 """
     )
     (spell_dir / "schema.json").write_text(json.dumps(schema or OPEN_OBJECT))
+    (spell_dir / "sbom.spdx.json").write_text(json.dumps(spdx_sbom(key, version)))
     (spell_dir / "spell.wasm").write_bytes(wasm)
     return spell_dir
 
@@ -53,3 +54,33 @@ price_usd = "{price_usd}"
 def copy_examples(built_spells: Path, directory: Path) -> None:
     for spell in built_spells.iterdir():
         shutil.copytree(spell, directory / spell.name)
+
+
+def spdx_sbom(key: str, version: str, packages: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A minimal valid SPDX 2.3 document describing the spell (and any extra packages)."""
+    spell = {
+        "name": key,
+        "SPDXID": "SPDXRef-Package-spell",
+        "versionInfo": version,
+        "downloadLocation": "NOASSERTION",
+        "filesAnalyzed": False,
+        "licenseConcluded": "MIT",
+        "licenseDeclared": "MIT",
+        "copyrightText": "NOASSERTION",
+    }
+    return {
+        "spdxVersion": "SPDX-2.3",
+        "dataLicense": "CC0-1.0",
+        "SPDXID": "SPDXRef-DOCUMENT",
+        "name": key,
+        "documentNamespace": f"https://spell.dev/spdx/{key}-{version}",
+        "creationInfo": {"created": "2026-11-25T00:00:00Z", "creators": ["Tool: spell-tests"]},
+        "packages": [spell, *(packages or [])],
+        "relationships": [
+            {
+                "spdxElementId": "SPDXRef-DOCUMENT",
+                "relationshipType": "DESCRIBES",
+                "relatedSpdxElement": spell["SPDXID"],
+            }
+        ],
+    }

@@ -1,0 +1,177 @@
+"""The canonical package: reproducible bytes, and a reader that refuses every hostile tar."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import shutil
+import subprocess
+import tarfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from registry import (
+    LocalBlobStore,
+    PackageError,
+    PackageLimits,
+    RegistrationError,
+    SpellSource,
+    TreeCache,
+    pack_directory,
+    pack_files,
+    unpack,
+)
+from tests import wasm_modules as wat
+from tests.spellbook import write_spell
+
+GNU_TAR = [
+    "tar",
+    "--sort=name",
+    "--mtime=1970-01-01 00:00:00Z",
+    "--owner=0",
+    "--group=0",
+    "--numeric-owner",
+    "--mode=go=rX,u+rw,a-s",
+    "-cf",
+]
+
+
+@pytest.fixture
+def spell_dir(tmp_path: Path, built_spells: Path) -> Path:
+    directory = tmp_path / "spell"
+    shutil.copytree(built_spells / "textstats", directory)
+    (directory / "resources" / "nested").mkdir(parents=True)
+    (directory / "resources" / "words.txt").write_text("alpha\n")
+    (directory / "resources" / "nested" / "more.txt").write_text("beta\n")
+    (directory / "resources" / "empty").mkdir()
+    (directory / "schema.json").chmod(0o600)  # modes are normalised, as tar --mode does
+    return directory
+
+
+def test_spell_pack_is_byte_identical_to_gnu_tar(spell_dir: Path, tmp_path: Path) -> None:
+    ours = pack_directory(spell_dir)
+    members = [
+        "manifest.toml",
+        "spell.wasm",
+        "schema.json",
+        "sbom.spdx.json",
+        "output.schema.json",
+        "resources/",
+    ]
+    subprocess.run([*GNU_TAR, str(tmp_path / "gnu.tar"), *members], cwd=spell_dir, check=True)
+    assert hashlib.sha256(ours).hexdigest() == hashlib.sha256((tmp_path / "gnu.tar").read_bytes()).hexdigest()
+
+
+def test_packing_is_reproducible_and_unpacking_gives_the_files_back(spell_dir: Path) -> None:
+    first = pack_directory(spell_dir)
+    (spell_dir / "manifest.toml").touch()
+    assert pack_directory(spell_dir) == first
+    package = unpack(first)
+    assert package.files["resources/nested/more.txt"] == b"beta\n"
+    assert "resources/empty" in package.directories
+    assert package.under("resources") == {"words.txt": b"alpha\n", "nested/more.txt": b"beta\n"}
+
+
+def test_links_cannot_be_packed(spell_dir: Path) -> None:
+    (spell_dir / "resources" / "escape").symlink_to("/etc/passwd")
+    with pytest.raises(PackageError, match="resources/escape"):
+        pack_directory(spell_dir)
+
+
+def tar_of(*members: tuple[tarfile.TarInfo, bytes | None], fmt: int = tarfile.GNU_FORMAT) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=fmt) as tar:
+        for info, data in members:
+            if data is not None:
+                info.size = len(data)
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    return buffer.getvalue()
+
+
+def member(name: str, kind: bytes = tarfile.REGTYPE, **attributes: object) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.mtime = 0
+    info.mode = 0o755 if kind == tarfile.DIRTYPE else 0o644
+    info.uname = info.gname = ""
+    for key, value in attributes.items():
+        setattr(info, key, value)
+    return info
+
+
+def symlink(name: str, target: str) -> tarfile.TarInfo:
+    return member(name, tarfile.SYMTYPE, linkname=target)
+
+
+HOSTILE: dict[str, tuple[Callable[[], bytes], str]] = {
+    "symlink": (lambda: tar_of((symlink("evil", "/etc/passwd"), None)), "evil: links are not allowed"),
+    "hardlink": (lambda: tar_of((member("evil", tarfile.LNKTYPE, linkname="/etc/passwd"), None)), "links"),
+    "device": (lambda: tar_of((member("dev", tarfile.CHRTYPE), None)), "dev: only regular files"),
+    "fifo": (lambda: tar_of((member("pipe", tarfile.FIFOTYPE), None)), "pipe: only regular files"),
+    "absolute": (lambda: tar_of((member("/etc/cron.d/evil"), b"x")), "absolute"),
+    "dot-dot": (lambda: tar_of((member("../evil"), b"x")), "'..'"),
+    "dot-slash": (lambda: tar_of((member("./manifest.toml"), b"x")), "'.'"),
+    "duplicate": (lambda: tar_of((member("a.txt"), b"1"), (member("a.txt"), b"2")), "a.txt: appears twice"),
+    "long-path": (lambda: tar_of((member("a" * 120), b"x")), "shorter than 100 bytes"),
+    "mtime": (lambda: tar_of((member("a.txt", mtime=1700000000), b"x")), "a.txt: not canonical"),
+    "owner": (lambda: tar_of((member("a.txt", uid=1000, uname="alice"), b"x")), "a.txt: not canonical"),
+    "setuid": (lambda: tar_of((member("a.txt", mode=0o4755), b"x")), "a.txt: not canonical"),
+    "world-writable": (lambda: tar_of((member("a.txt", mode=0o666), b"x")), "a.txt: not canonical"),
+    "order": (lambda: tar_of((member("b.txt"), b"x"), (member("a.txt"), b"x")), "canonical order"),
+    "missing-parent": (lambda: tar_of((member("dir/a.txt"), b"x")), "dir/ is not a member"),
+    "pax": (lambda: tar_of((member("a.txt"), b"x"), fmt=tarfile.PAX_FORMAT), "canonical"),
+    "gzip": (lambda: gzip.compress(tar_of((member("a.txt"), b"x"))), "uncompressed tar"),
+    "garbage": (lambda: b"not a tar at all" * 100, "uncompressed tar"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_packages_are_refused_naming_the_member(case: str) -> None:
+    make, message = HOSTILE[case]
+    with pytest.raises(PackageError, match=message.replace("(", r"\(")):
+        unpack(make())
+
+
+def test_operator_limits_are_enforced() -> None:
+    many = pack_files({f"f{i:03}.txt": b"x" for i in range(20)})
+    with pytest.raises(PackageError, match="more than 10 members"):
+        unpack(many, PackageLimits(max_members=10))
+    with pytest.raises(PackageError, match="larger than 100 bytes"):
+        unpack(many, PackageLimits(max_package_bytes=100))
+    big_wasm = pack_files({"spell.wasm": b"\0" * 2048})
+    with pytest.raises(PackageError, match=r"spell\.wasm: larger than 1024 bytes"):
+        unpack(big_wasm, PackageLimits(max_wasm_bytes=1024))
+
+
+def test_package_directories_become_trees_the_sandbox_can_mount(spell_dir: Path, tmp_path: Path) -> None:
+    manifest = spell_dir / "manifest.toml"
+    manifest.write_text(
+        manifest.read_text()
+        .replace("[runtime.policy]", '[runtime.policy]\nfs_read = ["./resources"]', 1)
+        .replace("\nfs_read = []", "")
+    )
+    source = SpellSource.from_directory(spell_dir)
+    blobs = LocalBlobStore(tmp_path / "blobs")
+    mounted = TreeCache(blobs, tmp_path / "trees").path(blobs.put(source.trees["/resources"]))
+    assert (mounted / "words.txt").read_text() == "alpha\n"
+    assert (mounted / "nested" / "more.txt").read_text() == "beta\n"
+
+
+def test_a_stored_tree_that_is_not_canonical_is_refused(tmp_path: Path) -> None:
+    blobs = LocalBlobStore(tmp_path / "blobs")
+    digest = blobs.put(tar_of((symlink("escape", "/etc/passwd"), None)))
+    with pytest.raises(PackageError):
+        TreeCache(blobs, tmp_path / "trees").path(digest)
+    assert list((tmp_path / "trees").iterdir()) == []
+
+
+def test_a_granted_directory_must_exist_in_the_package(tmp_path: Path) -> None:
+    spell_dir = write_spell(tmp_path, "com.acme.reader", wat.writes("{}"), policy='fs_read = ["./resources"]')
+    with pytest.raises(RegistrationError, match="not a directory of the package"):
+        SpellSource.from_directory(spell_dir)
+    (spell_dir / "resources").mkdir()
+    (spell_dir / "resources" / "a.txt").write_text("a")
+    assert set(SpellSource.from_directory(spell_dir).trees) == {"/resources"}
