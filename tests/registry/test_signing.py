@@ -78,9 +78,16 @@ def test_github_workflow_claims_are_checked_and_the_most_specific_identity_wins(
             "staging",
             "william@yossarian.net",
             GITHUB_LOGIN,
-            "",
+            "inclusion promise or signed timestamp",
         ),
-        ("bundle_v3.txt", "bundle_v3.txt.sigstore", "production", "william@yossarian.net", GITHUB_LOGIN, ""),
+        (
+            "bundle_v3.txt",
+            "bundle_v3.txt.sigstore",
+            "production",
+            "william@yossarian.net",
+            GITHUB_LOGIN,
+            "chain",
+        ),
         ("bundle_v3.txt", "bundle_v3.txt.sigstore", "staging", "someone@else.example", GITHUB_LOGIN, "SAN"),
         ("bundle_v3.txt", "bundle_v3.txt.sigstore", "staging", "william@yossarian.net", GITHUB, "OIDCIssuer"),
         (
