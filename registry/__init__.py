@@ -1,25 +1,37 @@
-"""The Grimoire: spell manifests, schemas, module storage and the catalog.
+"""The Grimoire: canonical packages, manifests, schemas, SBOMs, signatures, blob storage and
+the catalog of spell versions.
 
-Depends on `runtime` (to compile a module when it is registered) and on nothing else of the
-platform.
+Depends on `runtime` (to compile a module and check a policy when a spell is published) and on
+nothing else of the platform.
 """
 
 from registry.blobs import BlobStore, LocalBlobStore, TreeCache
 from registry.catalog import (
+    CatalogError,
+    CheckedVersion,
     RegistrationError,
     SpellSource,
-    VersionConflict,
+    add_signer,
+    check,
     find_version,
     list_latest,
-    register,
+    record,
+    set_status,
+    signer_identities,
+    versions_of,
+    yank,
 )
 from registry.manifest import Manifest, ManifestError, tool_name
-from registry.models import Spell, SpellVersion
+from registry.models import SignerIdentityRecord, Spell, SpellVersion
 from registry.package import Package, PackageError, PackageLimits, pack_directory, pack_files, unpack
+from registry.sbom import Sbom, SbomError, read_sbom
 from registry.schemas import InputValidators
+from registry.signing import Provenance, SignatureError, SignerIdentity, verifier_for
 
 __all__ = [
     "BlobStore",
+    "CatalogError",
+    "CheckedVersion",
     "InputValidators",
     "LocalBlobStore",
     "Manifest",
@@ -27,17 +39,30 @@ __all__ = [
     "Package",
     "PackageError",
     "PackageLimits",
+    "Provenance",
     "RegistrationError",
+    "Sbom",
+    "SbomError",
+    "SignatureError",
+    "SignerIdentity",
+    "SignerIdentityRecord",
     "Spell",
     "SpellSource",
     "SpellVersion",
     "TreeCache",
-    "VersionConflict",
+    "add_signer",
+    "check",
     "find_version",
     "list_latest",
     "pack_directory",
     "pack_files",
-    "register",
+    "read_sbom",
+    "record",
+    "set_status",
+    "signer_identities",
     "tool_name",
     "unpack",
+    "verifier_for",
+    "versions_of",
+    "yank",
 ]

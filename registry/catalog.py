@@ -3,33 +3,57 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import semver
+from sigstore.verify import Verifier
 from sqlalchemy import bindparam
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from registry.blobs import BlobStore
 from registry.manifest import Manifest, ManifestError
-from registry.models import Spell, SpellVersion
+from registry.models import SignerIdentityRecord, Spell, SpellVersion
 from registry.package import PackageError, PackageLimits, pack_directory, pack_files, unpack
+from registry.sbom import Sbom, SbomError, read_sbom
 from registry.schemas import SchemaError, check_input_schema, check_output_schema
+from registry.signing import Provenance, SignatureError, SignerIdentity, verify
 from runtime import ModuleRejected, Sandbox
 
 
-class RegistrationError(ValueError):
-    """A spell could not be registered; `problems` says why, field by field."""
+class CatalogError(ValueError):
+    """A refused catalog operation; `code` is its stable error code."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class RegistrationError(CatalogError):
+    """A spell could not be registered; `problems` says why, field by field, and `code` which
+    rule refused it (package_invalid, manifest_invalid, sbom_invalid, module_invalid,
+    signature_invalid, signature_required, version_conflict, spell_owned_by_other)."""
+
+    def __init__(self, problems: list[str], code: str = "package_invalid") -> None:
+        super().__init__("; ".join(problems), code)
         self.problems = problems
 
 
-class VersionConflict(RegistrationError):
-    pass
+@dataclass(frozen=True, slots=True)
+class CheckedVersion:
+    """A version that passed every check, its blobs stored: what `record` writes. Everything
+    slow (compiling, verifying a signature) happened before, outside any transaction."""
+
+    source: SpellSource
+    sbom: Sbom
+    module_digest: str
+    package_digest: str
+    resources: dict[str, str]
+    provenance: Provenance | None
+    bundle_digest: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,69 +134,124 @@ class SpellSource:
         )
 
 
-def register(
-    session: Session,
+def check(
     source: SpellSource,
     *,
-    maker_id: str,
     sandbox: Sandbox,
     blobs: BlobStore,
-    signed: bool,
-) -> SpellVersion:
-    """Compile, store and record one spell version. Does not commit.
+    bundle: bytes | None,
+    verifier: Verifier | None,
+    identities: list[SignerIdentity],
+    allow_unsigned: bool,
+) -> CheckedVersion:
+    """Validate the SBOM, compile the module, verify the signature, store the blobs.
 
-    Registering the very same version again is idempotent; the same version with other
-    contents is refused, since versions are immutable.
+    Slow and blocking: run it in a worker thread, then `record` the result in a transaction.
     """
     manifest = source.manifest
     try:
+        sbom = read_sbom(source.sbom)
+    except SbomError as exc:
+        raise RegistrationError(
+            [f"{manifest.supply_chain.sbom}: {problem}" for problem in exc.problems], "sbom_invalid"
+        ) from None
+    try:
         digest = sandbox.compile(source.wasm)
     except ModuleRejected as exc:
-        raise RegistrationError([f"{manifest.runtime.entry}: {exc}"]) from None
-    existing = (
-        session.execute(
-            select(SpellVersion).where(
-                col(SpellVersion.spell_key) == manifest.spell.key,
-                col(SpellVersion.version) == manifest.spell.version,
+        raise RegistrationError([f"{manifest.runtime.entry}: {exc}"], "module_invalid") from None
+    provenance = None
+    if bundle is not None:
+        if verifier is None:
+            raise RegistrationError(
+                ["this platform has no Sigstore trust root configured"], "signature_invalid"
             )
-        )
-    ).scalar_one_or_none()
-    if existing is not None:
-        if existing.module_digest == digest and existing.manifest == manifest.model_dump(mode="json"):
-            return existing
-        raise VersionConflict(
-            [f"{manifest.spell.key} {manifest.spell.version} is already published with other contents"]
+        try:
+            provenance = verify(source.package, bundle, verifier, identities)
+        except SignatureError as exc:
+            raise RegistrationError([str(exc)], "signature_invalid") from None
+    elif not allow_unsigned:
+        raise RegistrationError(
+            [
+                "unsigned packages are refused: sign the package made by `spell pack` with Sigstore "
+                "and send its bundle"
+            ],
+            "signature_required",
         )
     blobs.put(source.wasm)
-    resources = {guest: blobs.put(tree) for guest, tree in source.trees.items()}
-    now = datetime.now(UTC)
-    spell = session.get(Spell, manifest.spell.key)
-    if spell is None:
-        spell = Spell(
-            key=manifest.spell.key, maker_id=maker_id, latest_version=manifest.spell.version, created_at=now
+    return CheckedVersion(
+        source=source,
+        sbom=sbom,
+        module_digest=digest,
+        package_digest=blobs.put(source.package),
+        resources={guest: blobs.put(tree) for guest, tree in source.trees.items()},
+        provenance=provenance,
+        bundle_digest=blobs.put(bundle) if bundle is not None else None,
+    )
+
+
+def record(session: Session, checked: CheckedVersion, *, maker_id: str) -> tuple[SpellVersion, bool]:
+    """Record a checked version. Does not commit. Returns it, and whether it is new.
+
+    Publishing the very same package again is idempotent; the same version with other contents
+    is refused, since versions are immutable.
+    """
+    manifest = checked.source.manifest
+    key, number = manifest.spell.key, manifest.spell.version
+    spell = session.get(Spell, key, with_for_update=True)
+    if spell is not None and spell.maker_id != maker_id:
+        raise RegistrationError([f"spell.key: {key} belongs to another maker"], "spell_owned_by_other")
+    existing = session.execute(
+        select(SpellVersion).where(col(SpellVersion.spell_key) == key, col(SpellVersion.version) == number)
+    ).scalar_one_or_none()
+    if existing is not None:
+        if existing.package_digest == checked.package_digest:
+            return existing, False
+        raise RegistrationError(
+            [f"{key} {number} is already published with other contents; publish a new version"],
+            "version_conflict",
         )
+    now = datetime.now(UTC)
+    if spell is None:
+        spell = Spell(key=key, maker_id=maker_id, latest_version=number, created_at=now)
         session.add(spell)
-    elif spell.maker_id != maker_id:
-        raise RegistrationError([f"spell.key: {manifest.spell.key} belongs to another maker"])
-    else:
-        spell.latest_version = manifest.spell.version
     version = SpellVersion(
-        spell_key=manifest.spell.key,
-        version=manifest.spell.version,
+        spell_key=key,
+        version=number,
         name=manifest.spell.name,
         description=manifest.spell.description,
         manifest=manifest.model_dump(mode="json"),
-        input_schema=source.input_schema,
-        output_schema=source.output_schema,
-        module_digest=digest,
-        resources=resources,
+        input_schema=checked.source.input_schema,
+        output_schema=checked.source.output_schema,
+        module_digest=checked.module_digest,
+        package_digest=checked.package_digest,
+        resources=checked.resources,
+        sbom={"format": checked.sbom.format, "components": [asdict(c) for c in checked.sbom.components]},
+        provenance=checked.provenance.as_dict() if checked.provenance else None,
+        bundle_digest=checked.bundle_digest,
         price_micros=manifest.pricing.price_micros,
-        signed=signed,
+        signed=checked.provenance is not None,
         published_at=now,
     )
     session.add(version)
     session.flush()
-    return version
+    refresh_latest(session, key)
+    return version, True
+
+
+def refresh_latest(session: Session, key: str) -> None:
+    """Latest = the highest SemVer that is not yanked (the spell keeps its last one if all are)."""
+    numbers = (
+        session.execute(
+            select(col(SpellVersion.version)).where(
+                col(SpellVersion.spell_key) == key, col(SpellVersion.yanked).is_(False)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    spell = session.get(Spell, key)
+    if spell is not None and numbers:
+        spell.latest_version = max(numbers, key=semver.Version.parse)
 
 
 _CASTABLE = (
@@ -205,3 +284,66 @@ def list_latest(session: Session) -> list[SpellVersion]:
         .order_by(col(Spell.key))
     )
     return list((session.execute(query)).scalars().all())
+
+
+def versions_of(session: Session, key: str) -> list[SpellVersion]:
+    """Every version of a spell, newest SemVer first."""
+    versions = session.execute(select(SpellVersion).where(col(SpellVersion.spell_key) == key)).scalars().all()
+    return sorted(versions, key=lambda v: semver.Version.parse(v.version), reverse=True)
+
+
+def yank(session: Session, key: str, number: str, maker_id: str, *, yanked: bool = True) -> SpellVersion:
+    """Withdraw (or restore) a version: it can no longer be cast or become latest. Does not commit."""
+    spell = session.get(Spell, key, with_for_update=True)
+    if spell is None:
+        raise CatalogError(f"no spell {key}", "spell_not_found")
+    if spell.maker_id != maker_id:
+        raise CatalogError(f"{key} belongs to another maker", "forbidden")
+    version = session.execute(
+        select(SpellVersion).where(col(SpellVersion.spell_key) == key, col(SpellVersion.version) == number)
+    ).scalar_one_or_none()
+    if version is None:
+        raise CatalogError(f"{key} has no version {number}", "spell_not_found")
+    version.yanked = yanked
+    session.flush()
+    refresh_latest(session, key)
+    return version
+
+
+def set_status(session: Session, key: str, status: str) -> Spell:
+    """An operator's decision: "suspended" spells cannot be cast and leave every listing."""
+    if status not in ("active", "suspended"):
+        raise ValueError(status)
+    spell = session.get(Spell, key)
+    if spell is None:
+        raise CatalogError(f"no spell {key}", "spell_not_found")
+    spell.status = status
+    session.flush()
+    return spell
+
+
+def signer_identities(session: Session, maker_id: str) -> list[SignerIdentity]:
+    rows = session.execute(
+        select(SignerIdentityRecord).where(col(SignerIdentityRecord.maker_id) == maker_id)
+    ).scalars()
+    return [
+        SignerIdentity(
+            r.identity, r.issuer, repository=r.repository, workflow_ref=r.workflow_ref, trigger=r.trigger
+        )
+        for r in rows
+    ]
+
+
+def add_signer(session: Session, maker_id: str, signer: SignerIdentity) -> SignerIdentityRecord:
+    row = SignerIdentityRecord(
+        maker_id=maker_id,
+        identity=signer.identity,
+        issuer=signer.issuer,
+        repository=signer.repository,
+        workflow_ref=signer.workflow_ref,
+        trigger=signer.trigger,
+        created_at=datetime.now(UTC),
+    )
+    session.add(row)
+    session.flush()
+    return row

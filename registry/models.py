@@ -34,6 +34,13 @@ class SpellVersion(SQLModel, table=True):
     # Guest path → digest of the packed directory the spell may read there (see blobs.pack_tree).
     resources: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     price_micros: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # The canonical package as published (what was signed), and its Sigstore bundle.
+    package_digest: str = Field(max_length=64)
+    bundle_digest: str | None = Field(default=None, max_length=64)
+    # Signer identity, issuer, Rekor entry and matched signer; None when unsigned.
+    provenance: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # {"format", "components": [{name, version, purl, license}]} from the validated SBOM.
+    sbom: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # False for spells registered without a signature (dev mode only); shown wherever they are.
     signed: bool = False
     yanked: bool = False
@@ -44,3 +51,18 @@ def table_of(model: Any) -> Table:
     """The Core table of a model, for statements built once and run many times."""
     table: Table = model.__table__
     return table
+
+
+class SignerIdentityRecord(SQLModel, table=True):
+    """Who may sign a maker's spells: claims the signing certificate must carry."""
+
+    __tablename__ = "signer_identities"
+
+    id: int | None = Field(default=None, primary_key=True)
+    maker_id: str = Field(max_length=64, index=True)
+    identity: str = Field(max_length=500)
+    issuer: str = Field(max_length=500)
+    repository: str | None = Field(default=None, max_length=200)
+    workflow_ref: str | None = Field(default=None, max_length=200)
+    trigger: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -6,13 +6,15 @@ import os
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
+import anyio.to_thread
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from billing import AccountKind, Ledger
-from registry import RegistrationError, SpellSource, register
+from registry import CheckedVersion, RegistrationError, SpellSource, check, record
 from spell_mcp.auth import Caster, create_key
 from spell_mcp.models import User
 from spell_mcp.platform import Platform
@@ -77,6 +79,18 @@ async def ensure_operator(platform: Platform) -> OperatorBootstrap:
     )
 
 
+def _check_unsigned(platform: Platform, spell_dir: Path) -> CheckedVersion:
+    return check(
+        SpellSource.from_directory(spell_dir),
+        sandbox=platform.sandbox,
+        blobs=platform.blobs,
+        bundle=None,
+        verifier=None,
+        identities=[],
+        allow_unsigned=True,
+    )
+
+
 async def register_directory(platform: Platform, directory: Path, maker_id: str) -> list[str]:
     """Register every spell directory below `directory` (unsigned: dev mode only).
 
@@ -86,17 +100,8 @@ async def register_directory(platform: Platform, directory: Path, maker_id: str)
     # Blocking directory reads are fine here: it runs once, at startup, over a few entries.
     for spell_dir in sorted(p for p in directory.iterdir() if (p / "manifest.toml").exists()):  # noqa: ASYNC240
         try:
-            source = SpellSource.from_directory(spell_dir)
-            version = await platform.db.write(
-                lambda session, source=source: register(  # type: ignore[misc]
-                    session,
-                    source,
-                    maker_id=maker_id,
-                    sandbox=platform.sandbox,
-                    blobs=platform.blobs,
-                    signed=False,
-                )
-            )
+            checked = await anyio.to_thread.run_sync(_check_unsigned, platform, spell_dir)
+            version, _ = await platform.db.write(partial(record, checked=checked, maker_id=maker_id))
             report.append(f"{version.spell_key} {version.version}")
         except RegistrationError as exc:
             report.append(f"{spell_dir.name}: skipped ({exc})")
