@@ -92,7 +92,7 @@ class SpellSource:
         except UnicodeDecodeError:
             raise RegistrationError(["manifest.toml: not UTF-8"]) from None
         except ManifestError as exc:
-            raise RegistrationError(exc.problems) from None
+            raise RegistrationError(exc.problems, "manifest_invalid") from None
 
         def load_json(name: str) -> Any:
             if name not in files:
@@ -110,7 +110,7 @@ class SpellSource:
                 else None
             )
         except SchemaError as exc:
-            raise RegistrationError([str(exc)]) from None
+            raise RegistrationError([str(exc)], "schema_invalid") from None
         sbom = load_json(manifest.supply_chain.sbom)
         if not isinstance(sbom, dict):
             raise RegistrationError([f"{manifest.supply_chain.sbom}: an SBOM is a JSON object"])

@@ -118,3 +118,65 @@ class Balance(BaseModel):
     balance: Price = Field(description="Credits posted to the account.")
     held: Price = Field(description="Credits reserved by casts in progress.")
     available: Price = Field(description="What the next cast may spend.")
+
+
+class ProvenanceInfo(BaseModel):
+    """Who signed a version, as established by its Sigstore bundle."""
+
+    identity: str = Field(description="The signing certificate's identity (SAN).")
+    issuer: str = Field(description="The OIDC issuer that vouched for it.")
+    rekor_log_index: int
+    integrated_time: datetime | None
+    artifact_sha256: str = Field(description="SHA-256 of the canonical package that was signed.")
+    matched_signer: dict[str, str | None] = Field(description="The maker's registered identity it matched.")
+
+
+class VersionInfo(BaseModel):
+    key: str
+    version: str
+    signed: bool
+    yanked: bool
+    price: Price
+    module_digest: str
+    package_sha256: str
+    published_at: datetime
+    provenance: ProvenanceInfo | None
+
+
+class VersionList(BaseModel):
+    items: list[VersionInfo]
+
+
+class Published(BaseModel):
+    created: bool = Field(description="False when this exact package was already published.")
+    version: VersionInfo
+
+
+class SbomSummary(BaseModel):
+    key: str
+    version: str
+    format: str
+    packages: int
+    licences: dict[str, int] = Field(description="Packages per declared licence expression.")
+    components: list[dict[str, str | None]]
+    vulnerabilities: dict[str, int] = Field(description="Findings by severity at the last scan.")
+    last_scan: datetime | None
+
+
+class SignerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    identity: str = Field(description="Certificate SAN: an e-mail, or a workflow URI for CI signing.")
+    issuer: str = Field(description="OIDC issuer, e.g. https://token.actions.githubusercontent.com.")
+    repository: str | None = Field(None, description="GitHub Actions: owner/repo the workflow ran in.")
+    workflow_ref: str | None = Field(None, description="GitHub Actions: the ref, e.g. refs/tags/v1.0.0.")
+    trigger: str | None = Field(None, description="GitHub Actions: the triggering event, e.g. release.")
+
+
+class Signer(SignerIn):
+    id: int
+    created_at: datetime
+
+
+class SignerList(BaseModel):
+    items: list[Signer]

@@ -24,6 +24,7 @@ from spell_mcp.errors import SpellError
 from spell_mcp.mcp_server import build_mcp_server
 from spell_mcp.platform import Platform
 from spell_mcp.rest import router
+from spell_mcp.rest_catalog import router as catalog_router
 from spell_mcp.settings import Settings
 
 log = logging.getLogger("spell")
@@ -96,6 +97,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(router)
+    app.include_router(catalog_router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -218,3 +218,43 @@ def verify(
         f"OK {file.name}: signed by {provenance.identity} ({provenance.issuer}), "
         f"Rekor log index {provenance.log_index}"
     )
+
+
+@app.command()
+def publish(
+    package: Annotated[Path, typer.Argument(help="The package made by `spell pack`.")],
+    bundle: Annotated[Path | None, typer.Option("--bundle", help="Its Sigstore bundle.")] = None,
+    url: Annotated[
+        str, typer.Option("--url", envvar="SPELL_URL", help="The platform.")
+    ] = "http://127.0.0.1:8000",
+    api_key: Annotated[str, typer.Option("--api-key", envvar="SPELL_API_KEY", help="Your API key.")] = "",
+) -> None:
+    """Publish a package (and its signature) to a platform."""
+    import httpx
+
+    files = {"package": (package.name, package.read_bytes(), "application/x-tar")}
+    if bundle is not None:
+        files["bundle"] = (bundle.name, bundle.read_bytes(), "application/json")
+    try:
+        response = httpx.post(
+            f"{url.rstrip('/')}/v1/spells",
+            files=files,
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout=120,
+        )
+    except httpx.HTTPError as exc:
+        typer.echo(f"cannot reach {url}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    body = response.json()
+    if response.status_code >= 400:
+        typer.echo(f"refused ({body.get('code')}): {body.get('detail')}", err=True)
+        for problem in body.get("problems") or []:
+            typer.echo(f"  - {problem}", err=True)
+        raise typer.Exit(1)
+    version = body["version"]
+    state = "published" if body["created"] else "already published"
+    signed = "signed" if version["signed"] else "unsigned"
+    typer.echo(
+        f"{state}: {version['key']} {version['version']} ({signed}, "
+        f"package sha256 {version['package_sha256']})"
+    )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from billing import Ledger
-from registry import LocalBlobStore, TreeCache
+from registry import LocalBlobStore, TreeCache, verifier_for
 from runtime import Sandbox
 from spell_mcp.casting import CastService
+from spell_mcp.publishing import PublishService
 from spell_mcp.secrets import SecretBox
 from spell_mcp.settings import Settings
 from spell_mcp.storage import Database
@@ -21,6 +22,7 @@ class Platform:
     sandbox: Sandbox
     secrets: SecretBox
     casts: CastService
+    publishing: PublishService
 
     @classmethod
     async def open(cls, settings: Settings) -> Platform:
@@ -36,7 +38,16 @@ class Platform:
         trees = TreeCache(blobs, settings.home / "trees")
         secrets = SecretBox.for_home(settings.home, settings.secrets_key)
         casts = CastService(settings, db, sandbox, blobs, trees, secrets)
-        return cls(settings=settings, db=db, blobs=blobs, sandbox=sandbox, secrets=secrets, casts=casts)
+        publishing = PublishService(settings, db, sandbox, blobs, verifier_for(settings.trust_root))
+        return cls(
+            settings=settings,
+            db=db,
+            blobs=blobs,
+            sandbox=sandbox,
+            secrets=secrets,
+            casts=casts,
+            publishing=publishing,
+        )
 
     async def close(self) -> None:
         self.sandbox.close()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Response
 from sqlmodel import col, select
 
 from billing import Ledger
@@ -17,46 +17,14 @@ from spell_mcp.api_models import (
     CastRecord,
     CastRequest,
     CastResponse,
-    Price,
-    Problem,
     SpellDetail,
     SpellList,
     SpellSummary,
     Usage,
 )
-from spell_mcp.auth import Caster, authenticate, bearer_token
-from spell_mcp.casting import usd
-from spell_mcp.errors import CATALOG, SpellError
+from spell_mcp.errors import SpellError
 from spell_mcp.models import Cast
-from spell_mcp.platform import Platform
-
-
-def problem_responses(*codes: str) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI descriptions of the errors a route can return."""
-    responses: dict[int | str, dict[str, Any]] = {}
-    for code in codes:
-        kind = CATALOG[code]
-        entry = responses.setdefault(
-            kind.status, {"model": Problem, "content": {"application/problem+json": {}}, "description": ""}
-        )
-        entry["description"] = ", ".join(filter(None, [entry["description"], f"`{code}`: {kind.title}"]))
-    return responses
-
-
-def platform_of(request: Request) -> Platform:
-    platform: Platform = request.app.state.platform
-    return platform
-
-
-async def current_caster(
-    request: Request, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
-) -> Caster:
-    token = bearer_token(authorization)
-    return await platform_of(request).db.read(lambda session: authenticate(session, token))
-
-
-PlatformDep = Annotated[Platform, Depends(platform_of)]
-CasterDep = Annotated[Caster, Depends(current_caster)]
+from spell_mcp.rest_deps import CasterDep, PlatformDep, price, problem_responses
 
 
 def artifact_infos(cast_id: str, artifacts: list[dict[str, Any]]) -> list[ArtifactInfo]:
@@ -64,10 +32,6 @@ def artifact_infos(cast_id: str, artifacts: list[dict[str, Any]]) -> list[Artifa
         ArtifactInfo(**artifact, url=f"/v1/casts/{cast_id}/artifacts/{quote(artifact['name'])}")
         for artifact in artifacts
     ]
-
-
-def price(micros: int) -> Price:
-    return Price(micros=micros, usd=usd(micros))
 
 
 def summary(spell: SpellVersion) -> SpellSummary:

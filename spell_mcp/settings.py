@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from registry.package import PackageLimits
 from runtime import Limits
 
 MIB = 1024 * 1024
@@ -57,11 +58,24 @@ class Settings(BaseSettings):
     cast_threads: int = Field(8, gt=0, description="Worker threads that run casts concurrently.")
     max_artifact_mb: int = Field(8, gt=0, description="Most bytes of files one cast may leave in /scratch.")
     max_artifacts: int = Field(32, gt=0, description="Most files one cast may leave in /scratch.")
+    trust_root: str = Field(
+        "production",
+        description="Sigstore trust root for published signatures: production, staging, "
+        "or a trusted_root.json path.",
+    )
+    max_package_mb: int = Field(64, gt=0, description="Largest spell package accepted for publishing.")
+    max_wasm_mb: int = Field(5, gt=0, description="Largest WebAssembly module in a package.")
     secrets_key: str | None = Field(
         None,
         description="Fernet key that encrypts makers' secrets; shared by every server process. "
         "Default: one created in `home`.",
     )
+
+    @property
+    def package_limits(self) -> PackageLimits:
+        return PackageLimits(
+            max_package_bytes=self.max_package_mb * MIB, max_wasm_bytes=self.max_wasm_mb * MIB
+        )
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home.resolve() / 'spell.db'}"

@@ -1,0 +1,270 @@
+"""The REST face of the Grimoire: publishing, versions, provenance, SBOMs, signers, yank, suspend."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+from fastapi import APIRouter, File, Response, UploadFile, status
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from registry import (
+    CatalogError,
+    SignatureError,
+    SignerIdentity,
+    SignerIdentityRecord,
+    SpellVersion,
+    add_signer,
+    find_version,
+    set_status,
+    versions_of,
+    yank,
+)
+from spell_mcp.api_models import (
+    ProvenanceInfo,
+    Published,
+    SbomSummary,
+    Signer,
+    SignerIn,
+    SignerList,
+    VersionInfo,
+    VersionList,
+)
+from spell_mcp.auth import Caster
+from spell_mcp.errors import SpellError
+from spell_mcp.platform import Platform
+from spell_mcp.publishing import refusal
+from spell_mcp.rest_deps import CasterDep, PlatformDep, price, problem_responses
+
+router = APIRouter(prefix="/v1")
+T = TypeVar("T")
+PUBLISH_ERRORS = (
+    "unauthenticated",
+    "request_invalid",
+    "package_too_large",
+    "package_invalid",
+    "manifest_invalid",
+    "schema_invalid",
+    "sbom_invalid",
+    "module_invalid",
+    "signature_required",
+    "signature_invalid",
+    "version_conflict",
+    "spell_owned_by_other",
+)
+
+
+def version_info(version: SpellVersion) -> VersionInfo:
+    return VersionInfo(
+        key=version.spell_key,
+        version=version.version,
+        signed=version.signed,
+        yanked=version.yanked,
+        price=price(version.price_micros),
+        module_digest=version.module_digest,
+        package_sha256=version.package_digest,
+        published_at=version.published_at,
+        provenance=ProvenanceInfo(**version.provenance) if version.provenance else None,
+    )
+
+
+async def read_upload(upload: UploadFile, limit: int, what: str) -> bytes:
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise SpellError("package_too_large", f"the {what} is larger than {limit} bytes")
+    return data
+
+
+@router.post(
+    "/spells",
+    tags=["publishing"],
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"model": Published, "description": "This exact package was already published."},
+        **problem_responses(*PUBLISH_ERRORS),
+    },
+)
+async def publish(
+    platform: PlatformDep,
+    caster: CasterDep,
+    response: Response,
+    package: Annotated[UploadFile, File(description="The canonical package made by `spell pack`.")],
+    bundle: Annotated[UploadFile | None, File(description="Sigstore bundle over the package.")] = None,
+) -> Published:
+    """Publish a signed spell version. It is castable as soon as this returns."""
+    limit = platform.settings.package_limits.max_package_bytes
+    raw = await read_upload(package, limit, "package")
+    signature = await read_upload(bundle, 1024 * 1024, "bundle") if bundle is not None else None
+    published = await platform.publishing.publish(caster, raw, signature)
+    if not published.created:
+        response.status_code = status.HTTP_200_OK
+    return Published(created=published.created, version=version_info(published.version))
+
+
+async def _versions(platform: PlatformDep, key: str) -> list[SpellVersion]:
+    versions = await platform.db.read(lambda session: versions_of(session, key))
+    if not versions:
+        raise SpellError("spell_not_found", f"no spell {key}")
+    return versions
+
+
+@router.get(
+    "/spells/{key}/versions",
+    tags=["spells"],
+    responses=problem_responses("unauthenticated", "spell_not_found"),
+)
+async def list_versions(key: str, platform: PlatformDep, caster: CasterDep) -> VersionList:
+    """Every version of a spell, newest first, yanked ones included and marked."""
+    return VersionList(items=[version_info(v) for v in await _versions(platform, key)])
+
+
+@router.get(
+    "/spells/{key}/versions/{version}",
+    tags=["spells"],
+    responses=problem_responses("unauthenticated", "spell_not_found"),
+)
+async def get_version(key: str, version: str, platform: PlatformDep, caster: CasterDep) -> VersionInfo:
+    for candidate in await _versions(platform, key):
+        if candidate.version == version:
+            return version_info(candidate)
+    raise SpellError("spell_not_found", f"{key} has no version {version}")
+
+
+async def _castable(platform: PlatformDep, key: str, version: str | None) -> SpellVersion:
+    found = await platform.db.read(lambda session: find_version(session, key, version))
+    if found is None:
+        raise SpellError("spell_not_found", f"no castable spell {key}")
+    return found[0]
+
+
+@router.get(
+    "/spells/{key}/provenance",
+    tags=["spells"],
+    responses=problem_responses("unauthenticated", "spell_not_found"),
+)
+async def get_provenance(
+    key: str, platform: PlatformDep, caster: CasterDep, version: str | None = None
+) -> VersionInfo:
+    """Who signed the latest (or the given) version, with its Rekor entry and package digest."""
+    return version_info(await _castable(platform, key, version))
+
+
+@router.get(
+    "/spells/{key}/sbom", tags=["spells"], responses=problem_responses("unauthenticated", "spell_not_found")
+)
+async def get_sbom(
+    key: str, platform: PlatformDep, caster: CasterDep, version: str | None = None
+) -> SbomSummary:
+    """What the latest (or the given) version is made of: packages, licences, known vulnerabilities."""
+    spell = await _castable(platform, key, version)
+    components = spell.sbom.get("components", [])
+    licences = Counter(component.get("license") or "NOASSERTION" for component in components)
+    return SbomSummary(
+        key=spell.spell_key,
+        version=spell.version,
+        format=spell.sbom.get("format", ""),
+        packages=len(components),
+        licences=dict(licences),
+        components=components,
+        vulnerabilities={},
+        last_scan=None,
+    )
+
+
+async def _catalog_write(platform: Platform, work: Callable[[Session], T]) -> T:
+    try:
+        return await platform.db.write(work)
+    except CatalogError as error:
+        raise refusal(error) from None
+
+
+@router.post(
+    "/spells/{key}/versions/{version}/yank",
+    tags=["publishing"],
+    responses=problem_responses("unauthenticated", "spell_not_found", "forbidden"),
+)
+async def yank_version(key: str, version: str, platform: PlatformDep, caster: CasterDep) -> VersionInfo:
+    """Withdraw a version of your spell: it can no longer be cast, nor be the latest."""
+    yanked = await _catalog_write(platform, lambda session: yank(session, key, version, caster.user_id))
+    return version_info(yanked)
+
+
+@router.delete(
+    "/spells/{key}/versions/{version}/yank",
+    tags=["publishing"],
+    responses=problem_responses("unauthenticated", "spell_not_found", "forbidden"),
+)
+async def unyank_version(key: str, version: str, platform: PlatformDep, caster: CasterDep) -> VersionInfo:
+    """Restore a yanked version of your spell."""
+    restored = await _catalog_write(
+        platform, lambda session: yank(session, key, version, caster.user_id, yanked=False)
+    )
+    return version_info(restored)
+
+
+def _require_operator(caster: Caster) -> None:
+    if not caster.is_operator:
+        raise SpellError("forbidden", "only an operator can suspend or reinstate a spell")
+
+
+@router.post(
+    "/spells/{key}/suspend",
+    tags=["operations"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses("unauthenticated", "spell_not_found", "forbidden"),
+)
+async def suspend(key: str, platform: PlatformDep, caster: CasterDep) -> None:
+    """Operator: stop every cast of a spell and remove it from listings and tools."""
+    _require_operator(caster)
+    await _catalog_write(platform, lambda session: set_status(session, key, "suspended"))
+
+
+@router.delete(
+    "/spells/{key}/suspend",
+    tags=["operations"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses("unauthenticated", "spell_not_found", "forbidden"),
+)
+async def reinstate(key: str, platform: PlatformDep, caster: CasterDep) -> None:
+    """Operator: lift a suspension."""
+    _require_operator(caster)
+    await _catalog_write(platform, lambda session: set_status(session, key, "active"))
+
+
+def signer_of(row: SignerIdentityRecord) -> Signer:
+    assert row.id is not None
+    return Signer(
+        id=row.id,
+        identity=row.identity,
+        issuer=row.issuer,
+        repository=row.repository,
+        workflow_ref=row.workflow_ref,
+        trigger=row.trigger,
+        created_at=row.created_at,
+    )
+
+
+@router.get("/makers/me/signers", tags=["publishing"], responses=problem_responses("unauthenticated"))
+async def list_signers(platform: PlatformDep, caster: CasterDep) -> SignerList:
+    """The identities allowed to sign your spells."""
+    query = select(SignerIdentityRecord).where(col(SignerIdentityRecord.maker_id) == caster.user_id)
+    rows = await platform.db.read(lambda session: list(session.execute(query).scalars()))
+    return SignerList(items=[signer_of(row) for row in rows])
+
+
+@router.post(
+    "/makers/me/signers",
+    tags=["publishing"],
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses("unauthenticated", "request_invalid"),
+)
+async def register_signer(body: SignerIn, platform: PlatformDep, caster: CasterDep) -> Signer:
+    """Allow an identity to sign your spells (like a PyPI trusted publisher)."""
+    try:
+        identity = SignerIdentity(**body.model_dump())
+    except SignatureError as exc:
+        raise SpellError("request_invalid", str(exc)) from None
+    row = await platform.db.write(lambda session: add_signer(session, caster.user_id, identity))
+    return signer_of(row)
