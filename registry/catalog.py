@@ -239,7 +239,8 @@ def record(session: Session, checked: CheckedVersion, *, maker_id: str) -> tuple
 
 
 def refresh_latest(session: Session, key: str) -> None:
-    """Latest = the highest SemVer that is not yanked (the spell keeps its last one if all are)."""
+    """Latest = the highest SemVer that is not yanked, stable releases before pre-releases (as pip
+    and npm choose); the spell keeps its last latest if every version is yanked."""
     numbers = (
         session.execute(
             select(col(SpellVersion.version)).where(
@@ -251,7 +252,8 @@ def refresh_latest(session: Session, key: str) -> None:
     )
     spell = session.get(Spell, key)
     if spell is not None and numbers:
-        spell.latest_version = max(numbers, key=semver.Version.parse)
+        parsed = [semver.Version.parse(number) for number in numbers]
+        spell.latest_version = str(max(parsed, key=lambda v: (v.prerelease is None, v)))
 
 
 _CASTABLE = (

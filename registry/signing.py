@@ -117,9 +117,9 @@ def verify(
     artifact: bytes, bundle_json: bytes, verifier: Verifier, identities: list[SignerIdentity]
 ) -> Provenance:
     """Check the bundle over `artifact` against the trust root and the registered identities."""
-    if not identities:
-        raise SignatureError("the maker has registered no signer identities")
     bundle = load_bundle(bundle_json)
+    if not identities:
+        raise SignatureError("the maker has registered no signer identities (POST /v1/makers/me/signers)")
     failures = []
     for candidate in sorted(identities, key=lambda i: -i.specificity):
         try:

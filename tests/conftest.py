@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +26,10 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
+from spell_mcp.bootstrap import create_user
 from spell_mcp.platform import Platform
 from spell_mcp.settings import Settings
+from spell_mcp.storage import Database as Storage
 from tests import wasm_modules as wat
 from tests.spellbook import copy_examples, write_spell
 
@@ -167,8 +170,25 @@ class RunningServer:
         return done.stdout.strip()
 
     def new_user(self, credits_usd: str = "0") -> str:
-        """A new caster; returns its API key."""
-        return self.spell("users", "create", f"user-{secrets.token_hex(3)}", "--credits", credits_usd)
+        """A new caster in this server's store; returns its API key. (Written straight to the
+        database, as `spell users create` does, without starting a process for it.)"""
+        micros = round(float(credits_usd) * 1_000_000)
+
+        async def create() -> str:
+            db = Storage(self.database.url)
+            try:
+                user = await db.write(
+                    lambda session: create_user(
+                        session, f"user-{secrets.token_hex(3)}", credits_micros=micros
+                    )
+                )
+            finally:
+                await db.dispose()
+            return user.api_key
+
+        # A thread of its own, so that async tests (which have a running loop) can call it too.
+        with ThreadPoolExecutor(max_workers=1) as executor:
+            return executor.submit(asyncio.run, create()).result()
 
 
 def free_port() -> int:

@@ -205,3 +205,10 @@ def test_the_openapi_document_describes_every_error_response(server: RunningServ
     cast = document["paths"]["/v1/spells/{key}/cast"]["post"]
     for status in ("401", "402", "404", "422", "502", "504"):
         assert "application/problem+json" in cast["responses"][status]["content"], status
+
+
+def test_spell_users_create_prints_a_key_with_its_credits(server: RunningServer) -> None:
+    key = server.spell("users", "create", "alice", "--credits", "0.25")
+    assert key.startswith("spell_sk_")
+    with server.client(key) as client:
+        assert available(client) == 250_000

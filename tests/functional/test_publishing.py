@@ -1,0 +1,204 @@
+"""Publishing through the real server (dev mode: unsigned packages are accepted and marked)."""
+
+from __future__ import annotations
+
+import io
+import json
+import secrets
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from registry import pack_directory
+from tests import wasm_modules as wat
+from tests.conftest import RunningServer
+from tests.spellbook import spdx_sbom, write_spell
+
+
+@pytest.fixture
+def key() -> str:
+    return f"com.maker{secrets.token_hex(3)}.hello"
+
+
+def package(
+    tmp_path: Path, key: str, output: str = '{"hello":"world"}', version: str = "1.0.0", **kw: str
+) -> bytes:
+    directory = write_spell(
+        tmp_path / version / output.replace('"', "")[:20], key, wat.writes(output), version=version, **kw
+    )
+    return pack_directory(directory)
+
+
+def publish(client: httpx.Client, data: bytes, bundle: bytes | None = None) -> httpx.Response:
+    files = {"package": ("spell.tar", data, "application/x-tar")}
+    if bundle is not None:
+        files["bundle"] = ("spell.sigstore", bundle, "application/json")
+    return client.post("/v1/spells", files=files)
+
+
+@pytest.fixture
+def maker(server: RunningServer) -> Iterator[httpx.Client]:
+    with server.client(server.new_user(credits_usd="1")) as client:
+        yield client
+
+
+def test_a_published_spell_is_castable_at_once_and_marked_unsigned(
+    server: RunningServer, maker: httpx.Client, tmp_path: Path, key: str
+) -> None:
+    response = publish(maker, package(tmp_path, key))
+    assert response.status_code == 201, response.text
+    version = response.json()["version"]
+    assert (version["key"], version["version"], version["signed"], version["provenance"]) == (
+        key,
+        "1.0.0",
+        False,
+        None,
+    )
+    cast = maker.post(f"/v1/spells/{key}/cast", json={"input": {}})
+    assert cast.status_code == 200 and cast.json()["output"] == {"hello": "world"}
+    listed = {item["key"]: item for item in maker.get("/v1/spells").json()["items"]}
+    assert listed[key]["signed"] is False
+
+
+def test_publishing_the_same_package_again_is_idempotent(
+    maker: httpx.Client, tmp_path: Path, key: str
+) -> None:
+    data = package(tmp_path, key)
+    assert publish(maker, data).status_code == 201
+    again = publish(maker, data)
+    assert again.status_code == 200 and again.json()["created"] is False
+
+
+def test_a_version_is_immutable(maker: httpx.Client, tmp_path: Path, key: str) -> None:
+    assert publish(maker, package(tmp_path, key, '{"v":1}')).status_code == 201
+    conflict = publish(maker, package(tmp_path, key, '{"v":2}'))
+    assert conflict.status_code == 409 and conflict.json()["code"] == "version_conflict"
+
+
+def test_a_key_belongs_to_its_first_maker(
+    server: RunningServer, maker: httpx.Client, tmp_path: Path, key: str
+) -> None:
+    assert publish(maker, package(tmp_path, key)).status_code == 201
+    with server.client(server.new_user()) as other:
+        refused = publish(other, package(tmp_path, key, version="2.0.0"))
+    assert refused.status_code == 403 and refused.json()["code"] == "spell_owned_by_other"
+
+
+def test_latest_is_the_highest_unyanked_semver(maker: httpx.Client, tmp_path: Path, key: str) -> None:
+    for number in ("1.0.0", "1.10.0", "1.2.0", "2.0.0-rc.1"):
+        assert (
+            publish(maker, package(tmp_path, key, f'{{"v":"{number}"}}', version=number)).status_code == 201
+        )
+    cast = lambda **extra: maker.post(f"/v1/spells/{key}/cast", json={"input": {}, **extra})  # noqa: E731
+    # SemVer order, and a stable release wins over a later pre-release.
+    assert cast().json()["output"] == {"v": "1.10.0"}
+    assert cast(version="1.2.0").json()["output"] == {"v": "1.2.0"}
+    versions = [v["version"] for v in maker.get(f"/v1/spells/{key}/versions").json()["items"]]
+    assert versions == ["2.0.0-rc.1", "1.10.0", "1.2.0", "1.0.0"]
+
+    yanked = maker.post(f"/v1/spells/{key}/versions/1.2.0/yank")
+    assert yanked.status_code == 200 and yanked.json()["yanked"] is True
+    maker.delete(f"/v1/spells/{key}/versions/1.2.0/yank")
+    maker.post(f"/v1/spells/{key}/versions/1.10.0/yank")
+    maker.post(f"/v1/spells/{key}/versions/1.2.0/yank")
+    assert cast().json()["output"] == {"v": "1.0.0"}
+    assert cast(version="1.10.0").json()["code"] == "spell_not_found"
+    maker.delete(f"/v1/spells/{key}/versions/1.10.0/yank")
+    assert cast().json()["output"] == {"v": "1.10.0"}
+    for number in ("1.0.0", "1.10.0"):
+        maker.post(f"/v1/spells/{key}/versions/{number}/yank")
+    # Only a pre-release is left un-yanked: it becomes the latest.
+    assert cast().json()["output"] == {"v": "2.0.0-rc.1"}
+
+
+def test_only_the_maker_yanks_and_only_an_operator_suspends(
+    server: RunningServer, maker: httpx.Client, tmp_path: Path, key: str
+) -> None:
+    assert publish(maker, package(tmp_path, key)).status_code == 201
+    with server.client(server.new_user()) as stranger:
+        assert stranger.post(f"/v1/spells/{key}/versions/1.0.0/yank").json()["code"] == "forbidden"
+    assert maker.post(f"/v1/spells/{key}/suspend").json()["code"] == "forbidden"
+    with server.client() as operator:
+        assert operator.post(f"/v1/spells/{key}/suspend").status_code == 204
+        assert key not in {item["key"] for item in operator.get("/v1/spells").json()["items"]}
+        assert operator.post(f"/v1/spells/{key}/cast", json={"input": {}}).json()["code"] == "spell_not_found"
+        assert operator.delete(f"/v1/spells/{key}/suspend").status_code == 204
+    assert maker.post(f"/v1/spells/{key}/cast", json={"input": {}}).status_code == 200
+
+
+def test_the_sbom_summary_lists_packages_and_licences(maker: httpx.Client, tmp_path: Path, key: str) -> None:
+    assert publish(maker, package(tmp_path, key)).status_code == 201
+    summary = maker.get(f"/v1/spells/{key}/sbom").json()
+    assert (summary["format"], summary["packages"], summary["licences"]) == ("spdx-2.3", 1, {"MIT": 1})
+    assert summary["vulnerabilities"] == {}
+    provenance = maker.get(f"/v1/spells/{key}/provenance").json()
+    assert provenance["signed"] is False and provenance["provenance"] is None
+
+
+def hostile_tar() -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        info = tarfile.TarInfo("manifest.toml")
+        info.type = tarfile.SYMTYPE
+        info.linkname = "/etc/passwd"
+        tar.addfile(info)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("case", "code", "needle"),
+    [
+        ("link", "package_invalid", "manifest.toml: links are not allowed"),
+        ("gzip", "package_invalid", "uncompressed tar"),
+        ("manifest", "manifest_invalid", "pricing.price_usd"),
+        ("sbom", "sbom_invalid", "sbom.spdx.json"),
+        ("import", "module_invalid", "env.launch_missiles"),
+        ("bundle", "signature_invalid", "not a Sigstore bundle"),
+    ],
+)
+def test_bad_packages_are_refused_with_the_rule_and_the_member(
+    maker: httpx.Client, tmp_path: Path, key: str, case: str, code: str, needle: str
+) -> None:
+    bundle = None
+    if case == "link":
+        data = hostile_tar()
+    elif case == "gzip":
+        import gzip
+
+        data = gzip.compress(package(tmp_path, key))
+    else:
+        directory = write_spell(
+            tmp_path, key, wat.IMPORTS_UNKNOWN_HOST_FUNCTION if case == "import" else wat.writes("{}")
+        )
+        if case == "manifest":
+            manifest = directory / "manifest.toml"
+            manifest.write_text(manifest.read_text().replace('price_usd = "0.01"', 'price_usd = "0.0000001"'))
+        if case == "sbom":
+            sbom = spdx_sbom(key, "1.0.0")
+            del sbom["creationInfo"]
+            (directory / "sbom.spdx.json").write_text(json.dumps(sbom))
+        if case == "bundle":
+            bundle = b'{"mediaType": "nonsense"}'
+        data = pack_directory(directory)
+    refused = publish(maker, data, bundle)
+    assert refused.status_code == 422, refused.text
+    body = refused.json()
+    assert body["code"] == code
+    assert any(needle in problem for problem in body["problems"]), body
+    assert maker.get(f"/v1/spells/{key}").json()["code"] == "spell_not_found"
+
+
+def test_makers_register_who_may_sign_their_spells(maker: httpx.Client) -> None:
+    signer = {
+        "identity": "https://github.com/acme/spells/.github/workflows/release.yml@refs/tags/v1.0.0",
+        "issuer": "https://token.actions.githubusercontent.com",
+        "repository": "acme/spells",
+    }
+    created = maker.post("/v1/makers/me/signers", json=signer)
+    assert created.status_code == 201
+    listed = maker.get("/v1/makers/me/signers").json()["items"]
+    assert [s["repository"] for s in listed] == ["acme/spells"]
+    assert maker.post("/v1/makers/me/signers", json={"identity": "a@b.c", "issuer": ""}).status_code == 400
