@@ -202,3 +202,15 @@ def test_makers_register_who_may_sign_their_spells(maker: httpx.Client) -> None:
     listed = maker.get("/v1/makers/me/signers").json()["items"]
     assert [s["repository"] for s in listed] == ["acme/spells"]
     assert maker.post("/v1/makers/me/signers", json={"identity": "a@b.c", "issuer": ""}).status_code == 400
+
+
+def test_spell_pack_and_spell_publish_from_the_command_line(
+    server: RunningServer, tmp_path: Path, key: str
+) -> None:
+    directory = write_spell(tmp_path, key, wat.writes('{"cli":true}'))
+    server.spell("pack", str(directory), "-o", str(tmp_path / "spell.tar"))
+    api_key = server.new_user()
+    out = server.spell("publish", str(tmp_path / "spell.tar"), "--url", server.url, "--api-key", api_key)
+    assert out.startswith(f"published: {key} 1.0.0 (unsigned")
+    with server.client(api_key) as client:
+        assert client.get(f"/v1/spells/{key}").status_code == 200
