@@ -16,17 +16,19 @@ from registry.catalog import (
     find_version,
     list_latest,
     record,
+    rescan_catalog,
     set_status,
     signer_identities,
     versions_of,
     yank,
 )
 from registry.manifest import Manifest, ManifestError, tool_name
-from registry.models import SignerIdentityRecord, Spell, SpellVersion
+from registry.models import MakerNotification, SignerIdentityRecord, Spell, SpellVersion
 from registry.package import Package, PackageError, PackageLimits, pack_directory, pack_files, unpack
 from registry.sbom import Sbom, SbomError, read_sbom
 from registry.schemas import InputValidators
 from registry.signing import Provenance, SignatureError, SignerIdentity, verifier_for
+from registry.supply_chain import RescanReport, import_osv
 
 __all__ = [
     "BlobStore",
@@ -34,6 +36,7 @@ __all__ = [
     "CheckedVersion",
     "InputValidators",
     "LocalBlobStore",
+    "MakerNotification",
     "Manifest",
     "ManifestError",
     "Package",
@@ -41,6 +44,7 @@ __all__ = [
     "PackageLimits",
     "Provenance",
     "RegistrationError",
+    "RescanReport",
     "Sbom",
     "SbomError",
     "SignatureError",
@@ -53,11 +57,13 @@ __all__ = [
     "add_signer",
     "check",
     "find_version",
+    "import_osv",
     "list_latest",
     "pack_directory",
     "pack_files",
     "read_sbom",
     "record",
+    "rescan_catalog",
     "set_status",
     "signer_identities",
     "tool_name",

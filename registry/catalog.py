@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,12 +16,14 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from registry.blobs import BlobStore
+from registry.licences import DEFAULT_COMPATIBILITY, LicenceWarning, check_licences
 from registry.manifest import Manifest, ManifestError
 from registry.models import SignerIdentityRecord, Spell, SpellVersion
 from registry.package import PackageError, PackageLimits, pack_directory, pack_files, unpack
 from registry.sbom import Sbom, SbomError, read_sbom
 from registry.schemas import SchemaError, check_input_schema, check_output_schema
 from registry.signing import Provenance, SignatureError, SignerIdentity, verify
+from registry.supply_chain import RescanReport, rescan, scan
 from runtime import ModuleRejected, Sandbox
 
 
@@ -54,6 +57,7 @@ class CheckedVersion:
     resources: dict[str, str]
     provenance: Provenance | None
     bundle_digest: str | None
+    licence_warnings: list[LicenceWarning]
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +147,7 @@ def check(
     verifier: Verifier | None,
     identities: list[SignerIdentity],
     allow_unsigned: bool,
+    licence_compatibility: Mapping[str, frozenset[str]] = DEFAULT_COMPATIBILITY,
 ) -> CheckedVersion:
     """Validate the SBOM, compile the module, verify the signature, store the blobs.
 
@@ -186,6 +191,11 @@ def check(
         resources={guest: blobs.put(tree) for guest, tree in source.trees.items()},
         provenance=provenance,
         bundle_digest=blobs.put(bundle) if bundle is not None else None,
+        licence_warnings=check_licences(
+            manifest.spell.license,
+            [(c.name, c.license) for c in sbom.components if c.name != manifest.spell.key],
+            licence_compatibility,
+        ),
     )
 
 
@@ -211,6 +221,16 @@ def record(session: Session, checked: CheckedVersion, *, maker_id: str) -> tuple
             "version_conflict",
         )
     now = datetime.now(UTC)
+    findings = scan(session, list(checked.sbom.components))
+    blocking = [f for f in findings if f.blocking]
+    if blocking:
+        raise RegistrationError(
+            [
+                f"{f.package} {f.version}: {f.id}, CVSS {f.score} ({f.severity}): {f.summary}"
+                for f in blocking
+            ],
+            "vulnerable_dependency",
+        )
     if spell is None:
         spell = Spell(key=key, maker_id=maker_id, latest_version=number, created_at=now)
         session.add(spell)
@@ -230,6 +250,9 @@ def record(session: Session, checked: CheckedVersion, *, maker_id: str) -> tuple
         bundle_digest=checked.bundle_digest,
         price_micros=manifest.pricing.price_micros,
         signed=checked.provenance is not None,
+        vulnerabilities=[f.as_dict() for f in findings],
+        scanned_at=now,
+        licence_warnings=[w.as_dict() for w in checked.licence_warnings],
         published_at=now,
     )
     session.add(version)
@@ -282,7 +305,12 @@ def list_latest(session: Session) -> list[SpellVersion]:
     query = (
         select(SpellVersion)
         .join(Spell)
-        .where(col(Spell.status) == "active", col(SpellVersion.version) == col(Spell.latest_version))
+        .where(
+            col(Spell.status) == "active",
+            col(SpellVersion.version) == col(Spell.latest_version),
+            col(SpellVersion.yanked).is_(False),
+            col(SpellVersion.delisted).is_(False),
+        )
         .order_by(col(Spell.key))
     )
     return list((session.execute(query)).scalars().all())
@@ -349,3 +377,11 @@ def add_signer(session: Session, maker_id: str, signer: SignerIdentity) -> Signe
     session.add(row)
     session.flush()
     return row
+
+
+def rescan_catalog(session: Session, now: datetime) -> RescanReport:
+    """The daily re-scan of every listed version (see `supply_chain.rescan`). Does not commit."""
+    report = rescan(session, now)
+    for key in report.touched_keys:
+        refresh_latest(session, key)
+    return report

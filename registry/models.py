@@ -44,6 +44,17 @@ class SpellVersion(SQLModel, table=True):
     # False for spells registered without a signature (dev mode only); shown wherever they are.
     signed: bool = False
     yanked: bool = False
+    # Known vulnerabilities of its dependencies at the last scan (registry.vulns.Finding dicts).
+    vulnerabilities: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    scanned_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    licence_warnings: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    # A blocking finding appeared after publishing: delisted at this time unless fixed before.
+    delist_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    delisted: bool = False
     published_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
@@ -65,4 +76,30 @@ class SignerIdentityRecord(SQLModel, table=True):
     repository: str | None = Field(default=None, max_length=200)
     workflow_ref: str | None = Field(default=None, max_length=200)
     trigger: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class OsvRecord(SQLModel, table=True):
+    """An OSV vulnerability record, filed under each (ecosystem, package) it affects."""
+
+    __tablename__ = "osv_records"
+
+    id: str = Field(primary_key=True, max_length=100)
+    ecosystem: str = Field(primary_key=True, max_length=32)
+    name: str = Field(primary_key=True, max_length=300)
+    modified: str | None = Field(default=None, max_length=40)
+    record: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class MakerNotification(SQLModel, table=True):
+    """Something a maker must act on, e.g. a new critical vulnerability in a published version."""
+
+    __tablename__ = "maker_notifications"
+
+    id: int | None = Field(default=None, primary_key=True)
+    maker_id: str = Field(max_length=64, index=True)
+    spell_key: str = Field(max_length=64)
+    version: str = Field(max_length=64)
+    kind: str = Field(max_length=32)
+    message: str
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -1,0 +1,145 @@
+"""The catalog's side of the supply chain: the OSV index, scans at publish, and daily re-scans
+that warn makers and delist versions left vulnerable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import semver
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from registry.models import MakerNotification, OsvRecord, Spell, SpellVersion, table_of
+from registry.sbom import Component
+from registry.vulns import BLOCKING_SCORE, Finding, findings_for, index_keys, read_records
+
+DELIST_GRACE = timedelta(days=14)
+_osv = table_of(OsvRecord)
+_RECORDS_FOR = select(_osv.c.record).where(
+    _osv.c.ecosystem == bindparam("ecosystem"), _osv.c.name == bindparam("name")
+)
+
+
+def import_osv(session: Session, root: Path) -> int:
+    """Index every OSV record below `root`, replacing older copies of the same ids. Does not
+    commit. Returns how many records were indexed."""
+    count = 0
+    for record in read_records(root):
+        if not isinstance(record, dict) or "id" not in record:
+            continue
+        session.execute(delete(OsvRecord).where(col(OsvRecord.id) == record["id"]))
+        for ecosystem, name in index_keys(record):
+            session.add(
+                OsvRecord(
+                    id=record["id"],
+                    ecosystem=ecosystem,
+                    name=name,
+                    modified=record.get("modified"),
+                    record=record,
+                )
+            )
+        count += 1
+        if count % 500 == 0:
+            session.flush()
+    session.flush()
+    return count
+
+
+def scan(session: Session, components: list[Component]) -> list[Finding]:
+    def lookup(ecosystem: str, name: str) -> list[dict[str, Any]]:
+        return list(session.execute(_RECORDS_FOR, {"ecosystem": ecosystem, "name": name}).scalars())
+
+    return findings_for(components, lookup)
+
+
+def components_of(version: SpellVersion) -> list[Component]:
+    return [Component(**component) for component in version.sbom.get("components", [])]
+
+
+@dataclass(frozen=True, slots=True)
+class RescanReport:
+    scanned: int
+    newly_vulnerable: list[str]
+    delisted: list[str]
+    cleared: list[str]
+
+    @property
+    def touched_keys(self) -> set[str]:
+        return {label.split(" ")[0] for label in self.delisted + self.cleared}
+
+
+def rescan(session: Session, now: datetime, grace: timedelta = DELIST_GRACE) -> RescanReport:
+    """Re-check every listed version against today's OSV index. Does not commit.
+
+    A version with a new blocking finding gets its maker notified and a delisting date `grace`
+    away; at that date it is delisted unless the maker has published a newer version free of
+    blocking findings by then.
+    """
+    versions = list(
+        session.execute(
+            select(SpellVersion).where(
+                col(SpellVersion.delisted).is_(False), col(SpellVersion.yanked).is_(False)
+            )
+        ).scalars()
+    )
+    report = RescanReport(scanned=len(versions), newly_vulnerable=[], delisted=[], cleared=[])
+    for version in versions:
+        findings = scan(session, components_of(version))
+        known = {f["id"] for f in version.vulnerabilities}
+        blocking = [f for f in findings if f.blocking]
+        new_blocking = [f for f in blocking if f.id not in known]
+        version.vulnerabilities = [f.as_dict() for f in findings]
+        version.scanned_at = now
+        label = f"{version.spell_key} {version.version}"
+        if new_blocking and version.delist_at is None:
+            version.delist_at = now + grace
+            report.newly_vulnerable.append(label)
+            _notify(session, version, now, new_blocking, grace)
+        if not blocking and version.delist_at is not None:
+            version.delist_at = None
+            report.cleared.append(label)
+        elif version.delist_at is not None and now >= version.delist_at:
+            if _fixed_version_published(version, versions):
+                version.delist_at = None
+                report.cleared.append(label)
+            else:
+                version.delisted = True
+                report.delisted.append(label)
+    session.flush()
+    return report
+
+
+def _fixed_version_published(vulnerable: SpellVersion, listed: list[SpellVersion]) -> bool:
+    return any(
+        v.spell_key == vulnerable.spell_key
+        and semver.Version.parse(v.version) > semver.Version.parse(vulnerable.version)
+        and not any((f.get("score") or 0) >= BLOCKING_SCORE for f in v.vulnerabilities)
+        for v in listed
+    )
+
+
+def _notify(
+    session: Session, version: SpellVersion, now: datetime, findings: list[Finding], grace: timedelta
+) -> None:
+    maker_id = session.execute(
+        select(col(Spell.maker_id)).where(col(Spell.key) == version.spell_key)
+    ).scalar_one()
+    ids = ", ".join(f"{f.id} ({f.package} {f.version}, CVSS {f.score})" for f in findings)
+    session.add(
+        MakerNotification(
+            maker_id=maker_id,
+            spell_key=version.spell_key,
+            version=version.version,
+            kind="vulnerable_dependency",
+            message=(
+                f"{version.spell_key} {version.version} depends on vulnerable packages: {ids}. "
+                f"Publish a fixed version by {(now + grace).date().isoformat()}, "
+                "or this version will be delisted."
+            ),
+            created_at=now,
+        )
+    )
