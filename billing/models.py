@@ -1,10 +1,27 @@
 """Ledger tables. Amounts are integer micro-USD (1 USD = 1,000,000)."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Index, Table
+from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Index, Table, TypeDecorator
 from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC, on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Account(SQLModel, table=True):
@@ -37,8 +54,8 @@ class Hold(SQLModel, table=True):
     amount: int = Field(sa_column=Column(BigInteger, nullable=False))
     status: str = Field(default="pending", max_length=16)
     reference: str = Field(max_length=64)
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class LedgerEntry(SQLModel, table=True):
@@ -53,7 +70,7 @@ class LedgerEntry(SQLModel, table=True):
     amount: int = Field(sa_column=Column(BigInteger, nullable=False))
     kind: str = Field(max_length=32)
     reference: str | None = Field(default=None, max_length=64)
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 def table_of(model: Any) -> Table:

@@ -283,7 +283,10 @@ _CASTABLE = (
     select(SpellVersion, col(Spell.maker_id))
     .join(Spell)
     .where(
-        col(Spell.key) == bindparam("key"), col(Spell.status) == "active", col(SpellVersion.yanked).is_(False)
+        col(Spell.key) == bindparam("key"),
+        col(Spell.status) == "active",
+        col(SpellVersion.yanked).is_(False),
+        col(SpellVersion.delisted).is_(False),
     )
 )
 # Built once: on the cast path, building a statement costs more than running it.

@@ -1,10 +1,27 @@
 """Catalog tables: a spell and its immutable versions."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Table, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Table, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC, on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Spell(SQLModel, table=True):
@@ -15,7 +32,7 @@ class Spell(SQLModel, table=True):
     latest_version: str = Field(max_length=64)
     # active | suspended
     status: str = Field(default="active", max_length=16)
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class SpellVersion(SQLModel, table=True):
@@ -48,14 +65,14 @@ class SpellVersion(SQLModel, table=True):
     vulnerabilities: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
-    scanned_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    scanned_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     licence_warnings: list[dict[str, str]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     # A blocking finding appeared after publishing: delisted at this time unless fixed before.
-    delist_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    delist_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     delisted: bool = False
-    published_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    published_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 def table_of(model: Any) -> Table:
@@ -76,7 +93,7 @@ class SignerIdentityRecord(SQLModel, table=True):
     repository: str | None = Field(default=None, max_length=200)
     workflow_ref: str | None = Field(default=None, max_length=200)
     trigger: str | None = Field(default=None, max_length=64)
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class OsvRecord(SQLModel, table=True):
@@ -102,4 +119,4 @@ class MakerNotification(SQLModel, table=True):
     version: str = Field(max_length=64)
     kind: str = Field(max_length=32)
     message: str
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

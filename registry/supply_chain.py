@@ -3,9 +3,9 @@ that warn makers and delist versions left vulnerable."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import semver
@@ -15,7 +15,7 @@ from sqlmodel import col
 
 from registry.models import MakerNotification, OsvRecord, Spell, SpellVersion, table_of
 from registry.sbom import Component
-from registry.vulns import BLOCKING_SCORE, Finding, findings_for, index_keys, read_records
+from registry.vulns import BLOCKING_SCORE, Finding, findings_for, index_keys
 
 DELIST_GRACE = timedelta(days=14)
 _osv = table_of(OsvRecord)
@@ -24,11 +24,11 @@ _RECORDS_FOR = select(_osv.c.record).where(
 )
 
 
-def import_osv(session: Session, root: Path) -> int:
-    """Index every OSV record below `root`, replacing older copies of the same ids. Does not
-    commit. Returns how many records were indexed."""
+def import_osv(session: Session, records: Iterable[dict[str, Any]]) -> int:
+    """Index OSV records (see `vulns.read_records`), replacing older copies of the same ids.
+    Does not commit. Returns how many records were indexed."""
     count = 0
-    for record in read_records(root):
+    for record in records:
         if not isinstance(record, dict) or "id" not in record:
             continue
         session.execute(delete(OsvRecord).where(col(OsvRecord.id) == record["id"]))

@@ -48,7 +48,10 @@ def component_key(component: Component) -> tuple[str, str, str] | None:
     version = purl.version or component.version
     if ecosystem is None or not version:
         return None
-    name = f"@{purl.namespace}/{purl.name}" if purl.type == "npm" and purl.namespace else purl.name
+    # An npm scope is the purl namespace, with or without its "@" depending on the producer.
+    name = (
+        f"@{purl.namespace.lstrip('@')}/{purl.name}" if purl.type == "npm" and purl.namespace else purl.name
+    )
     return ecosystem, normalise_name(ecosystem, name), version
 
 

@@ -160,7 +160,10 @@ class SbomSummary(BaseModel):
     licences: dict[str, int] = Field(description="Packages per declared licence expression.")
     components: list[dict[str, str | None]]
     vulnerabilities: dict[str, int] = Field(description="Findings by severity at the last scan.")
+    findings: list[dict[str, Any]] = Field(description="Each known vulnerability: id, package, score, fixed.")
+    licence_warnings: list[dict[str, str]]
     last_scan: datetime | None
+    delist_at: datetime | None = Field(description="When a version left vulnerable will be delisted.")
 
 
 class SignerIn(BaseModel):
@@ -180,3 +183,15 @@ class Signer(SignerIn):
 
 class SignerList(BaseModel):
     items: list[Signer]
+
+
+class Notification(BaseModel):
+    spell_key: str
+    version: str
+    kind: str
+    message: str
+    created_at: datetime
+
+
+class NotificationList(BaseModel):
+    items: list[Notification]

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -25,6 +26,7 @@ from spell_mcp.mcp_server import build_mcp_server
 from spell_mcp.platform import Platform
 from spell_mcp.rest import router
 from spell_mcp.rest_catalog import router as catalog_router
+from spell_mcp.scans import rescan_forever
 from spell_mcp.settings import Settings
 
 log = logging.getLogger("spell")
@@ -80,13 +82,15 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             if settings.dev_mode:
                 await dev_bootstrap(platform, lambda line: print(line, flush=True))
-            async with session_manager.run():
+            async with session_manager.run(), anyio.create_task_group() as jobs:
+                jobs.start_soon(rescan_forever, platform)
                 print(
                     f"Spell is serving REST on http://{settings.host}:{settings.port}/v1 "
                     f"and MCP on http://{settings.host}:{settings.port}/mcp",
                     flush=True,
                 )
                 yield
+                jobs.cancel_scope.cancel()
         finally:
             await platform.close()
 

@@ -16,6 +16,8 @@ from spell_mcp.settings import Settings
 app = typer.Typer(help="Spell: cast sandboxed WebAssembly spells over MCP and REST.", no_args_is_help=True)
 users = typer.Typer(help="Manage users of the local platform.", no_args_is_help=True)
 app.add_typer(users, name="users")
+vulndb = typer.Typer(help="The offline vulnerability (OSV) database.", no_args_is_help=True)
+app.add_typer(vulndb, name="vulndb")
 secrets = typer.Typer(
     help="Manage makers' secrets (set as granted environment variables).", no_args_is_help=True
 )
@@ -257,4 +259,49 @@ def publish(
     typer.echo(
         f"{state}: {version['key']} {version['version']} ({signed}, "
         f"package sha256 {version['package_sha256']})"
+    )
+
+
+@vulndb.command("import")
+def vulndb_import(
+    path: Annotated[Path, typer.Argument(help="OSV directory: <Ecosystem>/all.zip or *.json records.")],
+    home: HomeOption = None,
+) -> None:
+    """Index an offline OSV database for publish-time scans and re-scans."""
+    from spell_mcp.platform import Platform
+    from spell_mcp.scans import import_vulnerabilities
+
+    async def main() -> int:
+        platform = await Platform.open(load_settings(home=home))
+        try:
+            return await import_vulnerabilities(platform, path)
+        finally:
+            await platform.close()
+
+    try:
+        count = anyio.run(main)
+    except FileNotFoundError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"indexed {count} OSV records from {path}")
+
+
+@app.command("rescan")
+def rescan_command(home: HomeOption = None) -> None:
+    """Re-scan every published version now (the server does it daily)."""
+    from spell_mcp.platform import Platform
+    from spell_mcp.scans import rescan
+
+    async def main() -> Any:
+        platform = await Platform.open(load_settings(home=home))
+        try:
+            return await rescan(platform)
+        finally:
+            await platform.close()
+
+    report = anyio.run(main)
+    typer.echo(
+        f"scanned {report.scanned} versions; "
+        f"newly vulnerable: {', '.join(report.newly_vulnerable) or 'none'}; "
+        f"delisted: {', '.join(report.delisted) or 'none'}"
     )

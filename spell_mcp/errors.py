@@ -44,6 +44,7 @@ CATALOG: dict[str, ErrorKind] = {
         ErrorKind("schema_invalid", 422, "The input or output schema is invalid"),
         ErrorKind("sbom_invalid", 422, "The SBOM is missing, empty or invalid"),
         ErrorKind("module_invalid", 422, "The WebAssembly module cannot run here"),
+        ErrorKind("vulnerable_dependency", 422, "A dependency has a known high or critical vulnerability"),
         ErrorKind("signature_required", 422, "The package must be signed"),
         ErrorKind("signature_invalid", 422, "The signature does not verify"),
         ErrorKind("version_conflict", 409, "That version is already published with other contents"),

@@ -3,8 +3,10 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index
+from sqlalchemy import JSON, BigInteger, Column, Index
 from sqlmodel import Field, SQLModel
+
+from registry.models import UTCDateTime
 
 
 class User(SQLModel, table=True):
@@ -13,7 +15,7 @@ class User(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=200)
     is_operator: bool = False
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class ApiKey(SQLModel, table=True):
@@ -25,8 +27,8 @@ class ApiKey(SQLModel, table=True):
     user_id: str = Field(foreign_key="users.id", max_length=64, index=True)
     name: str = Field(max_length=200)
     secret_sha256: str = Field(max_length=64)
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class Cast(SQLModel, table=True):
@@ -55,8 +57,8 @@ class Cast(SQLModel, table=True):
     # [{"name", "size", "sha256"}] of the files the spell wrote under /scratch.
     artifacts: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     via: str = Field(max_length=16)
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class SpellSecret(SQLModel, table=True):
@@ -68,4 +70,4 @@ class SpellSecret(SQLModel, table=True):
     spell_key: str = Field(primary_key=True, max_length=64)
     name: str = Field(primary_key=True, max_length=128)
     ciphertext: bytes
-    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

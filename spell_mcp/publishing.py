@@ -63,6 +63,7 @@ class PublishService:
                 verifier=self.verifier,
                 identities=identities,
                 allow_unsigned=self.settings.dev_mode,
+                licence_compatibility=self.settings.licence_table,
             )
 
         try:

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from registry import (
     CatalogError,
+    MakerNotification,
     SignatureError,
     SignerIdentity,
     SignerIdentityRecord,
@@ -23,6 +24,8 @@ from registry import (
     yank,
 )
 from spell_mcp.api_models import (
+    Notification,
+    NotificationList,
     ProvenanceInfo,
     Published,
     SbomSummary,
@@ -51,6 +54,7 @@ PUBLISH_ERRORS = (
     "module_invalid",
     "signature_required",
     "signature_invalid",
+    "vulnerable_dependency",
     "version_conflict",
     "spell_owned_by_other",
 )
@@ -168,8 +172,11 @@ async def get_sbom(
         packages=len(components),
         licences=dict(licences),
         components=components,
-        vulnerabilities={},
-        last_scan=None,
+        vulnerabilities=dict(Counter(finding["severity"] for finding in spell.vulnerabilities)),
+        findings=spell.vulnerabilities,
+        licence_warnings=spell.licence_warnings,
+        last_scan=spell.scanned_at,
+        delist_at=spell.delist_at,
     )
 
 
@@ -268,3 +275,27 @@ async def register_signer(body: SignerIn, platform: PlatformDep, caster: CasterD
         raise SpellError("request_invalid", str(exc)) from None
     row = await platform.db.write(lambda session: add_signer(session, caster.user_id, identity))
     return signer_of(row)
+
+
+@router.get("/makers/me/notifications", tags=["publishing"], responses=problem_responses("unauthenticated"))
+async def list_notifications(platform: PlatformDep, caster: CasterDep) -> NotificationList:
+    """What needs your attention as a maker, newest first (e.g. a new vulnerability in a dependency)."""
+    query = (
+        select(MakerNotification)
+        .where(col(MakerNotification.maker_id) == caster.user_id)
+        .order_by(col(MakerNotification.id).desc())
+        .limit(100)
+    )
+    rows = await platform.db.read(lambda session: list(session.execute(query).scalars()))
+    return NotificationList(
+        items=[
+            Notification(
+                spell_key=row.spell_key,
+                version=row.version,
+                kind=row.kind,
+                message=row.message,
+                created_at=row.created_at,
+            )
+            for row in rows
+        ]
+    )

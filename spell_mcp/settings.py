@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from registry.licences import DEFAULT_COMPATIBILITY
 from registry.package import PackageLimits
 from runtime import Limits
 
@@ -63,6 +64,19 @@ class Settings(BaseSettings):
         description="Sigstore trust root for published signatures: production, staging, "
         "or a trusted_root.json path.",
     )
+    osv_db: Path | None = Field(
+        None,
+        description="Offline OSV database directory (<Ecosystem>/all.zip or *.json), imported at start "
+        "and before each re-scan.",
+    )
+    rescan_interval_s: int = Field(
+        86_400, gt=0, description="Seconds between re-scans of every published version."
+    )
+    licence_compatibility: dict[str, list[str]] | None = Field(
+        None,
+        description="JSON object: spell licence → dependency licences it may include "
+        "(replaces the default table).",
+    )
     max_package_mb: int = Field(64, gt=0, description="Largest spell package accepted for publishing.")
     max_wasm_mb: int = Field(5, gt=0, description="Largest WebAssembly module in a package.")
     secrets_key: str | None = Field(
@@ -70,6 +84,12 @@ class Settings(BaseSettings):
         description="Fernet key that encrypts makers' secrets; shared by every server process. "
         "Default: one created in `home`.",
     )
+
+    @property
+    def licence_table(self) -> dict[str, frozenset[str]]:
+        if self.licence_compatibility is None:
+            return dict(DEFAULT_COMPATIBILITY)
+        return {licence: frozenset(allowed) for licence, allowed in self.licence_compatibility.items()}
 
     @property
     def package_limits(self) -> PackageLimits:

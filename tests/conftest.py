@@ -141,6 +141,16 @@ async def platform(database: Database, tmp_path: Path) -> AsyncIterator[Platform
         await opened.close()
 
 
+@pytest.fixture
+async def dev_platform(database: Database, tmp_path: Path) -> AsyncIterator[Platform]:
+    """A platform in dev mode: unsigned packages are accepted (and marked)."""
+    opened = await Platform.open(Settings(home=tmp_path / "home", database_url=database.url, dev_mode=True))
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
 # -- a running server ------------------------------------------------------------------------
 
 
