@@ -1,0 +1,248 @@
+"""A private Sigstore for tests: a Fulcio-like CA, a CT log and a Rekor log, all offline.
+
+It issues what the public Sigstore would — a short-lived certificate for an OIDC identity with an
+embedded SCT, a hashedrekord entry with a signed entry timestamp, a one-leaf inclusion proof and
+a signed checkpoint — and writes the matching `trusted_root.json`, so that the real
+sigstore-python verifier checks our signed packages with no network.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import json
+import struct
+from pathlib import Path
+
+import rfc8785
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+
+OIDC_ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
+OIDC_ISSUER_V2 = ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
+SCT_LIST = ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2")
+# GitHub Actions claims (Fulcio's v1 extensions carry raw text).
+GITHUB_TRIGGER = ObjectIdentifier("1.3.6.1.4.1.57264.1.2")
+GITHUB_REPOSITORY = ObjectIdentifier("1.3.6.1.4.1.57264.1.5")
+GITHUB_REF = ObjectIdentifier("1.3.6.1.4.1.57264.1.6")
+
+
+def _spki(key: ec.EllipticCurvePublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _der_utf8(text: str) -> bytes:
+    raw = text.encode()
+    assert len(raw) < 128
+    return bytes([0x0C, len(raw)]) + raw
+
+
+def _der_octets(data: bytes) -> bytes:
+    length = len(data)
+    if length < 128:
+        return bytes([0x04, length]) + data
+    encoded = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([0x04, 0x80 | len(encoded)]) + encoded + data
+
+
+def _u24(data: bytes) -> bytes:
+    return struct.pack("!I", len(data))[1:] + data
+
+
+class PrivateSigstore:
+    def __init__(self, directory: Path, name: str = "private-sigstore") -> None:
+        self.name = name
+        self.now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+        self.root_key = ec.generate_private_key(ec.SECP256R1())
+        self.ct_key = ec.generate_private_key(ec.SECP256R1())
+        self.rekor_key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, name),
+                x509.NameAttribute(NameOID.COMMON_NAME, name),
+            ]
+        )
+        self.root = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(subject)
+            .public_key(self.root_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(self.now - datetime.timedelta(days=1))
+            .not_valid_after(self.now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
+            .add_extension(
+                x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+            )
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(self.root_key.public_key()), critical=False
+            )
+            .sign(self.root_key, hashes.SHA256())
+        )
+        self.ct_log_id = hashlib.sha256(_spki(self.ct_key.public_key())).digest()
+        self.rekor_log_id = hashlib.sha256(_spki(self.rekor_key.public_key())).digest()
+        self.trusted_root = directory / "trusted_root.json"
+        self.trusted_root.write_text(json.dumps(self._trusted_root()))
+
+    def _trusted_root(self) -> dict[str, object]:
+        start = (self.now - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        def log(key: ec.EllipticCurvePrivateKey, log_id: bytes, url: str) -> dict[str, object]:
+            return {
+                "baseUrl": url,
+                "hashAlgorithm": "SHA2_256",
+                "publicKey": {
+                    "rawBytes": _b64(_spki(key.public_key())),
+                    "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                    "validFor": {"start": start},
+                },
+                "logId": {"keyId": _b64(log_id)},
+            }
+
+        return {
+            "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+            "tlogs": [log(self.rekor_key, self.rekor_log_id, "https://rekor.invalid")],
+            "certificateAuthorities": [
+                {
+                    "subject": {"organization": self.name, "commonName": self.name},
+                    "uri": "https://fulcio.invalid",
+                    "certChain": {
+                        "certificates": [
+                            {"rawBytes": _b64(self.root.public_bytes(serialization.Encoding.DER))}
+                        ]
+                    },
+                    "validFor": {"start": start},
+                }
+            ],
+            "ctlogs": [log(self.ct_key, self.ct_log_id, "https://ctfe.invalid")],
+        }
+
+    def _leaf(
+        self, key: ec.EllipticCurvePrivateKey, identity: str, issuer: str, claims: dict[ObjectIdentifier, str]
+    ) -> x509.Certificate:
+        san: x509.GeneralName = (
+            x509.RFC822Name(identity)
+            if "@" in identity and "://" not in identity
+            else x509.UniformResourceIdentifier(identity)
+        )
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([]))
+            .issuer_name(self.root.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(self.now - datetime.timedelta(minutes=1))
+            .not_valid_after(self.now + datetime.timedelta(minutes=10))
+            .add_extension(
+                x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True
+            )
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.root_key.public_key()), critical=False
+            )
+            .add_extension(x509.SubjectAlternativeName([san]), critical=True)
+            .add_extension(x509.UnrecognizedExtension(OIDC_ISSUER_V1, issuer.encode()), critical=False)
+            .add_extension(x509.UnrecognizedExtension(OIDC_ISSUER_V2, _der_utf8(issuer)), critical=False)
+        )
+        for oid, value in claims.items():
+            builder = builder.add_extension(x509.UnrecognizedExtension(oid, value.encode()), critical=False)
+        # The SCT covers the certificate without the SCT list: sign that first, then add the list.
+        precertificate = builder.sign(self.root_key, hashes.SHA256())
+        timestamp = int(self.now.timestamp() * 1000)
+        issuer_key_hash = hashlib.sha256(_spki(self.root_key.public_key())).digest()
+        signed = (
+            struct.pack("!BBQH", 0, 0, timestamp, 1)
+            + issuer_key_hash
+            + _u24(precertificate.tbs_certificate_bytes)
+        )
+        signed += struct.pack("!H", 0)
+        signature = self.ct_key.sign(signed, ec.ECDSA(hashes.SHA256()))
+        sct = (
+            struct.pack("!B", 0)
+            + self.ct_log_id
+            + struct.pack("!Q", timestamp)
+            + struct.pack("!H", 0)
+            + struct.pack("!BBH", 4, 3, len(signature))
+            + signature
+        )
+        sct_list = struct.pack("!H", len(sct) + 2) + struct.pack("!H", len(sct)) + sct
+        leaf = builder.add_extension(
+            x509.UnrecognizedExtension(SCT_LIST, _der_octets(sct_list)), critical=False
+        ).sign(self.root_key, hashes.SHA256())
+        assert leaf.tbs_precertificate_bytes == precertificate.tbs_certificate_bytes
+        return leaf
+
+    def sign(
+        self, artifact: bytes, identity: str, issuer: str, claims: dict[ObjectIdentifier, str] | None = None
+    ) -> bytes:
+        """A Sigstore bundle (v0.3) over `artifact`, signed as `identity` from `issuer`."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        leaf = self._leaf(key, identity, issuer, claims or {})
+        digest = hashlib.sha256(artifact).digest()
+        signature = key.sign(artifact, ec.ECDSA(hashes.SHA256()))
+        body = rfc8785.dumps(
+            {
+                "apiVersion": "0.0.1",
+                "kind": "hashedrekord",
+                "spec": {
+                    "data": {"hash": {"algorithm": "sha256", "value": digest.hex()}},
+                    "signature": {
+                        "content": _b64(signature),
+                        "publicKey": {"content": _b64(leaf.public_bytes(serialization.Encoding.PEM))},
+                    },
+                },
+            }
+        )
+        integrated = int(self.now.timestamp())
+        promise = rfc8785.dumps(
+            {
+                "body": _b64(body),
+                "integratedTime": integrated,
+                "logID": self.rekor_log_id.hex(),
+                "logIndex": 0,
+            }
+        )
+        root_hash = hashlib.sha256(b"\x00" + body).digest()
+        note = f"{self.name} - 1\n1\n{_b64(root_hash)}\n"
+        note_signature = self.rekor_key.sign(note.encode(), ec.ECDSA(hashes.SHA256()))
+        checkpoint = f"{note}\n\u2014 {self.name} {_b64(self.rekor_log_id[:4] + note_signature)}\n"
+        bundle = {
+            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "verificationMaterial": {
+                "certificate": {"rawBytes": _b64(leaf.public_bytes(serialization.Encoding.DER))},
+                "tlogEntries": [
+                    {
+                        "logIndex": "0",
+                        "logId": {"keyId": _b64(self.rekor_log_id)},
+                        "kindVersion": {"kind": "hashedrekord", "version": "0.0.1"},
+                        "integratedTime": str(integrated),
+                        "inclusionPromise": {
+                            "signedEntryTimestamp": _b64(
+                                self.rekor_key.sign(promise, ec.ECDSA(hashes.SHA256()))
+                            )
+                        },
+                        "inclusionProof": {
+                            "logIndex": "0",
+                            "rootHash": _b64(root_hash),
+                            "treeSize": "1",
+                            "hashes": [],
+                            "checkpoint": {"envelope": checkpoint},
+                        },
+                        "canonicalizedBody": _b64(body),
+                    }
+                ],
+            },
+            "messageSignature": {
+                "messageDigest": {"algorithm": "SHA2_256", "digest": _b64(digest)},
+                "signature": _b64(signature),
+            },
+        }
+        return json.dumps(bundle).encode()
