@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from registry.signing import SignatureError, SignerIdentity, load_bundle, verifier_for, verify
 from spell_mcp.cli import app
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "sigstore"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sigstore"
 GITHUB = "https://token.actions.githubusercontent.com"
 GITHUB_LOGIN = "https://github.com/login/oauth"
 RELEASE = "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2"
