@@ -1,4 +1,4 @@
-"""Sigstore verification on real public bundles (../shared/fixtures/sigstore), offline."""
+"""Sigstore verification on real public bundles (tests/fixtures/sigstore), offline."""
 
 from __future__ import annotations
 
