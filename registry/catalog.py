@@ -11,7 +11,7 @@ from typing import Any
 
 import semver
 from sigstore.verify import Verifier
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, func, or_
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -303,8 +303,11 @@ def find_version(session: Session, key: str, version: str | None = None) -> tupl
     return (row[0], row[1]) if row else None
 
 
-def list_latest(session: Session) -> list[SpellVersion]:
-    """The latest version of every active spell, by key."""
+def list_latest(
+    session: Session, *, q: str | None = None, tag: str | None = None, category: str | None = None
+) -> list[SpellVersion]:
+    """The latest version of every castable spell, by key; optionally only those whose key, name
+    or description contains `q` (case-insensitively), with `tag`, or in `category`."""
     query = (
         select(SpellVersion)
         .join(Spell)
@@ -316,7 +319,23 @@ def list_latest(session: Session) -> list[SpellVersion]:
         )
         .order_by(col(Spell.key))
     )
-    return list((session.execute(query)).scalars().all())
+    if q:
+        pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(
+                func.lower(col(SpellVersion.spell_key)).like(pattern, escape="\\"),
+                func.lower(col(SpellVersion.name)).like(pattern, escape="\\"),
+                func.lower(col(SpellVersion.description)).like(pattern, escape="\\"),
+            )
+        )
+    spells = list(session.execute(query).scalars().all())
+    # Tags and category live in the manifest document; filtering them here keeps one query
+    # that works alike on SQLite and PostgreSQL.
+    if tag:
+        spells = [s for s in spells if tag in s.manifest["metadata"]["tags"]]
+    if category:
+        spells = [s for s in spells if s.manifest["metadata"]["category"] == category]
+    return spells
 
 
 def versions_of(session: Session, key: str) -> list[SpellVersion]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import anyio.to_thread
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from sqlmodel import col, select
 
 from billing import Ledger
@@ -53,9 +53,17 @@ router = APIRouter(prefix="/v1")
 
 
 @router.get("/spells", tags=["spells"], responses=problem_responses("unauthenticated"))
-async def list_spells(platform: PlatformDep, caster: CasterDep) -> SpellList:
-    """Every castable spell, latest version, by key."""
-    spells = await platform.db.read(list_latest)
+async def list_spells(
+    platform: PlatformDep,
+    caster: CasterDep,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Text in the key, name or description.")
+    ] = None,
+    tag: Annotated[str | None, Query(max_length=32)] = None,
+    category: Annotated[str | None, Query(max_length=64)] = None,
+) -> SpellList:
+    """Castable spells (latest versions) by key, optionally searched and filtered."""
+    spells = await platform.db.read(lambda session: list_latest(session, q=q, tag=tag, category=category))
     return SpellList(items=[summary(spell) for spell in spells])
 
 

@@ -212,3 +212,17 @@ def test_spell_users_create_prints_a_key_with_its_credits(server: RunningServer)
     assert key.startswith("spell_sk_")
     with server.client(key) as client:
         assert available(client) == 250_000
+
+
+def test_spells_can_be_searched_by_text_tag_and_category(server: RunningServer) -> None:
+    with server.client() as client:
+
+        def keys(**params: str) -> list[str]:
+            return [item["key"] for item in client.get("/v1/spells", params=params).json()["items"]]
+
+        assert keys(q="STATISTICS") == ["dev.spell.textstats"]
+        assert keys(q="unchanged") == ["dev.spell.echo"]
+        assert keys(tag="text") == ["dev.spell.textstats"]
+        assert keys(category="developer-tools") == ["dev.spell.echo"]
+        assert keys(q="%") == [] and keys(q="_") == []
+        assert keys(q="nothing like it") == []
