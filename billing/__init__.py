@@ -6,6 +6,7 @@ never commit: the caller decides what one transaction contains. This package imp
 else of the platform.
 """
 
+from billing.audit import AuditReport, audit
 from billing.errors import BillingError, HoldNotPending, InsufficientCredits
 from billing.ledger import AccountKind, Ledger, Split, account_id, split_price
 from billing.models import Account, Hold, LedgerEntry
@@ -13,6 +14,7 @@ from billing.models import Account, Hold, LedgerEntry
 __all__ = [
     "Account",
     "AccountKind",
+    "AuditReport",
     "BillingError",
     "Hold",
     "HoldNotPending",
@@ -21,5 +23,6 @@ __all__ = [
     "LedgerEntry",
     "Split",
     "account_id",
+    "audit",
     "split_price",
 ]

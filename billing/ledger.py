@@ -19,8 +19,9 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from billing.chain import GENESIS, link
 from billing.errors import HoldNotPending, InsufficientCredits
-from billing.models import Account, Hold, LedgerEntry, table_of
+from billing.models import Account, Hold, LedgerEntry, LedgerTip, table_of
 
 BASIS_POINTS = 10_000
 
@@ -94,6 +95,11 @@ _CLOSE_HOLD = (
     .returning(_holds.c.account_id, _holds.c.amount, _holds.c.reference)
 )
 _INSERT_ENTRIES = insert(_entries)
+_tip = table_of(LedgerTip)
+# Serialises transfers on PostgreSQL (SQLite serialises every writer anyway), so the chain
+# never forks: each transfer extends the head it read.
+_LOCK_TIP = select(_tip.c.seq, _tip.c.hash).where(_tip.c.id == 1).with_for_update()
+_MOVE_TIP = update(_tip).where(_tip.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
 
 
 class Ledger:
@@ -101,11 +107,16 @@ class Ledger:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        # The chain hash of the last entry this ledger wrote (receipts quote it).
+        self.last_entry_hash: str | None = None
 
     def open_platform_accounts(self) -> None:
-        """The accounts every platform has, whoever its users are."""
+        """The accounts every platform has, whoever its users are, and the chain's head."""
         self.open_account(AccountKind.PLATFORM_REVENUE)
         self.open_account(AccountKind.OPERATOR_GRANTS)
+        if self.session.get(LedgerTip, 1) is None:
+            self.session.add(LedgerTip(id=1, seq=0, hash=GENESIS))
+            self.session.flush()
 
     def open_account(self, kind: AccountKind, owner_id: str | None = None) -> str:
         """Create the account if it does not exist yet; return its id."""
@@ -183,20 +194,25 @@ class Ledger:
         for account, amount in legs:
             if _rowcount(self.session.execute(_MOVE, {"account": account, "amount": amount})) != 1:
                 raise ValueError(f"no ledger account {account}")
-        self.session.execute(
-            _INSERT_ENTRIES,
-            [
-                {
-                    "transfer_id": transfer_id,
-                    "account_id": account,
-                    "amount": amount,
-                    "kind": kind,
-                    "reference": reference,
-                    "created_at": now,
-                }
-                for account, amount in legs
-            ],
-        )
+        seq, head = self.session.execute(_LOCK_TIP).one()
+        entries = []
+        for account, amount in legs:
+            seq += 1
+            entry = {
+                "seq": seq,
+                "transfer_id": transfer_id,
+                "account_id": account,
+                "amount": amount,
+                "kind": kind,
+                "reference": reference,
+                "created_at": now,
+            }
+            entry["prev_hash"], head = head, link(head, entry)
+            entry["hash"] = head
+            entries.append(entry)
+        self.session.execute(_INSERT_ENTRIES, entries)
+        self.session.execute(_MOVE_TIP, {"new_seq": seq, "new_hash": head})
+        self.last_entry_hash = head
         return transfer_id
 
 

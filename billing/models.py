@@ -62,7 +62,10 @@ class LedgerEntry(SQLModel, table=True):
     """One leg of a transfer. Rows are only ever inserted; the legs of a transfer sum to zero."""
 
     __tablename__ = "ledger_entries"
-    __table_args__ = (Index("ix_ledger_entries_account", "account_id", "id"),)
+    __table_args__ = (
+        Index("ix_ledger_entries_account", "account_id", "id"),
+        Index("ix_ledger_entries_seq", "seq", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     transfer_id: str = Field(max_length=64, index=True)
@@ -71,6 +74,20 @@ class LedgerEntry(SQLModel, table=True):
     kind: str = Field(max_length=32)
     reference: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # Position in the hash chain, the previous entry's hash, and this entry's (billing.chain).
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
+
+
+class LedgerTip(SQLModel, table=True):
+    """The head of the hash chain: one row, locked by every transfer while it extends the chain."""
+
+    __tablename__ = "ledger_tip"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    hash: str = Field(max_length=64)
 
 
 def table_of(model: Any) -> Table:

@@ -16,6 +16,8 @@ from spell_mcp.settings import Settings
 app = typer.Typer(help="Spell: cast sandboxed WebAssembly spells over MCP and REST.", no_args_is_help=True)
 users = typer.Typer(help="Manage users of the local platform.", no_args_is_help=True)
 app.add_typer(users, name="users")
+ledger = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
+app.add_typer(ledger, name="ledger")
 vulndb = typer.Typer(help="The offline vulnerability (OSV) database.", no_args_is_help=True)
 app.add_typer(vulndb, name="vulndb")
 secrets = typer.Typer(
@@ -305,3 +307,25 @@ def rescan_command(home: HomeOption = None) -> None:
         f"newly vulnerable: {', '.join(report.newly_vulnerable) or 'none'}; "
         f"delisted: {', '.join(report.delisted) or 'none'}"
     )
+
+
+@ledger.command("verify")
+def ledger_verify(home: HomeOption = None) -> None:
+    """Recompute the hash chain and every balance; report the first broken entry. Exit 1 if any."""
+    from billing import audit
+    from spell_mcp.platform import Platform
+
+    async def main() -> Any:
+        platform = await Platform.open(load_settings(home=home))
+        try:
+            return await platform.db.read(audit)
+        finally:
+            await platform.close()
+
+    report = anyio.run(main)
+    for problem in report.problems:
+        typer.echo(f"BROKEN {problem}")
+    if not report.ok:
+        raise typer.Exit(1)
+    extra = f" ({report.unchained} written before the chain existed)" if report.unchained else ""
+    typer.echo(f"OK {report.entries} entries{extra}: the chain is intact and every balance adds up")
