@@ -94,6 +94,14 @@ _CLOSE_HOLD = (
     .values(status=bindparam("new_status"))
     .returning(_holds.c.account_id, _holds.c.amount, _holds.c.reference)
 )
+# A hold past its expiry can only be voided: the sweeper may already be releasing it.
+_CLOSE_LIVE_HOLD = _CLOSE_HOLD.where(_holds.c.expires_at > bindparam("now"))
+_EXPIRED_HOLDS = (
+    select(_holds.c.id, _holds.c.reference)
+    .where(_holds.c.status == "pending", _holds.c.expires_at <= bindparam("now"))
+    .order_by(_holds.c.expires_at)
+    .limit(bindparam("limit"))
+)
 _INSERT_ENTRIES = insert(_entries)
 _tip = table_of(LedgerTip)
 # Serialises transfers on PostgreSQL (SQLite serialises every writer anyway), so the chain
@@ -169,7 +177,7 @@ class Ledger:
 
         The payees' amounts must add up to the hold's amount.
         """
-        hold = self._close_hold(hold_id, "settled")
+        hold = self._close_hold(hold_id, "settled", live_at=_now())
         if sum(amount for _, amount in payees) != hold.amount:
             raise ValueError("payees must add up to the held amount")
         legs = [(hold.account_id, -hold.amount), *((acct, amt) for acct, amt in payees if amt)]
@@ -179,10 +187,29 @@ class Ledger:
         """Release a pending hold: the caster pays nothing."""
         self._close_hold(hold_id, "voided")
 
-    def _close_hold(self, hold_id: str, status: str) -> _ClosedHold:
-        row = self.session.execute(_CLOSE_HOLD, {"hold": hold_id, "new_status": status}).one_or_none()
+    def expire_holds(self, now: datetime, limit: int = 500) -> list[tuple[str, str]]:
+        """Void pending holds that expired by `now` (a crashed server never leaves money stuck).
+        Returns (hold id, reference) of each one voided."""
+        expired = self.session.execute(_EXPIRED_HOLDS, {"now": now, "limit": limit}).all()
+        voided = []
+        for hold_id, reference in expired:
+            try:
+                self._close_hold(hold_id, "voided")
+            except HoldNotPending:
+                continue  # settled or voided meanwhile by its own cast
+            voided.append((hold_id, reference))
+        return voided
+
+    def _close_hold(self, hold_id: str, status: str, *, live_at: datetime | None = None) -> _ClosedHold:
+        if live_at is None:
+            closed = self.session.execute(_CLOSE_HOLD, {"hold": hold_id, "new_status": status})
+        else:
+            closed = self.session.execute(
+                _CLOSE_LIVE_HOLD, {"hold": hold_id, "new_status": status, "now": live_at}
+            )
+        row = closed.one_or_none()
         if row is None:
-            raise HoldNotPending(f"hold {hold_id} is not pending")
+            raise HoldNotPending(f"hold {hold_id} is not pending, or has expired")
         self.session.execute(_RELEASE, {"account": row.account_id, "amount": row.amount})
         return _ClosedHold(account_id=row.account_id, amount=int(row.amount), reference=row.reference)
 

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from spell_mcp import bootstrap
 from spell_mcp.auth import Caster, authenticate, bearer_token
 from spell_mcp.errors import SpellError
+from spell_mcp.housekeeping import sweep_forever
 from spell_mcp.mcp_server import build_mcp_server
 from spell_mcp.platform import Platform
 from spell_mcp.rest import router
@@ -84,6 +85,7 @@ def create_app(settings: Settings) -> FastAPI:
                 await dev_bootstrap(platform, lambda line: print(line, flush=True))
             async with session_manager.run(), anyio.create_task_group() as jobs:
                 jobs.start_soon(rescan_forever, platform)
+                jobs.start_soon(sweep_forever, platform)
                 print(
                     f"Spell is serving REST on http://{settings.host}:{settings.port}/v1 "
                     f"and MCP on http://{settings.host}:{settings.port}/mcp",

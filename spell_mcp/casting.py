@@ -20,7 +20,7 @@ import anyio.to_thread
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
 
-from billing import AccountKind, InsufficientCredits, Ledger, split_price
+from billing import AccountKind, HoldNotPending, InsufficientCredits, Ledger, split_price
 from billing.ledger import account_id
 from registry import BlobStore, InputValidators, SpellVersion, TreeCache, find_version
 from registry.models import table_of
@@ -146,7 +146,13 @@ class CastService:
                     partial(_fail, cast_id, hold_id, "internal_error", "the cast was interrupted", None)
                 )
             raise
-        await self.db.write(partial(self._settle, cast_id, hold_id, spell, maker_id, run, artifacts))
+        try:
+            await self.db.write(partial(self._settle, cast_id, hold_id, spell, maker_id, run, artifacts))
+        except HoldNotPending:
+            # The hold expired and was released before the cast could settle: it stays free.
+            detail = "the cast finished after its hold expired; nothing was charged"
+            await self.db.write(partial(_fail, cast_id, None, "cast_interrupted", detail, run.usage))
+            raise SpellError("cast_interrupted", detail, cast_id=cast_id) from None
         return CastResult(
             cast_id=cast_id,
             spell_key=spell.spell_key,

@@ -52,6 +52,7 @@ CATALOG: dict[str, ErrorKind] = {
         ErrorKind("forbidden", 403, "Not allowed"),
         ErrorKind("not_found", 404, "Not found"),
         ErrorKind("method_not_allowed", 405, "Method not allowed"),
+        ErrorKind("cast_interrupted", 503, "The cast was interrupted"),
         ErrorKind("internal_error", 500, "Internal error"),
     ]
 }

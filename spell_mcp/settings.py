@@ -46,6 +46,9 @@ class Settings(BaseSettings):
         ge=0,
         description="Credits granted to the dev operator account on first start (micro-USD).",
     )
+    sweep_interval_s: int = Field(
+        60, gt=0, description="Seconds between sweeps that void the expired holds of unfinished casts."
+    )
     hold_ttl_s: int = Field(
         900, gt=0, description="Seconds after which an unfinished cast's hold may be voided."
     )

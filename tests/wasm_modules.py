@@ -92,3 +92,21 @@ IMPORTS_UNKNOWN_HOST_FUNCTION = wat2wasm("""
 NO_START = wat2wasm("""
 (module (memory (export "memory") 1) (func (export "main")))
 """)
+
+
+def spins_then_writes(iterations: int, text: str = "{}") -> bytes:
+    """Burns CPU for `iterations` loop turns (about 1 ns each), then writes `text` and exits 0."""
+    data = text.encode()
+    escaped = "".join(f"\\{b:02x}" for b in data)
+    return wat2wasm(f"""
+    (module {_WASI_IO}
+      (memory (export "memory") 1)
+      (data (i32.const 64) "{escaped}")
+      (func (export "_start") (local $i i64)
+        (loop $l
+          (local.set $i (i64.add (local.get $i) (i64.const 1)))
+          (br_if $l (i64.lt_u (local.get $i) (i64.const {iterations}))))
+        (i32.store (i32.const 0) (i32.const 64))
+        (i32.store (i32.const 4) (i32.const {len(data)}))
+        (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+    """)

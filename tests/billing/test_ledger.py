@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -185,3 +185,20 @@ async def test_a_transfer_to_a_missing_account_is_refused(platform: Platform) ->
             lambda session: Ledger(session).settle(hold, [("maker_earnings:nobody", 100)])
         )
     assert await balance(platform, caster) == (1_000, 100)
+
+
+async def test_expired_holds_are_voided_and_can_no_longer_be_settled(platform: Platform) -> None:
+    caster = await funded_caster(platform, "caster", 1_000)
+    fee = account_id(AccountKind.PLATFORM_REVENUE)
+    stale = await platform.db.write(
+        lambda session: Ledger(session).reserve(caster, 100, "cast_stale", timedelta(0))
+    )
+    live = await platform.db.write(lambda session: Ledger(session).reserve(caster, 200, "cast_live", TTL))
+    with pytest.raises(HoldNotPending, match="expired"):
+        await platform.db.write(lambda session: Ledger(session).settle(stale, [(fee, 100)]))
+    swept = await platform.db.write(lambda session: Ledger(session).expire_holds(datetime.now(UTC)))
+    assert swept == [(stale, "cast_stale")]
+    assert await balance(platform, caster) == (1_000, 200)
+    await platform.db.write(lambda session: Ledger(session).settle(live, [(fee, 200)]))
+    assert await balance(platform, caster) == (800, 0)
+    await assert_books_balance(platform)

@@ -1,0 +1,52 @@
+"""Background duties of a server: releasing the holds of casts that never finished."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import anyio
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from billing import Ledger
+from spell_mcp.models import Cast
+from spell_mcp.platform import Platform
+
+log = logging.getLogger("spell.housekeeping")
+INTERRUPTED = "cast_interrupted"
+
+
+def expire_casts(session: Session, now: datetime) -> list[str]:
+    """Void expired holds and record their casts as interrupted (a server died mid-cast)."""
+    voided = Ledger(session).expire_holds(now)
+    cast_ids = [reference for _, reference in voided]
+    if cast_ids:
+        session.execute(
+            update(Cast)
+            .where(col(Cast.id).in_(cast_ids), col(Cast.status) == "running")
+            .values(
+                status="failed",
+                error_code=INTERRUPTED,
+                error_detail="the cast did not finish (the server stopped); nothing was charged",
+                finished_at=now,
+            )
+        )
+    return cast_ids
+
+
+async def sweep(platform: Platform, now: datetime | None = None) -> list[str]:
+    moment = now or datetime.now(UTC)
+    return await platform.db.write(lambda session: expire_casts(session, moment))
+
+
+async def sweep_forever(platform: Platform) -> None:
+    while True:
+        try:
+            swept = await sweep(platform)
+            if swept:
+                log.warning("released the holds of %d interrupted casts", len(swept))
+        except Exception:
+            log.exception("sweeping expired holds failed")
+        await anyio.sleep(platform.settings.sweep_interval_s)
