@@ -538,9 +538,14 @@ def _artifacts_too_large(limits: Limits) -> SpellRunError:
     )
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def _decode_output(raw: bytes, usage: ResourceUsage) -> Any:
     try:
-        return json.loads(raw)
+        # NaN and Infinity are Python's extensions, not JSON: no client could read them back.
+        return json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError):
         raise SpellRunError(
             "spell_output_invalid", "the spell did not write exactly one JSON value to stdout", usage

@@ -83,6 +83,24 @@ class ArtifactInfo(BaseModel):
     url: str = Field(description="Where to download it (same authentication).")
 
 
+class Receipt(BaseModel):
+    receipt: dict[str, Any] = Field(
+        description="cast_id, spell (key, version, module_digest), input_sha256, output_sha256 "
+        "(of the RFC 8785 canonical JSON), price_micros, split, settled_at, ledger_hash, key_id."
+    )
+    signature: str = Field(description="Ed25519 over the RFC 8785 canonical JSON of `receipt`, base64url.")
+
+
+class PublicKey(BaseModel):
+    key_id: str
+    algorithm: str
+    public_key: str = Field(description="Raw public key, base64url.")
+
+
+class PublicKeys(BaseModel):
+    keys: list[PublicKey]
+
+
 class CastResponse(BaseModel):
     cast_id: str
     spell_key: str
@@ -94,6 +112,7 @@ class CastResponse(BaseModel):
     charged: Price
     usage: Usage
     artifacts: list[ArtifactInfo]
+    receipt: Receipt = Field(description="Signed by the platform; verify with /v1/.well-known/spell-keys.")
 
 
 class CastRecord(BaseModel):

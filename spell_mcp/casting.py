@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from billing import AccountKind, HoldNotPending, InsufficientCredits, Ledger, split_price
 from billing.ledger import account_id
+from billing.receipts import ReceiptSigner, digest_of
 from registry import BlobStore, InputValidators, SpellVersion, TreeCache, find_version
 from registry.models import table_of
 from runtime import Limits, Mount, Policy, ResourceUsage, RunResult, Sandbox, SpellRunError
@@ -50,6 +51,7 @@ class CastResult:
     charged_micros: int
     usage: ResourceUsage
     artifacts: list[dict[str, Any]]
+    receipt: dict[str, Any]
 
 
 def usd(micros: int) -> str:
@@ -94,6 +96,7 @@ class CastService:
         blobs: BlobStore,
         trees: TreeCache,
         secrets: SecretBox,
+        receipts: ReceiptSigner,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -101,6 +104,7 @@ class CastService:
         self.blobs = blobs
         self.trees = trees
         self.secrets = secrets
+        self.receipts = receipts
         self.validators = InputValidators()
         # Bounds the casts running at once; the rest wait their turn without blocking the loop.
         self.workers = anyio.CapacityLimiter(settings.cast_threads)
@@ -128,7 +132,8 @@ class CastService:
             )
 
         cast_id = f"cast_{uuid.uuid4().hex}"
-        hold_id, env = await self.db.write(partial(self._begin, caster, spell, cast_id, input_json, via))
+        input_sha256 = hashlib.sha256(input_json).hexdigest()
+        hold_id, env = await self.db.write(partial(self._begin, caster, spell, cast_id, input_sha256, via))
         try:
             run, artifacts = await anyio.to_thread.run_sync(
                 self._run, spell, input_json, env, limiter=self.workers
@@ -147,7 +152,9 @@ class CastService:
                 )
             raise
         try:
-            await self.db.write(partial(self._settle, cast_id, hold_id, spell, maker_id, run, artifacts))
+            receipt = await self.db.write(
+                partial(self._settle, cast_id, hold_id, spell, maker_id, input_sha256, run, artifacts)
+            )
         except HoldNotPending:
             # The hold expired and was released before the cast could settle: it stays free.
             detail = "the cast finished after its hold expired; nothing was charged"
@@ -164,6 +171,7 @@ class CastService:
             charged_micros=spell.price_micros,
             usage=run.usage,
             artifacts=artifacts,
+            receipt=receipt,
         )
 
     def _run(
@@ -195,7 +203,7 @@ class CastService:
             )
 
     def _begin(
-        self, caster: Caster, spell: SpellVersion, cast_id: str, input_json: bytes, via: str, session: Session
+        self, caster: Caster, spell: SpellVersion, cast_id: str, input_sha256: str, via: str, session: Session
     ) -> tuple[str | None, tuple[tuple[str, str], ...]]:
         """Reserve the price and record the cast as running, in one transaction; return the hold
         and the granted environment (the maker's secrets for the spell's env_vars)."""
@@ -228,7 +236,7 @@ class CastService:
                 "price_micros": spell.price_micros,
                 "charged_micros": 0,
                 "hold_id": hold_id,
-                "input_sha256": hashlib.sha256(input_json).hexdigest(),
+                "input_sha256": input_sha256,
                 "via": via,
                 "created_at": datetime.now(UTC),
             },
@@ -242,21 +250,41 @@ class CastService:
         hold_id: str | None,
         spell: SpellVersion,
         maker_id: str,
+        input_sha256: str,
         run: RunResult,
         artifacts: list[dict[str, Any]],
         session: Session,
-    ) -> None:
-        """Pay the maker and the platform, and record the cast as succeeded, in one transaction."""
+    ) -> dict[str, Any]:
+        """Pay the maker and the platform, and record the cast as succeeded with its signed
+        receipt, in one transaction. Returns the receipt."""
         transfer_id = None
+        ledger = Ledger(session)
+        split = split_price(spell.price_micros, self.settings.maker_share_bps)
         if hold_id is not None:
-            split = split_price(spell.price_micros, self.settings.maker_share_bps)
-            transfer_id = Ledger(session).settle(
+            transfer_id = ledger.settle(
                 hold_id,
                 [
                     (account_id(AccountKind.MAKER_EARNINGS, maker_id), split.maker_share),
                     (account_id(AccountKind.PLATFORM_REVENUE), split.platform_fee),
                 ],
             )
+        finished = datetime.now(UTC)
+        receipt = self.receipts.sign(
+            {
+                "cast_id": cast_id,
+                "spell": {
+                    "key": spell.spell_key,
+                    "version": spell.version,
+                    "module_digest": spell.module_digest,
+                },
+                "input_sha256": input_sha256,
+                "output_sha256": digest_of(run.output),
+                "price_micros": spell.price_micros,
+                "split": {"maker_micros": split.maker_share, "platform_micros": split.platform_fee},
+                "settled_at": finished.isoformat(timespec="microseconds"),
+                "ledger_hash": ledger.last_entry_hash,
+            }
+        )
         session.execute(
             _FINISH_CAST,
             {
@@ -269,9 +297,11 @@ class CastService:
                 "error_code": None,
                 "error_detail": None,
                 "usage": run.usage.as_dict(),
-                "finished_at": datetime.now(UTC),
+                "receipt": receipt,
+                "finished_at": finished,
             },
         )
+        return receipt
 
 
 def _fail(
@@ -292,6 +322,7 @@ def _fail(
             "error_code": code,
             "error_detail": detail,
             "usage": usage.as_dict() if usage else None,
+            "receipt": None,
             "finished_at": datetime.now(UTC),
         },
     )

@@ -16,6 +16,8 @@ from spell_mcp.settings import Settings
 app = typer.Typer(help="Spell: cast sandboxed WebAssembly spells over MCP and REST.", no_args_is_help=True)
 users = typer.Typer(help="Manage users of the local platform.", no_args_is_help=True)
 app.add_typer(users, name="users")
+receipt = typer.Typer(help="Cast receipts.", no_args_is_help=True)
+app.add_typer(receipt, name="receipt")
 ledger = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
 app.add_typer(ledger, name="ledger")
 vulndb = typer.Typer(help="The offline vulnerability (OSV) database.", no_args_is_help=True)
@@ -329,3 +331,38 @@ def ledger_verify(home: HomeOption = None) -> None:
         raise typer.Exit(1)
     extra = f" ({report.unchained} written before the chain existed)" if report.unchained else ""
     typer.echo(f"OK {report.entries} entries{extra}: the chain is intact and every balance adds up")
+
+
+@receipt.command("verify")
+def receipt_verify(
+    file: Annotated[Path, typer.Argument(help='A receipt: {"receipt": {...}, "signature": "..."}.')],
+    keys: Annotated[
+        Path | None, typer.Option("--keys", help="The platform's published keys (saved spell-keys JSON).")
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option("--url", help="Fetch the keys from this platform instead.")
+    ] = None,
+) -> None:
+    """Check a cast receipt against the platform's public keys. Exit 0 when genuine, 1 if not."""
+    import json
+
+    import httpx
+
+    from billing.receipts import ReceiptInvalid, verify_receipt
+
+    if (keys is None) == (url is None):
+        raise typer.BadParameter("give either --keys FILE or --url URL")
+    try:
+        published = (
+            json.loads(keys.read_text())
+            if keys is not None
+            else httpx.get(f"{str(url).rstrip('/')}/v1/.well-known/spell-keys", timeout=30).json()
+        )
+        statement = verify_receipt(json.loads(file.read_text()), published["keys"])
+    except (ReceiptInvalid, OSError, ValueError, KeyError, httpx.HTTPError) as exc:
+        typer.echo(f"INVALID {file.name}: {exc}")
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"OK {statement['cast_id']}: {statement['spell']['key']} {statement['spell']['version']}, "
+        f"{statement['price_micros']} micro-USD, settled {statement['settled_at']}"
+    )

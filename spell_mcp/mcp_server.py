@@ -85,6 +85,7 @@ def success_result(result: CastResult) -> types.CallToolResult:
             "dev.spell/module_digest": result.module_digest,
             "dev.spell/signed": result.signed,
             "dev.spell/usage": result.usage.as_dict(),
+            "dev.spell/receipt": result.receipt,
         },
     )
 

@@ -56,6 +56,8 @@ class Cast(SQLModel, table=True):
     usage: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # [{"name", "size", "sha256"}] of the files the spell wrote under /scratch.
     artifacts: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # The platform's signed receipt of a settled cast (billing.receipts).
+    receipt: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     via: str = Field(max_length=16)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

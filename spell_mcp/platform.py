@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from billing import Ledger
+from billing.receipts import ReceiptSigner
 from registry import LocalBlobStore, TreeCache, verifier_for
 from runtime import Sandbox
 from spell_mcp.casting import CastService
@@ -23,6 +24,7 @@ class Platform:
     secrets: SecretBox
     casts: CastService
     publishing: PublishService
+    receipts: ReceiptSigner
 
     @classmethod
     async def open(cls, settings: Settings) -> Platform:
@@ -37,7 +39,8 @@ class Platform:
         )
         trees = TreeCache(blobs, settings.home / "trees")
         secrets = SecretBox.for_home(settings.home, settings.secrets_key)
-        casts = CastService(settings, db, sandbox, blobs, trees, secrets)
+        receipts = ReceiptSigner.for_home(settings.home, settings.receipt_key)
+        casts = CastService(settings, db, sandbox, blobs, trees, secrets, receipts)
         publishing = PublishService(settings, db, sandbox, blobs, verifier_for(settings.trust_root))
         return cls(
             settings=settings,
@@ -47,6 +50,7 @@ class Platform:
             secrets=secrets,
             casts=casts,
             publishing=publishing,
+            receipts=receipts,
         )
 
     async def close(self) -> None:

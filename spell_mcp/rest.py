@@ -17,6 +17,9 @@ from spell_mcp.api_models import (
     CastRecord,
     CastRequest,
     CastResponse,
+    PublicKey,
+    PublicKeys,
+    Receipt,
     SpellDetail,
     SpellList,
     SpellSummary,
@@ -125,6 +128,7 @@ async def cast_spell(key: str, body: CastRequest, platform: PlatformDep, caster:
         charged=price(result.charged_micros),
         usage=Usage(**result.usage.as_dict()),
         artifacts=artifact_infos(result.cast_id, result.artifacts),
+        receipt=Receipt(**result.receipt),
     )
 
 
@@ -180,6 +184,26 @@ async def get_artifact(cast_id: str, name: str, platform: PlatformDep, caster: C
         media_type="application/octet-stream",
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name.rsplit('/', 1)[-1])}"},
     )
+
+
+@router.get(
+    "/casts/{cast_id}/receipt",
+    tags=["casts"],
+    responses=problem_responses("unauthenticated", "cast_not_found"),
+)
+async def get_receipt(cast_id: str, platform: PlatformDep, caster: CasterDep) -> Receipt:
+    """The signed receipt of a settled cast of the caller's."""
+    query = select(Cast).where(col(Cast.id) == cast_id, col(Cast.caster_id) == caster.user_id)
+    cast = await platform.db.read(lambda session: session.execute(query).scalar_one_or_none())
+    if cast is None or cast.receipt is None:
+        raise SpellError("cast_not_found", f"you have no settled cast {cast_id}")
+    return Receipt(**cast.receipt)
+
+
+@router.get("/.well-known/spell-keys", tags=["casts"])
+async def spell_keys(platform: PlatformDep) -> PublicKeys:
+    """The platform's public keys that sign receipts (no authentication needed)."""
+    return PublicKeys(keys=[PublicKey(**platform.receipts.public_key())])
 
 
 @router.get("/users/me/balance", tags=["billing"], responses=problem_responses("unauthenticated"))

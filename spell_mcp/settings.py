@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     )
     max_package_mb: int = Field(64, gt=0, description="Largest spell package accepted for publishing.")
     max_wasm_mb: int = Field(5, gt=0, description="Largest WebAssembly module in a package.")
+    receipt_key: str | None = Field(
+        None,
+        description="PEM Ed25519 private key that signs cast receipts; shared by every server process. "
+        "Default: one created in `home`.",
+    )
     secrets_key: str | None = Field(
         None,
         description="Fernet key that encrypts makers' secrets; shared by every server process. "

@@ -66,6 +66,7 @@ async def assert_lists_and_casts(client: Client) -> str:
     assert result.structured_content == {"message": "over mcp"}
     assert json.loads(result.content[0].text) == {"message": "over mcp"}  # type: ignore[union-attr]
     assert meta(result)["dev.spell/charged_micros"] == ECHO_PRICE
+    assert meta(result)["dev.spell/receipt"]["receipt"]["cast_id"] == meta(result)["dev.spell/cast_id"]
     cast_id: str = meta(result)["dev.spell/cast_id"]
     return cast_id
 

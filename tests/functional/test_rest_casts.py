@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import RunningServer
 
@@ -226,3 +228,37 @@ def test_spells_can_be_searched_by_text_tag_and_category(server: RunningServer) 
         assert keys(category="developer-tools") == ["dev.spell.echo"]
         assert keys(q="%") == [] and keys(q="_") == []
         assert keys(q="nothing like it") == []
+
+
+def test_a_settled_cast_has_a_receipt_anyone_can_verify(server: RunningServer, tmp_path: Path) -> None:
+    from billing.receipts import digest_of, verify_receipt
+
+    with server.client() as client:
+        cast = client.post("/v1/spells/dev.spell.echo/cast", json={"input": {"message": "receipt"}}).json()
+        stored = client.get(f"/v1/casts/{cast['cast_id']}/receipt").json()
+    assert stored == cast["receipt"]
+    keys = httpx.get(f"{server.url}/v1/.well-known/spell-keys").json()["keys"]
+    statement = verify_receipt(stored, keys)
+    assert statement["cast_id"] == cast["cast_id"]
+    assert statement["spell"] == {
+        "key": "dev.spell.echo",
+        "version": "1.0.0",
+        "module_digest": cast["module_digest"],
+    }
+    assert statement["output_sha256"] == digest_of({"message": "receipt"})
+    assert (statement["price_micros"], statement["split"]) == (
+        100,
+        {"maker_micros": 80, "platform_micros": 20},
+    )
+    assert len(statement["ledger_hash"]) == 64
+
+    receipt_file = tmp_path / "receipt.json"
+    receipt_file.write_text(json.dumps(stored))
+    assert server.spell("receipt", "verify", str(receipt_file), "--url", server.url).startswith(
+        f"OK {cast['cast_id']}"
+    )
+    stored["receipt"]["price_micros"] = 1
+    receipt_file.write_text(json.dumps(stored))
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        server.spell("receipt", "verify", str(receipt_file), "--url", server.url)
+    assert refused.value.stdout.startswith("INVALID")

@@ -70,6 +70,7 @@ def test_unicode_input_passes_through_unchanged(sandbox: Sandbox, echo_wasm: byt
         (wat.exits(3), "spell_failed", "exited with code 3"),
         (wat.writes("not json"), "spell_output_invalid", "JSON"),
         (wat.writes('{"a":1}{"b":2}'), "spell_output_invalid", "JSON"),
+        (wat.writes('{"a":NaN}'), "spell_output_invalid", "JSON"),
     ],
     ids=[
         "loops-forever",
@@ -82,6 +83,7 @@ def test_unicode_input_passes_through_unchanged(sandbox: Sandbox, echo_wasm: byt
         "exit-code",
         "not-json",
         "two-json-values",
+        "nan",
     ],
 )
 def test_hostile_spell_gets_its_specific_error(sandbox: Sandbox, wasm: bytes, code: str, detail: str) -> None:
