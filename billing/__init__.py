@@ -7,6 +7,7 @@ else of the platform.
 """
 
 from billing.audit import AuditReport, audit
+from billing.budgets import BudgetExceeded, Budgets
 from billing.errors import BillingError, HoldNotPending, InsufficientCredits
 from billing.ledger import AccountKind, Ledger, Split, account_id, split_price
 from billing.models import Account, Hold, LedgerEntry
@@ -16,6 +17,8 @@ __all__ = [
     "AccountKind",
     "AuditReport",
     "BillingError",
+    "BudgetExceeded",
+    "Budgets",
     "Hold",
     "HoldNotPending",
     "InsufficientCredits",

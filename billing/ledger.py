@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from billing.budgets import Budgets, WindowHold
 from billing.chain import GENESIS, link
 from billing.errors import HoldNotPending, InsufficientCredits
 from billing.models import Account, Hold, LedgerEntry, LedgerTip, table_of
@@ -58,6 +59,7 @@ class _ClosedHold:
     account_id: str
     amount: int
     reference: str
+    windows: list[WindowHold]
 
 
 def _now() -> datetime:
@@ -92,7 +94,7 @@ _CLOSE_HOLD = (
     update(_holds)
     .where(_holds.c.id == bindparam("hold"), _holds.c.status == "pending")
     .values(status=bindparam("new_status"))
-    .returning(_holds.c.account_id, _holds.c.amount, _holds.c.reference)
+    .returning(_holds.c.account_id, _holds.c.amount, _holds.c.reference, _holds.c.windows)
 )
 # A hold past its expiry can only be voided: the sweeper may already be releasing it.
 _CLOSE_LIVE_HOLD = _CLOSE_HOLD.where(_holds.c.expires_at > bindparam("now"))
@@ -117,6 +119,8 @@ class Ledger:
         self.session = session
         # The chain hash of the last entry this ledger wrote (receipts quote it).
         self.last_entry_hash: str | None = None
+        # Budget alerts the last settle crossed: (subject, period, threshold %).
+        self.alerts_crossed: list[tuple[str, str, int]] = []
 
     def open_platform_accounts(self) -> None:
         """The accounts every platform has, whoever its users are, and the chain's head."""
@@ -146,18 +150,22 @@ class Ledger:
         source = account_id(AccountKind.OPERATOR_GRANTS)
         return self._transfer("grant", reference, [(source, -amount), (to_account, amount)])
 
-    def reserve(self, account: str, amount: int, reference: str, ttl: timedelta) -> str:
-        """Hold `amount` of the account's credits, or raise `InsufficientCredits`.
+    def reserve(
+        self, account: str, amount: int, reference: str, ttl: timedelta, budget_subjects: Sequence[str] = ()
+    ) -> str:
+        """Hold `amount` of the account's credits and of every budget of `budget_subjects`, or
+        raise `InsufficientCredits` / `BudgetExceeded` (the caller's transaction then rolls back).
 
-        One conditional UPDATE decides, so racing reserves can never overspend.
+        One conditional UPDATE per limit decides, so racing reserves can never overspend.
         """
         if amount <= 0:
             raise ValueError("a hold must be positive")
         if _rowcount(self.session.execute(_RESERVE, {"account": account, "amount": amount})) != 1:
             balance, held = self.balance(account)
             raise InsufficientCredits(amount, balance - held)
-        hold_id = f"hold_{uuid.uuid4().hex}"
         now = _now()
+        windows = Budgets(self.session).hold(list(budget_subjects), amount, now)
+        hold_id = f"hold_{uuid.uuid4().hex}"
         self.session.execute(
             _INSERT_HOLD,
             {
@@ -168,6 +176,7 @@ class Ledger:
                 "reference": reference,
                 "created_at": now,
                 "expires_at": now + ttl,
+                "windows": [window.as_dict() for window in windows],
             },
         )
         return hold_id
@@ -181,11 +190,14 @@ class Ledger:
         if sum(amount for _, amount in payees) != hold.amount:
             raise ValueError("payees must add up to the held amount")
         legs = [(hold.account_id, -hold.amount), *((acct, amt) for acct, amt in payees if amt)]
-        return self._transfer("cast", hold.reference, legs)
+        transfer_id = self._transfer("cast", hold.reference, legs)
+        self.alerts_crossed = Budgets(self.session).settle(hold.windows, hold.amount, _now())
+        return transfer_id
 
     def void(self, hold_id: str) -> None:
         """Release a pending hold: the caster pays nothing."""
-        self._close_hold(hold_id, "voided")
+        hold = self._close_hold(hold_id, "voided")
+        Budgets(self.session).release(hold.windows, hold.amount)
 
     def expire_holds(self, now: datetime, limit: int = 500) -> list[tuple[str, str]]:
         """Void pending holds that expired by `now` (a crashed server never leaves money stuck).
@@ -194,7 +206,7 @@ class Ledger:
         voided = []
         for hold_id, reference in expired:
             try:
-                self._close_hold(hold_id, "voided")
+                self.void(hold_id)
             except HoldNotPending:
                 continue  # settled or voided meanwhile by its own cast
             voided.append((hold_id, reference))
@@ -211,7 +223,12 @@ class Ledger:
         if row is None:
             raise HoldNotPending(f"hold {hold_id} is not pending, or has expired")
         self.session.execute(_RELEASE, {"account": row.account_id, "amount": row.amount})
-        return _ClosedHold(account_id=row.account_id, amount=int(row.amount), reference=row.reference)
+        return _ClosedHold(
+            account_id=row.account_id,
+            amount=int(row.amount),
+            reference=row.reference,
+            windows=[WindowHold.from_dict(w) for w in row.windows or []],
+        )
 
     def _transfer(self, kind: str, reference: str, legs: Sequence[tuple[str, int]]) -> str:
         if sum(amount for _, amount in legs) != 0:

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Index, Table, TypeDecorator
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, DateTime, Index, Table, TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
@@ -56,6 +56,8 @@ class Hold(SQLModel, table=True):
     reference: str = Field(max_length=64)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # The budget windows this hold counts against (billing.budgets.WindowHold dicts).
+    windows: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class LedgerEntry(SQLModel, table=True):
@@ -88,6 +90,42 @@ class LedgerTip(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     hash: str = Field(max_length=64)
+
+
+class Budget(SQLModel, table=True):
+    """Caps for a subject: "user:<id>" or "key:<id>". None means no cap."""
+
+    __tablename__ = "budgets"
+
+    subject: str = Field(primary_key=True, max_length=80)
+    daily_cap_micros: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    monthly_cap_micros: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    per_cast_max_micros: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class BudgetWindow(SQLModel, table=True):
+    """What a subject spent (settled) and holds (in flight) in one UTC day or month."""
+
+    __tablename__ = "budget_windows"
+    __table_args__ = (CheckConstraint("held >= 0", name="ck_budget_windows_held_not_negative"),)
+
+    subject: str = Field(primary_key=True, max_length=80)
+    period: str = Field(primary_key=True, max_length=8)
+    starts: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    spent: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    held: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+
+
+class BudgetAlert(SQLModel, table=True):
+    """A cap crossed 50, 80 or 100 %: recorded once per window."""
+
+    __tablename__ = "budget_alerts"
+
+    subject: str = Field(primary_key=True, max_length=80)
+    period: str = Field(primary_key=True, max_length=8)
+    starts: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    threshold: int = Field(primary_key=True)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 def table_of(model: Any) -> Table:

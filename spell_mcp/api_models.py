@@ -214,3 +214,35 @@ class Notification(BaseModel):
 
 class NotificationList(BaseModel):
     items: list[Notification]
+
+
+class BudgetCaps(BaseModel):
+    """Caps in micro-USD; null removes a cap."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    daily_cap_micros: int | None = Field(None, ge=0, description="Per UTC day.")
+    monthly_cap_micros: int | None = Field(None, ge=0, description="Per UTC calendar month.")
+    per_cast_max_micros: int | None = Field(None, ge=0, description="Most a single cast may cost.")
+
+
+class BudgetWindowStatus(BaseModel):
+    period: str = Field(description="day or month (UTC).")
+    cap_micros: int | None
+    spent_micros: int
+    held_micros: int = Field(description="Reserved by casts still running.")
+    resets_at: datetime
+
+
+class BudgetAlertInfo(BaseModel):
+    period: str
+    threshold: int = Field(description="Percent of the cap crossed: 50, 80 or 100.")
+    window_start: datetime
+    at: datetime
+
+
+class BudgetStatus(BaseModel):
+    subject: str = Field(description='"user:<id>" or "key:<id>".')
+    caps: BudgetCaps
+    windows: list[BudgetWindowStatus]
+    alerts: list[BudgetAlertInfo]

@@ -46,6 +46,11 @@ class Caster:
     def credits_account(self) -> str:
         return account_id(AccountKind.CASTER_CREDITS, self.user_id)
 
+    @property
+    def budget_subjects(self) -> list[str]:
+        """Whose budgets a cast counts against: the caster's, and the key's it came with."""
+        return [f"user:{self.user_id}", *([f"key:{self.key_id}"] if self.key_id else [])]
+
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()

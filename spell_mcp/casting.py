@@ -20,7 +20,7 @@ import anyio.to_thread
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
 
-from billing import AccountKind, HoldNotPending, InsufficientCredits, Ledger, split_price
+from billing import AccountKind, BudgetExceeded, HoldNotPending, InsufficientCredits, Ledger, split_price
 from billing.ledger import account_id
 from billing.receipts import ReceiptSigner, digest_of
 from registry import BlobStore, InputValidators, SpellVersion, TreeCache, find_version
@@ -215,7 +215,21 @@ class CastService:
                     spell.price_micros,
                     reference=cast_id,
                     ttl=timedelta(seconds=self.settings.hold_ttl_s),
+                    budget_subjects=caster.budget_subjects,
                 )
+            except BudgetExceeded as exc:
+                resets = exc.resets_at.isoformat() if exc.resets_at else None
+                raise SpellError(
+                    "budget_exceeded",
+                    f"this cast costs ${usd(spell.price_micros)}; {exc.limit} is ${usd(exc.cap)} and "
+                    f"${usd(exc.spent + exc.held)} of it is spent or held"
+                    + (f"; it resets at {resets}" if resets else ""),
+                    limit=exc.limit,
+                    cap_micros=exc.cap,
+                    spent_micros=exc.spent,
+                    held_micros=exc.held,
+                    resets_at=resets,
+                ) from None
             except InsufficientCredits as exc:
                 raise SpellError(
                     "insufficient_credits",

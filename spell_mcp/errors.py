@@ -30,6 +30,7 @@ CATALOG: dict[str, ErrorKind] = {
         ErrorKind("input_too_large", 413, "Input too large"),
         ErrorKind("request_invalid", 400, "Malformed request"),
         ErrorKind("insufficient_credits", 402, "Not enough credits"),
+        ErrorKind("budget_exceeded", 402, "A budget cap would be exceeded"),
         ErrorKind("spell_timeout", 504, "The spell ran out of time"),
         ErrorKind("spell_cpu_exhausted", 422, "The spell ran out of CPU budget"),
         ErrorKind("spell_memory_exceeded", 422, "The spell exceeded its memory limit"),

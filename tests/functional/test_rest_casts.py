@@ -262,3 +262,28 @@ def test_a_settled_cast_has_a_receipt_anyone_can_verify(server: RunningServer, t
     with pytest.raises(subprocess.CalledProcessError) as refused:
         server.spell("receipt", "verify", str(receipt_file), "--url", server.url)
     assert refused.value.stdout.startswith("INVALID")
+
+
+def test_a_caster_caps_its_spend_and_sees_where_it_stands(server: RunningServer) -> None:
+    key = server.new_user(credits_usd="1")
+    with server.client(key) as client:
+        status = client.put("/v1/users/me/budget", json={"daily_cap_micros": 2 * ECHO_PRICE})
+        assert status.status_code == 200 and status.json()["caps"]["daily_cap_micros"] == 2 * ECHO_PRICE
+        for n in range(2):
+            assert (
+                client.post("/v1/spells/dev.spell.echo/cast", json={"input": {"message": str(n)}}).status_code
+                == 200
+            )
+        body = assert_problem(
+            client.post("/v1/spells/dev.spell.echo/cast", json={"input": {"message": "x"}}),
+            402,
+            "budget_exceeded",
+        )
+        assert (body["limit"], body["cap_micros"], body["spent_micros"]) == ("your daily cap", 200, 200)
+        assert body["resets_at"].endswith("T00:00:00+00:00")
+        status = client.get("/v1/users/me/budget").json()
+        assert status["windows"][0]["spent_micros"] == 2 * ECHO_PRICE
+        assert sorted(alert["threshold"] for alert in status["alerts"]) == [50, 80, 100]
+        assert available(client) == 1_000_000 - 2 * ECHO_PRICE
+        assert assert_problem(client.put("/v1/keys/0000000000000000/budget", json={}), 404, "not_found")
+        assert client.put("/v1/users/me/budget", json={"daily_cap_micros": -1}).status_code == 400

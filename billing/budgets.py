@@ -1,0 +1,241 @@
+"""Budgets: daily and monthly caps (UTC windows) and a per-cast maximum, for a caster and for
+each of its API keys.
+
+A cast's reserve counts against every applicable window in the same transaction as its credit
+hold, by one conditional UPDATE per window (`spent + held + price <= cap`), so racing casts can
+never overspend a window either. Settling moves the amount from held to spent; voiding releases
+it. Crossing 50 %, 80 % and 100 % of a cap records an alert, once per window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from billing.errors import BillingError
+from billing.models import Budget, BudgetAlert, BudgetWindow, table_of
+
+ALERT_THRESHOLDS = (50, 80, 100)
+_windows = table_of(BudgetWindow)
+_budgets = table_of(Budget)
+_alerts = table_of(BudgetAlert)
+_HOLD_IN_WINDOW = (
+    update(_windows)
+    .where(
+        _windows.c.subject == bindparam("b_subject"),
+        _windows.c.period == bindparam("b_period"),
+        _windows.c.starts == bindparam("b_starts"),
+        _windows.c.spent + _windows.c.held + bindparam("b_amount") <= bindparam("b_cap"),
+    )
+    .values(held=_windows.c.held + bindparam("b_amount"))
+)
+_MOVE_IN_WINDOW = (
+    update(_windows)
+    .where(
+        _windows.c.subject == bindparam("b_subject"),
+        _windows.c.period == bindparam("b_period"),
+        _windows.c.starts == bindparam("b_starts"),
+    )
+    .values(held=_windows.c.held - bindparam("b_amount"), spent=_windows.c.spent + bindparam("b_spent"))
+    .returning(_windows.c.spent)
+)
+_WINDOW = select(_windows.c.spent, _windows.c.held).where(
+    _windows.c.subject == bindparam("b_subject"),
+    _windows.c.period == bindparam("b_period"),
+    _windows.c.starts == bindparam("b_starts"),
+)
+
+
+class BudgetExceeded(BillingError):
+    code = "budget_exceeded"
+
+    def __init__(self, limit: str, cap: int, spent: int, held: int, resets_at: datetime | None) -> None:
+        super().__init__(f"{limit} of {cap} micro-USD would be exceeded")
+        self.limit = limit
+        self.cap = cap
+        self.spent = spent
+        self.held = held
+        self.resets_at = resets_at
+
+
+def window_start(period: str, moment: datetime) -> datetime:
+    moment = moment.astimezone(UTC)
+    if period == "day":
+        return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def window_end(period: str, start: datetime) -> datetime:
+    if period == "day":
+        return start + timedelta(days=1)
+    return (start + timedelta(days=32)).replace(day=1)
+
+
+@dataclass(frozen=True, slots=True)
+class WindowHold:
+    """One window a hold counts against: recorded on the hold so settle and void find it."""
+
+    subject: str
+    period: str
+    starts: datetime
+    cap: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "period": self.period,
+            "starts": self.starts.isoformat(),
+            "cap": self.cap,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WindowHold:
+        return cls(data["subject"], data["period"], datetime.fromisoformat(data["starts"]), int(data["cap"]))
+
+
+class Budgets:
+    """Budget operations on an open session. Nothing here commits."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, subject: str) -> Budget | None:
+        return self.session.get(Budget, subject)
+
+    def set(self, subject: str, **caps: int | None) -> Budget:
+        budget = self.session.get(Budget, subject) or Budget(subject=subject)
+        for name, value in caps.items():
+            if value is not None and value < 0:
+                raise ValueError(f"{name} must not be negative")
+            setattr(budget, name, value)
+        self.session.add(budget)
+        self.session.flush()
+        return budget
+
+    def hold(self, subjects: list[str], amount: int, now: datetime) -> list[WindowHold]:
+        """Count `amount` against every cap of these subjects, or raise `BudgetExceeded`."""
+        held = []
+        for subject in subjects:
+            budget = self.session.get(Budget, subject)
+            if budget is None:
+                continue
+            if budget.per_cast_max_micros is not None and amount > budget.per_cast_max_micros:
+                raise BudgetExceeded(
+                    f"{_label(subject)} per-cast maximum", budget.per_cast_max_micros, 0, 0, None
+                )
+            for period, cap in (("day", budget.daily_cap_micros), ("month", budget.monthly_cap_micros)):
+                if cap is None:
+                    continue
+                window = WindowHold(subject, period, window_start(period, now), cap)
+                self._ensure(window)
+                params = {
+                    "b_subject": subject,
+                    "b_period": period,
+                    "b_starts": window.starts,
+                    "b_amount": amount,
+                    "b_cap": cap,
+                }
+                if self.session.execute(_HOLD_IN_WINDOW, params).rowcount != 1:  # type: ignore[attr-defined]
+                    spent, in_flight = self.session.execute(_WINDOW, params).one()
+                    raise BudgetExceeded(
+                        f"{_label(subject)} {'daily' if period == 'day' else 'monthly'} cap",
+                        cap,
+                        int(spent),
+                        int(in_flight),
+                        window_end(period, window.starts),
+                    )
+                held.append(window)
+        return held
+
+    def settle(self, windows: list[WindowHold], amount: int, now: datetime) -> list[tuple[str, str, int]]:
+        """Turn held amounts into spent ones; returns the alerts newly crossed
+        (subject, period, threshold %)."""
+        crossed = []
+        for window in windows:
+            params = {"b_subject": window.subject, "b_period": window.period, "b_starts": window.starts}
+            spent = int(
+                self.session.execute(
+                    _MOVE_IN_WINDOW, {**params, "b_amount": amount, "b_spent": amount}
+                ).scalar_one()
+            )
+            for threshold in ALERT_THRESHOLDS:
+                before, after = (spent - amount) * 100, spent * 100
+                if before < threshold * window.cap <= after and self._alert(window, threshold, now):
+                    crossed.append((window.subject, window.period, threshold))
+        return crossed
+
+    def release(self, windows: list[WindowHold], amount: int) -> None:
+        for window in windows:
+            params = {"b_subject": window.subject, "b_period": window.period, "b_starts": window.starts}
+            self.session.execute(_MOVE_IN_WINDOW, {**params, "b_amount": amount, "b_spent": 0})
+
+    def windows(self, subject: str, now: datetime) -> list[dict[str, Any]]:
+        """The subject's current capped windows: cap, spent, held and when each resets (windows
+        without a cap are not tracked)."""
+        budget = self.session.get(Budget, subject)
+        found = []
+        for period, cap in (
+            ("day", budget and budget.daily_cap_micros),
+            ("month", budget and budget.monthly_cap_micros),
+        ):
+            if cap is None:
+                continue
+            starts = window_start(period, now)
+            row = self.session.execute(
+                _WINDOW, {"b_subject": subject, "b_period": period, "b_starts": starts}
+            ).one_or_none()
+            spent, held = (int(row.spent), int(row.held)) if row else (0, 0)
+            found.append(
+                {
+                    "period": period,
+                    "cap_micros": cap,
+                    "spent_micros": spent,
+                    "held_micros": held,
+                    "resets_at": window_end(period, starts),
+                }
+            )
+        return found
+
+    def alerts(self, subject: str) -> list[BudgetAlert]:
+        query = select(BudgetAlert).where(_alerts.c.subject == subject).order_by(_alerts.c.created_at.desc())
+        return list(self.session.execute(query).scalars())
+
+    def _ensure(self, window: WindowHold) -> None:
+        values = {
+            "subject": window.subject,
+            "period": window.period,
+            "starts": window.starts,
+            "spent": 0,
+            "held": 0,
+        }
+        self.session.execute(_insert_ignoring_duplicates(self.session, _windows).values(**values))
+
+    def _alert(self, window: WindowHold, threshold: int, now: datetime) -> bool:
+        values = {
+            "subject": window.subject,
+            "period": window.period,
+            "starts": window.starts,
+            "threshold": threshold,
+            "created_at": now,
+        }
+        result = self.session.execute(_insert_ignoring_duplicates(self.session, _alerts).values(**values))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _insert_ignoring_duplicates(session: Session, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    return insert(table)
+
+
+def _label(subject: str) -> str:
+    kind, _, ident = subject.partition(":")
+    return "your" if kind == "user" else f"key {ident}'s"
