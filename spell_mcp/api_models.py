@@ -246,3 +246,21 @@ class BudgetStatus(BaseModel):
     caps: BudgetCaps
     windows: list[BudgetWindowStatus]
     alerts: list[BudgetAlertInfo]
+
+
+class UsageRow(BaseModel):
+    group: str = Field(description="The day (YYYY-MM-DD), spell key or API key id.")
+    casts: int
+    spent: Price
+
+
+class UsageReport(BaseModel):
+    group: str
+    since: datetime
+    until: datetime
+    rows: list[UsageRow]
+
+
+class Earnings(BaseModel):
+    balance: Price = Field(description="Earned and not yet paid out.")
+    by_spell: dict[str, Price] = Field(description="Maker share earned per spell, all time.")

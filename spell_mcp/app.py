@@ -26,6 +26,7 @@ from spell_mcp.housekeeping import sweep_forever
 from spell_mcp.mcp_server import build_mcp_server
 from spell_mcp.platform import Platform
 from spell_mcp.rest import router
+from spell_mcp.rest_billing import router as billing_router
 from spell_mcp.rest_catalog import router as catalog_router
 from spell_mcp.scans import rescan_forever
 from spell_mcp.settings import Settings
@@ -104,6 +105,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.include_router(router)
     app.include_router(catalog_router)
+    app.include_router(billing_router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
 import anyio.to_thread
 from fastapi import APIRouter, Query, Response
-from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from billing import Budgets, Ledger
 from registry import SpellVersion, find_version, list_latest, tool_name
 from spell_mcp.api_models import (
     ArtifactInfo,
-    Balance,
-    BudgetAlertInfo,
-    BudgetCaps,
-    BudgetStatus,
-    BudgetWindowStatus,
     CastRecord,
     CastRequest,
     CastResponse,
@@ -32,7 +24,7 @@ from spell_mcp.api_models import (
     Usage,
 )
 from spell_mcp.errors import SpellError
-from spell_mcp.models import ApiKey, Cast
+from spell_mcp.models import Cast
 from spell_mcp.rest_deps import CasterDep, PlatformDep, price, problem_responses
 
 
@@ -211,66 +203,3 @@ async def get_receipt(cast_id: str, platform: PlatformDep, caster: CasterDep) ->
 async def spell_keys(platform: PlatformDep) -> PublicKeys:
     """The platform's public keys that sign receipts (no authentication needed)."""
     return PublicKeys(keys=[PublicKey(**platform.receipts.public_key())])
-
-
-@router.get("/users/me/balance", tags=["billing"], responses=problem_responses("unauthenticated"))
-async def my_balance(platform: PlatformDep, caster: CasterDep) -> Balance:
-    """The caller's credits: posted, held by running casts, and available."""
-    balance, held = await platform.db.read(lambda session: Ledger(session).balance(caster.credits_account))
-    return Balance(balance=price(balance), held=price(held), available=price(balance - held))
-
-
-def budget_status(session: Session, subject: str) -> BudgetStatus:
-    budgets = Budgets(session)
-    budget = budgets.get(subject)
-    return BudgetStatus(
-        subject=subject,
-        caps=BudgetCaps(
-            daily_cap_micros=budget.daily_cap_micros if budget else None,
-            monthly_cap_micros=budget.monthly_cap_micros if budget else None,
-            per_cast_max_micros=budget.per_cast_max_micros if budget else None,
-        ),
-        windows=[BudgetWindowStatus(**window) for window in budgets.windows(subject, datetime.now(UTC))],
-        alerts=[
-            BudgetAlertInfo(period=a.period, threshold=a.threshold, window_start=a.starts, at=a.created_at)
-            for a in budgets.alerts(subject)
-        ],
-    )
-
-
-def set_budget(session: Session, subject: str, caps: BudgetCaps) -> BudgetStatus:
-    Budgets(session).set(subject, **caps.model_dump())
-    return budget_status(session, subject)
-
-
-@router.get("/users/me/budget", tags=["billing"], responses=problem_responses("unauthenticated"))
-async def my_budget(platform: PlatformDep, caster: CasterDep) -> BudgetStatus:
-    """Your caps, what you spent and hold in the current day and month, and the alerts crossed."""
-    return await platform.db.read(lambda session: budget_status(session, f"user:{caster.user_id}"))
-
-
-@router.put(
-    "/users/me/budget", tags=["billing"], responses=problem_responses("unauthenticated", "request_invalid")
-)
-async def put_my_budget(body: BudgetCaps, platform: PlatformDep, caster: CasterDep) -> BudgetStatus:
-    """Set your caps; every cast of every key of yours counts against them."""
-    return await platform.db.write(lambda session: set_budget(session, f"user:{caster.user_id}", body))
-
-
-@router.put(
-    "/keys/{key_id}/budget",
-    tags=["billing"],
-    responses=problem_responses("unauthenticated", "request_invalid", "not_found"),
-)
-async def put_key_budget(
-    key_id: str, body: BudgetCaps, platform: PlatformDep, caster: CasterDep
-) -> BudgetStatus:
-    """Caps for one API key, e.g. the one you hand to an agent."""
-
-    def work(session: Session) -> BudgetStatus:
-        key = session.get(ApiKey, key_id)
-        if key is None or key.user_id != caster.user_id:
-            raise SpellError("not_found", f"you have no API key {key_id}")
-        return set_budget(session, f"key:{key_id}", body)
-
-    return await platform.db.write(work)

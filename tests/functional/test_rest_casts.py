@@ -287,3 +287,43 @@ def test_a_caster_caps_its_spend_and_sees_where_it_stands(server: RunningServer)
         assert available(client) == 1_000_000 - 2 * ECHO_PRICE
         assert assert_problem(client.put("/v1/keys/0000000000000000/budget", json={}), 404, "not_found")
         assert client.put("/v1/users/me/budget", json={"daily_cap_micros": -1}).status_code == 400
+
+
+def test_usage_is_reported_by_day_spell_and_key_and_as_csv(server: RunningServer) -> None:
+    key = server.new_user(credits_usd="1")
+    with server.client(key) as client:
+        for spell, text_input in (
+            ("dev.spell.echo", {"message": "a"}),
+            ("dev.spell.echo", {"message": "b"}),
+            ("dev.spell.textstats", {"text": "hi"}),
+        ):
+            assert client.post(f"/v1/spells/{spell}/cast", json={"input": text_input}).status_code == 200
+        client.post("/v1/spells/test.spell.exit/cast", json={"input": {}})  # failed: not counted
+        by_spell = client.get("/v1/users/me/usage", params={"group": "spell"}).json()["rows"]
+        assert [(r["group"], r["casts"], r["spent"]["micros"]) for r in by_spell] == [
+            ("dev.spell.echo", 2, 200),
+            ("dev.spell.textstats", 1, 2000),
+        ]
+        [today] = client.get("/v1/users/me/usage").json()["rows"]
+        assert (today["casts"], today["spent"]["micros"]) == (3, 2200)
+        [per_key] = client.get("/v1/users/me/usage", params={"group": "key"}).json()["rows"]
+        assert key.split("_")[2] == per_key["group"]
+        csv_text = client.get("/v1/users/me/usage", params={"group": "spell", "format": "csv"})
+        assert csv_text.headers["content-type"].startswith("text/csv")
+        assert csv_text.text.splitlines() == [
+            "spell,casts,spent_micros,spent_usd",
+            "dev.spell.echo,2,200,0.0002",
+            "dev.spell.textstats,1,2000,0.002",
+        ]
+
+
+def test_makers_see_their_earnings_per_spell(server: RunningServer) -> None:
+    with server.client() as operator:  # the operator registered the example spells: it is their maker
+        before = operator.get("/v1/makers/me/earnings").json()
+        assert (
+            operator.post("/v1/spells/dev.spell.textstats/cast", json={"input": {"text": "x"}}).status_code
+            == 200
+        )
+        after = operator.get("/v1/makers/me/earnings").json()
+    assert after["balance"]["micros"] - before["balance"]["micros"] == 1600  # 80 % of $0.002
+    assert after["by_spell"]["dev.spell.textstats"]["micros"] >= 1600

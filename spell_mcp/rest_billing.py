@@ -1,0 +1,176 @@
+"""The REST face of billing: balance, budgets, usage and earnings."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from billing import AccountKind, Budgets, Ledger, LedgerEntry, account_id
+from spell_mcp.api_models import (
+    Balance,
+    BudgetAlertInfo,
+    BudgetCaps,
+    BudgetStatus,
+    BudgetWindowStatus,
+    Earnings,
+    UsageReport,
+    UsageRow,
+)
+from spell_mcp.errors import SpellError
+from spell_mcp.models import ApiKey, Cast
+from spell_mcp.rest_deps import CasterDep, PlatformDep, price, problem_responses
+
+router = APIRouter(prefix="/v1")
+
+
+@router.get("/users/me/balance", tags=["billing"], responses=problem_responses("unauthenticated"))
+async def my_balance(platform: PlatformDep, caster: CasterDep) -> Balance:
+    """The caller's credits: posted, held by running casts, and available."""
+    balance, held = await platform.db.read(lambda session: Ledger(session).balance(caster.credits_account))
+    return Balance(balance=price(balance), held=price(held), available=price(balance - held))
+
+
+def budget_status(session: Session, subject: str) -> BudgetStatus:
+    budgets = Budgets(session)
+    budget = budgets.get(subject)
+    return BudgetStatus(
+        subject=subject,
+        caps=BudgetCaps(
+            daily_cap_micros=budget.daily_cap_micros if budget else None,
+            monthly_cap_micros=budget.monthly_cap_micros if budget else None,
+            per_cast_max_micros=budget.per_cast_max_micros if budget else None,
+        ),
+        windows=[BudgetWindowStatus(**window) for window in budgets.windows(subject, datetime.now(UTC))],
+        alerts=[
+            BudgetAlertInfo(period=a.period, threshold=a.threshold, window_start=a.starts, at=a.created_at)
+            for a in budgets.alerts(subject)
+        ],
+    )
+
+
+def set_budget(session: Session, subject: str, caps: BudgetCaps) -> BudgetStatus:
+    Budgets(session).set(subject, **caps.model_dump())
+    return budget_status(session, subject)
+
+
+@router.get("/users/me/budget", tags=["billing"], responses=problem_responses("unauthenticated"))
+async def my_budget(platform: PlatformDep, caster: CasterDep) -> BudgetStatus:
+    """Your caps, what you spent and hold in the current day and month, and the alerts crossed."""
+    return await platform.db.read(lambda session: budget_status(session, f"user:{caster.user_id}"))
+
+
+@router.put(
+    "/users/me/budget", tags=["billing"], responses=problem_responses("unauthenticated", "request_invalid")
+)
+async def put_my_budget(body: BudgetCaps, platform: PlatformDep, caster: CasterDep) -> BudgetStatus:
+    """Set your caps; every cast of every key of yours counts against them."""
+    return await platform.db.write(lambda session: set_budget(session, f"user:{caster.user_id}", body))
+
+
+@router.put(
+    "/keys/{key_id}/budget",
+    tags=["billing"],
+    responses=problem_responses("unauthenticated", "request_invalid", "not_found"),
+)
+async def put_key_budget(
+    key_id: str, body: BudgetCaps, platform: PlatformDep, caster: CasterDep
+) -> BudgetStatus:
+    """Caps for one API key, e.g. the one you hand to an agent."""
+
+    def work(session: Session) -> BudgetStatus:
+        key = session.get(ApiKey, key_id)
+        if key is None or key.user_id != caster.user_id:
+            raise SpellError("not_found", f"you have no API key {key_id}")
+        return set_budget(session, f"key:{key_id}", body)
+
+    return await platform.db.write(work)
+
+
+_GROUPS = {"day": func.date(col(Cast.created_at)), "spell": col(Cast.spell_key), "key": col(Cast.api_key_id)}
+
+
+def usage_rows(
+    session: Session, caster_id: str, group: str, since: datetime, until: datetime
+) -> list[UsageRow]:
+    bucket = _GROUPS[group]
+    query = (
+        select(bucket, func.count(), func.coalesce(func.sum(col(Cast.charged_micros)), 0))
+        .where(
+            col(Cast.caster_id) == caster_id,
+            col(Cast.status) == "succeeded",
+            col(Cast.created_at) >= since,
+            col(Cast.created_at) < until,
+        )
+        .group_by(bucket)
+        .order_by(bucket)
+    )
+    return [
+        UsageRow(
+            group=str(value) if value is not None else "(no key)", casts=int(count), spent=price(int(spent))
+        )
+        for value, count, spent in session.execute(query).all()
+    ]
+
+
+@router.get(
+    "/users/me/usage",
+    tags=["billing"],
+    responses={200: {"content": {"text/csv": {}}}, **problem_responses("unauthenticated", "request_invalid")},
+)
+async def my_usage(
+    platform: PlatformDep,
+    caster: CasterDep,
+    group: Annotated[
+        Literal["day", "spell", "key"], Query(description="Rows per day, spell or key.")
+    ] = "day",
+    since: Annotated[datetime | None, Query(description="From (inclusive); default 30 days ago.")] = None,
+    until: Annotated[datetime | None, Query(description="To (exclusive); default now.")] = None,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> Any:
+    """What your successful casts cost, grouped by day, spell or API key."""
+    end = until or datetime.now(UTC)
+    start = since or end - timedelta(days=30)
+    if start.tzinfo is None or end.tzinfo is None:
+        raise SpellError(
+            "request_invalid", "give since and until with a time zone, e.g. 2026-11-01T00:00:00Z"
+        )
+    rows = await platform.db.read(lambda session: usage_rows(session, caster.user_id, group, start, end))
+    if format == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([group, "casts", "spent_micros", "spent_usd"])
+        for row in rows:
+            writer.writerow([row.group, row.casts, row.spent.micros, row.spent.usd])
+        return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+    return UsageReport(group=group, since=start, until=end, rows=rows)
+
+
+def earnings_of(session: Session, maker_id: str) -> Earnings:
+    account = account_id(AccountKind.MAKER_EARNINGS, maker_id)
+    balance, _ = Ledger(session).balance(account)
+    per_spell: dict[str, int] = defaultdict(int)
+    query = (
+        select(col(Cast.spell_key), func.sum(col(LedgerEntry.amount)))
+        .join(Cast, col(Cast.id) == col(LedgerEntry.reference))
+        .where(col(LedgerEntry.account_id) == account, col(LedgerEntry.kind) == "cast")
+        .group_by(col(Cast.spell_key))
+    )
+    for key, amount in session.execute(query).all():
+        per_spell[key] += int(amount)
+    return Earnings(
+        balance=price(balance), by_spell={key: price(amount) for key, amount in sorted(per_spell.items())}
+    )
+
+
+@router.get("/makers/me/earnings", tags=["billing"], responses=problem_responses("unauthenticated"))
+async def my_earnings(platform: PlatformDep, caster: CasterDep) -> Earnings:
+    """Your share of every successful cast of your spells."""
+    return await platform.db.read(lambda session: earnings_of(session, caster.user_id))
