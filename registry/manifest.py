@@ -21,6 +21,8 @@ SEMVER_PATTERN = (
     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
 )
 MAX_KEY_LENGTH = 64
+# The MCP server's own tools (spells_search, budget_status, …) take these prefixes.
+RESERVED_KEY_PREFIXES = ("spells.", "budget.")
 
 
 class ManifestError(ValueError):
@@ -37,6 +39,16 @@ class _Section(BaseModel):
 
 class SpellSection(_Section):
     key: Annotated[str, Field(pattern=KEY_PATTERN, max_length=MAX_KEY_LENGTH)]
+
+    @field_validator("key")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value.startswith(RESERVED_KEY_PREFIXES):
+            raise ValueError(
+                f"keys starting with {' or '.join(RESERVED_KEY_PREFIXES)} are reserved for the platform"
+            )
+        return value
+
     name: Annotated[str, Field(min_length=1, max_length=80)]
     version: Annotated[str, Field(pattern=SEMVER_PATTERN, max_length=64)]
     description: Annotated[str, Field(min_length=1, max_length=2000)]

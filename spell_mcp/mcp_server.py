@@ -17,8 +17,10 @@ from mcp.server import Server
 from mcp.server.context import ServerRequestContext
 
 from registry import SpellVersion, list_latest, tool_name
+from spell_mcp import catalog_tools
 from spell_mcp.auth import Caster
 from spell_mcp.casting import CastResult, usd
+from spell_mcp.catalog_tools import CATALOG_TOOL_NAMES, CATALOG_TOOLS
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform
 
@@ -95,17 +97,26 @@ def build_mcp_server(get_platform: Callable[[], Platform], resolve_caster: Caste
         ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
         spells = await get_platform().db.read(list_latest)
-        return types.ListToolsResult(tools=[tool_of(spell) for spell in spells])
+        return types.ListToolsResult(tools=[*CATALOG_TOOLS, *(tool_of(spell) for spell in spells)])
 
     async def call_tool(
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
+        platform = get_platform()
+        arguments = params.arguments or {}
         try:
             caster = await resolve_caster(ctx)
             via = "mcp-stdio" if ctx.request is None else "mcp-http"
-            result = await get_platform().casts.cast(
-                caster, spell_key(params.name), params.arguments or {}, via=via
-            )
+            if params.name in CATALOG_TOOL_NAMES:
+                if params.name != catalog_tools.CAST:
+                    return structured_result(await _catalog(platform, caster, params.name, arguments))
+                key = catalog_tools.string_argument(arguments, "key", required=True) or ""
+                version = catalog_tools.string_argument(arguments, "version")
+                result = await platform.casts.cast(
+                    caster, key, arguments.get("input"), version=version, via=via
+                )
+            else:
+                result = await platform.casts.cast(caster, spell_key(params.name), arguments, via=via)
         except SpellError as error:
             return error_result(error)
         except Exception:
@@ -120,6 +131,23 @@ def build_mcp_server(get_platform: Callable[[], Platform], resolve_caster: Caste
         instructions=INSTRUCTIONS,
         on_list_tools=list_tools,
         on_call_tool=call_tool,
+    )
+
+
+async def _catalog(
+    platform: Platform, caster: Caster, name: str, arguments: dict[str, Any]
+) -> dict[str, Any]:
+    if name == catalog_tools.SEARCH:
+        return await catalog_tools.search(platform, arguments)
+    if name == catalog_tools.DESCRIBE:
+        return await catalog_tools.describe(platform, arguments)
+    return await catalog_tools.budget(platform, caster)
+
+
+def structured_result(document: dict[str, Any]) -> types.CallToolResult:
+    return types.CallToolResult(
+        content=[types.TextContent(text=json.dumps(document, ensure_ascii=False))],
+        structured_content=document,
     )
 
 

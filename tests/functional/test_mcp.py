@@ -146,3 +146,31 @@ async def test_stdio_without_credit_is_an_error(tmp_path: Path, built_spells: Pa
         result = await client.call_tool("dev_spell_echo", {"message": "x"})
     assert result.is_error
     assert result.structured_content["code"] == "insufficient_credits"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("mode", GENERATIONS)
+async def test_catalog_tools_reach_every_spell_without_reconnecting(server: RunningServer, mode: str) -> None:
+    async with http_client(server, server.operator_key, mode) as client:
+        names = [tool.name for tool in (await client.list_tools()).tools]
+        assert names[:4] == ["spells_search", "spells_describe", "spells_cast", "budget_status"]
+
+        found = (await client.call_tool("spells_search", {"query": "statistics"})).structured_content
+        assert [s["key"] for s in found["spells"]] == ["dev.spell.textstats"]  # type: ignore[index]
+
+        described = (
+            await client.call_tool("spells_describe", {"key": "dev.spell.textstats"})
+        ).structured_content
+        assert described["input_schema"]["required"] == ["text"]  # type: ignore[index]
+        assert described["price_usd"] == "0.002"  # type: ignore[index]
+
+        cast = await client.call_tool(
+            "spells_cast", {"key": "dev.spell.textstats", "input": {"text": "One. Two."}}
+        )
+        assert not cast.is_error and cast.structured_content["sentences"] == 2  # type: ignore[index]
+        refused = await client.call_tool("spells_cast", {"key": "dev.spell.textstats", "input": {"txt": 1}})
+        assert refused.is_error and refused.structured_content["code"] == "input_invalid"  # type: ignore[index]
+        missing = await client.call_tool("spells_describe", {"key": "com.nobody.nothing"})
+        assert missing.is_error and missing.structured_content["code"] == "spell_not_found"  # type: ignore[index]
+
+        budget = (await client.call_tool("budget_status", {})).structured_content
+        assert float(budget["credits"]["available_usd"]) > 0  # type: ignore[index]

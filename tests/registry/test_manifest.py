@@ -129,3 +129,9 @@ def test_policy_domains_are_normalised() -> None:
     assert manifest(extra='\n[runtime.policy]\nfs_read = ["./resources"]\n').runtime.policy.read_dirs == {
         "resources": "/resources"
     }
+
+
+@pytest.mark.parametrize("key", ["spells.search", "budget.status"])
+def test_keys_that_would_shadow_the_platforms_own_tools_are_reserved(key: str) -> None:
+    text = MINIMAL.format(price='"1"').replace('key = "com.acme.resize"', f'key = "{key}"')
+    assert any(p.startswith("spell.key:") and "reserved" in p for p in problems(text))

@@ -1,0 +1,156 @@
+"""Tools that let an agent reach every spell without reconnecting (many MCP clients ignore
+`tools/list_changed`): search the catalog, describe a spell, cast any spell by key, and see the
+budget. Their names contain no key-derived part, and spell keys may not start with their
+prefixes, so no spell's tool can ever take one of these names."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import mcp_types as types
+from sqlalchemy.orm import Session
+
+from billing import Budgets, Ledger
+from registry import find_version, list_latest, tool_name
+from spell_mcp.auth import Caster
+from spell_mcp.casting import usd
+from spell_mcp.errors import SpellError
+from spell_mcp.platform import Platform
+
+SEARCH, DESCRIBE, CAST, BUDGET = "spells_search", "spells_describe", "spells_cast", "budget_status"
+
+_KEY = {"type": "string", "description": "A spell key, e.g. dev.spell.textstats."}
+CATALOG_TOOLS = [
+    types.Tool(
+        name=SEARCH,
+        title="Search spells",
+        description="Find spells by text, tag or category: their keys, what they do and their prices "
+        "(USD per successful cast).",
+        input_schema={
+            "type": "object",
+            "properties": {
+                "query": {"type": "string", "description": "Words in the key, name or description."},
+                "tag": {"type": "string"},
+                "category": {"type": "string"},
+            },
+            "additionalProperties": False,
+        },
+        annotations=types.ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False),
+    ),
+    types.Tool(
+        name=DESCRIBE,
+        title="Describe a spell",
+        description="A spell's input schema, price, limits, grants, signer and known vulnerabilities.",
+        input_schema={
+            "type": "object",
+            "properties": {"key": _KEY},
+            "required": ["key"],
+            "additionalProperties": False,
+        },
+        annotations=types.ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False),
+    ),
+    types.Tool(
+        name=CAST,
+        title="Cast a spell",
+        description="Cast any spell by key with an input matching its schema (see spells_describe). "
+        "Charged the spell's price only when the cast succeeds.",
+        input_schema={
+            "type": "object",
+            "properties": {
+                "key": _KEY,
+                "input": {"type": "object", "description": "The spell's input."},
+                "version": {"type": "string", "description": "Pin a version; the latest when omitted."},
+            },
+            "required": ["key", "input"],
+            "additionalProperties": False,
+        },
+        annotations=types.ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=True),
+    ),
+    types.Tool(
+        name=BUDGET,
+        title="Budget status",
+        description="Your credits (available, and held by running casts), your budget caps, what is "
+        "spent of each and when it resets.",
+        input_schema={"type": "object", "properties": {}, "additionalProperties": False},
+        annotations=types.ToolAnnotations(read_only_hint=True, idempotent_hint=False, open_world_hint=False),
+    ),
+]
+CATALOG_TOOL_NAMES = {tool.name for tool in CATALOG_TOOLS}
+
+
+def string_argument(arguments: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+    value = arguments.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value:
+        raise SpellError("input_invalid", f"{name} must be a non-empty string")
+    return value
+
+
+async def search(platform: Platform, arguments: dict[str, Any]) -> dict[str, Any]:
+    q, tag, category = (string_argument(arguments, name) for name in ("query", "tag", "category"))
+    spells = await platform.db.read(lambda session: list_latest(session, q=q, tag=tag, category=category))
+    return {
+        "spells": [
+            {
+                "key": spell.spell_key,
+                "tool_name": tool_name(spell.spell_key),
+                "name": spell.name,
+                "description": spell.description,
+                "price_usd": usd(spell.price_micros),
+                "signed": spell.signed,
+            }
+            for spell in spells
+        ]
+    }
+
+
+async def describe(platform: Platform, arguments: dict[str, Any]) -> dict[str, Any]:
+    key = string_argument(arguments, "key", required=True)
+    assert key is not None
+    found = await platform.db.read(lambda session: find_version(session, key))
+    if found is None:
+        raise SpellError("spell_not_found", f"no castable spell {key}; search with {SEARCH}")
+    spell = found[0]
+    runtime = spell.manifest["runtime"]
+    return {
+        "key": spell.spell_key,
+        "version": spell.version,
+        "name": spell.name,
+        "description": spell.description,
+        "price_usd": usd(spell.price_micros),
+        "input_schema": spell.input_schema,
+        "output_schema": spell.output_schema,
+        "limits": {k: runtime[k] for k in ("timeout_ms", "max_memory_mb", "max_output_mb")},
+        "grants": runtime["policy"],
+        "signed": spell.signed,
+        "signer": (spell.provenance or {}).get("identity"),
+        "vulnerabilities": [
+            {"id": f["id"], "severity": f["severity"], "package": f["package"]} for f in spell.vulnerabilities
+        ],
+    }
+
+
+async def budget(platform: Platform, caster: Caster) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
+        balance, held = Ledger(session).balance(caster.credits_account)
+        now = datetime.now(UTC)
+        budgets = Budgets(session)
+        return {
+            "credits": {"available_usd": usd(balance - held), "held_usd": usd(held)},
+            "caps": [
+                {
+                    "subject": subject,
+                    "period": window["period"],
+                    "cap_usd": usd(window["cap_micros"]),
+                    "spent_usd": usd(window["spent_micros"]),
+                    "held_usd": usd(window["held_micros"]),
+                    "resets_at": window["resets_at"].isoformat(),
+                }
+                for subject in caster.budget_subjects
+                for window in budgets.windows(subject, now)
+            ],
+        }
+
+    return await platform.db.read(read)
