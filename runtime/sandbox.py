@@ -31,6 +31,7 @@ from typing import Any
 
 import wasmtime
 from wasmtime import _ffi as ffi
+from wasmtime._extern import wrap_extern
 
 from runtime.errors import SpellRunError
 from runtime.limits import Limits
@@ -115,6 +116,8 @@ class _ThreadFiles:
         self.stderr_fd, self.stderr_path = tempfile.mkstemp(dir=directory, suffix=".err")
 
     def reset(self) -> None:
+        # WASI opens both files with truncation for every store; truncating here as well keeps a
+        # cast from ever reading what the previous one wrote, whatever a wasmtime release does.
         os.ftruncate(self.stdout_fd, 0)
         os.ftruncate(self.stderr_fd, 0)
 
@@ -134,7 +137,15 @@ class _Cast:
         self.failure: SpellRunError | None = None
         self.started = time.perf_counter()
         self.deadline = self.started + limits.timeout_ms / 1000
-        self.network = CastNetwork(policy=policy, deadline=time.monotonic() + limits.timeout_ms / 1000)
+        self.policy = policy
+        # Made on the first network call: most casts never make one.
+        self.network: CastNetwork | None = None
+
+    def net(self) -> CastNetwork:
+        if self.network is None:
+            deadline = time.monotonic() + (self.deadline - time.perf_counter())
+            self.network = CastNetwork(policy=self.policy, deadline=deadline)
+        return self.network
 
 
 class Sandbox:
@@ -326,8 +337,7 @@ class Sandbox:
             cast.deadline = cast.started + limits.timeout_ms / 1000
             try:
                 instance = prepared.instance_pre.instantiate(store)
-                exports = instance.exports(store)
-                memory, start = exports["memory"], exports["_start"]
+                memory, start = _export(store, instance, _MEMORY), _export(store, instance, _START)
                 assert isinstance(memory, wasmtime.Memory) and isinstance(start, wasmtime.Func)
                 try:
                     start(store)
@@ -352,7 +362,7 @@ class Sandbox:
                 artifacts = _collect_artifacts(cast.scratch, limits)
             except SpellRunError as exc:
                 artifact_failure = exc
-        network = cast.network
+        network = cast.network or _NO_NETWORK
         usage = ResourceUsage(
             duration_ms=round(elapsed_ms, 3),
             fuel_consumed=fuel_used,
@@ -383,7 +393,7 @@ class Sandbox:
         if failure is not None:
             failure.usage = usage
             raise failure
-        stderr = os.pread(files.stderr_fd, STDERR_KEPT_BYTES, 0)
+        stderr = os.pread(files.stderr_fd, STDERR_KEPT_BYTES, 0) if usage.stderr_bytes else b""
         output = _decode_output(os.pread(files.stdout_fd, stdout_size, 0), usage)
         return RunResult(output=output, stderr=stderr, usage=usage, artifacts=artifacts)
 
@@ -440,7 +450,7 @@ class Sandbox:
             if req_len < 0 or req_ptr < 0 or req_ptr + req_len > size or out_ptr < 0 or out_cap < 0:
                 return HOST_ERROR_BAD_ARGUMENTS
             request = bytes(memory.read(caller, req_ptr, req_ptr + req_len))
-            response = self.network.request(cast.network, request)
+            response = self.network.request(cast.net(), request)
             return _deliver(memory, caller, cast, response, out_ptr, out_cap)
         except Exception:
             return HOST_ERROR_BAD_ARGUMENTS
@@ -449,15 +459,18 @@ class Sandbox:
         try:
             cast: _Cast | None = getattr(self._thread, "cast", None)
             memory = caller.get("memory")
-            if cast is None or not isinstance(memory, wasmtime.Memory) or cast.network.pending is None:
+            pending = cast.net().pending if cast is not None else None
+            if cast is None or not isinstance(memory, wasmtime.Memory) or pending is None:
                 return HOST_ERROR_BAD_ARGUMENTS
-            response, cast.network.pending = cast.network.pending, None
+            cast.net().pending = None
+            response = pending
             return _deliver(memory, caller, cast, response, out_ptr, out_cap)
         except Exception:
             return HOST_ERROR_BAD_ARGUMENTS
 
 
 HOST_FUNCTIONS = {"http_request", "http_response"}
+_NO_NETWORK = CastNetwork(policy=Policy(), deadline=0.0)
 HOST_ERROR_BAD_ARGUMENTS = -1
 
 
@@ -471,7 +484,7 @@ def _deliver(
             return HOST_ERROR_BAD_ARGUMENTS
         memory.write(caller, response, out_ptr)
     else:
-        cast.network.pending = response
+        cast.net().pending = response
     return len(response)
 
 
@@ -542,14 +555,44 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+# NaN and Infinity are Python's extensions, not JSON: no client could read them back.
+_OUTPUT_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _decode_output(raw: bytes, usage: ResourceUsage) -> Any:
     try:
-        # NaN and Infinity are Python's extensions, not JSON: no client could read them back.
-        return json.loads(raw, parse_constant=_reject_constant)
+        text = raw.decode("utf-8")
+        value, end = _OUTPUT_DECODER.raw_decode(text, _skip_space(text, 0))
+        if _skip_space(text, end) != len(text):
+            raise ValueError("more than one JSON value")
+        return value
     except (ValueError, UnicodeDecodeError):
         raise SpellRunError(
             "spell_output_invalid", "the spell did not write exactly one JSON value to stdout", usage
         ) from None
+
+
+def _skip_space(text: str, index: int) -> int:
+    while index < len(text) and text[index] in " \t\n\r":
+        index += 1
+    return index
+
+
+def _name(text: bytes) -> Any:
+    return (ctypes.c_char * len(text)).from_buffer_copy(text)
+
+
+_MEMORY, _START = _name(b"memory"), _name(b"_start")
+
+
+def _export(store: wasmtime.Store, instance: wasmtime.Instance, name: Any) -> Any:
+    """One export by name. `Instance.exports` wraps every export of the module on each call;
+    a cast needs two."""
+    item = ffi.wasmtime_extern_t()
+    found = ffi.wasmtime_instance_export_get(
+        store._context(), ctypes.byref(instance._instance), name, len(name), ctypes.byref(item)
+    )
+    return wrap_extern(item) if found else None
 
 
 def _trap_error(trap: wasmtime.Trap, limits: Limits) -> SpellRunError:
