@@ -44,6 +44,13 @@ _MOVE_IN_WINDOW = (
     .values(held=_windows.c.held - bindparam("b_amount"), spent=_windows.c.spent + bindparam("b_spent"))
     .returning(_windows.c.spent)
 )
+# One query for every subject's caps: most casters have none, and this is on every cast's path.
+_CAPS = select(
+    _budgets.c.subject,
+    _budgets.c.daily_cap_micros,
+    _budgets.c.monthly_cap_micros,
+    _budgets.c.per_cast_max_micros,
+).where(_budgets.c.subject.in_(bindparam("b_subjects", expanding=True)))
 _WINDOW = select(_windows.c.spent, _windows.c.held).where(
     _windows.c.subject == bindparam("b_subject"),
     _windows.c.period == bindparam("b_period"),
@@ -119,9 +126,12 @@ class Budgets:
 
     def hold(self, subjects: list[str], amount: int, now: datetime) -> list[WindowHold]:
         """Count `amount` against every cap of these subjects, or raise `BudgetExceeded`."""
-        held = []
+        held: list[WindowHold] = []
+        if not subjects:
+            return held
+        caps = {row.subject: row for row in self.session.execute(_CAPS, {"b_subjects": subjects})}
         for subject in subjects:
-            budget = self.session.get(Budget, subject)
+            budget = caps.get(subject)
             if budget is None:
                 continue
             if budget.per_cast_max_micros is not None and amount > budget.per_cast_max_micros:
