@@ -264,3 +264,33 @@ class UsageReport(BaseModel):
 class Earnings(BaseModel):
     balance: Price = Field(description="Earned and not yet paid out.")
     by_spell: dict[str, Price] = Field(description="Maker share earned per spell, all time.")
+
+
+class KeyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    scopes: list[str] = Field(
+        default=["cast", "read"], description="Some of cast, publish, read, billing, admin; at most your own."
+    )
+    expires_at: datetime | None = Field(None, description="When the key stops working (with a time zone).")
+    budget: BudgetCaps | None = Field(None, description="Caps for this key alone.")
+
+
+class KeyInfo(BaseModel):
+    id: str
+    name: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    rotation_grace_until: datetime | None = Field(description="The previous secret works until then.")
+
+
+class NewKey(KeyInfo):
+    key: str = Field(description="The secret key, shown this once: store it now.")
+
+
+class KeyList(BaseModel):
+    items: list[KeyInfo]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from spell_mcp import bootstrap
-from spell_mcp.auth import Caster, authenticate, bearer_token
+from spell_mcp.auth import Caster, authenticate, bearer_token, touch_key
 from spell_mcp.errors import SpellError
 from spell_mcp.housekeeping import sweep_forever
 from spell_mcp.mcp_server import build_mcp_server
@@ -28,6 +29,7 @@ from spell_mcp.platform import Platform
 from spell_mcp.rest import router
 from spell_mcp.rest_billing import router as billing_router
 from spell_mcp.rest_catalog import router as catalog_router
+from spell_mcp.rest_keys import router as keys_router
 from spell_mcp.scans import rescan_forever
 from spell_mcp.settings import Settings
 
@@ -58,6 +60,8 @@ class McpAuthentication:
         except SpellError as error:
             await problem_response(error, scope.get("path"))(scope, receive, send)
             return
+        if caster.last_used_stale and caster.key_id is not None:
+            await platform.db.write(partial(touch_key, caster.key_id))
         scope.setdefault("state", {})["caster"] = caster
         await self.app(scope, receive, send)
 
@@ -106,6 +110,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(router)
     app.include_router(catalog_router)
     app.include_router(billing_router)
+    app.include_router(keys_router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

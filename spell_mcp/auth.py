@@ -12,14 +12,14 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
-from sqlmodel import col, select
 
 from billing import AccountKind
 from billing.ledger import account_id
+from registry.models import table_of
 from spell_mcp.errors import SpellError
 from spell_mcp.models import ApiKey, User
 
@@ -27,10 +27,24 @@ KEY_PREFIX = "spell_sk_"
 _KEY_FORMAT = re.compile(r"^spell_sk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
 
 
+SCOPES = ("cast", "publish", "read", "billing", "admin")
+DEFAULT_SCOPES = ("cast", "publish", "read", "billing")
+LAST_USED_PRECISION = timedelta(minutes=1)
+_keys, _users = table_of(ApiKey), table_of(User)
 _KEY_OWNER = (
-    select(col(ApiKey.secret_sha256), col(ApiKey.revoked_at), col(User.id), col(User.is_operator))
-    .join(User, col(User.id) == col(ApiKey.user_id))
-    .where(col(ApiKey.id) == bindparam("key_id"))
+    select(
+        _keys.c.secret_sha256,
+        _keys.c.previous_secret_sha256,
+        _keys.c.previous_valid_until,
+        _keys.c.revoked_at,
+        _keys.c.expires_at,
+        _keys.c.scopes,
+        _keys.c.last_used_at,
+        _users.c.id,
+        _users.c.is_operator,
+    )
+    .join(_users, _users.c.id == _keys.c.user_id)
+    .where(_keys.c.id == bindparam("key_id"))
 )
 
 
@@ -41,6 +55,14 @@ class Caster:
     user_id: str
     key_id: str | None
     is_operator: bool
+    # What the key may do; the local operator over stdio (no key) may do everything.
+    scopes: frozenset[str] = frozenset(SCOPES)
+    # The key's last-used time is older than LAST_USED_PRECISION: worth recording again.
+    last_used_stale: bool = False
+
+    def require(self, scope: str) -> None:
+        if scope not in self.scopes:
+            raise SpellError("forbidden", f"this API key lacks the {scope!r} scope")
 
     @property
     def credits_account(self) -> str:
@@ -56,8 +78,17 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_key(session: Session, user_id: str, name: str) -> str:
+def create_key(
+    session: Session,
+    user_id: str,
+    name: str,
+    scopes: tuple[str, ...] = DEFAULT_SCOPES,
+    expires_at: datetime | None = None,
+) -> str:
     """Create a key for `user_id` and return it in full: the only time it is ever visible."""
+    unknown = set(scopes) - set(SCOPES)
+    if unknown or not scopes:
+        raise SpellError("request_invalid", f"scopes must be some of {', '.join(SCOPES)}")
     key_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
     session.add(
@@ -66,11 +97,23 @@ def create_key(session: Session, user_id: str, name: str) -> str:
             user_id=user_id,
             name=name,
             secret_sha256=_digest(secret),
+            scopes=sorted(set(scopes)),
+            expires_at=expires_at,
             created_at=datetime.now(UTC),
         )
     )
     session.flush()
     return f"{KEY_PREFIX}{key_id}_{secret}"
+
+
+def rotate_key(session: Session, key: ApiKey, grace: timedelta) -> str:
+    """A new secret for the key; the old one keeps working for `grace`. Returns the new key."""
+    secret = secrets.token_urlsafe(32)
+    key.previous_secret_sha256 = key.secret_sha256
+    key.previous_valid_until = datetime.now(UTC) + grace
+    key.secret_sha256 = _digest(secret)
+    session.flush()
+    return f"{KEY_PREFIX}{key.id}_{secret}"
 
 
 def authenticate(session: Session, presented: str | None) -> Caster:
@@ -82,9 +125,32 @@ def authenticate(session: Session, presented: str | None) -> Caster:
         raise SpellError("unauthenticated", "the API key is malformed; keys start with 'spell_sk_'")
     key_id, secret = match.groups()
     row = session.execute(_KEY_OWNER, {"key_id": key_id}).one_or_none()
-    if row is None or not hmac.compare_digest(row.secret_sha256, _digest(secret)) or row.revoked_at:
-        raise SpellError("unauthenticated", "the API key is unknown or revoked")
-    return Caster(user_id=row.id, key_id=key_id, is_operator=row.is_operator)
+    now = datetime.now(UTC)
+    digest = _digest(secret)
+    current = row is not None and hmac.compare_digest(row.secret_sha256, digest)
+    previous = (
+        row is not None
+        and row.previous_secret_sha256 is not None
+        and hmac.compare_digest(row.previous_secret_sha256, digest)
+        and row.previous_valid_until is not None
+        and _aware(row.previous_valid_until) > now
+    )
+    if row is None or not (current or previous) or row.revoked_at:
+        raise SpellError("unauthenticated", "the API key is unknown, revoked or replaced")
+    if row.expires_at is not None and _aware(row.expires_at) <= now:
+        raise SpellError("unauthenticated", "the API key has expired; create a new one")
+    stale = row.last_used_at is None or _aware(row.last_used_at) < now - LAST_USED_PRECISION
+    return Caster(
+        user_id=row.id,
+        key_id=key_id,
+        is_operator=row.is_operator,
+        scopes=frozenset(row.scopes or DEFAULT_SCOPES),
+        last_used_stale=stale,
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -92,3 +158,8 @@ def bearer_token(authorization: str | None) -> str | None:
         return None
     scheme, _, token = authorization.partition(" ")
     return token.strip() if scheme.lower() == "bearer" else None
+
+
+def touch_key(key_id: str, session: Session) -> None:
+    """Record that a key was used (at most once per LAST_USED_PRECISION, by the callers)."""
+    session.execute(update(_keys).where(_keys.c.id == key_id).values(last_used_at=datetime.now(UTC)))

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from billing import AccountKind, Ledger
 from registry import CheckedVersion, RegistrationError, SpellSource, check, record
-from spell_mcp.auth import Caster, create_key
+from spell_mcp.auth import SCOPES, Caster, create_key
 from spell_mcp.models import User
 from spell_mcp.platform import Platform
 
@@ -47,7 +47,8 @@ def create_user(
     ledger.open_account(AccountKind.MAKER_EARNINGS, user_id)
     if credits_micros:
         ledger.grant(credits, credits_micros, reference=f"grant:{user_id}")
-    key = create_key(session, user_id, f"{name} (first key)")
+    # The first key may do everything, including making the narrower keys handed to agents.
+    key = create_key(session, user_id, f"{name} (first key)", scopes=SCOPES)
     return NewUser(user_id=user_id, api_key=key)
 
 

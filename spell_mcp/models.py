@@ -27,6 +27,12 @@ class ApiKey(SQLModel, table=True):
     user_id: str = Field(foreign_key="users.id", max_length=64, index=True)
     name: str = Field(max_length=200)
     secret_sha256: str = Field(max_length=64)
+    # After a rotation the old secret stays valid until previous_valid_until.
+    previous_secret_sha256: str | None = Field(default=None, max_length=64)
+    previous_valid_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    last_used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 

@@ -25,7 +25,7 @@ from spell_mcp.api_models import (
 )
 from spell_mcp.errors import SpellError
 from spell_mcp.models import Cast
-from spell_mcp.rest_deps import CasterDep, PlatformDep, price, problem_responses
+from spell_mcp.rest_deps import CastCaster, PlatformDep, ReadCaster, price, problem_responses
 
 
 def artifact_infos(cast_id: str, artifacts: list[dict[str, Any]]) -> list[ArtifactInfo]:
@@ -56,7 +56,7 @@ router = APIRouter(prefix="/v1")
 @router.get("/spells", tags=["spells"], responses=problem_responses("unauthenticated"))
 async def list_spells(
     platform: PlatformDep,
-    caster: CasterDep,
+    caster: ReadCaster,
     q: Annotated[
         str | None, Query(max_length=100, description="Text in the key, name or description.")
     ] = None,
@@ -71,7 +71,7 @@ async def list_spells(
 @router.get(
     "/spells/{key}", tags=["spells"], responses=problem_responses("unauthenticated", "spell_not_found")
 )
-async def describe_spell(key: str, platform: PlatformDep, caster: CasterDep) -> SpellDetail:
+async def describe_spell(key: str, platform: PlatformDep, caster: ReadCaster) -> SpellDetail:
     """One spell: price, input schema, limits and policy of its latest version."""
     found = await platform.db.read(lambda session: find_version(session, key))
     if found is None:
@@ -113,7 +113,7 @@ async def describe_spell(key: str, platform: PlatformDep, caster: CasterDep) -> 
         "spell_crashed",
     ),
 )
-async def cast_spell(key: str, body: CastRequest, platform: PlatformDep, caster: CasterDep) -> CastResponse:
+async def cast_spell(key: str, body: CastRequest, platform: PlatformDep, caster: CastCaster) -> CastResponse:
     """Run a spell on an input. Charged once, and only when the cast succeeds."""
     result = await platform.casts.cast(caster, key, body.input, version=body.version, via="rest")
     return CastResponse(
@@ -134,7 +134,7 @@ async def cast_spell(key: str, body: CastRequest, platform: PlatformDep, caster:
 @router.get(
     "/casts/{cast_id}", tags=["casts"], responses=problem_responses("unauthenticated", "cast_not_found")
 )
-async def get_cast(cast_id: str, platform: PlatformDep, caster: CasterDep) -> CastRecord:
+async def get_cast(cast_id: str, platform: PlatformDep, caster: ReadCaster) -> CastRecord:
     """A recorded cast of the caller's."""
     query = select(Cast).where(col(Cast.id) == cast_id, col(Cast.caster_id) == caster.user_id)
     cast = await platform.db.read(lambda session: session.execute(query).scalar_one_or_none())
@@ -168,7 +168,7 @@ async def get_cast(cast_id: str, platform: PlatformDep, caster: CasterDep) -> Ca
         **problem_responses("unauthenticated", "cast_not_found", "not_found"),
     },
 )
-async def get_artifact(cast_id: str, name: str, platform: PlatformDep, caster: CasterDep) -> Response:
+async def get_artifact(cast_id: str, name: str, platform: PlatformDep, caster: ReadCaster) -> Response:
     """A file a cast of the caller's wrote under /scratch."""
     query = select(Cast).where(col(Cast.id) == cast_id, col(Cast.caster_id) == caster.user_id)
     cast = await platform.db.read(lambda session: session.execute(query).scalar_one_or_none())
@@ -190,7 +190,7 @@ async def get_artifact(cast_id: str, name: str, platform: PlatformDep, caster: C
     tags=["casts"],
     responses=problem_responses("unauthenticated", "cast_not_found"),
 )
-async def get_receipt(cast_id: str, platform: PlatformDep, caster: CasterDep) -> Receipt:
+async def get_receipt(cast_id: str, platform: PlatformDep, caster: ReadCaster) -> Receipt:
     """The signed receipt of a settled cast of the caller's."""
     query = select(Cast).where(col(Cast.id) == cast_id, col(Cast.caster_id) == caster.user_id)
     cast = await platform.db.read(lambda session: session.execute(query).scalar_one_or_none())

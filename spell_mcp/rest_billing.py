@@ -26,13 +26,13 @@ from spell_mcp.api_models import (
 )
 from spell_mcp.errors import SpellError
 from spell_mcp.models import ApiKey, Cast
-from spell_mcp.rest_deps import CasterDep, PlatformDep, price, problem_responses
+from spell_mcp.rest_deps import BillingCaster, PlatformDep, price, problem_responses
 
 router = APIRouter(prefix="/v1")
 
 
 @router.get("/users/me/balance", tags=["billing"], responses=problem_responses("unauthenticated"))
-async def my_balance(platform: PlatformDep, caster: CasterDep) -> Balance:
+async def my_balance(platform: PlatformDep, caster: BillingCaster) -> Balance:
     """The caller's credits: posted, held by running casts, and available."""
     balance, held = await platform.db.read(lambda session: Ledger(session).balance(caster.credits_account))
     return Balance(balance=price(balance), held=price(held), available=price(balance - held))
@@ -62,7 +62,7 @@ def set_budget(session: Session, subject: str, caps: BudgetCaps) -> BudgetStatus
 
 
 @router.get("/users/me/budget", tags=["billing"], responses=problem_responses("unauthenticated"))
-async def my_budget(platform: PlatformDep, caster: CasterDep) -> BudgetStatus:
+async def my_budget(platform: PlatformDep, caster: BillingCaster) -> BudgetStatus:
     """Your caps, what you spent and hold in the current day and month, and the alerts crossed."""
     return await platform.db.read(lambda session: budget_status(session, f"user:{caster.user_id}"))
 
@@ -70,7 +70,7 @@ async def my_budget(platform: PlatformDep, caster: CasterDep) -> BudgetStatus:
 @router.put(
     "/users/me/budget", tags=["billing"], responses=problem_responses("unauthenticated", "request_invalid")
 )
-async def put_my_budget(body: BudgetCaps, platform: PlatformDep, caster: CasterDep) -> BudgetStatus:
+async def put_my_budget(body: BudgetCaps, platform: PlatformDep, caster: BillingCaster) -> BudgetStatus:
     """Set your caps; every cast of every key of yours counts against them."""
     return await platform.db.write(lambda session: set_budget(session, f"user:{caster.user_id}", body))
 
@@ -81,7 +81,7 @@ async def put_my_budget(body: BudgetCaps, platform: PlatformDep, caster: CasterD
     responses=problem_responses("unauthenticated", "request_invalid", "not_found"),
 )
 async def put_key_budget(
-    key_id: str, body: BudgetCaps, platform: PlatformDep, caster: CasterDep
+    key_id: str, body: BudgetCaps, platform: PlatformDep, caster: BillingCaster
 ) -> BudgetStatus:
     """Caps for one API key, e.g. the one you hand to an agent."""
 
@@ -127,7 +127,7 @@ def usage_rows(
 )
 async def my_usage(
     platform: PlatformDep,
-    caster: CasterDep,
+    caster: BillingCaster,
     group: Annotated[
         Literal["day", "spell", "key"], Query(description="Rows per day, spell or key.")
     ] = "day",
@@ -171,6 +171,6 @@ def earnings_of(session: Session, maker_id: str) -> Earnings:
 
 
 @router.get("/makers/me/earnings", tags=["billing"], responses=problem_responses("unauthenticated"))
-async def my_earnings(platform: PlatformDep, caster: CasterDep) -> Earnings:
+async def my_earnings(platform: PlatformDep, caster: BillingCaster) -> Earnings:
     """Your share of every successful cast of your spells."""
     return await platform.db.read(lambda session: earnings_of(session, caster.user_id))

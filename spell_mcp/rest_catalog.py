@@ -39,7 +39,14 @@ from spell_mcp.auth import Caster
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform
 from spell_mcp.publishing import refusal
-from spell_mcp.rest_deps import CasterDep, PlatformDep, price, problem_responses
+from spell_mcp.rest_deps import (
+    AdminCaster,
+    PlatformDep,
+    PublishCaster,
+    ReadCaster,
+    price,
+    problem_responses,
+)
 
 router = APIRouter(prefix="/v1")
 T = TypeVar("T")
@@ -92,7 +99,7 @@ async def read_upload(upload: UploadFile, limit: int, what: str) -> bytes:
 )
 async def publish(
     platform: PlatformDep,
-    caster: CasterDep,
+    caster: PublishCaster,
     response: Response,
     package: Annotated[UploadFile, File(description="The canonical package made by `spell pack`.")],
     bundle: Annotated[UploadFile | None, File(description="Sigstore bundle over the package.")] = None,
@@ -119,7 +126,7 @@ async def _versions(platform: PlatformDep, key: str) -> list[SpellVersion]:
     tags=["spells"],
     responses=problem_responses("unauthenticated", "spell_not_found"),
 )
-async def list_versions(key: str, platform: PlatformDep, caster: CasterDep) -> VersionList:
+async def list_versions(key: str, platform: PlatformDep, caster: ReadCaster) -> VersionList:
     """Every version of a spell, newest first, yanked ones included and marked."""
     return VersionList(items=[version_info(v) for v in await _versions(platform, key)])
 
@@ -129,7 +136,7 @@ async def list_versions(key: str, platform: PlatformDep, caster: CasterDep) -> V
     tags=["spells"],
     responses=problem_responses("unauthenticated", "spell_not_found"),
 )
-async def get_version(key: str, version: str, platform: PlatformDep, caster: CasterDep) -> VersionInfo:
+async def get_version(key: str, version: str, platform: PlatformDep, caster: ReadCaster) -> VersionInfo:
     for candidate in await _versions(platform, key):
         if candidate.version == version:
             return version_info(candidate)
@@ -149,7 +156,7 @@ async def _castable(platform: PlatformDep, key: str, version: str | None) -> Spe
     responses=problem_responses("unauthenticated", "spell_not_found"),
 )
 async def get_provenance(
-    key: str, platform: PlatformDep, caster: CasterDep, version: str | None = None
+    key: str, platform: PlatformDep, caster: ReadCaster, version: str | None = None
 ) -> VersionInfo:
     """Who signed the latest (or the given) version, with its Rekor entry and package digest."""
     return version_info(await _castable(platform, key, version))
@@ -159,7 +166,7 @@ async def get_provenance(
     "/spells/{key}/sbom", tags=["spells"], responses=problem_responses("unauthenticated", "spell_not_found")
 )
 async def get_sbom(
-    key: str, platform: PlatformDep, caster: CasterDep, version: str | None = None
+    key: str, platform: PlatformDep, caster: ReadCaster, version: str | None = None
 ) -> SbomSummary:
     """What the latest (or the given) version is made of: packages, licences, known vulnerabilities."""
     spell = await _castable(platform, key, version)
@@ -192,7 +199,7 @@ async def _catalog_write(platform: Platform, work: Callable[[Session], T]) -> T:
     tags=["publishing"],
     responses=problem_responses("unauthenticated", "spell_not_found", "forbidden"),
 )
-async def yank_version(key: str, version: str, platform: PlatformDep, caster: CasterDep) -> VersionInfo:
+async def yank_version(key: str, version: str, platform: PlatformDep, caster: PublishCaster) -> VersionInfo:
     """Withdraw a version of your spell: it can no longer be cast, nor be the latest."""
     yanked = await _catalog_write(platform, lambda session: yank(session, key, version, caster.user_id))
     return version_info(yanked)
@@ -203,7 +210,7 @@ async def yank_version(key: str, version: str, platform: PlatformDep, caster: Ca
     tags=["publishing"],
     responses=problem_responses("unauthenticated", "spell_not_found", "forbidden"),
 )
-async def unyank_version(key: str, version: str, platform: PlatformDep, caster: CasterDep) -> VersionInfo:
+async def unyank_version(key: str, version: str, platform: PlatformDep, caster: PublishCaster) -> VersionInfo:
     """Restore a yanked version of your spell."""
     restored = await _catalog_write(
         platform, lambda session: yank(session, key, version, caster.user_id, yanked=False)
@@ -222,7 +229,7 @@ def _require_operator(caster: Caster) -> None:
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses("unauthenticated", "spell_not_found", "forbidden"),
 )
-async def suspend(key: str, platform: PlatformDep, caster: CasterDep) -> None:
+async def suspend(key: str, platform: PlatformDep, caster: AdminCaster) -> None:
     """Operator: stop every cast of a spell and remove it from listings and tools."""
     _require_operator(caster)
     await _catalog_write(platform, lambda session: set_status(session, key, "suspended"))
@@ -234,7 +241,7 @@ async def suspend(key: str, platform: PlatformDep, caster: CasterDep) -> None:
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses("unauthenticated", "spell_not_found", "forbidden"),
 )
-async def reinstate(key: str, platform: PlatformDep, caster: CasterDep) -> None:
+async def reinstate(key: str, platform: PlatformDep, caster: AdminCaster) -> None:
     """Operator: lift a suspension."""
     _require_operator(caster)
     await _catalog_write(platform, lambda session: set_status(session, key, "active"))
@@ -254,7 +261,7 @@ def signer_of(row: SignerIdentityRecord) -> Signer:
 
 
 @router.get("/makers/me/signers", tags=["publishing"], responses=problem_responses("unauthenticated"))
-async def list_signers(platform: PlatformDep, caster: CasterDep) -> SignerList:
+async def list_signers(platform: PlatformDep, caster: PublishCaster) -> SignerList:
     """The identities allowed to sign your spells."""
     query = select(SignerIdentityRecord).where(col(SignerIdentityRecord.maker_id) == caster.user_id)
     rows = await platform.db.read(lambda session: list(session.execute(query).scalars()))
@@ -267,7 +274,7 @@ async def list_signers(platform: PlatformDep, caster: CasterDep) -> SignerList:
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses("unauthenticated", "request_invalid"),
 )
-async def register_signer(body: SignerIn, platform: PlatformDep, caster: CasterDep) -> Signer:
+async def register_signer(body: SignerIn, platform: PlatformDep, caster: PublishCaster) -> Signer:
     """Allow an identity to sign your spells (like a PyPI trusted publisher)."""
     try:
         identity = SignerIdentity(**body.model_dump())
@@ -278,7 +285,7 @@ async def register_signer(body: SignerIn, platform: PlatformDep, caster: CasterD
 
 
 @router.get("/makers/me/notifications", tags=["publishing"], responses=problem_responses("unauthenticated"))
-async def list_notifications(platform: PlatformDep, caster: CasterDep) -> NotificationList:
+async def list_notifications(platform: PlatformDep, caster: PublishCaster) -> NotificationList:
     """What needs your attention as a maker, newest first (e.g. a new vulnerability in a dependency)."""
     query = (
         select(MakerNotification)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
 from spell_mcp.api_models import Price, Problem
-from spell_mcp.auth import Caster, authenticate, bearer_token
+from spell_mcp.auth import Caster, authenticate, bearer_token, touch_key
 from spell_mcp.casting import usd
 from spell_mcp.errors import CATALOG
 from spell_mcp.platform import Platform
@@ -33,12 +35,31 @@ def platform_of(request: Request) -> Platform:
 async def current_caster(
     request: Request, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
 ) -> Caster:
+    platform = platform_of(request)
     token = bearer_token(authorization)
-    return await platform_of(request).db.read(lambda session: authenticate(session, token))
+    caster = await platform.db.read(lambda session: authenticate(session, token))
+    if caster.last_used_stale and caster.key_id is not None:
+        await platform.db.write(partial(touch_key, caster.key_id))
+    return caster
+
+
+def requires(scope: str) -> Callable[..., Awaitable[Caster]]:
+    """A dependency: the authenticated caster, whose key must carry `scope`."""
+
+    async def scoped(caster: Annotated[Caster, Depends(current_caster)]) -> Caster:
+        caster.require(scope)
+        return caster
+
+    return scoped
 
 
 PlatformDep = Annotated[Platform, Depends(platform_of)]
 CasterDep = Annotated[Caster, Depends(current_caster)]
+ReadCaster = Annotated[Caster, Depends(requires("read"))]
+CastCaster = Annotated[Caster, Depends(requires("cast"))]
+PublishCaster = Annotated[Caster, Depends(requires("publish"))]
+BillingCaster = Annotated[Caster, Depends(requires("billing"))]
+AdminCaster = Annotated[Caster, Depends(requires("admin"))]
 
 
 def price(micros: int) -> Price:

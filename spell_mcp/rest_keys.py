@@ -1,0 +1,113 @@
+"""API keys over REST: create (shown once), list, rotate, revoke."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi import APIRouter, status
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from billing import Budgets
+from spell_mcp.api_models import KeyInfo, KeyList, KeyRequest, NewKey
+from spell_mcp.auth import Caster, create_key, rotate_key
+from spell_mcp.errors import SpellError
+from spell_mcp.models import ApiKey
+from spell_mcp.rest_deps import AdminCaster, PlatformDep, problem_responses
+
+router = APIRouter(prefix="/v1")
+ROTATION_GRACE = timedelta(hours=24)
+
+
+def info(key: ApiKey) -> KeyInfo:
+    return KeyInfo(
+        id=key.id,
+        name=key.name,
+        scopes=key.scopes,
+        created_at=key.created_at,
+        expires_at=key.expires_at,
+        last_used_at=key.last_used_at,
+        revoked_at=key.revoked_at,
+        rotation_grace_until=key.previous_valid_until,
+    )
+
+
+def own_key(session: Session, caster: Caster, key_id: str) -> ApiKey:
+    key = session.get(ApiKey, key_id)
+    if key is None or key.user_id != caster.user_id:
+        raise SpellError("not_found", f"you have no API key {key_id}")
+    return key
+
+
+@router.post(
+    "/keys",
+    tags=["keys"],
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses("unauthenticated", "forbidden", "request_invalid"),
+)
+async def new_key(body: KeyRequest, platform: PlatformDep, caster: AdminCaster) -> NewKey:
+    """A new key, e.g. for an agent: narrower scopes, an expiry, a budget of its own."""
+    wanted = set(body.scopes)
+    if not wanted <= caster.scopes:
+        raise SpellError(
+            "forbidden",
+            f"a key cannot grant scopes its maker lacks: {', '.join(sorted(wanted - caster.scopes))}",
+        )
+    if body.expires_at is not None and (
+        body.expires_at.tzinfo is None or body.expires_at <= datetime.now(UTC)
+    ):
+        raise SpellError("request_invalid", "expires_at must be in the future, with a time zone")
+
+    def create(session: Session) -> NewKey:
+        secret = create_key(session, caster.user_id, body.name, tuple(sorted(wanted)), body.expires_at)
+        key = own_key(session, caster, secret.split("_")[2])
+        if body.budget is not None:
+            Budgets(session).set(f"key:{key.id}", **body.budget.model_dump())
+        return NewKey(**info(key).model_dump(), key=secret)
+
+    return await platform.db.write(create)
+
+
+@router.get("/keys", tags=["keys"], responses=problem_responses("unauthenticated", "forbidden"))
+async def list_keys(platform: PlatformDep, caster: AdminCaster) -> KeyList:
+    """Your keys (never their secrets), newest first."""
+    query = (
+        select(ApiKey).where(col(ApiKey.user_id) == caster.user_id).order_by(col(ApiKey.created_at).desc())
+    )
+    keys = await platform.db.read(lambda session: list(session.execute(query).scalars()))
+    return KeyList(items=[info(key) for key in keys])
+
+
+@router.post(
+    "/keys/{key_id}/rotate",
+    tags=["keys"],
+    responses=problem_responses("unauthenticated", "forbidden", "not_found"),
+)
+async def rotate(key_id: str, platform: PlatformDep, caster: AdminCaster) -> NewKey:
+    """A new secret for the key; the old one keeps working for 24 hours."""
+
+    def work(session: Session) -> NewKey:
+        key = own_key(session, caster, key_id)
+        if key.revoked_at is not None:
+            raise SpellError("not_found", f"API key {key_id} is revoked")
+        secret = rotate_key(session, key, ROTATION_GRACE)
+        return NewKey(**info(key).model_dump(), key=secret)
+
+    return await platform.db.write(work)
+
+
+@router.delete(
+    "/keys/{key_id}",
+    tags=["keys"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses("unauthenticated", "forbidden", "not_found"),
+)
+async def revoke(key_id: str, platform: PlatformDep, caster: AdminCaster) -> None:
+    """Revoke a key at once, on every server process and open MCP session."""
+
+    def work(session: Session) -> None:
+        key = own_key(session, caster, key_id)
+        if key.revoked_at is None:
+            key.revoked_at = datetime.now(UTC)
+
+    await platform.db.write(work)
