@@ -12,6 +12,7 @@ from typing import Any
 import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from mcp.server.context import ServerRequestContext
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
@@ -25,6 +26,7 @@ from spell_mcp.auth import Caster, authenticate, bearer_token, touch_key
 from spell_mcp.errors import SpellError
 from spell_mcp.housekeeping import sweep_forever
 from spell_mcp.mcp_server import build_mcp_server
+from spell_mcp.middleware import BodyLimit, ResponseHeaders
 from spell_mcp.platform import Platform
 from spell_mcp.rest import router
 from spell_mcp.rest_billing import router as billing_router
@@ -120,6 +122,23 @@ def create_app(settings: Settings) -> FastAPI:
         Route("/mcp", endpoint=McpAuthentication(StreamableHTTPASGIApp(session_manager), app), methods=None)
     )
     install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Idempotency-Key",
+                "Mcp-Session-Id",
+                "MCP-Protocol-Version",
+            ],
+            expose_headers=["RateLimit", "RateLimit-Policy", "Retry-After", "X-Request-ID", "Mcp-Session-Id"],
+        )
+    app.add_middleware(BodyLimit, limit=settings.max_request_mb * 1024 * 1024)
+    app.add_middleware(ResponseHeaders)
     return app
 
 
@@ -137,7 +156,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "request_invalid")
+        code = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}.get(
+            error.status_code, "request_invalid"
+        )
         return problem_response(SpellError(code, str(error.detail)), request.url.path)
 
     @app.exception_handler(Exception)

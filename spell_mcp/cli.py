@@ -40,6 +40,19 @@ def load_settings(**overrides: Any) -> Settings:
     return settings.model_copy(update=changes) if changes else settings
 
 
+def configure_logging() -> None:
+    """Log lines on stderr, each with the id of the request it belongs to."""
+    import logging
+
+    from spell_mcp.middleware import RequestIdFilter
+
+    handler = logging.StreamHandler()
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
+    logging.getLogger("spell").addHandler(handler)
+    logging.getLogger("spell").setLevel(logging.INFO)
+
+
 def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
@@ -57,6 +70,7 @@ def serve(
     from spell_mcp.app import create_app
 
     settings = load_settings(dev_mode=dev, host=host, port=port, home=home)
+    configure_logging()
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, log_level="warning", access_log=False
     )

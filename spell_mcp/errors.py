@@ -29,6 +29,7 @@ CATALOG: dict[str, ErrorKind] = {
         ErrorKind("input_invalid", 422, "Input does not match the spell's schema"),
         ErrorKind("input_too_large", 413, "Input too large"),
         ErrorKind("request_invalid", 400, "Malformed request"),
+        ErrorKind("request_too_large", 413, "Request body too large"),
         ErrorKind("insufficient_credits", 402, "Not enough credits"),
         ErrorKind("budget_exceeded", 402, "A budget cap would be exceeded"),
         ErrorKind("spell_timeout", 504, "The spell ran out of time"),

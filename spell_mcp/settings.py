@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         None, description="URL clients reach the server at, when it is served behind a proxy."
     )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='Browser origins allowed to call the API, as JSON: ["https://app.example"].',
+    )
+    max_request_mb: int = Field(
+        70, gt=0, description="Largest request body accepted, in MiB (packages included)."
+    )
     maker_share_bps: int = Field(
         8000, ge=0, le=10000, description="Maker's share of each cast's price, in basis points."
     )
