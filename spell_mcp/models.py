@@ -79,3 +79,17 @@ class SpellSecret(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=128)
     ciphertext: bytes
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first response to a request sent with an Idempotency-Key (spell_mcp.idempotency)."""
+
+    __tablename__ = "idempotency_keys"
+
+    caster_id: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=200)
+    request_sha256: str = Field(max_length=64)
+    # None while the first request runs.
+    status: int | None = None
+    response: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

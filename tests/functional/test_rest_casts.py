@@ -327,3 +327,54 @@ def test_makers_see_their_earnings_per_spell(server: RunningServer) -> None:
         after = operator.get("/v1/makers/me/earnings").json()
     assert after["balance"]["micros"] - before["balance"]["micros"] == 1600  # 80 % of $0.002
     assert after["by_spell"]["dev.spell.textstats"]["micros"] >= 1600
+
+
+def test_a_retried_cast_with_an_idempotency_key_returns_the_first_result_charged_once(
+    server: RunningServer,
+) -> None:
+    key = server.new_user(credits_usd="1")
+    with server.client(key) as client:
+
+        def cast(body: dict[str, object], idem: str) -> httpx.Response:
+            return client.post("/v1/spells/dev.spell.echo/cast", json=body, headers={"Idempotency-Key": idem})
+
+        first = cast({"input": {"message": "once"}}, "order-1")
+        again = cast({"input": {"message": "once"}}, "order-1")
+        assert first.status_code == again.status_code == 200
+        assert again.json()["cast_id"] == first.json()["cast_id"]
+        assert again.headers["idempotent-replayed"] == "true"
+        assert available(client) == 1_000_000 - ECHO_PRICE
+
+        reused = cast({"input": {"message": "something else"}}, "order-1")
+        assert_problem(reused, 422, "idempotency_key_reused")
+
+        failed = client.post(
+            "/v1/spells/test.spell.exit/cast", json={"input": {}}, headers={"Idempotency-Key": "f"}
+        )
+        replayed = client.post(
+            "/v1/spells/test.spell.exit/cast", json={"input": {}}, headers={"Idempotency-Key": "f"}
+        )
+        assert failed.status_code == replayed.status_code == 502
+        assert replayed.json()["cast_id"] == failed.json()["cast_id"]  # not run again
+
+
+def test_racing_retries_with_one_idempotency_key_cast_once(server: RunningServer) -> None:
+    key = server.new_user(credits_usd="1")
+
+    async def race() -> list[httpx.Response]:
+        headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": "race-1"}
+        async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=60) as client:
+            return await asyncio.gather(
+                *(
+                    client.post("/v1/spells/dev.spell.echo/cast", json={"input": {"message": "r"}})
+                    for _ in range(8)
+                )
+            )
+
+    responses = asyncio.run(race())
+    succeeded = {r.json()["cast_id"] for r in responses if r.status_code == 200}
+    assert len(succeeded) == 1
+    assert {r.status_code for r in responses} <= {200, 409}
+    assert all(r.headers.get("retry-after") for r in responses if r.status_code == 409)
+    with server.client(key) as client:
+        assert available(client) == 1_000_000 - ECHO_PRICE
