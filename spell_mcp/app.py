@@ -40,7 +40,9 @@ PROBLEM_JSON = "application/problem+json"
 
 
 def problem_response(error: SpellError, instance: str | None = None) -> JSONResponse:
-    headers = {"WWW-Authenticate": 'Bearer realm="spell"'} if error.status == 401 else None
+    headers = dict(error.headers)
+    if error.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="spell"'
     return JSONResponse(
         error.problem(instance), status_code=error.status, media_type=PROBLEM_JSON, headers=headers
     )

@@ -28,6 +28,7 @@ from registry.models import table_of
 from runtime import Limits, Mount, Policy, ResourceUsage, RunResult, Sandbox, SpellRunError
 from spell_mcp.auth import Caster
 from spell_mcp.errors import SpellError
+from spell_mcp.limits import RequestLimits
 from spell_mcp.models import Cast
 from spell_mcp.secrets import SecretBox, secrets_for
 from spell_mcp.settings import MIB, Settings
@@ -97,6 +98,7 @@ class CastService:
         trees: TreeCache,
         secrets: SecretBox,
         receipts: ReceiptSigner,
+        limits: RequestLimits,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -105,12 +107,20 @@ class CastService:
         self.trees = trees
         self.secrets = secrets
         self.receipts = receipts
+        self.limits = limits
         self.validators = InputValidators()
         # Bounds the casts running at once; the rest wait their turn without blocking the loop.
         self.workers = anyio.CapacityLimiter(settings.cast_threads)
 
     async def cast(
         self, caster: Caster, key: str, arguments: Any, *, version: str | None = None, via: str
+    ) -> CastResult:
+        """Cast, once admitted: under the queue bound and the key's in-flight cap."""
+        async with self.limits.casting(caster, queued=self.workers.statistics().tasks_waiting):
+            return await self._cast(caster, key, arguments, version=version, via=via)
+
+    async def _cast(
+        self, caster: Caster, key: str, arguments: Any, *, version: str | None, via: str
     ) -> CastResult:
         if not isinstance(arguments, dict):
             raise SpellError("input_invalid", "the input must be a JSON object")

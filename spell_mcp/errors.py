@@ -56,6 +56,8 @@ CATALOG: dict[str, ErrorKind] = {
         ErrorKind("forbidden", 403, "Not allowed"),
         ErrorKind("not_found", 404, "Not found"),
         ErrorKind("method_not_allowed", 405, "Method not allowed"),
+        ErrorKind("rate_limited", 429, "Too many requests"),
+        ErrorKind("overloaded", 503, "The server is at capacity"),
         ErrorKind("cast_interrupted", 503, "The cast was interrupted"),
         ErrorKind("internal_error", 500, "Internal error"),
     ]
@@ -65,13 +67,17 @@ CATALOG: dict[str, ErrorKind] = {
 class SpellError(Exception):
     """A refusal the caller can act on. `detail` is shown to the caller; keep internals out."""
 
-    def __init__(self, code: str, detail: str, **extra: Any) -> None:
+    def __init__(
+        self, code: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         if code not in CATALOG:
             raise ValueError(f"unknown error code {code!r}")
         super().__init__(detail)
         self.kind = CATALOG[code]
         self.detail = detail
         self.extra = extra
+        # HTTP headers the refusal carries on REST (Retry-After, RateLimit…).
+        self.headers = headers or {}
 
     @property
     def code(self) -> str:

@@ -107,6 +107,7 @@ def build_mcp_server(get_platform: Callable[[], Platform], resolve_caster: Caste
         try:
             caster = await resolve_caster(ctx)
             caster.require("cast")
+            await platform.limits.check(caster)
             via = "mcp-stdio" if ctx.request is None else "mcp-http"
             if params.name in CATALOG_TOOL_NAMES:
                 if params.name != catalog_tools.CAST:

@@ -9,6 +9,7 @@ from billing.receipts import ReceiptSigner
 from registry import LocalBlobStore, TreeCache, verifier_for
 from runtime import Sandbox
 from spell_mcp.casting import CastService
+from spell_mcp.limits import RequestLimits
 from spell_mcp.publishing import PublishService
 from spell_mcp.secrets import SecretBox
 from spell_mcp.settings import Settings
@@ -25,6 +26,7 @@ class Platform:
     casts: CastService
     publishing: PublishService
     receipts: ReceiptSigner
+    limits: RequestLimits
 
     @classmethod
     async def open(cls, settings: Settings) -> Platform:
@@ -40,7 +42,8 @@ class Platform:
         trees = TreeCache(blobs, settings.home / "trees")
         secrets = SecretBox.for_home(settings.home, settings.secrets_key)
         receipts = ReceiptSigner.for_home(settings.home, settings.receipt_key)
-        casts = CastService(settings, db, sandbox, blobs, trees, secrets, receipts)
+        limits = RequestLimits(settings)
+        casts = CastService(settings, db, sandbox, blobs, trees, secrets, receipts, limits)
         publishing = PublishService(settings, db, sandbox, blobs, verifier_for(settings.trust_root))
         return cls(
             settings=settings,
@@ -51,8 +54,10 @@ class Platform:
             casts=casts,
             publishing=publishing,
             receipts=receipts,
+            limits=limits,
         )
 
     async def close(self) -> None:
         self.sandbox.close()
+        await self.limits.close()
         await self.db.dispose()

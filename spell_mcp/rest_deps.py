@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Response
 
 from spell_mcp.api_models import Price, Problem
 from spell_mcp.auth import Caster, authenticate, bearer_token, touch_key
@@ -33,11 +33,16 @@ def platform_of(request: Request) -> Platform:
 
 
 async def current_caster(
-    request: Request, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
+    request: Request,
+    response: Response,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Caster:
+    """The authenticated caster, counted against its rate limits (429 past them)."""
     platform = platform_of(request)
     token = bearer_token(authorization)
     caster = await platform.db.read(lambda session: authenticate(session, token))
+    verdict = await platform.limits.check(caster)
+    response.headers.update(verdict.headers())
     if caster.last_used_stale and caster.key_id is not None:
         await platform.db.write(partial(touch_key, caster.key_id))
     return caster

@@ -45,6 +45,23 @@ class Settings(BaseSettings):
     max_request_mb: int = Field(
         70, gt=0, description="Largest request body accepted, in MiB (packages included)."
     )
+    redis_url: str | None = Field(
+        None,
+        description="redis://host:port/db: share rate limits and in-flight counts across server processes.",
+    )
+    rate_per_key_per_min: int = Field(600, gt=0, description="Requests one API key may make per minute.")
+    rate_per_user_per_min: int = Field(
+        1200, gt=0, description="Requests all keys of one caster may make per minute."
+    )
+    rate_burst: int = Field(60, gt=0, description="Requests a key may make at once before the rate applies.")
+    max_in_flight_per_key: int = Field(
+        16, gt=0, description="Casts of one API key that may run at the same time."
+    )
+    max_queued_casts: int = Field(
+        256,
+        gt=0,
+        description="Casts waiting for a worker before new ones are refused with 503 (load shedding).",
+    )
     maker_share_bps: int = Field(
         8000, ge=0, le=10000, description="Maker's share of each cast's price, in basis points."
     )

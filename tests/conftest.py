@@ -65,6 +65,17 @@ def probe_wasm(built_spells: Path) -> bytes:
 # -- databases -------------------------------------------------------------------------------
 
 
+def redis_url() -> str:
+    """SPELL_TEST_REDIS_URL, or skip (fail under SPELL_REQUIRE_SERVICES=1)."""
+    url = os.environ.get("SPELL_TEST_REDIS_URL")
+    if not url:
+        message = "Redis tests need SPELL_TEST_REDIS_URL"
+        if REQUIRE_SERVICES:
+            pytest.fail(message + " (SPELL_REQUIRE_SERVICES=1)")
+        pytest.skip(message)
+    return url
+
+
 def _postgres_server_url() -> str:
     url = os.environ.get("SPELL_TEST_DATABASE_URL")
     if not url:
@@ -237,6 +248,10 @@ def start_server(
         "SPELL_EXAMPLES_DIR": str(spells),
         "SPELL_DEV_MODE": "1",
         "SPELL_PORT": str(port),
+        # The suite's own traffic must not trip the default rate limits; tests of limits set their own.
+        "SPELL_RATE_PER_KEY_PER_MIN": "1000000",
+        "SPELL_RATE_PER_USER_PER_MIN": "1000000",
+        "SPELL_RATE_BURST": "100000",
     }
     log = open(home.parent / f"server-{port}.log", "wb")  # noqa: SIM115 (closed with the process)
     process = subprocess.Popen(
