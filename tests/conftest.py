@@ -252,6 +252,7 @@ def start_server(
         "SPELL_RATE_PER_KEY_PER_MIN": "1000000",
         "SPELL_RATE_PER_USER_PER_MIN": "1000000",
         "SPELL_RATE_BURST": "100000",
+        "SPELL_MAX_IN_FLIGHT_PER_KEY": "100000",
     }
     log = open(home.parent / f"server-{port}.log", "wb")  # noqa: SIM115 (closed with the process)
     process = subprocess.Popen(
