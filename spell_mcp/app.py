@@ -16,6 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from mcp.server.context import ServerRequestContext
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
+from mcp.server.subscriptions import InMemorySubscriptionBus
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
@@ -79,14 +80,15 @@ async def caster_from_request(ctx: ServerRequestContext[Any, Any]) -> Caster:
 
 def create_app(settings: Settings) -> FastAPI:
     holder: dict[str, Platform] = {}
-    mcp_server = build_mcp_server(lambda: holder["platform"], caster_from_request)
+    bus = InMemorySubscriptionBus()
+    mcp_server = build_mcp_server(lambda: holder["platform"], caster_from_request, bus)
     # Stateless: any server process can answer any request, so several can sit behind one address.
     mcp_server.streamable_http_app(stateless_http=True, host=settings.host)
     session_manager = mcp_server.session_manager
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        platform = await Platform.open(settings)
+        platform = await Platform.open(settings, bus)
         holder["platform"] = platform
         app.state.platform = platform
         try:
@@ -95,6 +97,7 @@ def create_app(settings: Settings) -> FastAPI:
             async with session_manager.run(), anyio.create_task_group() as jobs:
                 jobs.start_soon(rescan_forever, platform)
                 jobs.start_soon(sweep_forever, platform)
+                jobs.start_soon(platform.announcer.relay_forever)
                 print(
                     f"Spell is serving REST on http://{settings.host}:{settings.port}/v1 "
                     f"and MCP on http://{settings.host}:{settings.port}/mcp",

@@ -103,9 +103,11 @@ def mcp(dev: DevOption = False, home: HomeOption = None) -> None:
             async def as_operator(_ctx: Any) -> Any:
                 return caster
 
-            server = build_mcp_server(lambda: platform, as_operator)
-            async with stdio_server() as (read, write):
+            server = build_mcp_server(lambda: platform, as_operator, platform.announcer.bus)
+            async with stdio_server() as (read, write), anyio.create_task_group() as relay:
+                relay.start_soon(platform.announcer.relay_forever)
                 await server.run(read, write, server.create_initialization_options())
+                relay.cancel_scope.cancel()
         finally:
             await platform.close()
 

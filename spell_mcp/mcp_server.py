@@ -15,6 +15,7 @@ from typing import Any
 import mcp_types as types
 from mcp.server import Server
 from mcp.server.context import ServerRequestContext
+from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler
 
 from registry import SpellVersion, list_latest, tool_name
 from spell_mcp import catalog_tools
@@ -92,7 +93,9 @@ def success_result(result: CastResult) -> types.CallToolResult:
     )
 
 
-def build_mcp_server(get_platform: Callable[[], Platform], resolve_caster: CasterResolver) -> Server[Any]:
+def build_mcp_server(
+    get_platform: Callable[[], Platform], resolve_caster: CasterResolver, bus: InMemorySubscriptionBus
+) -> Server[Any]:
     async def list_tools(
         ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
@@ -133,6 +136,8 @@ def build_mcp_server(get_platform: Callable[[], Platform], resolve_caster: Caste
         instructions=INSTRUCTIONS,
         on_list_tools=list_tools,
         on_call_tool=call_tool,
+        # 2026-07-28 clients listen for tools/list_changed on a subscriptions/listen stream.
+        on_subscriptions_listen=ListenHandler(bus),
     )
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mcp.server.subscriptions import InMemorySubscriptionBus
+
 from billing import Ledger
 from billing.receipts import ReceiptSigner
 from registry import LocalBlobStore, TreeCache, verifier_for
 from runtime import Sandbox
+from spell_mcp.announcements import Announcer
 from spell_mcp.casting import CastService
 from spell_mcp.limits import RequestLimits
 from spell_mcp.publishing import PublishService
@@ -27,9 +30,10 @@ class Platform:
     publishing: PublishService
     receipts: ReceiptSigner
     limits: RequestLimits
+    announcer: Announcer
 
     @classmethod
-    async def open(cls, settings: Settings) -> Platform:
+    async def open(cls, settings: Settings, bus: InMemorySubscriptionBus | None = None) -> Platform:
         settings.home.mkdir(parents=True, exist_ok=True)
         db = Database(settings.resolved_database_url())
         await db.migrate()
@@ -55,9 +59,11 @@ class Platform:
             publishing=publishing,
             receipts=receipts,
             limits=limits,
+            announcer=Announcer(bus or InMemorySubscriptionBus(), settings.redis_url),
         )
 
     async def close(self) -> None:
         self.sandbox.close()
         await self.limits.close()
+        await self.announcer.close()
         await self.db.dispose()

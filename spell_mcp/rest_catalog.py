@@ -109,7 +109,9 @@ async def publish(
     raw = await read_upload(package, limit, "package")
     signature = await read_upload(bundle, 1024 * 1024, "bundle") if bundle is not None else None
     published = await platform.publishing.publish(caster, raw, signature)
-    if not published.created:
+    if published.created:
+        await platform.announcer.tools_changed()
+    else:
         response.status_code = status.HTTP_200_OK
     return Published(created=published.created, version=version_info(published.version))
 
@@ -202,6 +204,7 @@ async def _catalog_write(platform: Platform, work: Callable[[Session], T]) -> T:
 async def yank_version(key: str, version: str, platform: PlatformDep, caster: PublishCaster) -> VersionInfo:
     """Withdraw a version of your spell: it can no longer be cast, nor be the latest."""
     yanked = await _catalog_write(platform, lambda session: yank(session, key, version, caster.user_id))
+    await platform.announcer.tools_changed()
     return version_info(yanked)
 
 
@@ -215,6 +218,7 @@ async def unyank_version(key: str, version: str, platform: PlatformDep, caster: 
     restored = await _catalog_write(
         platform, lambda session: yank(session, key, version, caster.user_id, yanked=False)
     )
+    await platform.announcer.tools_changed()
     return version_info(restored)
 
 
@@ -233,6 +237,7 @@ async def suspend(key: str, platform: PlatformDep, caster: AdminCaster) -> None:
     """Operator: stop every cast of a spell and remove it from listings and tools."""
     _require_operator(caster)
     await _catalog_write(platform, lambda session: set_status(session, key, "suspended"))
+    await platform.announcer.tools_changed()
 
 
 @router.delete(
@@ -245,6 +250,7 @@ async def reinstate(key: str, platform: PlatformDep, caster: AdminCaster) -> Non
     """Operator: lift a suspension."""
     _require_operator(caster)
     await _catalog_write(platform, lambda session: set_status(session, key, "active"))
+    await platform.announcer.tools_changed()
 
 
 def signer_of(row: SignerIdentityRecord) -> Signer:

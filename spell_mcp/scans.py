@@ -40,6 +40,8 @@ async def rescan_forever(platform: Platform) -> None:
             if platform.settings.osv_db is not None:
                 await import_vulnerabilities(platform, platform.settings.osv_db)
             report = await rescan(platform)
+            if report.delisted or report.cleared:
+                await platform.announcer.tools_changed()
             if report.newly_vulnerable or report.delisted:
                 log.warning(
                     "re-scan: newly vulnerable %s; delisted %s", report.newly_vulnerable, report.delisted
