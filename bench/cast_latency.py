@@ -146,6 +146,11 @@ def main() -> None:
                 "SPELL_PORT": str(port),
                 "SPELL_EXAMPLES_DIR": str(ROOT / "build" / "spells"),
                 "SPELL_DEV_CREDITS_MICROS": str(10**12),
+                # Measure the cast path, not the rate limiter refusing the load generator.
+                "SPELL_RATE_PER_KEY_PER_MIN": "100000000",
+                "SPELL_RATE_PER_USER_PER_MIN": "100000000",
+                "SPELL_RATE_BURST": "1000000",
+                "SPELL_MAX_IN_FLIGHT_PER_KEY": "1000",
             }
             env.pop("SPELL_DATABASE_URL", None)
             spell = subprocess.Popen(
