@@ -199,15 +199,21 @@ async def _cast(platform: Platform, caster: Caster, key: str, body: CastRequest)
     )
 
 
+async def own_cast(platform: Platform, caster: Caster, cast_id: str) -> Cast:
+    """A cast of the caller's; another caster's casts do not exist as far as it can tell."""
+    query = select(Cast).where(col(Cast.id) == cast_id, col(Cast.caster_id) == caster.user_id)
+    cast = await platform.db.read(lambda session: session.execute(query).scalar_one_or_none())
+    if cast is None:
+        raise SpellError("cast_not_found", f"you have no cast {cast_id}")
+    return cast
+
+
 @router.get(
     "/casts/{cast_id}", tags=["casts"], responses=problem_responses("unauthenticated", "cast_not_found")
 )
 async def get_cast(cast_id: str, platform: PlatformDep, caster: ReadCaster) -> CastRecord:
     """A recorded cast of the caller's."""
-    query = select(Cast).where(col(Cast.id) == cast_id, col(Cast.caster_id) == caster.user_id)
-    cast = await platform.db.read(lambda session: session.execute(query).scalar_one_or_none())
-    if cast is None:
-        raise SpellError("cast_not_found", f"you have no cast {cast_id}")
+    cast = await own_cast(platform, caster, cast_id)
     return CastRecord(
         cast_id=cast.id,
         spell_key=cast.spell_key,
@@ -238,10 +244,7 @@ async def get_cast(cast_id: str, platform: PlatformDep, caster: ReadCaster) -> C
 )
 async def get_artifact(cast_id: str, name: str, platform: PlatformDep, caster: ReadCaster) -> Response:
     """A file a cast of the caller's wrote under /scratch."""
-    query = select(Cast).where(col(Cast.id) == cast_id, col(Cast.caster_id) == caster.user_id)
-    cast = await platform.db.read(lambda session: session.execute(query).scalar_one_or_none())
-    if cast is None:
-        raise SpellError("cast_not_found", f"you have no cast {cast_id}")
+    cast = await own_cast(platform, caster, cast_id)
     found = next((a for a in cast.artifacts or [] if a["name"] == name), None)
     if found is None:
         raise SpellError("not_found", f"cast {cast_id} has no artifact {name}")
@@ -260,10 +263,9 @@ async def get_artifact(cast_id: str, name: str, platform: PlatformDep, caster: R
 )
 async def get_receipt(cast_id: str, platform: PlatformDep, caster: ReadCaster) -> Receipt:
     """The signed receipt of a settled cast of the caller's."""
-    query = select(Cast).where(col(Cast.id) == cast_id, col(Cast.caster_id) == caster.user_id)
-    cast = await platform.db.read(lambda session: session.execute(query).scalar_one_or_none())
-    if cast is None or cast.receipt is None:
-        raise SpellError("cast_not_found", f"you have no settled cast {cast_id}")
+    cast = await own_cast(platform, caster, cast_id)
+    if cast.receipt is None:
+        raise SpellError("cast_not_found", f"cast {cast_id} was not settled: it has no receipt")
     return Receipt(**cast.receipt)
 
 
