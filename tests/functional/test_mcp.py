@@ -174,3 +174,21 @@ async def test_catalog_tools_reach_every_spell_without_reconnecting(server: Runn
 
         budget = (await client.call_tool("budget_status", {})).structured_content
         assert float(budget["credits"]["available_usd"]) > 0  # type: ignore[index]
+
+
+async def test_mcp_calls_past_the_rate_limit_are_refused_as_errors(
+    tmp_path: Path, built_spells: Path
+) -> None:
+    env = {
+        **os.environ,
+        "SPELL_HOME": str(tmp_path / "home"),
+        "SPELL_DEV_MODE": "1",
+        "SPELL_EXAMPLES_DIR": str(built_spells),
+        "SPELL_RATE_PER_USER_PER_MIN": "1",
+        "SPELL_RATE_BURST": "1",  # a caster's burst is twice a key's: two calls, then refused
+    }
+    env.pop("SPELL_DATABASE_URL", None)
+    async with stdio_client(env) as client:
+        results = [await client.call_tool("dev_spell_echo", {"message": str(n)}) for n in range(3)]
+    assert [r.is_error for r in results] == [False, False, True]
+    assert results[2].structured_content["code"] == "rate_limited"  # type: ignore[index]
