@@ -51,6 +51,9 @@ def configure_logging() -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
     logging.getLogger("spell").addHandler(handler)
     logging.getLogger("spell").setLevel(logging.INFO)
+    # The platform verifies against trust roots it ships, offline on purpose; sigstore's notice
+    # about that at every start is noise.
+    logging.getLogger("sigstore").setLevel(logging.ERROR)
 
 
 def _stderr(line: str) -> None:
@@ -87,6 +90,7 @@ def mcp(dev: DevOption = False, home: HomeOption = None) -> None:
     from spell_mcp.platform import Platform
 
     settings = load_settings(dev_mode=dev, home=home)
+    configure_logging()
 
     async def main() -> None:
         platform = await Platform.open(settings)
