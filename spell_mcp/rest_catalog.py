@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
+import anyio.to_thread
 from fastapi import APIRouter, File, Response, UploadFile, status
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
@@ -142,6 +143,46 @@ async def get_version(key: str, version: str, platform: PlatformDep, caster: Rea
     for candidate in await _versions(platform, key):
         if candidate.version == version:
             return version_info(candidate)
+    raise SpellError("spell_not_found", f"{key} has no version {version}")
+
+
+@router.get(
+    "/spells/{key}/versions/{version}/bundle",
+    tags=["spells"],
+    responses={
+        200: {
+            "content": {"application/json": {}},
+            "description": "The Sigstore bundle, as the maker sent it.",
+        },
+        **problem_responses("unauthenticated", "spell_not_found", "not_found"),
+    },
+)
+async def get_bundle(key: str, version: str, platform: PlatformDep, caster: ReadCaster) -> Response:
+    """The Sigstore bundle a version was published with, to verify it yourself
+    (`spell verify package.tar --bundle …`)."""
+    for candidate in await _versions(platform, key):
+        if candidate.version == version:
+            if candidate.bundle_digest is None:
+                raise SpellError("not_found", f"{key} {version} is unsigned: it has no bundle")
+            data = await anyio.to_thread.run_sync(platform.blobs.get, candidate.bundle_digest)
+            return Response(data, media_type="application/json")
+    raise SpellError("spell_not_found", f"{key} has no version {version}")
+
+
+@router.get(
+    "/spells/{key}/versions/{version}/package",
+    tags=["spells"],
+    responses={
+        200: {"content": {"application/x-tar": {}}, "description": "The canonical package that was signed."},
+        **problem_responses("unauthenticated", "spell_not_found"),
+    },
+)
+async def get_package(key: str, version: str, platform: PlatformDep, caster: ReadCaster) -> Response:
+    """The exact package bytes published (their sha256 is the version's package_sha256)."""
+    for candidate in await _versions(platform, key):
+        if candidate.version == version:
+            data = await anyio.to_thread.run_sync(platform.blobs.get, candidate.package_digest)
+            return Response(data, media_type="application/x-tar")
     raise SpellError("spell_not_found", f"{key} has no version {version}")
 
 

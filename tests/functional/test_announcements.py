@@ -47,6 +47,9 @@ async def hears_about(listener: RunningServer, change: object) -> str:
                 break
         names = [tool.name for tool in (await client.list_tools()).tools]
         assert key.replace(".", "_") in names
+        # …and the new spell casts over MCP at once.
+        result = await client.call_tool(key.replace(".", "_"), {})
+        assert not result.is_error and result.structured_content == {}
         return str(key)
 
 

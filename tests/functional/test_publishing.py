@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import secrets
@@ -214,3 +215,15 @@ def test_spell_pack_and_spell_publish_from_the_command_line(
     assert out.startswith(f"published: {key} 1.0.0 (unsigned")
     with server.client(api_key) as client:
         assert client.get(f"/v1/spells/{key}").status_code == 200
+
+
+def test_the_published_package_can_be_fetched_back_byte_for_byte(
+    maker: httpx.Client, tmp_path: Path, key: str
+) -> None:
+    data = package(tmp_path, key)
+    version = publish(maker, data).json()["version"]
+    fetched = maker.get(f"/v1/spells/{key}/versions/1.0.0/package")
+    assert fetched.status_code == 200 and fetched.content == data
+    assert hashlib.sha256(fetched.content).hexdigest() == version["package_sha256"]
+    unsigned = maker.get(f"/v1/spells/{key}/versions/1.0.0/bundle")
+    assert unsigned.status_code == 404 and unsigned.json()["code"] == "not_found"

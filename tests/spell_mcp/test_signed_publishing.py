@@ -69,6 +69,7 @@ async def test_a_signed_package_is_published_with_its_provenance(
     assert (version.provenance["identity"], version.provenance["issuer"]) == ("maker@acme.example", ISSUER)
     assert version.provenance["artifact_sha256"] == version.package_digest
     assert signed_platform.blobs.get(version.bundle_digest or "")  # the bundle is kept
+    assert signed_platform.blobs.get(version.package_digest) == data  # and the package that was signed
     assert await signed_platform.db.read(lambda session: find_version(session, KEY)) is not None
 
 
