@@ -4,7 +4,7 @@ that warn makers and delist versions left vulnerable."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -66,10 +66,8 @@ class RescanReport:
     newly_vulnerable: list[str]
     delisted: list[str]
     cleared: list[str]
-
-    @property
-    def touched_keys(self) -> set[str]:
-        return {label.split(" ")[0] for label in self.delisted + self.cleared}
+    # Spells whose listed versions changed (delisted or cleared): their latest may move.
+    touched_keys: set[str] = field(default_factory=set)
 
 
 def rescan(session: Session, now: datetime, grace: timedelta = DELIST_GRACE) -> RescanReport:
@@ -102,6 +100,7 @@ def rescan(session: Session, now: datetime, grace: timedelta = DELIST_GRACE) -> 
         if not blocking and version.delist_at is not None:
             version.delist_at = None
             report.cleared.append(label)
+            report.touched_keys.add(version.spell_key)
         elif version.delist_at is not None and now >= version.delist_at:
             if _fixed_version_published(version, versions):
                 version.delist_at = None
@@ -109,6 +108,7 @@ def rescan(session: Session, now: datetime, grace: timedelta = DELIST_GRACE) -> 
             else:
                 version.delisted = True
                 report.delisted.append(label)
+            report.touched_keys.add(version.spell_key)
     session.flush()
     return report
 

@@ -133,13 +133,13 @@ def authenticate(session: Session, presented: str | None) -> Caster:
         and row.previous_secret_sha256 is not None
         and hmac.compare_digest(row.previous_secret_sha256, digest)
         and row.previous_valid_until is not None
-        and _aware(row.previous_valid_until) > now
+        and row.previous_valid_until > now
     )
     if row is None or not (current or previous) or row.revoked_at:
         raise SpellError("unauthenticated", "the API key is unknown, revoked or replaced")
-    if row.expires_at is not None and _aware(row.expires_at) <= now:
+    if row.expires_at is not None and row.expires_at <= now:
         raise SpellError("unauthenticated", "the API key has expired; create a new one")
-    stale = row.last_used_at is None or _aware(row.last_used_at) < now - LAST_USED_PRECISION
+    stale = row.last_used_at is None or row.last_used_at < now - LAST_USED_PRECISION
     return Caster(
         user_id=row.id,
         key_id=key_id,
@@ -147,10 +147,6 @@ def authenticate(session: Session, presented: str | None) -> Caster:
         scopes=frozenset(row.scopes or DEFAULT_SCOPES),
         last_used_stale=stale,
     )
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def bearer_token(authorization: str | None) -> str | None:

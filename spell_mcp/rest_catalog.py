@@ -124,6 +124,13 @@ async def _versions(platform: PlatformDep, key: str) -> list[SpellVersion]:
     return versions
 
 
+async def _version(platform: Platform, key: str, number: str) -> SpellVersion:
+    for candidate in await _versions(platform, key):
+        if candidate.version == number:
+            return candidate
+    raise SpellError("spell_not_found", f"{key} has no version {number}")
+
+
 @router.get(
     "/spells/{key}/versions",
     tags=["spells"],
@@ -140,10 +147,7 @@ async def list_versions(key: str, platform: PlatformDep, caster: ReadCaster) -> 
     responses=problem_responses("unauthenticated", "spell_not_found"),
 )
 async def get_version(key: str, version: str, platform: PlatformDep, caster: ReadCaster) -> VersionInfo:
-    for candidate in await _versions(platform, key):
-        if candidate.version == version:
-            return version_info(candidate)
-    raise SpellError("spell_not_found", f"{key} has no version {version}")
+    return version_info(await _version(platform, key, version))
 
 
 @router.get(
@@ -160,13 +164,11 @@ async def get_version(key: str, version: str, platform: PlatformDep, caster: Rea
 async def get_bundle(key: str, version: str, platform: PlatformDep, caster: ReadCaster) -> Response:
     """The Sigstore bundle a version was published with, to verify it yourself
     (`spell verify package.tar --bundle …`)."""
-    for candidate in await _versions(platform, key):
-        if candidate.version == version:
-            if candidate.bundle_digest is None:
-                raise SpellError("not_found", f"{key} {version} is unsigned: it has no bundle")
-            data = await anyio.to_thread.run_sync(platform.blobs.get, candidate.bundle_digest)
-            return Response(data, media_type="application/json")
-    raise SpellError("spell_not_found", f"{key} has no version {version}")
+    found = await _version(platform, key, version)
+    if found.bundle_digest is None:
+        raise SpellError("not_found", f"{key} {version} is unsigned: it has no bundle")
+    data = await anyio.to_thread.run_sync(platform.blobs.get, found.bundle_digest)
+    return Response(data, media_type="application/json")
 
 
 @router.get(
@@ -179,11 +181,9 @@ async def get_bundle(key: str, version: str, platform: PlatformDep, caster: Read
 )
 async def get_package(key: str, version: str, platform: PlatformDep, caster: ReadCaster) -> Response:
     """The exact package bytes published (their sha256 is the version's package_sha256)."""
-    for candidate in await _versions(platform, key):
-        if candidate.version == version:
-            data = await anyio.to_thread.run_sync(platform.blobs.get, candidate.package_digest)
-            return Response(data, media_type="application/x-tar")
-    raise SpellError("spell_not_found", f"{key} has no version {version}")
+    found = await _version(platform, key, version)
+    data = await anyio.to_thread.run_sync(platform.blobs.get, found.package_digest)
+    return Response(data, media_type="application/x-tar")
 
 
 async def _castable(platform: PlatformDep, key: str, version: str | None) -> SpellVersion:
