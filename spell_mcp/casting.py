@@ -7,6 +7,7 @@ a failed cast is never charged.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import uuid
@@ -168,7 +169,7 @@ class CastService:
         except HoldNotPending:
             # The hold expired and was released before the cast could settle: it stays free.
             detail = "the cast finished after its hold expired; nothing was charged"
-            await self.db.write(partial(_fail, cast_id, None, "cast_interrupted", detail, run.usage))
+            await self.db.write(partial(_fail, cast_id, hold_id, "cast_interrupted", detail, run.usage))
             raise SpellError("cast_interrupted", detail, cast_id=cast_id) from None
         return CastResult(
             cast_id=cast_id,
@@ -333,7 +334,8 @@ def _fail(
 ) -> None:
     """Release the hold and record the cast as failed, in one transaction: nothing is charged."""
     if hold_id is not None:
-        Ledger(session).void(hold_id)
+        with contextlib.suppress(HoldNotPending):  # the sweeper released it already
+            Ledger(session).void(hold_id)
     session.execute(
         _FINISH_CAST,
         {

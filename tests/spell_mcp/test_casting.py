@@ -1,0 +1,60 @@
+"""Casts that outlive their hold are never charged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from billing import Ledger
+from spell_mcp.auth import Caster
+from spell_mcp.bootstrap import create_user, register_directory
+from spell_mcp.errors import SpellError
+from spell_mcp.models import Cast
+from spell_mcp.platform import Platform
+from spell_mcp.settings import Settings
+from tests import wasm_modules as wat
+from tests.conftest import Database
+from tests.spellbook import write_spell
+
+
+async def test_a_cast_that_finishes_after_its_hold_expired_is_free(
+    database: Database, tmp_path: Path
+) -> None:
+    # A hold lives one second; the spell spins longer (as a stalled server would make it).
+    settings = Settings(
+        home=tmp_path / "home",
+        database_url=database.url,
+        dev_mode=True,
+        hold_ttl_s=1,
+        fuel_per_cast=20_000_000_000,
+    )
+    platform = await Platform.open(settings)
+    try:
+        owner = await platform.db.write(
+            lambda session: create_user(session, "caster", credits_micros=1_000_000)
+        )
+        write_spell(
+            tmp_path / "spells", "test.spell.slow", wat.spins_then_writes(1_500_000_000), timeout_ms=20_000
+        )
+        assert await register_directory(platform, tmp_path / "spells", owner.user_id) == [
+            "test.spell.slow 1.0.0"
+        ]
+        caster = Caster(owner.user_id, None, False)
+        with pytest.raises(SpellError) as refused:
+            await platform.casts.cast(caster, "test.spell.slow", {}, via="rest")
+        assert refused.value.code == "cast_interrupted"
+        balance, held = await platform.db.read(
+            lambda session: Ledger(session).balance(caster.credits_account)
+        )
+        assert (balance, held) == (1_000_000, 0)
+        cast = await platform.db.read(lambda session: session.execute(select(Cast)).scalar_one())
+        assert (cast.status, cast.error_code, cast.charged_micros, cast.receipt) == (
+            "failed",
+            "cast_interrupted",
+            0,
+            None,
+        )
+    finally:
+        await platform.close()
