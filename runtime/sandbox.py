@@ -31,7 +31,6 @@ from typing import Any
 
 import wasmtime
 from wasmtime import _ffi as ffi
-from wasmtime._extern import wrap_extern
 
 from runtime.errors import SpellRunError
 from runtime.limits import Limits
@@ -338,11 +337,10 @@ class Sandbox:
             try:
                 instance = prepared.instance_pre.instantiate(store)
                 memory, start = _export(store, instance, _MEMORY), _export(store, instance, _START)
-                assert isinstance(memory, wasmtime.Memory) and isinstance(start, wasmtime.Func)
                 try:
-                    start(store)
+                    _call_start(store, start)
                 finally:
-                    memory_bytes = memory.data_len(store)
+                    memory_bytes = _memory_size(store, memory)
             except wasmtime.ExitTrap as exc:
                 if exc.code != 0:
                     failure = SpellRunError("spell_failed", f"the spell exited with code {exc.code}")
@@ -585,14 +583,32 @@ def _name(text: bytes) -> Any:
 _MEMORY, _START = _name(b"memory"), _name(b"_start")
 
 
-def _export(store: wasmtime.Store, instance: wasmtime.Instance, name: Any) -> Any:
-    """One export by name. `Instance.exports` wraps every export of the module on each call;
-    a cast needs two."""
+def _export(store: wasmtime.Store, instance: wasmtime.Instance, name: Any) -> ffi.wasmtime_extern_t:
+    """One export by name, as the C API's extern. `Instance.exports` wraps every export of the
+    module in Python objects on each call; a cast needs two, raw."""
     item = ffi.wasmtime_extern_t()
-    found = ffi.wasmtime_instance_export_get(
+    ffi.wasmtime_instance_export_get(
         store._context(), ctypes.byref(instance._instance), name, len(name), ctypes.byref(item)
     )
-    return wrap_extern(item) if found else None
+    return item  # present and of the right kind: checked when the module was compiled
+
+
+def _memory_size(store: wasmtime.Store, memory: ffi.wasmtime_extern_t) -> int:
+    return int(ffi.wasmtime_memory_data_size(store._context(), ctypes.byref(memory.of.memory)))
+
+
+def _call_start(store: wasmtime.Store, start: ffi.wasmtime_extern_t) -> None:
+    """Call `_start()`, raising what `Func.__call__` raises (ExitTrap, Trap, WasmtimeError)
+    without its per-call type introspection. The host functions never raise, so no Python
+    exception can be pending behind a trap."""
+    trap = ctypes.POINTER(ffi.wasm_trap_t)()
+    error = ffi.wasmtime_func_call(
+        store._context(), ctypes.byref(start.of.func), None, 0, None, 0, ctypes.byref(trap)
+    )
+    if error:
+        raise wasmtime.WasmtimeError._from_ptr(error)
+    if trap:
+        raise wasmtime.Trap._from_ptr(trap)
 
 
 def _trap_error(trap: wasmtime.Trap, limits: Limits) -> SpellRunError:

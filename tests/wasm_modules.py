@@ -23,6 +23,28 @@ def writes(text: str) -> bytes:
     """)
 
 
+def writes_to_stderr(text: str, times: int = 1) -> bytes:
+    """Writes `text` to stderr `times` times, then `{}` to stdout, and exits 0."""
+    data = text.encode()
+    escaped = "".join(f"\\{b:02x}" for b in data)
+    return wat2wasm(f"""
+    (module {_WASI_IO}
+      (memory (export "memory") 1)
+      (data (i32.const 16) "{{}}")
+      (data (i32.const 64) "{escaped}")
+      (func (export "_start") (local $i i32)
+        (i32.store (i32.const 0) (i32.const 64))
+        (i32.store (i32.const 4) (i32.const {len(data)}))
+        (loop $l
+          (drop (call $fd_write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (i32.const {times}))))
+        (i32.store (i32.const 0) (i32.const 16))
+        (i32.store (i32.const 4) (i32.const 2))
+        (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+    """)
+
+
 def exits(code: int) -> bytes:
     return wat2wasm(f"""
     (module {_WASI_IO}
@@ -71,17 +93,23 @@ UNREACHABLE = wat2wasm("""
   (func (export "_start") unreachable))
 """)
 
-# Writes a 64 KiB page to stdout in a loop, forever.
-FLOODS_STDOUT = wat2wasm(f"""
-(module {_WASI_IO}
-  (memory (export "memory") 2)
-  (func (export "_start")
-    (i32.store (i32.const 0) (i32.const 65536))
-    (i32.store (i32.const 4) (i32.const 65536))
-    (loop $l
-      (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
-      (br $l))))
-""")
+
+def floods(fd: int) -> bytes:
+    """Writes a 64 KiB page to `fd` (1 stdout, 2 stderr) in a loop, forever, ignoring errors."""
+    return wat2wasm(f"""
+    (module {_WASI_IO}
+      (memory (export "memory") 2)
+      (func (export "_start")
+        (i32.store (i32.const 0) (i32.const 65536))
+        (i32.store (i32.const 4) (i32.const 65536))
+        (loop $l
+          (drop (call $fd_write (i32.const {fd}) (i32.const 0) (i32.const 1) (i32.const 8)))
+          (br $l))))
+    """)
+
+
+FLOODS_STDOUT = floods(1)
+FLOODS_STDERR = floods(2)
 
 IMPORTS_UNKNOWN_HOST_FUNCTION = wat2wasm("""
 (module (import "env" "launch_missiles" (func))

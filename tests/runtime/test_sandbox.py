@@ -67,6 +67,7 @@ def test_unicode_input_passes_through_unchanged(sandbox: Sandbox, echo_wasm: byt
         (wat.RECURSES, "spell_crashed", "stack_overflow"),
         (wat.UNREACHABLE, "spell_crashed", "unreachable"),
         (wat.FLOODS_STDOUT, "spell_output_too_large", "more than 1048576 bytes"),
+        (wat.FLOODS_STDERR, "spell_output_too_large", "stderr"),
         (wat.exits(3), "spell_failed", "exited with code 3"),
         (wat.writes("not json"), "spell_output_invalid", "JSON"),
         (wat.writes('{"a":1}{"b":2}'), "spell_output_invalid", "JSON"),
@@ -80,6 +81,7 @@ def test_unicode_input_passes_through_unchanged(sandbox: Sandbox, echo_wasm: byt
         "recurses",
         "unreachable",
         "floods-stdout",
+        "floods-stderr",
         "exit-code",
         "not-json",
         "two-json-values",
@@ -106,10 +108,27 @@ def test_a_flood_of_output_is_cut_off_near_the_cap(sandbox: Sandbox) -> None:
     assert failure.usage.duration_ms < 5_000
 
 
+def test_stderr_is_counted_and_its_head_kept(sandbox: Sandbox) -> None:
+    line = "warning: something odd\n"
+    digest = sandbox.compile(wat.writes_to_stderr(line, times=2000))
+    result = sandbox.run(digest, b"{}", Limits())
+    assert result.output == {}
+    assert result.usage.stderr_bytes == len(line) * 2000
+    assert len(result.stderr) == 16 * 1024
+    assert result.stderr.startswith(line.encode() * 3)
+
+
+def test_each_cast_sees_only_its_own_stderr(sandbox: Sandbox, echo_wasm: bytes) -> None:
+    noisy = sandbox.compile(wat.writes_to_stderr("noise\n"))
+    sandbox.run(noisy, b"{}", Limits())
+    quiet = sandbox.run(sandbox.compile(echo_wasm), b'{"message":"x"}', Limits())
+    assert quiet.stderr == b"" and quiet.usage.stderr_bytes == 0
+
+
 def test_honest_cast_after_hostile_ones_works_and_is_not_slowed(sandbox: Sandbox, echo_wasm: bytes) -> None:
     digest = sandbox.compile(echo_wasm)
     before = _best_of(sandbox, digest, 20)
-    for hostile in (wat.LOOPS_FOREVER, wat.GROWS_MEMORY, wat.RECURSES, wat.FLOODS_STDOUT):
+    for hostile in (wat.LOOPS_FOREVER, wat.GROWS_MEMORY, wat.RECURSES, wat.FLOODS_STDOUT, wat.FLOODS_STDERR):
         failure_of(sandbox, hostile)
     assert sandbox.run(digest, b'{"message":"still here"}', Limits()).output == {"message": "still here"}
     after = _best_of(sandbox, digest, 20)
