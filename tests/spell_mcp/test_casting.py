@@ -28,7 +28,7 @@ async def test_a_cast_that_finishes_after_its_hold_expired_is_free(
         database_url=database.url,
         dev_mode=True,
         hold_ttl_s=1,
-        fuel_per_cast=20_000_000_000,
+        fuel_per_cast=60_000_000_000,
     )
     platform = await Platform.open(settings)
     try:
@@ -36,7 +36,7 @@ async def test_a_cast_that_finishes_after_its_hold_expired_is_free(
             lambda session: create_user(session, "caster", credits_micros=1_000_000)
         )
         write_spell(
-            tmp_path / "spells", "test.spell.slow", wat.spins_then_writes(1_500_000_000), timeout_ms=20_000
+            tmp_path / "spells", "test.spell.slow", wat.spins_then_writes(3_000_000_000), timeout_ms=20_000
         )
         assert await register_directory(platform, tmp_path / "spells", owner.user_id) == [
             "test.spell.slow 1.0.0"
