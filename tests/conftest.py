@@ -238,7 +238,7 @@ def make_test_spells(directory: Path, built_spells: Path, probe: bytes) -> Path:
 
 
 def start_server(
-    home: Path, database: Database, spells: Path
+    home: Path, database: Database, spells: Path, extra_env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen[bytes], RunningServer]:
     port = free_port()
     env = {
@@ -253,6 +253,7 @@ def start_server(
         "SPELL_RATE_PER_USER_PER_MIN": "1000000",
         "SPELL_RATE_BURST": "100000",
         "SPELL_MAX_IN_FLIGHT_PER_KEY": "100000",
+        **(extra_env or {}),
     }
     log = open(home.parent / f"server-{port}.log", "wb")  # noqa: SIM115 (closed with the process)
     process = subprocess.Popen(

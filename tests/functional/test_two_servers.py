@@ -1,4 +1,5 @@
-"""Two server processes sharing one database never let a caster overspend between them."""
+"""Two server processes sharing one database (and Redis, when configured) never let a caster
+overspend credits or a budget between them."""
 
 from __future__ import annotations
 
@@ -9,57 +10,96 @@ from pathlib import Path
 
 import httpx
 import pytest
+from redis import Redis
 
-from tests.conftest import BACKENDS, RunningServer, _database, make_test_spells, start_server
+from tests.conftest import RunningServer, _database, make_test_spells, redis_url, start_server
 
 ECHO_PRICE = 100
+AFFORDABLE, ATTEMPTS = 37, 200
+# The database alone on each backend, and PostgreSQL with the Redis fast path in front of it.
+SETUPS = ["sqlite", "postgresql", "postgresql+redis"]
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(scope="module", params=SETUPS)
 def two_servers(
-    request: pytest.FixtureRequest, tmp_path: Path, built_spells: Path, probe_wasm: bytes
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    built_spells: Path,
+    probe_wasm: bytes,
 ) -> Iterator[tuple[RunningServer, RunningServer]]:
-    spells = make_test_spells(tmp_path / "spells", built_spells, probe_wasm)
-    home = tmp_path / "home"
+    base = tmp_path_factory.mktemp("two-servers")
+    spells = make_test_spells(base / "spells", built_spells, probe_wasm)
+    home = base / "home"
     home.mkdir()
-    with _database(request.param, tmp_path) as database:
+    backend, _, with_redis = request.param.partition("+")
+    extra_env = {"SPELL_REDIS_URL": redis_url()} if with_redis else {}
+    with _database(backend, base) as database:
         processes: list[subprocess.Popen[bytes]] = []
+        servers: list[RunningServer] = []
         try:
-            first_process, first = start_server(home, database, spells)
-            processes.append(first_process)
-            second_process, second = start_server(home, database, spells)
-            processes.append(second_process)
-            yield first, second
+            for _ in range(2):
+                process, server = start_server(home, database, spells, extra_env)
+                processes.append(process)
+                servers.append(server)
+            yield servers[0], servers[1]
         finally:
             for process in processes:
                 process.terminate()
                 process.wait(timeout=15)
 
 
+def storm(servers: tuple[RunningServer, RunningServer], key: str) -> list[httpx.Response]:
+    """ATTEMPTS casts at once, alternating between the two servers."""
+
+    async def send() -> list[httpx.Response]:
+        headers = {"Authorization": f"Bearer {key}"}
+        async with httpx.AsyncClient(headers=headers, timeout=60) as client:
+            return await asyncio.gather(
+                *(
+                    client.post(
+                        f"{servers[n % 2].url}/v1/spells/dev.spell.echo/cast",
+                        json={"input": {"message": str(n)}},
+                    )
+                    for n in range(ATTEMPTS)
+                )
+            )
+
+    return asyncio.run(send())
+
+
 def test_racing_casts_on_two_servers_spend_exactly_the_credits(
     two_servers: tuple[RunningServer, RunningServer],
 ) -> None:
-    first, second = two_servers
-    affordable, attempts = 37, 200
-    key = first.new_user(credits_usd=f"{affordable * ECHO_PRICE / 1_000_000:.6f}")
-
-    async def storm() -> list[int]:
-        headers = {"Authorization": f"Bearer {key}"}
-        async with httpx.AsyncClient(headers=headers, timeout=60) as client:
-            responses = await asyncio.gather(
-                *(
-                    client.post(
-                        f"{(first if n % 2 else second).url}/v1/spells/dev.spell.echo/cast",
-                        json={"input": {"message": str(n)}},
-                    )
-                    for n in range(attempts)
-                )
-            )
-        return [response.status_code for response in responses]
-
-    statuses = asyncio.run(storm())
-    assert statuses.count(200) == affordable
-    assert statuses.count(402) == attempts - affordable
-    for server in (first, second):
+    first, _ = two_servers
+    key = first.new_user(credits_usd=f"{AFFORDABLE * ECHO_PRICE / 1_000_000:.6f}")
+    responses = storm(two_servers, key)
+    codes = [response.json().get("code") for response in responses if response.status_code != 200]
+    assert len(responses) - len(codes) == AFFORDABLE
+    assert codes == ["insufficient_credits"] * (ATTEMPTS - AFFORDABLE)
+    for server in two_servers:
         with server.client(key) as client:
             assert client.get("/v1/users/me/balance").json()["available"]["micros"] == 0
+
+
+def test_racing_casts_on_two_servers_stop_exactly_at_the_budget(
+    two_servers: tuple[RunningServer, RunningServer],
+) -> None:
+    first, second = two_servers
+    key = first.new_user(credits_usd="10")
+    with first.client(key) as client:
+        budget = client.put("/v1/users/me/budget", json={"daily_cap_micros": AFFORDABLE * ECHO_PRICE})
+        subject = budget.json()["subject"]
+    responses = storm(two_servers, key)
+    codes = [response.json().get("code") for response in responses if response.status_code != 200]
+    assert len(responses) - len(codes) == AFFORDABLE
+    assert codes == ["budget_exceeded"] * (ATTEMPTS - AFFORDABLE)
+    with second.client(key) as client:
+        (day,) = client.get("/v1/users/me/budget").json()["windows"]
+        assert (day["spent_micros"], day["held_micros"]) == (AFFORDABLE * ECHO_PRICE, 0)
+        balance = client.get("/v1/users/me/balance").json()
+        assert balance["available"]["micros"] == 10_000_000 - AFFORDABLE * ECHO_PRICE
+    if "SPELL_REDIS_URL" in first.env:
+        # Redis counted the same: every hold it admitted was settled there too.
+        with Redis.from_url(first.env["SPELL_REDIS_URL"]) as redis:
+            (window,) = redis.keys(f"spell:money:win:{subject}:day:*")
+            assert redis.hgetall(window) == {b"spent": str(AFFORDABLE * ECHO_PRICE).encode(), b"held": b"0"}
