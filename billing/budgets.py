@@ -105,6 +105,27 @@ class WindowHold:
         return cls(data["subject"], data["period"], datetime.fromisoformat(data["starts"]), int(data["cap"]))
 
 
+@dataclass(frozen=True, slots=True)
+class CrossedAlert:
+    """A settlement took a window's spending to `threshold` % of its cap or beyond."""
+
+    window: WindowHold
+    threshold: int
+    spent: int
+
+    def as_event(self) -> dict[str, Any]:
+        """The alert as callers see it (a webhook's payload data); money in micro-USD."""
+        return {
+            "subject": self.window.subject,
+            "period": self.window.period,
+            "window_start": self.window.starts.isoformat(),
+            "resets_at": window_end(self.window.period, self.window.starts).isoformat(),
+            "threshold": self.threshold,
+            "cap_micros": self.window.cap,
+            "spent_micros": self.spent,
+        }
+
+
 class Budgets:
     """Budget operations on an open session. Nothing here commits."""
 
@@ -124,11 +145,12 @@ class Budgets:
         self.session.flush()
         return budget
 
-    def hold(self, subjects: list[str], amount: int, now: datetime) -> list[WindowHold]:
-        """Count `amount` against every cap of these subjects, or raise `BudgetExceeded`."""
-        held: list[WindowHold] = []
+    def windows_for(self, subjects: list[str], amount: int, now: datetime) -> list[WindowHold]:
+        """The capped windows a hold of `amount` counts against now; raises `BudgetExceeded` if
+        it is above a per-cast maximum."""
+        found: list[WindowHold] = []
         if not subjects:
-            return held
+            return found
         caps = {row.subject: row for row in self.session.execute(_CAPS, {"b_subjects": subjects})}
         for subject in subjects:
             budget = caps.get(subject)
@@ -139,32 +161,42 @@ class Budgets:
                     f"{_label(subject)} per-cast maximum", budget.per_cast_max_micros, 0, 0, None
                 )
             for period, cap in (("day", budget.daily_cap_micros), ("month", budget.monthly_cap_micros)):
-                if cap is None:
-                    continue
-                window = WindowHold(subject, period, window_start(period, now), cap)
-                self._ensure(window)
-                params = {
-                    "b_subject": subject,
-                    "b_period": period,
-                    "b_starts": window.starts,
-                    "b_amount": amount,
-                    "b_cap": cap,
-                }
-                if self.session.execute(_HOLD_IN_WINDOW, params).rowcount != 1:  # type: ignore[attr-defined]
-                    spent, in_flight = self.session.execute(_WINDOW, params).one()
-                    raise BudgetExceeded(
-                        f"{_label(subject)} {'daily' if period == 'day' else 'monthly'} cap",
-                        cap,
-                        int(spent),
-                        int(in_flight),
-                        window_end(period, window.starts),
-                    )
-                held.append(window)
-        return held
+                if cap is not None:
+                    found.append(WindowHold(subject, period, window_start(period, now), cap))
+        return found
 
-    def settle(self, windows: list[WindowHold], amount: int, now: datetime) -> list[tuple[str, str, int]]:
-        """Turn held amounts into spent ones; returns the alerts newly crossed
-        (subject, period, threshold %)."""
+    def hold(self, subjects: list[str], amount: int, now: datetime) -> list[WindowHold]:
+        """Count `amount` against every cap of these subjects, or raise `BudgetExceeded`."""
+        windows = self.windows_for(subjects, amount, now)
+        for window in windows:
+            self._ensure(window)
+            params = {
+                "b_subject": window.subject,
+                "b_period": window.period,
+                "b_starts": window.starts,
+                "b_amount": amount,
+                "b_cap": window.cap,
+            }
+            if self.session.execute(_HOLD_IN_WINDOW, params).rowcount != 1:  # type: ignore[attr-defined]
+                spent, in_flight = self.session.execute(_WINDOW, params).one()
+                raise BudgetExceeded(
+                    cap_label(window.subject, window.period),
+                    window.cap,
+                    int(spent),
+                    int(in_flight),
+                    window_end(window.period, window.starts),
+                )
+        return windows
+
+    def usage(self, window: WindowHold) -> tuple[int, int]:
+        """(spent, held) in a window; (0, 0) before its first hold."""
+        row = self.session.execute(
+            _WINDOW, {"b_subject": window.subject, "b_period": window.period, "b_starts": window.starts}
+        ).one_or_none()
+        return (int(row.spent), int(row.held)) if row else (0, 0)
+
+    def settle(self, windows: list[WindowHold], amount: int, now: datetime) -> list[CrossedAlert]:
+        """Turn held amounts into spent ones; returns the alerts newly crossed."""
         crossed = []
         for window in windows:
             params = {"b_subject": window.subject, "b_period": window.period, "b_starts": window.starts}
@@ -176,7 +208,7 @@ class Budgets:
             for threshold in ALERT_THRESHOLDS:
                 before, after = (spent - amount) * 100, spent * 100
                 if before < threshold * window.cap <= after and self._alert(window, threshold, now):
-                    crossed.append((window.subject, window.period, threshold))
+                    crossed.append(CrossedAlert(window, threshold, spent))
         return crossed
 
     def release(self, windows: list[WindowHold], amount: int) -> None:
@@ -188,18 +220,14 @@ class Budgets:
         """The subject's current capped windows: cap, spent, held and when each resets (windows
         without a cap are not tracked)."""
         budget = self.session.get(Budget, subject)
-        found = []
-        for period, cap in (
-            ("day", budget and budget.daily_cap_micros),
-            ("month", budget and budget.monthly_cap_micros),
-        ):
+        found: list[dict[str, Any]] = []
+        if budget is None:
+            return found
+        for period, cap in (("day", budget.daily_cap_micros), ("month", budget.monthly_cap_micros)):
             if cap is None:
                 continue
             starts = window_start(period, now)
-            row = self.session.execute(
-                _WINDOW, {"b_subject": subject, "b_period": period, "b_starts": starts}
-            ).one_or_none()
-            spent, held = (int(row.spent), int(row.held)) if row else (0, 0)
+            spent, held = self.usage(WindowHold(subject, period, starts, cap))
             found.append(
                 {
                     "period": period,
@@ -244,6 +272,10 @@ def _insert_ignoring_duplicates(session: Session, table: Any) -> Any:
     if dialect == "sqlite":
         return sqlite.insert(table).on_conflict_do_nothing()
     return insert(table)
+
+
+def cap_label(subject: str, period: str) -> str:
+    return f"{_label(subject)} {'daily' if period == 'day' else 'monthly'} cap"
 
 
 def _label(subject: str) -> str:

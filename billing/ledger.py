@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from billing.budgets import Budgets, WindowHold
+from billing.budgets import Budgets, CrossedAlert, WindowHold
 from billing.chain import GENESIS, link
 from billing.errors import HoldNotPending, InsufficientCredits
 from billing.models import Account, Hold, LedgerEntry, LedgerTip, table_of
@@ -119,8 +119,8 @@ class Ledger:
         self.session = session
         # The chain hash of the last entry this ledger wrote (receipts quote it).
         self.last_entry_hash: str | None = None
-        # Budget alerts the last settle crossed: (subject, period, threshold %).
-        self.alerts_crossed: list[tuple[str, str, int]] = []
+        # Budget alerts the last settle crossed.
+        self.alerts_crossed: list[CrossedAlert] = []
 
     def open_platform_accounts(self) -> None:
         """The accounts every platform has, whoever its users are, and the chain's head."""

@@ -116,6 +116,26 @@ class NetworkGate:
             response = {"error": {"code": refusal.code, "message": refusal.message}}
         return json.dumps(response, separators=(",", ":")).encode()
 
+    def post(self, url: str, body: bytes, headers: list[tuple[str, str]], timeout_s: float) -> int:
+        """POST to a URL a user gave the platform (a webhook), under the same rules as a spell's
+        request except the allowlist: https, a name (no IP literal) whose every address is
+        public, the connection pinned to the vetted address, no redirects. Returns the status;
+        raises `Refused`."""
+        parts = urlsplit(url)
+        if parts.scheme != "https":
+            raise Refused("policy_violation", f"{parts.scheme or 'no'} scheme: only https is allowed")
+        host = (parts.hostname or "").lower()
+        if not host:
+            raise Refused("policy_violation", "the URL has no host")
+        port = parts.port or 443
+        address = self._vetted_address(host, port)
+        host_header = f"{host}:{parts.port}" if parts.port else host
+        sink = CastNetwork(policy=Policy(), deadline=time.monotonic() + timeout_s)
+        response = self._send(
+            sink, "POST", url, host, address, [("Host", host_header), *headers], body, timeout_s
+        )
+        return int(response["status"])
+
     def _request(self, cast: CastNetwork, raw_request: bytes) -> dict[str, Any]:
         if cast.requests >= self.limits.max_requests:
             raise Refused("policy_violation", f"more than {self.limits.max_requests} requests in one cast")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -246,6 +246,41 @@ class BudgetStatus(BaseModel):
     caps: BudgetCaps
     windows: list[BudgetWindowStatus]
     alerts: list[BudgetAlertInfo]
+
+
+class AlertWebhookRequest(BaseModel):
+    url: str = Field(
+        description="An https URL on a public host: every budget alert is POSTed there, signed.",
+        max_length=2048,
+    )
+
+
+class WebhookDeliveryInfo(BaseModel):
+    id: str = Field(description="The `webhook-id` header it was (or will be) sent with.")
+    event_type: str
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+    payload: dict[str, Any]
+
+
+class AlertWebhookInfo(BaseModel):
+    url: str
+    created_at: datetime
+    deliveries: list[WebhookDeliveryInfo] = Field(description="The most recent, newest first.")
+
+
+class AlertWebhookCreated(BaseModel):
+    url: str
+    secret: str = Field(
+        description=(
+            "The signing secret (Standard Webhooks, `whsec_…`), shown only now. Verify each "
+            "delivery's `webhook-signature` over `webhook-id.webhook-timestamp.body` with it."
+        )
+    )
 
 
 class UsageRow(BaseModel):

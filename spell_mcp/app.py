@@ -35,6 +35,7 @@ from spell_mcp.rest_catalog import router as catalog_router
 from spell_mcp.rest_keys import router as keys_router
 from spell_mcp.scans import rescan_forever
 from spell_mcp.settings import Settings
+from spell_mcp.webhooks import deliver_forever
 
 log = logging.getLogger("spell")
 PROBLEM_JSON = "application/problem+json"
@@ -97,6 +98,13 @@ def create_app(settings: Settings) -> FastAPI:
             async with session_manager.run(), anyio.create_task_group() as jobs:
                 jobs.start_soon(rescan_forever, platform)
                 jobs.start_soon(sweep_forever, platform)
+                jobs.start_soon(
+                    deliver_forever,
+                    platform.db,
+                    platform.secrets,
+                    platform.sandbox.network,
+                    settings.webhook_interval_s,
+                )
                 jobs.start_soon(platform.announcer.relay_forever)
                 print(
                     f"Spell is serving REST on http://{settings.host}:{settings.port}/v1 "

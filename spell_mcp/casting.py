@@ -21,7 +21,17 @@ import anyio.to_thread
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
 
-from billing import AccountKind, BudgetExceeded, HoldNotPending, InsufficientCredits, Ledger, split_price
+from billing import (
+    AccountKind,
+    BudgetExceeded,
+    Budgets,
+    HoldNotPending,
+    InsufficientCredits,
+    Ledger,
+    split_price,
+)
+from billing.budgets import WindowHold
+from billing.fast_holds import FastHolds
 from billing.ledger import account_id
 from billing.receipts import ReceiptSigner, digest_of
 from registry import BlobStore, InputValidators, SpellVersion, TreeCache, find_version
@@ -34,6 +44,7 @@ from spell_mcp.models import Cast
 from spell_mcp.secrets import SecretBox, secrets_for
 from spell_mcp.settings import MIB, Settings
 from spell_mcp.storage import Database
+from spell_mcp.webhooks import enqueue_alerts
 
 MICROS_PER_USD = 1_000_000
 _casts = table_of(Cast)
@@ -100,6 +111,7 @@ class CastService:
         secrets: SecretBox,
         receipts: ReceiptSigner,
         limits: RequestLimits,
+        fast_holds: FastHolds | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -109,6 +121,8 @@ class CastService:
         self.secrets = secrets
         self.receipts = receipts
         self.limits = limits
+        # With Redis: holds are decided there first, across processes (billing/fast_holds.py).
+        self.fast_holds = fast_holds
         self.validators = InputValidators()
         # Bounds the casts running at once; the rest wait their turn without blocking the loop.
         self.workers = anyio.CapacityLimiter(settings.cast_threads)
@@ -131,7 +145,7 @@ class CastService:
                 "input_too_large",
                 f"the input is {len(input_json)} bytes; the limit is {self.settings.max_input_bytes}",
             )
-        found = await self.db.read(lambda session: find_version(session, key, version))
+        found, windows = await self.db.read(partial(self._lookup, caster, key, version))
         if found is None:
             which = f"{key} {version}" if version else key
             raise SpellError("spell_not_found", f"no castable spell {which}; list spells to see what exists")
@@ -144,33 +158,31 @@ class CastService:
 
         cast_id = f"cast_{uuid.uuid4().hex}"
         input_sha256 = hashlib.sha256(input_json).hexdigest()
-        hold_id, env = await self.db.write(partial(self._begin, caster, spell, cast_id, input_sha256, via))
+        hold_id, env = await self._reserve(caster, spell, cast_id, input_sha256, via, windows)
         try:
             run, artifacts = await anyio.to_thread.run_sync(
                 self._run, spell, input_json, env, limiter=self.workers
             )
         except SpellRunError as failure:
             with anyio.CancelScope(shield=True):
-                await self.db.write(
-                    partial(_fail, cast_id, hold_id, failure.code, failure.detail, failure.usage)
-                )
+                await self._fail(cast_id, hold_id, failure.code, failure.detail, failure.usage)
             raise SpellError(failure.code, failure.detail, cast_id=cast_id) from None
         except BaseException:
             # Cancelled or broken: the caster must not pay for a cast that did not finish.
             with anyio.CancelScope(shield=True):
-                await self.db.write(
-                    partial(_fail, cast_id, hold_id, "internal_error", "the cast was interrupted", None)
-                )
+                await self._fail(cast_id, hold_id, "internal_error", "the cast was interrupted", None)
             raise
         try:
             receipt = await self.db.write(
-                partial(self._settle, cast_id, hold_id, spell, maker_id, input_sha256, run, artifacts)
+                partial(self._settle, caster, cast_id, hold_id, spell, maker_id, input_sha256, run, artifacts)
             )
         except HoldNotPending:
             # The hold expired and was released before the cast could settle: it stays free.
             detail = "the cast finished after its hold expired; nothing was charged"
-            await self.db.write(partial(_fail, cast_id, hold_id, "cast_interrupted", detail, run.usage))
+            await self._fail(cast_id, hold_id, "cast_interrupted", detail, run.usage)
             raise SpellError("cast_interrupted", detail, cast_id=cast_id) from None
+        if hold_id is not None and self.fast_holds is not None:
+            await self.fast_holds.settle(cast_id)
         return CastResult(
             cast_id=cast_id,
             spell_key=spell.spell_key,
@@ -184,6 +196,59 @@ class CastService:
             artifacts=artifacts,
             receipt=receipt,
         )
+
+    def _lookup(
+        self, caster: Caster, key: str, version: str | None, session: Session
+    ) -> tuple[tuple[SpellVersion, str] | None, list[WindowHold]]:
+        """The spell to cast and, when Redis decides holds first, the budget windows its price
+        counts against."""
+        found = find_version(session, key, version)
+        if found is None or self.fast_holds is None or found[0].price_micros <= 0:
+            return found, []
+        try:
+            windows = Budgets(session).windows_for(
+                caster.budget_subjects, found[0].price_micros, datetime.now(UTC)
+            )
+        except BudgetExceeded as exc:
+            raise money_refusal(exc, found[0].price_micros) from None
+        return found, windows
+
+    async def _reserve(
+        self,
+        caster: Caster,
+        spell: SpellVersion,
+        cast_id: str,
+        input_sha256: str,
+        via: str,
+        windows: list[WindowHold],
+    ) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+        """Hold the price (in Redis first when it is there, then in the database, which has the
+        last word) and record the cast as running."""
+        admitted = False
+        if self.fast_holds is not None and spell.price_micros > 0:
+            try:
+                admitted = await self.fast_holds.admit(
+                    cast_id, caster.credits_account, spell.price_micros, windows
+                )
+            except (InsufficientCredits, BudgetExceeded) as exc:
+                raise money_refusal(exc, spell.price_micros) from None
+        try:
+            return await self.db.write(partial(self._begin, caster, spell, cast_id, input_sha256, via))
+        except BaseException as exc:
+            if admitted and self.fast_holds is not None:
+                with anyio.CancelScope(shield=True):
+                    await self.fast_holds.release(cast_id)
+                    if isinstance(exc, SpellError) and exc.code in MONEY_REFUSALS:
+                        # Redis admitted what the database refused: its state is stale.
+                        await self.fast_holds.forget(caster.credits_account, windows)
+            raise
+
+    async def _fail(
+        self, cast_id: str, hold_id: str | None, code: str, detail: str, usage: ResourceUsage | None
+    ) -> None:
+        await self.db.write(partial(_fail, cast_id, hold_id, code, detail, usage))
+        if hold_id is not None and self.fast_holds is not None:
+            await self.fast_holds.release(cast_id)
 
     def _run(
         self, spell: SpellVersion, input_json: bytes, env: tuple[tuple[str, str], ...]
@@ -228,26 +293,8 @@ class CastService:
                     ttl=timedelta(seconds=self.settings.hold_ttl_s),
                     budget_subjects=caster.budget_subjects,
                 )
-            except BudgetExceeded as exc:
-                resets = exc.resets_at.isoformat() if exc.resets_at else None
-                raise SpellError(
-                    "budget_exceeded",
-                    f"this cast costs ${usd(spell.price_micros)}; {exc.limit} is ${usd(exc.cap)} and "
-                    f"${usd(exc.spent + exc.held)} of it is spent or held"
-                    + (f"; it resets at {resets}" if resets else ""),
-                    limit=exc.limit,
-                    cap_micros=exc.cap,
-                    spent_micros=exc.spent,
-                    held_micros=exc.held,
-                    resets_at=resets,
-                ) from None
-            except InsufficientCredits as exc:
-                raise SpellError(
-                    "insufficient_credits",
-                    f"this cast costs ${usd(exc.needed)}; ${usd(exc.available)} of credits are available",
-                    price_micros=exc.needed,
-                    available_micros=exc.available,
-                ) from None
+            except (BudgetExceeded, InsufficientCredits) as exc:
+                raise money_refusal(exc, spell.price_micros) from None
         session.execute(
             _INSERT_CAST,
             {
@@ -271,6 +318,7 @@ class CastService:
 
     def _settle(
         self,
+        caster: Caster,
         cast_id: str,
         hold_id: str | None,
         spell: SpellVersion,
@@ -294,6 +342,7 @@ class CastService:
                 ],
             )
         finished = datetime.now(UTC)
+        enqueue_alerts(session, caster.user_id, ledger.alerts_crossed, finished)
         receipt = self.receipts.sign(
             {
                 "cast_id": cast_id,
@@ -327,6 +376,33 @@ class CastService:
             },
         )
         return receipt
+
+
+MONEY_REFUSALS = ("budget_exceeded", "insufficient_credits")
+
+
+def money_refusal(exc: BudgetExceeded | InsufficientCredits, price: int) -> SpellError:
+    """The caster-facing refusal of a hold: which limit, its cap, what is spent and held, and
+    when it resets."""
+    if isinstance(exc, InsufficientCredits):
+        return SpellError(
+            "insufficient_credits",
+            f"this cast costs ${usd(exc.needed)}; ${usd(exc.available)} of credits are available",
+            price_micros=exc.needed,
+            available_micros=exc.available,
+        )
+    resets = exc.resets_at.isoformat() if exc.resets_at else None
+    return SpellError(
+        "budget_exceeded",
+        f"this cast costs ${usd(price)}; {exc.limit} is ${usd(exc.cap)} and "
+        f"${usd(exc.spent + exc.held)} of it is spent or held"
+        + (f"; it resets at {resets}" if resets else ""),
+        limit=exc.limit,
+        cap_micros=exc.cap,
+        spent_micros=exc.spent,
+        held_micros=exc.held,
+        resets_at=resets,
+    )
 
 
 def _fail(

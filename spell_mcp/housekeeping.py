@@ -38,7 +38,11 @@ def expire_casts(session: Session, now: datetime) -> list[str]:
 
 async def sweep(platform: Platform, now: datetime | None = None) -> list[str]:
     moment = now or datetime.now(UTC)
-    return await platform.db.write(lambda session: expire_casts(session, moment))
+    cast_ids = await platform.db.write(lambda session: expire_casts(session, moment))
+    if platform.casts.fast_holds is not None:
+        for cast_id in cast_ids:
+            await platform.casts.fast_holds.release(cast_id)
+    return cast_ids
 
 
 async def sweep_forever(platform: Platform) -> None:

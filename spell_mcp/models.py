@@ -93,3 +93,35 @@ class IdempotencyRecord(SQLModel, table=True):
     status: int | None = None
     response: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class AlertWebhook(SQLModel, table=True):
+    """Where a caster's budget alerts are POSTed, and the secret they are signed with (Standard
+    Webhooks). The secret is stored encrypted (Fernet) and shown once, when it is made."""
+
+    __tablename__ = "alert_webhooks"
+
+    user_id: str = Field(primary_key=True, max_length=64)
+    url: str = Field(max_length=2048)
+    secret_ciphertext: bytes
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one caster's webhook: written in the transaction that caused it (an
+    outbox), then sent, and retried with backoff until it is accepted or given up."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: str = Field(primary_key=True, max_length=40)
+    user_id: str = Field(index=True, max_length=64)
+    event_type: str = Field(max_length=64)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # pending → delivered | failed
+    status: str = Field(max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    delivered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

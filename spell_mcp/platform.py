@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from mcp.server.subscriptions import InMemorySubscriptionBus
+from redis.asyncio import Redis
 
 from billing import Ledger
+from billing.budgets import WindowHold
+from billing.fast_holds import DatabaseState, FastHolds, database_state
 from billing.receipts import ReceiptSigner
 from registry import LocalBlobStore, TreeCache, verifier_for
 from runtime import Sandbox
+from runtime.net import NetworkGate
 from spell_mcp.announcements import Announcer
 from spell_mcp.casting import CastService
 from spell_mcp.limits import RequestLimits
@@ -33,7 +39,15 @@ class Platform:
     announcer: Announcer
 
     @classmethod
-    async def open(cls, settings: Settings, bus: InMemorySubscriptionBus | None = None) -> Platform:
+    async def open(
+        cls,
+        settings: Settings,
+        bus: InMemorySubscriptionBus | None = None,
+        *,
+        network: NetworkGate | None = None,
+    ) -> Platform:
+        """`network` is the gate for every outbound request (spells' and webhooks'); tests give
+        one that trusts their own CA."""
         settings.home.mkdir(parents=True, exist_ok=True)
         db = Database(settings.resolved_database_url())
         await db.migrate()
@@ -41,13 +55,23 @@ class Platform:
         blobs = LocalBlobStore(settings.home / "blobs")
         # Pool slots for every cast that may run at once, with room for compiles and retries.
         sandbox = Sandbox(
-            settings.home / "artifacts", blobs.get, max_concurrent_casts=2 * settings.cast_threads
+            settings.home / "artifacts",
+            blobs.get,
+            max_concurrent_casts=2 * settings.cast_threads,
+            network=network,
         )
         trees = TreeCache(blobs, settings.home / "trees")
         secrets = SecretBox.for_home(settings.home, settings.secrets_key)
         receipts = ReceiptSigner.for_home(settings.home, settings.receipt_key)
         limits = RequestLimits(settings)
-        casts = CastService(settings, db, sandbox, blobs, trees, secrets, receipts, limits)
+        fast_holds = None
+        if settings.redis_url:
+
+            async def load(account: str, windows: Sequence[WindowHold]) -> DatabaseState:
+                return await db.read(partial(database_state, account, windows))
+
+            fast_holds = FastHolds(Redis.from_url(settings.redis_url), load, hold_ttl_s=settings.hold_ttl_s)
+        casts = CastService(settings, db, sandbox, blobs, trees, secrets, receipts, limits, fast_holds)
         publishing = PublishService(settings, db, sandbox, blobs, verifier_for(settings.trust_root))
         return cls(
             settings=settings,
@@ -65,5 +89,7 @@ class Platform:
     async def close(self) -> None:
         self.sandbox.close()
         await self.limits.close()
+        if self.casts.fast_holds is not None:
+            await self.casts.fast_holds.redis.aclose()
         await self.announcer.close()
         await self.db.dispose()

@@ -15,6 +15,9 @@ from sqlmodel import col
 
 from billing import AccountKind, Budgets, Ledger, LedgerEntry, account_id
 from spell_mcp.api_models import (
+    AlertWebhookCreated,
+    AlertWebhookInfo,
+    AlertWebhookRequest,
     Balance,
     BudgetAlertInfo,
     BudgetCaps,
@@ -23,10 +26,12 @@ from spell_mcp.api_models import (
     Earnings,
     UsageReport,
     UsageRow,
+    WebhookDeliveryInfo,
 )
 from spell_mcp.errors import SpellError
-from spell_mcp.models import ApiKey, Cast
+from spell_mcp.models import AlertWebhook, ApiKey, Cast
 from spell_mcp.rest_deps import BillingCaster, PlatformDep, price, problem_responses
+from spell_mcp.webhooks import check_url, recent_deliveries, remove_webhook, set_webhook
 
 router = APIRouter(prefix="/v1")
 
@@ -73,6 +78,57 @@ async def my_budget(platform: PlatformDep, caster: BillingCaster) -> BudgetStatu
 async def put_my_budget(body: BudgetCaps, platform: PlatformDep, caster: BillingCaster) -> BudgetStatus:
     """Set your caps; every cast of every key of yours counts against them."""
     return await platform.db.write(lambda session: set_budget(session, f"user:{caster.user_id}", body))
+
+
+@router.put(
+    "/users/me/budget/webhook",
+    tags=["billing"],
+    responses=problem_responses("unauthenticated", "request_invalid"),
+)
+async def put_my_alert_webhook(
+    body: AlertWebhookRequest, platform: PlatformDep, caster: BillingCaster
+) -> AlertWebhookCreated:
+    """Send your budget alerts to this URL (replacing any before), signed with a new secret that
+    is shown only in this response."""
+    url = check_url(body.url)
+    secret = await platform.db.write(
+        lambda session: set_webhook(session, platform.secrets, caster.user_id, url)
+    )
+    return AlertWebhookCreated(url=url, secret=secret)
+
+
+@router.get(
+    "/users/me/budget/webhook",
+    tags=["billing"],
+    responses=problem_responses("unauthenticated", "not_found"),
+)
+async def my_alert_webhook(platform: PlatformDep, caster: BillingCaster) -> AlertWebhookInfo:
+    """Your alert webhook and how its latest deliveries went."""
+
+    def work(session: Session) -> AlertWebhookInfo:
+        webhook = session.get(AlertWebhook, caster.user_id)
+        if webhook is None:
+            raise SpellError("not_found", "you have no alert webhook; PUT one first")
+        deliveries = [
+            WebhookDeliveryInfo.model_validate(delivery, from_attributes=True)
+            for delivery in recent_deliveries(session, caster.user_id)
+        ]
+        return AlertWebhookInfo(url=webhook.url, created_at=webhook.created_at, deliveries=deliveries)
+
+    return await platform.db.read(work)
+
+
+@router.delete(
+    "/users/me/budget/webhook",
+    tags=["billing"],
+    status_code=204,
+    responses=problem_responses("unauthenticated", "not_found"),
+)
+async def delete_my_alert_webhook(platform: PlatformDep, caster: BillingCaster) -> Response:
+    """Stop sending budget alerts to a webhook; deliveries not yet sent are dropped."""
+    if not await platform.db.write(lambda session: remove_webhook(session, caster.user_id)):
+        raise SpellError("not_found", "you have no alert webhook")
+    return Response(status_code=204)
 
 
 @router.put(

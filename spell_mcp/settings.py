@@ -47,7 +47,10 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(
         None,
-        description="redis://host:port/db: share rate limits and in-flight counts across server processes.",
+        description=(
+            "redis://host:port/db: share rate limits, in-flight counts, announcements and the holds "
+            "fast path across server processes."
+        ),
     )
     rate_per_key_per_min: int = Field(600, gt=0, description="Requests one API key may make per minute.")
     rate_per_user_per_min: int = Field(
@@ -72,6 +75,9 @@ class Settings(BaseSettings):
     )
     sweep_interval_s: int = Field(
         60, gt=0, description="Seconds between sweeps that void the expired holds of unfinished casts."
+    )
+    webhook_interval_s: float = Field(
+        5, gt=0, description="Seconds between rounds that send due budget-alert webhooks (and retries)."
     )
     hold_ttl_s: int = Field(
         900, gt=0, description="Seconds after which an unfinished cast's hold may be voided."

@@ -20,6 +20,7 @@ from cryptography.x509.oid import NameOID
 
 @dataclass(frozen=True)
 class TestCA:
+    __test__ = False  # a helper, not a test class
     directory: Path
     ca_pem: Path
     cert_pem: Path
@@ -102,9 +103,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 @contextmanager
-def https_server(ca: TestCA, address: str = "127.0.0.2") -> Iterator[int]:
+def https_server(
+    ca: TestCA, address: str = "127.0.0.2", handler: type[http.server.BaseHTTPRequestHandler] = _Handler
+) -> Iterator[int]:
     """Serves on `address` (a loopback address) and yields the port."""
-    server = http.server.ThreadingHTTPServer((address, 0), _Handler)
+    server = http.server.ThreadingHTTPServer((address, 0), handler)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(str(ca.cert_pem), str(ca.key_pem))
     server.socket = context.wrap_socket(server.socket, server_side=True)

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from billing import AccountKind, BudgetExceeded, Budgets, InsufficientCredits, Ledger, account_id
+from billing.budgets import CrossedAlert
 from spell_mcp.platform import Platform
 from tests.billing.test_ledger import assert_books_balance, balance, funded_caster
 
@@ -29,8 +30,8 @@ async def reserve(platform: Platform, caster: str, n: int, subjects: tuple[str, 
     )
 
 
-async def settle(platform: Platform, hold: str) -> list[tuple[str, str, int]]:
-    def work(session: Session) -> list[tuple[str, str, int]]:
+async def settle(platform: Platform, hold: str) -> list[CrossedAlert]:
+    def work(session: Session) -> list[CrossedAlert]:
         ledger = Ledger(session)
         ledger.settle(hold, [(account_id(AccountKind.PLATFORM_REVENUE), PRICE)])
         return ledger.alerts_crossed
@@ -82,7 +83,11 @@ async def test_alerts_at_50_80_and_100_percent_are_recorded_once(platform: Platf
     crossed = []
     for n in range(10):
         crossed += await settle(platform, await reserve(platform, caster, n, subjects=(USER,)))
-    assert crossed == [(USER, "day", 50), (USER, "day", 80), (USER, "day", 100)]
+    assert [(a.window.subject, a.window.period, a.threshold, a.spent) for a in crossed] == [
+        (USER, "day", 50, 5 * PRICE),
+        (USER, "day", 80, 8 * PRICE),
+        (USER, "day", 100, 10 * PRICE),
+    ]
     alerts = await platform.db.read(lambda session: Budgets(session).alerts(USER))
     assert sorted(a.threshold for a in alerts) == [50, 80, 100]
 

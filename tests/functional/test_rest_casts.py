@@ -289,6 +289,29 @@ def test_a_caster_caps_its_spend_and_sees_where_it_stands(server: RunningServer)
         assert client.put("/v1/users/me/budget", json={"daily_cap_micros": -1}).status_code == 400
 
 
+def test_a_caster_registers_an_alert_webhook_and_sees_its_deliveries(server: RunningServer) -> None:
+    key = server.new_user(credits_usd="1")
+    with server.client(key) as client:
+        assert_problem(client.get("/v1/users/me/budget/webhook"), 404, "not_found")
+        created = client.put("/v1/users/me/budget/webhook", json={"url": "https://hooks.example.com/spell"})
+        assert created.status_code == 200 and created.json()["secret"].startswith("whsec_")
+        # Alerts of the caster's casts wait in its delivery list (example.com is never reached here).
+        client.put("/v1/users/me/budget", json={"daily_cap_micros": 2 * ECHO_PRICE})
+        client.post("/v1/spells/dev.spell.echo/cast", json={"input": {"message": "x"}})
+        webhook = client.get("/v1/users/me/budget/webhook").json()
+        assert webhook["url"] == "https://hooks.example.com/spell"
+        assert [d["payload"]["threshold"] for d in webhook["deliveries"]] == [50]
+        assert "secret" not in webhook
+        body = assert_problem(
+            client.put("/v1/users/me/budget/webhook", json={"url": "http://169.254.169.254/"}),
+            400,
+            "request_invalid",
+        )
+        assert "https" in body["detail"]
+        assert client.delete("/v1/users/me/budget/webhook").status_code == 204
+        assert_problem(client.delete("/v1/users/me/budget/webhook"), 404, "not_found")
+
+
 def test_usage_is_reported_by_day_spell_and_key_and_as_csv(server: RunningServer) -> None:
     key = server.new_user(credits_usd="1")
     with server.client(key) as client:

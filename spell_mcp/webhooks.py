@@ -1,0 +1,260 @@
+"""Budget alerts delivered to a caster's webhook.
+
+A caster registers one HTTPS URL and receives a signing secret (shown once). Each alert a
+settlement crosses is written to an outbox in that same transaction, so an alert is never lost
+nor sent for money that was not spent. Every server process then delivers what is due: it
+claims a delivery for a lease (two processes never send the same one at once), POSTs it signed
+per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`; receivers
+de-duplicate on the id, which a retry keeps), and retries with exponential backoff until a 2xx
+or MAX_ATTEMPTS.
+
+The URL is the caster's, so it is hostile until proven otherwise: https only, a name rather than
+an IP literal, and at delivery every address it resolves to must be public, with the connection
+pinned to the vetted address (the spells' network gate, runtime/net.py). Redirects are not
+followed.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import json
+import logging
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import anyio.to_thread
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+from standardwebhooks.webhooks import Webhook
+
+from billing.budgets import CrossedAlert
+from registry.models import table_of
+from runtime.net import NetworkGate, Refused
+from spell_mcp.errors import SpellError
+from spell_mcp.models import AlertWebhook, WebhookDelivery
+from spell_mcp.secrets import SecretBox
+from spell_mcp.storage import Database
+
+log = logging.getLogger("spell.webhooks")
+ALERT_EVENT = "budget.alert"
+MAX_ATTEMPTS = 8
+FIRST_RETRY = timedelta(seconds=30)
+# How long a process owns a delivery it claimed: longer than a POST may take.
+LEASE = timedelta(seconds=60)
+TIMEOUT_S = 10.0
+MAX_URL_LENGTH = 2048
+_deliveries = table_of(WebhookDelivery)
+_webhooks = table_of(AlertWebhook)
+_INSERT_DELIVERY = insert(_deliveries)
+_HAS_WEBHOOK = select(_webhooks.c.user_id).where(_webhooks.c.user_id == bindparam("user"))
+_DUE = (
+    select(_deliveries.c.id)
+    .where(_deliveries.c.status == "pending", _deliveries.c.next_attempt_at <= bindparam("now"))
+    .order_by(_deliveries.c.next_attempt_at)
+    .limit(bindparam("limit"))
+)
+# Conditional on the due time it read, so of two processes only one wins each delivery.
+_CLAIM = (
+    update(_deliveries)
+    .where(
+        _deliveries.c.id == bindparam("delivery"),
+        _deliveries.c.status == "pending",
+        _deliveries.c.next_attempt_at <= bindparam("now"),
+    )
+    .values(next_attempt_at=bindparam("lease_until"), attempts=_deliveries.c.attempts + 1)
+    .returning(_deliveries.c.user_id, _deliveries.c.event_type, _deliveries.c.payload, _deliveries.c.attempts)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A delivery this process owns until its lease ends."""
+
+    id: str
+    url: str
+    secret: str
+    event_type: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+def check_url(url: str) -> str:
+    """A webhook URL as given, if it can ever be delivered to; else `request_invalid`."""
+    problem = None
+    parts = urlsplit(url)
+    if len(url) > MAX_URL_LENGTH:
+        problem = f"the URL is longer than {MAX_URL_LENGTH} characters"
+    elif parts.scheme != "https":
+        problem = "the URL must be https"
+    elif not parts.hostname:
+        problem = "the URL has no host"
+    elif parts.username or parts.password:
+        problem = "the URL must not carry credentials; verify the signature instead"
+    elif _is_ip_literal(parts.hostname):
+        problem = "the URL must name a host, not an IP address"
+    if problem:
+        raise SpellError("request_invalid", f"{problem}: {url[:100]}")
+    return url
+
+
+def set_webhook(session: Session, box: SecretBox, user_id: str, url: str) -> str:
+    """Register (or replace) the caster's webhook; returns its new signing secret."""
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+    existing = session.get(AlertWebhook, user_id)
+    if existing is None:
+        existing = AlertWebhook(user_id=user_id, url=url, secret_ciphertext=b"", created_at=datetime.now(UTC))
+    existing.url = url
+    existing.secret_ciphertext = box.seal(secret)
+    existing.created_at = datetime.now(UTC)
+    session.add(existing)
+    return secret
+
+
+def remove_webhook(session: Session, user_id: str) -> bool:
+    webhook = session.get(AlertWebhook, user_id)
+    if webhook is None:
+        return False
+    session.delete(webhook)
+    return True
+
+
+def enqueue_alerts(session: Session, user_id: str, alerts: Sequence[CrossedAlert], now: datetime) -> None:
+    """In the settling transaction: one delivery per alert, if the caster has a webhook."""
+    if not alerts or session.execute(_HAS_WEBHOOK, {"user": user_id}).first() is None:
+        return
+    session.execute(
+        _INSERT_DELIVERY,
+        [
+            {
+                "id": f"msg_{uuid.uuid4().hex}",
+                "user_id": user_id,
+                "event_type": ALERT_EVENT,
+                "payload": alert.as_event(),
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for alert in alerts
+        ],
+    )
+
+
+def claim_due(session: Session, box: SecretBox, now: datetime, limit: int = 50) -> list[Claimed]:
+    claimed = []
+    for (delivery_id,) in session.execute(_DUE, {"now": now, "limit": limit}).all():
+        row = session.execute(
+            _CLAIM, {"delivery": delivery_id, "now": now, "lease_until": now + LEASE}
+        ).one_or_none()
+        if row is None:
+            continue  # another process claimed it first
+        webhook = session.get(AlertWebhook, row.user_id)
+        secret = box.open(webhook.secret_ciphertext) if webhook else None
+        if webhook is None or secret is None:
+            _finish(session, delivery_id, "failed", None, "the webhook was removed", now)
+            continue
+        claimed.append(
+            Claimed(delivery_id, webhook.url, secret, row.event_type, row.payload, int(row.attempts))
+        )
+    return claimed
+
+
+def send(gate: NetworkGate, delivery: Claimed, now: datetime) -> tuple[int | None, str | None]:
+    """POST one delivery (blocking; run it in a worker thread): (status code, error)."""
+    body = json.dumps(
+        {"type": delivery.event_type, "timestamp": now.isoformat(), "data": delivery.payload},
+        separators=(",", ":"),
+    )
+    signature = Webhook(delivery.secret).sign(delivery.id, now, body)
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(body.encode()))),
+        ("User-Agent", "Spell-Webhooks/1"),
+        ("webhook-id", delivery.id),
+        ("webhook-timestamp", str(int(now.timestamp()))),
+        ("webhook-signature", signature),
+    ]
+    try:
+        return gate.post(delivery.url, body.encode(), headers, TIMEOUT_S), None
+    except Refused as refusal:
+        return None, refusal.message[:200]
+
+
+def record(delivery: Claimed, status: int | None, error: str | None, session: Session) -> None:
+    """Note how a delivery went: delivered, retried later (exponential backoff), or given up."""
+    now = datetime.now(UTC)
+    if status is not None and 200 <= status < 300:
+        _finish(session, delivery.id, "delivered", status, None, now)
+        return
+    reason = error or f"the endpoint answered {status}"
+    if delivery.attempts >= MAX_ATTEMPTS:
+        _finish(session, delivery.id, "failed", status, reason, now)
+        return
+    retry_at = now + FIRST_RETRY * 2 ** (delivery.attempts - 1)
+    session.execute(
+        update(_deliveries)
+        .where(_deliveries.c.id == delivery.id)
+        .values(next_attempt_at=retry_at, last_status_code=status, last_error=reason)
+    )
+
+
+def recent_deliveries(session: Session, user_id: str, limit: int = 10) -> list[WebhookDelivery]:
+    query = (
+        select(WebhookDelivery)
+        .where(_deliveries.c.user_id == user_id)
+        .order_by(_deliveries.c.created_at.desc())
+        .limit(limit)
+    )
+    return list(session.execute(query).scalars())
+
+
+async def deliver_due(db: Database, box: SecretBox, gate: NetworkGate, now: datetime | None = None) -> int:
+    """Send every delivery due now; returns how many were accepted."""
+    moment = now or datetime.now(UTC)
+    claimed = await db.write(lambda session: claim_due(session, box, moment))
+    accepted = 0
+    for delivery in claimed:
+        status, error = await anyio.to_thread.run_sync(send, gate, delivery, datetime.now(UTC))
+        await db.write(partial(record, delivery, status, error))
+        accepted += status is not None and 200 <= status < 300
+    return accepted
+
+
+async def deliver_forever(db: Database, box: SecretBox, gate: NetworkGate, interval_s: float) -> None:
+    while True:
+        try:
+            await deliver_due(db, box, gate)
+        except Exception:
+            log.exception("delivering webhooks failed")
+        await anyio.sleep(interval_s)
+
+
+def _finish(
+    session: Session, delivery_id: str, status: str, code: int | None, error: str | None, now: datetime
+) -> None:
+    session.execute(
+        update(_deliveries)
+        .where(_deliveries.c.id == delivery_id)
+        .values(
+            status=status,
+            last_status_code=code,
+            last_error=error,
+            delivered_at=now if status == "delivered" else None,
+        )
+    )
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
