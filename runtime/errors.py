@@ -14,6 +14,7 @@ RunErrorCode = Literal[
     "spell_failed",
     "spell_output_invalid",
     "input_too_large",
+    "cast_cancelled",
 ]
 
 

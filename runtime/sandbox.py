@@ -129,8 +129,16 @@ class _ThreadFiles:
 class _Cast:
     """The state of one running cast, seen by the watchdog and the host functions."""
 
-    def __init__(self, limits: Limits, policy: Policy, files: _ThreadFiles, scratch: str | None) -> None:
+    def __init__(
+        self,
+        limits: Limits,
+        policy: Policy,
+        files: _ThreadFiles,
+        scratch: str | None,
+        stop: threading.Event | None = None,
+    ) -> None:
         self.limits = limits
+        self.stop = stop
         self.files = files
         self.scratch = scratch
         self.failure: SpellRunError | None = None
@@ -263,10 +271,19 @@ class Sandbox:
 
     # -- run -------------------------------------------------------------------------------
 
-    def run(self, digest: str, input_json: bytes, limits: Limits, policy: Policy | None = None) -> RunResult:
+    def run(
+        self,
+        digest: str,
+        input_json: bytes,
+        limits: Limits,
+        policy: Policy | None = None,
+        *,
+        stop: threading.Event | None = None,
+    ) -> RunResult:
         """Run one cast: `input_json` on stdin, one JSON value expected on stdout.
 
-        Blocking: call it from a worker thread.
+        Blocking: call it from a worker thread. Setting `stop` ends the cast at the watchdog's
+        next tick with `cast_cancelled`.
         """
         policy = policy or Policy()
         if len(input_json) > limits.max_input_bytes:
@@ -284,7 +301,7 @@ class Sandbox:
         files = self._files()
         files.reset()
         scratch = tempfile.mkdtemp(dir=self._scratch) if policy.scratch else None
-        cast = _Cast(limits, policy, files, scratch)
+        cast = _Cast(limits, policy, files, scratch, stop)
         cast_id = next(self._cast_ids)
         self._casts[cast_id] = cast
         self._thread.cast = cast
@@ -404,7 +421,9 @@ class Sandbox:
         if cast is None:
             return 0
         limits = cast.limits
-        if time.perf_counter() > cast.deadline:
+        if cast.stop is not None and cast.stop.is_set():
+            cast.failure = SpellRunError("cast_cancelled", "the cast was cancelled")
+        elif time.perf_counter() > cast.deadline:
             cast.failure = SpellRunError("spell_timeout", f"the spell ran longer than {limits.timeout_ms} ms")
         elif os.fstat(cast.files.stdout_fd).st_size > limits.max_output_bytes:
             cast.failure = _output_too_large(limits)

@@ -59,6 +59,7 @@ CATALOG: dict[str, ErrorKind] = {
         ErrorKind("rate_limited", 429, "Too many requests"),
         ErrorKind("overloaded", 503, "The server is at capacity"),
         ErrorKind("cast_interrupted", 503, "The cast was interrupted"),
+        ErrorKind("cast_cancelled", 499, "The caller cancelled the cast"),
         ErrorKind("internal_error", 500, "Internal error"),
     ]
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -123,6 +124,17 @@ def test_each_cast_sees_only_its_own_stderr(sandbox: Sandbox, echo_wasm: bytes) 
     sandbox.run(noisy, b"{}", Limits())
     quiet = sandbox.run(sandbox.compile(echo_wasm), b'{"message":"x"}', Limits())
     assert quiet.stderr == b"" and quiet.usage.stderr_bytes == 0
+
+
+def test_a_stopped_cast_ends_at_the_next_watchdog_tick(sandbox: Sandbox) -> None:
+    digest = sandbox.compile(wat.LOOPS_FOREVER)
+    stop = threading.Event()
+    threading.Timer(0.05, stop.set).start()
+    started = time.perf_counter()
+    with pytest.raises(SpellRunError) as stopped:
+        sandbox.run(digest, b"{}", Limits(timeout_ms=30_000), stop=stop)
+    assert stopped.value.code == "cast_cancelled"
+    assert time.perf_counter() - started < 2
 
 
 def test_honest_cast_after_hostile_ones_works_and_is_not_slowed(sandbox: Sandbox, echo_wasm: bytes) -> None:
