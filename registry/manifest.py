@@ -13,7 +13,8 @@ from runtime.policy import SCRATCH_GUEST_PATH, PolicyError, check_domain, check_
 
 MICROS_PER_USD = 1_000_000
 # Reverse-DNS; segments cannot contain "_", so the tool name (dots → "_") is collision-free.
-KEY_PATTERN = r"^[a-z][a-z0-9-]{0,30}(\.[a-z][a-z0-9-]{0,30}){1,5}$"
+# The first segment starts with a letter; later ones may start with a digit (json.schema.2020.v2).
+KEY_PATTERN = r"^[a-z][a-z0-9-]{0,30}(\.[a-z0-9][a-z0-9-]{0,30}){1,5}$"
 # semver.org's recommended expression.
 SEMVER_PATTERN = (
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
@@ -122,7 +123,9 @@ class RuntimeSection(_Section):
 
 class IoSection(_Section):
     input_format: Literal["json"] = "json"
-    output_format: Literal["json"] = "json"
+    # "content": the spell writes a content document (text, images, audio, documents):
+    # registry/content.py.
+    output_format: Literal["json", "content"] = "json"
     schema_file: Annotated[str, Field(alias="schema")] = "schema.json"
     output_schema: str | None = None
 
