@@ -133,6 +133,11 @@ class CastRecord(BaseModel):
     finished_at: datetime | None
 
 
+class CastList(BaseModel):
+    items: list[CastRecord]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+
+
 class Balance(BaseModel):
     balance: Price = Field(description="Credits posted to the account.")
     held: Price = Field(description="Credits reserved by casts in progress.")

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 import anyio
 import anyio.to_thread
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
 from registry import SpellVersion, find_version, list_latest, tool_name
 from spell_mcp.api_models import (
     ArtifactInfo,
+    CastList,
     CastRecord,
     CastRequest,
     CastResponse,
@@ -31,6 +33,7 @@ from spell_mcp.auth import Caster
 from spell_mcp.errors import SpellError
 from spell_mcp.idempotency import claim, complete, release, request_digest
 from spell_mcp.models import Cast
+from spell_mcp.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page
 from spell_mcp.platform import Platform
 from spell_mcp.rest_deps import CastCaster, PlatformDep, ReadCaster, price, problem_responses
 
@@ -208,12 +211,42 @@ async def own_cast(platform: Platform, caster: Caster, cast_id: str) -> Cast:
     return cast
 
 
+@router.get("/casts", tags=["casts"], responses=problem_responses("unauthenticated", "request_invalid"))
+async def list_casts(
+    platform: PlatformDep,
+    caster: ReadCaster,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    spell: Annotated[str | None, Query(max_length=64, description="Only casts of this spell key.")] = None,
+    status: Annotated[Literal["running", "succeeded", "failed"] | None, Query()] = None,
+) -> CastList:
+    """Your casts, newest first."""
+    position = decode_cursor(cursor, 2)
+    query = select(Cast).where(col(Cast.caster_id) == caster.user_id)
+    if spell is not None:
+        query = query.where(col(Cast.spell_key) == spell)
+    if status is not None:
+        query = query.where(col(Cast.status) == status)
+    if position is not None:
+        after = datetime.fromisoformat(str(position[0]))
+        query = query.where(
+            or_(col(Cast.created_at) < after, and_(col(Cast.created_at) == after, col(Cast.id) < position[1]))
+        )
+    query = query.order_by(col(Cast.created_at).desc(), col(Cast.id).desc()).limit(limit + 1)
+    rows = await platform.db.read(lambda session: list(session.execute(query).scalars()))
+    casts, next_cursor = page(rows, limit, lambda cast: (cast.created_at.isoformat(), cast.id))
+    return CastList(items=[cast_record(cast) for cast in casts], next_cursor=next_cursor)
+
+
 @router.get(
     "/casts/{cast_id}", tags=["casts"], responses=problem_responses("unauthenticated", "cast_not_found")
 )
 async def get_cast(cast_id: str, platform: PlatformDep, caster: ReadCaster) -> CastRecord:
     """A recorded cast of the caller's."""
-    cast = await own_cast(platform, caster, cast_id)
+    return cast_record(await own_cast(platform, caster, cast_id))
+
+
+def cast_record(cast: Cast) -> CastRecord:
     return CastRecord(
         cast_id=cast.id,
         spell_key=cast.spell_key,

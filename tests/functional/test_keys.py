@@ -21,6 +21,7 @@ MATRIX = [
     ("GET", "/v1/spells/dev.spell.echo/versions", None, "read"),
     ("GET", "/v1/spells/dev.spell.echo/sbom", None, "read"),
     ("GET", "/v1/spells/dev.spell.echo/provenance", None, "read"),
+    ("GET", "/v1/casts", None, "read"),
     ("GET", "/v1/casts/cast_none", None, "read"),
     ("GET", "/v1/casts/cast_none/receipt", None, "read"),
     (*CAST, "cast"),

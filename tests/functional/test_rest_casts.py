@@ -312,6 +312,29 @@ def test_a_caster_registers_an_alert_webhook_and_sees_its_deliveries(server: Run
         assert_problem(client.delete("/v1/users/me/budget/webhook"), 404, "not_found")
 
 
+def test_casts_are_listed_newest_first_page_by_page(server: RunningServer) -> None:
+    key = server.new_user(credits_usd="1")
+    with server.client(key) as client:
+        made = [
+            client.post("/v1/spells/dev.spell.echo/cast", json={"input": {"message": str(n)}}).json()[
+                "cast_id"
+            ]
+            for n in range(3)
+        ]
+        first = client.get("/v1/casts", params={"limit": 2}).json()
+        assert [cast["cast_id"] for cast in first["items"]] == made[::-1][:2]
+        second = client.get("/v1/casts", params={"limit": 2, "cursor": first["next_cursor"]}).json()
+        assert [cast["cast_id"] for cast in second["items"]] == [made[0]]
+        assert second["next_cursor"] is None
+        filtered = client.get("/v1/casts", params={"spell": "dev.spell.textstats"}).json()
+        assert filtered == {"items": [], "next_cursor": None}
+        assert_problem(client.get("/v1/casts", params={"cursor": "bm90LWEtY3Vyc29y"}), 400, "request_invalid")
+        assert client.get("/v1/casts", params={"limit": 0}).status_code == 400
+    # Nobody else's casts appear.
+    with server.client(server.new_user(credits_usd="1")) as other:
+        assert other.get("/v1/casts").json()["items"] == []
+
+
 def test_usage_is_reported_by_day_spell_and_key_and_as_csv(server: RunningServer) -> None:
     key = server.new_user(credits_usd="1")
     with server.client(key) as client:

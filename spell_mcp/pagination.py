@@ -1,0 +1,58 @@
+"""Cursor pagination for every list: keyset, not offsets, so a page never repeats or skips an
+item when others are added meanwhile.
+
+A cursor is opaque to clients: the sort key of the last item of the previous page, encoded. A
+cursor that was not made here is refused with `request_invalid`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Query
+
+from spell_mcp.errors import SpellError
+
+T = TypeVar("T")
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
+Cursor = Annotated[
+    str | None,
+    Query(max_length=500, description="`next_cursor` of the previous page; omit for the first page."),
+]
+
+
+def encode_cursor(position: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(position), separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str | None, width: int) -> list[Any] | None:
+    """The position a cursor stands for, or None for the first page."""
+    if cursor is None:
+        return None
+    try:
+        position = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, UnicodeError):
+        position = None
+    if (
+        not isinstance(position, list)
+        or len(position) != width
+        or not all(isinstance(part, str | int) for part in position)
+    ):
+        raise SpellError("request_invalid", "the cursor is not one this API gave out; start without one")
+    return position
+
+
+def page(
+    rows: Sequence[T], limit: int, position_of: Callable[[T], Sequence[Any]]
+) -> tuple[list[T], str | None]:
+    """Cut `rows` (fetched with limit + 1) to one page, and the cursor of the next one."""
+    if len(rows) <= limit:
+        return list(rows), None
+    kept = list(rows[:limit])
+    return kept, encode_cursor(position_of(kept[-1]))
