@@ -80,9 +80,26 @@ def serve(
 
 
 @app.command()
-def mcp(dev: DevOption = False, home: HomeOption = None) -> None:
-    """Serve MCP over stdio as the local operator (for Claude Desktop, Claude Code, IDEs)."""
+def mcp(
+    dev: DevOption = False,
+    home: HomeOption = None,
+    url: Annotated[
+        str | None,
+        typer.Option("--url", envvar="SPELL_URL", help="Relay to this remote platform instead."),
+    ] = None,
+    api_key: Annotated[
+        str, typer.Option("--api-key", envvar="SPELL_API_KEY", help="Your API key on the remote platform.")
+    ] = "",
+) -> None:
+    """Serve MCP over stdio: as the local operator of this store (for Claude Desktop, Claude
+    Code, IDEs), or, with --url and --api-key, as you on a remote platform."""
     from mcp.server.stdio import stdio_server
+
+    if url is not None:
+        if not api_key:
+            raise typer.BadParameter("a remote platform needs --api-key (or SPELL_API_KEY)")
+        _relay_mcp(url, api_key)
+        return
 
     from spell_mcp.app import dev_bootstrap
     from spell_mcp.bootstrap import find_operator
@@ -114,6 +131,29 @@ def mcp(dev: DevOption = False, home: HomeOption = None) -> None:
                 relay.cancel_scope.cancel()
         finally:
             await platform.close()
+
+    anyio.run(main)
+
+
+def _relay_mcp(url: str, api_key: str) -> None:
+    from importlib.metadata import version
+
+    from mcp.server.stdio import stdio_server
+
+    from spell_mcp.mcp_proxy import build_proxy, remote_client
+
+    configure_logging()
+
+    async def main() -> None:
+        http, remote = remote_client(url, api_key)
+        try:
+            async with http, remote:
+                server = build_proxy(remote, version("spell-mcp"))
+                async with stdio_server() as (read, write):
+                    await server.run(read, write, server.create_initialization_options())
+        except Exception as exc:
+            _stderr(f"cannot reach the Spell platform at {url}: {exc}")
+            raise SystemExit(2) from None
 
     anyio.run(main)
 

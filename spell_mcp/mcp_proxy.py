@@ -1,0 +1,91 @@
+"""`spell mcp --url URL --api-key KEY`: MCP over stdio, relayed to a remote Spell platform.
+
+For clients that only start local commands, and to keep the key in one place: the local process
+holds the key and speaks Streamable HTTP to the platform, which does everything else (auth,
+budgets, sandbox, ledger). Tools, resources and completion pass through unchanged; a cast's
+progress comes back as it happens; an unreachable platform is an `isError` result, not a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx2
+import mcp_types as types
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.server import Server
+from mcp.server.context import ServerRequestContext
+from mcp.shared.exceptions import MCPError
+
+from spell_mcp.mcp_server import INSTRUCTIONS
+
+log = logging.getLogger(__name__)
+
+
+def remote_client(url: str, api_key: str) -> tuple[httpx2.AsyncClient, Client]:
+    http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {api_key}"}, timeout=120)
+    endpoint = f"{url.rstrip('/')}/mcp"
+    return http, Client(streamable_http_client(endpoint, http_client=http), mode="legacy")
+
+
+def build_proxy(remote: Client, version: str) -> Server[Any]:
+    async def list_tools(
+        ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        # Never cached: a spell published a second ago is listed.
+        return await remote.list_tools(cursor=params.cursor if params else None, cache_mode="bypass")
+
+    async def call_tool(
+        ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        async def relay(progress: float, total: float | None, message: str | None) -> None:
+            await ctx.session.report_progress(progress, total, message)
+
+        try:
+            return await remote.call_tool(params.name, params.arguments or {}, progress_callback=relay)
+        except MCPError as error:
+            return _error(f"the platform refused the call: {error.message}")
+        except Exception as error:  # the platform went away: say so, do not crash the client
+            log.warning("relaying tools/call %s failed: %s", params.name, error)
+            return _error("the Spell platform cannot be reached; try again")
+
+    async def list_resources(
+        ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourcesResult:
+        return await remote.list_resources(cursor=params.cursor if params else None, cache_mode="bypass")
+
+    async def list_resource_templates(
+        ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourceTemplatesResult:
+        return await remote.list_resource_templates(cursor=params.cursor if params else None)
+
+    async def read_resource(
+        ctx: ServerRequestContext[Any, Any], params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        return await remote.read_resource(str(params.uri), cache_mode="bypass")
+
+    async def complete(
+        ctx: ServerRequestContext[Any, Any], params: types.CompleteRequestParams
+    ) -> types.CompleteResult:
+        argument = {"name": params.argument.name, "value": params.argument.value}
+        context = params.context.arguments if params.context else None
+        return await remote.complete(params.ref, argument, context)
+
+    return Server(
+        "spell",
+        version=version,
+        title="Spell (remote)",
+        instructions=INSTRUCTIONS,
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+        on_list_resources=list_resources,
+        on_list_resource_templates=list_resource_templates,
+        on_read_resource=read_resource,
+        on_completion=complete,
+    )
+
+
+def _error(message: str) -> types.CallToolResult:
+    return types.CallToolResult(content=[types.TextContent(text=message)], is_error=True)
