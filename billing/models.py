@@ -101,6 +101,8 @@ class Budget(SQLModel, table=True):
     daily_cap_micros: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     monthly_cap_micros: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     per_cast_max_micros: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # A soft limit: casts priced above it are confirmed by the person first (over MCP).
+    confirm_above_micros: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 class BudgetWindow(SQLModel, table=True):

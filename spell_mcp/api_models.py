@@ -229,6 +229,12 @@ class BudgetCaps(BaseModel):
     daily_cap_micros: int | None = Field(None, ge=0, description="Per UTC day.")
     monthly_cap_micros: int | None = Field(None, ge=0, description="Per UTC calendar month.")
     per_cast_max_micros: int | None = Field(None, ge=0, description="Most a single cast may cost.")
+    confirm_above_micros: int | None = Field(
+        None,
+        ge=0,
+        description="A soft limit: over MCP, a cast priced above it is confirmed by the person first "
+        "(elicitation), or refused with confirmation_required.",
+    )
 
 
 class BudgetWindowStatus(BaseModel):

@@ -55,6 +55,8 @@ MICROS_PER_USD = 1_000_000
 HEARTBEAT_S = 1.0
 # Hears a cast's steps, in words (MCP progress and log notifications).
 Progress = Callable[[str], Awaitable[None]]
+# Asks the person to confirm a cast above their threshold (spell, threshold); raises to refuse.
+Confirm = Callable[[SpellVersion, int], Awaitable[None]]
 
 
 async def _quiet(_step: str) -> None:
@@ -157,20 +159,37 @@ class CastService:
         version: str | None = None,
         via: str,
         on_progress: Progress | None = None,
+        confirm: Confirm | None = None,
     ) -> CastResult:
         """Cast, once admitted: under the queue bound and the key's in-flight cap.
 
         `on_progress` hears each step (found, held, still running every second, settled) in
-        words a person can read. Cancelling the calling task stops the spell at its next
-        watchdog tick and voids the hold: the caster pays nothing.
+        words a person can read. `confirm`, when given, is awaited before anything is held if the
+        price is above the caster's confirmation threshold; it raises to refuse. Cancelling the
+        calling task stops the spell at its next watchdog tick and voids the hold: the caster
+        pays nothing.
         """
         async with self.limits.casting(caster, queued=self.workers.statistics().tasks_waiting):
             return await self._cast(
-                caster, key, arguments, version=version, via=via, progress=on_progress or _quiet
+                caster,
+                key,
+                arguments,
+                version=version,
+                via=via,
+                progress=on_progress or _quiet,
+                confirm=confirm,
             )
 
     async def _cast(
-        self, caster: Caster, key: str, arguments: Any, *, version: str | None, via: str, progress: Progress
+        self,
+        caster: Caster,
+        key: str,
+        arguments: Any,
+        *,
+        version: str | None,
+        via: str,
+        progress: Progress,
+        confirm: Confirm | None,
     ) -> CastResult:
         if not isinstance(arguments, dict):
             raise SpellError("input_invalid", "the input must be a JSON object")
@@ -180,7 +199,9 @@ class CastService:
                 "input_too_large",
                 f"the input is {len(input_json)} bytes; the limit is {self.settings.max_input_bytes}",
             )
-        found, windows = await self.db.read(partial(self._lookup, caster, key, version))
+        found, windows, threshold = await self.db.read(
+            partial(self._lookup, caster, key, version, confirm is not None)
+        )
         if found is None:
             which = f"{key} {version}" if version else key
             raise SpellError("spell_not_found", f"no castable spell {which}; list spells to see what exists")
@@ -191,6 +212,8 @@ class CastService:
                 "input_invalid", "the input does not match the spell's schema", problems=problems
             )
 
+        if confirm is not None and threshold is not None and spell.price_micros > threshold:
+            await confirm(spell, threshold)
         await progress(
             f"casting {spell.spell_key} {spell.version} (${usd(spell.price_micros)} if it succeeds)"
         )
@@ -244,20 +267,32 @@ class CastService:
         )
 
     def _lookup(
-        self, caster: Caster, key: str, version: str | None, session: Session
-    ) -> tuple[tuple[SpellVersion, str] | None, list[WindowHold]]:
-        """The spell to cast and, when Redis decides holds first, the budget windows its price
-        counts against."""
+        self, caster: Caster, key: str, version: str | None, confirming: bool, session: Session
+    ) -> tuple[tuple[SpellVersion, str] | None, list[WindowHold], int | None]:
+        """The spell to cast; when Redis decides holds first, the budget windows its price counts
+        against; when the caller can confirm, the price above which it must."""
         found = find_version(session, key, version)
+        threshold = self._confirmation_threshold(session, caster) if found and confirming else None
         if found is None or self.fast_holds is None or found[0].price_micros <= 0:
-            return found, []
+            return found, [], threshold
         try:
             windows = Budgets(session).windows_for(
                 caster.budget_subjects, found[0].price_micros, datetime.now(UTC)
             )
         except BudgetExceeded as exc:
             raise money_refusal(exc, found[0].price_micros) from None
-        return found, windows
+        return found, windows, threshold
+
+    def _confirmation_threshold(self, session: Session, caster: Caster) -> int | None:
+        """The lowest of the operator's threshold and the caster's and its key's own."""
+        budgets = Budgets(session)
+        thresholds = [self.settings.confirm_above_micros] + [
+            budget.confirm_above_micros
+            for budget in map(budgets.get, caster.budget_subjects)
+            if budget is not None
+        ]
+        set_ones = [value for value in thresholds if value is not None]
+        return min(set_ones) if set_ones else None
 
     async def _reserve(
         self,

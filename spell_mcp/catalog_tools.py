@@ -61,6 +61,11 @@ CATALOG_TOOLS = [
                 "key": _KEY,
                 "input": {"type": "object", "description": "The spell's input."},
                 "version": {"type": "string", "description": "Pin a version; the latest when omitted."},
+                "confirmed": {
+                    "type": "boolean",
+                    "description": "Set only after the person agreed to a cast that was refused with "
+                    "confirmation_required.",
+                },
             },
             "required": ["key", "input"],
             "additionalProperties": False,

@@ -60,6 +60,8 @@ CATALOG: dict[str, ErrorKind] = {
         ErrorKind("overloaded", 503, "The server is at capacity"),
         ErrorKind("cast_interrupted", 503, "The cast was interrupted"),
         ErrorKind("cast_cancelled", 499, "The caller cancelled the cast"),
+        ErrorKind("confirmation_required", 428, "The person must confirm this cast first"),
+        ErrorKind("confirmation_declined", 403, "The person declined the cast"),
         ErrorKind("internal_error", 500, "Internal error"),
     ]
 }

@@ -27,6 +27,7 @@ from spell_mcp.auth import Caster
 from spell_mcp.casting import CastResult, usd
 from spell_mcp.catalog_tools import CATALOG_TOOL_NAMES, CATALOG_TOOLS
 from spell_mcp.errors import SpellError
+from spell_mcp.mcp_confirm import Confirmation, InputNeeded
 from spell_mcp.platform import Platform
 
 log = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ def build_mcp_server(
 
     async def call_tool(
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
-    ) -> types.CallToolResult:
+    ) -> types.CallToolResult | types.InputRequiredResult:
         platform = get_platform()
         arguments = params.arguments or {}
         try:
@@ -137,13 +138,28 @@ def build_mcp_server(
                     return structured_result(await _catalog(platform, caster, params.name, arguments))
                 key = catalog_tools.string_argument(arguments, "key", required=True) or ""
                 version = catalog_tools.string_argument(arguments, "version")
+                # The agent asked the person itself after a confirmation_required.
+                confirmed = arguments.get("confirmed") is True
                 result = await platform.casts.cast(
-                    caster, key, arguments.get("input"), version=version, via=via, on_progress=StepRelay(ctx)
+                    caster,
+                    key,
+                    arguments.get("input"),
+                    version=version,
+                    via=via,
+                    on_progress=StepRelay(ctx),
+                    confirm=None if confirmed else Confirmation(ctx, params),
                 )
             else:
                 result = await platform.casts.cast(
-                    caster, spell_key(params.name), arguments, via=via, on_progress=StepRelay(ctx)
+                    caster,
+                    spell_key(params.name),
+                    arguments,
+                    via=via,
+                    on_progress=StepRelay(ctx),
+                    confirm=Confirmation(ctx, params),
                 )
+        except InputNeeded as needed:
+            return needed.result
         except SpellError as error:
             return error_result(error)
         except Exception:

@@ -52,6 +52,7 @@ def budget_status(session: Session, subject: str) -> BudgetStatus:
             daily_cap_micros=budget.daily_cap_micros if budget else None,
             monthly_cap_micros=budget.monthly_cap_micros if budget else None,
             per_cast_max_micros=budget.per_cast_max_micros if budget else None,
+            confirm_above_micros=budget.confirm_above_micros if budget else None,
         ),
         windows=[BudgetWindowStatus(**window) for window in budgets.windows(subject, datetime.now(UTC))],
         alerts=[

@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     sweep_interval_s: int = Field(
         60, gt=0, description="Seconds between sweeps that void the expired holds of unfinished casts."
     )
+    confirm_above_micros: int | None = Field(
+        None,
+        ge=0,
+        description="Over MCP, casts priced above this are confirmed by the person first (unset: never); "
+        "casters may set a lower threshold of their own.",
+    )
     webhook_interval_s: float = Field(
         5, gt=0, description="Seconds between rounds that send due budget-alert webhooks (and retries)."
     )

@@ -20,7 +20,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
-from mcp_types import ResourceTemplateReference
+from mcp_types import ElicitResult, ResourceTemplateReference
 
 from tests.conftest import ROOT, RunningServer
 
@@ -308,3 +308,76 @@ def test_stdio_relay_with_a_bad_key_says_so_and_exits(server: RunningServer) -> 
     )
     assert done.returncode == 2
     assert "cannot reach the Spell platform" in done.stderr and "Traceback" not in done.stderr
+
+
+def answering(action: str, confirm: bool = True) -> tuple[list[str], Any]:
+    """An elicitation callback that gives `action`, and the questions it was asked."""
+    asked: list[str] = []
+
+    async def answer(context: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action=action, content={"confirm": confirm} if action == "accept" else None)
+
+    return asked, answer
+
+
+def confirming_caster(server: RunningServer) -> str:
+    """A caster whose casts above 50 micro-USD (the echo costs 100) need the person's yes."""
+    key = server.new_user(credits_usd="1")
+    with server.client(key) as rest:
+        assert rest.put("/v1/users/me/budget", json={"confirm_above_micros": 50}).is_success
+    return key
+
+
+@pytest.mark.parametrize("action", ["accept", "decline"])
+async def test_a_cast_above_the_threshold_asks_the_person_on_2026_clients(
+    server: RunningServer, action: str
+) -> None:
+    key = confirming_caster(server)
+    asked, answer = answering(action)
+    headers = {"Authorization": f"Bearer {key}"}
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=30) as http,
+        Client(
+            streamable_http_client(f"{server.url}/mcp", http_client=http), elicitation_callback=answer
+        ) as client,
+    ):
+        result = await client.call_tool("dev_spell_echo", {"message": "worth it?"})
+    assert len(asked) == 1 and "$0.0001" in asked[0] and "threshold of $0.00005" in asked[0]
+    if action == "accept":
+        assert not result.is_error and result.structured_content == {"message": "worth it?"}
+        assert available(server, key) == 1_000_000 - ECHO_PRICE
+    else:
+        assert result.structured_content["code"] == "confirmation_declined"  # type: ignore[index]
+        assert available(server, key) == 1_000_000
+
+
+async def test_a_stdio_client_is_asked_mid_call(server: RunningServer) -> None:
+    env = {
+        **{k: v for k, v in server.env.items() if k != "SPELL_DEV_MODE"},
+        "SPELL_CONFIRM_ABOVE_MICROS": "50",
+    }
+    asked, answer = answering("accept")
+    params = StdioServerParameters(command=str(ROOT / ".venv/bin/spell"), args=["mcp"], env=env)
+    async with Client(params, elicitation_callback=answer) as client:
+        result = await client.call_tool("dev_spell_echo", {"message": "yes"})
+        assert not result.is_error and len(asked) == 1
+        # The operator's threshold holds for every spell above it: textstats ($0.002) asks too.
+        second = await client.call_tool("dev_spell_textstats", {"text": "Asked again."})
+    assert not second.is_error and len(asked) == 2
+
+
+async def test_a_client_that_cannot_ask_gets_confirmation_required_and_a_way_on(
+    server: RunningServer,
+) -> None:
+    key = confirming_caster(server)
+    async with http_client(server, key, "legacy") as client:
+        refused = await client.call_tool("dev_spell_echo", {"message": "x"})
+        assert refused.is_error and refused.structured_content["code"] == "confirmation_required"  # type: ignore[index]
+        assert "spells_cast" in refused.content[0].text  # type: ignore[union-attr]
+        assert available(server, key) == 1_000_000
+        confirmed = await client.call_tool(
+            "spells_cast", {"key": "dev.spell.echo", "input": {"message": "x"}, "confirmed": True}
+        )
+    assert not confirmed.is_error
+    assert available(server, key) == 1_000_000 - ECHO_PRICE

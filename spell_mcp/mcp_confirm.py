@@ -1,0 +1,102 @@
+"""Asking the person before a cast above their confirmation threshold (a soft limit; the budget
+caps are the hard ones), through MCP elicitation.
+
+- 2026-07-28 clients: the call returns `InputRequiredResult` with one form to fill; the client
+  asks the person and retries the call with the answer (no session needed).
+- Earlier revisions: a mid-call `elicitation/create` request, where the connection has a back
+  channel (stdio; HTTP is stateless here and has none).
+- Clients that cannot ask: `confirmation_required`, saying how to proceed.
+
+Nothing is held before the answer, so a refusal or an abandoned question costs nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mcp_types as types
+from mcp.server.context import ServerRequestContext
+from mcp.shared.exceptions import MCPError
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+from registry import SpellVersion
+from spell_mcp.casting import usd
+from spell_mcp.errors import SpellError
+
+ANSWER_KEY = "dev.spell/confirm"
+QUESTION: types.ElicitRequestedSchema = {
+    "type": "object",
+    "properties": {
+        "confirm": {
+            "type": "boolean",
+            "title": "Cast it",
+            "description": "Charge this cast to your credits.",
+            "default": False,
+        }
+    },
+    "required": ["confirm"],
+}
+
+
+class InputNeeded(Exception):
+    """The call must return this result and be retried with the person's answer."""
+
+    def __init__(self, result: types.InputRequiredResult) -> None:
+        super().__init__("input required")
+        self.result = result
+
+
+class Confirmation:
+    """The `confirm` step of one tools/call."""
+
+    def __init__(self, ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams) -> None:
+        self.ctx = ctx
+        self.answers = params.input_responses or {}
+
+    async def __call__(self, spell: SpellVersion, threshold: int) -> None:
+        message = (
+            f"Cast {spell.name} ({spell.spell_key} {spell.version}) for ${usd(spell.price_micros)}? "
+            f"That is above your confirmation threshold of ${usd(threshold)}."
+        )
+        answer = await self._ask(message, spell, threshold)
+        if answer.action == "accept" and (answer.content or {}).get("confirm") is True:
+            return
+        raise SpellError(
+            "confirmation_declined",
+            f"the cast of {spell.spell_key} for ${usd(spell.price_micros)} was not confirmed; "
+            "nothing was charged",
+        )
+
+    async def _ask(self, message: str, spell: SpellVersion, threshold: int) -> types.ElicitResult:
+        given = self.answers.get(ANSWER_KEY)
+        if isinstance(given, types.ElicitResult):
+            return given
+        if not self._can_elicit():
+            raise _required(spell, threshold)
+        if self.ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
+            question = types.ElicitRequest(
+                params=types.ElicitRequestFormParams(message=message, requested_schema=QUESTION)
+            )
+            raise InputNeeded(types.InputRequiredResult(input_requests={ANSWER_KEY: question}))
+        try:
+            return await self.ctx.session.elicit_form(
+                message, QUESTION, related_request_id=self.ctx.request_id
+            )
+        except MCPError:
+            # No back channel (stateless HTTP), or the client failed to answer.
+            raise _required(spell, threshold) from None
+
+    def _can_elicit(self) -> bool:
+        wanted = types.ClientCapabilities(elicitation=types.ElicitationCapability())
+        return bool(self.ctx.session.check_client_capability(wanted))
+
+
+def _required(spell: SpellVersion, threshold: int) -> SpellError:
+    return SpellError(
+        "confirmation_required",
+        f"{spell.spell_key} costs ${usd(spell.price_micros)}, above the confirmation threshold of "
+        f"${usd(threshold)}, and this client cannot ask the person. Ask them; if they agree, cast it "
+        'with spells_cast and "confirmed": true.',
+        price_micros=spell.price_micros,
+        threshold_micros=threshold,
+    )
