@@ -15,18 +15,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from mcp.server.context import ServerRequestContext
+from mcp.server.sse import SseServerTransport
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 from mcp.server.subscriptions import InMemorySubscriptionBus
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from spell_mcp import bootstrap
 from spell_mcp.auth import SCOPES, Caster, authenticate, bearer_token, touch_key
 from spell_mcp.errors import SpellError
 from spell_mcp.housekeeping import sweep_forever
-from spell_mcp.mcp_server import build_mcp_server
+from spell_mcp.mcp_server import SSE_MESSAGES_PATH, build_mcp_server
+from spell_mcp.mcp_sessions import LASTING, LastingSessions
 from spell_mcp.middleware import BodyLimit, ResponseHeaders
 from spell_mcp.platform import Platform
 from spell_mcp.rest import router
@@ -95,7 +97,8 @@ async def caster_from_request(ctx: ServerRequestContext[Any, Any]) -> Caster:
 def create_app(settings: Settings) -> FastAPI:
     holder: dict[str, Platform] = {}
     bus = InMemorySubscriptionBus()
-    mcp_server = build_mcp_server(lambda: holder["platform"], caster_from_request, bus)
+    lasting = LastingSessions(bus)
+    mcp_server = build_mcp_server(lambda: holder["platform"], caster_from_request, bus, lasting)
     # Stateless: any server process can answer any request, so several can sit behind one address.
     mcp_server.streamable_http_app(stateless_http=True, host=settings.host)
     session_manager = mcp_server.session_manager
@@ -119,6 +122,7 @@ def create_app(settings: Settings) -> FastAPI:
                     settings.webhook_interval_s,
                 )
                 jobs.start_soon(platform.announcer.relay_forever)
+                jobs.start_soon(lasting.forward_forever)
                 print(
                     f"Spell is serving REST on http://{settings.host}:{settings.port}/v1 "
                     f"and MCP on http://{settings.host}:{settings.port}/mcp",
@@ -161,6 +165,18 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.router.routes.append(
         Route("/mcp", endpoint=McpAuthentication(StreamableHTTPASGIApp(session_manager), app), methods=None)
+    )
+    # The legacy HTTP+SSE transport (2024-11-05) for older clients: a session lives on the
+    # process that holds its GET /sse stream, so behind a balancer these need sticky routing.
+    sse = SseServerTransport(SSE_MESSAGES_PATH)
+
+    async def sse_stream(scope: Scope, receive: Receive, send: Send) -> None:
+        async with sse.connect_sse(scope, receive, send) as (read, write):
+            await mcp_server.run(read, write, mcp_server.create_initialization_options(LASTING))
+
+    app.router.routes.append(Route("/sse", endpoint=McpAuthentication(sse_stream, app), methods=["GET"]))
+    app.router.routes.append(
+        Mount(SSE_MESSAGES_PATH.rstrip("/"), app=McpAuthentication(sse.handle_post_message, app))
     )
     install_error_handlers(app)
     if settings.cors_origins:

@@ -104,6 +104,7 @@ def mcp(
     from spell_mcp.app import dev_bootstrap
     from spell_mcp.bootstrap import find_operator
     from spell_mcp.mcp_server import build_mcp_server
+    from spell_mcp.mcp_sessions import LASTING, LastingSessions
     from spell_mcp.platform import Platform
 
     settings = load_settings(dev_mode=dev, home=home)
@@ -124,10 +125,12 @@ def mcp(
             async def as_operator(_ctx: Any) -> Any:
                 return caster
 
-            server = build_mcp_server(lambda: platform, as_operator, platform.announcer.bus)
+            lasting = LastingSessions(platform.announcer.bus)
+            server = build_mcp_server(lambda: platform, as_operator, platform.announcer.bus, lasting)
             async with stdio_server() as (read, write), anyio.create_task_group() as relay:
                 relay.start_soon(platform.announcer.relay_forever)
-                await server.run(read, write, server.create_initialization_options())
+                relay.start_soon(lasting.forward_forever)
+                await server.run(read, write, server.create_initialization_options(LASTING))
                 relay.cancel_scope.cancel()
         finally:
             await platform.close()

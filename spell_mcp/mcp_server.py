@@ -28,10 +28,13 @@ from spell_mcp.casting import CastResult, usd
 from spell_mcp.catalog_tools import CATALOG_TOOL_NAMES, CATALOG_TOOLS
 from spell_mcp.errors import SpellError
 from spell_mcp.mcp_confirm import Confirmation, InputNeeded
+from spell_mcp.mcp_sessions import LastingSessions
 from spell_mcp.platform import Platform
 
 log = logging.getLogger(__name__)
 
+# Where legacy SSE clients POST their messages (the stream itself is GET /sse).
+SSE_MESSAGES_PATH = "/messages/"
 # The MCP specification's code for an unknown resource URI.
 RESOURCE_NOT_FOUND = -32002
 CasterResolver = Callable[[ServerRequestContext[Any, Any]], Awaitable[Caster]]
@@ -115,11 +118,19 @@ def success_result(result: CastResult) -> types.CallToolResult:
 
 
 def build_mcp_server(
-    get_platform: Callable[[], Platform], resolve_caster: CasterResolver, bus: InMemorySubscriptionBus
+    get_platform: Callable[[], Platform],
+    resolve_caster: CasterResolver,
+    bus: InMemorySubscriptionBus,
+    lasting: LastingSessions | None = None,
 ) -> Server[Any]:
+    """`lasting` remembers the sessions of stdio and legacy SSE clients, to tell them when the
+    tool list changes."""
+
     async def list_tools(
         ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
+        if lasting is not None:
+            lasting.remember(ctx.session)
         spells = await get_platform().db.read(list_latest)
         return types.ListToolsResult(tools=[*CATALOG_TOOLS, *(tool_of(spell) for spell in spells)])
 

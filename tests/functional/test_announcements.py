@@ -1,23 +1,28 @@
-"""Clients listening on subscriptions/listen (2026-07-28) hear of every change to the tool list,
-also when it happened on another server process (through Redis)."""
+"""Clients hear of every change to the tool list, also when it happened on another server
+process (through Redis): 2026-07-28 clients on subscriptions/listen, 2025-era clients on lasting
+sessions (legacy SSE and stdio) as tools/list_changed."""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
 import httpx2
 import pytest
-from mcp import Client
+from mcp import Client, StdioServerParameters
+from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.subscriptions import ToolsListChanged
+from mcp_types import ToolListChangedNotification
 
 from registry import pack_directory
 from tests import wasm_modules as wat
-from tests.conftest import RunningServer, _database, make_test_spells, redis_url, start_server
+from tests.conftest import ROOT, RunningServer, _database, make_test_spells, redis_url, start_server
 from tests.spellbook import write_spell
 
 
@@ -81,3 +86,55 @@ async def test_a_publish_on_another_process_is_announced_through_redis(
 ) -> None:
     listener, publisher = redis_servers
     await hears_about(listener, lambda: publish(publisher, tmp_path))
+
+
+@asynccontextmanager
+async def lasting_client(transport: Any) -> AsyncIterator[tuple[Client, anyio.Event]]:
+    """A 2025-era client on a lasting session, and an event set when it hears list_changed."""
+    changed = anyio.Event()
+
+    async def on_message(message: Any) -> None:
+        if isinstance(message, ToolListChangedNotification):
+            changed.set()
+
+    async with Client(transport, message_handler=on_message, mode="legacy") as client:
+        assert client.server_capabilities.tools.list_changed  # type: ignore[union-attr]
+        await client.list_tools()
+        yield client, changed
+
+
+async def hears_over_session(client: Client, changed: anyio.Event, change: object) -> None:
+    key = await anyio.to_thread.run_sync(change)  # type: ignore[arg-type]
+    with anyio.fail_after(10):
+        await changed.wait()
+    assert str(key).replace(".", "_") in [tool.name for tool in (await client.list_tools()).tools]
+
+
+async def test_a_legacy_sse_client_casts_and_hears_of_a_publish(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    headers = {"Authorization": f"Bearer {server.operator_key}"}
+    async with lasting_client(sse_client(f"{server.url}/sse", headers=headers)) as (client, changed):
+        result = await client.call_tool("dev_spell_echo", {"message": "over SSE"})
+        assert result.structured_content == {"message": "over SSE"}
+        await hears_over_session(client, changed, lambda: publish(server, tmp_path))
+
+
+def test_the_legacy_sse_stream_needs_a_key(server: RunningServer) -> None:
+    response = httpx.get(f"{server.url}/sse", timeout=10)
+    assert response.status_code == 401 and response.json()["code"] == "unauthenticated"
+    posted = httpx.post(f"{server.url}/messages/?session_id={'0' * 32}", json={}, timeout=10)
+    assert posted.status_code == 401
+
+
+async def test_sse_and_stdio_sessions_hear_of_a_publish_on_another_process(
+    redis_servers: tuple[RunningServer, RunningServer], tmp_path: Path
+) -> None:
+    listener, publisher = redis_servers
+    headers = {"Authorization": f"Bearer {listener.operator_key}"}
+    async with lasting_client(sse_client(f"{listener.url}/sse", headers=headers)) as (client, changed):
+        await hears_over_session(client, changed, lambda: publish(publisher, tmp_path))
+    env = {k: v for k, v in listener.env.items() if k != "SPELL_DEV_MODE"}
+    stdio = StdioServerParameters(command=str(ROOT / ".venv/bin/spell"), args=["mcp"], env=env)
+    async with lasting_client(stdio) as (client, changed):
+        await hears_over_session(client, changed, lambda: publish(publisher, tmp_path))
