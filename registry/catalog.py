@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from registry.blobs import BlobStore
+from registry.icons import IconError, icon_data_uri
 from registry.licences import DEFAULT_COMPATIBILITY, LicenceWarning, check_licences
 from registry.manifest import Manifest, ManifestError
 from registry.models import SignerIdentityRecord, Spell, SpellVersion
@@ -73,6 +74,8 @@ class SpellSource:
     trees: dict[str, bytes]
     # The canonical package itself: what a maker signs.
     package: bytes
+    # The icon as a data: URI (registry/icons.py), when the manifest names one.
+    icon: str | None = None
 
     @classmethod
     def from_directory(cls, directory: Path) -> SpellSource:
@@ -120,6 +123,14 @@ class SpellSource:
             raise RegistrationError([f"{manifest.supply_chain.sbom}: an SBOM is a JSON object"])
         if manifest.runtime.entry not in files:
             raise RegistrationError([f"{manifest.runtime.entry}: missing (build the spell first)"])
+        icon = None
+        if manifest.spell.icon is not None:
+            if manifest.spell.icon not in files:
+                raise RegistrationError([f"spell.icon: {manifest.spell.icon} is not a file of the package"])
+            try:
+                icon = icon_data_uri(files[manifest.spell.icon])
+            except IconError as exc:
+                raise RegistrationError([f"spell.icon: {exc}"], "manifest_invalid") from None
         trees = {}
         for package_dir, guest in manifest.runtime.policy.read_dirs.items():
             if package_dir not in package.directories:
@@ -135,6 +146,7 @@ class SpellSource:
             sbom=sbom,
             trees=trees,
             package=raw,
+            icon=icon,
         )
 
 
@@ -242,6 +254,7 @@ def record(session: Session, checked: CheckedVersion, *, maker_id: str) -> tuple
         manifest=manifest.model_dump(mode="json"),
         input_schema=checked.source.input_schema,
         output_schema=checked.source.output_schema,
+        icon=checked.source.icon,
         module_digest=checked.module_digest,
         package_digest=checked.package_digest,
         resources=checked.resources,

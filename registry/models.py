@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Table, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Table, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -47,6 +47,8 @@ class SpellVersion(SQLModel, table=True):
     manifest: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     input_schema: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     output_schema: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # A data: URI of the package's icon (registry/icons.py), if it has one.
+    icon: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     module_digest: str = Field(max_length=64)
     # Guest path → digest of the packed directory the spell may read there (see blobs.pack_tree).
     resources: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

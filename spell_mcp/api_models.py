@@ -36,6 +36,7 @@ class SpellSummary(BaseModel):
     signed: bool = Field(description="False for unsigned development spells.")
     tags: list[str]
     category: str | None
+    icon: str | None = Field(None, description="The spell's icon as a data: URI (PNG, JPEG, GIF or WebP).")
 
 
 class SpellDetail(SpellSummary):

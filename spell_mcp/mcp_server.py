@@ -67,6 +67,7 @@ def tool_of(spell: SpellVersion) -> types.Tool:
             idempotent_hint=True,
             open_world_hint=bool(policy["net_allow"]),
         ),
+        icons=[types.Icon(src=spell.icon, sizes=["any"])] if spell.icon else None,
         _meta={"dev.spell/key": spell.spell_key, "dev.spell/version": spell.version},
     )
 

@@ -57,6 +57,7 @@ def summary(spell: SpellVersion) -> SpellSummary:
         signed=spell.signed,
         tags=meta["tags"],
         category=meta["category"],
+        icon=spell.icon,
     )
 
 

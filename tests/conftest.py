@@ -8,6 +8,7 @@ it they skip, unless SPELL_REQUIRE_SERVICES=1, where a missing service fails the
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import secrets
@@ -242,7 +243,13 @@ def make_test_spells(directory: Path, built_spells: Path, probe: bytes) -> Path:
         "content": [{"type": "text", "text": "a red dot"}, conformance.IMAGE],
         "structured": {"dots": 1},
     }
-    write_spell(directory, "test.spell.picture", wat.writes(json.dumps(picture)), output_format="content")
+    write_spell(
+        directory,
+        "test.spell.picture",
+        wat.writes(json.dumps(picture)),
+        output_format="content",
+        icon=base64.b64decode(conformance.red_pixel_png()),
+    )
     return directory
 
 

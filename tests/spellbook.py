@@ -22,6 +22,7 @@ def write_spell(
     version: str = "1.0.0",
     policy: str = "",
     output_format: str = "json",
+    icon: bytes | None = None,
 ) -> Path:
     spell_dir = directory / key
     spell_dir.mkdir(parents=True, exist_ok=True)
@@ -34,6 +35,7 @@ version = "{version}"
 description = "A spell made by the test suite."
 author = "tests"
 license = "MIT"
+{'icon = "icon.png"' if icon is not None else ""}
 
 [runtime]
 timeout_ms = {timeout_ms}
@@ -52,6 +54,8 @@ price_usd = "{price_usd}"
     (spell_dir / "schema.json").write_text(json.dumps(schema or OPEN_OBJECT))
     (spell_dir / "sbom.spdx.json").write_text(json.dumps(spdx_sbom(key, version)))
     (spell_dir / "spell.wasm").write_bytes(wasm)
+    if icon is not None:
+        (spell_dir / "icon.png").write_bytes(icon)
     return spell_dir
 
 

@@ -235,6 +235,10 @@ async def test_a_long_cast_reports_progress_and_a_cancelled_one_costs_nothing(se
 @pytest.mark.parametrize("mode", GENERATIONS)
 async def test_rich_output_arrives_as_mcp_content(server: RunningServer, mode: str) -> None:
     async with http_client(server, server.operator_key, mode) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        (icon,) = tools["test_spell_picture"].icons or []
+        assert icon.src.startswith("data:image/png;base64,iVBORw0KGgo")
+        assert tools["dev_spell_echo"].icons is None
         result = await client.call_tool("test_spell_picture", {})
     assert not result.is_error
     text, image = result.content

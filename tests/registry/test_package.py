@@ -175,3 +175,33 @@ def test_a_granted_directory_must_exist_in_the_package(tmp_path: Path) -> None:
     (spell_dir / "resources").mkdir()
     (spell_dir / "resources" / "a.txt").write_text("a")
     assert set(SpellSource.from_directory(spell_dir).trees) == {"/resources"}
+
+
+PNG_PIXEL = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108020000009077")
+
+
+def test_an_icon_travels_inside_the_package_as_a_data_uri(tmp_path: Path) -> None:
+    spell_dir = write_spell(tmp_path, "com.acme.pretty", wat.writes("{}"), icon=PNG_PIXEL)
+    icon = SpellSource.from_directory(spell_dir).icon
+    assert icon is not None and icon.startswith("data:image/png;base64,iVBORw0KGgo")
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "PNG, JPEG"),
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * (64 * 1024), "at most 65536"),
+        (None, "not a file of the package"),
+    ],
+    ids=["svg-with-script", "too-large", "missing"],
+)
+def test_an_icon_that_is_not_a_small_raster_image_is_refused(
+    tmp_path: Path, content: bytes | None, problem: str
+) -> None:
+    spell_dir = write_spell(tmp_path, "com.acme.pretty", wat.writes("{}"), icon=content or PNG_PIXEL)
+    if content is None:
+        (spell_dir / "icon.png").unlink()
+    else:
+        (spell_dir / "icon.png").write_bytes(content)
+    with pytest.raises(RegistrationError, match=problem):
+        SpellSource.from_directory(spell_dir)
