@@ -103,3 +103,66 @@ def test_racing_casts_on_two_servers_stop_exactly_at_the_budget(
         with Redis.from_url(first.env["SPELL_REDIS_URL"]) as redis:
             (window,) = redis.keys(f"spell:money:win:{subject}:day:*")
             assert redis.hgetall(window) == {b"spent": str(AFFORDABLE * ECHO_PRICE).encode(), b"held": b"0"}
+
+
+@pytest.fixture(scope="module")
+def two_limited_servers(
+    tmp_path_factory: pytest.TempPathFactory, built_spells: Path, probe_wasm: bytes
+) -> Iterator[tuple[RunningServer, RunningServer]]:
+    """Two processes on one database and one Redis, with a burst of 4 requests per key and at
+    most 2 casts in flight per key."""
+    base = tmp_path_factory.mktemp("limited")
+    spells = make_test_spells(base / "spells", built_spells, probe_wasm)
+    limits = {
+        "SPELL_REDIS_URL": redis_url(),
+        "SPELL_RATE_PER_KEY_PER_MIN": "60",
+        "SPELL_RATE_BURST": "4",
+        "SPELL_MAX_IN_FLIGHT_PER_KEY": "2",
+    }
+    with _database("sqlite", base) as database:
+        started = [start_server(base / "home", database, spells, limits) for _ in range(2)]
+        try:
+            yield started[0][1], started[1][1]
+        finally:
+            for process, _ in started:
+                process.terminate()
+                process.wait(timeout=15)
+
+
+def test_a_keys_rate_limit_holds_across_two_processes(
+    two_limited_servers: tuple[RunningServer, RunningServer],
+) -> None:
+    first, second = two_limited_servers
+    key = first.new_user(credits_usd="1")
+    headers = {"Authorization": f"Bearer {key}"}
+    statuses = [
+        httpx.get(f"{server.url}/v1/spells", headers=headers, timeout=30).status_code
+        for server in (first, second) * 5
+    ]
+    # One burst of 4 for the key, wherever its requests land; then 429 from either process.
+    assert statuses[:4] == [200] * 4 and set(statuses[4:]) == {429}
+    refused = httpx.get(f"{second.url}/v1/spells", headers=headers, timeout=30)
+    assert refused.json()["code"] == "rate_limited" and int(refused.headers["Retry-After"]) >= 1
+    assert refused.headers["RateLimit"].startswith('"per-key";r=0')
+
+
+def test_casts_in_flight_per_key_are_capped_across_two_processes(
+    two_limited_servers: tuple[RunningServer, RunningServer],
+) -> None:
+    first, second = two_limited_servers
+    key = first.new_user(credits_usd="1")
+
+    async def three_slow_casts() -> list[httpx.Response]:
+        headers = {"Authorization": f"Bearer {key}"}
+        async with httpx.AsyncClient(headers=headers, timeout=60) as client:
+            return await asyncio.gather(
+                *(
+                    client.post(f"{server.url}/v1/spells/test.spell.loop/cast", json={"input": {}})
+                    for server in (first, second, first)
+                )
+            )
+
+    responses = asyncio.run(three_slow_casts())
+    codes = sorted(response.json()["code"] for response in responses)
+    # Two run (to their 200 ms timeout); the third, on whichever process, is refused at once.
+    assert codes == ["rate_limited", "spell_timeout", "spell_timeout"]
