@@ -52,6 +52,7 @@ class SpellDetail(SpellSummary):
 
 class SpellList(BaseModel):
     items: list[SpellSummary]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
 
 
 class CastRequest(BaseModel):
@@ -136,7 +137,7 @@ class CastRecord(BaseModel):
 
 class CastList(BaseModel):
     items: list[CastRecord]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
 
 
 class Balance(BaseModel):
@@ -170,6 +171,7 @@ class VersionInfo(BaseModel):
 
 class VersionList(BaseModel):
     items: list[VersionInfo]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
 
 
 class Published(BaseModel):
@@ -208,6 +210,7 @@ class Signer(SignerIn):
 
 class SignerList(BaseModel):
     items: list[Signer]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
 
 
 class Notification(BaseModel):
@@ -220,6 +223,7 @@ class Notification(BaseModel):
 
 class NotificationList(BaseModel):
     items: list[Notification]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
 
 
 class BudgetCaps(BaseModel):
@@ -341,3 +345,4 @@ class NewKey(KeyInfo):
 
 class KeyList(BaseModel):
     items: list[KeyInfo]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")

@@ -1,8 +1,9 @@
-"""Cursor pagination for every list: keyset, not offsets, so a page never repeats or skips an
-item when others are added meanwhile.
+"""Cursor pagination for every list: by position, not offsets, so a page never repeats or
+skips an item when others are added meanwhile.
 
-A cursor is opaque to clients: the sort key of the last item of the previous page, encoded. A
-cursor that was not made here is refused with `request_invalid`.
+A cursor is opaque to clients: the sort key (large lists, paged in SQL) or the identity (small
+lists, ordered in Python) of the last item of the previous page, encoded. A cursor that was not
+made here is refused with `request_invalid`.
 """
 
 from __future__ import annotations
@@ -56,3 +57,17 @@ def page(
         return list(rows), None
     kept = list(rows[:limit])
     return kept, encode_cursor(position_of(kept[-1]))
+
+
+def page_after(
+    items: Sequence[T], limit: int, cursor: str | None, identity_of: Callable[[T], str]
+) -> tuple[list[T], str | None]:
+    """One page of a list ordered in Python: the items after the one the cursor names."""
+    start = 0
+    position = decode_cursor(cursor, 1)
+    if position is not None:
+        identities = [identity_of(item) for item in items]
+        if position[0] not in identities:
+            raise SpellError("request_invalid", "the list changed since that cursor was made; start again")
+        start = identities.index(position[0]) + 1
+    return page(items[start:], limit, lambda item: (identity_of(item),))

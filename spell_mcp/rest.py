@@ -33,7 +33,7 @@ from spell_mcp.auth import Caster
 from spell_mcp.errors import SpellError
 from spell_mcp.idempotency import claim, complete, release, request_digest
 from spell_mcp.models import Cast
-from spell_mcp.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page
+from spell_mcp.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page, page_after
 from spell_mcp.platform import Platform
 from spell_mcp.rest_deps import CastCaster, PlatformDep, ReadCaster, price, problem_responses
 
@@ -64,7 +64,7 @@ def summary(spell: SpellVersion) -> SpellSummary:
 router = APIRouter(prefix="/v1")
 
 
-@router.get("/spells", tags=["spells"], responses=problem_responses("unauthenticated"))
+@router.get("/spells", tags=["spells"], responses=problem_responses("unauthenticated", "request_invalid"))
 async def list_spells(
     platform: PlatformDep,
     caster: ReadCaster,
@@ -73,10 +73,13 @@ async def list_spells(
     ] = None,
     tag: Annotated[str | None, Query(max_length=32)] = None,
     category: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> SpellList:
     """Castable spells (latest versions) by key, optionally searched and filtered."""
     spells = await platform.db.read(lambda session: list_latest(session, q=q, tag=tag, category=category))
-    return SpellList(items=[summary(spell) for spell in spells])
+    shown, next_cursor = page_after(spells, limit, cursor, lambda spell: spell.spell_key)
+    return SpellList(items=[summary(spell) for spell in shown], next_cursor=next_cursor)
 
 
 @router.get(

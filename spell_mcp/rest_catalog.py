@@ -38,6 +38,7 @@ from spell_mcp.api_models import (
 )
 from spell_mcp.auth import Caster
 from spell_mcp.errors import SpellError
+from spell_mcp.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page, page_after
 from spell_mcp.platform import Platform
 from spell_mcp.publishing import refusal
 from spell_mcp.rest_deps import (
@@ -134,11 +135,14 @@ async def _version(platform: Platform, key: str, number: str) -> SpellVersion:
 @router.get(
     "/spells/{key}/versions",
     tags=["spells"],
-    responses=problem_responses("unauthenticated", "spell_not_found"),
+    responses=problem_responses("unauthenticated", "spell_not_found", "request_invalid"),
 )
-async def list_versions(key: str, platform: PlatformDep, caster: ReadCaster) -> VersionList:
+async def list_versions(
+    key: str, platform: PlatformDep, caster: ReadCaster, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> VersionList:
     """Every version of a spell, newest first, yanked ones included and marked."""
-    return VersionList(items=[version_info(v) for v in await _versions(platform, key)])
+    versions, next_cursor = page_after(await _versions(platform, key), limit, cursor, lambda v: v.version)
+    return VersionList(items=[version_info(v) for v in versions], next_cursor=next_cursor)
 
 
 @router.get(
@@ -307,12 +311,23 @@ def signer_of(row: SignerIdentityRecord) -> Signer:
     )
 
 
-@router.get("/makers/me/signers", tags=["publishing"], responses=problem_responses("unauthenticated"))
-async def list_signers(platform: PlatformDep, caster: PublishCaster) -> SignerList:
-    """The identities allowed to sign your spells."""
-    query = select(SignerIdentityRecord).where(col(SignerIdentityRecord.maker_id) == caster.user_id)
+@router.get(
+    "/makers/me/signers",
+    tags=["publishing"],
+    responses=problem_responses("unauthenticated", "request_invalid"),
+)
+async def list_signers(
+    platform: PlatformDep, caster: PublishCaster, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> SignerList:
+    """The identities allowed to sign your spells, oldest first."""
+    query = (
+        select(SignerIdentityRecord)
+        .where(col(SignerIdentityRecord.maker_id) == caster.user_id)
+        .order_by(col(SignerIdentityRecord.id))
+    )
     rows = await platform.db.read(lambda session: list(session.execute(query).scalars()))
-    return SignerList(items=[signer_of(row) for row in rows])
+    shown, next_cursor = page_after(rows, limit, cursor, lambda row: str(row.id))
+    return SignerList(items=[signer_of(row) for row in shown], next_cursor=next_cursor)
 
 
 @router.post(
@@ -331,17 +346,24 @@ async def register_signer(body: SignerIn, platform: PlatformDep, caster: Publish
     return signer_of(row)
 
 
-@router.get("/makers/me/notifications", tags=["publishing"], responses=problem_responses("unauthenticated"))
-async def list_notifications(platform: PlatformDep, caster: PublishCaster) -> NotificationList:
+@router.get(
+    "/makers/me/notifications",
+    tags=["publishing"],
+    responses=problem_responses("unauthenticated", "request_invalid"),
+)
+async def list_notifications(
+    platform: PlatformDep, caster: PublishCaster, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> NotificationList:
     """What needs your attention as a maker, newest first (e.g. a new vulnerability in a dependency)."""
-    query = (
-        select(MakerNotification)
-        .where(col(MakerNotification.maker_id) == caster.user_id)
-        .order_by(col(MakerNotification.id).desc())
-        .limit(100)
-    )
-    rows = await platform.db.read(lambda session: list(session.execute(query).scalars()))
+    position = decode_cursor(cursor, 1)
+    query = select(MakerNotification).where(col(MakerNotification.maker_id) == caster.user_id)
+    if position is not None:
+        query = query.where(col(MakerNotification.id) < int(position[0]))
+    query = query.order_by(col(MakerNotification.id).desc()).limit(limit + 1)
+    found = await platform.db.read(lambda session: list(session.execute(query).scalars()))
+    rows, next_cursor = page(found, limit, lambda row: (str(row.id),))
     return NotificationList(
+        next_cursor=next_cursor,
         items=[
             Notification(
                 spell_key=row.spell_key,
@@ -351,5 +373,5 @@ async def list_notifications(platform: PlatformDep, caster: PublishCaster) -> No
                 created_at=row.created_at,
             )
             for row in rows
-        ]
+        ],
     )

@@ -13,6 +13,7 @@ from spell_mcp.api_models import KeyInfo, KeyList, KeyRequest, NewKey
 from spell_mcp.auth import Caster, create_key, rotate_key
 from spell_mcp.errors import SpellError
 from spell_mcp.models import ApiKey
+from spell_mcp.pagination import DEFAULT_LIMIT, Cursor, Limit, page_after
 from spell_mcp.rest_deps import AdminCaster, PlatformDep, problem_responses
 
 router = APIRouter(prefix="/v1")
@@ -68,14 +69,21 @@ async def new_key(body: KeyRequest, platform: PlatformDep, caster: AdminCaster) 
     return await platform.db.write(create)
 
 
-@router.get("/keys", tags=["keys"], responses=problem_responses("unauthenticated", "forbidden"))
-async def list_keys(platform: PlatformDep, caster: AdminCaster) -> KeyList:
+@router.get(
+    "/keys", tags=["keys"], responses=problem_responses("unauthenticated", "forbidden", "request_invalid")
+)
+async def list_keys(
+    platform: PlatformDep, caster: AdminCaster, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> KeyList:
     """Your keys (never their secrets), newest first."""
     query = (
-        select(ApiKey).where(col(ApiKey.user_id) == caster.user_id).order_by(col(ApiKey.created_at).desc())
+        select(ApiKey)
+        .where(col(ApiKey.user_id) == caster.user_id)
+        .order_by(col(ApiKey.created_at).desc(), col(ApiKey.id).desc())
     )
     keys = await platform.db.read(lambda session: list(session.execute(query).scalars()))
-    return KeyList(items=[info(key) for key in keys])
+    shown, next_cursor = page_after(keys, limit, cursor, lambda key: key.id)
+    return KeyList(items=[info(key) for key in shown], next_cursor=next_cursor)
 
 
 @router.post(

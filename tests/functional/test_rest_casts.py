@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from spell_mcp.pagination import encode_cursor
 from tests.conftest import RunningServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -333,6 +334,35 @@ def test_casts_are_listed_newest_first_page_by_page(server: RunningServer) -> No
     # Nobody else's casts appear.
     with server.client(server.new_user(credits_usd="1")) as other:
         assert other.get("/v1/casts").json()["items"] == []
+
+
+def walk(client: httpx.Client, path: str, identity: str) -> list[str]:
+    """Every item of a list, one item per page."""
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+        body = client.get(path, params=params).json()
+        seen += [item[identity] for item in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return seen
+
+
+def test_every_list_is_paged_with_cursors(server: RunningServer) -> None:
+    with server.client() as client:
+        everything = [
+            spell["key"] for spell in client.get("/v1/spells", params={"limit": 200}).json()["items"]
+        ]
+        assert len(everything) > 3 and walk(client, "/v1/spells", "key") == everything
+        for n in range(3):
+            assert client.post("/v1/keys", json={"name": f"paged {n}", "scopes": ["read"]}).status_code == 201
+        keys = [key["id"] for key in client.get("/v1/keys", params={"limit": 200}).json()["items"]]
+        assert walk(client, "/v1/keys", "id") == keys
+        assert walk(client, "/v1/spells/dev.spell.echo/versions", "version") == ["1.0.0"]
+        assert_problem(
+            client.get("/v1/keys", params={"cursor": encode_cursor(["gone"])}), 400, "request_invalid"
+        )
 
 
 def test_usage_is_reported_by_day_spell_and_key_and_as_csv(server: RunningServer) -> None:
