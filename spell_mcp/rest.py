@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from functools import partial
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 import anyio
 import anyio.to_thread
-from fastapi import APIRouter, Header, Query, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Response
 from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
@@ -31,11 +29,11 @@ from spell_mcp.api_models import (
 )
 from spell_mcp.auth import Caster
 from spell_mcp.errors import SpellError
-from spell_mcp.idempotency import claim, complete, release, request_digest
 from spell_mcp.models import Cast
 from spell_mcp.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page, page_after
 from spell_mcp.platform import Platform
 from spell_mcp.rest_deps import CastCaster, PlatformDep, ReadCaster, price, problem_responses
+from spell_mcp.rest_idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
 
 
 def artifact_infos(cast_id: str, artifacts: list[dict[str, Any]]) -> list[ArtifactInfo]:
@@ -118,8 +116,7 @@ async def describe_spell(key: str, platform: PlatformDep, caster: ReadCaster) ->
         "request_invalid",
         "insufficient_credits",
         "budget_exceeded",
-        "idempotency_key_reused",
-        "idempotency_in_progress",
+        *IDEMPOTENCY_ERRORS,
         "spell_timeout",
         "spell_cpu_exhausted",
         "spell_memory_exceeded",
@@ -135,58 +132,13 @@ async def cast_spell(
     body: CastRequest,
     platform: PlatformDep,
     caster: CastCaster,
-    idempotency_key: Annotated[
-        str | None,
-        Header(description="Send the same key to retry safely: you get the first result, charged once."),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """Run a spell on an input. Charged once, and only when the cast succeeds."""
-    if idempotency_key is None:
-        return await _cast(platform, caster, key, body)
-    digest = request_digest("POST", f"/v1/spells/{key}/cast", body.model_dump(mode="json"))
-    abandon_after = timedelta(seconds=platform.settings.hold_ttl_s)
-    try:
-        replay = await platform.db.write(
-            lambda session: claim(session, caster.user_id, idempotency_key, digest, abandon_after)
-        )
-    except SpellError as error:
-        if error.code == "idempotency_in_progress":
-            return JSONResponse(
-                error.problem(),
-                status_code=409,
-                headers={"Retry-After": "1"},
-                media_type="application/problem+json",
-            )
-        raise
-    if replay is not None:
-        media = "application/json" if replay.status < 400 else "application/problem+json"
-        return JSONResponse(
-            replay.body, status_code=replay.status, headers={"Idempotent-Replayed": "true"}, media_type=media
-        )
-    try:
-        response = await _cast(platform, caster, key, body)
-    except SpellError as error:
-        problem = error.problem()
-        await platform.db.write(
-            partial(
-                complete, caster_id=caster.user_id, key=idempotency_key, status=error.status, body=problem
-            )
-        )
-        raise
-    except BaseException:
-        with anyio.CancelScope(shield=True):
-            await platform.db.write(partial(release, caster_id=caster.user_id, key=idempotency_key))
-        raise
-    await platform.db.write(
-        partial(
-            complete,
-            caster_id=caster.user_id,
-            key=idempotency_key,
-            status=200,
-            body=response.model_dump(mode="json"),
-        )
+    request = ("POST", f"/v1/spells/{key}/cast", body.model_dump(mode="json"))
+    return await idempotently(
+        platform, caster, idempotency_key, request, lambda: _cast(platform, caster, key, body)
     )
-    return response
 
 
 async def _cast(platform: Platform, caster: Caster, key: str, body: CastRequest) -> CastResponse:

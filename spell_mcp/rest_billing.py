@@ -31,6 +31,7 @@ from spell_mcp.api_models import (
 from spell_mcp.errors import SpellError
 from spell_mcp.models import AlertWebhook, ApiKey, Cast
 from spell_mcp.rest_deps import BillingCaster, PlatformDep, price, problem_responses
+from spell_mcp.rest_idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
 from spell_mcp.webhooks import check_url, recent_deliveries, remove_webhook, set_webhook
 
 router = APIRouter(prefix="/v1")
@@ -83,19 +84,28 @@ async def put_my_budget(body: BudgetCaps, platform: PlatformDep, caster: Billing
 
 @router.put(
     "/users/me/budget/webhook",
+    response_model=AlertWebhookCreated,
     tags=["billing"],
-    responses=problem_responses("unauthenticated", "request_invalid"),
+    responses=problem_responses("unauthenticated", "request_invalid", *IDEMPOTENCY_ERRORS),
 )
 async def put_my_alert_webhook(
-    body: AlertWebhookRequest, platform: PlatformDep, caster: BillingCaster
-) -> AlertWebhookCreated:
+    body: AlertWebhookRequest,
+    platform: PlatformDep,
+    caster: BillingCaster,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
     """Send your budget alerts to this URL (replacing any before), signed with a new secret that
     is shown only in this response."""
     url = check_url(body.url)
-    secret = await platform.db.write(
-        lambda session: set_webhook(session, platform.secrets, caster.user_id, url)
-    )
-    return AlertWebhookCreated(url=url, secret=secret)
+
+    async def run() -> AlertWebhookCreated:
+        secret = await platform.db.write(
+            lambda session: set_webhook(session, platform.secrets, caster.user_id, url)
+        )
+        return AlertWebhookCreated(url=url, secret=secret)
+
+    request = ("PUT", "/v1/users/me/budget/webhook", body.model_dump(mode="json"))
+    return await idempotently(platform, caster, idempotency_key, request, run, secret=True)
 
 
 @router.get(

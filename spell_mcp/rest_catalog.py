@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
 from fastapi import APIRouter, File, Response, UploadFile, status
@@ -49,6 +49,7 @@ from spell_mcp.rest_deps import (
     price,
     problem_responses,
 )
+from spell_mcp.rest_idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
 
 router = APIRouter(prefix="/v1")
 T = TypeVar("T")
@@ -332,18 +333,26 @@ async def list_signers(
 
 @router.post(
     "/makers/me/signers",
+    response_model=Signer,
     tags=["publishing"],
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses("unauthenticated", "request_invalid"),
+    responses=problem_responses("unauthenticated", "request_invalid", *IDEMPOTENCY_ERRORS),
 )
-async def register_signer(body: SignerIn, platform: PlatformDep, caster: PublishCaster) -> Signer:
+async def register_signer(
+    body: SignerIn, platform: PlatformDep, caster: PublishCaster, idempotency_key: IdempotencyKey = None
+) -> Any:
     """Allow an identity to sign your spells (like a PyPI trusted publisher)."""
     try:
         identity = SignerIdentity(**body.model_dump())
     except SignatureError as exc:
         raise SpellError("request_invalid", str(exc)) from None
-    row = await platform.db.write(lambda session: add_signer(session, caster.user_id, identity))
-    return signer_of(row)
+
+    async def run() -> Signer:
+        row = await platform.db.write(lambda session: add_signer(session, caster.user_id, identity))
+        return signer_of(row)
+
+    request = ("POST", "/v1/makers/me/signers", body.model_dump(mode="json"))
+    return await idempotently(platform, caster, idempotency_key, request, run, status=201)
 
 
 @router.get(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi import APIRouter, status
 from sqlalchemy.orm import Session
@@ -15,6 +16,7 @@ from spell_mcp.errors import SpellError
 from spell_mcp.models import ApiKey
 from spell_mcp.pagination import DEFAULT_LIMIT, Cursor, Limit, page_after
 from spell_mcp.rest_deps import AdminCaster, PlatformDep, problem_responses
+from spell_mcp.rest_idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
 
 router = APIRouter(prefix="/v1")
 ROTATION_GRACE = timedelta(hours=24)
@@ -42,11 +44,14 @@ def own_key(session: Session, caster: Caster, key_id: str) -> ApiKey:
 
 @router.post(
     "/keys",
+    response_model=NewKey,
     tags=["keys"],
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses("unauthenticated", "forbidden", "request_invalid"),
+    responses=problem_responses("unauthenticated", "forbidden", "request_invalid", *IDEMPOTENCY_ERRORS),
 )
-async def new_key(body: KeyRequest, platform: PlatformDep, caster: AdminCaster) -> NewKey:
+async def new_key(
+    body: KeyRequest, platform: PlatformDep, caster: AdminCaster, idempotency_key: IdempotencyKey = None
+) -> Any:
     """A new key, e.g. for an agent: narrower scopes, an expiry, a budget of its own."""
     wanted = set(body.scopes)
     if not wanted <= caster.scopes:
@@ -66,7 +71,11 @@ async def new_key(body: KeyRequest, platform: PlatformDep, caster: AdminCaster) 
             Budgets(session).set(f"key:{key.id}", **body.budget.model_dump())
         return NewKey(**info(key).model_dump(), key=secret)
 
-    return await platform.db.write(create)
+    async def run() -> NewKey:
+        return await platform.db.write(create)
+
+    request = ("POST", "/v1/keys", body.model_dump(mode="json"))
+    return await idempotently(platform, caster, idempotency_key, request, run, status=201, secret=True)
 
 
 @router.get(
@@ -88,10 +97,13 @@ async def list_keys(
 
 @router.post(
     "/keys/{key_id}/rotate",
+    response_model=NewKey,
     tags=["keys"],
-    responses=problem_responses("unauthenticated", "forbidden", "not_found"),
+    responses=problem_responses("unauthenticated", "forbidden", "not_found", *IDEMPOTENCY_ERRORS),
 )
-async def rotate(key_id: str, platform: PlatformDep, caster: AdminCaster) -> NewKey:
+async def rotate(
+    key_id: str, platform: PlatformDep, caster: AdminCaster, idempotency_key: IdempotencyKey = None
+) -> Any:
     """A new secret for the key; the old one keeps working for 24 hours."""
 
     def work(session: Session) -> NewKey:
@@ -101,7 +113,11 @@ async def rotate(key_id: str, platform: PlatformDep, caster: AdminCaster) -> New
         secret = rotate_key(session, key, ROTATION_GRACE)
         return NewKey(**info(key).model_dump(), key=secret)
 
-    return await platform.db.write(work)
+    async def run() -> NewKey:
+        return await platform.db.write(work)
+
+    request = ("POST", f"/v1/keys/{key_id}/rotate", None)
+    return await idempotently(platform, caster, idempotency_key, request, run, secret=True)
 
 
 @router.delete(

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlmodel import select
 
+from spell_mcp.models import IdempotencyRecord
 from spell_mcp.pagination import encode_cursor
+from spell_mcp.storage import Database as Storage
 from tests.conftest import RunningServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -432,6 +436,43 @@ def test_a_retried_cast_with_an_idempotency_key_returns_the_first_result_charged
         )
         assert failed.status_code == replayed.status_code == 502
         assert replayed.json()["cast_id"] == failed.json()["cast_id"]  # not run again
+
+
+def test_creating_things_with_an_idempotency_key_creates_them_once(server: RunningServer) -> None:
+    with server.client() as client:
+        body = {"name": "retried agent", "scopes": ["cast"]}
+        headers = {"Idempotency-Key": f"key-{secrets.token_hex(4)}"}
+        first = client.post("/v1/keys", json=body, headers=headers)
+        again = client.post("/v1/keys", json=body, headers=headers)
+        assert first.status_code == again.status_code == 201
+        # The same key, secret included, and only one of it.
+        assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+        names = [key["name"] for key in client.get("/v1/keys", params={"limit": 200}).json()["items"]]
+        assert names.count("retried agent") == 1
+        # A secret is never stored in clear, even to replay it.
+        stored = asyncio.run(stored_responses(server))
+        assert first.json()["key"] not in stored
+
+        key_id = first.json()["id"]
+        rotation = {"Idempotency-Key": f"rotate-{key_id}"}
+        rotated = client.post(f"/v1/keys/{key_id}/rotate", headers=rotation)
+        assert client.post(f"/v1/keys/{key_id}/rotate", headers=rotation).json() == rotated.json()
+        assert rotated.json()["key"] != first.json()["key"]
+
+        signer = {"identity": "ci@example.com", "issuer": "https://token.actions.githubusercontent.com"}
+        made = client.post("/v1/makers/me/signers", json=signer, headers={"Idempotency-Key": "signer-1"})
+        assert client.post(
+            "/v1/makers/me/signers", json=signer, headers={"Idempotency-Key": "signer-1"}
+        ).json() == (made.json())
+
+
+async def stored_responses(server: RunningServer) -> str:
+    db = Storage(server.database.url)
+    try:
+        rows = await db.read(lambda session: session.execute(select(IdempotencyRecord.response)).all())
+    finally:
+        await db.dispose()
+    return json.dumps([row[0] for row in rows])
 
 
 def test_racing_retries_with_one_idempotency_key_cast_once(server: RunningServer) -> None:
