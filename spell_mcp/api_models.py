@@ -226,17 +226,24 @@ class NotificationList(BaseModel):
     next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
 
 
+# A billion dollars: every amount fits the database's 64-bit integers with room to add.
+MAX_MICROS = 10**15
+
+
 class BudgetCaps(BaseModel):
     """Caps in micro-USD; null removes a cap."""
 
     model_config = ConfigDict(extra="forbid")
 
-    daily_cap_micros: int | None = Field(None, ge=0, description="Per UTC day.")
-    monthly_cap_micros: int | None = Field(None, ge=0, description="Per UTC calendar month.")
-    per_cast_max_micros: int | None = Field(None, ge=0, description="Most a single cast may cost.")
+    daily_cap_micros: int | None = Field(None, ge=0, le=MAX_MICROS, description="Per UTC day.")
+    monthly_cap_micros: int | None = Field(None, ge=0, le=MAX_MICROS, description="Per UTC calendar month.")
+    per_cast_max_micros: int | None = Field(
+        None, ge=0, le=MAX_MICROS, description="Most a single cast may cost."
+    )
     confirm_above_micros: int | None = Field(
         None,
         ge=0,
+        le=MAX_MICROS,
         description="A soft limit: over MCP, a cast priced above it is confirmed by the person first "
         "(elicitation), or refused with confirmation_required.",
     )

@@ -18,7 +18,7 @@ from spell_mcp.platform import Platform
 def problem_responses(*codes: str) -> dict[int | str, dict[str, Any]]:
     """OpenAPI descriptions of the errors a route can return."""
     responses: dict[int | str, dict[str, Any]] = {}
-    for code in codes:
+    for code in dict.fromkeys(codes):
         kind = CATALOG[code]
         entry = responses.setdefault(
             kind.status, {"model": Problem, "content": {"application/problem+json": {}}, "description": ""}

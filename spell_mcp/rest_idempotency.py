@@ -32,7 +32,8 @@ IdempotencyKey = Annotated[
         "done twice.",
     ),
 ]
-IDEMPOTENCY_ERRORS = ("idempotency_key_reused", "idempotency_in_progress")
+# A malformed key is a request_invalid like any bad header.
+IDEMPOTENCY_ERRORS = ("request_invalid", "idempotency_key_reused", "idempotency_in_progress")
 _SEALED = "sealed"
 
 

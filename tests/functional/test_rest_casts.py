@@ -292,6 +292,10 @@ def test_a_caster_caps_its_spend_and_sees_where_it_stands(server: RunningServer)
         assert available(client) == 1_000_000 - 2 * ECHO_PRICE
         assert assert_problem(client.put("/v1/keys/0000000000000000/budget", json={}), 404, "not_found")
         assert client.put("/v1/users/me/budget", json={"daily_cap_micros": -1}).status_code == 400
+        # Beyond what the ledger's 64-bit integers hold: refused, not a server error.
+        assert_problem(
+            client.put("/v1/users/me/budget", json={"confirm_above_micros": 10**24}), 400, "request_invalid"
+        )
 
 
 def test_a_caster_registers_an_alert_webhook_and_sees_its_deliveries(server: RunningServer) -> None:
