@@ -140,6 +140,16 @@ class CastList(BaseModel):
     next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
 
 
+class Me(BaseModel):
+    id: str
+    name: str
+    is_operator: bool
+    github_id: int | None = Field(description="The GitHub account that signs in as you, if any.")
+    via: Literal["api_key", "session"] = Field(description="How this request was authenticated.")
+    key_id: str | None
+    scopes: list[str]
+
+
 class Balance(BaseModel):
     balance: Price = Field(description="Credits posted to the account.")
     held: Price = Field(description="Credits reserved by casts in progress.")

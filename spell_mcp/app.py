@@ -32,8 +32,10 @@ from spell_mcp.mcp_sessions import LASTING, LastingSessions
 from spell_mcp.middleware import BodyLimit, ResponseHeaders
 from spell_mcp.platform import Platform
 from spell_mcp.rest import router
+from spell_mcp.rest_auth import router as auth_router
 from spell_mcp.rest_billing import router as billing_router
 from spell_mcp.rest_catalog import router as catalog_router
+from spell_mcp.rest_deps import public_base_url
 from spell_mcp.rest_keys import router as keys_router
 from spell_mcp.scans import rescan_forever
 from spell_mcp.settings import Settings
@@ -42,13 +44,6 @@ from spell_mcp.webhooks import deliver_forever
 log = logging.getLogger("spell")
 PROBLEM_JSON = "application/problem+json"
 RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource/mcp"
-
-
-def public_base_url(request: Request) -> str:
-    """Where clients reach this server: SPELL_PUBLIC_URL behind a proxy, else what they asked."""
-    platform: Platform | None = getattr(request.app.state, "platform", None)
-    configured = platform.settings.public_url if platform is not None else None
-    return (configured or str(request.base_url)).rstrip("/")
 
 
 def problem_response(
@@ -143,6 +138,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(catalog_router)
     app.include_router(billing_router)
     app.include_router(keys_router)
+    app.include_router(auth_router)
 
     @app.get("/.well-known/oauth-protected-resource", include_in_schema=False)
     @app.get(RESOURCE_METADATA_PATH, include_in_schema=False)

@@ -54,6 +54,8 @@ CATALOG: dict[str, ErrorKind] = {
         ErrorKind("version_conflict", 409, "That version is already published with other contents"),
         ErrorKind("spell_owned_by_other", 403, "The spell key belongs to another maker"),
         ErrorKind("forbidden", 403, "Not allowed"),
+        ErrorKind("csrf_failed", 403, "Missing or wrong CSRF token"),
+        ErrorKind("sign_in_failed", 400, "Signing in did not complete"),
         ErrorKind("not_found", 404, "Not found"),
         ErrorKind("method_not_allowed", 405, "Method not allowed"),
         ErrorKind("rate_limited", 429, "Too many requests"),

@@ -16,6 +16,8 @@ class User(SQLModel, table=True):
     name: str = Field(max_length=200)
     is_operator: bool = False
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # The GitHub account that signs in as this user (spell_mcp/web_auth.py), if any.
+    github_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True, unique=True))
 
 
 class ApiKey(SQLModel, table=True):
@@ -125,3 +127,16 @@ class WebhookDelivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     delivered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class WebSession(SQLModel, table=True):
+    """A browser's signed-in session (cookie). Only the SHA-256 of the cookie's secret is kept;
+    `csrf_token` must come back in a header with every unsafe request the cookie authenticates."""
+
+    __tablename__ = "web_sessions"
+
+    secret_sha256: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="users.id", max_length=64, index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -13,6 +13,7 @@ from spell_mcp.auth import Caster, authenticate, bearer_token, touch_key
 from spell_mcp.casting import usd
 from spell_mcp.errors import CATALOG
 from spell_mcp.platform import Platform
+from spell_mcp.web_auth import CSRF_HEADER, SESSION_COOKIE, session_caster
 
 
 def problem_responses(*codes: str) -> dict[int | str, dict[str, Any]]:
@@ -25,6 +26,13 @@ def problem_responses(*codes: str) -> dict[int | str, dict[str, Any]]:
         )
         entry["description"] = ", ".join(filter(None, [entry["description"], f"`{code}`: {kind.title}"]))
     return responses
+
+
+def public_base_url(request: Request) -> str:
+    """Where clients reach this server: SPELL_PUBLIC_URL behind a proxy, else what they asked."""
+    platform: Platform | None = getattr(request.app.state, "platform", None)
+    configured = platform.settings.public_url if platform is not None else None
+    return (configured or str(request.base_url)).rstrip("/")
 
 
 def platform_of(request: Request) -> Platform:
@@ -40,7 +48,13 @@ async def current_caster(
     """The authenticated caster, counted against its rate limits (429 past them)."""
     platform = platform_of(request)
     token = bearer_token(authorization)
-    caster = await platform.db.read(lambda session: authenticate(session, token))
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if token is None and cookie:
+        # A browser signed in with GitHub: ambient credentials, so unsafe methods need CSRF proof.
+        csrf = request.headers.get(CSRF_HEADER)
+        caster = await platform.db.read(lambda session: session_caster(session, cookie, request.method, csrf))
+    else:
+        caster = await platform.db.read(lambda session: authenticate(session, token))
     verdict = await platform.limits.check(caster)
     response.headers.update(verdict.headers())
     if caster.last_used_stale and caster.key_id is not None:

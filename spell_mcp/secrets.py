@@ -40,9 +40,11 @@ class SecretBox:
     def seal(self, value: str) -> bytes:
         return self._fernet.encrypt(value.encode())
 
-    def open(self, ciphertext: bytes) -> str | None:
+    def open(self, ciphertext: bytes, max_age_s: int | None = None) -> str | None:
+        """The sealed value, or None if it was not sealed here, was altered, or is older than
+        `max_age_s`."""
         try:
-            return self._fernet.decrypt(ciphertext).decode()
+            return self._fernet.decrypt(ciphertext, ttl=max_age_s).decode()
         except InvalidToken:
             return None
 

@@ -118,6 +118,18 @@ class Settings(BaseSettings):
     )
     max_package_mb: int = Field(64, gt=0, description="Largest spell package accepted for publishing.")
     max_wasm_mb: int = Field(5, gt=0, description="Largest WebAssembly module in a package.")
+    github_client_id: str | None = Field(
+        None, description="OAuth app client id for signing in with GitHub (sign-in is off without it)."
+    )
+    github_client_secret: str | None = Field(None, description="The OAuth app's client secret.")
+    github_authorize_url: str = Field(
+        "https://github.com/login/oauth/authorize", description="GitHub's authorization endpoint."
+    )
+    github_token_url: str = Field(
+        "https://github.com/login/oauth/access_token", description="GitHub's token endpoint."
+    )
+    github_api_url: str = Field("https://api.github.com", description="GitHub's REST API (for /user).")
+    session_days: int = Field(14, gt=0, le=365, description="How long a browser's sign-in lasts.")
     receipt_key: str | None = Field(
         None,
         description="PEM Ed25519 private key that signs cast receipts; shared by every server process. "

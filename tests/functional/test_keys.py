@@ -55,14 +55,27 @@ def new_key(server: RunningServer, owner: str, **request: object) -> dict[str, o
     return created
 
 
+@pytest.fixture(scope="module")
+def dead_keys(server: RunningServer) -> tuple[str, str]:
+    """An expired and a revoked key of the operator's, both with every scope."""
+    soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    everything = ["cast", "read", "publish", "billing", "admin"]
+    expired = str(new_key(server, server.operator_key, scopes=everything, expires_at=soon)["key"])
+    revoked = new_key(server, server.operator_key, scopes=everything)
+    assert call(server, server.operator_key, "DELETE", f"/v1/keys/{revoked['id']}", None).status_code == 204
+    time.sleep(1.2)
+    return expired, str(revoked["key"])
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "scope"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX]
 )
-def test_every_endpoint_refuses_missing_bad_and_out_of_scope_keys(
-    server: RunningServer, method: str, path: str, body: object, scope: str
+def test_every_endpoint_refuses_missing_bad_dead_and_out_of_scope_keys(
+    server: RunningServer, dead_keys: tuple[str, str], method: str, path: str, body: object, scope: str
 ) -> None:
-    for key in (None, "spell_sk_0000000000000000_" + "A" * 43, "not-a-key"):
-        assert call(server, key, method, path, body).status_code == 401
+    for key in (None, "spell_sk_0000000000000000_" + "A" * 43, "not-a-key", *dead_keys):
+        refused = call(server, key, method, path, body)
+        assert refused.status_code == 401 and refused.json()["code"] == "unauthenticated"
     other_scopes = [s for s in ("cast", "read", "publish", "billing") if s != scope][:2]
     narrow = str(new_key(server, server.operator_key, scopes=other_scopes)["key"])
     refused = call(server, narrow, method, path, body)
@@ -131,3 +144,28 @@ def test_an_expired_key_is_refused(server: RunningServer) -> None:
     assert refused.status_code == 401 and "expired" in refused.json()["detail"]
     past = call(server, owner, "POST", "/v1/keys", {"name": "x", "expires_at": "2020-01-01T00:00:00Z"})
     assert past.status_code == 400
+
+
+def test_another_callers_resources_do_not_exist_for_you(server: RunningServer) -> None:
+    owner = server.new_user(credits_usd="1")
+    cast_id = call(server, owner, *CAST).json()["cast_id"]
+    key_id = new_key(server, owner, scopes=["read"])["id"]
+    stranger = server.new_user(credits_usd="1")
+    for method, path, body, code in [
+        ("GET", f"/v1/casts/{cast_id}", None, "cast_not_found"),
+        ("GET", f"/v1/casts/{cast_id}/receipt", None, "cast_not_found"),
+        ("GET", f"/v1/casts/{cast_id}/artifacts/report.txt", None, "cast_not_found"),
+        ("POST", f"/v1/keys/{key_id}/rotate", None, "not_found"),
+        ("PUT", f"/v1/keys/{key_id}/budget", {}, "not_found"),
+        ("DELETE", f"/v1/keys/{key_id}", None, "not_found"),
+    ]:
+        refused = call(server, stranger, method, path, body)
+        assert (refused.status_code, refused.json()["code"]) == (404, code), (method, path)
+    assert cast_id not in str(call(server, stranger, "GET", "/v1/casts", None).json())
+    # A spell belongs to its maker, and suspending is for operators.
+    yank = call(server, stranger, "POST", "/v1/spells/dev.spell.echo/versions/1.0.0/yank", None)
+    assert yank.status_code in (403, 404) and yank.json()["code"] in ("forbidden", "spell_owned_by_other")
+    suspend = call(server, stranger, "POST", "/v1/spells/dev.spell.echo/suspend", None)
+    assert suspend.status_code == 403
+    # The owner's things are untouched.
+    assert call(server, owner, "GET", f"/v1/casts/{cast_id}", None).status_code == 200

@@ -1,0 +1,142 @@
+"""Signing in with GitHub, signing out, and who you are (spell_mcp/web_auth.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import RedirectResponse
+
+from spell_mcp import web_auth
+from spell_mcp.api_models import Me
+from spell_mcp.errors import SpellError
+from spell_mcp.models import User
+from spell_mcp.rest_deps import CasterDep, PlatformDep, problem_responses, public_base_url
+
+router = APIRouter(prefix="/v1")
+CALLBACK_PATH = "/v1/auth/github/callback"
+# Where a browser lands once signed in: the browsable API.
+SIGNED_IN_PATH = "/docs"
+
+
+def _callback_url(request: Request) -> str:
+    return f"{public_base_url(request)}{CALLBACK_PATH}"
+
+
+def _secure(request: Request) -> bool:
+    return public_base_url(request).startswith("https://")
+
+
+@router.get(
+    "/auth/github",
+    tags=["users"],
+    status_code=status.HTTP_302_FOUND,
+    response_class=RedirectResponse,
+    responses={302: {"description": "To GitHub's sign-in page."}, **problem_responses("not_found")},
+)
+async def sign_in_with_github(request: Request, platform: PlatformDep) -> RedirectResponse:
+    """Start signing in with GitHub (a browser follows the redirect)."""
+    if not web_auth.enabled(platform.settings):
+        raise SpellError("not_found", "signing in with GitHub is not configured on this platform")
+    url, flow = web_auth.start(platform.settings, platform.secrets, _callback_url(request))
+    response = RedirectResponse(url, status_code=status.HTTP_302_FOUND)
+    response.set_cookie(
+        web_auth.FLOW_COOKIE,
+        flow,
+        max_age=web_auth.FLOW_MAX_AGE_S,
+        path="/v1/auth/github",
+        httponly=True,
+        secure=_secure(request),
+        samesite="lax",
+    )
+    return response
+
+
+@router.get(
+    "/auth/github/callback",
+    tags=["users"],
+    status_code=status.HTTP_303_SEE_OTHER,
+    response_class=RedirectResponse,
+    responses={
+        303: {"description": "Signed in: to the API docs."},
+        **problem_responses("sign_in_failed", "not_found"),
+    },
+)
+async def github_callback(
+    request: Request,
+    platform: PlatformDep,
+    code: Annotated[str | None, Query(max_length=500)] = None,
+    state: Annotated[str | None, Query(max_length=500)] = None,
+    error: Annotated[str | None, Query(max_length=200)] = None,
+) -> RedirectResponse:
+    """Where GitHub sends the browser back: finishes the sign-in and sets the session cookies."""
+    if not web_auth.enabled(platform.settings):
+        raise SpellError("not_found", "signing in with GitHub is not configured on this platform")
+    if error or not code or not state:
+        raise SpellError("sign_in_failed", "GitHub did not sign you in; start again at /v1/auth/github")
+    account = await web_auth.finish(
+        platform.settings,
+        platform.secrets,
+        _callback_url(request),
+        request.cookies.get(web_auth.FLOW_COOKIE),
+        code,
+        state,
+    )
+    lifetime = timedelta(days=platform.settings.session_days)
+
+    def sign_in(session: object) -> web_auth.NewSession:
+        user_id = web_auth.user_for(session, account)  # type: ignore[arg-type]
+        return web_auth.open_session(session, user_id, lifetime)  # type: ignore[arg-type]
+
+    opened = await platform.db.write(sign_in)
+    response = RedirectResponse(SIGNED_IN_PATH, status_code=status.HTTP_303_SEE_OTHER)
+    response.delete_cookie(web_auth.FLOW_COOKIE, path="/v1/auth/github")
+    secure, max_age = _secure(request), int(lifetime.total_seconds())
+    response.set_cookie(
+        web_auth.SESSION_COOKIE, opened.secret, max_age=max_age, httponly=True, secure=secure, samesite="lax"
+    )
+    # Readable by the page, which sends it back in X-CSRF-Token.
+    response.set_cookie(
+        web_auth.CSRF_COOKIE,
+        opened.csrf_token,
+        max_age=max_age,
+        httponly=False,
+        secure=secure,
+        samesite="lax",
+    )
+    return response
+
+
+@router.post(
+    "/auth/logout",
+    tags=["users"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses("unauthenticated", "csrf_failed"),
+)
+async def sign_out(request: Request, platform: PlatformDep, caster: CasterDep) -> Response:
+    """End this browser's session (with its CSRF token, like any change)."""
+    cookie = request.cookies.get(web_auth.SESSION_COOKIE)
+    if cookie:
+        await platform.db.write(lambda session: web_auth.close_session(session, cookie))
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    response.delete_cookie(web_auth.SESSION_COOKIE)
+    response.delete_cookie(web_auth.CSRF_COOKIE)
+    return response
+
+
+@router.get("/users/me", tags=["users"], responses=problem_responses("unauthenticated"))
+async def me(platform: PlatformDep, caster: CasterDep) -> Me:
+    """Who the request is authenticated as, and with what."""
+    user = await platform.db.read(lambda session: session.get(User, caster.user_id))
+    if user is None:
+        raise SpellError("unauthenticated", "the account no longer exists")
+    return Me(
+        id=user.id,
+        name=user.name,
+        is_operator=user.is_operator,
+        github_id=user.github_id,
+        via="api_key" if caster.key_id else "session",
+        key_id=caster.key_id,
+        scopes=sorted(caster.scopes),
+    )

@@ -1,0 +1,167 @@
+"""People in a browser: sign in with GitHub, stay signed in with a cookie, and prove every change
+came from the page (CSRF).
+
+Sign-in is OAuth 2.0's authorization code flow with PKCE (S256) and a `state`, both kept in a
+short-lived cookie sealed with the platform's key, so the flow can only finish in the browser
+that started it and on any server process. The GitHub account (by its numeric id, which never
+changes) finds or creates the user. The session cookie's secret is stored only as a SHA-256;
+its CSRF token must come back in `X-CSRF-Token` with every request the cookie authenticates
+that is not GET, HEAD or OPTIONS (a page reads it from the `spell_csrf` cookie). Requests with
+a Bearer API key carry no ambient credentials and need none of this.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from authlib.common.security import generate_token
+from authlib.integrations.httpx_client import AsyncOAuth2Client
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from billing import AccountKind, Ledger
+from spell_mcp.auth import SCOPES, Caster
+from spell_mcp.errors import SpellError
+from spell_mcp.models import User, WebSession
+from spell_mcp.secrets import SecretBox
+from spell_mcp.settings import Settings
+
+SESSION_COOKIE = "spell_session"
+CSRF_COOKIE = "spell_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+FLOW_COOKIE = "spell_sign_in"
+FLOW_MAX_AGE_S = 600
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+GITHUB_SCOPE = "read:user"
+
+
+@dataclass(frozen=True, slots=True)
+class GitHubAccount:
+    id: int
+    login: str
+    name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    secret: str
+    csrf_token: str
+    expires_at: datetime
+
+
+def enabled(settings: Settings) -> bool:
+    return bool(settings.github_client_id and settings.github_client_secret)
+
+
+def _client(settings: Settings, redirect_uri: str) -> AsyncOAuth2Client:
+    return AsyncOAuth2Client(
+        client_id=settings.github_client_id,
+        client_secret=settings.github_client_secret,
+        redirect_uri=redirect_uri,
+        scope=GITHUB_SCOPE,
+        code_challenge_method="S256",
+        timeout=15,
+    )
+
+
+def start(settings: Settings, box: SecretBox, redirect_uri: str) -> tuple[str, str]:
+    """The GitHub URL to send the browser to, and the sealed flow cookie to set meanwhile."""
+    state, verifier = generate_token(32), generate_token(64)
+    url, _ = _client(settings, redirect_uri).create_authorization_url(
+        settings.github_authorize_url, state=state, code_verifier=verifier
+    )
+    sealed = box.seal(json.dumps({"state": state, "verifier": verifier})).decode()
+    return url, sealed
+
+
+async def finish(
+    settings: Settings, box: SecretBox, redirect_uri: str, flow_cookie: str | None, code: str, state: str
+) -> GitHubAccount:
+    """Check the flow, trade the code for a token (with the PKCE verifier), and ask GitHub whose
+    account it is."""
+    opened = box.open(flow_cookie.encode(), max_age_s=FLOW_MAX_AGE_S) if flow_cookie else None
+    flow = json.loads(opened) if opened else None
+    if not flow or not hmac.compare_digest(str(flow["state"]), state):
+        raise SpellError(
+            "sign_in_failed", "this sign-in was started elsewhere or expired; start again at /v1/auth/github"
+        )
+    async with _client(settings, redirect_uri) as client:
+        try:
+            token = await client.fetch_token(
+                settings.github_token_url,
+                code=code,
+                code_verifier=flow["verifier"],
+                headers={"Accept": "application/json"},
+            )
+            if "access_token" not in token:
+                raise ValueError(token.get("error", "no access token"))
+            response = await client.get(f"{settings.github_api_url.rstrip('/')}/user")
+            response.raise_for_status()
+            profile: dict[str, Any] = response.json()
+        except Exception:
+            raise SpellError("sign_in_failed", "GitHub did not confirm the sign-in; start again") from None
+    if not isinstance(profile.get("id"), int) or not isinstance(profile.get("login"), str):
+        raise SpellError("sign_in_failed", "GitHub answered without an account id")
+    return GitHubAccount(id=profile["id"], login=profile["login"], name=profile.get("name"))
+
+
+def user_for(session: Session, account: GitHubAccount) -> str:
+    """The user this GitHub account signs in as, created on its first sign-in (with credit and
+    earnings accounts, and no API key until it makes one)."""
+    query = select(col(User.id)).where(col(User.github_id) == account.id)
+    found = session.execute(query).scalar_one_or_none()
+    if found is not None:
+        return str(found)
+    user_id = f"usr_{secrets.token_hex(8)}"
+    name = account.name or account.login
+    session.add(User(id=user_id, name=name[:200], github_id=account.id, created_at=datetime.now(UTC)))
+    session.flush()
+    ledger = Ledger(session)
+    ledger.open_account(AccountKind.CASTER_CREDITS, user_id)
+    ledger.open_account(AccountKind.MAKER_EARNINGS, user_id)
+    return user_id
+
+
+def open_session(session: Session, user_id: str, lifetime: timedelta) -> NewSession:
+    secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    session.add(
+        WebSession(
+            secret_sha256=_digest(secret),
+            user_id=user_id,
+            csrf_token=csrf,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    return NewSession(secret=secret, csrf_token=csrf, expires_at=now + lifetime)
+
+
+def close_session(session: Session, secret: str) -> None:
+    session.execute(delete(WebSession).where(col(WebSession.secret_sha256) == _digest(secret)))
+
+
+def session_caster(session: Session, secret: str, method: str, csrf_header: str | None) -> Caster:
+    """The user a session cookie signs in, checking the CSRF token on unsafe methods."""
+    row = session.get(WebSession, _digest(secret))
+    if row is None or row.expires_at <= datetime.now(UTC):
+        raise SpellError("unauthenticated", "the sign-in has expired; sign in again at /v1/auth/github")
+    if method.upper() not in SAFE_METHODS and not (
+        csrf_header and hmac.compare_digest(csrf_header, row.csrf_token)
+    ):
+        raise SpellError("csrf_failed", f"send the session's CSRF token in {CSRF_HEADER}")
+    user = session.get(User, row.user_id)
+    if user is None:
+        raise SpellError("unauthenticated", "the signed-in account no longer exists")
+    return Caster(user_id=user.id, key_id=None, is_operator=user.is_operator, scopes=frozenset(SCOPES))
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
