@@ -179,9 +179,17 @@ def build_mcp_server(
             return error_result(SpellError("internal_error", "the server could not complete the cast"))
         return success_result(result)
 
+    async def require_read(ctx: ServerRequestContext[Any, Any]) -> None:
+        """The catalog is for keys with the `read` scope, as over REST."""
+        try:
+            (await resolve_caster(ctx)).require("read")
+        except SpellError as error:
+            raise MCPError(INVALID_REQUEST, f"{error.code}: {error.detail}") from None
+
     async def list_resources(
         ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListResourcesResult:
+        await require_read(ctx)
         return await mcp_resources.list_resources(get_platform())
 
     async def list_resource_templates(
@@ -206,6 +214,7 @@ def build_mcp_server(
     async def complete(
         ctx: ServerRequestContext[Any, Any], params: types.CompleteRequestParams
     ) -> types.CompleteResult:
+        await require_read(ctx)
         return await mcp_resources.complete(get_platform(), params)
 
     async def set_logging_level(

@@ -385,3 +385,19 @@ async def test_a_client_that_cannot_ask_gets_confirmation_required_and_a_way_on(
         )
     assert not confirmed.is_error
     assert available(server, key) == 1_000_000 - ECHO_PRICE
+
+
+async def test_the_catalog_over_mcp_needs_the_read_scope(server: RunningServer) -> None:
+    with server.client() as rest:
+        caster_only = str(rest.post("/v1/keys", json={"name": "cast only", "scopes": ["cast"]}).json()["key"])
+    async with http_client(server, caster_only, "legacy") as client:
+        for request in (
+            client.list_resources(),
+            client.read_resource("spell://spells/dev.spell.echo"),
+            client.complete(
+                ResourceTemplateReference(uri="spell://spells/{key}"), {"name": "key", "value": "d"}
+            ),
+        ):
+            with pytest.raises(MCPError) as refused:
+                await request
+            assert "forbidden" in str(refused.value)
