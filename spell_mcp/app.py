@@ -14,6 +14,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken
 from mcp.server.context import ServerRequestContext
 from mcp.server.sse import SseServerTransport
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
@@ -79,6 +81,15 @@ class McpAuthentication:
         if caster.last_used_stale and caster.key_id is not None:
             await platform.db.write(partial(touch_key, caster.key_id))
         scope.setdefault("state", {})["caster"] = caster
+        # The SDK's SSE transport binds a session to the principal that opened it: another
+        # caster's messages to it are answered as if it did not exist.
+        principal = AccessToken(
+            token=caster.key_id or caster.user_id,
+            client_id=caster.key_id or caster.user_id,
+            scopes=sorted(caster.scopes),
+            subject=caster.user_id,
+        )
+        scope["user"] = AuthenticatedUser(principal)
         await self.app(scope, receive, send)
 
 

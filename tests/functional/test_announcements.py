@@ -138,3 +138,16 @@ async def test_sse_and_stdio_sessions_hear_of_a_publish_on_another_process(
     stdio = StdioServerParameters(command=str(ROOT / ".venv/bin/spell"), args=["mcp"], env=env)
     async with lasting_client(stdio) as (client, changed):
         await hears_over_session(client, changed, lambda: publish(publisher, tmp_path))
+
+
+async def test_another_caster_cannot_post_into_an_sse_session(server: RunningServer) -> None:
+    session_url: list[str] = []
+    headers = {"Authorization": f"Bearer {server.operator_key}"}
+    transport = sse_client(f"{server.url}/sse", headers=headers, on_session_created=session_url.append)
+    async with lasting_client(transport):
+        stranger = server.new_user(credits_usd="1")
+        (session_id,) = session_url
+        message = {"jsonrpc": "2.0", "id": 99, "method": "tools/list"}
+        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {stranger}"}) as http:
+            posted = await http.post(f"{server.url}/messages/?session_id={session_id}", json=message)
+    assert posted.status_code == 404
