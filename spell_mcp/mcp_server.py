@@ -52,7 +52,10 @@ def spell_key(name: str) -> str:
 
 def tool_of(spell: SpellVersion) -> types.Tool:
     policy = spell.manifest["runtime"]["policy"]
-    price = f"Price: ${usd(spell.price_micros)} per successful cast (failed casts are free)."
+    price = (
+        f"Price: ${usd(spell.price_micros)} per successful cast (failed casts are free); "
+        f"your credits and budget: {catalog_tools.BUDGET}."
+    )
     provenance = "" if spell.signed else " Unsigned development spell."
     return types.Tool(
         name=tool_name(spell.spell_key),

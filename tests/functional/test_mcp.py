@@ -63,7 +63,7 @@ async def assert_lists_and_casts(client: Client) -> str:
     tools = {tool.name: tool for tool in (await client.list_tools()).tools}
     echo = tools["dev_spell_echo"]
     assert echo.input_schema == ECHO_SCHEMA
-    assert "$0.0001" in (echo.description or "")
+    assert "$0.0001" in (echo.description or "") and "budget_status" in (echo.description or "")
     assert echo.title == "Echo"
     assert tools["dev_spell_textstats"].output_schema is not None
 
