@@ -45,12 +45,12 @@ from spell_mcp.auth import Caster
 from spell_mcp.errors import SpellError
 from spell_mcp.limits import RequestLimits
 from spell_mcp.models import Cast
+from spell_mcp.money_words import MONEY_REFUSALS, money_refusal, usd
 from spell_mcp.secrets import SecretBox, secrets_for
 from spell_mcp.settings import MIB, Settings
 from spell_mcp.storage import Database
 from spell_mcp.webhooks import enqueue_alerts
 
-MICROS_PER_USD = 1_000_000
 # How often a running cast tells its caller it is still running.
 HEARTBEAT_S = 1.0
 # Hears a cast's steps, in words (MCP progress and log notifications).
@@ -88,12 +88,6 @@ class CastResult:
 def is_content(spell: SpellVersion) -> bool:
     """The spell writes a content document (registry/content.py) rather than a bare value."""
     return bool(spell.manifest.get("io", {}).get("output_format") == "content")
-
-
-def usd(micros: int) -> str:
-    """Exact decimal dollars for display: 1500 → '0.0015'."""
-    whole, frac = divmod(micros, MICROS_PER_USD)
-    return f"{whole}.{frac:06d}".rstrip("0").rstrip(".") if frac else str(whole)
 
 
 def limits_of(version: SpellVersion, settings: Settings) -> Limits:
@@ -508,33 +502,6 @@ class CastService:
             },
         )
         return receipt
-
-
-MONEY_REFUSALS = ("budget_exceeded", "insufficient_credits")
-
-
-def money_refusal(exc: BudgetExceeded | InsufficientCredits, price: int) -> SpellError:
-    """The caster-facing refusal of a hold: which limit, its cap, what is spent and held, and
-    when it resets."""
-    if isinstance(exc, InsufficientCredits):
-        return SpellError(
-            "insufficient_credits",
-            f"this cast costs ${usd(exc.needed)}; ${usd(exc.available)} of credits are available",
-            price_micros=exc.needed,
-            available_micros=exc.available,
-        )
-    resets = exc.resets_at.isoformat() if exc.resets_at else None
-    return SpellError(
-        "budget_exceeded",
-        f"this cast costs ${usd(price)}; {exc.limit} is ${usd(exc.cap)} and "
-        f"${usd(exc.spent + exc.held)} of it is spent or held"
-        + (f"; it resets at {resets}" if resets else ""),
-        limit=exc.limit,
-        cap_micros=exc.cap,
-        spent_micros=exc.spent,
-        held_micros=exc.held,
-        resets_at=resets,
-    )
 
 
 def _fail(

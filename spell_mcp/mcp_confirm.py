@@ -20,8 +20,8 @@ from mcp.shared.exceptions import MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from registry import SpellVersion
-from spell_mcp.casting import usd
 from spell_mcp.errors import SpellError
+from spell_mcp.money_words import usd
 
 ANSWER_KEY = "dev.spell/confirm"
 QUESTION: types.ElicitRequestedSchema = {

@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 
 from registry import SpellVersion, find_version, list_latest
 from spell_mcp.auth import Caster
-from spell_mcp.casting import usd
 from spell_mcp.errors import SpellError
 from spell_mcp.models import Cast
+from spell_mcp.money_words import usd
 from spell_mcp.platform import Platform
 
 README_MAX_BYTES = 256 * 1024

@@ -24,11 +24,12 @@ from pydantic import TypeAdapter
 from registry import SpellVersion, list_latest, tool_name
 from spell_mcp import catalog_tools, mcp_resources
 from spell_mcp.auth import Caster
-from spell_mcp.casting import CastResult, usd
+from spell_mcp.casting import CastResult
 from spell_mcp.catalog_tools import CATALOG_TOOL_NAMES, CATALOG_TOOLS
 from spell_mcp.errors import SpellError
 from spell_mcp.mcp_confirm import Confirmation, InputNeeded
 from spell_mcp.mcp_sessions import LastingSessions
+from spell_mcp.money_words import usd
 from spell_mcp.platform import Platform
 
 log = logging.getLogger(__name__)

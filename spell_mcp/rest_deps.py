@@ -10,8 +10,8 @@ from fastapi import Depends, Header, Request, Response
 
 from spell_mcp.api_models import Price, Problem
 from spell_mcp.auth import Caster, authenticate, bearer_token, touch_key
-from spell_mcp.casting import usd
 from spell_mcp.errors import CATALOG
+from spell_mcp.money_words import usd
 from spell_mcp.platform import Platform
 from spell_mcp.web_auth import CSRF_HEADER, SESSION_COOKIE, session_caster
 
