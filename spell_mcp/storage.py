@@ -15,6 +15,7 @@ Code that touches the database is written once, as plain functions of a synchron
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -82,20 +83,21 @@ class Database:
                 await session.commit()
             return result
 
-    async def migrate(self) -> None:
-        """Bring the schema to the newest migration."""
+    async def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to `revision` (the newest by default)."""
+        upgrade = partial(_upgrade, revision=revision)
         if self._sync is not None:
             sync_engine = self._sync
 
             def upgrade_sqlite() -> None:
                 with sync_engine.begin() as connection:
-                    _upgrade(connection)
+                    upgrade(connection)
 
             await anyio.to_thread.run_sync(upgrade_sqlite)
             return
         assert self._async is not None
         async with self._async.begin() as connection:
-            await connection.run_sync(_upgrade)
+            await connection.run_sync(upgrade)
 
     async def dispose(self) -> None:
         if self._sync is not None:
@@ -132,7 +134,7 @@ def alembic_config() -> Config:
     return config
 
 
-def _upgrade(connection: Connection) -> None:
+def _upgrade(connection: Connection, revision: str = "head") -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)

@@ -17,9 +17,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as users:
-        users.add_column(sa.Column("github_id", sa.BigInteger(), nullable=True))
-        users.create_unique_constraint("uq_users_github_id", ["github_id"])
+    # A plain ADD COLUMN and a unique index, not a batch table rebuild: on SQLite a rebuild drops
+    # `users`, which the rows of api_keys and casts refer to.
+    op.add_column("users", sa.Column("github_id", sa.BigInteger(), nullable=True))
+    op.create_index("uq_users_github_id", "users", ["github_id"], unique=True)
     op.create_table(
         "web_sessions",
         sa.Column("secret_sha256", sa.String(length=64), nullable=False),
@@ -35,6 +36,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("web_sessions")
+    op.drop_index("uq_users_github_id", table_name="users")
     with op.batch_alter_table("users") as users:
-        users.drop_constraint("uq_users_github_id", type_="unique")
         users.drop_column("github_id")

@@ -1,0 +1,43 @@
+"""Upgrading a store that is in use: every migration runs over rows that reference each other,
+as a platform upgraded in place has them (a fresh database hides rebuilds that cannot drop a
+referenced table)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+
+from spell_mcp.storage import Database as Storage
+from tests.conftest import Database
+
+ROWS = [
+    "INSERT INTO users (id, name, is_operator, created_at) VALUES ('usr_old', 'old', false, :now)",
+    "INSERT INTO api_keys (id, user_id, name, secret_sha256, created_at) "
+    "VALUES ('0123456789abcdef', 'usr_old', 'first', :digest, :now)",
+    "INSERT INTO casts (id, caster_id, api_key_id, spell_key, spell_version, module_digest, status, "
+    "price_micros, charged_micros, input_sha256, via, created_at) VALUES ('cast_old', 'usr_old', "
+    "'0123456789abcdef', 'com.acme.old', '1.0.0', :digest, 'succeeded', 100, 100, :digest, 'rest', :now)",
+]
+
+
+async def test_every_migration_upgrades_a_store_with_data(database: Database) -> None:
+    store = Storage(database.url)
+    try:
+        await store.migrate("0001")
+        params = {"now": datetime.now(UTC), "digest": "0" * 64}
+
+        def fill(session: object) -> None:
+            for statement in ROWS:
+                session.execute(text(statement), params)  # type: ignore[attr-defined]
+
+        await store.write(fill)
+        await store.migrate()
+        kept = await store.read(
+            lambda session: session.execute(
+                text("SELECT u.name, c.id FROM users u JOIN casts c ON c.caster_id = u.id")
+            ).all()
+        )
+        assert [tuple(row) for row in kept] == [("old", "cast_old")]
+    finally:
+        await store.dispose()
