@@ -16,6 +16,8 @@ from typing import Any
 import mcp_types as types
 from mcp.server import Server
 from mcp.server.context import ServerRequestContext
+from mcp.server.lowlevel.server import NotificationOptions
+from mcp.server.models import InitializationOptions
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp_types import INTERNAL_ERROR, INVALID_REQUEST
@@ -28,7 +30,7 @@ from spell_mcp.casting import CastResult
 from spell_mcp.catalog_tools import CATALOG_TOOL_NAMES, CATALOG_TOOLS
 from spell_mcp.errors import SpellError
 from spell_mcp.mcp_confirm import Confirmation, InputNeeded
-from spell_mcp.mcp_sessions import LastingSessions
+from spell_mcp.mcp_sessions import LASTING, LastingSessions
 from spell_mcp.money_words import usd
 from spell_mcp.platform import Platform
 
@@ -122,14 +124,37 @@ def success_result(result: CastResult) -> types.CallToolResult:
     )
 
 
+class SpellServer(Server[Any]):
+    """The SDK's server, advertising tools/list_changed by default where sessions last (and so
+    can hear it): stateful Streamable HTTP builds its initialization options itself."""
+
+    def __init__(self, *args: Any, lasting_sessions: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lasting_sessions = lasting_sessions
+
+    def create_initialization_options(
+        self,
+        notification_options: NotificationOptions | None = None,
+        experimental_capabilities: dict[str, dict[str, Any]] | None = None,
+        extensions: dict[str, dict[str, Any]] | None = None,
+    ) -> InitializationOptions:
+        if notification_options is None and self.lasting_sessions:
+            notification_options = LASTING
+        return super().create_initialization_options(
+            notification_options, experimental_capabilities, extensions
+        )
+
+
 def build_mcp_server(
     get_platform: Callable[[], Platform],
     resolve_caster: CasterResolver,
     bus: InMemorySubscriptionBus,
     lasting: LastingSessions | None = None,
+    *,
+    http_sessions: bool = False,
 ) -> Server[Any]:
-    """`lasting` remembers the sessions of stdio and legacy SSE clients, to tell them when the
-    tool list changes."""
+    """`lasting` remembers the sessions of stdio, legacy SSE and (with `http_sessions`) stateful
+    Streamable HTTP clients, to tell them when the tool list changes."""
 
     async def list_tools(
         ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
@@ -231,8 +256,9 @@ def build_mcp_server(
     with warnings.catch_warnings():
         # logging/setLevel is deprecated in 2026-07-28 but part of the 2025 revisions served here.
         warnings.simplefilter("ignore", MCPDeprecationWarning)
-        return Server(
+        return SpellServer(
             SERVER_NAME,
+            lasting_sessions=http_sessions,
             version=_version(),
             title="Spell",
             instructions=INSTRUCTIONS,

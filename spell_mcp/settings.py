@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     sweep_interval_s: int = Field(
         60, gt=0, description="Seconds between sweeps that void the expired holds of unfinished casts."
     )
+    mcp_sessions: bool = Field(
+        False,
+        description="Keep MCP sessions on Streamable HTTP, so 2025-era clients hear tools/list_changed "
+        "and can be asked to confirm mid-call. A session lives in the process that made it: with several "
+        "processes, route by the Mcp-Session-Id header.",
+    )
     confirm_above_micros: int | None = Field(
         None,
         ge=0,

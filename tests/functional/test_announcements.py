@@ -18,7 +18,7 @@ from mcp import Client, StdioServerParameters
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.subscriptions import ToolsListChanged
-from mcp_types import ToolListChangedNotification
+from mcp_types import ElicitResult, ToolListChangedNotification
 
 from registry import pack_directory
 from tests import wasm_modules as wat
@@ -151,3 +151,82 @@ async def test_another_caster_cannot_post_into_an_sse_session(server: RunningSer
         async with httpx.AsyncClient(headers={"Authorization": f"Bearer {stranger}"}) as http:
             posted = await http.post(f"{server.url}/messages/?session_id={session_id}", json=message)
     assert posted.status_code == 404
+
+
+@pytest.fixture(scope="module")
+def session_server(
+    tmp_path_factory: pytest.TempPathFactory, built_spells: Path, probe_wasm: bytes
+) -> Iterator[RunningServer]:
+    """Streamable HTTP with sessions (SPELL_MCP_SESSIONS)."""
+    base = tmp_path_factory.mktemp("sessions")
+    spells = make_test_spells(base / "spells", built_spells, probe_wasm)
+    with _database("sqlite", base) as database:
+        process, server = start_server(base / "home", database, spells, {"SPELL_MCP_SESSIONS": "1"})
+        try:
+            yield server
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+
+
+async def test_with_http_sessions_2025_clients_hear_of_a_publish(
+    session_server: RunningServer, tmp_path: Path
+) -> None:
+    headers = {"Authorization": f"Bearer {session_server.operator_key}"}
+    async with httpx2.AsyncClient(headers=headers, timeout=30) as http:
+        transport = streamable_http_client(f"{session_server.url}/mcp", http_client=http)
+        async with lasting_client(transport) as (client, changed):
+            await hears_over_session(client, changed, lambda: publish(session_server, tmp_path))
+
+
+async def test_with_http_sessions_a_2025_client_is_asked_to_confirm_mid_call(
+    session_server: RunningServer,
+) -> None:
+    key = session_server.new_user(credits_usd="1")
+    with session_server.client(key) as rest:
+        assert rest.put("/v1/users/me/budget", json={"confirm_above_micros": 50}).is_success
+    asked: list[str] = []
+
+    async def answer(context: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    async with (
+        httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=30) as http,
+        Client(
+            streamable_http_client(f"{session_server.url}/mcp", http_client=http),
+            elicitation_callback=answer,
+            mode="legacy",
+        ) as client,
+    ):
+        result = await client.call_tool("dev_spell_echo", {"message": "asked over HTTP"})
+    assert not result.is_error and len(asked) == 1
+
+
+def test_with_http_sessions_a_session_belongs_to_the_caster_that_made_it(
+    session_server: RunningServer,
+) -> None:
+    headers = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25"}
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    opened = httpx.post(
+        f"{session_server.url}/mcp",
+        json=initialize,
+        headers={**headers, "Authorization": f"Bearer {session_server.operator_key}"},
+    )
+    session_id = opened.headers["mcp-session-id"]
+    stranger = session_server.new_user(credits_usd="1")
+    hijack = httpx.post(
+        f"{session_server.url}/mcp",
+        json={"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+        headers={**headers, "Authorization": f"Bearer {stranger}", "Mcp-Session-Id": session_id},
+    )
+    assert hijack.status_code == 404

@@ -40,15 +40,22 @@ def node_tools() -> dict[str, str]:
     return {**os.environ, "PATH": f"{NODE_BIN}:{os.environ['PATH']}", "NO_COLOR": "1"}
 
 
-@pytest.fixture(scope="module")
+# Streamable HTTP as deployed by default (stateless), and with SPELL_MCP_SESSIONS.
+MODES = {"stateless": {}, "sessions": {"SPELL_MCP_SESSIONS": "1"}}
+
+
+@pytest.fixture(scope="module", params=list(MODES))
 def conformance_server(
-    tmp_path_factory: pytest.TempPathFactory, built_spells: Path, probe_wasm: bytes
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    built_spells: Path,
+    probe_wasm: bytes,
 ) -> Iterator[RunningServer]:
     base = tmp_path_factory.mktemp("conformance")
     spells = make_test_spells(base / "spells", built_spells, probe_wasm)
     write_conformance_spells(spells)
     with _database("sqlite", base) as database:
-        process, server = start_server(base / "home", database, spells)
+        process, server = start_server(base / "home", database, spells, MODES[request.param])
         try:
             yield server
         finally:
@@ -90,8 +97,12 @@ def keyless_url(conformance_server: RunningServer) -> Iterator[str]:
         proxy.wait(timeout=15)
 
 
-def test_the_official_conformance_suite_passes(keyless_url: str, tmp_path: Path) -> None:
+def test_the_official_conformance_suite_passes(
+    conformance_server: RunningServer, keyless_url: str, tmp_path: Path
+) -> None:
     env = node_tools()
+    sessions = conformance_server.env.get("SPELL_MCP_SESSIONS") == "1"
+    baseline = "expected-failures-sessions.yml" if sessions else "expected-failures.yml"
     done = subprocess.run(
         [
             str(BIN / "conformance"),
@@ -101,7 +112,7 @@ def test_the_official_conformance_suite_passes(keyless_url: str, tmp_path: Path)
             "--suite",
             "all",
             "--expected-failures",
-            str(TOOLS / "expected-failures.yml"),
+            str(TOOLS / baseline),
             "--output-dir",
             str(tmp_path),
         ],
