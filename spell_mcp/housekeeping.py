@@ -1,4 +1,5 @@
-"""Background duties of a server: releasing the holds of casts that never finished."""
+"""Background duties of a server: releasing the holds of casts that never finished, and
+forgetting browser sessions that have expired."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ import logging
 from datetime import UTC, datetime
 
 import anyio
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from billing import Ledger
-from spell_mcp.models import Cast
+from spell_mcp.models import Cast, WebSession
 from spell_mcp.platform import Platform
 
 log = logging.getLogger("spell.housekeeping")
@@ -36,9 +37,15 @@ def expire_casts(session: Session, now: datetime) -> list[str]:
     return cast_ids
 
 
+def forget_expired_sessions(session: Session, now: datetime) -> int:
+    result = session.execute(delete(WebSession).where(col(WebSession.expires_at) <= now))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def sweep(platform: Platform, now: datetime | None = None) -> list[str]:
     moment = now or datetime.now(UTC)
     cast_ids = await platform.db.write(lambda session: expire_casts(session, moment))
+    await platform.db.write(lambda session: forget_expired_sessions(session, moment))
     if platform.casts.fast_holds is not None:
         for cast_id in cast_ids:
             await platform.casts.fast_holds.release(cast_id)
