@@ -187,7 +187,7 @@ def build_mcp_server(
                     arguments.get("input"),
                     version=version,
                     via=via,
-                    on_progress=StepRelay(ctx),
+                    on_progress=StepRelay(ctx, lasting),
                     confirm=None if confirmed else Confirmation(ctx, params),
                 )
             else:
@@ -196,7 +196,7 @@ def build_mcp_server(
                     spell_key(params.name),
                     arguments,
                     via=via,
-                    on_progress=StepRelay(ctx),
+                    on_progress=StepRelay(ctx, lasting),
                     confirm=Confirmation(ctx, params),
                 )
         except InputNeeded as needed:
@@ -249,8 +249,10 @@ def build_mcp_server(
     async def set_logging_level(
         ctx: ServerRequestContext[Any, Any], params: types.SetLevelRequestParams
     ) -> types.EmptyResult:
-        # Stateless HTTP keeps nothing between requests, so there is no level to remember: the
-        # cast's steps are sent at "info", which clients filter on their side.
+        # Remembered on lasting connections (stdio, SSE, HTTP sessions). Stateless HTTP keeps
+        # nothing between requests: there the cast's steps are sent at "info" and clients filter.
+        if lasting is not None:
+            lasting.set_log_level(ctx.session, params.level)
         return types.EmptyResult()
 
     with warnings.catch_warnings():
@@ -296,16 +298,19 @@ class StepRelay:
     request carried a progress token) and as an info log message. A client that went away
     must not break the cast, so sending never raises."""
 
-    def __init__(self, ctx: ServerRequestContext[Any, Any]) -> None:
+    def __init__(self, ctx: ServerRequestContext[Any, Any], lasting: LastingSessions | None) -> None:
         self.session = ctx.session
         # Log messages ride this request's own stream: stateless HTTP has no other.
         self.request_id = ctx.request_id
+        self.logs = lasting is None or lasting.logs_at(ctx.session, "info")
         self.steps = 0
 
     async def __call__(self, step: str) -> None:
         self.steps += 1
         try:
             await self.session.report_progress(self.steps, None, step)
+            if not self.logs:
+                return
             with warnings.catch_warnings():
                 # Deprecated in 2026-07-28, still part of the 2025 revisions served here; the SDK
                 # sends it to 2026 clients only when they opted in on the request.

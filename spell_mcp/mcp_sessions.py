@@ -29,17 +29,41 @@ log = logging.getLogger("spell.mcp")
 LASTING = NotificationOptions(tools_changed=True)
 
 
+LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
+
+
+def _lasting_connection(session: ServerSession) -> Connection | None:
+    # A ServerSession lives for one request; the connection it serves is what lasts. The SDK
+    # hands handlers no other way to reach it.
+    connection = getattr(session, "_connection", None)
+    if isinstance(connection, Connection) and connection.has_standalone_channel:
+        return connection
+    return None
+
+
 class LastingSessions:
     def __init__(self, bus: InMemorySubscriptionBus) -> None:
         self.bus = bus
         self._connections: weakref.WeakSet[Connection] = weakref.WeakSet()
+        # logging/setLevel of each lasting connection that sent one.
+        self._log_levels: weakref.WeakKeyDictionary[Connection, str] = weakref.WeakKeyDictionary()
 
     def remember(self, session: ServerSession) -> None:
-        # A ServerSession lives for one request; the connection it serves is what lasts. The SDK
-        # hands handlers no other way to reach it.
-        connection = getattr(session, "_connection", None)
-        if isinstance(connection, Connection) and connection.has_standalone_channel:
+        connection = _lasting_connection(session)
+        if connection is not None:
             self._connections.add(connection)
+
+    def set_log_level(self, session: ServerSession, level: str) -> None:
+        """Remember a client's logging/setLevel (only a lasting connection can be remembered)."""
+        connection = _lasting_connection(session)
+        if connection is not None:
+            self._log_levels[connection] = level
+
+    def logs_at(self, session: ServerSession, level: str) -> bool:
+        """Whether the client wants log messages of `level` (yes unless it asked for less)."""
+        connection = _lasting_connection(session)
+        wanted = self._log_levels.get(connection) if connection is not None else None
+        return wanted is None or LOG_LEVELS.index(level) >= LOG_LEVELS.index(wanted)
 
     def __len__(self) -> int:
         return len(self._connections)

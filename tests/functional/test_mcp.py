@@ -401,3 +401,22 @@ async def test_the_catalog_over_mcp_needs_the_read_scope(server: RunningServer) 
             with pytest.raises(MCPError) as refused:
                 await request
             assert "forbidden" in str(refused.value)
+
+
+# logging/setLevel is deprecated in 2026-07-28; 2025-era clients still send it.
+@pytest.mark.filterwarnings("ignore::mcp.shared.exceptions.MCPDeprecationWarning")
+async def test_a_lasting_session_gets_the_log_level_it_asked_for(server: RunningServer) -> None:
+    env = {k: v for k, v in server.env.items() if k != "SPELL_DEV_MODE"}
+    logged: list[str] = []
+
+    async def on_log(params: Any) -> None:
+        logged.append(str(params.data))
+
+    params = StdioServerParameters(command=str(ROOT / ".venv/bin/spell"), args=["mcp"], env=env)
+    async with Client(params, logging_callback=on_log, mode="legacy") as client:
+        await client.set_logging_level("warning")
+        await client.call_tool("dev_spell_echo", {"message": "quiet"})
+        assert logged == []
+        await client.set_logging_level("info")
+        await client.call_tool("dev_spell_echo", {"message": "chatty"})
+    assert len(logged) == 3 and logged[0].startswith("casting dev.spell.echo")
