@@ -105,11 +105,11 @@ def create_app(settings: Settings) -> FastAPI:
     bus = InMemorySubscriptionBus()
     lasting = LastingSessions(bus)
     mcp_server = build_mcp_server(
-        lambda: holder["platform"], caster_from_request, bus, lasting, http_sessions=settings.mcp_sessions
+        lambda: holder["platform"], caster_from_request, bus, lasting, http_sessions=settings.http_sessions
     )
     # Stateless by default: any server process can answer any request, so several can sit behind
     # one address. With sessions, 2025-era clients also hear list_changed and can be asked mid-call.
-    mcp_server.streamable_http_app(stateless_http=not settings.mcp_sessions, host=settings.host)
+    mcp_server.streamable_http_app(stateless_http=not settings.http_sessions, host=settings.host)
     session_manager = mcp_server.session_manager
 
     @asynccontextmanager

@@ -76,11 +76,12 @@ class Settings(BaseSettings):
     sweep_interval_s: int = Field(
         60, gt=0, description="Seconds between sweeps that void the expired holds of unfinished casts."
     )
-    mcp_sessions: bool = Field(
-        False,
+    mcp_sessions: bool | None = Field(
+        None,
         description="Keep MCP sessions on Streamable HTTP, so 2025-era clients hear tools/list_changed "
-        "and can be asked to confirm mid-call. A session lives in the process that made it: with several "
-        "processes, route by the Mcp-Session-Id header.",
+        "and can be asked to confirm mid-call. A session lives in the process that made it, so several "
+        "processes need routing by the Mcp-Session-Id header. Unset: on for a single process, off when "
+        "SPELL_REDIS_URL is set (several processes share the work).",
     )
     confirm_above_micros: int | None = Field(
         None,
@@ -158,6 +159,11 @@ class Settings(BaseSettings):
         return PackageLimits(
             max_package_bytes=self.max_package_mb * MIB, max_wasm_bytes=self.max_wasm_mb * MIB
         )
+
+    @property
+    def http_sessions(self) -> bool:
+        """Whether Streamable HTTP keeps MCP sessions (see `mcp_sessions`)."""
+        return self.mcp_sessions if self.mcp_sessions is not None else self.redis_url is None
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home.resolve() / 'spell.db'}"

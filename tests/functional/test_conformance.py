@@ -40,8 +40,8 @@ def node_tools() -> dict[str, str]:
     return {**os.environ, "PATH": f"{NODE_BIN}:{os.environ['PATH']}", "NO_COLOR": "1"}
 
 
-# Streamable HTTP as deployed by default (stateless), and with SPELL_MCP_SESSIONS.
-MODES = {"stateless": {}, "sessions": {"SPELL_MCP_SESSIONS": "1"}}
+# Streamable HTTP stateless (several processes) and with sessions (one process, the default).
+MODES = {"stateless": {"SPELL_MCP_SESSIONS": "0"}, "sessions": {"SPELL_MCP_SESSIONS": "1"}}
 
 
 @pytest.fixture(scope="module", params=list(MODES))
