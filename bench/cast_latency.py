@@ -6,7 +6,8 @@ sequentially (c=1) and with C concurrent clients. Prints p50/p90/p99 in ms, call
 p50 as a ratio of the bare tool's p50 measured in the same run.
 
     python bench/cast_latency.py [--requests 2000] [--concurrency 8]
-    python bench/cast_latency.py --url http://host:port --key spell_sk_…   # an existing server
+    python bench/cast_latency.py --url http://host:port --key spell_sk_…   # a server started
+                                                                            # with SPELL_MCP_SESSIONS=0
 """
 
 from __future__ import annotations
@@ -151,6 +152,8 @@ def main() -> None:
                 "SPELL_RATE_PER_USER_PER_MIN": "100000000",
                 "SPELL_RATE_BURST": "1000000",
                 "SPELL_MAX_IN_FLIGHT_PER_KEY": "1000",
+                # Stateless Streamable HTTP, as the bare tool is served (one POST per call).
+                "SPELL_MCP_SESSIONS": "0",
             }
             env.pop("SPELL_DATABASE_URL", None)
             spell = subprocess.Popen(
