@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -51,6 +51,10 @@ _CAPS = select(
     _budgets.c.monthly_cap_micros,
     _budgets.c.per_cast_max_micros,
 ).where(_budgets.c.subject.in_(bindparam("b_subjects", expanding=True)))
+# The lowest confirmation threshold among the subjects (NULLs, unset ones, are ignored).
+_CONFIRM_ABOVE = select(func.min(_budgets.c.confirm_above_micros)).where(
+    _budgets.c.subject.in_(bindparam("b_subjects", expanding=True))
+)
 _WINDOW = select(_windows.c.spent, _windows.c.held).where(
     _windows.c.subject == bindparam("b_subject"),
     _windows.c.period == bindparam("b_period"),
@@ -187,6 +191,13 @@ class Budgets:
                     window_end(window.period, window.starts),
                 )
         return windows
+
+    def confirm_threshold(self, subjects: list[str]) -> int | None:
+        """The lowest `confirm_above_micros` of these subjects, or None when none has one."""
+        if not subjects:
+            return None
+        lowest = self.session.execute(_CONFIRM_ABOVE, {"b_subjects": subjects}).scalar()
+        return int(lowest) if lowest is not None else None
 
     def usage(self, window: WindowHold) -> tuple[int, int]:
         """(spent, held) in a window; (0, 0) before its first hold."""

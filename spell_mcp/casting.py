@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -53,6 +53,7 @@ from spell_mcp.webhooks import enqueue_alerts
 
 # How often a running cast tells its caller it is still running.
 HEARTBEAT_S = 1.0
+T = TypeVar("T")
 # Hears a cast's steps, in words (MCP progress and log notifications).
 Progress = Callable[[str], Awaitable[None]]
 # Asks the person to confirm a cast above their threshold (spell, threshold); raises to refuse.
@@ -61,6 +62,30 @@ Confirm = Callable[[SpellVersion, int], Awaitable[None]]
 
 async def _quiet(_step: str) -> None:
     return None
+
+
+async def _with_heartbeat(work: Callable[[], Awaitable[T]], progress: Progress) -> T:
+    """`work()`, saying every HEARTBEAT_S that it still runs."""
+    started = time.monotonic()
+
+    async def heartbeat() -> None:
+        while True:
+            await anyio.sleep(HEARTBEAT_S)
+            await progress(f"still running after {time.monotonic() - started:.0f} s")
+
+    outcome: list[T] = []
+    failure: Exception | None = None
+    async with anyio.create_task_group() as beats:
+        beats.start_soon(heartbeat)
+        try:
+            outcome.append(await work())
+        except Exception as exc:  # re-raised below, not wrapped in an exception group
+            failure = exc
+        finally:
+            beats.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
+    return outcome[0]
 
 
 _casts = table_of(Cast)
@@ -279,13 +304,8 @@ class CastService:
 
     def _confirmation_threshold(self, session: Session, caster: Caster) -> int | None:
         """The lowest of the operator's threshold and the caster's and its key's own."""
-        budgets = Budgets(session)
-        thresholds = [self.settings.confirm_above_micros] + [
-            budget.confirm_above_micros
-            for budget in map(budgets.get, caster.budget_subjects)
-            if budget is not None
-        ]
-        set_ones = [value for value in thresholds if value is not None]
+        own = Budgets(session).confirm_threshold(caster.budget_subjects)
+        set_ones = [value for value in (self.settings.confirm_above_micros, own) if value is not None]
         return min(set_ones) if set_ones else None
 
     async def _reserve(
@@ -328,37 +348,25 @@ class CastService:
     async def _running(
         self, spell: SpellVersion, input_json: bytes, env: tuple[tuple[str, str], ...], progress: Progress
     ) -> tuple[RunResult, list[dict[str, Any]]]:
-        """Run the spell in a worker thread, saying every second that it still runs. If this task
-        is cancelled, the spell is stopped at its next watchdog tick (the thread is not waited
-        for: its result no longer matters)."""
+        """Run the spell in a worker thread. If this task is cancelled, the spell is stopped at its
+        next watchdog tick (the thread is not waited for: its result no longer matters)."""
         stop = threading.Event()
-        started = time.monotonic()
-
-        async def heartbeat() -> None:
-            while True:
-                await anyio.sleep(HEARTBEAT_S)
-                await progress(f"still running after {time.monotonic() - started:.0f} s")
-
-        outcome: tuple[RunResult, list[dict[str, Any]]] | None = None
-        failure: Exception | None = None
+        run = partial(
+            anyio.to_thread.run_sync,
+            self._run,
+            spell,
+            input_json,
+            env,
+            stop,
+            limiter=self.workers,
+            abandon_on_cancel=True,
+        )
         try:
-            async with anyio.create_task_group() as beats:
-                beats.start_soon(heartbeat)
-                try:
-                    outcome = await anyio.to_thread.run_sync(
-                        self._run, spell, input_json, env, stop, limiter=self.workers, abandon_on_cancel=True
-                    )
-                except Exception as exc:  # re-raised below, not wrapped in an exception group
-                    failure = exc
-                finally:
-                    beats.cancel_scope.cancel()
+            # Nobody listening (REST): no heartbeat task on the hot path.
+            return await (run() if progress is _quiet else _with_heartbeat(run, progress))
         except BaseException:
             stop.set()
             raise
-        if failure is not None:
-            raise failure
-        assert outcome is not None
-        return outcome
 
     def _run(
         self,

@@ -108,3 +108,14 @@ async def test_racing_casts_never_overspend_a_budget(platform: Platform) -> None
     assert sum(results) == affordable
     assert await balance(platform, caster) == ((1_000 - affordable) * PRICE, 0)
     await assert_books_balance(platform)
+
+
+async def test_the_lowest_confirmation_threshold_of_caster_and_key_applies(platform: Platform) -> None:
+    def threshold(session: Session) -> int | None:
+        return Budgets(session).confirm_threshold([USER, KEY])
+
+    assert await platform.db.read(threshold) is None
+    await set_caps(platform, USER, confirm_above_micros=50)
+    assert await platform.db.read(threshold) == 50
+    await set_caps(platform, KEY, daily_cap_micros=10, confirm_above_micros=30)
+    assert await platform.db.read(threshold) == 30
