@@ -14,18 +14,18 @@ import base64
 import json
 import mimetypes
 import re
+from functools import partial
 from typing import Any
 from urllib.parse import quote, unquote
 
 import anyio
 import anyio.to_thread
 import mcp_types as types
-from sqlalchemy.orm import Session
 
 from registry import SpellVersion, find_version, list_latest
 from spell_mcp.auth import Caster
+from spell_mcp.cast_records import artifact_digest, own_cast
 from spell_mcp.errors import SpellError
-from spell_mcp.models import Cast
 from spell_mcp.money_words import usd
 from spell_mcp.platform import Platform
 
@@ -118,22 +118,12 @@ async def read_resource(platform: Platform, caster: Caster, uri: str) -> types.R
     artifact_match = _ARTIFACT.match(uri)
     if artifact_match:
         cast_id, name = artifact_match["cast"], unquote(artifact_match["name"])
-        data = await platform.db.read(lambda session: _artifact(platform, session, caster, cast_id, name))
+        cast = await platform.db.read(partial(own_cast, caster.user_id, cast_id))
+        data = await anyio.to_thread.run_sync(platform.blobs.get, artifact_digest(cast, name))
         mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
         blob = types.BlobResourceContents(uri=uri, mime_type=mime, blob=base64.b64encode(data).decode())
         return types.ReadResourceResult(contents=[blob])
     raise SpellError("not_found", f"no resource {uri[:200]}; see resources/templates/list")
-
-
-def _artifact(platform: Platform, session: Session, caster: Caster, cast_id: str, name: str) -> bytes:
-    cast = session.get(Cast, cast_id)
-    # Someone else's cast is as absent as a cast that never was.
-    if cast is None or cast.caster_id != caster.user_id:
-        raise SpellError("cast_not_found", f"you have no cast {cast_id}")
-    for artifact in cast.artifacts or []:
-        if artifact["name"] == name:
-            return platform.blobs.get(artifact["sha256"])
-    raise SpellError("not_found", f"cast {cast_id} wrote no file {name[:200]}")
 
 
 def readme(platform: Platform, spell: SpellVersion) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import weakref
-from typing import Any
+from typing import Any, get_args
 
 import anyio
 from mcp.server.connection import Connection
@@ -23,13 +23,15 @@ from mcp.server.lowlevel.server import NotificationOptions
 from mcp.server.session import ServerSession
 from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp.shared.subscriptions import ToolsListChanged
+from mcp_types import LoggingLevel
 
 log = logging.getLogger("spell.mcp")
 # What a lasting session's server advertises: it does send tools/list_changed.
 LASTING = NotificationOptions(tools_changed=True)
 
 
-LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
+# The specification's order, least severe first.
+LOG_LEVELS: tuple[str, ...] = get_args(LoggingLevel)
 
 
 def _lasting_connection(session: ServerSession) -> Connection | None:
@@ -64,9 +66,6 @@ class LastingSessions:
         connection = _lasting_connection(session)
         wanted = self._log_levels.get(connection) if connection is not None else None
         return wanted is None or LOG_LEVELS.index(level) >= LOG_LEVELS.index(wanted)
-
-    def __len__(self) -> int:
-        return len(self._connections)
 
     async def forward_forever(self) -> None:
         """Tell every remembered session each time the tool list changes."""

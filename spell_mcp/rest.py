@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -13,6 +14,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
 from registry import SpellVersion, find_version, list_latest, tool_name
+from spell_mcp import cast_records
 from spell_mcp.api_models import (
     ArtifactInfo,
     CastList,
@@ -159,12 +161,7 @@ async def _cast(platform: Platform, caster: Caster, key: str, body: CastRequest)
 
 
 async def own_cast(platform: Platform, caster: Caster, cast_id: str) -> Cast:
-    """A cast of the caller's; another caster's casts do not exist as far as it can tell."""
-    query = select(Cast).where(col(Cast.id) == cast_id, col(Cast.caster_id) == caster.user_id)
-    cast = await platform.db.read(lambda session: session.execute(query).scalar_one_or_none())
-    if cast is None:
-        raise SpellError("cast_not_found", f"you have no cast {cast_id}")
-    return cast
+    return await platform.db.read(partial(cast_records.own_cast, caster.user_id, cast_id))
 
 
 @router.get("/casts", tags=["casts"], responses=problem_responses("unauthenticated", "request_invalid"))
@@ -234,10 +231,7 @@ def cast_record(cast: Cast) -> CastRecord:
 async def get_artifact(cast_id: str, name: str, platform: PlatformDep, caster: ReadCaster) -> Response:
     """A file a cast of the caller's wrote under /scratch."""
     cast = await own_cast(platform, caster, cast_id)
-    found = next((a for a in cast.artifacts or [] if a["name"] == name), None)
-    if found is None:
-        raise SpellError("not_found", f"cast {cast_id} has no artifact {name}")
-    data = await anyio.to_thread.run_sync(platform.blobs.get, found["sha256"])
+    data = await anyio.to_thread.run_sync(platform.blobs.get, cast_records.artifact_digest(cast, name))
     return Response(
         data,
         media_type="application/octet-stream",

@@ -26,8 +26,8 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from billing import AccountKind, Ledger
 from spell_mcp.auth import SCOPES, Caster
+from spell_mcp.bootstrap import create_account
 from spell_mcp.errors import SpellError
 from spell_mcp.models import User, WebSession
 from spell_mcp.secrets import SecretBox
@@ -53,7 +53,6 @@ class GitHubAccount:
 class NewSession:
     secret: str
     csrf_token: str
-    expires_at: datetime
 
 
 def enabled(settings: Settings) -> bool:
@@ -113,20 +112,13 @@ async def finish(
 
 
 def user_for(session: Session, account: GitHubAccount) -> str:
-    """The user this GitHub account signs in as, created on its first sign-in (with credit and
-    earnings accounts, and no API key until it makes one)."""
+    """The user this GitHub account signs in as, created on its first sign-in (no API key until
+    it makes one)."""
     query = select(col(User.id)).where(col(User.github_id) == account.id)
     found = session.execute(query).scalar_one_or_none()
     if found is not None:
         return str(found)
-    user_id = f"usr_{secrets.token_hex(8)}"
-    name = account.name or account.login
-    session.add(User(id=user_id, name=name[:200], github_id=account.id, created_at=datetime.now(UTC)))
-    session.flush()
-    ledger = Ledger(session)
-    ledger.open_account(AccountKind.CASTER_CREDITS, user_id)
-    ledger.open_account(AccountKind.MAKER_EARNINGS, user_id)
-    return user_id
+    return create_account(session, account.name or account.login, github_id=account.id)
 
 
 def open_session(session: Session, user_id: str, lifetime: timedelta) -> NewSession:
@@ -141,7 +133,7 @@ def open_session(session: Session, user_id: str, lifetime: timedelta) -> NewSess
             expires_at=now + lifetime,
         )
     )
-    return NewSession(secret=secret, csrf_token=csrf, expires_at=now + lifetime)
+    return NewSession(secret=secret, csrf_token=csrf)
 
 
 def close_session(session: Session, secret: str) -> None:

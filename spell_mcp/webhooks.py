@@ -17,7 +17,6 @@ followed.
 from __future__ import annotations
 
 import base64
-import ipaddress
 import json
 import logging
 import secrets
@@ -38,6 +37,7 @@ from standardwebhooks.webhooks import Webhook
 from billing.budgets import CrossedAlert
 from registry.models import table_of
 from runtime.net import NetworkGate, Refused
+from runtime.policy import PolicyError, check_domain
 from spell_mcp.errors import SpellError
 from spell_mcp.models import AlertWebhook, WebhookDelivery
 from spell_mcp.secrets import SecretBox
@@ -98,8 +98,8 @@ def check_url(url: str) -> str:
         problem = "the URL has no host"
     elif parts.username or parts.password:
         problem = "the URL must not carry credentials; verify the signature instead"
-    elif _is_ip_literal(parts.hostname):
-        problem = "the URL must name a host, not an IP address"
+    elif not _is_domain(parts.hostname):
+        problem = "the URL must name a host such as hooks.example.com, not an IP address or a local name"
     if problem:
         raise SpellError("request_invalid", f"{problem}: {url[:100]}")
     return url
@@ -252,9 +252,10 @@ def _finish(
     )
 
 
-def _is_ip_literal(host: str) -> bool:
+def _is_domain(host: str) -> bool:
+    # The spells' network allowlist has the same rule for a host: a DNS name, no IP literal.
     try:
-        ipaddress.ip_address(host)
-    except ValueError:
+        check_domain(host)
+    except PolicyError:
         return False
     return True

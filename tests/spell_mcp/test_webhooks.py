@@ -125,6 +125,8 @@ async def send_due(platform: Platform, now: datetime | None = None) -> int:
         ("https://10.0.0.1/x", "not an IP address"),
         ("https://[::1]/x", "not an IP address"),
         ("https://user:pw@hooks.example.com/x", "credentials"),
+        ("https://localhost:8443/x", "local name"),
+        ("https://metadata/x", "local name"),
         ("https:///x", "no host"),
         ("https://hooks.example.com/" + "x" * 2048, "longer than"),
     ],
