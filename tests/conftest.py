@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -293,6 +293,37 @@ def start_server(
     return process, RunningServer(url=url, home=home, operator_key=key, env=env, database=database)
 
 
+@contextmanager
+def running_servers(
+    base: Path,
+    built_spells: Path,
+    probe_wasm: bytes,
+    *,
+    count: int = 1,
+    backend: str = "sqlite",
+    extra_env: dict[str, str] | None = None,
+    extra_spells: Callable[[Path], None] | None = None,
+) -> Iterator[list[RunningServer]]:
+    """`count` server processes on one fresh database and home, with the test spells (and
+    `extra_spells`) and `extra_env`; stopped afterwards."""
+    spells = make_test_spells(base / "spells", built_spells, probe_wasm)
+    if extra_spells is not None:
+        extra_spells(spells)
+    with _database(backend, base) as database:
+        started: list[tuple[subprocess.Popen[bytes], RunningServer]] = []
+        try:
+            for _ in range(count):
+                started.append(start_server(base / "home", database, spells, extra_env))
+            yield [server for _, server in started]
+        finally:
+            for process, _ in started:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def server(
     request: pytest.FixtureRequest,
@@ -301,14 +332,5 @@ def server(
     probe_wasm: bytes,
 ) -> Iterator[RunningServer]:
     base = tmp_path_factory.mktemp("server")
-    spells = make_test_spells(base / "spells", built_spells, probe_wasm)
-    with _database(request.param, base) as database:
-        process, running = start_server(base / "home", database, spells)
-        try:
-            yield running
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    with running_servers(base, built_spells, probe_wasm, backend=request.param) as (running,):
+        yield running

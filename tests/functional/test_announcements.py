@@ -22,7 +22,12 @@ from mcp_types import ElicitResult, ToolListChangedNotification
 
 from registry import pack_directory
 from tests import wasm_modules as wat
-from tests.conftest import ROOT, RunningServer, _database, make_test_spells, redis_url, start_server
+from tests.conftest import (
+    ROOT,
+    RunningServer,
+    redis_url,
+    running_servers,
+)
 from tests.spellbook import write_spell
 
 
@@ -64,21 +69,11 @@ async def test_a_publish_is_announced_to_listening_clients(server: RunningServer
 
 @pytest.fixture
 def redis_servers(
-    tmp_path: Path, built_spells: Path, probe_wasm: bytes, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, built_spells: Path, probe_wasm: bytes
 ) -> Iterator[tuple[RunningServer, RunningServer]]:
-    monkeypatch.setenv("SPELL_REDIS_URL", redis_url())
-    spells = make_test_spells(tmp_path / "spells", built_spells, probe_wasm)
-    home = tmp_path / "home"
-    home.mkdir()
-    with _database("sqlite", tmp_path) as database:
-        first_process, first = start_server(home, database, spells)
-        second_process, second = start_server(home, database, spells)
-        try:
-            yield first, second
-        finally:
-            for process in (first_process, second_process):
-                process.terminate()
-                process.wait(timeout=15)
+    extra_env = {"SPELL_REDIS_URL": redis_url()}
+    with running_servers(tmp_path, built_spells, probe_wasm, count=2, extra_env=extra_env) as servers:
+        yield servers[0], servers[1]
 
 
 async def test_a_publish_on_another_process_is_announced_through_redis(
@@ -159,14 +154,8 @@ def session_server(
 ) -> Iterator[RunningServer]:
     """Streamable HTTP with sessions (SPELL_MCP_SESSIONS)."""
     base = tmp_path_factory.mktemp("sessions")
-    spells = make_test_spells(base / "spells", built_spells, probe_wasm)
-    with _database("sqlite", base) as database:
-        process, server = start_server(base / "home", database, spells, {"SPELL_MCP_SESSIONS": "1"})
-        try:
-            yield server
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
+    with running_servers(base, built_spells, probe_wasm, extra_env={"SPELL_MCP_SESSIONS": "1"}) as (server,):
+        yield server
 
 
 async def test_with_http_sessions_2025_clients_hear_of_a_publish(

@@ -19,10 +19,8 @@ from tests.conftest import (
     REQUIRE_SERVICES,
     ROOT,
     RunningServer,
-    _database,
     free_port,
-    make_test_spells,
-    start_server,
+    running_servers,
 )
 
 TOOLS = ROOT / "tests" / "conformance"
@@ -52,15 +50,10 @@ def conformance_server(
     probe_wasm: bytes,
 ) -> Iterator[RunningServer]:
     base = tmp_path_factory.mktemp("conformance")
-    spells = make_test_spells(base / "spells", built_spells, probe_wasm)
-    write_conformance_spells(spells)
-    with _database("sqlite", base) as database:
-        process, server = start_server(base / "home", database, spells, MODES[request.param])
-        try:
-            yield server
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
+    with running_servers(
+        base, built_spells, probe_wasm, extra_env=MODES[request.param], extra_spells=write_conformance_spells
+    ) as (server,):
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, RunningServer, _database, make_test_spells, start_server
+from tests.conftest import ROOT, RunningServer, running_servers
 
 CHECKS = ",".join(
     [
@@ -28,15 +28,8 @@ def fuzzed_server(
     tmp_path_factory: pytest.TempPathFactory, built_spells: Path, probe_wasm: bytes
 ) -> Iterator[RunningServer]:
     # A server of its own: the fuzzer yanks, suspends and revokes whatever it can reach.
-    base = tmp_path_factory.mktemp("fuzz")
-    spells = make_test_spells(base / "spells", built_spells, probe_wasm)
-    with _database("sqlite", base) as database:
-        process, server = start_server(base / "home", database, spells)
-        try:
-            yield server
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
+    with running_servers(tmp_path_factory.mktemp("fuzz"), built_spells, probe_wasm) as (server,):
+        yield server
 
 
 def test_every_operation_answers_as_documented(fuzzed_server: RunningServer, tmp_path: Path) -> None:

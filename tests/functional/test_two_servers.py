@@ -4,7 +4,6 @@ overspend credits or a budget between them."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +11,11 @@ import httpx
 import pytest
 from redis import Redis
 
-from tests.conftest import RunningServer, _database, make_test_spells, redis_url, start_server
+from tests.conftest import (
+    RunningServer,
+    redis_url,
+    running_servers,
+)
 
 ECHO_PRICE = 100
 AFFORDABLE, ATTEMPTS = 37, 200
@@ -27,25 +30,13 @@ def two_servers(
     built_spells: Path,
     probe_wasm: bytes,
 ) -> Iterator[tuple[RunningServer, RunningServer]]:
-    base = tmp_path_factory.mktemp("two-servers")
-    spells = make_test_spells(base / "spells", built_spells, probe_wasm)
-    home = base / "home"
-    home.mkdir()
     backend, _, with_redis = request.param.partition("+")
     extra_env = {"SPELL_REDIS_URL": redis_url()} if with_redis else {}
-    with _database(backend, base) as database:
-        processes: list[subprocess.Popen[bytes]] = []
-        servers: list[RunningServer] = []
-        try:
-            for _ in range(2):
-                process, server = start_server(home, database, spells, extra_env)
-                processes.append(process)
-                servers.append(server)
-            yield servers[0], servers[1]
-        finally:
-            for process in processes:
-                process.terminate()
-                process.wait(timeout=15)
+    base = tmp_path_factory.mktemp("two-servers")
+    with running_servers(
+        base, built_spells, probe_wasm, count=2, backend=backend, extra_env=extra_env
+    ) as servers:
+        yield servers[0], servers[1]
 
 
 def storm(servers: tuple[RunningServer, RunningServer], key: str) -> list[httpx.Response]:
@@ -111,22 +102,15 @@ def two_limited_servers(
 ) -> Iterator[tuple[RunningServer, RunningServer]]:
     """Two processes on one database and one Redis, with a burst of 4 requests per key and at
     most 2 casts in flight per key."""
-    base = tmp_path_factory.mktemp("limited")
-    spells = make_test_spells(base / "spells", built_spells, probe_wasm)
     limits = {
         "SPELL_REDIS_URL": redis_url(),
         "SPELL_RATE_PER_KEY_PER_MIN": "60",
         "SPELL_RATE_BURST": "4",
         "SPELL_MAX_IN_FLIGHT_PER_KEY": "2",
     }
-    with _database("sqlite", base) as database:
-        started = [start_server(base / "home", database, spells, limits) for _ in range(2)]
-        try:
-            yield started[0][1], started[1][1]
-        finally:
-            for process, _ in started:
-                process.terminate()
-                process.wait(timeout=15)
+    base = tmp_path_factory.mktemp("limited")
+    with running_servers(base, built_spells, probe_wasm, count=2, extra_env=limits) as servers:
+        yield servers[0], servers[1]
 
 
 def test_a_keys_rate_limit_holds_across_two_processes(

@@ -11,7 +11,11 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.conftest import RunningServer, _database, free_port, make_test_spells, start_server
+from tests.conftest import (
+    RunningServer,
+    free_port,
+    running_servers,
+)
 from tests.github_standin import CLIENT_ID, GitHubStandIn, github_standin
 
 
@@ -26,14 +30,8 @@ def web_server(
     github: GitHubStandIn, tmp_path_factory: pytest.TempPathFactory, built_spells: Path, probe_wasm: bytes
 ) -> Iterator[RunningServer]:
     base = tmp_path_factory.mktemp("web")
-    spells = make_test_spells(base / "spells", built_spells, probe_wasm)
-    with _database("sqlite", base) as database:
-        process, server = start_server(base / "home", database, spells, github.settings())
-        try:
-            yield server
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
+    with running_servers(base, built_spells, probe_wasm, extra_env=github.settings()) as (server,):
+        yield server
 
 
 def begin(browser: httpx.Client) -> str:
