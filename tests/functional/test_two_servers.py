@@ -6,9 +6,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
+import httpx2
 import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp_types import ElicitResult
 from redis import Redis
 
 from tests.conftest import (
@@ -150,3 +155,37 @@ def test_casts_in_flight_per_key_are_capped_across_two_processes(
     codes = sorted(response.json()["code"] for response in responses)
     # Two run (to their 200 ms timeout); the third, on whichever process, is refused at once.
     assert codes == ["rate_limited", "spell_timeout", "spell_timeout"]
+
+
+def test_a_costly_cast_is_confirmed_where_a_session_can_carry_the_question(
+    two_servers: tuple[RunningServer, RunningServer],
+) -> None:
+    """With Redis the processes are stateless: a 2025-era HTTP client cannot be asked mid-call
+    even if it could answer, and is told how to proceed; without Redis a session asks it."""
+    first, _ = two_servers
+    key = first.new_user(credits_usd="1")
+    with first.client(key) as rest:
+        assert rest.put("/v1/users/me/budget", json={"confirm_above_micros": 50}).is_success
+    asked: list[str] = []
+
+    async def answer(context: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    async def call() -> Any:
+        async with (
+            httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=30) as http,
+            Client(
+                streamable_http_client(f"{first.url}/mcp", http_client=http),
+                elicitation_callback=answer,
+                mode="legacy",
+            ) as client,
+        ):
+            return await client.call_tool("dev_spell_echo", {"message": "costly"})
+
+    result = asyncio.run(call())
+    if "SPELL_REDIS_URL" in first.env:
+        assert result.is_error and result.structured_content["code"] == "confirmation_required"
+        assert asked == []
+    else:
+        assert not result.is_error and len(asked) == 1

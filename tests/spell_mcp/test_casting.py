@@ -15,7 +15,7 @@ from spell_mcp.models import Cast
 from spell_mcp.platform import Platform
 from spell_mcp.settings import Settings
 from tests import wasm_modules as wat
-from tests.conftest import Database
+from tests.conftest import Database, redis_url
 from tests.spellbook import write_spell
 
 
@@ -56,5 +56,37 @@ async def test_a_cast_that_finishes_after_its_hold_expired_is_free(
             0,
             None,
         )
+    finally:
+        await platform.close()
+
+
+async def test_when_redis_admits_what_the_database_refuses_the_state_is_reloaded(
+    database: Database, tmp_path: Path
+) -> None:
+    # Redis believes the caster is rich (stale state); the database, which has the last word,
+    # knows it has $0.005 for a $0.01 spell.
+    settings = Settings(
+        home=tmp_path / "home", database_url=database.url, dev_mode=True, redis_url=redis_url()
+    )
+    platform = await Platform.open(settings)
+    try:
+        assert platform.casts.fast_holds is not None
+        owner = await platform.db.write(lambda session: create_user(session, "caster", credits_micros=5_000))
+        write_spell(tmp_path / "spells", "test.spell.dear", wat.writes("{}"), price_usd="0.01")
+        await register_directory(platform, tmp_path / "spells", owner.user_id)
+        caster = Caster(owner.user_id, None, False)
+        redis = platform.casts.fast_holds.redis
+        stale = f"spell:money:acct:{caster.credits_account}"
+        await redis.set(stale, 10**12, px=60_000)
+
+        with pytest.raises(SpellError) as refused:
+            await platform.casts.cast(caster, "test.spell.dear", {}, via="rest")
+        assert refused.value.code == "insufficient_credits"
+        assert not await redis.exists(stale)  # dropped, to be loaded again
+        # The next cast is refused by Redis itself, now knowing what the database knows.
+        with pytest.raises(SpellError) as again:
+            await platform.casts.cast(caster, "test.spell.dear", {}, via="rest")
+        assert again.value.extra["available_micros"] == 5_000
+        assert int(await redis.get(stale)) == 5_000
     finally:
         await platform.close()

@@ -23,7 +23,15 @@ from spell_mcp.errors import SpellError
 from spell_mcp.models import WebhookDelivery
 from spell_mcp.platform import Platform
 from spell_mcp.settings import Settings
-from spell_mcp.webhooks import MAX_ATTEMPTS, check_url, claim_due, deliver_due, recent_deliveries, set_webhook
+from spell_mcp.webhooks import (
+    MAX_ATTEMPTS,
+    check_url,
+    claim_due,
+    deliver_due,
+    recent_deliveries,
+    remove_webhook,
+    set_webhook,
+)
 from tests import wasm_modules as wat
 from tests.conftest import Database
 from tests.spellbook import write_spell
@@ -226,3 +234,17 @@ def test_the_alert_payload_is_json_with_the_window() -> None:
         "cap_micros": 100,
         "spent_micros": 85,
     }
+
+
+async def test_deliveries_of_a_removed_webhook_are_given_up_not_sent(
+    platform: Platform, tmp_path: Path, receiver: Receiver
+) -> None:
+    caster = await caster_spending(platform, tmp_path, casts=0)
+    await hook(platform, caster, receiver.url())
+    for _ in range(5):
+        await platform.casts.cast(caster, "test.spell.priced", {}, via="rest")
+    assert await platform.db.write(lambda session: remove_webhook(session, caster.user_id))
+    assert await send_due(platform) == 0
+    (dropped,) = await deliveries(platform, caster)
+    assert (dropped.status, dropped.last_error) == ("failed", "the webhook was removed")
+    assert receiver.requests == []
