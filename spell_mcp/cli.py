@@ -143,20 +143,21 @@ def _relay_mcp(url: str, api_key: str) -> None:
 
     from mcp.server.stdio import stdio_server
 
-    from spell_mcp.mcp_proxy import build_proxy, remote_client
+    from spell_mcp.mcp_proxy import build_proxy, remote_platform
 
     configure_logging()
+    remote = remote_platform(url, api_key)
 
     async def main() -> None:
-        http, remote = remote_client(url, api_key)
-        try:
-            async with http, remote:
-                server = build_proxy(remote, version("spell-mcp"))
-                async with stdio_server() as (read, write):
-                    await server.run(read, write, server.create_initialization_options())
+        try:  # the platform and the key, checked once before serving
+            async with remote() as client:
+                await client.list_tools()
         except Exception as exc:
             _stderr(f"cannot reach the Spell platform at {url}: {exc}")
             raise SystemExit(2) from None
+        server = build_proxy(remote, version("spell-mcp"))
+        async with stdio_server() as (read, write):
+            await server.run(read, write, server.create_initialization_options())
 
     anyio.run(main)
 

@@ -9,6 +9,8 @@ progress comes back as it happens; an unreachable platform is an `isError` resul
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import httpx2
@@ -24,18 +26,31 @@ from spell_mcp.mcp_server import INSTRUCTIONS
 log = logging.getLogger(__name__)
 
 
-def remote_client(url: str, api_key: str) -> tuple[httpx2.AsyncClient, Client]:
-    http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {api_key}"}, timeout=120)
+Remote = Callable[[], AbstractAsyncContextManager[Client]]
+
+
+def remote_platform(url: str, api_key: str) -> Remote:
+    """A connection to the platform per relayed request (stateless 2026-07-28 requests): one that
+    fails says so at once, where a long-lived session would wait on a stream that is gone."""
     endpoint = f"{url.rstrip('/')}/mcp"
-    return http, Client(streamable_http_client(endpoint, http_client=http), mode="legacy")
+
+    @asynccontextmanager
+    async def connect() -> AsyncIterator[Client]:
+        async with (
+            httpx2.AsyncClient(headers={"Authorization": f"Bearer {api_key}"}, timeout=120) as http,
+            Client(streamable_http_client(endpoint, http_client=http), mode="2026-07-28") as client,
+        ):
+            yield client
+
+    return connect
 
 
-def build_proxy(remote: Client, version: str) -> Server[Any]:
+def build_proxy(remote: Remote, version: str) -> Server[Any]:
     async def list_tools(
         ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        # Never cached: a spell published a second ago is listed.
-        return await remote.list_tools(cursor=params.cursor if params else None, cache_mode="bypass")
+        async with remote() as client:
+            return await client.list_tools(cursor=params.cursor if params else None)
 
     async def call_tool(
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
@@ -44,7 +59,8 @@ def build_proxy(remote: Client, version: str) -> Server[Any]:
             await ctx.session.report_progress(progress, total, message)
 
         try:
-            return await remote.call_tool(params.name, params.arguments or {}, progress_callback=relay)
+            async with remote() as client:
+                return await client.call_tool(params.name, params.arguments or {}, progress_callback=relay)
         except MCPError as error:
             return _error(f"the platform refused the call: {error.message}")
         except Exception as error:  # the platform went away: say so, do not crash the client
@@ -54,24 +70,28 @@ def build_proxy(remote: Client, version: str) -> Server[Any]:
     async def list_resources(
         ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListResourcesResult:
-        return await remote.list_resources(cursor=params.cursor if params else None, cache_mode="bypass")
+        async with remote() as client:
+            return await client.list_resources(cursor=params.cursor if params else None)
 
     async def list_resource_templates(
         ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListResourceTemplatesResult:
-        return await remote.list_resource_templates(cursor=params.cursor if params else None)
+        async with remote() as client:
+            return await client.list_resource_templates(cursor=params.cursor if params else None)
 
     async def read_resource(
         ctx: ServerRequestContext[Any, Any], params: types.ReadResourceRequestParams
     ) -> types.ReadResourceResult:
-        return await remote.read_resource(str(params.uri), cache_mode="bypass")
+        async with remote() as client:
+            return await client.read_resource(str(params.uri))
 
     async def complete(
         ctx: ServerRequestContext[Any, Any], params: types.CompleteRequestParams
     ) -> types.CompleteResult:
         argument = {"name": params.argument.name, "value": params.argument.value}
         context = params.context.arguments if params.context else None
-        return await remote.complete(params.ref, argument, context)
+        async with remote() as client:
+            return await client.complete(params.ref, argument, context)
 
     return Server(
         "spell",

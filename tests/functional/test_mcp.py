@@ -9,7 +9,7 @@ import os
 import subprocess
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from mcp_types import ElicitResult, ResourceTemplateReference
 
-from tests.conftest import ROOT, RunningServer
+from tests.conftest import ROOT, RunningServer, running_servers
 
 ECHO_SCHEMA = json.loads((ROOT / "examples/spells/echo/schema.json").read_text())
 ECHO_PRICE = 100
@@ -420,3 +420,21 @@ async def test_a_lasting_session_gets_the_log_level_it_asked_for(server: Running
         await client.set_logging_level("info")
         await client.call_tool("dev_spell_echo", {"message": "chatty"})
     assert len(logged) == 3 and logged[0].startswith("casting dev.spell.echo")
+
+
+async def test_the_stdio_relay_reports_a_platform_that_went_away(
+    tmp_path: Path, built_spells: Path, probe_wasm: bytes
+) -> None:
+    with ExitStack() as platform_up:
+        (remote,) = platform_up.enter_context(running_servers(tmp_path, built_spells, probe_wasm))
+        env = {**os.environ, "SPELL_API_KEY": remote.operator_key}
+        params = StdioServerParameters(
+            command=str(ROOT / ".venv/bin/spell"), args=["mcp", "--url", remote.url], env=env
+        )
+        async with Client(params) as client:
+            assert "dev_spell_echo" in [tool.name for tool in (await client.list_tools()).tools]
+            platform_up.close()  # the platform stops; the local relay keeps running
+            with anyio.fail_after(30):  # said at once, not after a stream that never answers
+                result = await client.call_tool("dev_spell_echo", {"message": "anyone?"})
+    assert result.is_error
+    assert "cannot be reached" in result.content[0].text  # type: ignore[union-attr]
