@@ -4,7 +4,8 @@ Code that touches the database is written once, as plain functions of a synchron
 `Session`, and handed to `Database.read` or `Database.write`, which run it as one transaction:
 
 - SQLite runs the whole transaction in one worker thread (pysqlite). A thread hop per statement
-  (aiosqlite) costs about 0.4 ms each here, a hop per transaction about as much once.
+  (aiosqlite) costs about 0.4 ms each here, a hop per transaction about as much once; code that
+  already runs in a worker thread (a cast) runs its transactions right there (`write_here`).
   Writes run one at a time per process and begin with `BEGIN IMMEDIATE`, so a transaction that
   reads and then writes never fails on a lock upgrade; across processes the busy timeout queues
   writers (with long tails: several processes want PostgreSQL).
@@ -14,12 +15,14 @@ Code that touches the database is written once, as plain functions of a synchron
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
+import anyio.from_thread
 import anyio.to_thread
 from alembic import command
 from alembic.config import Config
@@ -44,8 +47,10 @@ class Database:
             self._readers = sessionmaker(self._sync, expire_on_commit=False)
             self._writers = sessionmaker(self._sync.execution_options(immediate=True), expire_on_commit=False)
             self._readers_threads = anyio.CapacityLimiter(threads)
-            # One writer at a time per process: writers queued here wait in order, where
-            # SQLite's own busy handler would make them sleep and retry (long tails).
+            # One writer at a time per process: writers wait on this lock, where SQLite's own busy
+            # handler would make them sleep and retry (long tails). Async writers also queue in
+            # order for one thread, so that waiting writers do not hold threads.
+            self._write_lock = threading.Lock()
             self._writer_thread = anyio.CapacityLimiter(1)
         elif self.backend == "postgresql":
             self._async = create_async_engine(
@@ -63,20 +68,28 @@ class Database:
         """Run `work` in a transaction committed when it returns and rolled back if it raises."""
         return await self._run(work, write=True)
 
+    def write_here(self, work: Work[T]) -> T:
+        """`write`, called from a worker thread: on SQLite in that thread (no hop), on PostgreSQL
+        on the event loop."""
+        if self._sync is not None:
+            return self._sqlite_transaction(work, write=True)
+        return anyio.from_thread.run(self.write, work)
+
+    def _sqlite_transaction(self, work: Work[T], *, write: bool) -> T:
+        if not write:
+            with self._readers() as session:  # closing it rolls back
+                return work(session)
+        with self._write_lock, self._writers() as session:
+            result = work(session)
+            session.commit()
+            return result
+
     async def _run(self, work: Work[T], *, write: bool) -> T:
         if self._sync is not None:
-            factory = self._writers if write else self._readers
-
-            def in_thread() -> T:
-                # Closing the session rolls back whatever was not committed.
-                with factory() as session:
-                    result = work(session)
-                    if write:
-                        session.commit()
-                    return result
-
             limiter = self._writer_thread if write else self._readers_threads
-            return await anyio.to_thread.run_sync(in_thread, limiter=limiter)
+            return await anyio.to_thread.run_sync(
+                partial(self._sqlite_transaction, work, write=write), limiter=limiter
+            )
         async with self._sessions() as session:
             result = await session.run_sync(work)
             if write:
