@@ -19,6 +19,7 @@ from registry.catalog import (
     rescan_catalog,
     set_status,
     signer_identities,
+    still_castable,
     versions_of,
     yank,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "rescan_catalog",
     "set_status",
     "signer_identities",
+    "still_castable",
     "tool_name",
     "unpack",
     "verifier_for",

@@ -1,5 +1,6 @@
 """Telling connected MCP clients that the tool list changed: a spell was published, yanked,
-suspended, reinstated or delisted.
+suspended, reinstated or delisted; and telling every server process to forget what it remembers
+of the catalog and of a revoked or rotated key (spell_mcp/lookups.py).
 
 Clients of the 2026-07-28 generation hold a `subscriptions/listen` stream; the SDK's listen
 handler feeds it from this process's in-memory bus. With SPELL_REDIS_URL set, every process
@@ -16,24 +17,47 @@ from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp.shared.subscriptions import ToolsListChanged
 from redis.asyncio import Redis
 
+from spell_mcp.lookups import Lookups
+
 log = logging.getLogger("spell.announcements")
 CHANNEL = "spell:events:tools"
+# Messages on the channel: the tool list changed, or a key changed (followed by its id).
+TOOLS, KEY = "tools", "key:"
 
 
 class Announcer:
-    def __init__(self, bus: InMemorySubscriptionBus, redis_url: str | None) -> None:
+    def __init__(self, bus: InMemorySubscriptionBus, redis_url: str | None, lookups: Lookups) -> None:
         self.bus = bus
         self.redis = Redis.from_url(redis_url) if redis_url else None
+        self.lookups = lookups
 
     async def tools_changed(self) -> None:
+        self.lookups.forget_spells()
         try:
             if self.redis is None:
                 await self.bus.publish(ToolsListChanged())
             else:
-                await self.redis.publish(CHANNEL, "tools")
+                await self.redis.publish(CHANNEL, TOOLS)
         except Exception:
             # An announcement is a courtesy: the change itself is already committed.
             log.exception("could not announce a tool list change")
+
+    async def key_changed(self, key_id: str) -> None:
+        """A key was revoked or rotated (other processes forget it within seconds regardless)."""
+        self.lookups.forget_key(key_id)
+        if self.redis is None:
+            return
+        try:
+            await self.redis.publish(CHANNEL, KEY + key_id)
+        except Exception:
+            log.exception("could not announce a key change")
+
+    async def _heard(self, message: str) -> None:
+        if message == TOOLS:
+            self.lookups.forget_spells()
+            await self.bus.publish(ToolsListChanged())
+        elif message.startswith(KEY):
+            self.lookups.forget_key(message.removeprefix(KEY))
 
     async def relay_forever(self) -> None:
         """Feed this process's bus from the shared channel (every process, publisher included)."""
@@ -45,7 +69,7 @@ class Announcer:
                     await pubsub.subscribe(CHANNEL)
                     async for message in pubsub.listen():
                         if message.get("type") == "message":
-                            await self.bus.publish(ToolsListChanged())
+                            await self._heard(bytes(message["data"]).decode())
             except Exception:
                 log.exception("lost the announcement channel; reconnecting")
                 await anyio.sleep(1)

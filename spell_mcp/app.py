@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from spell_mcp import bootstrap
-from spell_mcp.auth import SCOPES, Caster, authenticate, bearer_token, touch_key
+from spell_mcp.auth import SCOPES, Caster, bearer_token
 from spell_mcp.errors import SpellError
 from spell_mcp.housekeeping import sweep_forever
 from spell_mcp.mcp_server import SSE_MESSAGES_PATH, build_mcp_server
@@ -73,13 +72,11 @@ class McpAuthentication:
         platform: Platform = self.fastapi.state.platform
         token = bearer_token(Headers(scope=scope).get("authorization"))
         try:
-            caster = await platform.db.read(lambda session: authenticate(session, token))
+            caster = await platform.authenticate(token)
         except SpellError as error:
             base = public_base_url(Request(scope))
             await problem_response(error, scope.get("path"), base)(scope, receive, send)
             return
-        if caster.last_used_stale and caster.key_id is not None:
-            await platform.db.write(partial(touch_key, caster.key_id))
         scope.setdefault("state", {})["caster"] = caster
         # The SDK's SSE transport binds a session to the principal that opened it: another
         # caster's messages to it are answered as if it did not exist.

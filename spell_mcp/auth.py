@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from billing import AccountKind
@@ -45,6 +45,12 @@ _KEY_OWNER = (
     )
     .join(_users, _users.c.id == _keys.c.user_id)
     .where(_keys.c.id == bindparam("key_id"))
+)
+
+_KEY_VALID = select(_keys.c.id).where(
+    _keys.c.id == bindparam("key_id"),
+    _keys.c.revoked_at.is_(None),
+    or_(_keys.c.expires_at.is_(None), _keys.c.expires_at > bindparam("now")),
 )
 
 
@@ -118,6 +124,12 @@ def rotate_key(session: Session, key: ApiKey, grace: timedelta) -> str:
 
 def authenticate(session: Session, presented: str | None) -> Caster:
     """The caster a presented key belongs to, or `SpellError('unauthenticated')`."""
+    return authenticate_until(session, presented)[0]
+
+
+def authenticate_until(session: Session, presented: str | None) -> tuple[Caster, datetime | None]:
+    """`authenticate`, and the moment the presented secret stops being valid by itself (the key
+    expires, or its rotation grace ends), if it does."""
     if not presented:
         raise SpellError("unauthenticated", "send an API key as 'Authorization: Bearer spell_sk_…'")
     match = _KEY_FORMAT.fullmatch(presented.strip())
@@ -140,13 +152,20 @@ def authenticate(session: Session, presented: str | None) -> Caster:
     if row.expires_at is not None and row.expires_at <= now:
         raise SpellError("unauthenticated", "the API key has expired; create a new one")
     stale = row.last_used_at is None or row.last_used_at < now - LAST_USED_PRECISION
-    return Caster(
+    caster = Caster(
         user_id=row.id,
         key_id=key_id,
         is_operator=row.is_operator,
         scopes=frozenset(row.scopes or DEFAULT_SCOPES),
         last_used_stale=stale,
     )
+    ends = [row.expires_at, None if current else row.previous_valid_until]
+    return caster, min((end for end in ends if end is not None), default=None)
+
+
+def key_still_valid(session: Session, key_id: str) -> bool:
+    """Neither revoked nor expired, now: checked again where a cast holds its price."""
+    return session.execute(_KEY_VALID, {"key_id": key_id, "now": datetime.now(UTC)}).first() is not None
 
 
 def bearer_token(authorization: str | None) -> str | None:

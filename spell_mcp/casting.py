@@ -1,8 +1,10 @@
 """The one cast pipeline that MCP tools and REST routes both adapt to.
 
-authenticate (by the caller) → look up the spell → validate input → reserve the price (a hold)
-→ run in the sandbox → settle the hold and record the cast in one transaction, or void it:
-a failed cast is never charged.
+authenticate (by the caller) → look up the spell (from memory: spell_mcp/lookups.py) → validate
+the input → then, in one worker thread: reserve the price (a hold, checking the key and the spell
+again) → run in the sandbox → settle the hold and record the cast in one transaction, or void it:
+a failed cast is never charged. On SQLite both transactions run in that thread: a cast costs one
+thread hop.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import anyio
+import anyio.from_thread
 import anyio.to_thread
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
@@ -37,13 +40,14 @@ from billing.budgets import WindowHold
 from billing.fast_holds import FastHolds
 from billing.ledger import account_id
 from billing.receipts import ReceiptSigner, digest_of
-from registry import BlobStore, InputValidators, SpellVersion, TreeCache, find_version
+from registry import BlobStore, InputValidators, SpellVersion, TreeCache, find_version, still_castable
 from registry.content import content_problems
 from registry.models import table_of
 from runtime import Limits, Mount, Policy, ResourceUsage, RunResult, Sandbox, SpellRunError
-from spell_mcp.auth import Caster
+from spell_mcp.auth import Caster, key_still_valid
 from spell_mcp.errors import SpellError
 from spell_mcp.limits import RequestLimits
+from spell_mcp.lookups import Lookups
 from spell_mcp.models import Cast
 from spell_mcp.money_words import MONEY_REFUSALS, money_refusal, usd
 from spell_mcp.secrets import SecretBox, secrets_for
@@ -86,6 +90,52 @@ async def _with_heartbeat(work: Callable[[], Awaitable[T]], progress: Progress) 
     if failure is not None:
         raise failure
     return outcome[0]
+
+
+def _from_worker(progress: Progress, step: str) -> None:
+    """Tell `progress` a step from a worker thread (on the event loop, waiting for it)."""
+
+    async def tell() -> None:
+        await progress(step)
+
+    anyio.from_thread.run(tell)
+
+
+class NeedsConfirmation(Exception):
+    """The price is above the caster's confirmation threshold: ask the person first."""
+
+    def __init__(self, threshold: int) -> None:
+        super().__init__(threshold)
+        self.threshold = threshold
+
+
+class _Worker(Generic[T]):
+    """A cast's run in a worker thread that the caller can stop and wait for."""
+
+    def __init__(self, cast: Callable[[threading.Event], T]) -> None:
+        self._cast = cast
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._started = False
+        self._done = threading.Event()
+
+    def run(self) -> T:
+        with self._lock:
+            if self._stop.is_set():  # stopped while it waited for a thread: nothing happened
+                raise SpellRunError("cast_cancelled", "the cast was cancelled")
+            self._started = True
+        try:
+            return self._cast(self._stop)
+        finally:
+            self._done.set()
+
+    async def stop(self) -> None:
+        with self._lock:
+            self._stop.set()
+            started = self._started
+        # Polled: an anyio.Event would cost every cast a hop back to the loop to set it.
+        while started and not self._done.is_set():  # noqa: ASYNC110
+            await anyio.sleep(0.005)
 
 
 _casts = table_of(Cast)
@@ -153,6 +203,7 @@ class CastService:
         secrets: SecretBox,
         receipts: ReceiptSigner,
         limits: RequestLimits,
+        lookups: Lookups,
         fast_holds: FastHolds | None = None,
     ) -> None:
         self.settings = settings
@@ -163,6 +214,7 @@ class CastService:
         self.secrets = secrets
         self.receipts = receipts
         self.limits = limits
+        self.lookups = lookups
         # With Redis: holds are decided there first, across processes (billing/fast_holds.py).
         self.fast_holds = fast_holds
         self.validators = InputValidators()
@@ -218,54 +270,90 @@ class CastService:
                 "input_too_large",
                 f"the input is {len(input_json)} bytes; the limit is {self.settings.max_input_bytes}",
             )
-        found, windows, threshold = await self.db.read(
-            partial(self._lookup, caster, key, version, confirm is not None)
-        )
-        if found is None:
-            which = f"{key} {version}" if version else key
-            raise SpellError("spell_not_found", f"no castable spell {which}; list spells to see what exists")
-        spell, maker_id = found
+        spell, maker_id = await self._find(key, version)
         problems = self.validators.problems(spell.id, spell.input_schema, arguments)
         if problems:
             raise SpellError(
                 "input_invalid", "the input does not match the spell's schema", problems=problems
             )
-
-        if confirm is not None and threshold is not None and spell.price_micros > threshold:
-            await confirm(spell, threshold)
+        windows: list[WindowHold] = []
+        if self.fast_holds is not None and spell.price_micros > 0:
+            windows = await self.db.read(partial(self._windows, caster, spell.price_micros))
         await progress(
             f"casting {spell.spell_key} {spell.version} (${usd(spell.price_micros)} if it succeeds)"
         )
+        cast = partial(self._hold_and_run, caster, spell, maker_id, input_json, via, windows, progress)
+        try:
+            return await cast(confirming=confirm is not None)
+        except NeedsConfirmation as needed:
+            assert confirm is not None
+            await confirm(spell, needed.threshold)
+        return await cast(confirming=False)
+
+    async def _find(self, key: str, version: str | None) -> tuple[SpellVersion, str]:
+        """The castable version (the given one or the latest) and its maker, from memory when it
+        was looked up a moment ago: `_begin` checks again that it is still castable."""
+        found = self.lookups.spell(key, version)
+        if found is None:
+            found = await self.db.read(lambda session: find_version(session, key, version))
+            if found is None:
+                which = f"{key} {version}" if version else key
+                raise SpellError(
+                    "spell_not_found", f"no castable spell {which}; list spells to see what exists"
+                )
+            self.lookups.remember_spell(key, version, found)
+        return found
+
+    def _windows(self, caster: Caster, price: int, session: Session) -> list[WindowHold]:
+        """The budget windows a price counts against, for Redis to decide holds first."""
+        try:
+            return Budgets(session).windows_for(caster.budget_subjects, price, datetime.now(UTC))
+        except BudgetExceeded as exc:
+            raise money_refusal(exc, price) from None
+
+    async def _hold_and_run(
+        self,
+        caster: Caster,
+        spell: SpellVersion,
+        maker_id: str,
+        input_json: bytes,
+        via: str,
+        windows: list[WindowHold],
+        progress: Progress,
+        *,
+        confirming: bool,
+    ) -> CastResult:
         cast_id = f"cast_{uuid.uuid4().hex}"
         input_sha256 = hashlib.sha256(input_json).hexdigest()
-        hold_id, env = await self._reserve(caster, spell, cast_id, input_sha256, via, windows)
-        await progress(f"{cast_id}: price held, running" if hold_id else f"{cast_id}: running")
+        held = None if progress is _quiet else partial(_from_worker, progress)
+        cast = partial(
+            self._hold_run_settle,
+            caster,
+            spell,
+            maker_id,
+            cast_id,
+            input_json,
+            input_sha256,
+            via,
+            confirming,
+            held,
+        )
+        admitted = await self._admit(caster, spell, cast_id, windows)
         try:
-            run, artifacts = await self._running(spell, input_json, env, progress)
-        except SpellRunError as failure:
-            with anyio.CancelScope(shield=True):
-                await self._fail(cast_id, hold_id, failure.code, failure.detail, failure.usage)
-            raise SpellError(failure.code, failure.detail, cast_id=cast_id) from None
-        except anyio.get_cancelled_exc_class():
-            with anyio.CancelScope(shield=True):
-                detail = "the caller cancelled the cast; nothing was charged"
-                await self._fail(cast_id, hold_id, "cast_cancelled", detail, None)
+            run, artifacts, receipt = await self._in_worker(cast, progress)
+        except BaseException as exc:
+            if admitted and self.fast_holds is not None:
+                with anyio.CancelScope(shield=True):
+                    await self.fast_holds.release(cast_id)
+                    if isinstance(exc, SpellError) and exc.code in MONEY_REFUSALS:
+                        # Redis admitted what the database refused: its state is stale.
+                        await self.fast_holds.forget(caster.credits_account, windows)
+            if isinstance(exc, SpellError) and exc.code == "spell_not_found":
+                self.lookups.forget_spells()  # remembered as castable, no longer is
+            if isinstance(exc, SpellError) and exc.code == "unauthenticated" and caster.key_id:
+                self.lookups.forget_key(caster.key_id)
             raise
-        except BaseException:
-            # Broken: the caster must not pay for a cast that did not finish.
-            with anyio.CancelScope(shield=True):
-                await self._fail(cast_id, hold_id, "internal_error", "the cast was interrupted", None)
-            raise
-        try:
-            receipt = await self.db.write(
-                partial(self._settle, caster, cast_id, hold_id, spell, maker_id, input_sha256, run, artifacts)
-            )
-        except HoldNotPending:
-            # The hold expired and was released before the cast could settle: it stays free.
-            detail = "the cast finished after its hold expired; nothing was charged"
-            await self._fail(cast_id, hold_id, "cast_interrupted", detail, run.usage)
-            raise SpellError("cast_interrupted", detail, cast_id=cast_id) from None
-        if hold_id is not None and self.fast_holds is not None:
+        if admitted and self.fast_holds is not None:
             await self.fast_holds.settle(cast_id)
         await progress(
             f"{cast_id}: succeeded in {run.usage.duration_ms:.0f} ms, charged ${usd(spell.price_micros)}"
@@ -285,88 +373,82 @@ class CastService:
             is_content=is_content(spell),
         )
 
-    def _lookup(
-        self, caster: Caster, key: str, version: str | None, confirming: bool, session: Session
-    ) -> tuple[tuple[SpellVersion, str] | None, list[WindowHold], int | None]:
-        """The spell to cast; when Redis decides holds first, the budget windows its price counts
-        against; when the caller can confirm, the price above which it must."""
-        found = find_version(session, key, version)
-        threshold = self._confirmation_threshold(session, caster) if found and confirming else None
-        if found is None or self.fast_holds is None or found[0].price_micros <= 0:
-            return found, [], threshold
-        try:
-            windows = Budgets(session).windows_for(
-                caster.budget_subjects, found[0].price_micros, datetime.now(UTC)
-            )
-        except BudgetExceeded as exc:
-            raise money_refusal(exc, found[0].price_micros) from None
-        return found, windows, threshold
-
     def _confirmation_threshold(self, session: Session, caster: Caster) -> int | None:
         """The lowest of the operator's threshold and the caster's and its key's own."""
         own = Budgets(session).confirm_threshold(caster.budget_subjects)
         set_ones = [value for value in (self.settings.confirm_above_micros, own) if value is not None]
         return min(set_ones) if set_ones else None
 
-    async def _reserve(
-        self,
-        caster: Caster,
-        spell: SpellVersion,
-        cast_id: str,
-        input_sha256: str,
-        via: str,
-        windows: list[WindowHold],
-    ) -> tuple[str | None, tuple[tuple[str, str], ...]]:
-        """Hold the price (in Redis first when it is there, then in the database, which has the
-        last word) and record the cast as running."""
-        admitted = False
-        if self.fast_holds is not None and spell.price_micros > 0:
-            try:
-                admitted = await self.fast_holds.admit(
-                    cast_id, caster.credits_account, spell.price_micros, windows
-                )
-            except (InsufficientCredits, BudgetExceeded) as exc:
-                raise money_refusal(exc, spell.price_micros) from None
+    async def _admit(
+        self, caster: Caster, spell: SpellVersion, cast_id: str, windows: list[WindowHold]
+    ) -> bool:
+        """With Redis: hold the price there first, across processes; the database, which holds it
+        next, has the last word. Whether Redis holds it."""
+        if self.fast_holds is None or spell.price_micros <= 0:
+            return False
         try:
-            return await self.db.write(partial(self._begin, caster, spell, cast_id, input_sha256, via))
-        except BaseException as exc:
-            if admitted and self.fast_holds is not None:
-                with anyio.CancelScope(shield=True):
-                    await self.fast_holds.release(cast_id)
-                    if isinstance(exc, SpellError) and exc.code in MONEY_REFUSALS:
-                        # Redis admitted what the database refused: its state is stale.
-                        await self.fast_holds.forget(caster.credits_account, windows)
-            raise
+            return await self.fast_holds.admit(cast_id, caster.credits_account, spell.price_micros, windows)
+        except (InsufficientCredits, BudgetExceeded) as exc:
+            raise money_refusal(exc, spell.price_micros) from None
 
-    async def _fail(
-        self, cast_id: str, hold_id: str | None, code: str, detail: str, usage: ResourceUsage | None
-    ) -> None:
-        await self.db.write(partial(_fail, cast_id, hold_id, code, detail, usage))
-        if hold_id is not None and self.fast_holds is not None:
-            await self.fast_holds.release(cast_id)
-
-    async def _running(
-        self, spell: SpellVersion, input_json: bytes, env: tuple[tuple[str, str], ...], progress: Progress
-    ) -> tuple[RunResult, list[dict[str, Any]]]:
-        """Run the spell in a worker thread. If this task is cancelled, the spell is stopped at its
-        next watchdog tick (the thread is not waited for: its result no longer matters)."""
-        stop = threading.Event()
-        run = partial(
-            anyio.to_thread.run_sync,
-            self._run,
-            spell,
-            input_json,
-            env,
-            stop,
-            limiter=self.workers,
-            abandon_on_cancel=True,
-        )
+    async def _in_worker(self, cast: Callable[[threading.Event], T], progress: Progress) -> T:
+        """`cast(stop)` in a worker thread, saying every second that it still runs. If this task
+        is cancelled, `stop` is set (the spell stops at its next watchdog tick) and the thread is
+        waited for, so that it has recorded the cast as failed and released its hold."""
+        worker = _Worker(cast)
+        run = partial(anyio.to_thread.run_sync, worker.run, limiter=self.workers, abandon_on_cancel=True)
         try:
             # Nobody listening (REST): no heartbeat task on the hot path.
             return await (run() if progress is _quiet else _with_heartbeat(run, progress))
-        except BaseException:
-            stop.set()
+        except anyio.get_cancelled_exc_class():
+            with anyio.CancelScope(shield=True):
+                await worker.stop()
             raise
+
+    def _hold_run_settle(
+        self,
+        caster: Caster,
+        spell: SpellVersion,
+        maker_id: str,
+        cast_id: str,
+        input_json: bytes,
+        input_sha256: str,
+        via: str,
+        confirming: bool,
+        held: Callable[[str], None] | None,
+        stop: threading.Event,
+    ) -> tuple[RunResult, list[dict[str, Any]], dict[str, Any]]:
+        """In a worker thread, the cast's three steps: hold the price and record the cast as
+        running; run the spell; settle and record the result, or release the hold and record the
+        failure. On SQLite each transaction runs right here: one thread hop for the whole cast."""
+        write = self.db.write_here
+        hold_id, env = write(partial(self._begin, caster, spell, cast_id, input_sha256, via, confirming))
+        if held is not None:  # someone listens: tell them (a hop back to the event loop)
+            held(f"{cast_id}: price held, running" if hold_id else f"{cast_id}: running")
+        try:
+            run, artifacts = self._run(spell, input_json, env, stop)
+            if stop.is_set():
+                raise SpellRunError("cast_cancelled", "the cast was cancelled", run.usage)
+        except SpellRunError as failure:
+            detail = failure.detail
+            if failure.code == "cast_cancelled":
+                detail = "the caller cancelled the cast; nothing was charged"
+            write(partial(_fail, cast_id, hold_id, failure.code, detail, failure.usage))
+            raise SpellError(failure.code, detail, cast_id=cast_id) from None
+        except BaseException:
+            # Broken: the caster must not pay for a cast that did not finish.
+            write(partial(_fail, cast_id, hold_id, "internal_error", "the cast was interrupted", None))
+            raise
+        try:
+            receipt = write(
+                partial(self._settle, caster, cast_id, hold_id, spell, maker_id, input_sha256, run, artifacts)
+            )
+        except HoldNotPending:
+            # The hold expired and was released before the cast could settle: it stays free.
+            detail = "the cast finished after its hold expired; nothing was charged"
+            write(partial(_fail, cast_id, hold_id, "cast_interrupted", detail, run.usage))
+            raise SpellError("cast_interrupted", detail, cast_id=cast_id) from None
+        return run, artifacts, receipt
 
     def _run(
         self,
@@ -413,10 +495,32 @@ class CastService:
             )
 
     def _begin(
-        self, caster: Caster, spell: SpellVersion, cast_id: str, input_sha256: str, via: str, session: Session
+        self,
+        caster: Caster,
+        spell: SpellVersion,
+        cast_id: str,
+        input_sha256: str,
+        via: str,
+        confirming: bool,
+        session: Session,
     ) -> tuple[str | None, tuple[tuple[str, str], ...]]:
         """Reserve the price and record the cast as running, in one transaction; return the hold
-        and the granted environment (the maker's secrets for the spell's env_vars)."""
+        and the granted environment (the maker's secrets for the spell's env_vars).
+
+        The key and the spell were looked up a moment ago, perhaps from memory: both are checked
+        again here, where money moves. When the caller can ask the person (`confirming`), a price
+        above their threshold raises `NeedsConfirmation` before anything is held."""
+        if caster.key_id is not None and not key_still_valid(session, caster.key_id):
+            raise SpellError("unauthenticated", "the API key is unknown, revoked or replaced")
+        if not still_castable(session, spell.id):
+            raise SpellError(
+                "spell_not_found",
+                f"{spell.spell_key} {spell.version} can no longer be cast; list spells to see what exists",
+            )
+        if confirming:
+            threshold = self._confirmation_threshold(session, caster)
+            if threshold is not None and spell.price_micros > threshold:
+                raise NeedsConfirmation(threshold)
         hold_id = None
         if spell.price_micros > 0:
             try:

@@ -17,8 +17,10 @@ from registry import LocalBlobStore, TreeCache, verifier_for
 from runtime import Sandbox
 from runtime.net import NetworkGate
 from spell_mcp.announcements import Announcer
+from spell_mcp.auth import Caster, authenticate_until, touch_key
 from spell_mcp.casting import CastService
 from spell_mcp.limits import RequestLimits
+from spell_mcp.lookups import Lookups
 from spell_mcp.publishing import PublishService
 from spell_mcp.secrets import SecretBox
 from spell_mcp.settings import Settings
@@ -36,6 +38,7 @@ class Platform:
     publishing: PublishService
     receipts: ReceiptSigner
     limits: RequestLimits
+    lookups: Lookups
     announcer: Announcer
 
     @classmethod
@@ -64,6 +67,7 @@ class Platform:
         secrets = SecretBox.for_home(settings.home, settings.secrets_key)
         receipts = ReceiptSigner.for_home(settings.home, settings.receipt_key)
         limits = RequestLimits(settings)
+        lookups = Lookups()
         fast_holds = None
         if settings.redis_url:
 
@@ -71,7 +75,9 @@ class Platform:
                 return await db.read(partial(database_state, account, windows))
 
             fast_holds = FastHolds(Redis.from_url(settings.redis_url), load, hold_ttl_s=settings.hold_ttl_s)
-        casts = CastService(settings, db, sandbox, blobs, trees, secrets, receipts, limits, fast_holds)
+        casts = CastService(
+            settings, db, sandbox, blobs, trees, secrets, receipts, limits, lookups, fast_holds
+        )
         publishing = PublishService(settings, db, sandbox, blobs, verifier_for(settings.trust_root))
         return cls(
             settings=settings,
@@ -83,8 +89,25 @@ class Platform:
             publishing=publishing,
             receipts=receipts,
             limits=limits,
-            announcer=Announcer(bus or InMemorySubscriptionBus(), settings.redis_url),
+            lookups=lookups,
+            announcer=Announcer(bus or InMemorySubscriptionBus(), settings.redis_url, lookups),
         )
+
+    async def authenticate(self, presented: str | None) -> Caster:
+        """The caster an API key belongs to (from memory when it was checked a moment ago: see
+        spell_mcp/lookups.py), its last use recorded at most once a minute."""
+        remembered = self.lookups.caster(presented)
+        if remembered is not None:
+            caster = remembered
+        else:
+            caster, valid_until = await self.db.read(lambda session: authenticate_until(session, presented))
+            assert presented is not None  # a missing key was refused
+            self.lookups.remember_caster(presented, caster, valid_until)
+        if caster.last_used_stale and caster.key_id is not None:
+            await self.db.write(partial(touch_key, caster.key_id))
+            assert presented is not None
+            self.lookups.touched(presented)
+        return caster
 
     async def close(self) -> None:
         self.sandbox.close()

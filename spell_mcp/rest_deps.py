@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
 
 from spell_mcp.api_models import Price, Problem
-from spell_mcp.auth import Caster, authenticate, bearer_token, touch_key
+from spell_mcp.auth import Caster, bearer_token
 from spell_mcp.errors import CATALOG
 from spell_mcp.money_words import usd
 from spell_mcp.platform import Platform
@@ -54,11 +53,9 @@ async def current_caster(
         csrf = request.headers.get(CSRF_HEADER)
         caster = await platform.db.read(lambda session: session_caster(session, cookie, request.method, csrf))
     else:
-        caster = await platform.db.read(lambda session: authenticate(session, token))
+        caster = await platform.authenticate(token)
     verdict = await platform.limits.check(caster)
     response.headers.update(verdict.headers())
-    if caster.last_used_stale and caster.key_id is not None:
-        await platform.db.write(partial(touch_key, caster.key_id))
     return caster
 
 

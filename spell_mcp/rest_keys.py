@@ -114,7 +114,9 @@ async def rotate(
         return NewKey(**info(key).model_dump(), key=secret)
 
     async def run() -> NewKey:
-        return await platform.db.write(work)
+        rotated = await platform.db.write(work)
+        await platform.announcer.key_changed(key_id)
+        return rotated
 
     request = ("POST", f"/v1/keys/{key_id}/rotate", None)
     return await idempotently(platform, caster, idempotency_key, request, run, secret=True)
@@ -127,7 +129,9 @@ async def rotate(
     responses=problem_responses("unauthenticated", "forbidden", "not_found"),
 )
 async def revoke(key_id: str, platform: PlatformDep, caster: AdminCaster) -> None:
-    """Revoke a key at once, on every server process and open MCP session."""
+    """Revoke a key at once, on every server process and open MCP session. (Server processes
+    that share a store without Redis cannot tell each other: there a revoked key is refused any
+    cast at once, anything else within two seconds.)"""
 
     def work(session: Session) -> None:
         key = own_key(session, caster, key_id)
@@ -135,3 +139,4 @@ async def revoke(key_id: str, platform: PlatformDep, caster: AdminCaster) -> Non
             key.revoked_at = datetime.now(UTC)
 
     await platform.db.write(work)
+    await platform.announcer.key_changed(key_id)

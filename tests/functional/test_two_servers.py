@@ -4,6 +4,7 @@ overspend credits or a budget between them."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp_types import ElicitResult
 from redis import Redis
 
+from spell_mcp.lookups import KEY_TTL_S
 from tests.conftest import (
     RunningServer,
     redis_url,
@@ -75,6 +77,30 @@ def test_racing_casts_on_two_servers_spend_exactly_the_credits(
     for server in two_servers:
         with server.client(key) as client:
             assert client.get("/v1/users/me/balance").json()["available"]["micros"] == 0
+
+
+def test_a_key_revoked_on_one_server_stops_on_the_other(
+    two_servers: tuple[RunningServer, RunningServer],
+) -> None:
+    first, second = two_servers
+    owner = first.new_user(credits_usd="1")
+    with first.client(owner) as client:
+        created = client.post("/v1/keys", json={"name": "agent", "scopes": ["cast", "read"]}).json()
+    cast = ("/v1/spells/dev.spell.echo/cast", {"input": {"message": "hi"}})
+    with second.client(str(created["key"])) as agent:
+        assert agent.post(*cast[:1], json=cast[1]).status_code == 200  # the second server knows it
+        with first.client(owner) as client:
+            assert client.delete(f"/v1/keys/{created['id']}").status_code == 204
+        # At once, Redis or not: the cast's own transaction checks the key where money moves.
+        refused = agent.post(*cast[:1], json=cast[1])
+        assert (refused.status_code, refused.json()["code"]) == (401, "unauthenticated")
+        # Anything else, at once with Redis (it tells every process), within seconds without.
+        deadline = time.monotonic() + (0.5 if "SPELL_REDIS_URL" in first.env else KEY_TTL_S + 1)
+        while agent.get("/v1/spells").status_code != 401:
+            assert time.monotonic() < deadline, "the revoked key still reads on the other server"
+            time.sleep(0.05)
+    with first.client(owner) as client:
+        assert client.get("/v1/users/me/balance").json()["available"]["micros"] == 1_000_000 - ECHO_PRICE
 
 
 def test_racing_casts_on_two_servers_stop_exactly_at_the_budget(
