@@ -170,9 +170,10 @@ def create_app(settings: Settings) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    app.router.routes.append(
-        Route("/mcp", endpoint=McpAuthentication(StreamableHTTPASGIApp(session_manager), app), methods=None)
-    )
+    # First in line: every REST route is tried before a route appended at the end (≈0.14 ms a
+    # tools/call here); no REST path starts with /mcp.
+    mcp_endpoint = McpAuthentication(StreamableHTTPASGIApp(session_manager), app)
+    app.router.routes.insert(0, Route("/mcp", endpoint=mcp_endpoint, methods=None))
     # The legacy HTTP+SSE transport (2024-11-05) for older clients: a session lives on the
     # process that holds its GET /sse stream, so behind a balancer these need sticky routing.
     sse = SseServerTransport(SSE_MESSAGES_PATH)
