@@ -85,7 +85,20 @@ async def rest_call(client: httpx.AsyncClient, n: int) -> None:
         raise SystemExit(f"REST cast failed: {response.status_code} {response.text[:300]}")
 
 
-async def measure(url: str, key: str | None, call: Call, requests: int, concurrency: int) -> list[float]:
+def cpu_seconds(pid: int | None) -> float | None:
+    """CPU time the process has used (user + system), where /proc tells (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except (OSError, TypeError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(
+    url: str, key: str | None, call: Call, requests: int, concurrency: int, pid: int | None
+) -> tuple[list[float], float | None]:
+    """Latencies of `requests` calls (the whole run's elapsed time last), and the server's CPU
+    time per call in ms, when it is known."""
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=60) as client:
@@ -100,23 +113,33 @@ async def measure(url: str, key: str | None, call: Call, requests: int, concurre
                 await call(client, n)
                 latencies.append(time.perf_counter() - started)
 
+        cpu_before = cpu_seconds(pid)
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
+        cpu_after = cpu_seconds(pid)
     latencies.append(elapsed)  # carried to the report as the last element
-    return latencies
+    if cpu_before is None or cpu_after is None:
+        return latencies, None
+    return latencies, (cpu_after - cpu_before) * 1000 / requests
 
 
-def report(label: str, samples: list[float], baseline_p50: float | None) -> float:
+def report(
+    label: str, measured: tuple[list[float], float | None], baseline: tuple[float, float | None] | None
+) -> tuple[float, float | None]:
+    """Print one row; return its p50 and CPU per call, the baseline of the rows after it."""
+    samples, cpu_ms = measured
     elapsed = samples.pop()
     ms = sorted(s * 1000 for s in samples)
     q = statistics.quantiles(ms, n=100)
     p50, p90, p99 = statistics.median(ms), q[89], q[98]
-    ratio = f"{p50 / baseline_p50:5.2f}x" if baseline_p50 else "  1.00x"
-    print(
-        f"{label:<28} p50 {p50:6.2f}  p90 {p90:6.2f}  p99 {p99:6.2f} ms  {len(ms) / elapsed:7.0f}/s  {ratio}"
-    )
-    return p50
+    ratio = f"{p50 / baseline[0]:5.2f}x" if baseline else "  1.00x"
+    cpu = "" if cpu_ms is None else f"  server CPU {cpu_ms:5.2f} ms/call"
+    if cpu_ms is not None and baseline and baseline[1]:
+        cpu += f" {cpu_ms / baseline[1]:5.2f}x"
+    rate = len(ms) / elapsed
+    print(f"{label:<28} p50 {p50:6.2f}  p90 {p90:6.2f}  p99 {p99:6.2f} ms  {rate:7.0f}/s  {ratio}{cpu}")
+    return p50, cpu_ms
 
 
 def main() -> None:
@@ -135,6 +158,7 @@ def main() -> None:
         bare = subprocess.Popen([python, str(ROOT / "bench" / "bare_mcp.py"), str(bare_port)])
         stack.callback(bare.terminate)
         bare_url = f"http://127.0.0.1:{bare_port}"
+        spell_pid = None
         if args.url:
             spell_url, key = args.url, args.key
         else:
@@ -163,6 +187,7 @@ def main() -> None:
             spell_url = f"http://127.0.0.1:{port}"
             wait_ready(f"{spell_url}/healthz", spell)  # 405 answers too
             key = (home / "operator.key").read_text().strip()
+            spell_pid = spell.pid
         wait_ready(f"{bare_url}/mcp", bare)
 
         print(
@@ -173,19 +198,23 @@ def main() -> None:
             print(f"-- concurrency {concurrency}")
             baseline = report(
                 "bare MCP tool (baseline)",
-                asyncio.run(measure(bare_url, None, mcp_caller("echo"), args.requests, concurrency)),
+                asyncio.run(
+                    measure(bare_url, None, mcp_caller("echo"), args.requests, concurrency, bare.pid)
+                ),
                 None,
             )
             report(
                 "spell MCP tools/call",
                 asyncio.run(
-                    measure(spell_url, key, mcp_caller("dev_spell_echo"), args.requests, concurrency)
+                    measure(
+                        spell_url, key, mcp_caller("dev_spell_echo"), args.requests, concurrency, spell_pid
+                    )
                 ),
                 baseline,
             )
             report(
                 "spell REST cast",
-                asyncio.run(measure(spell_url, key, rest_call, args.requests, concurrency)),
+                asyncio.run(measure(spell_url, key, rest_call, args.requests, concurrency, spell_pid)),
                 baseline,
             )
 
