@@ -195,7 +195,9 @@ class NetworkGate:
         try:
             with (
                 httpcore.ConnectionPool(
-                    ssl_context=self.ssl_context, network_backend=_PinnedBackend(address), retries=0
+                    ssl_context=self.ssl_context,
+                    network_backend=_PinnedBackend(address, time.monotonic() + timeout),
+                    retries=0,
                 ) as pool,
                 pool.stream(method, url, headers=headers, content=body, extensions=extensions) as response,
             ):
@@ -223,10 +225,12 @@ class NetworkGate:
 
 
 class _PinnedBackend(httpcore.SyncBackend):
-    """Connects to the address vetted before the request, whatever the name resolves to now."""
+    """Connects to the address vetted before the request, whatever the name resolves to now; the
+    connection gives up at `deadline`."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, deadline: float) -> None:
         self.address = address
+        self.deadline = deadline
 
     def connect_tcp(
         self,
@@ -236,7 +240,45 @@ class _PinnedBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Any = None,
     ) -> httpcore.NetworkStream:
-        return super().connect_tcp(self.address, port, timeout, local_address, socket_options)
+        stream = super().connect_tcp(self.address, port, timeout, local_address, socket_options)
+        return _DeadlineStream(stream, self.deadline)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection that ends at a fixed moment however slowly the other end trickles bytes:
+    httpcore's timeouts bound each read and write, not the exchange, so a hostile server sending
+    a byte a second would hold a cast (inside a host call, where the watchdog cannot stop it) or
+    a webhook delivery for as long as it liked."""
+
+    def __init__(self, stream: httpcore.NetworkStream, deadline: float) -> None:
+        self._stream = stream
+        self._deadline = deadline
+
+    def _left(self, timeout: float | None, late: type[httpcore.TimeoutException]) -> float:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise late("the request ran out of time")
+        return left if timeout is None else min(timeout, left)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, self._left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        secured = self._stream.start_tls(
+            ssl_context, server_hostname, self._left(timeout, httpcore.ConnectTimeout)
+        )
+        return _DeadlineStream(secured, self._deadline)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
 
 
 def _parse_request(raw: bytes, max_headers: int) -> tuple[str, str, list[tuple[str, str]], bytes]:

@@ -7,8 +7,11 @@ below is the real rule at work.
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import ipaddress
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,8 @@ from typing import Any
 import pytest
 
 from runtime import Limits, NetLimits, NetworkGate, Policy, Sandbox
+from runtime.errors import SpellRunError
+from runtime.net import Refused
 from tests.tls import https_server, temporary_ca
 
 NAMES = {
@@ -226,3 +231,74 @@ def test_smuggling_attempts_are_bad_requests(request_json: dict[str, Any]) -> No
     cast = CastNetwork(policy=Policy(net_allow=("api.spell.test",)), deadline=float("inf"))
     answer = json.loads(gate.request(cast, json.dumps(request_json).encode()))
     assert answer["error"]["code"] == "bad_request"
+
+
+class Trickler(http.server.BaseHTTPRequestHandler):
+    """A hostile server: it answers, then sends its headers a byte at a time, each well within
+    any per-read timeout, for far longer than any request may take."""
+
+    def do_GET(self) -> None:
+        self.do_POST()
+
+    def do_POST(self) -> None:
+        self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        self.wfile.flush()
+        with contextlib.suppress(OSError):
+            for _ in range(TRICKLE_BYTES):
+                self.wfile.write(b"X")
+                self.wfile.flush()
+                time.sleep(0.1)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+TRICKLE_BYTES = 100  # ten seconds of it
+
+
+@pytest.fixture(scope="module")
+def trickler_port() -> Iterator[tuple[int, Any]]:
+    ca = temporary_ca(["api.spell.test"])
+    with https_server(ca, handler=Trickler) as port:
+        yield port, ca
+
+
+def test_a_server_trickling_its_answer_is_cut_off_at_the_deadline(trickler_port: tuple[int, Any]) -> None:
+    port, ca = trickler_port
+    gate = NetworkGate(
+        resolver=lambda host, port: ["127.0.0.2"],
+        ssl_context=ca.client_context(),
+        exempt=[ipaddress.ip_network("127.0.0.2/32")],
+    )
+    started = time.monotonic()
+    with pytest.raises(Refused) as refused:
+        gate.post(f"https://api.spell.test:{port}/hook", b"{}", [("Content-Length", "2")], timeout_s=1.0)
+    assert refused.value.code == "timeout"
+    assert time.monotonic() - started < 2.5
+
+
+def test_a_spell_request_to_a_trickling_server_ends_with_the_cast(
+    tmp_path: Path, trickler_port: tuple[int, Any], probe_wasm: bytes
+) -> None:
+    port, ca = trickler_port
+    gate = NetworkGate(
+        resolver=lambda host, port: ["127.0.0.2"],
+        ssl_context=ca.client_context(),
+        exempt=[ipaddress.ip_network("127.0.0.2/32")],
+    )
+    box = Sandbox(tmp_path / "artifacts", lambda digest: b"", network=gate)
+    try:
+        request = json.dumps({"url": f"https://api.spell.test:{port}/slow"})
+        started = time.monotonic()
+        with pytest.raises(SpellRunError) as stopped:
+            box.run(
+                box.compile(probe_wasm),
+                f"net {request}".encode(),
+                Limits(timeout_ms=1000),
+                Policy(net_allow=("api.spell.test",)),
+            )
+        # The request gives up at the cast's deadline; the watchdog then stops the cast.
+        assert stopped.value.code == "spell_timeout"
+        assert time.monotonic() - started < 2.5
+    finally:
+        box.close()
