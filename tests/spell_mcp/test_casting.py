@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import anyio
 import pytest
 from sqlmodel import select
 
@@ -88,5 +90,52 @@ async def test_when_redis_admits_what_the_database_refuses_the_state_is_reloaded
             await platform.casts.cast(caster, "test.spell.dear", {}, via="rest")
         assert again.value.extra["available_micros"] == 5_000
         assert int(await redis.get(stale)) == 5_000
+    finally:
+        await platform.close()
+
+
+async def eventually(condition: Callable[[], bool]) -> None:
+    """Until `condition` holds (the cast service has no event to wait on)."""
+    with anyio.fail_after(10):
+        while not condition():  # noqa: ASYNC110
+            await anyio.sleep(0.01)
+
+
+async def test_a_cast_cancelled_while_it_waits_for_a_thread_leaves_nothing_behind(
+    database: Database, tmp_path: Path
+) -> None:
+    # One cast thread, taken by a long cast: the second cast waits for it, and is cancelled there.
+    settings = Settings(home=tmp_path / "home", database_url=database.url, dev_mode=True, cast_threads=1)
+    platform = await Platform.open(settings)
+    try:
+        owner = await platform.db.write(
+            lambda session: create_user(session, "caster", credits_micros=1_000_000)
+        )
+        write_spell(
+            tmp_path / "spells", "test.spell.slow", wat.spins_then_writes(3_000_000_000), timeout_ms=20_000
+        )
+        await register_directory(platform, tmp_path / "spells", owner.user_id)
+        caster = Caster(owner.user_id, None, False)
+
+        async with anyio.create_task_group() as casts:
+            running, waiting = anyio.CancelScope(), anyio.CancelScope()
+
+            async def cast(scope: anyio.CancelScope) -> None:
+                with scope:
+                    await platform.casts.cast(caster, "test.spell.slow", {}, via="rest")
+
+            casts.start_soon(cast, running)
+            await eventually(lambda: platform.casts.workers.borrowed_tokens == 1)
+            casts.start_soon(cast, waiting)
+            await eventually(lambda: platform.casts.workers.statistics().tasks_waiting == 1)
+            waiting.cancel()
+            await anyio.sleep(0.1)
+            running.cancel()
+
+        # The running cast was recorded and voided; the waiting one never began: no record, no hold.
+        recorded = await platform.db.read(lambda session: session.execute(select(Cast)).scalars().all())
+        assert [(cast.status, cast.error_code) for cast in recorded] == [("failed", "cast_cancelled")]
+        balance = await platform.db.read(lambda session: Ledger(session).balance(caster.credits_account))
+        assert balance == (1_000_000, 0)
     finally:
         await platform.close()
