@@ -96,16 +96,14 @@ class Platform:
     async def authenticate(self, presented: str | None) -> Caster:
         """The caster an API key belongs to (from memory when it was checked a moment ago: see
         spell_mcp/lookups.py), its last use recorded at most once a minute."""
-        remembered = self.lookups.caster(presented)
-        if remembered is not None:
-            caster = remembered
-        else:
-            caster, valid_until = await self.db.read(lambda session: authenticate_until(session, presented))
-            assert presented is not None  # a missing key was refused
-            self.lookups.remember_caster(presented, caster, valid_until)
-        if caster.last_used_stale and caster.key_id is not None:
+        caster = self.lookups.caster(presented)
+        if caster is None:
+            found, valid_until = await self.db.read(lambda session: authenticate_until(session, presented))
+            assert presented  # authenticate_until refused a missing key
+            self.lookups.remember_caster(presented, found, valid_until)
+            caster = found
+        if caster.last_used_stale and caster.key_id is not None and presented:
             await self.db.write(partial(touch_key, caster.key_id))
-            assert presented is not None
             self.lookups.touched(presented)
         return caster
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
 
 from spell_mcp import web_auth
 from spell_mcp.api_models import Me
@@ -85,9 +86,8 @@ async def github_callback(
     )
     lifetime = timedelta(days=platform.settings.session_days)
 
-    def sign_in(session: object) -> web_auth.NewSession:
-        user_id = web_auth.user_for(session, account)  # type: ignore[arg-type]
-        return web_auth.open_session(session, user_id, lifetime)  # type: ignore[arg-type]
+    def sign_in(session: Session) -> web_auth.NewSession:
+        return web_auth.open_session(session, web_auth.user_for(session, account), lifetime)
 
     opened = await platform.db.write(sign_in)
     response = RedirectResponse(SIGNED_IN_PATH, status_code=status.HTTP_303_SEE_OTHER)
