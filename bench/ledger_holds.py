@@ -32,7 +32,7 @@ from redis.asyncio import Redis  # noqa: E402
 from billing import AccountKind, BudgetExceeded, Budgets, Ledger, account_id  # noqa: E402
 from billing.budgets import WindowHold  # noqa: E402
 from billing.fast_holds import DatabaseState, FastHolds, database_state  # noqa: E402
-from spell_mcp.storage import Database  # noqa: E402
+from spell_mcp.database.engine import Database  # noqa: E402
 
 TTL = timedelta(minutes=5)
 

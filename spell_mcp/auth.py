@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from billing import AccountKind
 from billing.ledger import account_id
 from registry.models import table_of
+from spell_mcp.database.tables import ApiKey, User
 from spell_mcp.errors import SpellError
-from spell_mcp.models import ApiKey, User
 
 KEY_PREFIX = "spell_sk_"
 _KEY_FORMAT = re.compile(r"^spell_sk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")

@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from billing import AccountKind, Ledger, account_id
 from registry import CheckedVersion, RegistrationError, SpellSource, check, record
 from spell_mcp.auth import SCOPES, Caster, create_key
-from spell_mcp.models import User
+from spell_mcp.database.tables import User
 from spell_mcp.platform import Platform
 
 OPERATOR_KEY_FILE = "operator.key"

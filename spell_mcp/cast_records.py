@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
+from spell_mcp.database.tables import Cast
 from spell_mcp.errors import SpellError
-from spell_mcp.models import Cast
 
 
 def own_cast(caster_id: str, cast_id: str, session: Session) -> Cast:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from billing import Ledger
-from spell_mcp.models import Cast, WebSession
+from spell_mcp.database.tables import Cast, WebSession
 from spell_mcp.platform import Platform
 
 log = logging.getLogger("spell.housekeeping")

@@ -21,8 +21,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from spell_mcp.database.tables import IdempotencyRecord
 from spell_mcp.errors import SpellError
-from spell_mcp.models import IdempotencyRecord
 
 TRANSIENT = {"internal_error", "cast_interrupted"}
 MAX_KEY_LENGTH = 200

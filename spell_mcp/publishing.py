@@ -21,9 +21,9 @@ from registry import (
 )
 from runtime import Sandbox
 from spell_mcp.auth import Caster
+from spell_mcp.database.engine import Database
 from spell_mcp.errors import SpellError
 from spell_mcp.settings import Settings
-from spell_mcp.storage import Database
 
 
 @dataclass(frozen=True, slots=True)

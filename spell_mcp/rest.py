@@ -30,8 +30,8 @@ from spell_mcp.api_models import (
     Usage,
 )
 from spell_mcp.auth import Caster
+from spell_mcp.database.tables import Cast
 from spell_mcp.errors import SpellError
-from spell_mcp.models import Cast
 from spell_mcp.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page, page_after
 from spell_mcp.platform import Platform
 from spell_mcp.rest_deps import CastCaster, PlatformDep, ReadCaster, price, problem_responses

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from spell_mcp import web_auth
 from spell_mcp.api_models import Me
+from spell_mcp.database.tables import User
 from spell_mcp.errors import SpellError
-from spell_mcp.models import User
 from spell_mcp.rest_deps import CasterDep, PlatformDep, problem_responses, public_base_url
 
 router = APIRouter(prefix="/v1")

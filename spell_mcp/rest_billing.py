@@ -28,8 +28,8 @@ from spell_mcp.api_models import (
     UsageRow,
     WebhookDeliveryInfo,
 )
+from spell_mcp.database.tables import AlertWebhook, ApiKey, Cast
 from spell_mcp.errors import SpellError
-from spell_mcp.models import AlertWebhook, ApiKey, Cast
 from spell_mcp.rest_deps import BillingCaster, PlatformDep, price, problem_responses
 from spell_mcp.rest_idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
 from spell_mcp.webhooks import check_url, recent_deliveries, remove_webhook, set_webhook

@@ -12,8 +12,8 @@ from sqlmodel import col, select
 from billing import Budgets
 from spell_mcp.api_models import KeyInfo, KeyList, KeyRequest, NewKey
 from spell_mcp.auth import Caster, create_key, rotate_key
+from spell_mcp.database.tables import ApiKey
 from spell_mcp.errors import SpellError
-from spell_mcp.models import ApiKey
 from spell_mcp.pagination import DEFAULT_LIMIT, Cursor, Limit, page_after
 from spell_mcp.rest_deps import AdminCaster, PlatformDep, problem_responses
 from spell_mcp.rest_idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently

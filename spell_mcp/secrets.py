@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from registry.models import table_of
-from spell_mcp.models import SpellSecret
+from spell_mcp.database.tables import SpellSecret
 
 KEY_FILE = "secrets.key"
 _secrets = table_of(SpellSecret)

@@ -28,8 +28,8 @@ from sqlmodel import col, select
 
 from spell_mcp.auth import SCOPES, Caster
 from spell_mcp.bootstrap import create_account
+from spell_mcp.database.tables import User, WebSession
 from spell_mcp.errors import SpellError
-from spell_mcp.models import User, WebSession
 from spell_mcp.secrets import SecretBox
 from spell_mcp.settings import Settings
 

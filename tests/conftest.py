@@ -29,9 +29,9 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from spell_mcp.bootstrap import create_user
+from spell_mcp.database.engine import Database as Storage
 from spell_mcp.platform import Platform
 from spell_mcp.settings import Settings
-from spell_mcp.storage import Database as Storage
 from tests import wasm_modules as wat
 from tests.conformance import fixtures as conformance
 from tests.spellbook import copy_examples, write_spell

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 
 from billing import audit
-from spell_mcp.storage import Database as Storage
+from spell_mcp.database.engine import Database as Storage
 from tests import wasm_modules as wat
 from tests.conftest import BACKENDS, Database, _database, start_server
 from tests.spellbook import write_spell

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from spell_mcp.models import IdempotencyRecord
+from spell_mcp.database.engine import Database as Storage
+from spell_mcp.database.tables import IdempotencyRecord
 from spell_mcp.pagination import encode_cursor
-from spell_mcp.storage import Database as Storage
 from tests.conftest import RunningServer
 
 ROOT = Path(__file__).resolve().parents[2]

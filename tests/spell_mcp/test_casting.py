@@ -12,8 +12,8 @@ from sqlmodel import select
 from billing import Ledger
 from spell_mcp.auth import Caster
 from spell_mcp.bootstrap import create_user, register_directory
+from spell_mcp.database.tables import Cast
 from spell_mcp.errors import SpellError
-from spell_mcp.models import Cast
 from spell_mcp.platform import Platform
 from spell_mcp.settings import Settings
 from tests import wasm_modules as wat

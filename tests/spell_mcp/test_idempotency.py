@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
+from spell_mcp.database.tables import IdempotencyRecord
 from spell_mcp.errors import SpellError
 from spell_mcp.idempotency import claim, complete, request_digest
-from spell_mcp.models import IdempotencyRecord
 from spell_mcp.platform import Platform
 
 WAIT = timedelta(minutes=15)

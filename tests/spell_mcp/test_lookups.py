@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from billing import Ledger
 from registry.models import Spell
 from spell_mcp.bootstrap import NewUser, create_user, register_directory
+from spell_mcp.database.tables import ApiKey
 from spell_mcp.errors import SpellError
-from spell_mcp.models import ApiKey
 from spell_mcp.platform import Platform
 from spell_mcp.settings import Settings
 from tests import wasm_modules as wat

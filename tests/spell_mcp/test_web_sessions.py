@@ -8,9 +8,9 @@ import pytest
 from sqlmodel import select
 
 from spell_mcp.bootstrap import create_user
+from spell_mcp.database.tables import WebSession
 from spell_mcp.errors import SpellError
 from spell_mcp.housekeeping import sweep
-from spell_mcp.models import WebSession
 from spell_mcp.platform import Platform
 from spell_mcp.web_auth import open_session, session_caster
 

@@ -19,8 +19,8 @@ from billing.budgets import CrossedAlert, WindowHold
 from runtime.net import NetworkGate
 from spell_mcp.auth import Caster
 from spell_mcp.bootstrap import create_user, register_directory
+from spell_mcp.database.tables import WebhookDelivery
 from spell_mcp.errors import SpellError
-from spell_mcp.models import WebhookDelivery
 from spell_mcp.platform import Platform
 from spell_mcp.settings import Settings
 from spell_mcp.webhooks import (

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
-from spell_mcp.storage import Database as Storage
+from spell_mcp.database.engine import Database as Storage
 from tests.conftest import Database
 
 ROWS = [
