@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -24,8 +23,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from spell_mcp import bootstrap
-from spell_mcp.auth import SCOPES, Caster, bearer_token
+from spell_mcp.accounts.keys import SCOPES, Caster, bearer_token
+from spell_mcp.bootstrap import dev_bootstrap
 from spell_mcp.errors import SpellError
 from spell_mcp.housekeeping import sweep_forever
 from spell_mcp.mcp_server import SSE_MESSAGES_PATH, build_mcp_server
@@ -232,20 +231,3 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(
             SpellError("internal_error", "the server could not complete the request"), request.url.path
         )
-
-
-async def dev_bootstrap(platform: Platform, echo: Callable[[str], None]) -> Caster:
-    """Dev mode's start: an operator with a key and credits (first start), and the example spells."""
-    operator = await bootstrap.ensure_operator(platform)
-    key_file = platform.settings.home / bootstrap.OPERATOR_KEY_FILE
-    if operator.new_key:
-        echo(f"Operator API key (shown once, kept in {key_file}):\n\n    {operator.new_key}\n")
-    else:
-        echo(f"Operator API key: in {key_file}")
-    examples = platform.settings.examples_dir or Path("build/spells")
-    if examples.is_dir():
-        for line in await bootstrap.register_directory(platform, examples, operator.caster.user_id):
-            echo(f"spell {line} (unsigned, dev mode)")
-    else:
-        echo(f"no example spells at {examples} (run `make spells`)")
-    return operator.caster

@@ -1,31 +1,22 @@
-"""Users, and the first start of a local platform: the operator and the bundled example spells."""
+"""The first start of a local platform: the operator account with its key and starting credits,
+and the bundled example spells, registered unsigned (dev mode only)."""
 
 from __future__ import annotations
 
 import os
-import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
 import anyio.to_thread
-from sqlalchemy.orm import Session
-from sqlmodel import col, select
 
-from billing import AccountKind, Ledger, account_id
 from registry import CheckedVersion, RegistrationError, SpellSource, check, record
-from spell_mcp.auth import SCOPES, Caster, create_key
-from spell_mcp.database.tables import User
+from spell_mcp.accounts.keys import Caster
+from spell_mcp.accounts.users import create_user, find_operator
 from spell_mcp.platform import Platform
 
 OPERATOR_KEY_FILE = "operator.key"
-
-
-@dataclass(frozen=True, slots=True)
-class NewUser:
-    user_id: str
-    api_key: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,49 +24,6 @@ class OperatorBootstrap:
     caster: Caster
     # The full key, only when it was created by this call (it is printed once).
     new_key: str | None
-
-
-def create_account(
-    session: Session, name: str, *, is_operator: bool = False, github_id: int | None = None
-) -> str:
-    """A user and its ledger accounts (credits to cast with, earnings as a maker); no API key."""
-    user_id = f"usr_{secrets.token_hex(8)}"
-    session.add(
-        User(
-            id=user_id,
-            name=name[:200],
-            is_operator=is_operator,
-            github_id=github_id,
-            created_at=datetime.now(UTC),
-        )
-    )
-    session.flush()
-    ledger = Ledger(session)
-    ledger.open_account(AccountKind.CASTER_CREDITS, user_id)
-    ledger.open_account(AccountKind.MAKER_EARNINGS, user_id)
-    return user_id
-
-
-def create_user(
-    session: Session, name: str, *, credits_micros: int = 0, is_operator: bool = False
-) -> NewUser:
-    """A user with credits and earnings accounts, an API key, and optional granted credits."""
-    user_id = create_account(session, name, is_operator=is_operator)
-    if credits_micros:
-        credits = account_id(AccountKind.CASTER_CREDITS, user_id)
-        Ledger(session).grant(credits, credits_micros, reference=f"grant:{user_id}")
-    # The first key may do everything, including making the narrower keys handed to agents.
-    key = create_key(session, user_id, f"{name} (first key)", scopes=SCOPES)
-    return NewUser(user_id=user_id, api_key=key)
-
-
-def find_operator(session: Session) -> Caster | None:
-    operator_id = (
-        session.execute(select(User.id).where(col(User.is_operator).is_(True)).order_by(col(User.created_at)))
-        .scalars()
-        .first()
-    )
-    return Caster(user_id=operator_id, key_id=None, is_operator=True) if operator_id else None
 
 
 async def ensure_operator(platform: Platform) -> OperatorBootstrap:
@@ -124,3 +72,20 @@ async def register_directory(platform: Platform, directory: Path, maker_id: str)
         except RegistrationError as exc:
             report.append(f"{spell_dir.name}: skipped ({exc})")
     return report
+
+
+async def dev_bootstrap(platform: Platform, echo: Callable[[str], None]) -> Caster:
+    """Dev mode's start: an operator with a key and credits (first start), and the example spells."""
+    operator = await ensure_operator(platform)
+    key_file = platform.settings.home / OPERATOR_KEY_FILE
+    if operator.new_key:
+        echo(f"Operator API key (shown once, kept in {key_file}):\n\n    {operator.new_key}\n")
+    else:
+        echo(f"Operator API key: in {key_file}")
+    examples = platform.settings.examples_dir or Path("build/spells")
+    if examples.is_dir():
+        for line in await register_directory(platform, examples, operator.caster.user_id):
+            echo(f"spell {line} (unsigned, dev mode)")
+    else:
+        echo(f"no example spells at {examples} (run `make spells`)")
+    return operator.caster

@@ -44,14 +44,14 @@ from registry import BlobStore, InputValidators, SpellVersion, TreeCache, find_v
 from registry.content import content_problems
 from registry.models import table_of
 from runtime import Limits, Mount, Policy, ResourceUsage, RunResult, Sandbox, SpellRunError
-from spell_mcp.auth import Caster, key_still_valid
+from spell_mcp.accounts.keys import Caster, key_still_valid
+from spell_mcp.accounts.secrets import SecretBox, secrets_for
 from spell_mcp.database.engine import Database
 from spell_mcp.database.tables import Cast
 from spell_mcp.errors import SpellError
 from spell_mcp.limits import RequestLimits
 from spell_mcp.lookups import Lookups
 from spell_mcp.money_words import MONEY_REFUSALS, money_refusal, usd
-from spell_mcp.secrets import SecretBox, secrets_for
 from spell_mcp.settings import MIB, Settings
 from spell_mcp.webhooks import enqueue_alerts
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from billing import Budgets, Ledger
 from registry import find_version, list_latest, tool_name
-from spell_mcp.auth import Caster
+from spell_mcp.accounts.keys import Caster
 from spell_mcp.errors import SpellError
 from spell_mcp.money_words import usd
 from spell_mcp.platform import Platform

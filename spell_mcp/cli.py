@@ -101,8 +101,8 @@ def mcp(
         _relay_mcp(url, api_key)
         return
 
-    from spell_mcp.app import dev_bootstrap
-    from spell_mcp.bootstrap import find_operator
+    from spell_mcp.accounts.users import find_operator
+    from spell_mcp.bootstrap import dev_bootstrap
     from spell_mcp.mcp_server import build_mcp_server
     from spell_mcp.mcp_sessions import LASTING, LastingSessions
     from spell_mcp.platform import Platform
@@ -184,7 +184,7 @@ def users_create(
     home: HomeOption = None,
 ) -> None:
     """Create a user with an API key (printed once) and optional starting credits."""
-    from spell_mcp.bootstrap import create_user
+    from spell_mcp.accounts.users import create_user
     from spell_mcp.platform import Platform
 
     try:
@@ -215,8 +215,8 @@ def secrets_set(
 ) -> None:
     """Set a spell's secret NAME from standard input (encrypted at rest; never shown again)."""
     from runtime.policy import PolicyError, check_env_name
+    from spell_mcp.accounts.secrets import set_secret
     from spell_mcp.platform import Platform
-    from spell_mcp.secrets import set_secret
 
     try:
         check_env_name(name)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import throttled.asyncio as throttled
 from redis.asyncio import Redis
 
-from spell_mcp.auth import Caster
+from spell_mcp.accounts.keys import Caster
 from spell_mcp.errors import SpellError
 from spell_mcp.settings import Settings
 

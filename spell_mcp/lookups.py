@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from cachetools import TTLCache
 
 from registry import SpellVersion
-from spell_mcp.auth import Caster
+from spell_mcp.accounts.keys import Caster
 
 # How long an entry may be trusted without a word from the process that changed it.
 KEY_TTL_S = 2.0

@@ -23,7 +23,7 @@ import anyio.to_thread
 import mcp_types as types
 
 from registry import SpellVersion, find_version, list_latest
-from spell_mcp.auth import Caster
+from spell_mcp.accounts.keys import Caster
 from spell_mcp.cast_records import artifact_digest, own_cast
 from spell_mcp.errors import SpellError
 from spell_mcp.money_words import usd

@@ -25,7 +25,7 @@ from pydantic import TypeAdapter
 
 from registry import SpellVersion, list_latest, tool_name
 from spell_mcp import catalog_tools, mcp_resources
-from spell_mcp.auth import Caster
+from spell_mcp.accounts.keys import Caster
 from spell_mcp.casting import CastResult
 from spell_mcp.catalog_tools import CATALOG_TOOL_NAMES, CATALOG_TOOLS
 from spell_mcp.errors import SpellError

@@ -16,14 +16,14 @@ from billing.receipts import ReceiptSigner
 from registry import LocalBlobStore, TreeCache, verifier_for
 from runtime import Sandbox
 from runtime.net import NetworkGate
+from spell_mcp.accounts.keys import Caster, authenticate_until, touch_key
+from spell_mcp.accounts.secrets import SecretBox
 from spell_mcp.announcements import Announcer
-from spell_mcp.auth import Caster, authenticate_until, touch_key
 from spell_mcp.casting import CastService
 from spell_mcp.database.engine import Database
 from spell_mcp.limits import RequestLimits
 from spell_mcp.lookups import Lookups
 from spell_mcp.publishing import PublishService
-from spell_mcp.secrets import SecretBox
 from spell_mcp.settings import Settings
 
 

@@ -20,7 +20,7 @@ from registry import (
     signer_identities,
 )
 from runtime import Sandbox
-from spell_mcp.auth import Caster
+from spell_mcp.accounts.keys import Caster
 from spell_mcp.database.engine import Database
 from spell_mcp.errors import SpellError
 from spell_mcp.settings import Settings

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from registry import SpellVersion, find_version, list_latest, tool_name
 from spell_mcp import cast_records
+from spell_mcp.accounts.keys import Caster
 from spell_mcp.api_models import (
     ArtifactInfo,
     CastList,
@@ -29,7 +30,6 @@ from spell_mcp.api_models import (
     SpellSummary,
     Usage,
 )
-from spell_mcp.auth import Caster
 from spell_mcp.database.tables import Cast
 from spell_mcp.errors import SpellError
 from spell_mcp.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page, page_after

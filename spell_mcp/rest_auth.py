@@ -1,4 +1,4 @@
-"""Signing in with GitHub, signing out, and who you are (spell_mcp/web_auth.py)."""
+"""Signing in with GitHub, signing out, and who you are (spell_mcp/accounts/web_sessions.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
-from spell_mcp import web_auth
+from spell_mcp.accounts import web_sessions
 from spell_mcp.api_models import Me
 from spell_mcp.database.tables import User
 from spell_mcp.errors import SpellError
@@ -38,14 +38,14 @@ def _secure(request: Request) -> bool:
 )
 async def sign_in_with_github(request: Request, platform: PlatformDep) -> RedirectResponse:
     """Start signing in with GitHub (a browser follows the redirect)."""
-    if not web_auth.enabled(platform.settings):
+    if not web_sessions.enabled(platform.settings):
         raise SpellError("not_found", "signing in with GitHub is not configured on this platform")
-    url, flow = web_auth.start(platform.settings, platform.secrets, _callback_url(request))
+    url, flow = web_sessions.start(platform.settings, platform.secrets, _callback_url(request))
     response = RedirectResponse(url, status_code=status.HTTP_302_FOUND)
     response.set_cookie(
-        web_auth.FLOW_COOKIE,
+        web_sessions.FLOW_COOKIE,
         flow,
-        max_age=web_auth.FLOW_MAX_AGE_S,
+        max_age=web_sessions.FLOW_MAX_AGE_S,
         path="/v1/auth/github",
         httponly=True,
         secure=_secure(request),
@@ -72,33 +72,38 @@ async def github_callback(
     error: Annotated[str | None, Query(max_length=200)] = None,
 ) -> RedirectResponse:
     """Where GitHub sends the browser back: finishes the sign-in and sets the session cookies."""
-    if not web_auth.enabled(platform.settings):
+    if not web_sessions.enabled(platform.settings):
         raise SpellError("not_found", "signing in with GitHub is not configured on this platform")
     if error or not code or not state:
         raise SpellError("sign_in_failed", "GitHub did not sign you in; start again at /v1/auth/github")
-    account = await web_auth.finish(
+    account = await web_sessions.finish(
         platform.settings,
         platform.secrets,
         _callback_url(request),
-        request.cookies.get(web_auth.FLOW_COOKIE),
+        request.cookies.get(web_sessions.FLOW_COOKIE),
         code,
         state,
     )
     lifetime = timedelta(days=platform.settings.session_days)
 
-    def sign_in(session: Session) -> web_auth.NewSession:
-        return web_auth.open_session(session, web_auth.user_for(session, account), lifetime)
+    def sign_in(session: Session) -> web_sessions.NewSession:
+        return web_sessions.open_session(session, web_sessions.user_for(session, account), lifetime)
 
     opened = await platform.db.write(sign_in)
     response = RedirectResponse(SIGNED_IN_PATH, status_code=status.HTTP_303_SEE_OTHER)
-    response.delete_cookie(web_auth.FLOW_COOKIE, path="/v1/auth/github")
+    response.delete_cookie(web_sessions.FLOW_COOKIE, path="/v1/auth/github")
     secure, max_age = _secure(request), int(lifetime.total_seconds())
     response.set_cookie(
-        web_auth.SESSION_COOKIE, opened.secret, max_age=max_age, httponly=True, secure=secure, samesite="lax"
+        web_sessions.SESSION_COOKIE,
+        opened.secret,
+        max_age=max_age,
+        httponly=True,
+        secure=secure,
+        samesite="lax",
     )
     # Readable by the page, which sends it back in X-CSRF-Token.
     response.set_cookie(
-        web_auth.CSRF_COOKIE,
+        web_sessions.CSRF_COOKIE,
         opened.csrf_token,
         max_age=max_age,
         httponly=False,
@@ -116,12 +121,12 @@ async def github_callback(
 )
 async def sign_out(request: Request, platform: PlatformDep, caster: CasterDep) -> Response:
     """End this browser's session (with its CSRF token, like any change)."""
-    cookie = request.cookies.get(web_auth.SESSION_COOKIE)
+    cookie = request.cookies.get(web_sessions.SESSION_COOKIE)
     if cookie:
-        await platform.db.write(lambda session: web_auth.close_session(session, cookie))
+        await platform.db.write(lambda session: web_sessions.close_session(session, cookie))
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    response.delete_cookie(web_auth.SESSION_COOKIE)
-    response.delete_cookie(web_auth.CSRF_COOKIE)
+    response.delete_cookie(web_sessions.SESSION_COOKIE)
+    response.delete_cookie(web_sessions.CSRF_COOKIE)
     return response
 
 

@@ -24,6 +24,7 @@ from registry import (
     versions_of,
     yank,
 )
+from spell_mcp.accounts.keys import Caster
 from spell_mcp.api_models import (
     Notification,
     NotificationList,
@@ -36,7 +37,6 @@ from spell_mcp.api_models import (
     VersionInfo,
     VersionList,
 )
-from spell_mcp.auth import Caster
 from spell_mcp.errors import SpellError
 from spell_mcp.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page, page_after
 from spell_mcp.platform import Platform

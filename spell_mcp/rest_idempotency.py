@@ -19,7 +19,7 @@ from fastapi import Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from spell_mcp.auth import Caster
+from spell_mcp.accounts.keys import Caster
 from spell_mcp.errors import SpellError
 from spell_mcp.idempotency import claim, complete, release, request_digest
 from spell_mcp.platform import Platform

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from billing import Budgets
+from spell_mcp.accounts.keys import Caster, create_key, rotate_key
 from spell_mcp.api_models import KeyInfo, KeyList, KeyRequest, NewKey
-from spell_mcp.auth import Caster, create_key, rotate_key
 from spell_mcp.database.tables import ApiKey
 from spell_mcp.errors import SpellError
 from spell_mcp.pagination import DEFAULT_LIMIT, Cursor, Limit, page_after

@@ -38,10 +38,10 @@ from billing.budgets import CrossedAlert
 from registry.models import table_of
 from runtime.net import NetworkGate, Refused
 from runtime.policy import PolicyError, check_domain
+from spell_mcp.accounts.secrets import SecretBox
 from spell_mcp.database.engine import Database
 from spell_mcp.database.tables import AlertWebhook, WebhookDelivery
 from spell_mcp.errors import SpellError
-from spell_mcp.secrets import SecretBox
 
 log = logging.getLogger("spell.webhooks")
 ALERT_EVENT = "budget.alert"

@@ -28,7 +28,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from spell_mcp.bootstrap import create_user
+from spell_mcp.accounts.users import create_user
 from spell_mcp.database.engine import Database as Storage
 from spell_mcp.platform import Platform
 from spell_mcp.settings import Settings

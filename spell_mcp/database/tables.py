@@ -16,7 +16,7 @@ class User(SQLModel, table=True):
     name: str = Field(max_length=200)
     is_operator: bool = False
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    # The GitHub account that signs in as this user (spell_mcp/web_auth.py), if any.
+    # The GitHub account that signs in as this user (spell_mcp/accounts/web_sessions.py), if any.
     github_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     __table_args__ = (Index("uq_users_github_id", "github_id", unique=True),)
 

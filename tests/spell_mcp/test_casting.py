@@ -10,8 +10,9 @@ import pytest
 from sqlmodel import select
 
 from billing import Ledger
-from spell_mcp.auth import Caster
-from spell_mcp.bootstrap import create_user, register_directory
+from spell_mcp.accounts.keys import Caster
+from spell_mcp.accounts.users import create_user
+from spell_mcp.bootstrap import register_directory
 from spell_mcp.database.tables import Cast
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from spell_mcp.accounts.keys import Caster
 from spell_mcp.app import create_app
-from spell_mcp.auth import Caster
 from spell_mcp.errors import SpellError
 from spell_mcp.limits import RequestLimits
 from spell_mcp.settings import Settings

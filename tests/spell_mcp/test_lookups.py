@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from billing import Ledger
 from registry.models import Spell
-from spell_mcp.bootstrap import NewUser, create_user, register_directory
+from spell_mcp.accounts.users import NewUser, create_user
+from spell_mcp.bootstrap import register_directory
 from spell_mcp.database.tables import ApiKey
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform

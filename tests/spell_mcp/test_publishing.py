@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from registry import pack_directory
-from spell_mcp.auth import Caster
-from spell_mcp.bootstrap import create_user
+from spell_mcp.accounts.keys import Caster
+from spell_mcp.accounts.users import create_user
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform
 from tests import wasm_modules as wat

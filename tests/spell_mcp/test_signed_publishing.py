@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from registry import SignerIdentity, add_signer, find_version, pack_directory
-from spell_mcp.auth import Caster
-from spell_mcp.bootstrap import create_user
+from spell_mcp.accounts.keys import Caster
+from spell_mcp.accounts.users import create_user
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform
 from spell_mcp.settings import Settings

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from registry import MakerNotification, find_version, pack_directory
-from spell_mcp.auth import Caster
-from spell_mcp.bootstrap import create_user
+from spell_mcp.accounts.keys import Caster
+from spell_mcp.accounts.users import create_user
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform
 from spell_mcp.scans import import_vulnerabilities, rescan

@@ -17,8 +17,9 @@ from standardwebhooks.webhooks import Webhook
 from billing import Budgets
 from billing.budgets import CrossedAlert, WindowHold
 from runtime.net import NetworkGate
-from spell_mcp.auth import Caster
-from spell_mcp.bootstrap import create_user, register_directory
+from spell_mcp.accounts.keys import Caster
+from spell_mcp.accounts.users import create_user
+from spell_mcp.bootstrap import register_directory
 from spell_mcp.database.tables import WebhookDelivery
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform

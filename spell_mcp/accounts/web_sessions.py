@@ -26,11 +26,11 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from spell_mcp.auth import SCOPES, Caster
-from spell_mcp.bootstrap import create_account
+from spell_mcp.accounts.keys import SCOPES, Caster
+from spell_mcp.accounts.secrets import SecretBox
+from spell_mcp.accounts.users import create_account
 from spell_mcp.database.tables import User, WebSession
 from spell_mcp.errors import SpellError
-from spell_mcp.secrets import SecretBox
 from spell_mcp.settings import Settings
 
 SESSION_COOKIE = "spell_session"

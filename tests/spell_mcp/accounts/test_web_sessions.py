@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from spell_mcp.bootstrap import create_user
+from spell_mcp.accounts.users import create_user
+from spell_mcp.accounts.web_sessions import open_session, session_caster
 from spell_mcp.database.tables import WebSession
 from spell_mcp.errors import SpellError
 from spell_mcp.housekeeping import sweep
 from spell_mcp.platform import Platform
-from spell_mcp.web_auth import open_session, session_caster
 
 
 async def test_an_expired_session_signs_nobody_in_and_is_swept(platform: Platform) -> None:

@@ -1,0 +1,64 @@
+"""Creating accounts: a user, its ledger accounts (credits to cast with, earnings as a maker) and
+its first API key; and finding the operator."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from billing import AccountKind, Ledger, account_id
+from spell_mcp.accounts.keys import SCOPES, Caster, create_key
+from spell_mcp.database.tables import User
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    user_id: str
+    api_key: str
+
+
+def create_account(
+    session: Session, name: str, *, is_operator: bool = False, github_id: int | None = None
+) -> str:
+    """A user and its ledger accounts (credits to cast with, earnings as a maker); no API key."""
+    user_id = f"usr_{secrets.token_hex(8)}"
+    session.add(
+        User(
+            id=user_id,
+            name=name[:200],
+            is_operator=is_operator,
+            github_id=github_id,
+            created_at=datetime.now(UTC),
+        )
+    )
+    session.flush()
+    ledger = Ledger(session)
+    ledger.open_account(AccountKind.CASTER_CREDITS, user_id)
+    ledger.open_account(AccountKind.MAKER_EARNINGS, user_id)
+    return user_id
+
+
+def create_user(
+    session: Session, name: str, *, credits_micros: int = 0, is_operator: bool = False
+) -> NewUser:
+    """A user with credits and earnings accounts, an API key, and optional granted credits."""
+    user_id = create_account(session, name, is_operator=is_operator)
+    if credits_micros:
+        credits = account_id(AccountKind.CASTER_CREDITS, user_id)
+        Ledger(session).grant(credits, credits_micros, reference=f"grant:{user_id}")
+    # The first key may do everything, including making the narrower keys handed to agents.
+    key = create_key(session, user_id, f"{name} (first key)", scopes=SCOPES)
+    return NewUser(user_id=user_id, api_key=key)
+
+
+def find_operator(session: Session) -> Caster | None:
+    operator_id = (
+        session.execute(select(User.id).where(col(User.is_operator).is_(True)).order_by(col(User.created_at)))
+        .scalars()
+        .first()
+    )
+    return Caster(user_id=operator_id, key_id=None, is_operator=True) if operator_id else None
