@@ -1,11 +1,12 @@
 """Money: integer micro-USD, a double-entry ledger, and two-phase holds for casts.
 
-Public surface: `Ledger` (accounts, grants, reserve → settle/void), `split_price`, and the
+Public surface: `Ledger` (accounts, grants, reserve → settle/void), `split_price`, `usd`, and the
 errors `InsufficientCredits` and `HoldNotPending`. Functions take an open database session and
 never commit: the caller decides what one transaction contains. This package imports nothing
 else of the platform.
 """
 
+from billing.amounts import MICROS_PER_USD, usd
 from billing.audit import AuditReport, audit
 from billing.budgets import BudgetExceeded, Budgets
 from billing.errors import BillingError, HoldNotPending, InsufficientCredits
@@ -13,6 +14,7 @@ from billing.ledger import AccountKind, Ledger, Split, account_id, split_price
 from billing.models import Account, Hold, LedgerEntry
 
 __all__ = [
+    "MICROS_PER_USD",
     "Account",
     "AccountKind",
     "AuditReport",
@@ -28,4 +30,5 @@ __all__ = [
     "account_id",
     "audit",
     "split_price",
+    "usd",
 ]

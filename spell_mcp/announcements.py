@@ -1,6 +1,6 @@
 """Telling connected MCP clients that the tool list changed: a spell was published, yanked,
 suspended, reinstated or delisted; and telling every server process to forget what it remembers
-of the catalog and of a revoked or rotated key (spell_mcp/lookups.py).
+of the catalog and of a revoked or rotated key (spell_mcp/casting/lookups.py).
 
 Clients of the 2026-07-28 generation hold a `subscriptions/listen` stream; the SDK's listen
 handler feeds it from this process's in-memory bus. With SPELL_REDIS_URL set, every process
@@ -17,7 +17,7 @@ from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp.shared.subscriptions import ToolsListChanged
 from redis.asyncio import Redis
 
-from spell_mcp.lookups import Lookups
+from spell_mcp.casting.lookups import Lookups
 
 log = logging.getLogger("spell.announcements")
 CHANNEL = "spell:events:tools"

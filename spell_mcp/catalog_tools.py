@@ -11,11 +11,10 @@ from typing import Any
 import mcp_types as types
 from sqlalchemy.orm import Session
 
-from billing import Budgets, Ledger
+from billing import Budgets, Ledger, usd
 from registry import find_version, list_latest, tool_name
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.errors import SpellError
-from spell_mcp.money_words import usd
 from spell_mcp.platform import Platform
 
 SEARCH, DESCRIBE, CAST, BUDGET = "spells_search", "spells_describe", "spells_cast", "budget_status"

@@ -19,9 +19,9 @@ from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+from billing import usd
 from registry import SpellVersion
 from spell_mcp.errors import SpellError
-from spell_mcp.money_words import usd
 
 ANSWER_KEY = "dev.spell/confirm"
 QUESTION: types.ElicitRequestedSchema = {

@@ -22,11 +22,11 @@ import anyio
 import anyio.to_thread
 import mcp_types as types
 
+from billing import usd
 from registry import SpellVersion, find_version, list_latest
 from spell_mcp.accounts.keys import Caster
-from spell_mcp.cast_records import artifact_digest, own_cast
+from spell_mcp.casting.records import artifact_digest, own_cast
 from spell_mcp.errors import SpellError
-from spell_mcp.money_words import usd
 from spell_mcp.platform import Platform
 
 README_MAX_BYTES = 256 * 1024

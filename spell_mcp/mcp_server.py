@@ -23,15 +23,15 @@ from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp_types import INTERNAL_ERROR, INVALID_REQUEST
 from pydantic import TypeAdapter
 
+from billing import usd
 from registry import SpellVersion, list_latest, tool_name
 from spell_mcp import catalog_tools, mcp_resources
 from spell_mcp.accounts.keys import Caster
-from spell_mcp.casting import CastResult
+from spell_mcp.casting.pipeline import CastResult
 from spell_mcp.catalog_tools import CATALOG_TOOL_NAMES, CATALOG_TOOLS
 from spell_mcp.errors import SpellError
 from spell_mcp.mcp_confirm import Confirmation, InputNeeded
 from spell_mcp.mcp_sessions import LASTING, LastingSessions
-from spell_mcp.money_words import usd
 from spell_mcp.platform import Platform
 
 log = logging.getLogger(__name__)

@@ -19,10 +19,10 @@ from runtime.net import NetworkGate
 from spell_mcp.accounts.keys import Caster, authenticate_until, touch_key
 from spell_mcp.accounts.secrets import SecretBox
 from spell_mcp.announcements import Announcer
-from spell_mcp.casting import CastService
+from spell_mcp.casting.limits import RequestLimits
+from spell_mcp.casting.lookups import Lookups
+from spell_mcp.casting.pipeline import CastService
 from spell_mcp.database.engine import Database
-from spell_mcp.limits import RequestLimits
-from spell_mcp.lookups import Lookups
 from spell_mcp.publishing import PublishService
 from spell_mcp.settings import Settings
 
@@ -95,7 +95,7 @@ class Platform:
 
     async def authenticate(self, presented: str | None) -> Caster:
         """The caster an API key belongs to (from memory when it was checked a moment ago: see
-        spell_mcp/lookups.py), its last use recorded at most once a minute."""
+        spell_mcp/casting/lookups.py), its last use recorded at most once a minute."""
         caster = self.lookups.caster(presented)
         if caster is None:
             found, valid_until = await self.db.read(lambda session: authenticate_until(session, presented))

@@ -14,7 +14,6 @@ from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
 from registry import SpellVersion, find_version, list_latest, tool_name
-from spell_mcp import cast_records
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.api_models import (
     ArtifactInfo,
@@ -30,6 +29,7 @@ from spell_mcp.api_models import (
     SpellSummary,
     Usage,
 )
+from spell_mcp.casting import records
 from spell_mcp.database.tables import Cast
 from spell_mcp.errors import SpellError
 from spell_mcp.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page, page_after
@@ -161,7 +161,7 @@ async def _cast(platform: Platform, caster: Caster, key: str, body: CastRequest)
 
 
 async def own_cast(platform: Platform, caster: Caster, cast_id: str) -> Cast:
-    return await platform.db.read(partial(cast_records.own_cast, caster.user_id, cast_id))
+    return await platform.db.read(partial(records.own_cast, caster.user_id, cast_id))
 
 
 @router.get("/casts", tags=["casts"], responses=problem_responses("unauthenticated", "request_invalid"))
@@ -231,7 +231,7 @@ def cast_record(cast: Cast) -> CastRecord:
 async def get_artifact(cast_id: str, name: str, platform: PlatformDep, caster: ReadCaster) -> Response:
     """A file a cast of the caller's wrote under /scratch."""
     cast = await own_cast(platform, caster, cast_id)
-    data = await anyio.to_thread.run_sync(platform.blobs.get, cast_records.artifact_digest(cast, name))
+    data = await anyio.to_thread.run_sync(platform.blobs.get, records.artifact_digest(cast, name))
     return Response(
         data,
         media_type="application/octet-stream",

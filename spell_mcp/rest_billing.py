@@ -28,11 +28,11 @@ from spell_mcp.api_models import (
     UsageRow,
     WebhookDeliveryInfo,
 )
+from spell_mcp.casting.budget_alerts import check_url, recent_deliveries, remove_webhook, set_webhook
 from spell_mcp.database.tables import AlertWebhook, ApiKey, Cast
 from spell_mcp.errors import SpellError
 from spell_mcp.rest_deps import BillingCaster, PlatformDep, price, problem_responses
 from spell_mcp.rest_idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
-from spell_mcp.webhooks import check_url, recent_deliveries, remove_webhook, set_webhook
 
 router = APIRouter(prefix="/v1")
 

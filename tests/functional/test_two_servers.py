@@ -17,7 +17,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp_types import ElicitResult
 from redis import Redis
 
-from spell_mcp.lookups import KEY_TTL_S
+from spell_mcp.casting.lookups import KEY_TTL_S
 from tests.conftest import (
     RunningServer,
     redis_url,

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.app import create_app
+from spell_mcp.casting.limits import RequestLimits
 from spell_mcp.errors import SpellError
-from spell_mcp.limits import RequestLimits
 from spell_mcp.settings import Settings
 from tests.conftest import redis_url
 

@@ -1,6 +1,6 @@
 """The one cast pipeline that MCP tools and REST routes both adapt to.
 
-authenticate (by the caller) → look up the spell (from memory: spell_mcp/lookups.py) → validate
+authenticate (by the caller) → look up the spell (from memory: spell_mcp/casting/lookups.py) → validate
 the input → then, in one worker thread: reserve the price (a hold, checking the key and the spell
 again) → run in the sandbox → settle the hold and record the cast in one transaction, or void it:
 a failed cast is never charged. On SQLite both transactions run in that thread: a cast costs one
@@ -35,6 +35,7 @@ from billing import (
     InsufficientCredits,
     Ledger,
     split_price,
+    usd,
 )
 from billing.budgets import WindowHold
 from billing.fast_holds import FastHolds
@@ -46,14 +47,14 @@ from registry.models import table_of
 from runtime import Limits, Mount, Policy, ResourceUsage, RunResult, Sandbox, SpellRunError
 from spell_mcp.accounts.keys import Caster, key_still_valid
 from spell_mcp.accounts.secrets import SecretBox, secrets_for
+from spell_mcp.casting.budget_alerts import enqueue_alerts
+from spell_mcp.casting.limits import RequestLimits
+from spell_mcp.casting.lookups import Lookups
+from spell_mcp.casting.refusals import MONEY_REFUSALS, money_refusal
 from spell_mcp.database.engine import Database
 from spell_mcp.database.tables import Cast
 from spell_mcp.errors import SpellError
-from spell_mcp.limits import RequestLimits
-from spell_mcp.lookups import Lookups
-from spell_mcp.money_words import MONEY_REFUSALS, money_refusal, usd
 from spell_mcp.settings import MIB, Settings
-from spell_mcp.webhooks import enqueue_alerts
 
 # How often a running cast tells its caller it is still running.
 HEARTBEAT_S = 1.0

@@ -1,19 +1,10 @@
-"""Money in words a caster can act on: amounts as exact decimal dollars, and refusals of a hold
-that say which limit, its cap, what is spent and held, and when it resets."""
+"""A refused hold in words a caster can act on: which limit, its cap, what is spent and held, and
+when it resets."""
 
 from __future__ import annotations
 
-from billing import BudgetExceeded, InsufficientCredits
+from billing import BudgetExceeded, InsufficientCredits, usd
 from spell_mcp.errors import SpellError
-
-MICROS_PER_USD = 1_000_000
-
-
-def usd(micros: int) -> str:
-    """Exact decimal dollars for display: 1500 → '0.0015'."""
-    whole, frac = divmod(micros, MICROS_PER_USD)
-    return f"{whole}.{frac:06d}".rstrip("0").rstrip(".") if frac else str(whole)
-
 
 MONEY_REFUSALS = ("budget_exceeded", "insufficient_credits")
 

@@ -20,11 +20,7 @@ from runtime.net import NetworkGate
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.accounts.users import create_user
 from spell_mcp.bootstrap import register_directory
-from spell_mcp.database.tables import WebhookDelivery
-from spell_mcp.errors import SpellError
-from spell_mcp.platform import Platform
-from spell_mcp.settings import Settings
-from spell_mcp.webhooks import (
+from spell_mcp.casting.budget_alerts import (
     MAX_ATTEMPTS,
     check_url,
     claim_due,
@@ -33,6 +29,10 @@ from spell_mcp.webhooks import (
     remove_webhook,
     set_webhook,
 )
+from spell_mcp.database.tables import WebhookDelivery
+from spell_mcp.errors import SpellError
+from spell_mcp.platform import Platform
+from spell_mcp.settings import Settings
 from tests import wasm_modules as wat
 from tests.conftest import Database
 from tests.spellbook import write_spell
