@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from spell_mcp.accounts.keys import SCOPES, Caster, bearer_token
 from spell_mcp.bootstrap import dev_bootstrap
 from spell_mcp.casting.budget_alerts import deliver_forever
+from spell_mcp.catalog.scans import rescan_forever
 from spell_mcp.errors import SpellError
 from spell_mcp.housekeeping import sweep_forever
 from spell_mcp.mcp_server import SSE_MESSAGES_PATH, build_mcp_server
@@ -38,7 +39,6 @@ from spell_mcp.rest_billing import router as billing_router
 from spell_mcp.rest_catalog import router as catalog_router
 from spell_mcp.rest_deps import public_base_url
 from spell_mcp.rest_keys import router as keys_router
-from spell_mcp.scans import rescan_forever
 from spell_mcp.settings import Settings
 
 log = logging.getLogger("spell")

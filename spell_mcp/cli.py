@@ -336,8 +336,8 @@ def vulndb_import(
     home: HomeOption = None,
 ) -> None:
     """Index an offline OSV database for publish-time scans and re-scans."""
+    from spell_mcp.catalog.scans import import_vulnerabilities
     from spell_mcp.platform import Platform
-    from spell_mcp.scans import import_vulnerabilities
 
     async def main() -> int:
         platform = await Platform.open(load_settings(home=home))
@@ -357,8 +357,8 @@ def vulndb_import(
 @app.command("rescan")
 def rescan_command(home: HomeOption = None) -> None:
     """Re-scan every published version now (the server does it daily)."""
+    from spell_mcp.catalog.scans import rescan
     from spell_mcp.platform import Platform
-    from spell_mcp.scans import rescan
 
     async def main() -> Any:
         platform = await Platform.open(load_settings(home=home))

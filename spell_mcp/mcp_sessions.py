@@ -6,7 +6,7 @@ lists tools (every client does right after connecting), weakly: a closed one sim
 Only connections with a standalone channel to the client qualify, which stateless HTTP's
 per-request connections do not have.
 Announcements arrive on this process's bus, which the Redis relay feeds from every process
-(spell_mcp/announcements.py). 2026-07-28 clients use `subscriptions/listen` instead; 2025-era
+(spell_mcp/catalog/announcements.py). 2026-07-28 clients use `subscriptions/listen` instead; 2025-era
 clients on stateless Streamable HTTP have no channel to be told on, and use the catalog tools.
 """
 

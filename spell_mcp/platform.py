@@ -18,12 +18,12 @@ from runtime import Sandbox
 from runtime.net import NetworkGate
 from spell_mcp.accounts.keys import Caster, authenticate_until, touch_key
 from spell_mcp.accounts.secrets import SecretBox
-from spell_mcp.announcements import Announcer
 from spell_mcp.casting.limits import RequestLimits
 from spell_mcp.casting.lookups import Lookups
 from spell_mcp.casting.pipeline import CastService
+from spell_mcp.catalog.announcements import Announcer
+from spell_mcp.catalog.publishing import PublishService
 from spell_mcp.database.engine import Database
-from spell_mcp.publishing import PublishService
 from spell_mcp.settings import Settings
 
 

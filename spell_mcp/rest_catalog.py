@@ -37,10 +37,10 @@ from spell_mcp.api_models import (
     VersionInfo,
     VersionList,
 )
+from spell_mcp.catalog.publishing import refusal
 from spell_mcp.errors import SpellError
 from spell_mcp.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page, page_after
 from spell_mcp.platform import Platform
-from spell_mcp.publishing import refusal
 from spell_mcp.rest_deps import (
     AdminCaster,
     PlatformDep,

@@ -6,7 +6,7 @@ Neither entry is trusted with money: the transaction that holds a cast's price c
 the key is still valid and the version still castable (`key_still_valid`, `still_castable`), so a
 revoked key or a yanked spell never costs anyone anything. For everything else an entry may be
 stale only briefly: a change made in this process forgets it at once, one made in another process
-reaches it through the announcement channel (spell_mcp/announcements.py, with Redis), and every
+reaches it through the announcement channel (spell_mcp/catalog/announcements.py, with Redis), and every
 entry expires after a few seconds in any case (a CLI on the same SQLite store, a lost message).
 """
 

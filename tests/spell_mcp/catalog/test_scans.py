@@ -13,9 +13,9 @@ import pytest
 from registry import MakerNotification, find_version, pack_directory
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.accounts.users import create_user
+from spell_mcp.catalog.scans import import_vulnerabilities, rescan
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform
-from spell_mcp.scans import import_vulnerabilities, rescan
 from tests import wasm_modules as wat
 from tests.registry.test_vulns import CRITICAL_V3, MEDIUM_V3, record
 from tests.spellbook import spdx_sbom, write_spell
