@@ -9,9 +9,7 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from mcp.server.context import ServerRequestContext
@@ -19,7 +17,6 @@ from mcp.server.sse import SseServerTransport
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 from mcp.server.subscriptions import InMemorySubscriptionBus
 from starlette.datastructures import Headers
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -31,32 +28,18 @@ from spell_mcp.errors import SpellError
 from spell_mcp.housekeeping import sweep_forever
 from spell_mcp.mcp_server import SSE_MESSAGES_PATH, build_mcp_server
 from spell_mcp.mcp_sessions import LASTING, LastingSessions
-from spell_mcp.middleware import BodyLimit, ResponseHeaders
 from spell_mcp.platform import Platform
-from spell_mcp.rest import router
-from spell_mcp.rest_auth import router as auth_router
-from spell_mcp.rest_billing import router as billing_router
-from spell_mcp.rest_catalog import router as catalog_router
-from spell_mcp.rest_deps import public_base_url
-from spell_mcp.rest_keys import router as keys_router
+from spell_mcp.rest.billing import router as billing_router
+from spell_mcp.rest.casts import router as casts_router
+from spell_mcp.rest.catalog import router as catalog_router
+from spell_mcp.rest.deps import public_base_url
+from spell_mcp.rest.keys import router as keys_router
+from spell_mcp.rest.middleware import BodyLimit, ResponseHeaders
+from spell_mcp.rest.problems import RESOURCE_METADATA_PATH, install_error_handlers, problem_response
+from spell_mcp.rest.sign_in import router as sign_in_router
 from spell_mcp.settings import Settings
 
 log = logging.getLogger("spell")
-PROBLEM_JSON = "application/problem+json"
-RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource/mcp"
-
-
-def problem_response(
-    error: SpellError, instance: str | None = None, base_url: str | None = None
-) -> JSONResponse:
-    headers = dict(error.headers)
-    if error.status == 401:
-        # RFC 9728 §5.1: point clients at the metadata that says how to authenticate.
-        metadata = f', resource_metadata="{base_url}{RESOURCE_METADATA_PATH}"' if base_url else ""
-        headers["WWW-Authenticate"] = f'Bearer realm="spell"{metadata}'
-    return JSONResponse(
-        error.problem(instance), status_code=error.status, media_type=PROBLEM_JSON, headers=headers
-    )
 
 
 class McpAuthentication:
@@ -144,11 +127,11 @@ def create_app(settings: Settings) -> FastAPI:
         version=mcp_server.version,
         lifespan=lifespan,
     )
-    app.include_router(router)
+    app.include_router(casts_router)
     app.include_router(catalog_router)
     app.include_router(billing_router)
     app.include_router(keys_router)
-    app.include_router(auth_router)
+    app.include_router(sign_in_router)
 
     @app.get("/.well-known/oauth-protected-resource", include_in_schema=False)
     @app.get(RESOURCE_METADATA_PATH, include_in_schema=False)
@@ -204,30 +187,3 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(BodyLimit, limit=settings.max_request_mb * 1024 * 1024)
     app.add_middleware(ResponseHeaders)
     return app
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(SpellError)
-    async def spell_error(request: Request, error: SpellError) -> JSONResponse:
-        return problem_response(error, request.url.path, public_base_url(request))
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-        problems = [f"{'/'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in error.errors()[:10]]
-        return problem_response(
-            SpellError("request_invalid", "the request is malformed", problems=problems), request.url.path
-        )
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}.get(
-            error.status_code, "request_invalid"
-        )
-        return problem_response(SpellError(code, str(error.detail)), request.url.path)
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(
-            SpellError("internal_error", "the server could not complete the request"), request.url.path
-        )

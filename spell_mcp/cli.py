@@ -44,7 +44,7 @@ def configure_logging() -> None:
     """Log lines on stderr, each with the id of the request it belongs to."""
     import logging
 
-    from spell_mcp.middleware import RequestIdFilter
+    from spell_mcp.rest.middleware import RequestIdFilter
 
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())

@@ -85,7 +85,7 @@ class SpellSecret(SQLModel, table=True):
 
 
 class IdempotencyRecord(SQLModel, table=True):
-    """The first response to a request sent with an Idempotency-Key (spell_mcp.idempotency)."""
+    """The first response to a request sent with an Idempotency-Key (spell_mcp.rest.idempotency)."""
 
     __tablename__ = "idempotency_keys"
 

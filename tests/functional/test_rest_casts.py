@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from spell_mcp.database.engine import Database as Storage
 from spell_mcp.database.tables import IdempotencyRecord
-from spell_mcp.pagination import encode_cursor
+from spell_mcp.rest.pagination import encode_cursor
 from tests.conftest import RunningServer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,8 +9,8 @@ from sqlalchemy import update
 
 from spell_mcp.database.tables import IdempotencyRecord
 from spell_mcp.errors import SpellError
-from spell_mcp.idempotency import claim, complete, request_digest
 from spell_mcp.platform import Platform
+from spell_mcp.rest.idempotency import claim, complete, request_digest
 
 WAIT = timedelta(minutes=15)
 

@@ -15,7 +15,11 @@ from sqlmodel import col, select
 
 from registry import SpellVersion, find_version, list_latest, tool_name
 from spell_mcp.accounts.keys import Caster
-from spell_mcp.api_models import (
+from spell_mcp.casting import records
+from spell_mcp.database.tables import Cast
+from spell_mcp.errors import SpellError
+from spell_mcp.platform import Platform
+from spell_mcp.rest.bodies import (
     ArtifactInfo,
     CastList,
     CastRecord,
@@ -29,13 +33,9 @@ from spell_mcp.api_models import (
     SpellSummary,
     Usage,
 )
-from spell_mcp.casting import records
-from spell_mcp.database.tables import Cast
-from spell_mcp.errors import SpellError
-from spell_mcp.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page, page_after
-from spell_mcp.platform import Platform
-from spell_mcp.rest_deps import CastCaster, PlatformDep, ReadCaster, price, problem_responses
-from spell_mcp.rest_idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
+from spell_mcp.rest.deps import CastCaster, PlatformDep, ReadCaster, price, problem_responses
+from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
+from spell_mcp.rest.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page, page_after
 
 
 def artifact_infos(cast_id: str, artifacts: list[dict[str, Any]]) -> list[ArtifactInfo]:

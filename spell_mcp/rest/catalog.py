@@ -25,7 +25,10 @@ from registry import (
     yank,
 )
 from spell_mcp.accounts.keys import Caster
-from spell_mcp.api_models import (
+from spell_mcp.catalog.publishing import refusal
+from spell_mcp.errors import SpellError
+from spell_mcp.platform import Platform
+from spell_mcp.rest.bodies import (
     Notification,
     NotificationList,
     ProvenanceInfo,
@@ -37,11 +40,7 @@ from spell_mcp.api_models import (
     VersionInfo,
     VersionList,
 )
-from spell_mcp.catalog.publishing import refusal
-from spell_mcp.errors import SpellError
-from spell_mcp.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page, page_after
-from spell_mcp.platform import Platform
-from spell_mcp.rest_deps import (
+from spell_mcp.rest.deps import (
     AdminCaster,
     PlatformDep,
     PublishCaster,
@@ -49,7 +48,8 @@ from spell_mcp.rest_deps import (
     price,
     problem_responses,
 )
-from spell_mcp.rest_idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
+from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
+from spell_mcp.rest.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page, page_after
 
 router = APIRouter(prefix="/v1")
 T = TypeVar("T")

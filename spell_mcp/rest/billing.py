@@ -14,7 +14,10 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from billing import AccountKind, Budgets, Ledger, LedgerEntry, account_id
-from spell_mcp.api_models import (
+from spell_mcp.casting.budget_alerts import check_url, recent_deliveries, remove_webhook, set_webhook
+from spell_mcp.database.tables import AlertWebhook, ApiKey, Cast
+from spell_mcp.errors import SpellError
+from spell_mcp.rest.bodies import (
     AlertWebhookCreated,
     AlertWebhookInfo,
     AlertWebhookRequest,
@@ -28,11 +31,8 @@ from spell_mcp.api_models import (
     UsageRow,
     WebhookDeliveryInfo,
 )
-from spell_mcp.casting.budget_alerts import check_url, recent_deliveries, remove_webhook, set_webhook
-from spell_mcp.database.tables import AlertWebhook, ApiKey, Cast
-from spell_mcp.errors import SpellError
-from spell_mcp.rest_deps import BillingCaster, PlatformDep, price, problem_responses
-from spell_mcp.rest_idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
+from spell_mcp.rest.deps import BillingCaster, PlatformDep, price, problem_responses
+from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
 
 router = APIRouter(prefix="/v1")
 

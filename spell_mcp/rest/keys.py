@@ -11,12 +11,12 @@ from sqlmodel import col, select
 
 from billing import Budgets
 from spell_mcp.accounts.keys import Caster, create_key, rotate_key
-from spell_mcp.api_models import KeyInfo, KeyList, KeyRequest, NewKey
 from spell_mcp.database.tables import ApiKey
 from spell_mcp.errors import SpellError
-from spell_mcp.pagination import DEFAULT_LIMIT, Cursor, Limit, page_after
-from spell_mcp.rest_deps import AdminCaster, PlatformDep, problem_responses
-from spell_mcp.rest_idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
+from spell_mcp.rest.bodies import KeyInfo, KeyList, KeyRequest, NewKey
+from spell_mcp.rest.deps import AdminCaster, PlatformDep, problem_responses
+from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
+from spell_mcp.rest.pagination import DEFAULT_LIMIT, Cursor, Limit, page_after
 
 router = APIRouter(prefix="/v1")
 ROTATION_GRACE = timedelta(hours=24)

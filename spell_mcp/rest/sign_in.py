@@ -10,10 +10,10 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from spell_mcp.accounts import web_sessions
-from spell_mcp.api_models import Me
 from spell_mcp.database.tables import User
 from spell_mcp.errors import SpellError
-from spell_mcp.rest_deps import CasterDep, PlatformDep, problem_responses, public_base_url
+from spell_mcp.rest.bodies import Me
+from spell_mcp.rest.deps import CasterDep, PlatformDep, problem_responses, public_base_url
 
 router = APIRouter(prefix="/v1")
 CALLBACK_PATH = "/v1/auth/github/callback"

@@ -10,9 +10,9 @@ from fastapi import Depends, Header, Request, Response
 from billing import usd
 from spell_mcp.accounts.keys import Caster, bearer_token
 from spell_mcp.accounts.web_sessions import CSRF_HEADER, SESSION_COOKIE, session_caster
-from spell_mcp.api_models import Price, Problem
 from spell_mcp.errors import CATALOG
 from spell_mcp.platform import Platform
+from spell_mcp.rest.bodies import Price, Problem
 
 
 def problem_responses(*codes: str) -> dict[int | str, dict[str, Any]]:

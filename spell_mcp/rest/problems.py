@@ -1,0 +1,58 @@
+"""Every REST refusal rendered once: a `SpellError` (or a framework's own refusal, or an
+unexpected failure) becomes RFC 9457 `application/problem+json` with its catalog code."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from spell_mcp.errors import SpellError
+from spell_mcp.rest.deps import public_base_url
+
+log = logging.getLogger("spell")
+PROBLEM_JSON = "application/problem+json"
+RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource/mcp"
+
+
+def problem_response(
+    error: SpellError, instance: str | None = None, base_url: str | None = None
+) -> JSONResponse:
+    headers = dict(error.headers)
+    if error.status == 401:
+        # RFC 9728 §5.1: point clients at the metadata that says how to authenticate.
+        metadata = f', resource_metadata="{base_url}{RESOURCE_METADATA_PATH}"' if base_url else ""
+        headers["WWW-Authenticate"] = f'Bearer realm="spell"{metadata}'
+    return JSONResponse(
+        error.problem(instance), status_code=error.status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SpellError)
+    async def spell_error(request: Request, error: SpellError) -> JSONResponse:
+        return problem_response(error, request.url.path, public_base_url(request))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [f"{'/'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in error.errors()[:10]]
+        return problem_response(
+            SpellError("request_invalid", "the request is malformed", problems=problems), request.url.path
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}.get(
+            error.status_code, "request_invalid"
+        )
+        return problem_response(SpellError(code, str(error.detail)), request.url.path)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(
+            SpellError("internal_error", "the server could not complete the request"), request.url.path
+        )
