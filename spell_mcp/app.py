@@ -26,8 +26,8 @@ from spell_mcp.casting.budget_alerts import deliver_forever
 from spell_mcp.catalog.scans import rescan_forever
 from spell_mcp.errors import SpellError
 from spell_mcp.housekeeping import sweep_forever
-from spell_mcp.mcp_server import SSE_MESSAGES_PATH, build_mcp_server
-from spell_mcp.mcp_sessions import LASTING, LastingSessions
+from spell_mcp.mcp.server import SSE_MESSAGES_PATH, build_mcp_server
+from spell_mcp.mcp.sessions import LASTING, LastingSessions
 from spell_mcp.platform import Platform
 from spell_mcp.rest.billing import router as billing_router
 from spell_mcp.rest.casts import router as casts_router

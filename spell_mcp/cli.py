@@ -103,8 +103,8 @@ def mcp(
 
     from spell_mcp.accounts.users import find_operator
     from spell_mcp.bootstrap import dev_bootstrap
-    from spell_mcp.mcp_server import build_mcp_server
-    from spell_mcp.mcp_sessions import LASTING, LastingSessions
+    from spell_mcp.mcp.server import build_mcp_server
+    from spell_mcp.mcp.sessions import LASTING, LastingSessions
     from spell_mcp.platform import Platform
 
     settings = load_settings(dev_mode=dev, home=home)
@@ -143,7 +143,7 @@ def _relay_mcp(url: str, api_key: str) -> None:
 
     from mcp.server.stdio import stdio_server
 
-    from spell_mcp.mcp_proxy import build_proxy, remote_platform
+    from spell_mcp.mcp.relay import build_proxy, remote_platform
 
     configure_logging()
     remote = remote_platform(url, api_key)

@@ -25,13 +25,13 @@ from pydantic import TypeAdapter
 
 from billing import usd
 from registry import SpellVersion, list_latest, tool_name
-from spell_mcp import catalog_tools, mcp_resources
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.casting.pipeline import CastResult
-from spell_mcp.catalog_tools import CATALOG_TOOL_NAMES, CATALOG_TOOLS
 from spell_mcp.errors import SpellError
-from spell_mcp.mcp_confirm import Confirmation, InputNeeded
-from spell_mcp.mcp_sessions import LASTING, LastingSessions
+from spell_mcp.mcp import catalog_tools, resources
+from spell_mcp.mcp.catalog_tools import CATALOG_TOOL_NAMES, CATALOG_TOOLS
+from spell_mcp.mcp.confirmation import Confirmation, InputNeeded
+from spell_mcp.mcp.sessions import LASTING, LastingSessions
 from spell_mcp.platform import Platform
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def success_result(result: CastResult) -> types.CallToolResult:
     else:
         content = [types.TextContent(text=json.dumps(output, ensure_ascii=False))]
         structured = output if isinstance(output, dict) else {"result": output}
-    content += [mcp_resources.artifact_link(result.cast_id, artifact) for artifact in result.artifacts]
+    content += [resources.artifact_link(result.cast_id, artifact) for artifact in result.artifacts]
     return types.CallToolResult(
         content=content,
         structured_content=structured,
@@ -219,12 +219,12 @@ def build_mcp_server(
         ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListResourcesResult:
         await require_read(ctx)
-        return await mcp_resources.list_resources(get_platform())
+        return await resources.list_resources(get_platform())
 
     async def list_resource_templates(
         ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListResourceTemplatesResult:
-        return types.ListResourceTemplatesResult(resource_templates=mcp_resources.TEMPLATES)
+        return types.ListResourceTemplatesResult(resource_templates=resources.TEMPLATES)
 
     async def read_resource(
         ctx: ServerRequestContext[Any, Any], params: types.ReadResourceRequestParams
@@ -232,7 +232,7 @@ def build_mcp_server(
         try:
             caster = await resolve_caster(ctx)
             caster.require("read")
-            return await mcp_resources.read_resource(get_platform(), caster, str(params.uri))
+            return await resources.read_resource(get_platform(), caster, str(params.uri))
         except SpellError as error:
             code = RESOURCE_NOT_FOUND if error.status == 404 else INVALID_REQUEST
             raise MCPError(code, f"{error.code}: {error.detail}", {"uri": str(params.uri)}) from None
@@ -244,7 +244,7 @@ def build_mcp_server(
         ctx: ServerRequestContext[Any, Any], params: types.CompleteRequestParams
     ) -> types.CompleteResult:
         await require_read(ctx)
-        return await mcp_resources.complete(get_platform(), params)
+        return await resources.complete(get_platform(), params)
 
     async def set_logging_level(
         ctx: ServerRequestContext[Any, Any], params: types.SetLevelRequestParams

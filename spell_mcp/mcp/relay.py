@@ -21,7 +21,7 @@ from mcp.server import Server
 from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
-from spell_mcp.mcp_server import INSTRUCTIONS
+from spell_mcp.mcp.server import INSTRUCTIONS
 
 log = logging.getLogger(__name__)
 
