@@ -1,0 +1,138 @@
+"""The house's rooms and the one direction its imports go.
+
+Top-level packages: `spell_mcp` → `registry`, `runtime`, `billing`; `registry` → `runtime`;
+`runtime` and `billing` import no other package of ours. Inside `spell_mcp`: the entry points
+(`app`, `cli`) → the faces (`rest`, `mcp`, which never import each other) → the services
+(`casting`, `catalog`, `platform`, …) → `accounts` → `database` → `errors` and `settings`; and no
+module imports itself back through others.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+OURS = ("spell_mcp", "registry", "runtime", "billing")
+MAY_IMPORT = {
+    "spell_mcp": {"spell_mcp", "registry", "runtime", "billing"},
+    "registry": {"registry", "runtime"},
+    "runtime": {"runtime"},
+    "billing": {"billing"},
+}
+# Lowest first. A module may import from its own layer and the layers below it.
+LAYERS = [
+    ("base", ("spell_mcp.errors", "spell_mcp.settings")),
+    ("database", ("spell_mcp.database",)),
+    ("accounts", ("spell_mcp.accounts",)),
+    (
+        "services",
+        (
+            "spell_mcp.casting",
+            "spell_mcp.catalog",
+            "spell_mcp.platform",
+            "spell_mcp.housekeeping",
+            "spell_mcp.bootstrap",
+        ),
+    ),
+    ("faces", ("spell_mcp.rest", "spell_mcp.mcp")),
+    ("entry points", ("spell_mcp.app", "spell_mcp.cli")),
+]
+FACES = ("spell_mcp.rest", "spell_mcp.mcp")
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def modules() -> Iterator[tuple[str, Path]]:
+    for package in OURS:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if "migrations" not in path.parts:
+                yield module_name(path), path
+
+
+def imported(path: Path) -> set[str]:
+    """Every module of ours that `path` imports, wherever the import statement stands."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            # `from spell_mcp.rest import casts` imports the module spell_mcp.rest.casts.
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    known = {name for name, _ in modules()}
+    return {name for name in found if name in known}
+
+
+def within(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def layer_of(name: str) -> int:
+    for rank, (_, prefixes) in enumerate(LAYERS):
+        if any(within(name, prefix) for prefix in prefixes):
+            return rank
+    raise AssertionError(f"{name} belongs to no layer: add it to LAYERS in {Path(__file__).name}")
+
+
+GRAPH = {name: imported(path) for name, path in modules()}
+
+
+@pytest.mark.parametrize("module", sorted(GRAPH))
+def test_each_top_level_package_imports_only_what_it_may(module: str) -> None:
+    package = module.split(".")[0]
+    strays = {name for name in GRAPH[module] if name.split(".")[0] not in MAY_IMPORT[package]}
+    assert not strays, f"{module} imports {sorted(strays)}"
+
+
+@pytest.mark.parametrize(
+    "module", sorted(name for name in GRAPH if within(name, "spell_mcp") and "." in name)
+)
+def test_the_server_imports_point_down_the_layers(module: str) -> None:
+    mine = layer_of(module)
+    for name in GRAPH[module]:
+        if not within(name, "spell_mcp") or name == "spell_mcp":
+            continue
+        assert layer_of(name) <= mine, (
+            f"{module} ({LAYERS[mine][0]}) imports {name} ({LAYERS[layer_of(name)][0]}), which is above it"
+        )
+        for face in FACES:
+            for other in FACES:
+                if face != other and within(module, face):
+                    assert not within(name, other), f"the face {module} imports the other face's {name}"
+
+
+def test_no_module_imports_itself_back() -> None:
+    cycles = []
+    state: dict[str, str] = {}
+    path: list[str] = []
+
+    def visit(name: str) -> None:
+        state[name] = "open"
+        path.append(name)
+        for target in sorted(GRAPH[name]):
+            if state.get(target) == "open":
+                cycles.append([*path[path.index(target) :], target])
+            elif target not in state:
+                visit(target)
+        path.pop()
+        state[name] = "done"
+
+    for name in sorted(GRAPH):
+        if name not in state:
+            visit(name)
+    assert not cycles, "import cycles: " + "; ".join(" → ".join(cycle) for cycle in cycles)
+
+
+def test_every_module_of_the_server_has_its_layer() -> None:
+    for name in GRAPH:
+        if within(name, "spell_mcp") and name != "spell_mcp":
+            layer_of(name)
