@@ -18,6 +18,7 @@ import importlib.metadata
 import itertools
 import json
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -229,10 +230,12 @@ class Sandbox:
         return digest
 
     def _check_interface(self, module: wasmtime.Module) -> None:
-        for imp in module.imports:
-            if imp.module == WASI_MODULE or (imp.module == HOST_MODULE and imp.name in HOST_FUNCTIONS):
-                continue
-            raise ModuleRejected(f"imports {imp.module}.{imp.name}, which the sandbox does not provide")
+        """Refuse what could never run: an import this sandbox's linker does not define (by name
+        and by signature, exactly as a cast links it), or a missing `_start` or memory."""
+        try:
+            self.linker.instantiate_pre(module)
+        except wasmtime.WasmtimeError as exc:
+            raise ModuleRejected(_link_problem(str(exc))) from None
         exports = {exp.name: exp.type for exp in module.exports}
         if not isinstance(exports.get("_start"), wasmtime.FuncType):
             raise ModuleRejected("exports no _start function: build it as a WASI command")
@@ -486,7 +489,6 @@ class Sandbox:
             return HOST_ERROR_BAD_ARGUMENTS
 
 
-HOST_FUNCTIONS = {"http_request", "http_response"}
 _NO_NETWORK = CastNetwork(policy=Policy(), deadline=0.0)
 HOST_ERROR_BAD_ARGUMENTS = -1
 
@@ -636,6 +638,23 @@ def _trap_error(trap: wasmtime.Trap, limits: Limits) -> SpellRunError:
         return SpellRunError("spell_cpu_exhausted", f"the spell used more than {limits.fuel} units of fuel")
     kind = code.name.lower() if code is not None else "unknown"
     return SpellRunError("spell_crashed", f"the spell trapped: {kind}")
+
+
+_UNKNOWN_IMPORT = re.compile(r"unknown import: `([^`:]+)::([^`]+)` has not been defined")
+_WRONG_TYPE = re.compile(
+    r"incompatible import type for `([^`:]+)::([^`]+)`.*expected type `(.+?)`, found type `(.+?)`", re.DOTALL
+)
+
+
+def _link_problem(message: str) -> str:
+    """wasmtime's linking error in a maker's words, naming the import."""
+    if found := _UNKNOWN_IMPORT.search(message):
+        module, name = found.groups()
+        return f"imports {module}.{name}, which the sandbox does not provide (see docs/spell-abi.md)"
+    if found := _WRONG_TYPE.search(message):
+        module, name, wanted, provided = found.groups()
+        return f"imports {module}.{name} as {wanted}, but the sandbox provides {provided}"
+    return f"cannot be linked: {message.splitlines()[0]}"
 
 
 def _first_line(exc: Exception) -> str:

@@ -117,6 +117,41 @@ IMPORTS_UNKNOWN_HOST_FUNCTION = wat2wasm("""
   (func (export "_start")))
 """)
 
+
+def importing(module: str, name: str, signature: str) -> bytes:
+    """A command that imports `module`.`name` with `signature` (a WAT func type) and never calls it."""
+    return wat2wasm(f"""
+    (module (import "{module}" "{name}" (func {signature}))
+      (memory (export "memory") 1)
+      (func (export "_start")))
+    """)
+
+
+# Imports no sandbox provides, each a shape that once slipped past a check by name alone, with
+# the words the refusal must contain.
+FORBIDDEN_IMPORTS = {
+    "unknown-wasi-name": (
+        importing("wasi_snapshot_preview1", "totally_fake", ""),
+        "wasi_snapshot_preview1.totally_fake",
+    ),
+    "wasi-wrong-signature": (
+        importing("wasi_snapshot_preview1", "fd_write", "(param i32) (result i32)"),
+        "wasi_snapshot_preview1.fd_write as (func (param i32) (result i32))",
+    ),
+    "host-wrong-signature": (
+        importing("spell", "http_request", "(param i32 i32) (result i32)"),
+        "spell.http_request as (func (param i32 i32) (result i32))",
+    ),
+    "unknown-host-name": (importing("spell", "exec", "(param i32)"), "spell.exec"),
+    "wrong-module": (importing("env", "fd_write", "(param i32 i32 i32 i32) (result i32)"), "env.fd_write"),
+    "wasi-memory": (
+        wat2wasm("""(module (import "wasi_snapshot_preview1" "memory" (memory 1))
+                    (memory (export "memory") 1) (func (export "_start")))"""),
+        "wasi_snapshot_preview1.memory",
+    ),
+}
+
+
 NO_START = wat2wasm("""
 (module (memory (export "memory") 1) (func (export "main")))
 """)

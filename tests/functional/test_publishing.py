@@ -192,6 +192,21 @@ def test_bad_packages_are_refused_with_the_rule_and_the_member(
     assert maker.get(f"/v1/spells/{key}").json()["code"] == "spell_not_found"
 
 
+@pytest.mark.parametrize("shape", sorted(wat.FORBIDDEN_IMPORTS))
+def test_a_module_that_could_never_run_is_refused_naming_its_import(
+    maker: httpx.Client, tmp_path: Path, key: str, shape: str
+) -> None:
+    wasm, named = wat.FORBIDDEN_IMPORTS[shape]
+    refused = publish(maker, pack_directory(write_spell(tmp_path, key, wasm)))
+    assert refused.status_code == 422, refused.text
+    body = refused.json()
+    assert body["code"] == "module_invalid"
+    assert any(named in problem for problem in body["problems"]), body
+    assert maker.get(f"/v1/spells/{key}").json()["code"] == "spell_not_found"
+    tools = {item["key"] for item in maker.get("/v1/spells").json()["items"]}
+    assert key not in tools
+
+
 def test_makers_register_who_may_sign_their_spells(maker: httpx.Client) -> None:
     signer = {
         "identity": "https://github.com/acme/spells/.github/workflows/release.yml@refs/tags/v1.0.0",

@@ -180,6 +180,14 @@ def test_modules_that_cannot_run_are_rejected_at_compile_time(
         sandbox.compile(wasm)
 
 
+@pytest.mark.parametrize("shape", sorted(wat.FORBIDDEN_IMPORTS))
+def test_a_module_is_checked_against_exactly_what_a_cast_links(sandbox: Sandbox, shape: str) -> None:
+    wasm, named = wat.FORBIDDEN_IMPORTS[shape]
+    with pytest.raises(ModuleRejected) as rejected:
+        sandbox.compile(wasm)
+    assert named in str(rejected.value)
+
+
 def test_compiled_artifacts_are_reused_by_a_new_sandbox(tmp_path: Path, echo_wasm: bytes) -> None:
     def never_load(digest: str) -> bytes:
         raise AssertionError("a cast must not need the module's source once it is compiled")
