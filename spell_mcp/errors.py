@@ -30,6 +30,7 @@ CATALOG: dict[str, ErrorKind] = {
         ErrorKind("input_too_large", 413, "Input too large"),
         ErrorKind("request_invalid", 400, "Malformed request"),
         ErrorKind("request_too_large", 413, "Request body too large"),
+        ErrorKind("unsupported_media_type", 415, "The body must be sent as application/json"),
         ErrorKind("idempotency_key_reused", 422, "The Idempotency-Key was used for a different request"),
         ErrorKind("idempotency_in_progress", 409, "A request with this Idempotency-Key is still running"),
         ErrorKind("insufficient_credits", 402, "Not enough credits"),

@@ -25,7 +25,7 @@ MAY_IMPORT = {
 }
 # Lowest first. A module may import from its own layer and the layers below it.
 LAYERS = [
-    ("base", ("spell_mcp.errors", "spell_mcp.settings")),
+    ("base", ("spell_mcp.errors", "spell_mcp.settings", "spell_mcp.strict_json")),
     ("database", ("spell_mcp.database",)),
     ("accounts", ("spell_mcp.accounts",)),
     (

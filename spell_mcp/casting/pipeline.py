@@ -45,6 +45,7 @@ from registry import BlobStore, InputValidators, SpellVersion, TreeCache, find_v
 from registry.content import content_problems
 from registry.models import table_of
 from runtime import Limits, Mount, Policy, ResourceUsage, RunResult, Sandbox, SpellRunError
+from spell_mcp import strict_json
 from spell_mcp.accounts.keys import Caster, key_still_valid
 from spell_mcp.accounts.secrets import SecretBox, secrets_for
 from spell_mcp.casting.budget_alerts import enqueue_alerts
@@ -265,7 +266,13 @@ class CastService:
     ) -> CastResult:
         if not isinstance(arguments, dict):
             raise SpellError("input_invalid", "the input must be a JSON object")
-        input_json = json.dumps(arguments, separators=(",", ":"), ensure_ascii=False).encode()
+        try:
+            strict_json.check(arguments)
+        except strict_json.NotStrictJSON as exc:
+            raise SpellError("input_invalid", f"the input is not acceptable JSON: {exc}") from None
+        input_json = json.dumps(
+            arguments, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode()
         if len(input_json) > self.settings.max_input_bytes:
             raise SpellError(
                 "input_too_large",

@@ -33,8 +33,9 @@ from spell_mcp.rest.bodies import (
 )
 from spell_mcp.rest.deps import BillingCaster, PlatformDep, price, problem_responses
 from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
+from spell_mcp.rest.routing import StrictJSONRoute
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", route_class=StrictJSONRoute)
 
 
 @router.get("/users/me/balance", tags=["billing"], responses=problem_responses("unauthenticated"))

@@ -36,6 +36,7 @@ from spell_mcp.rest.bodies import (
 from spell_mcp.rest.deps import CastCaster, PlatformDep, ReadCaster, price, problem_responses
 from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
 from spell_mcp.rest.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page, page_after
+from spell_mcp.rest.routing import StrictJSONRoute
 
 
 def artifact_infos(cast_id: str, artifacts: list[dict[str, Any]]) -> list[ArtifactInfo]:
@@ -61,7 +62,7 @@ def summary(spell: SpellVersion) -> SpellSummary:
     )
 
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", route_class=StrictJSONRoute)
 
 
 @router.get("/spells", tags=["spells"], responses=problem_responses("unauthenticated", "request_invalid"))

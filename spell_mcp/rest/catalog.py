@@ -50,8 +50,9 @@ from spell_mcp.rest.deps import (
 )
 from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
 from spell_mcp.rest.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page, page_after
+from spell_mcp.rest.routing import StrictJSONRoute
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", route_class=StrictJSONRoute)
 T = TypeVar("T")
 PUBLISH_ERRORS = (
     "unauthenticated",

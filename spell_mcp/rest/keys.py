@@ -17,8 +17,9 @@ from spell_mcp.rest.bodies import KeyInfo, KeyList, KeyRequest, NewKey
 from spell_mcp.rest.deps import AdminCaster, PlatformDep, problem_responses
 from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
 from spell_mcp.rest.pagination import DEFAULT_LIMIT, Cursor, Limit, page_after
+from spell_mcp.rest.routing import StrictJSONRoute
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", route_class=StrictJSONRoute)
 ROTATION_GRACE = timedelta(hours=24)
 
 

@@ -14,8 +14,9 @@ from spell_mcp.database.tables import User
 from spell_mcp.errors import SpellError
 from spell_mcp.rest.bodies import Me
 from spell_mcp.rest.deps import CasterDep, PlatformDep, problem_responses, public_base_url
+from spell_mcp.rest.routing import StrictJSONRoute
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", route_class=StrictJSONRoute)
 CALLBACK_PATH = "/v1/auth/github/callback"
 # Where a browser lands once signed in: the browsable API.
 SIGNED_IN_PATH = "/docs"
