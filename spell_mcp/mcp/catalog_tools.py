@@ -92,8 +92,17 @@ def string_argument(arguments: dict[str, Any], name: str, *, required: bool = Fa
     return value
 
 
+def filter_argument(arguments: dict[str, Any], name: str) -> str | None:
+    """A search filter: absent, null or blank means no filter."""
+    value = arguments.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return string_argument(arguments, name)
+
+
 async def search(platform: Platform, arguments: dict[str, Any]) -> dict[str, Any]:
-    q, tag, category = (string_argument(arguments, name) for name in ("query", "tag", "category"))
+    """The castable spells matching every filter given; with none, the whole catalog."""
+    q, tag, category = (filter_argument(arguments, name) for name in ("query", "tag", "category"))
     spells = await platform.db.read(lambda session: list_latest(session, q=q, tag=tag, category=category))
     return {
         "spells": [

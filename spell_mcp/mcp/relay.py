@@ -61,9 +61,11 @@ def build_proxy(remote: Remote, version: str) -> Server[Any]:
         try:
             async with remote() as client:
                 return await client.call_tool(params.name, params.arguments or {}, progress_callback=relay)
-        except MCPError as error:
-            return _error(f"the platform refused the call: {error.message}")
-        except Exception as error:  # the platform went away: say so, do not crash the client
+        except Exception as error:
+            refused = _protocol_error(error)
+            if refused is not None:
+                raise refused from None  # the platform's protocol error (an unknown tool), as it said it
+            # The platform went away: say so, do not crash the client.
             log.warning("relaying tools/call %s failed: %s", params.name, error)
             return _error("the Spell platform cannot be reached; try again")
 
@@ -105,6 +107,17 @@ def build_proxy(remote: Remote, version: str) -> Server[Any]:
         on_read_resource=read_resource,
         on_completion=complete,
     )
+
+
+def _protocol_error(error: BaseException) -> MCPError | None:
+    """The platform's JSON-RPC error, which the client's task groups may have wrapped."""
+    if isinstance(error, MCPError):
+        return error
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            if (found := _protocol_error(inner)) is not None:
+                return found
+    return None
 
 
 def _error(message: str) -> types.CallToolResult:

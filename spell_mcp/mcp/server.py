@@ -20,7 +20,7 @@ from mcp.server.lowlevel.server import NotificationOptions
 from mcp.server.models import InitializationOptions
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
-from mcp_types import INTERNAL_ERROR, INVALID_REQUEST
+from mcp_types import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST
 from pydantic import TypeAdapter
 
 from billing import usd
@@ -83,9 +83,13 @@ def _is_object_schema(schema: dict[str, Any] | None) -> bool:
 
 
 def error_result(error: SpellError) -> types.CallToolResult:
+    """A refusal as a tool result. The text says everything an agent needs to correct itself
+    (many agents never read `structuredContent`): the code, the detail and each problem."""
     problem = error.problem()
+    problems = problem.get("problems") or []
+    text = "\n".join([f"{error.code}: {error.detail}", *(f"- {item}" for item in problems)])
     return types.CallToolResult(
-        content=[types.TextContent(text=f"{error.code}: {error.detail}")],
+        content=[types.TextContent(text=text)],
         structured_content=problem,
         is_error=True,
     )
@@ -191,18 +195,15 @@ def build_mcp_server(
                     confirm=None if confirmed else Confirmation(ctx, params),
                 )
             else:
-                result = await platform.casts.cast(
-                    caster,
-                    spell_key(params.name),
-                    arguments,
-                    via=via,
-                    on_progress=StepRelay(ctx, lasting),
-                    confirm=Confirmation(ctx, params),
+                result = await _cast_tool(
+                    platform, caster, params, arguments, via, StepRelay(ctx, lasting), ctx
                 )
         except InputNeeded as needed:
             return needed.result
         except SpellError as error:
             return error_result(error)
+        except MCPError:
+            raise
         except Exception:
             log.exception("tools/call %s failed", params.name)
             return error_result(SpellError("internal_error", "the server could not complete the cast"))
@@ -284,6 +285,36 @@ async def _catalog(
     if name == catalog_tools.DESCRIBE:
         return await catalog_tools.describe(platform, arguments)
     return await catalog_tools.budget(platform, caster)
+
+
+async def _cast_tool(
+    platform: Platform,
+    caster: Caster,
+    params: types.CallToolRequestParams,
+    arguments: dict[str, Any],
+    via: str,
+    steps: StepRelay,
+    ctx: ServerRequestContext[Any, Any],
+) -> CastResult:
+    """A spell's own tool. A name that names no castable spell is no tool of this server: the
+    protocol's error for an unknown tool, not a failed call."""
+    try:
+        return await platform.casts.cast(
+            caster,
+            spell_key(params.name),
+            arguments,
+            via=via,
+            on_progress=steps,
+            confirm=Confirmation(ctx, params),
+        )
+    except SpellError as error:
+        if error.code == "spell_not_found":
+            raise MCPError(
+                INVALID_PARAMS,
+                f"Unknown tool: {params.name[:200]}; tools/list names the tools, and "
+                f"{catalog_tools.SEARCH} finds spells published since",
+            ) from None
+        raise
 
 
 def structured_result(document: dict[str, Any]) -> types.CallToolResult:

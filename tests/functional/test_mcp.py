@@ -20,7 +20,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
-from mcp_types import ElicitResult, ResourceTemplateReference
+from mcp_types import INVALID_PARAMS, ElicitResult, ResourceTemplateReference
 
 from tests.conftest import ROOT, RunningServer, running_servers
 
@@ -82,6 +82,9 @@ async def assert_invalid_input_is_an_error(client: Client) -> None:
     assert result.is_error
     assert result.structured_content["code"] == "input_invalid"  # type: ignore[index]
     assert "message" in result.structured_content["problems"][0]  # type: ignore[index]
+    # Agents that read only the text learn what to fix, too.
+    text = result.content[0].text  # type: ignore[union-attr]
+    assert text.startswith("input_invalid: ") and "'message' is a required property" in text
 
 
 @pytest.mark.parametrize("mode", GENERATIONS)
@@ -100,8 +103,12 @@ async def test_http_invalid_input_is_an_error_and_costs_nothing(server: RunningS
     before = available(server)
     async with http_client(server, server.operator_key, mode) as client:
         await assert_invalid_input_is_an_error(client)
-        unknown = await client.call_tool("com_nobody_nothing", {})
-        assert unknown.is_error and unknown.structured_content["code"] == "spell_not_found"  # type: ignore[index]
+        with pytest.raises(MCPError) as unknown:
+            await client.call_tool("com_nobody_nothing", {})
+        assert (
+            unknown.value.code == INVALID_PARAMS
+            and "Unknown tool: com_nobody_nothing" in unknown.value.message
+        )
         failed = await client.call_tool("test_spell_exit", {})
         assert failed.is_error and failed.structured_content["code"] == "spell_failed"  # type: ignore[index]
     assert available(server) == before
@@ -168,6 +175,10 @@ async def test_catalog_tools_reach_every_spell_without_reconnecting(server: Runn
 
         found = (await client.call_tool("spells_search", {"query": "statistics"})).structured_content
         assert [s["key"] for s in found["spells"]] == ["dev.spell.textstats"]  # type: ignore[index]
+        for everything in ({}, {"query": ""}, {"query": "  ", "tag": ""}):
+            listed = (await client.call_tool("spells_search", everything)).structured_content
+            keys = {s["key"] for s in listed["spells"]}  # type: ignore[index]
+            assert {"dev.spell.echo", "dev.spell.textstats"} <= keys, everything
 
         described = (
             await client.call_tool("spells_describe", {"key": "dev.spell.textstats"})
@@ -296,6 +307,9 @@ async def test_stdio_relays_to_a_remote_platform_as_the_keys_caster(server: Runn
         cast_id = await assert_lists_and_casts(client)
         readme = (await client.read_resource("spell://spells/dev.spell.echo")).contents[0]
         assert readme.text.startswith("# Echo")  # type: ignore[union-attr]
+        with pytest.raises(MCPError) as unknown:
+            await client.call_tool("com_nobody_nothing", {})
+        assert unknown.value.code == INVALID_PARAMS  # the platform's protocol error, passed on
     # The remote platform charged the key's caster, and recorded the cast as its own.
     assert available(server, key) == 1_000_000 - ECHO_PRICE
     with server.client(key) as rest:
