@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlmodel import col, select
 from registry.blobs import BlobStore
 from registry.icons import IconError, icon_data_uri
 from registry.licences import DEFAULT_COMPATIBILITY, LicenceWarning, check_licences
-from registry.manifest import Manifest, ManifestError
+from registry.manifest import MICROS_PER_USD, Manifest, ManifestError
 from registry.models import SignerIdentityRecord, Spell, SpellVersion
 from registry.package import PackageError, PackageLimits, pack_directory, pack_files, unpack
 from registry.sbom import Sbom, SbomError, read_sbom
@@ -100,6 +101,15 @@ class SpellSource:
             raise RegistrationError(["manifest.toml: not UTF-8"]) from None
         except ManifestError as exc:
             raise RegistrationError(exc.problems, "manifest_invalid") from None
+        ceiling = (limits or PackageLimits()).max_price_micros
+        if manifest.pricing.price_micros > ceiling:
+            raise RegistrationError(
+                [
+                    f"pricing.price_usd: {manifest.pricing.price_usd} USD per cast is above this "
+                    f"platform's ceiling of {Decimal(ceiling) / MICROS_PER_USD} USD"
+                ],
+                "manifest_invalid",
+            )
 
         def load_json(name: str) -> Any:
             if name not in files:

@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from runtime.policy import SCRATCH_GUEST_PATH, PolicyError, check_domain, check_env_name, guest_path_for
 
 MICROS_PER_USD = 1_000_000
+# No platform may let a spell charge more per cast: every amount stays far inside 64 bits.
+MAX_PRICE_USD = Decimal(1_000_000)
 # Reverse-DNS; segments cannot contain "_", so the tool name (dots → "_") is collision-free.
 # The first segment starts with a letter; later ones may start with a digit (json.schema.2020.v2).
 KEY_PATTERN = r"^[a-z][a-z0-9-]{0,30}(\.[a-z0-9][a-z0-9-]{0,30}){1,5}$"
@@ -146,6 +148,8 @@ class PricingSection(_Section):
             raise ValueError("not a decimal number") from None
         if not price.is_finite() or price < 0:
             raise ValueError("must be a finite, non-negative amount")
+        if price > MAX_PRICE_USD:
+            raise ValueError(f"must be at most {MAX_PRICE_USD} USD per cast")
         if (price * MICROS_PER_USD) != (price * MICROS_PER_USD).to_integral_value():
             raise ValueError("must be a whole number of micro-USD (at most 6 decimal places)")
         return price

@@ -33,6 +33,8 @@ class PackageLimits:
     max_package_bytes: int = 64 * 1024 * 1024
     max_members: int = 1000
     max_wasm_bytes: int = 5 * 1024 * 1024
+    # The most a spell may charge per cast, in micro-USD (an operator's ceiling).
+    max_price_micros: int = 1_000 * 1_000_000
 
 
 @dataclass(frozen=True, slots=True)

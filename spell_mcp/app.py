@@ -35,7 +35,12 @@ from spell_mcp.rest.catalog import router as catalog_router
 from spell_mcp.rest.deps import public_base_url
 from spell_mcp.rest.keys import router as keys_router
 from spell_mcp.rest.middleware import BodyLimit, ResponseHeaders
-from spell_mcp.rest.problems import RESOURCE_METADATA_PATH, install_error_handlers, problem_response
+from spell_mcp.rest.problems import (
+    RESOURCE_METADATA_PATH,
+    InternalErrors,
+    install_error_handlers,
+    problem_response,
+)
 from spell_mcp.rest.sign_in import router as sign_in_router
 from spell_mcp.settings import Settings
 
@@ -169,6 +174,8 @@ def create_app(settings: Settings) -> FastAPI:
         Mount(SSE_MESSAGES_PATH.rstrip("/"), app=McpAuthentication(sse.handle_post_message, app))
     )
     install_error_handlers(app)
+    # Innermost of the middleware: a 500 still gets the security headers and the request id.
+    app.add_middleware(InternalErrors)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import socket
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -74,9 +75,27 @@ def serve(
 
     settings = load_settings(dev_mode=dev, host=host, port=port, home=home)
     configure_logging()
-    uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level="warning", access_log=False
-    )
+    # Bound before anything starts, so that a busy address is said at once and nothing claims
+    # to be serving on it.
+    listener = listening_socket(settings.host, settings.port)
+    config = uvicorn.Config(create_app(settings), log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[listener])
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        listener = socket.socket(family, socket.SOCK_STREAM)
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot listen on {host}: {exc.strerror or exc}") from None
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as exc:
+        listener.close()
+        _stderr(f"cannot listen on {host}:{port}: {exc.strerror or exc} (is another server there? set PORT)")
+        raise typer.Exit(1) from None
+    return listener
 
 
 @app.command()
@@ -193,9 +212,14 @@ def users_create(
         raise typer.BadParameter("--credits must be a decimal amount of USD") from None
     if not credits.is_finite() or credits < 0 or credits != credits.to_integral_value():
         raise typer.BadParameter("--credits must be non-negative with at most 6 decimal places")
+    settings = load_settings(home=home)
+    if credits > settings.max_grant_micros:
+        raise typer.BadParameter(
+            f"--credits may be at most {settings.max_grant_usd} USD (SPELL_MAX_GRANT_USD)"
+        )
 
     async def main() -> str:
-        platform = await Platform.open(load_settings(home=home))
+        platform = await Platform.open(settings)
         try:
             user = await platform.db.write(
                 lambda session: create_user(session, name, credits_micros=int(credits))

@@ -5,16 +5,20 @@ Each setting is documented in docs/settings.md; a test keeps the two in step.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from registry.licences import DEFAULT_COMPATIBILITY
+from registry.manifest import MAX_PRICE_USD, MICROS_PER_USD
 from registry.package import PackageLimits
 from runtime import Limits
 
 MIB = 1024 * 1024
+# No single grant beyond this: balances stay far inside 64-bit integers of micro-USD.
+MAX_GRANT_USD = 1_000_000_000
 
 
 class Settings(BaseSettings):
@@ -68,9 +72,22 @@ class Settings(BaseSettings):
     maker_share_bps: int = Field(
         8000, ge=0, le=10000, description="Maker's share of each cast's price, in basis points."
     )
+    max_price_usd: Decimal = Field(
+        Decimal(1000),
+        ge=0,
+        le=MAX_PRICE_USD,
+        description="The most a spell may charge per cast; a package asking more is refused at publish.",
+    )
+    max_grant_usd: Decimal = Field(
+        Decimal(100_000),
+        gt=0,
+        le=MAX_GRANT_USD,
+        description="The most credits one grant may give (an operator's grant, a new user's credits).",
+    )
     dev_credits_micros: int = Field(
         10_000_000,
         ge=0,
+        le=MAX_GRANT_USD * MICROS_PER_USD,
         description="Credits granted to the dev operator account on first start (micro-USD).",
     )
     sweep_interval_s: int = Field(
@@ -157,8 +174,14 @@ class Settings(BaseSettings):
     @property
     def package_limits(self) -> PackageLimits:
         return PackageLimits(
-            max_package_bytes=self.max_package_mb * MIB, max_wasm_bytes=self.max_wasm_mb * MIB
+            max_package_bytes=self.max_package_mb * MIB,
+            max_wasm_bytes=self.max_wasm_mb * MIB,
+            max_price_micros=int(self.max_price_usd * MICROS_PER_USD),
         )
+
+    @property
+    def max_grant_micros(self) -> int:
+        return int(self.max_grant_usd * MICROS_PER_USD)
 
     @property
     def http_sessions(self) -> bool:

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spell_mcp.errors import SpellError
 from spell_mcp.rest.deps import public_base_url
@@ -50,9 +51,31 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         return problem_response(SpellError(code, str(error.detail)), request.url.path)
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(
-            SpellError("internal_error", "the server could not complete the request"), request.url.path
-        )
+
+class InternalErrors:
+    """The last resort: an exception nothing else handled becomes a 500 problem document, logged
+    once with its traceback. (An exception handler for `Exception` would log it, and Starlette
+    would raise it on to the server, which logs it again.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                return  # the response is under way: the client sees the connection end
+            error = SpellError("internal_error", "the server could not complete the request")
+            await problem_response(error, scope.get("path"))(scope, receive, send)

@@ -63,6 +63,9 @@ def test_prices_are_read_exactly_in_micro_usd(price: str, micros: int) -> None:
         ('"-1"', "non-negative"),
         ('"NaN"', "finite"),
         ('"lots"', "not a decimal"),
+        ('"1e30"', "at most 1000000 USD"),
+        ('"9223372036855"', "at most 1000000 USD"),
+        ('"1000000.000001"', "at most 1000000 USD"),
     ],
 )
 def test_impossible_prices_are_refused(price: str, complaint: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -23,3 +24,31 @@ async def test_unsigned_packages_are_refused_outside_dev_mode(platform: Platform
         await platform.publishing.publish(Caster(maker.user_id, None, False), package, None)
     assert refused.value.code == "signature_required"
     assert "sign the package" in refused.value.detail
+
+
+@pytest.mark.parametrize(
+    ("price_usd", "words"),
+    [("5.000001", "above this platform's ceiling of 5 USD"), ("1e30", "at most 1000000 USD")],
+)
+async def test_a_price_above_the_ceiling_is_refused_at_publish(
+    dev_platform: Platform, tmp_path: Path, price_usd: str, words: str
+) -> None:
+    dev_platform.settings.max_price_usd = Decimal(5)
+    maker = await dev_platform.db.write(lambda session: create_user(session, "maker"))
+    directory = write_spell(tmp_path, "com.acme.dear", wat.writes("{}"), price_usd=price_usd)
+    with pytest.raises(SpellError) as refused:
+        await dev_platform.publishing.publish(
+            Caster(maker.user_id, None, False), pack_directory(directory), None
+        )
+    assert refused.value.code == "manifest_invalid"
+    assert any(words in problem for problem in refused.value.extra["problems"]), refused.value.extra
+
+
+async def test_a_price_at_the_ceiling_publishes(dev_platform: Platform, tmp_path: Path) -> None:
+    dev_platform.settings.max_price_usd = Decimal(5)
+    maker = await dev_platform.db.write(lambda session: create_user(session, "maker"))
+    directory = write_spell(tmp_path, "com.acme.dear", wat.writes("{}"), price_usd="5")
+    published = await dev_platform.publishing.publish(
+        Caster(maker.user_id, None, False), pack_directory(directory), None
+    )
+    assert published.version.price_micros == 5_000_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,3 +85,24 @@ def test_cors_allows_only_the_configured_origins(client: TestClient) -> None:
     assert "Origin" in client.get("/healthz", headers={"Origin": "https://app.example"}).headers.get(
         "vary", ""
     )
+
+
+def test_an_unexpected_failure_is_a_problem_document_logged_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(home=tmp_path / "home", examples_dir=tmp_path / "no-examples")
+    app = create_app(settings)
+
+    async def explode() -> None:
+        raise RuntimeError("internal detail: /srv/spell/secret.db")
+
+    app.add_api_route("/v1/explode", explode)
+    with TestClient(app) as client, caplog.at_level(logging.ERROR):
+        response = client.get("/v1/explode")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "internal_error"
+    assert "secret" not in response.text and "RuntimeError" not in response.text
+    assert response.headers["x-request-id"].startswith("req_")
+    logged = [record for record in caplog.records if record.exc_info]
+    assert len(logged) == 1 and "/v1/explode" in logged[0].getMessage()
