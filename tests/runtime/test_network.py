@@ -274,7 +274,9 @@ def test_a_server_trickling_its_answer_is_cut_off_at_the_deadline(trickler_port:
     with pytest.raises(Refused) as refused:
         gate.post(f"https://api.spell.test:{port}/hook", b"{}", [("Content-Length", "2")], timeout_s=1.0)
     assert refused.value.code == "timeout"
-    assert time.monotonic() - started < 2.5
+    # Cut off at the 1 s deadline, not after the server's 10 s of trickling; a loaded machine
+    # may add seconds, so the bound sits between the two.
+    assert time.monotonic() - started < 5
 
 
 def test_a_spell_request_to_a_trickling_server_ends_with_the_cast(
@@ -299,6 +301,6 @@ def test_a_spell_request_to_a_trickling_server_ends_with_the_cast(
             )
         # The request gives up at the cast's deadline; the watchdog then stops the cast.
         assert stopped.value.code == "spell_timeout"
-        assert time.monotonic() - started < 2.5
+        assert time.monotonic() - started < 5  # not the server's 10 s
     finally:
         box.close()

@@ -134,7 +134,7 @@ def test_a_stopped_cast_ends_at_the_next_watchdog_tick(sandbox: Sandbox) -> None
     with pytest.raises(SpellRunError) as stopped:
         sandbox.run(digest, b"{}", Limits(timeout_ms=30_000), stop=stop)
     assert stopped.value.code == "cast_cancelled"
-    assert time.perf_counter() - started < 2
+    assert time.perf_counter() - started < 5  # not the cast's 30 s
 
 
 def test_honest_cast_after_hostile_ones_works_and_is_not_slowed(sandbox: Sandbox, echo_wasm: bytes) -> None:
@@ -144,8 +144,9 @@ def test_honest_cast_after_hostile_ones_works_and_is_not_slowed(sandbox: Sandbox
         failure_of(sandbox, hostile)
     assert sandbox.run(digest, b'{"message":"still here"}', Limits()).output == {"message": "still here"}
     after = _best_of(sandbox, digest, 20)
-    # Best-of timings are stable; a leak of stores or threads would show here.
-    assert after < before * 3 + 0.002
+    # Best-of timings are stable; a leak of stores or threads would show here. The bound is
+    # loose, since a loaded machine may slow either measurement.
+    assert after < before * 5 + 0.005
 
 
 def _best_of(sandbox: Sandbox, digest: str, runs: int) -> float:
