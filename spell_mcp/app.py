@@ -10,6 +10,7 @@ from typing import Any
 import anyio
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from mcp.server.context import ServerRequestContext
@@ -126,7 +127,10 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             await platform.close()
 
-    app = FastAPI(
+    # The browsable docs (/docs, /redoc) with their scripts served from this server: they work
+    # offline and load nothing from a CDN.
+    app = FastAPIOffline(
+        static_url="/docs/assets",
         title="Spell",
         summary="Cast sandboxed WebAssembly spells, pay per use.",
         version=mcp_server.version,

@@ -31,7 +31,7 @@ from spell_mcp.rest.bodies import (
     UsageRow,
     WebhookDeliveryInfo,
 )
-from spell_mcp.rest.deps import BillingCaster, PlatformDep, price, problem_responses
+from spell_mcp.rest.deps import JSON_BODY_ERRORS, BillingCaster, PlatformDep, price, problem_responses
 from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
 from spell_mcp.rest.routing import StrictJSONRoute
 
@@ -76,7 +76,7 @@ async def my_budget(platform: PlatformDep, caster: BillingCaster) -> BudgetStatu
 
 
 @router.put(
-    "/users/me/budget", tags=["billing"], responses=problem_responses("unauthenticated", "request_invalid")
+    "/users/me/budget", tags=["billing"], responses=problem_responses("unauthenticated", *JSON_BODY_ERRORS)
 )
 async def put_my_budget(body: BudgetCaps, platform: PlatformDep, caster: BillingCaster) -> BudgetStatus:
     """Set your caps; every cast of every key of yours counts against them."""
@@ -87,7 +87,7 @@ async def put_my_budget(body: BudgetCaps, platform: PlatformDep, caster: Billing
     "/users/me/budget/webhook",
     response_model=AlertWebhookCreated,
     tags=["billing"],
-    responses=problem_responses("unauthenticated", "request_invalid", *IDEMPOTENCY_ERRORS),
+    responses=problem_responses("unauthenticated", *JSON_BODY_ERRORS, *IDEMPOTENCY_ERRORS),
 )
 async def put_my_alert_webhook(
     body: AlertWebhookRequest,
@@ -146,7 +146,7 @@ async def delete_my_alert_webhook(platform: PlatformDep, caster: BillingCaster) 
 @router.put(
     "/keys/{key_id}/budget",
     tags=["billing"],
-    responses=problem_responses("unauthenticated", "request_invalid", "not_found"),
+    responses=problem_responses("unauthenticated", *JSON_BODY_ERRORS, "not_found"),
 )
 async def put_key_budget(
     key_id: str, body: BudgetCaps, platform: PlatformDep, caster: BillingCaster

@@ -33,7 +33,14 @@ from spell_mcp.rest.bodies import (
     SpellSummary,
     Usage,
 )
-from spell_mcp.rest.deps import CastCaster, PlatformDep, ReadCaster, price, problem_responses
+from spell_mcp.rest.deps import (
+    JSON_BODY_ERRORS,
+    CastCaster,
+    PlatformDep,
+    ReadCaster,
+    price,
+    problem_responses,
+)
 from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
 from spell_mcp.rest.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page, page_after
 from spell_mcp.rest.routing import StrictJSONRoute
@@ -113,10 +120,12 @@ async def describe_spell(key: str, platform: PlatformDep, caster: ReadCaster) ->
     response_model=CastResponse,
     responses=problem_responses(
         "unauthenticated",
+        "forbidden",
         "spell_not_found",
         "input_invalid",
         "input_too_large",
-        "request_invalid",
+        *JSON_BODY_ERRORS,
+        "overloaded",
         "insufficient_credits",
         "budget_exceeded",
         *IDEMPOTENCY_ERRORS,

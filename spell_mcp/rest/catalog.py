@@ -41,6 +41,7 @@ from spell_mcp.rest.bodies import (
     VersionList,
 )
 from spell_mcp.rest.deps import (
+    JSON_BODY_ERRORS,
     AdminCaster,
     PlatformDep,
     PublishCaster,
@@ -337,7 +338,7 @@ async def list_signers(
     response_model=Signer,
     tags=["publishing"],
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses("unauthenticated", "request_invalid", *IDEMPOTENCY_ERRORS),
+    responses=problem_responses("unauthenticated", *JSON_BODY_ERRORS, *IDEMPOTENCY_ERRORS),
 )
 async def register_signer(
     body: SignerIn, platform: PlatformDep, caster: PublishCaster, idempotency_key: IdempotencyKey = None

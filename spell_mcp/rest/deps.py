@@ -5,19 +5,25 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request, Response
+from fastapi import Depends, Request, Response, Security
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from billing import usd
-from spell_mcp.accounts.keys import Caster, bearer_token
+from spell_mcp.accounts.keys import Caster
 from spell_mcp.accounts.web_sessions import CSRF_HEADER, SESSION_COOKIE, session_caster
 from spell_mcp.errors import CATALOG
 from spell_mcp.platform import Platform
 from spell_mcp.rest.bodies import Price, Problem
 
+# What any operation that reads a JSON body may answer (spell_mcp/rest/routing.py).
+JSON_BODY_ERRORS = ("request_invalid", "unsupported_media_type")
+
 
 def problem_responses(*codes: str) -> dict[int | str, dict[str, Any]]:
     """OpenAPI descriptions of the errors a route can return."""
     responses: dict[int | str, dict[str, Any]] = {}
+    if "unauthenticated" in codes:
+        codes = (*codes, "rate_limited")  # every authenticated request counts against the limits
     for code in dict.fromkeys(codes):
         kind = CATALOG[code]
         entry = responses.setdefault(
@@ -39,15 +45,32 @@ def platform_of(request: Request) -> Platform:
     return platform
 
 
+# How a caller proves who it is, declared in the OpenAPI document (so /docs can authorise
+# "Try it out"); the checks themselves are below, and refusals are the catalog's.
+API_KEY = HTTPBearer(
+    auto_error=False,
+    scheme_name="apiKey",
+    bearerFormat="spell_sk_…",
+    description="An API key (`spell users create`, or POST /v1/keys): `Authorization: Bearer spell_sk_…`.",
+)
+BROWSER_SESSION = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    scheme_name="browserSession",
+    description="A browser signed in with GitHub; changes also need the `spell_csrf` cookie's value "
+    "in `X-CSRF-Token`.",
+)
+
+
 async def current_caster(
     request: Request,
     response: Response,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(API_KEY)] = None,
+    cookie: Annotated[str | None, Security(BROWSER_SESSION)] = None,
 ) -> Caster:
     """The authenticated caster, counted against its rate limits (429 past them)."""
     platform = platform_of(request)
-    token = bearer_token(authorization)
-    cookie = request.cookies.get(SESSION_COOKIE)
+    token = (credentials.credentials.strip() or None) if credentials else None
     if token is None and cookie:
         # A browser signed in with GitHub: ambient credentials, so unsafe methods need CSRF proof.
         csrf = request.headers.get(CSRF_HEADER)

@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from billing import Budgets
-from spell_mcp.accounts.keys import Caster, create_key, rotate_key
+from spell_mcp.accounts.keys import SCOPES, Caster, create_key, rotate_key
 from spell_mcp.database.tables import ApiKey
 from spell_mcp.errors import SpellError
 from spell_mcp.rest.bodies import KeyInfo, KeyList, KeyRequest, NewKey
-from spell_mcp.rest.deps import AdminCaster, PlatformDep, problem_responses
+from spell_mcp.rest.deps import JSON_BODY_ERRORS, AdminCaster, PlatformDep, problem_responses
 from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
 from spell_mcp.rest.pagination import DEFAULT_LIMIT, Cursor, Limit, page_after
 from spell_mcp.rest.routing import StrictJSONRoute
 
 router = APIRouter(prefix="/v1", route_class=StrictJSONRoute)
-ROTATION_GRACE = timedelta(hours=24)
+ROTATION_GRACE_S = 24 * 3600
+MAX_ROTATION_GRACE_S = 7 * 24 * 3600
 
 
 def info(key: ApiKey) -> KeyInfo:
@@ -48,13 +49,18 @@ def own_key(session: Session, caster: Caster, key_id: str) -> ApiKey:
     response_model=NewKey,
     tags=["keys"],
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses("unauthenticated", "forbidden", "request_invalid", *IDEMPOTENCY_ERRORS),
+    responses=problem_responses("unauthenticated", "forbidden", *JSON_BODY_ERRORS, *IDEMPOTENCY_ERRORS),
 )
 async def new_key(
     body: KeyRequest, platform: PlatformDep, caster: AdminCaster, idempotency_key: IdempotencyKey = None
 ) -> Any:
     """A new key, e.g. for an agent: narrower scopes, an expiry, a budget of its own."""
     wanted = set(body.scopes)
+    if unknown := sorted(wanted - set(SCOPES)):
+        raise SpellError(
+            "request_invalid",
+            f"no such scope: {', '.join(unknown)[:200]}; scopes are {', '.join(sorted(SCOPES))}",
+        )
     if not wanted <= caster.scopes:
         raise SpellError(
             "forbidden",
@@ -100,18 +106,32 @@ async def list_keys(
     "/keys/{key_id}/rotate",
     response_model=NewKey,
     tags=["keys"],
-    responses=problem_responses("unauthenticated", "forbidden", "not_found", *IDEMPOTENCY_ERRORS),
+    responses=problem_responses(
+        "unauthenticated", "forbidden", "not_found", "request_invalid", *IDEMPOTENCY_ERRORS
+    ),
 )
 async def rotate(
-    key_id: str, platform: PlatformDep, caster: AdminCaster, idempotency_key: IdempotencyKey = None
+    key_id: str,
+    platform: PlatformDep,
+    caster: AdminCaster,
+    grace_s: Annotated[
+        int,
+        Query(
+            ge=0,
+            le=MAX_ROTATION_GRACE_S,
+            description="How long the old secret keeps working, in seconds: 0 ends it at once "
+            "(a leaked key); the default gives agents a day to pick up the new one.",
+        ),
+    ] = ROTATION_GRACE_S,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    """A new secret for the key; the old one keeps working for 24 hours."""
+    """A new secret for the key; the old one keeps working for `grace_s` (24 hours unless told)."""
 
     def work(session: Session) -> NewKey:
         key = own_key(session, caster, key_id)
         if key.revoked_at is not None:
             raise SpellError("not_found", f"API key {key_id} is revoked")
-        secret = rotate_key(session, key, ROTATION_GRACE)
+        secret = rotate_key(session, key, timedelta(seconds=grace_s))
         return NewKey(**info(key).model_dump(), key=secret)
 
     async def run() -> NewKey:
@@ -119,7 +139,7 @@ async def rotate(
         await platform.announcer.key_changed(key_id)
         return rotated
 
-    request = ("POST", f"/v1/keys/{key_id}/rotate", None)
+    request = ("POST", f"/v1/keys/{key_id}/rotate", {"grace_s": grace_s})
     return await idempotently(platform, caster, idempotency_key, request, run, secret=True)
 
 

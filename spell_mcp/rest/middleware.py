@@ -22,8 +22,13 @@ SECURITY_HEADERS = {
     "referrer-policy": "no-referrer",
     "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
-# The API serves JSON only; the browsable docs need their own scripts and styles.
+# The API serves JSON only; the browsable docs run this server's own scripts and styles (and
+# an inline bootstrap), and nothing from anywhere else.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'none'"
+)
 DOCS_PATHS = ("/docs", "/redoc")
 
 
@@ -53,8 +58,8 @@ class ResponseHeaders:
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
-                if not path.startswith(DOCS_PATHS):
-                    headers.setdefault("content-security-policy", API_CSP)
+                csp = DOCS_CSP if path.startswith(DOCS_PATHS) else API_CSP
+                headers.setdefault("content-security-policy", csp)
                 headers["x-request-id"] = request_id
             await send(message)
 

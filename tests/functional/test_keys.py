@@ -135,6 +135,31 @@ def test_a_rotated_key_keeps_its_old_secret_for_a_grace_period(server: RunningSe
     assert call(server, str(created["key"]), *CAST).status_code == 200
 
 
+def test_a_rotation_can_end_the_old_secret_at_once(server: RunningServer) -> None:
+    owner = server.new_user(credits_usd="1")
+    created = new_key(server, owner, scopes=["cast"])
+    rotated = call(server, owner, "POST", f"/v1/keys/{created['id']}/rotate?grace_s=0", None).json()
+    assert call(server, str(rotated["key"]), *CAST).status_code == 200
+    refused = call(server, str(created["key"]), *CAST)
+    assert refused.status_code == 401 and refused.json()["code"] == "unauthenticated"
+
+
+@pytest.mark.parametrize("grace", ["-1", str(7 * 24 * 3600 + 1), "soon"])
+def test_a_rotation_grace_outside_zero_to_a_week_is_refused(server: RunningServer, grace: str) -> None:
+    owner = server.new_user(credits_usd="1")
+    created = new_key(server, owner, scopes=["cast"])
+    refused = call(server, owner, "POST", f"/v1/keys/{created['id']}/rotate?grace_s={grace}", None)
+    assert refused.status_code == 400 and refused.json()["code"] == "request_invalid"
+    assert call(server, str(created["key"]), *CAST).status_code == 200  # nothing was rotated
+
+
+def test_an_unknown_scope_is_refused_by_name(server: RunningServer) -> None:
+    owner = server.new_user()
+    refused = call(server, owner, "POST", "/v1/keys", {"name": "x", "scopes": ["cast", "root"]})
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "request_invalid" and "no such scope: root" in refused.json()["detail"]
+
+
 def test_an_expired_key_is_refused(server: RunningServer) -> None:
     owner = server.new_user(credits_usd="1")
     soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
