@@ -54,6 +54,7 @@ CATALOG: dict[str, ErrorKind] = {
         ErrorKind("signature_invalid", 422, "The signature does not verify"),
         ErrorKind("version_conflict", 409, "That version is already published with other contents"),
         ErrorKind("spell_owned_by_other", 403, "The spell key belongs to another maker"),
+        ErrorKind("namespace_reserved", 403, "The spell key is in a namespace reserved for operators"),
         ErrorKind("forbidden", 403, "Not allowed"),
         ErrorKind("csrf_failed", 403, "Missing or wrong CSRF token"),
         ErrorKind("sign_in_failed", 400, "Signing in did not complete"),

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     maker_share_bps: int = Field(
         8000, ge=0, le=10000, description="Maker's share of each cast's price, in basis points."
     )
+    reserved_namespaces: list[str] = Field(
+        [],
+        description="JSON list of spell key namespaces that only operators may publish under, "
+        "besides the bundled spells' dev.spell (always reserved).",
+    )
     max_price_usd: Decimal = Field(
         Decimal(1000),
         ge=0,

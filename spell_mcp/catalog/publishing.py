@@ -25,6 +25,9 @@ from spell_mcp.database.engine import Database
 from spell_mcp.errors import SpellError
 from spell_mcp.settings import Settings
 
+# The bundled example spells' namespace.
+BUNDLED_NAMESPACE = "dev.spell"
+
 
 @dataclass(frozen=True, slots=True)
 class Published:
@@ -55,6 +58,7 @@ class PublishService:
 
         def check_package() -> CheckedVersion:
             source = SpellSource.from_package(package, self.settings.package_limits)
+            self._check_namespace(maker, source.manifest.spell.key)
             return check(
                 source,
                 sandbox=self.sandbox,
@@ -72,3 +76,17 @@ class PublishService:
         except CatalogError as error:
             raise refusal(error) from None
         return Published(version=version, created=created)
+
+    def _check_namespace(self, maker: Caster, key: str) -> None:
+        """Keys under a reserved namespace (the bundled spells', and any the operator lists) are
+        the operators' alone: nobody else may pass a spell off as the platform's."""
+        if maker.is_operator:
+            return
+        for namespace in (BUNDLED_NAMESPACE, *self.settings.reserved_namespaces):
+            if key == namespace or key.startswith(namespace + "."):
+                raise SpellError(
+                    "namespace_reserved",
+                    f"spell keys under {namespace} are reserved for this platform's operators; "
+                    "publish under a namespace of your own (e.g. your reversed domain)",
+                    problems=[f"spell.key: {key} is in the reserved namespace {namespace}"],
+                )

@@ -69,6 +69,7 @@ PUBLISH_ERRORS = (
     "vulnerable_dependency",
     "version_conflict",
     "spell_owned_by_other",
+    "namespace_reserved",
 )
 
 

@@ -52,3 +52,31 @@ async def test_a_price_at_the_ceiling_publishes(dev_platform: Platform, tmp_path
         Caster(maker.user_id, None, False), pack_directory(directory), None
     )
     assert published.version.price_micros == 5_000_000
+
+
+@pytest.mark.parametrize(
+    ("key", "reserved"),
+    [
+        ("dev.spell.echo2", True),
+        ("com.acme.tool", True),
+        ("com.acme", True),
+        ("com.acmeco.tool", False),
+        ("dev.spellbook.tool", False),
+    ],
+)
+async def test_reserved_namespaces_are_the_operators_alone(
+    dev_platform: Platform, tmp_path: Path, key: str, reserved: bool
+) -> None:
+    dev_platform.settings.reserved_namespaces = ["com.acme"]
+    maker = await dev_platform.db.write(lambda session: create_user(session, "maker"))
+    operator = await dev_platform.db.write(lambda session: create_user(session, "op", is_operator=True))
+    package = pack_directory(write_spell(tmp_path, key, wat.writes("{}")))
+    if reserved:
+        with pytest.raises(SpellError) as refused:
+            await dev_platform.publishing.publish(Caster(maker.user_id, None, False), package, None)
+        assert refused.value.code == "namespace_reserved"
+        assert refused.value.status == 403
+        published = await dev_platform.publishing.publish(Caster(operator.user_id, None, True), package, None)
+    else:
+        published = await dev_platform.publishing.publish(Caster(maker.user_id, None, False), package, None)
+    assert published.version.spell_key == key
