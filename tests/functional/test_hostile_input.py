@@ -1,7 +1,7 @@
 """Whatever a client sends, it gets a clear refusal with a catalog code, never a 5xx; nothing is
 charged and nothing is recorded against a spell. Specific cases first, then the whole class:
 arbitrary JSON-ish bodies thrown at the cast, key and publish endpoints over REST, and at tools
-over MCP."""
+over MCP, and arbitrary uploads at publishing."""
 
 from __future__ import annotations
 
@@ -14,9 +14,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from registry import pack_directory
 from spell_mcp.errors import CATALOG
 from spell_mcp.strict_json import MAX_DEPTH
+from tests import wasm_modules as wat
 from tests.conftest import RunningServer
+from tests.spellbook import write_spell
 
 ECHO = "/v1/spells/dev.spell.echo/cast"
 
@@ -319,3 +322,50 @@ def test_no_mcp_arguments_reach_an_internal_error_or_cost_anything(
         return  # well-formed arguments, cast as asked
     assert_mcp_refusal(answer)
     assert snapshot(caster) == before
+
+
+# -- publishing: whatever bytes arrive as a package or a bundle --------------------------------
+
+
+@pytest.fixture(scope="module")
+def valid_package(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    directory = write_spell(tmp_path_factory.mktemp("package"), "com.fuzz.target", wat.writes("{}"))
+    return pack_directory(directory)
+
+
+@st.composite
+def uploads(draw: st.DrawFn, valid: bytes) -> tuple[dict[str, Any], dict[str, str]]:
+    """A publish request: a valid package with bytes changed, cut or appended, or any bytes at
+    all; with or without a bundle; as multipart, or as something else entirely."""
+    shape = draw(st.sampled_from(["mutated", "cut", "junk", "json"]))
+    package = bytearray(valid)
+    if shape == "mutated":
+        for _ in range(draw(st.integers(1, 8))):
+            package[draw(st.integers(0, len(package) - 1))] = draw(st.integers(0, 255))
+    elif shape == "cut":
+        package = package[: draw(st.integers(0, len(package) - 1))]
+    elif shape == "junk":
+        package = bytearray(draw(st.binary(max_size=2048)))
+    if shape == "json":
+        return {"content": b'{"package": "x"}'}, {"Content-Type": "application/json"}
+    files: dict[str, Any] = {"package": ("spell.tar", bytes(package), "application/x-tar")}
+    bundle = draw(
+        st.one_of(st.none(), st.binary(max_size=300), JSONISH.map(lambda v: json.dumps(v).encode()))
+    )
+    if bundle is not None:
+        files["bundle"] = ("spell.sigstore.json", bundle, "application/json")
+    return {"files": files}, {}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(data=st.data())
+def test_no_upload_reaches_a_server_error_or_publishes_half_a_spell(
+    caster: httpx.Client, valid_package: bytes, data: st.DataObject
+) -> None:
+    request, headers = data.draw(uploads(valid_package))
+    before = caster.get("/v1/spells", params={"q": "com.fuzz"}).json()["items"]
+    response = caster.post("/v1/spells", headers=headers, **request)
+    if response.status_code < 300:
+        return  # a byte that did not matter (tar padding): published whole, as it should be
+    refusal(response)
+    assert caster.get("/v1/spells", params={"q": "com.fuzz"}).json()["items"] == before
