@@ -9,13 +9,14 @@ else of the platform.
 from billing.amounts import MICROS_PER_USD, usd
 from billing.audit import AuditReport, audit
 from billing.budgets import BudgetExceeded, Budgets
-from billing.errors import BillingError, HoldNotPending, InsufficientCredits
+from billing.errors import AccountInDebt, BillingError, HoldNotPending, InsufficientCredits
 from billing.ledger import AccountKind, Ledger, Split, account_id, split_price
 from billing.models import Account, Hold, LedgerEntry
 
 __all__ = [
     "MICROS_PER_USD",
     "Account",
+    "AccountInDebt",
     "AccountKind",
     "AuditReport",
     "BillingError",

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from billing.budgets import Budgets, CrossedAlert, WindowHold
 from billing.chain import GENESIS, link
-from billing.errors import HoldNotPending, InsufficientCredits
+from billing.errors import AccountInDebt, HoldNotPending, InsufficientCredits
 from billing.models import Account, Hold, LedgerEntry, LedgerTip, table_of
 
 BASIS_POINTS = 10_000
@@ -33,6 +33,16 @@ class AccountKind(enum.StrEnum):
     PLATFORM_REVENUE = "platform_revenue"
     # Source of credits an operator grants by hand (the embedded default has no payments).
     OPERATOR_GRANTS = "operator_grants"
+    # Money held for the platform by its payment provider (Stripe): negative while it holds it.
+    PROVIDER_CLEARING = "provider_clearing"
+    # Sales tax collected on top-ups, owed to tax authorities.
+    TAX_LIABILITY = "tax_liability"
+    # What the payment provider charged the platform for taking payments.
+    PAYMENT_FEES = "payment_fees"
+    # What a caster owes (never positive): credits taken back after they were spent.
+    CASTER_DEBT = "caster_debt"
+    # A caster's credits frozen while a payment is disputed.
+    CASTER_FROZEN = "caster_frozen"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +172,10 @@ class Ledger:
             raise ValueError("a hold must be positive")
         if _rowcount(self.session.execute(_RESERVE, {"account": account, "amount": amount})) != 1:
             balance, held = self.balance(account)
+            owner = account.partition(":")[2]
+            debt = self.session.get(Account, account_id(AccountKind.CASTER_DEBT, owner)) if owner else None
+            if debt is not None and debt.balance < 0:
+                raise AccountInDebt(amount, -debt.balance)
             raise InsufficientCredits(amount, balance - held)
         now = _now()
         windows = Budgets(self.session).hold(list(budget_subjects), amount, now)
@@ -229,6 +243,11 @@ class Ledger:
             reference=row.reference,
             windows=[WindowHold.from_dict(w) for w in row.windows or []],
         )
+
+    def transfer(self, kind: str, reference: str, legs: Sequence[tuple[str, int]]) -> str:
+        """A balanced transfer between existing accounts (legs that sum to zero); zero legs are
+        left out. Returns its id."""
+        return self._transfer(kind, reference, [(account, amount) for account, amount in legs if amount])
 
     def _transfer(self, kind: str, reference: str, legs: Sequence[tuple[str, int]]) -> str:
         if sum(amount for _, amount in legs) != 0:

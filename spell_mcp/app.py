@@ -36,6 +36,7 @@ from spell_mcp.rest.catalog import router as catalog_router
 from spell_mcp.rest.deps import public_base_url
 from spell_mcp.rest.keys import router as keys_router
 from spell_mcp.rest.middleware import BodyLimit, ResponseHeaders
+from spell_mcp.rest.payments import router as payments_router
 from spell_mcp.rest.problems import (
     RESOURCE_METADATA_PATH,
     InternalErrors,
@@ -140,6 +141,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(catalog_router)
     app.include_router(billing_router)
     app.include_router(keys_router)
+    app.include_router(payments_router)
     app.include_router(sign_in_router)
 
     @app.get("/.well-known/oauth-protected-resource", include_in_schema=False)

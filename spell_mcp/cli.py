@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import socket
 import sys
+import uuid
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,6 +24,8 @@ ledger = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
 app.add_typer(ledger, name="ledger")
 vulndb = typer.Typer(help="The offline vulnerability (OSV) database.", no_args_is_help=True)
 app.add_typer(vulndb, name="vulndb")
+credits_app = typer.Typer(help="Credits an operator gives or takes back.", no_args_is_help=True)
+app.add_typer(credits_app, name="credits")
 secrets = typer.Typer(
     help="Manage makers' secrets (set as granted environment variables).", no_args_is_help=True
 )
@@ -206,29 +209,73 @@ def users_create(
     from spell_mcp.accounts.users import create_user
     from spell_mcp.platform import Platform
 
-    try:
-        credits = Decimal(credits_usd) * 1_000_000
-    except InvalidOperation:
-        raise typer.BadParameter("--credits must be a decimal amount of USD") from None
-    if not credits.is_finite() or credits < 0 or credits != credits.to_integral_value():
-        raise typer.BadParameter("--credits must be non-negative with at most 6 decimal places")
     settings = load_settings(home=home)
-    if credits > settings.max_grant_micros:
-        raise typer.BadParameter(
-            f"--credits may be at most {settings.max_grant_usd} USD (SPELL_MAX_GRANT_USD)"
-        )
+    credits = micros_of(credits_usd, "--credits", settings, negative=False)
 
     async def main() -> str:
         platform = await Platform.open(settings)
         try:
-            user = await platform.db.write(
-                lambda session: create_user(session, name, credits_micros=int(credits))
-            )
+            user = await platform.db.write(lambda session: create_user(session, name, credits_micros=credits))
             return user.api_key
         finally:
             await platform.close()
 
     typer.echo(anyio.run(main))
+
+
+def micros_of(text: str, option: str, settings: Settings, *, negative: bool) -> int:
+    """An amount of USD given on the command line, in micro-USD, within the grant ceiling."""
+    try:
+        amount = Decimal(text) * 1_000_000
+    except InvalidOperation:
+        raise typer.BadParameter(f"{option} must be a decimal amount of USD") from None
+    if not amount.is_finite() or amount != amount.to_integral_value() or (amount < 0 and not negative):
+        sign = "" if negative else "non-negative, "
+        raise typer.BadParameter(f"{option} must be {sign}with at most 6 decimal places")
+    if abs(amount) > settings.max_grant_micros:
+        raise typer.BadParameter(
+            f"{option} may be at most {settings.max_grant_usd} USD (SPELL_MAX_GRANT_USD)"
+        )
+    return int(amount)
+
+
+@credits_app.command("grant")
+def credits_grant(
+    user_id: str,
+    amount_usd: Annotated[str, typer.Argument(metavar="USD", help="Credits to give; negative takes back.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why: the caster sees it in their payments.")],
+    home: HomeOption = None,
+) -> None:
+    """Give a caster credits (or take some back), recorded with its reason."""
+    from billing import InsufficientCredits
+    from spell_mcp.errors import SpellError
+    from spell_mcp.payments.records import grant
+    from spell_mcp.platform import Platform
+
+    settings = load_settings(home=home)
+    amount = micros_of(amount_usd, "USD", settings, negative=True)
+    if amount == 0 or not reason.strip():
+        raise typer.BadParameter("a grant moves a non-zero amount, with a reason")
+    reference = f"grant:{uuid.uuid4().hex}:{user_id}"
+
+    async def main() -> str:
+        platform = await Platform.open(settings)
+        try:
+            made = await platform.db.write(
+                lambda session: grant(session, user_id, amount, reason[:500], reference)
+            )
+            return made.id
+        finally:
+            await platform.close()
+
+    try:
+        typer.echo(anyio.run(main))
+    except SpellError as error:
+        _stderr(f"{error.code}: {error.detail}")
+        raise typer.Exit(1) from None
+    except InsufficientCredits as exc:
+        _stderr(f"insufficient_credits: the caster has {exc.available} micro-USD available")
+        raise typer.Exit(1) from None
 
 
 @secrets.command("set")

@@ -35,6 +35,7 @@ CATALOG: dict[str, ErrorKind] = {
         ErrorKind("idempotency_in_progress", 409, "A request with this Idempotency-Key is still running"),
         ErrorKind("insufficient_credits", 402, "Not enough credits"),
         ErrorKind("budget_exceeded", 402, "A budget cap would be exceeded"),
+        ErrorKind("account_in_debt", 402, "The account owes money; top up to repay it"),
         ErrorKind("spell_timeout", 504, "The spell ran out of time"),
         ErrorKind("spell_cpu_exhausted", 422, "The spell ran out of CPU budget"),
         ErrorKind("spell_memory_exceeded", 422, "The spell exceeded its memory limit"),
@@ -66,6 +67,8 @@ CATALOG: dict[str, ErrorKind] = {
         ErrorKind("cast_cancelled", 499, "The caller cancelled the cast"),
         ErrorKind("confirmation_required", 428, "The person must confirm this cast first"),
         ErrorKind("confirmation_declined", 403, "The person declined the cast"),
+        ErrorKind("webhook_signature_invalid", 400, "The webhook's signature does not verify"),
+        ErrorKind("payment_provider_unavailable", 503, "The payment provider cannot be reached"),
         ErrorKind("internal_error", 500, "Internal error"),
     ]
 }

@@ -24,6 +24,7 @@ from spell_mcp.casting.pipeline import CastService
 from spell_mcp.catalog.announcements import Announcer
 from spell_mcp.catalog.publishing import PublishService
 from spell_mcp.database.engine import Database
+from spell_mcp.payments.provider import StripeGateway
 from spell_mcp.settings import Settings
 
 
@@ -40,6 +41,8 @@ class Platform:
     limits: RequestLimits
     lookups: Lookups
     announcer: Announcer
+    # Stripe, when the operator configured it (top-ups); None on the embedded default.
+    stripe: StripeGateway | None = None
 
     @classmethod
     async def open(
@@ -91,6 +94,11 @@ class Platform:
             limits=limits,
             lookups=lookups,
             announcer=Announcer(bus or InMemorySubscriptionBus(), settings.redis_url, lookups),
+            stripe=StripeGateway(
+                settings.stripe_secret_key, settings.stripe_webhook_secret, settings.stripe_api_base
+            )
+            if settings.stripe_secret_key and settings.stripe_webhook_secret
+            else None,
         )
 
     async def authenticate(self, presented: str | None) -> Caster:

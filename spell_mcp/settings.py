@@ -89,6 +89,18 @@ class Settings(BaseSettings):
         le=MAX_GRANT_USD,
         description="The most credits one grant may give (an operator's grant, a new user's credits).",
     )
+    stripe_secret_key: str | None = Field(
+        None, description="Stripe secret key (sk_…): top-ups through Stripe Checkout are on when set."
+    )
+    stripe_webhook_secret: str | None = Field(
+        None, description="Signing secret (whsec_…) of the webhook endpoint /v1/webhooks/stripe."
+    )
+    stripe_api_base: str | None = Field(
+        None, description="Where Stripe's API is reached; Stripe's own when unset (a stand-in in tests)."
+    )
+    stripe_tax: bool = Field(False, description="Let Stripe Tax compute and collect tax on top-ups.")
+    top_up_min_usd: Decimal = Field(Decimal(5), gt=0, description="Smallest top-up a caster may buy.")
+    top_up_max_usd: Decimal = Field(Decimal(1000), gt=0, le=MAX_GRANT_USD, description="Largest top-up.")
     dev_credits_micros: int = Field(
         10_000_000,
         ge=0,
@@ -183,6 +195,10 @@ class Settings(BaseSettings):
             max_wasm_bytes=self.max_wasm_mb * MIB,
             max_price_micros=int(self.max_price_usd * MICROS_PER_USD),
         )
+
+    @property
+    def payments_enabled(self) -> bool:
+        return bool(self.stripe_secret_key and self.stripe_webhook_secret)
 
     @property
     def max_grant_micros(self) -> int:

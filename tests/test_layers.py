@@ -33,6 +33,7 @@ LAYERS = [
         (
             "spell_mcp.casting",
             "spell_mcp.catalog",
+            "spell_mcp.payments",
             "spell_mcp.platform",
             "spell_mcp.housekeeping",
             "spell_mcp.bootstrap",

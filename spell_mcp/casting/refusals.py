@@ -3,15 +3,23 @@ when it resets."""
 
 from __future__ import annotations
 
-from billing import BudgetExceeded, InsufficientCredits, usd
+from billing import AccountInDebt, BudgetExceeded, InsufficientCredits, usd
 from spell_mcp.errors import SpellError
 
-MONEY_REFUSALS = ("budget_exceeded", "insufficient_credits")
+MONEY_REFUSALS = ("budget_exceeded", "insufficient_credits", "account_in_debt")
 
 
 def money_refusal(exc: BudgetExceeded | InsufficientCredits, price: int) -> SpellError:
     """The caster-facing refusal of a hold: which limit, its cap, what is spent and held, and
     when it resets."""
+    if isinstance(exc, AccountInDebt):
+        return SpellError(
+            "account_in_debt",
+            f"your account owes ${usd(exc.debt)} (a refund or a lost dispute took back credits "
+            "that were already spent); top up to repay it, and casting resumes",
+            price_micros=exc.needed,
+            debt_micros=exc.debt,
+        )
     if isinstance(exc, InsufficientCredits):
         return SpellError(
             "insufficient_credits",

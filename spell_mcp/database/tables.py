@@ -141,3 +141,65 @@ class WebSession(SQLModel, table=True):
     csrf_token: str = Field(max_length=64)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class PaymentCustomer(SQLModel, table=True):
+    """A caster's customer at the payment provider, created once and remembered."""
+
+    __tablename__ = "payment_customers"
+
+    user_id: str = Field(primary_key=True, foreign_key="users.id", max_length=64)
+    provider_customer_id: str = Field(max_length=255, unique=True)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class TopUp(SQLModel, table=True):
+    """A checkout a caster started: open → paid (credited once) | failed | expired."""
+
+    __tablename__ = "top_ups"
+
+    id: str = Field(primary_key=True, max_length=255)  # the provider's checkout session id
+    user_id: str = Field(foreign_key="users.id", max_length=64, index=True)
+    amount_micros: int = Field(sa_column=Column(BigInteger, nullable=False))
+    status: str = Field(default="open", max_length=16)
+    url: str = Field(max_length=2000)
+    payment_intent: str | None = Field(default=None, max_length=255, index=True)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    paid_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class Payment(SQLModel, table=True):
+    """One movement of a caster's money from or to outside the platform, as the caster's
+    payments list shows it: a grant, a top-up, a refund, a dispute and how it closed. Unique by
+    (kind, reference), so a provider event delivered twice is recorded and posted once."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        Index("uq_payments_kind_reference", "kind", "reference", unique=True),
+        Index("ix_payments_user_created", "user_id", "created_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=40)
+    user_id: str = Field(foreign_key="users.id", max_length=64)
+    kind: str = Field(max_length=16)
+    # Credits in (positive) or out (negative), tax and the provider's fee, in micro-USD.
+    amount_micros: int = Field(sa_column=Column(BigInteger, nullable=False))
+    tax_micros: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    fee_micros: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    reference: str = Field(max_length=255)
+    reason: str | None = Field(default=None, max_length=500)
+    receipt_url: str | None = Field(default=None, max_length=2000)
+    transfer_id: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class PaymentEvent(SQLModel, table=True):
+    """Every event the payment provider sent, once, with what was done about it."""
+
+    __tablename__ = "payment_events"
+
+    id: str = Field(primary_key=True, max_length=255)
+    type: str = Field(max_length=100)
+    object_id: str | None = Field(default=None, max_length=255)
+    outcome: str = Field(max_length=500)
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -363,3 +363,48 @@ class NewKey(KeyInfo):
 class KeyList(BaseModel):
     items: list[KeyInfo]
     next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
+
+
+class TopUpRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount_usd: str = Field(
+        pattern=r"^[0-9]{1,7}(\.[0-9]{1,2})?$",
+        description="Credits to buy, in whole cents (tax, where it applies, is added at checkout).",
+        examples=["20.00"],
+    )
+    save_card: bool = Field(False, description="Keep the card at Stripe for automatic reloads.")
+
+
+class TopUpStarted(BaseModel):
+    id: str = Field(description="The checkout session.")
+    url: str = Field(description="Stripe Checkout: open it to pay.")
+    amount: Price
+
+
+class GrantRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount_usd: str = Field(
+        pattern=r"^-?[0-9]{1,12}(\.[0-9]{1,6})?$",
+        description="Credits to give; negative takes back (at most what is available).",
+        examples=["5.00"],
+    )
+    reason: str = Field(min_length=1, max_length=500, description="Why: shown to the caster.")
+
+
+class PaymentInfo(BaseModel):
+    id: str
+    kind: Literal["grant", "top_up", "refund", "dispute", "dispute_won", "dispute_lost"]
+    amount: Price = Field(description="Credits in (positive) or out (negative).")
+    tax: Price
+    fee: Price = Field(description="What the payment provider charged the platform.")
+    reference: str = Field(description="The checkout session, refund, dispute or grant.")
+    reason: str | None
+    receipt_url: str | None
+    created_at: datetime
+
+
+class PaymentList(BaseModel):
+    items: list[PaymentInfo]
+    next_cursor: str | None = None

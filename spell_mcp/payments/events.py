@@ -1,0 +1,246 @@
+"""Stripe's webhook events, each handled once (by event id) and each payment posted once (by
+what it is: the checkout session, the refunded total of a charge, the dispute), so that an
+event delivered three times, two events for one session, or events out of order move money
+exactly as often as they should. Unknown events are recorded and acknowledged.
+
+What each event does to the ledger:
+- checkout.session.completed (when paid) and checkout.session.async_payment_succeeded: the
+  credits (before tax) to the caster, repaying any debt first; the tax to tax liability; Stripe's
+  fee to payment fees.
+- checkout.session.async_payment_failed, checkout.session.expired: nothing; the top-up is marked.
+- charge.refunded: the newly refunded part leaves: its credits (into debt where they were
+  spent) and its share of the tax.
+- charge.dispute.created: the disputed credits are frozen (into debt where they were spent).
+- charge.dispute.closed: won, they are unfrozen (repaying debt first); lost, the frozen credits
+  and their tax leave.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from spell_mcp.database.engine import Database
+from spell_mcp.database.tables import Payment, PaymentEvent, TopUp
+from spell_mcp.payments.provider import Settlement, StripeGateway
+from spell_mcp.payments.records import CENT, record
+
+log = logging.getLogger("spell.payments")
+PAID = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
+ENDED = {"checkout.session.async_payment_failed": "failed", "checkout.session.expired": "expired"}
+
+
+async def handle(db: Database, gateway: StripeGateway, event: dict[str, Any]) -> str:
+    """Handle a verified event; returns what was done (also recorded with the event)."""
+    event_id, kind = str(event["id"]), str(event.get("type", ""))
+    data = event.get("data")
+    obj: dict[str, Any] = data.get("object", {}) if isinstance(data, dict) else {}
+    if not isinstance(obj, dict):
+        obj = {}
+    if await db.read(lambda session: session.get(PaymentEvent, event_id)) is not None:
+        return "duplicate event"
+    settlement = None
+    if kind in PAID and obj.get("payment_status") == "paid" and isinstance(obj.get("payment_intent"), str):
+        # Asked before the transaction: a network call must not hold the database.
+        settlement = await gateway.settlement(obj["payment_intent"])
+
+    def work(session: Session) -> str:
+        session.add(
+            PaymentEvent(
+                id=event_id[:255],
+                type=kind[:100],
+                object_id=str(obj.get("id", ""))[:255] or None,
+                outcome="handling",
+                received_at=datetime.now(UTC),
+            )
+        )
+        session.flush()  # a twin delivered at the same moment fails here, before any money moves
+        outcome = _dispatch(session, kind, obj, settlement)
+        session.execute(
+            update(PaymentEvent).where(col(PaymentEvent.id) == event_id).values(outcome=outcome[:500])
+        )
+        return outcome
+
+    try:
+        outcome = await db.write(work)
+    except IntegrityError:
+        return "duplicate event"
+    log.info("stripe event %s %s: %s", event_id, kind, outcome)
+    return outcome
+
+
+def _dispatch(session: Session, kind: str, obj: dict[str, Any], settlement: Settlement | None) -> str:
+    if kind in PAID:
+        return _paid(session, obj, settlement)
+    if kind in ENDED:
+        return _ended(session, obj, ENDED[kind])
+    if kind == "charge.refunded":
+        return _refunded(session, obj)
+    if kind == "charge.dispute.created":
+        return _disputed(session, obj)
+    if kind == "charge.dispute.closed":
+        return _dispute_closed(session, obj)
+    return "ignored: not an event this platform acts on"
+
+
+def _paid(session: Session, checkout: dict[str, Any], settlement: Settlement | None) -> str:
+    if checkout.get("payment_status") != "paid":
+        return "awaiting payment"
+    top_up = session.get(TopUp, str(checkout.get("id")))
+    if top_up is None:
+        return "ignored: no top-up was started with this session"
+    if checkout.get("client_reference_id") != top_up.user_id:
+        return "ignored: the session names another caster than the one who started it"
+    subtotal, tax = (
+        _cents(checkout.get("amount_subtotal")),
+        _cents((checkout.get("total_details") or {}).get("amount_tax")),
+    )
+    if subtotal <= 0:
+        return "ignored: nothing was paid for credits"
+    fee = settlement.fee_cents * CENT if settlement else 0
+    payment = record(
+        session,
+        user_id=top_up.user_id,
+        kind="top_up",
+        reference=top_up.id,
+        amount=subtotal,
+        tax=tax,
+        fee=fee,
+        receipt_url=settlement.receipt_url if settlement else None,
+        post=lambda payments: payments.top_up(
+            top_up.user_id, credits=subtotal, tax=tax, fee=fee, reference=top_up.id[:64]
+        ),
+    )
+    if payment is None:
+        return "already credited"
+    top_up.status, top_up.paid_at = "paid", datetime.now(UTC)
+    top_up.payment_intent = str(checkout.get("payment_intent") or "") or None
+    return f"credited {subtotal} micro-USD"
+
+
+def _ended(session: Session, checkout: dict[str, Any], status: str) -> str:
+    top_up = session.get(TopUp, str(checkout.get("id")))
+    if top_up is None or top_up.status != "open":
+        return "ignored: no open top-up"
+    top_up.status = status
+    return f"top-up {status}"
+
+
+def _paid_top_up(session: Session, payment_intent: Any) -> tuple[TopUp, Payment] | None:
+    """The credited top-up a charge or dispute belongs to."""
+    if not isinstance(payment_intent, str):
+        return None
+    top_up = (
+        session.execute(select(TopUp).where(col(TopUp.payment_intent) == payment_intent)).scalars().first()
+    )
+    if top_up is None:
+        return None
+    paid = session.execute(
+        select(Payment).where(col(Payment.kind) == "top_up", col(Payment.reference) == top_up.id)
+    ).scalar_one_or_none()
+    return (top_up, paid) if paid is not None else None
+
+
+def _split(paid: Payment, gross_cents: int) -> tuple[int, int]:
+    """Part of a payment, gross (as Stripe counts it), split into credits and tax in the
+    proportion of the original payment; the tax share rounded half-up."""
+    gross = gross_cents * CENT
+    total = paid.amount_micros + paid.tax_micros
+    tax = (2 * gross * paid.tax_micros + total) // (2 * total) if total else 0
+    return gross - tax, tax
+
+
+def _refunded(session: Session, charge: dict[str, Any]) -> str:
+    found = _paid_top_up(session, charge.get("payment_intent"))
+    if found is None:
+        return "ignored: not a charge of a credited top-up"
+    top_up, paid = found
+    refunded_total = _int(charge.get("amount_refunded"))
+    earlier = session.execute(
+        select(Payment.reference).where(col(Payment.kind) == "refund", col(Payment.user_id) == top_up.user_id)
+    ).scalars()
+    # References are "<charge>:<cumulative cents refunded>": the newest one says what was taken.
+    prefix = f"{charge.get('id')}:"
+    done = max((int(ref.removeprefix(prefix)) for ref in earlier if ref.startswith(prefix)), default=0)
+    if refunded_total <= done:
+        return "already refunded"
+    credits, tax = _split(paid, refunded_total - done)
+    reference = f"{prefix}{refunded_total}"
+    record(
+        session,
+        user_id=top_up.user_id,
+        kind="refund",
+        reference=reference,
+        amount=-credits,
+        tax=-tax,
+        post=lambda payments: payments.refund(
+            top_up.user_id, credits=credits, tax=tax, reference=reference[:64]
+        ),
+    )
+    return f"refunded {credits} micro-USD of credits"
+
+
+def _disputed(session: Session, dispute: dict[str, Any]) -> str:
+    found = _paid_top_up(session, dispute.get("payment_intent"))
+    if found is None:
+        return "ignored: not a charge of a credited top-up"
+    top_up, paid = found
+    credits, _ = _split(paid, _int(dispute.get("amount")))
+    frozen = record(
+        session,
+        user_id=top_up.user_id,
+        kind="dispute",
+        reference=str(dispute.get("id")),
+        amount=-credits,
+        post=lambda payments: payments.freeze(top_up.user_id, credits, str(dispute.get("id"))[:64]),
+    )
+    return "already frozen" if frozen is None else f"froze {credits} micro-USD of credits"
+
+
+def _dispute_closed(session: Session, dispute: dict[str, Any]) -> str:
+    found = _paid_top_up(session, dispute.get("payment_intent"))
+    if found is None:
+        return "ignored: not a charge of a credited top-up"
+    top_up, paid = found
+    status, dispute_id = dispute.get("status"), str(dispute.get("id"))
+    if status not in ("won", "lost"):
+        return f"ignored: closed as {str(status)[:40]}"
+    _disputed(session, dispute)  # a closing that overtook its opening freezes first
+    credits, tax = _split(paid, _int(dispute.get("amount")))
+    reference = dispute_id[:64]
+    if status == "won":
+        closed = record(
+            session,
+            user_id=top_up.user_id,
+            kind="dispute_won",
+            reference=dispute_id,
+            amount=credits,
+            post=lambda payments: payments.dispute_won(top_up.user_id, credits, reference),
+        )
+    else:
+        closed = record(
+            session,
+            user_id=top_up.user_id,
+            kind="dispute_lost",
+            reference=dispute_id,
+            amount=0,
+            tax=-tax,
+            post=lambda payments: payments.dispute_lost(
+                top_up.user_id, credits=credits, tax=tax, reference=reference
+            ),
+        )
+    return "already closed" if closed is None else f"dispute {status}"
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _cents(value: Any) -> int:
+    return _int(value) * CENT

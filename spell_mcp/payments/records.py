@@ -1,0 +1,90 @@
+"""A caster's payments: each posted to the ledger once and listed, newest first."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, or_
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from billing.payments import Payments
+from spell_mcp.database.tables import Payment, User
+from spell_mcp.errors import SpellError
+
+CENT = 10_000  # micro-USD in a cent: the provider counts in cents, the ledger in micro-USD
+
+
+def record(
+    session: Session,
+    *,
+    user_id: str,
+    kind: str,
+    reference: str,
+    amount: int,
+    post: Callable[[Payments], str],
+    tax: int = 0,
+    fee: int = 0,
+    reason: str | None = None,
+    receipt_url: str | None = None,
+) -> Payment | None:
+    """Post a payment with `post` and list it, unless (kind, reference) was recorded before:
+    then nothing moves and None comes back. (The unique index makes a racing twin fail.)"""
+    seen = session.execute(
+        select(Payment.id).where(col(Payment.kind) == kind, col(Payment.reference) == reference)
+    ).first()
+    if seen is not None:
+        return None
+    transfer_id = post(Payments(session))
+    payment = Payment(
+        id=f"pay_{secrets.token_hex(12)}",
+        user_id=user_id,
+        kind=kind,
+        amount_micros=amount,
+        tax_micros=tax,
+        fee_micros=fee,
+        reference=reference,
+        reason=reason,
+        receipt_url=receipt_url,
+        transfer_id=transfer_id,
+        created_at=datetime.now(UTC),
+    )
+    session.add(payment)
+    session.flush()
+    return payment
+
+
+def grant(session: Session, user_id: str, amount: int, reason: str, reference: str) -> Payment:
+    """An operator's grant (or, negative, correction) of a caster's credits."""
+    if session.get(User, user_id) is None:
+        raise SpellError("not_found", f"there is no user {user_id[:80]}")
+    payment = record(
+        session,
+        user_id=user_id,
+        kind="grant",
+        reference=reference,
+        amount=amount,
+        reason=reason,
+        post=lambda payments: payments.grant(user_id, amount, reference),
+    )
+    if payment is None:
+        raise SpellError("request_invalid", f"grant {reference[:80]} was made already")
+    return payment
+
+
+def payments_of(
+    session: Session, user_id: str, limit: int, after: tuple[datetime, str] | None
+) -> list[Payment]:
+    query = select(Payment).where(col(Payment.user_id) == user_id)
+    if after is not None:
+        created, ident = after
+        query = query.where(
+            or_(
+                col(Payment.created_at) < created,
+                and_(col(Payment.created_at) == created, col(Payment.id) < ident),
+            )
+        )
+    query = query.order_by(col(Payment.created_at).desc(), col(Payment.id).desc()).limit(limit)
+    return list(session.execute(query).scalars())

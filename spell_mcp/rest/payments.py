@@ -1,0 +1,191 @@
+"""The REST face of payments: buying credits through Stripe Checkout, Stripe's webhook, the
+caster's payments list, and an operator's grants (spell_mcp/payments/)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+
+from billing import MICROS_PER_USD, InsufficientCredits, usd
+from spell_mcp.database.tables import Payment
+from spell_mcp.errors import SpellError
+from spell_mcp.payments import events
+from spell_mcp.payments.checkout import start_top_up
+from spell_mcp.payments.records import grant, payments_of
+from spell_mcp.rest.bodies import GrantRequest, PaymentInfo, PaymentList, TopUpRequest, TopUpStarted
+from spell_mcp.rest.deps import (
+    JSON_BODY_ERRORS,
+    AdminCaster,
+    BillingCaster,
+    PlatformDep,
+    price,
+    problem_responses,
+    public_base_url,
+)
+from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
+from spell_mcp.rest.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page
+from spell_mcp.rest.routing import StrictJSONRoute
+
+router = APIRouter(prefix="/v1", route_class=StrictJSONRoute)
+
+
+def payment_info(payment: Payment) -> PaymentInfo:
+    return PaymentInfo(
+        id=payment.id,
+        kind=payment.kind,
+        amount=price(payment.amount_micros),
+        tax=price(payment.tax_micros),
+        fee=price(payment.fee_micros),
+        reference=payment.reference,
+        reason=payment.reason,
+        receipt_url=payment.receipt_url,
+        created_at=payment.created_at,
+    )
+
+
+@router.post(
+    "/billing/checkout",
+    tags=["billing"],
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(
+        "unauthenticated", "not_found", *JSON_BODY_ERRORS, "payment_provider_unavailable", *IDEMPOTENCY_ERRORS
+    ),
+)
+async def checkout(
+    body: TopUpRequest,
+    request: Request,
+    platform: PlatformDep,
+    caster: BillingCaster,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """Buy credits: a Stripe Checkout page to pay on. The credits arrive when Stripe says the
+    payment succeeded (its webhook), not before."""
+
+    async def run() -> TopUpStarted:
+        top_up = await start_top_up(
+            platform.db,
+            platform.stripe,
+            platform.settings,
+            caster,
+            Decimal(body.amount_usd),
+            save_card=body.save_card,
+            return_url=f"{public_base_url(request)}/",
+            attempt=idempotency_key or secrets.token_hex(8),
+        )
+        return TopUpStarted(id=top_up.id, url=top_up.url, amount=price(top_up.amount_micros))
+
+    request_body = ("POST", "/v1/billing/checkout", body.model_dump(mode="json"))
+    return await idempotently(platform, caster, idempotency_key, request_body, run, status=201)
+
+
+@router.post(
+    "/webhooks/stripe",
+    tags=["billing"],
+    responses=problem_responses("not_found", "webhook_signature_invalid", "payment_provider_unavailable"),
+)
+async def stripe_webhook(
+    request: Request,
+    platform: PlatformDep,
+    stripe_signature: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> dict[str, Any]:
+    """Stripe's events (signed): the only way credits are bought. Each is handled once however
+    often it arrives; events this platform does not act on are acknowledged and recorded."""
+    if platform.stripe is None:
+        raise SpellError("not_found", "this platform takes no payments")
+    event = platform.stripe.verified_event(await request.body(), stripe_signature)
+    outcome = await events.handle(platform.db, platform.stripe, event)
+    return {"received": True, "outcome": outcome}
+
+
+@router.get(
+    "/billing/payments",
+    tags=["billing"],
+    responses={200: {"content": {"text/csv": {}}}, **problem_responses("unauthenticated", "request_invalid")},
+)
+async def my_payments(
+    platform: PlatformDep,
+    caster: BillingCaster,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> Any:
+    """Money in and out of your credits, newest first: top-ups (with Stripe's receipt), refunds,
+    disputes and grants."""
+    position = decode_cursor(cursor, 2)
+    after = (datetime.fromisoformat(str(position[0])), str(position[1])) if position else None
+    rows = await platform.db.read(lambda session: payments_of(session, caster.user_id, limit + 1, after))
+    shown, next_cursor = page(rows, limit, lambda payment: (payment.created_at.isoformat(), payment.id))
+    items = [payment_info(payment) for payment in shown]
+    if format == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["created_at", "kind", "amount_usd", "tax_usd", "reference", "reason", "receipt_url"])
+        for item in items:
+            writer.writerow(
+                [
+                    item.created_at.isoformat(),
+                    item.kind,
+                    item.amount.usd,
+                    item.tax.usd,
+                    item.reference,
+                    item.reason or "",
+                    item.receipt_url or "",
+                ]
+            )
+        return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+    return PaymentList(items=items, next_cursor=next_cursor)
+
+
+@router.post(
+    "/admin/users/{user_id}/credits",
+    tags=["billing"],
+    status_code=status.HTTP_201_CREATED,
+    response_model=PaymentInfo,
+    responses=problem_responses(
+        "unauthenticated",
+        "forbidden",
+        "not_found",
+        *JSON_BODY_ERRORS,
+        "insufficient_credits",
+        *IDEMPOTENCY_ERRORS,
+    ),
+)
+async def grant_credits(
+    user_id: str,
+    body: GrantRequest,
+    platform: PlatformDep,
+    caster: AdminCaster,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """An operator gives a caster credits, or takes some back (negative), with a reason the
+    caster sees. What is given repays any debt first."""
+    if not caster.is_operator:
+        raise SpellError("forbidden", "only the platform's operators grant credits")
+    amount = int(Decimal(body.amount_usd) * MICROS_PER_USD)
+    limit = platform.settings.max_grant_micros
+    if amount == 0 or abs(amount) > limit:
+        raise SpellError(
+            "request_invalid", f"a grant moves more than $0 and at most ${platform.settings.max_grant_usd}"
+        )
+    reference = f"grant:{idempotency_key or secrets.token_hex(12)}:{user_id}"[:255]
+
+    async def run() -> PaymentInfo:
+        try:
+            made = await platform.db.write(
+                lambda session: grant(session, user_id, amount, body.reason, reference)
+            )
+        except InsufficientCredits as exc:
+            raise SpellError(
+                "insufficient_credits",
+                f"the caster has ${usd(exc.available)} available; a correction cannot take more",
+            ) from None
+        return payment_info(made)
+
+    request_body = ("POST", f"/v1/admin/users/{user_id}/credits", body.model_dump(mode="json"))
+    return await idempotently(platform, caster, idempotency_key, request_body, run, status=201)

@@ -1,0 +1,309 @@
+"""Money in and out through Stripe, driven by the real `stripe` library against a local stand-in
+of its API, with webhooks signed by Stripe's own scheme; and an operator's grants. After every
+scenario the ledger verifies (chain intact, balances match their entries, all sums zero)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from billing import Account, audit
+from spell_mcp.accounts.users import create_user
+from spell_mcp.app import create_app
+from spell_mcp.cli import app as cli
+from spell_mcp.database.tables import PaymentEvent
+from spell_mcp.platform import Platform
+from spell_mcp.settings import Settings
+from tests import wasm_modules as wat
+from tests.conftest import Database, free_port
+from tests.spellbook import copy_examples, write_spell
+from tests.stripe_standin import StripeStandIn, signed, stripe_standin
+
+FOUR_DOLLARS = "test.spell.four"
+
+
+@pytest.fixture(scope="module")
+def stripe() -> Iterator[StripeStandIn]:
+    with stripe_standin(free_port()) as standin:
+        yield standin
+
+
+@dataclass
+class Shop:
+    """The platform in-process, with Stripe configured, and ways to act as its people."""
+
+    client: TestClient
+    settings: Settings
+
+    @property
+    def platform(self) -> Platform:
+        platform: Platform = self.client.app.state.platform  # type: ignore[attr-defined]
+        return platform
+
+    def new_caster(self) -> str:
+        async def create() -> str:
+            user = await self.platform.db.write(lambda session: create_user(session, "caster"))
+            return user.api_key
+
+        return str(self.client.portal.call(create))  # type: ignore[union-attr]
+
+    def call(self, key: str, method: str, path: str, body: Any = None, **kw: Any) -> Any:
+        return self.client.request(method, path, json=body, headers={"Authorization": f"Bearer {key}"}, **kw)
+
+    def available(self, key: str) -> int:
+        return int(self.call(key, "GET", "/v1/users/me/balance").json()["available"]["micros"])
+
+    def top_up(self, key: str, usd: str) -> str:
+        started = self.call(key, "POST", "/v1/billing/checkout", {"amount_usd": usd})
+        assert started.status_code == 201, started.text
+        return str(started.json()["id"])
+
+    def deliver(self, event: dict[str, Any], **sign: Any) -> Any:
+        body, signature = signed(event, **sign)
+        return self.client.post(
+            "/v1/webhooks/stripe",
+            content=body,
+            headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
+        )
+
+    def payments(self, key: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = self.call(key, "GET", "/v1/billing/payments").json()["items"]
+        return items
+
+    def assert_ledger_sound(self) -> None:
+        async def check() -> tuple[Any, int]:
+            report = await self.platform.db.read(audit)
+            total = await self.platform.db.read(
+                lambda session: session.execute(select(func.sum(Account.balance))).scalar_one()
+            )
+            return report, int(total)
+
+        report, total = self.client.portal.call(check)  # type: ignore[union-attr]
+        assert report.ok, report.problems
+        assert total == 0
+
+
+@pytest.fixture
+def shop(database: Database, tmp_path: Path, stripe: StripeStandIn, built_spells: Path) -> Iterator[Shop]:
+    spells = tmp_path / "spells"
+    copy_examples(built_spells, spells)
+    write_spell(spells, FOUR_DOLLARS, wat.writes('{"ok":true}'), price_usd="4")
+    settings = Settings(
+        home=tmp_path / "home",
+        database_url=database.url,
+        dev_mode=True,
+        examples_dir=spells,
+        **stripe.settings(),  # type: ignore[arg-type]
+    )
+    with TestClient(create_app(settings)) as client:
+        yield Shop(client, settings)
+
+
+def cast(shop: Shop, key: str, spell: str = "dev.spell.echo") -> Any:
+    return shop.call(key, "POST", f"/v1/spells/{spell}/cast", {"input": {"message": "x"}})
+
+
+def test_a_top_up_from_checkout_to_cast(shop: Shop, stripe: StripeStandIn) -> None:
+    caster = shop.new_caster()
+    session_id = shop.top_up(caster, "20.00")
+    sent = stripe.sessions[session_id]
+    assert (sent["amount_subtotal"], sent["currency"], sent["mode"]) == (2000, "usd", "payment")
+    me = shop.call(caster, "GET", "/v1/users/me").json()
+    assert sent["client_reference_id"] == me["id"]
+    assert shop.available(caster) == 0, "nothing is credited before Stripe says it was paid"
+    assert cast(shop, caster).json()["code"] == "insufficient_credits"
+
+    answer = shop.deliver(stripe.pay(session_id, tax_cents=160))
+    assert answer.status_code == 200 and answer.json()["outcome"].startswith("credited")
+    assert shop.available(caster) == 20_000_000
+    [paid] = shop.payments(caster)
+    assert (paid["kind"], paid["amount"]["usd"], paid["tax"]["usd"], paid["fee"]["usd"]) == (
+        "top_up",
+        "20",
+        "1.6",
+        "0.61",
+    )
+    assert paid["receipt_url"].startswith("https://pay.stripe.test/receipts/")
+    assert cast(shop, caster).status_code == 200
+    # One customer per caster, however many top-ups.
+    shop.top_up(caster, "5")
+    assert (
+        len(
+            {
+                stripe.sessions[s]["customer"]
+                for s in stripe.sessions
+                if stripe.sessions[s]["client_reference_id"] == me["id"]
+            }
+        )
+        == 1
+    )
+    shop.assert_ledger_sound()
+
+
+def test_an_event_three_times_and_two_events_for_one_session_credit_once(
+    shop: Shop, stripe: StripeStandIn
+) -> None:
+    caster = shop.new_caster()
+    session_id = shop.top_up(caster, "10")
+    pending = stripe.pay(session_id, async_payment=True)
+    assert shop.deliver(pending).json()["outcome"] == "awaiting payment"
+    assert shop.available(caster) == 0
+    succeeded = stripe.async_succeeded(session_id)
+    for _ in range(3):
+        assert shop.deliver(succeeded).status_code == 200
+    completed_again = stripe.pay(session_id)  # a second event for the same session, paid
+    assert shop.deliver(completed_again).json()["outcome"] == "already credited"
+    assert shop.available(caster) == 10_000_000
+    assert len(shop.payments(caster)) == 1
+    shop.assert_ledger_sound()
+
+
+@pytest.mark.parametrize("forgery", ["wrong-secret", "stale", "tampered", "missing"])
+def test_an_unsigned_or_stale_webhook_is_refused_and_credits_nothing(
+    shop: Shop, stripe: StripeStandIn, forgery: str
+) -> None:
+    caster = shop.new_caster()
+    event = stripe.pay(shop.top_up(caster, "10"))
+    if forgery == "wrong-secret":
+        answer = shop.deliver(event, secret="whsec_someone_else")
+    elif forgery == "stale":
+        answer = shop.deliver(event, at=int(time.time()) - 600)
+    else:
+        body, signature = signed(event)
+        if forgery == "tampered":
+            body = body.replace(b'"amount_subtotal": 1000', b'"amount_subtotal": 9999999')
+        headers = {"Stripe-Signature": signature} if forgery == "tampered" else {}
+        answer = shop.client.post("/v1/webhooks/stripe", content=body, headers=headers)
+    assert answer.status_code == 400 and answer.json()["code"] == "webhook_signature_invalid"
+    assert shop.available(caster) == 0
+
+    async def recorded() -> int:
+        return len(
+            await shop.platform.db.read(lambda session: list(session.execute(select(PaymentEvent)).scalars()))
+        )
+
+    assert shop.client.portal.call(recorded) == 0  # type: ignore[union-attr]
+
+
+def test_a_refund_of_spent_credits_is_debt_that_the_next_top_up_repays(
+    shop: Shop, stripe: StripeStandIn
+) -> None:
+    caster = shop.new_caster()
+    first = shop.top_up(caster, "5")
+    shop.deliver(stripe.pay(first))
+    assert cast(shop, caster, FOUR_DOLLARS).status_code == 200  # $1 left
+    shop.deliver(stripe.refunded(first, 200))  # a partial refund of $2 first...
+    assert shop.available(caster) == 0
+    refused = cast(shop, caster)
+    assert (refused.status_code, refused.json()["code"], refused.json()["debt_micros"]) == (
+        402,
+        "account_in_debt",
+        1_000_000,
+    )
+    again = stripe.refunded(first, 500)  # ...then the rest; delivered twice, taken once
+    shop.deliver(again)
+    shop.deliver(again)
+    shop.deliver(stripe.refunded(first, 200))  # an older event arriving late changes nothing
+    assert cast(shop, caster).json()["debt_micros"] == 4_000_000
+    kinds = [(p["kind"], p["amount"]["usd"]) for p in shop.payments(caster)]
+    assert kinds == [("refund", "-3"), ("refund", "-2"), ("top_up", "5")]
+
+    second = shop.top_up(caster, "10")
+    shop.deliver(stripe.pay(second))
+    assert shop.available(caster) == 6_000_000  # $4 of the $10 repaid the debt
+    assert cast(shop, caster).status_code == 200
+    shop.assert_ledger_sound()
+
+
+@pytest.mark.parametrize("outcome", ["won", "lost"])
+def test_a_dispute_freezes_the_credits_until_it_closes(
+    shop: Shop, stripe: StripeStandIn, outcome: str
+) -> None:
+    caster = shop.new_caster()
+    session_id = shop.top_up(caster, "10")
+    shop.deliver(stripe.pay(session_id, tax_cents=80))
+    shop.deliver(stripe.dispute(session_id, "needs_response", dispute_id=f"dp_{outcome}"))
+    assert shop.available(caster) == 0
+    assert cast(shop, caster).json()["code"] == "insufficient_credits"
+    closed = stripe.dispute(session_id, outcome, dispute_id=f"dp_{outcome}")
+    shop.deliver(closed)
+    shop.deliver(closed)
+    assert shop.available(caster) == (10_000_000 if outcome == "won" else 0)
+    kinds = [p["kind"] for p in shop.payments(caster)]
+    assert kinds == [f"dispute_{outcome}", "dispute", "top_up"]
+    shop.assert_ledger_sound()
+
+
+def test_an_operator_grants_and_corrects_credits_with_a_reason(shop: Shop, database: Database) -> None:
+    operator = (Path(shop.settings.home) / "operator.key").read_text().strip()
+    caster = shop.new_caster()
+    caster_id = shop.call(caster, "GET", "/v1/users/me").json()["id"]
+    given = shop.call(
+        operator, "POST", f"/v1/admin/users/{caster_id}/credits", {"amount_usd": "3", "reason": "welcome"}
+    )
+    assert given.status_code == 201, given.text
+    taken = shop.call(
+        operator, "POST", f"/v1/admin/users/{caster_id}/credits", {"amount_usd": "-1", "reason": "typo"}
+    )
+    assert taken.status_code == 201
+    assert shop.available(caster) == 2_000_000
+    too_much = shop.call(
+        operator, "POST", f"/v1/admin/users/{caster_id}/credits", {"amount_usd": "-5", "reason": "x"}
+    )
+    assert too_much.json()["code"] == "insufficient_credits"
+    assert [(p["kind"], p["amount"]["usd"], p["reason"]) for p in shop.payments(caster)] == [
+        ("grant", "-1", "typo"),
+        ("grant", "3", "welcome"),
+    ]
+    # Every caster's first key has the admin scope: being an operator is what counts.
+    refused = shop.call(
+        caster, "POST", f"/v1/admin/users/{caster_id}/credits", {"amount_usd": "9", "reason": "me"}
+    )
+    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+    nobody = shop.call(
+        operator, "POST", "/v1/admin/users/usr_nobody/credits", {"amount_usd": "1", "reason": "x"}
+    )
+    assert nobody.status_code == 404
+    done = CliRunner().invoke(
+        cli,
+        ["credits", "grant", caster_id, "0.5", "--reason", "from the shell"],
+        env={"SPELL_HOME": str(shop.settings.home), "SPELL_DATABASE_URL": database.url},
+    )
+    assert done.exit_code == 0, done.output
+    assert shop.available(caster) == 2_500_000
+    shop.assert_ledger_sound()
+
+
+def test_without_stripe_there_is_nothing_to_pay(database: Database, tmp_path: Path) -> None:
+    settings = Settings(
+        home=tmp_path / "home", database_url=database.url, dev_mode=True, examples_dir=tmp_path
+    )
+    with TestClient(create_app(settings)) as client:
+        key = (tmp_path / "home" / "operator.key").read_text().strip()
+        started = client.post(
+            "/v1/billing/checkout", json={"amount_usd": "10"}, headers={"Authorization": f"Bearer {key}"}
+        )
+        assert started.status_code == 404 and "ask its operator" in started.json()["detail"]
+        assert client.post("/v1/webhooks/stripe", content=b"{}").status_code == 404
+
+
+def test_racing_deliveries_of_one_payment_credit_it_once(shop: Shop, stripe: StripeStandIn) -> None:
+    caster = shop.new_caster()
+    session_id = shop.top_up(caster, "10")
+    completed = stripe.pay(session_id)
+    succeeded = stripe.async_succeeded(session_id)  # another event id for the same payment
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(shop.deliver, [completed, succeeded] * 6))
+    assert all(answer.status_code == 200 for answer in answers), [a.text for a in answers]
+    assert shop.available(caster) == 10_000_000
+    assert len(shop.payments(caster)) == 1
+    shop.assert_ledger_sound()

@@ -1,0 +1,229 @@
+"""A local stand-in for the part of Stripe's HTTP API the platform uses, at the HTTP boundary: the
+real `stripe` library talks to it as it would to api.stripe.com. Webhooks are signed with
+Stripe's real scheme (`stripe.WebhookSignature`), so the platform's verification is the real one.
+
+It behaves as Stripe does where it matters here: the secret key is required, unknown parameters
+are refused (400, `invalid_request_error`), and an Idempotency-Key answers a retry with the
+first response. The test plays the payer: `pay` builds the events Stripe would send.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import stripe
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+SECRET_KEY = "sk_test_spellstandin"
+WEBHOOK_SECRET = "whsec_spellstandin"
+KNOWN = {
+    "customers": {"name", "metadata", "email"},
+    "checkout/sessions": {
+        "mode",
+        "customer",
+        "client_reference_id",
+        "line_items",
+        "automatic_tax",
+        "payment_intent_data",
+        "metadata",
+        "success_url",
+        "cancel_url",
+        "customer_update",
+    },
+}
+
+
+@dataclass
+class StripeStandIn:
+    url: str
+    customers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    intents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    replays: dict[str, dict[str, Any]] = field(default_factory=dict)
+    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    fee_cents: int = 61
+
+    def settings(self) -> dict[str, str]:
+        return {
+            "stripe_secret_key": SECRET_KEY,
+            "stripe_webhook_secret": WEBHOOK_SECRET,
+            "stripe_api_base": self.url,
+        }
+
+    # -- what the payer and Stripe do -------------------------------------------------------
+
+    def pay(self, session_id: str, *, tax_cents: int = 0, async_payment: bool = False) -> dict[str, Any]:
+        """The payer pays: Stripe's checkout.session.completed event (paid at once, or pending
+        for an async method)."""
+        session = self.sessions[session_id]
+        intent = f"pi_{secrets.token_hex(8)}"
+        charge = f"ch_{secrets.token_hex(8)}"
+        subtotal = session["amount_subtotal"]
+        self.intents[intent] = {
+            "id": intent,
+            "object": "payment_intent",
+            "amount": subtotal + tax_cents,
+            "latest_charge": {
+                "id": charge,
+                "object": "charge",
+                "receipt_url": f"https://pay.stripe.test/receipts/{charge}",
+                "balance_transaction": {
+                    "id": f"txn_{charge}",
+                    "object": "balance_transaction",
+                    "fee": self.fee_cents,
+                },
+            },
+        }
+        session.update(
+            status="complete",
+            payment_status="unpaid" if async_payment else "paid",
+            payment_intent=intent,
+            amount_total=subtotal + tax_cents,
+            total_details={"amount_tax": tax_cents, "amount_discount": 0, "amount_shipping": 0},
+        )
+        return event("checkout.session.completed", dict(session))
+
+    def async_succeeded(self, session_id: str) -> dict[str, Any]:
+        self.sessions[session_id]["payment_status"] = "paid"
+        return event("checkout.session.async_payment_succeeded", dict(self.sessions[session_id]))
+
+    def refunded(self, session_id: str, total_refunded_cents: int) -> dict[str, Any]:
+        session = self.sessions[session_id]
+        charge = self.intents[session["payment_intent"]]["latest_charge"]
+        return event(
+            "charge.refunded",
+            {
+                "id": charge["id"],
+                "object": "charge",
+                "payment_intent": session["payment_intent"],
+                "amount": session["amount_total"],
+                "amount_refunded": total_refunded_cents,
+                "refunded": total_refunded_cents == session["amount_total"],
+            },
+        )
+
+    def dispute(self, session_id: str, status: str, dispute_id: str = "dp_standin") -> dict[str, Any]:
+        session = self.sessions[session_id]
+        kind = "charge.dispute.created" if status == "needs_response" else "charge.dispute.closed"
+        return event(
+            kind,
+            {
+                "id": dispute_id,
+                "object": "dispute",
+                "charge": self.intents[session["payment_intent"]]["latest_charge"]["id"],
+                "payment_intent": session["payment_intent"],
+                "amount": session["amount_total"],
+                "status": status,
+            },
+        )
+
+    # -- the API ---------------------------------------------------------------------------
+
+    def app(self) -> Starlette:
+        async def create(request: Request) -> JSONResponse:
+            resource = request.path_params["resource"]
+            if request.headers.get("authorization") != f"Bearer {SECRET_KEY}":
+                return _error(401, "authentication_error", "Invalid API Key provided")
+            form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
+            self.requests.append((resource, form))
+            unknown = sorted({name.split("[")[0] for name in form} - KNOWN.get(resource, set()))
+            if resource not in KNOWN or unknown:
+                return _error(
+                    400, "invalid_request_error", f"Received unknown parameter: {', '.join(unknown)}"
+                )
+            replay_key = f"{resource}:{request.headers.get('idempotency-key')}"
+            if request.headers.get("idempotency-key") and replay_key in self.replays:
+                return JSONResponse(self.replays[replay_key])
+            body = self._customer(form) if resource == "customers" else self._session(form)
+            if request.headers.get("idempotency-key"):
+                self.replays[replay_key] = body
+            return JSONResponse(body)
+
+        async def retrieve_intent(request: Request) -> JSONResponse:
+            intent = self.intents.get(request.path_params["intent"])
+            if intent is None:
+                return _error(404, "invalid_request_error", "No such payment_intent")
+            return JSONResponse(intent)
+
+        return Starlette(
+            routes=[
+                Route("/v1/payment_intents/{intent}", retrieve_intent, methods=["GET"]),
+                Route("/v1/{resource:path}", create, methods=["POST"]),
+            ]
+        )
+
+    def _customer(self, form: dict[str, str]) -> dict[str, Any]:
+        customer = {"id": f"cus_{secrets.token_hex(7)}", "object": "customer", "name": form.get("name")}
+        self.customers[customer["id"]] = customer
+        return customer
+
+    def _session(self, form: dict[str, str]) -> dict[str, Any]:
+        if form.get("mode") != "payment" or form.get("customer") not in self.customers:
+            raise ValueError(f"a payment-mode session for a known customer, not {form}")
+        session_id = f"cs_test_{secrets.token_hex(12)}"
+        session = {
+            "id": session_id,
+            "object": "checkout.session",
+            "mode": "payment",
+            "status": "open",
+            "payment_status": "unpaid",
+            "customer": form["customer"],
+            "client_reference_id": form.get("client_reference_id"),
+            "amount_subtotal": int(form["line_items[0][price_data][unit_amount]"]),
+            "currency": form["line_items[0][price_data][currency]"],
+            "automatic_tax": {"enabled": form.get("automatic_tax[enabled]") == "true"},
+            "payment_intent": None,
+            "url": f"https://checkout.stripe.test/c/pay/{session_id}",
+            "form": form,
+        }
+        self.sessions[session_id] = session
+        return session
+
+
+def event(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": f"evt_{secrets.token_hex(10)}",
+        "object": "event",
+        "type": kind,
+        "created": int(time.time()),
+        "data": {"object": obj},
+    }
+
+
+def signed(
+    event_body: dict[str, Any], *, at: int | None = None, secret: str = WEBHOOK_SECRET
+) -> tuple[bytes, str]:
+    """The body and Stripe-Signature header Stripe would send."""
+    payload = json.dumps(event_body)
+    return payload.encode(), stripe.WebhookSignature.generate_signature_header(payload, secret, at)
+
+
+def _error(status: int, kind: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"type": kind, "message": message}}, status_code=status)
+
+
+@contextmanager
+def stripe_standin(port: int) -> Iterator[StripeStandIn]:
+    standin = StripeStandIn(url=f"http://127.0.0.1:{port}")
+    server = uvicorn.Server(uvicorn.Config(standin.app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    try:
+        yield standin
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
