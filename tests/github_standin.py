@@ -11,19 +11,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+
+from tests.local_server import local_server
 
 CLIENT_ID = "Iv1.spelltest"
 CLIENT_SECRET = "spell-test-secret"
@@ -100,13 +99,5 @@ class GitHubStandIn:
 @contextmanager
 def github_standin(port: int) -> Iterator[GitHubStandIn]:
     standin = GitHubStandIn(url=f"http://127.0.0.1:{port}")
-    server = uvicorn.Server(uvicorn.Config(standin.app(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    try:
+    with local_server(standin.app(), port):
         yield standin
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,11 +19,12 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import stripe
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.local_server import local_server
 
 SECRET_KEY = "sk_test_spellstandin"
 WEBHOOK_SECRET = "whsec_spellstandin"
@@ -217,13 +217,5 @@ def _error(status: int, kind: str, message: str) -> JSONResponse:
 @contextmanager
 def stripe_standin(port: int) -> Iterator[StripeStandIn]:
     standin = StripeStandIn(url=f"http://127.0.0.1:{port}")
-    server = uvicorn.Server(uvicorn.Config(standin.app(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    try:
+    with local_server(standin.app(), port):
         yield standin
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
