@@ -43,6 +43,8 @@ class AccountKind(enum.StrEnum):
     CASTER_DEBT = "caster_debt"
     # A caster's credits frozen while a payment is disputed.
     CASTER_FROZEN = "caster_frozen"
+    # Makers' earnings sent to their payout accounts (positive by what was sent).
+    PAYOUT_CLEARING = "payout_clearing"
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,8 @@ vulndb = typer.Typer(help="The offline vulnerability (OSV) database.", no_args_i
 app.add_typer(vulndb, name="vulndb")
 credits_app = typer.Typer(help="Credits an operator gives or takes back.", no_args_is_help=True)
 app.add_typer(credits_app, name="credits")
+payouts_app = typer.Typer(help="Paying makers their earnings.", no_args_is_help=True)
+app.add_typer(payouts_app, name="payouts")
 secrets = typer.Typer(
     help="Manage makers' secrets (set as granted environment variables).", no_args_is_help=True
 )
@@ -276,6 +278,27 @@ def credits_grant(
     except InsufficientCredits as exc:
         _stderr(f"insufficient_credits: the caster has {exc.available} micro-USD available")
         raise typer.Exit(1) from None
+
+
+@payouts_app.command("run")
+def payouts_run(home: HomeOption = None) -> None:
+    """Pay makers now what is payable (the server does it every SPELL_PAYOUT_INTERVAL_S)."""
+    from spell_mcp.payments.payouts import run_payouts
+    from spell_mcp.platform import Platform
+
+    async def main() -> list[str]:
+        platform = await Platform.open(load_settings(home=home))
+        try:
+            if platform.stripe is None:
+                raise typer.BadParameter(
+                    "payouts need Stripe: set SPELL_STRIPE_SECRET_KEY and SPELL_STRIPE_WEBHOOK_SECRET"
+                )
+            return await run_payouts(platform.db, platform.stripe, platform.settings)
+        finally:
+            await platform.close()
+
+    for line in anyio.run(main) or ["nothing to pay"]:
+        typer.echo(line)
 
 
 @secrets.command("set")

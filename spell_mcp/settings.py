@@ -101,6 +101,13 @@ class Settings(BaseSettings):
     stripe_tax: bool = Field(False, description="Let Stripe Tax compute and collect tax on top-ups.")
     top_up_min_usd: Decimal = Field(Decimal(5), gt=0, description="Smallest top-up a caster may buy.")
     top_up_max_usd: Decimal = Field(Decimal(1000), gt=0, le=MAX_GRANT_USD, description="Largest top-up.")
+    payout_delay_days: int = Field(
+        7, ge=0, le=365, description="Earnings are paid out once they are this old (the refund window)."
+    )
+    payout_minimum_usd: Decimal = Field(
+        Decimal(10), gt=0, le=MAX_GRANT_USD, description="Smallest payout: less waits for the next period."
+    )
+    payout_interval_s: float = Field(3600, gt=0, description="Seconds between rounds of the payout job.")
     dev_credits_micros: int = Field(
         10_000_000,
         ge=0,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +42,9 @@ KNOWN = {
         "cancel_url",
         "customer_update",
     },
+    "accounts": {"type", "country", "capabilities", "metadata", "email"},
+    "account_links": {"account", "type", "refresh_url", "return_url"},
+    "transfers": {"amount", "currency", "destination", "transfer_group", "metadata"},
 }
 
 
@@ -53,7 +56,11 @@ class StripeStandIn:
     intents: dict[str, dict[str, Any]] = field(default_factory=dict)
     replays: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    transfers: dict[str, dict[str, Any]] = field(default_factory=dict)
     fee_cents: int = 61
+    # Called when a transfer is made, before Stripe answers (a test's crash goes here).
+    on_transfer: Callable[[], None] | None = None
 
     def settings(self) -> dict[str, str]:
         return {
@@ -129,6 +136,16 @@ class StripeStandIn:
             },
         )
 
+    def onboarded(self, account_id: str) -> dict[str, Any]:
+        """The maker finished onboarding: Stripe's account.updated event."""
+        self.accounts[account_id].update(payouts_enabled=True, details_submitted=True)
+        return event("account.updated", dict(self.accounts[account_id]))
+
+    def reversed(self, transfer_id: str, cents: int) -> dict[str, Any]:
+        transfer = self.transfers[transfer_id]
+        transfer["amount_reversed"] = cents
+        return event("transfer.reversed", dict(transfer))
+
     # -- the API ---------------------------------------------------------------------------
 
     def app(self) -> Starlette:
@@ -146,7 +163,10 @@ class StripeStandIn:
             replay_key = f"{resource}:{request.headers.get('idempotency-key')}"
             if request.headers.get("idempotency-key") and replay_key in self.replays:
                 return JSONResponse(self.replays[replay_key])
-            body = self._customer(form) if resource == "customers" else self._session(form)
+            try:
+                body = getattr(self, "_" + resource.replace("/", "_"))(form)
+            except LookupError as exc:
+                return _error(400, "invalid_request_error", str(exc))
             if request.headers.get("idempotency-key"):
                 self.replays[replay_key] = body
             return JSONResponse(body)
@@ -157,19 +177,60 @@ class StripeStandIn:
                 return _error(404, "invalid_request_error", "No such payment_intent")
             return JSONResponse(intent)
 
+        async def list_transfers(request: Request) -> JSONResponse:
+            group = request.query_params.get("transfer_group")
+            found = [t for t in self.transfers.values() if t["transfer_group"] == group]
+            return JSONResponse({"object": "list", "data": found, "has_more": False, "url": "/v1/transfers"})
+
         return Starlette(
             routes=[
                 Route("/v1/payment_intents/{intent}", retrieve_intent, methods=["GET"]),
+                Route("/v1/transfers", list_transfers, methods=["GET"]),
                 Route("/v1/{resource:path}", create, methods=["POST"]),
             ]
         )
 
-    def _customer(self, form: dict[str, str]) -> dict[str, Any]:
+    def _accounts(self, form: dict[str, str]) -> dict[str, Any]:
+        account = {
+            "id": f"acct_{secrets.token_hex(8)}",
+            "object": "account",
+            "type": form.get("type"),
+            "country": form.get("country"),
+            "payouts_enabled": False,
+            "details_submitted": False,
+        }
+        self.accounts[account["id"]] = account
+        return account
+
+    def _account_links(self, form: dict[str, str]) -> dict[str, Any]:
+        if form.get("account") not in self.accounts:
+            raise LookupError("No such account")
+        return {"object": "account_link", "url": f"https://connect.stripe.test/setup/{form['account']}"}
+
+    def _transfers(self, form: dict[str, str]) -> dict[str, Any]:
+        account = self.accounts.get(form.get("destination", ""))
+        if account is None or not account["payouts_enabled"]:
+            raise LookupError("the destination account cannot receive transfers")
+        transfer = {
+            "id": f"tr_{secrets.token_hex(8)}",
+            "object": "transfer",
+            "amount": int(form["amount"]),
+            "currency": form["currency"],
+            "destination": account["id"],
+            "transfer_group": form.get("transfer_group"),
+            "amount_reversed": 0,
+        }
+        self.transfers[transfer["id"]] = transfer
+        if self.on_transfer is not None:
+            self.on_transfer()
+        return transfer
+
+    def _customers(self, form: dict[str, str]) -> dict[str, Any]:
         customer = {"id": f"cus_{secrets.token_hex(7)}", "object": "customer", "name": form.get("name")}
         self.customers[customer["id"]] = customer
         return customer
 
-    def _session(self, form: dict[str, str]) -> dict[str, Any]:
+    def _checkout_sessions(self, form: dict[str, str]) -> dict[str, Any]:
         if form.get("mode") != "payment" or form.get("customer") not in self.customers:
             raise ValueError(f"a payment-mode session for a known customer, not {form}")
         session_id = f"cs_test_{secrets.token_hex(12)}"

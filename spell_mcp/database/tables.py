@@ -203,3 +203,41 @@ class PaymentEvent(SQLModel, table=True):
     object_id: str | None = Field(default=None, max_length=255)
     outcome: str = Field(max_length=500)
     received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class PayoutAccount(SQLModel, table=True):
+    """A maker's connected account at the payment provider, where its earnings are sent."""
+
+    __tablename__ = "payout_accounts"
+
+    user_id: str = Field(primary_key=True, foreign_key="users.id", max_length=64)
+    provider_account_id: str = Field(max_length=255, unique=True)
+    payouts_enabled: bool = False
+    details_submitted: bool = False
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Payout(SQLModel, table=True):
+    """One payment of a maker's earnings for one period: pending (claimed, earnings moved to
+    payout clearing) → paid (the provider's transfer recorded) | failed | reversed. One per maker
+    and period, whichever server process gets there first."""
+
+    __tablename__ = "payouts"
+    __table_args__ = (Index("uq_payouts_maker_period", "maker_id", "period", unique=True),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    maker_id: str = Field(foreign_key="users.id", max_length=64)
+    period: str = Field(max_length=10)  # the UTC day the payout was made, e.g. 2026-11-30
+    # Earnings settled up to here are in this payout (or an earlier one).
+    cutoff: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    casts: int = 0
+    gross_micros: int = Field(sa_column=Column(BigInteger, nullable=False))
+    platform_micros: int = Field(sa_column=Column(BigInteger, nullable=False))
+    clawback_micros: int = Field(sa_column=Column(BigInteger, nullable=False))
+    amount_micros: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # What came back (a reversed transfer), as earnings again.
+    returned_micros: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    status: str = Field(default="pending", max_length=16)
+    transfer_id: str | None = Field(default=None, max_length=255, index=True)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    paid_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

@@ -13,6 +13,8 @@ What each event does to the ledger:
 - charge.dispute.created: the disputed credits are frozen (into debt where they were spent).
 - charge.dispute.closed: won, they are unfrozen (repaying debt first); lost, the frozen credits
   and their tax leave.
+- transfer.reversed: what came back of a maker's payout is earnings again.
+- account.updated: whether a maker's payout account can be paid.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sqlmodel import col, select
 
 from spell_mcp.database.engine import Database
 from spell_mcp.database.tables import Payment, PaymentEvent, TopUp
+from spell_mcp.payments.payouts import account_updated, transfer_reversed
 from spell_mcp.payments.provider import Settlement, StripeGateway
 from spell_mcp.payments.records import CENT, record
 
@@ -86,6 +89,10 @@ def _dispatch(session: Session, kind: str, obj: dict[str, Any], settlement: Sett
         return _disputed(session, obj)
     if kind == "charge.dispute.closed":
         return _dispute_closed(session, obj)
+    if kind == "transfer.reversed":
+        return transfer_reversed(session, obj)
+    if kind == "account.updated":
+        return account_updated(session, obj)
     return "ignored: not an event this platform acts on"
 
 

@@ -105,6 +105,59 @@ class StripeGateway:
         receipt = charge.get("receipt_url") if isinstance(charge, dict) else None
         return Settlement(fee_cents=fee, receipt_url=str(receipt) if receipt else None)
 
+    async def payout_account(self, user_id: str, country: str) -> str:
+        """A connected (Express) account that can receive transfers; one per maker."""
+        account = await self._call(
+            self.client.v1.accounts.create_async(
+                params={
+                    "type": "express",
+                    "country": country,
+                    "capabilities": {"transfers": {"requested": True}},
+                    "metadata": {"spell_user_id": user_id},
+                },
+                options={"idempotency_key": f"payout-account-{user_id}"},
+            )
+        )
+        return str(account.id)
+
+    async def onboarding_link(self, account: str, return_url: str) -> str:
+        """Where the maker gives Stripe what it needs to pay them (links expire within minutes)."""
+        link = await self._call(
+            self.client.v1.account_links.create_async(
+                params={
+                    "account": account,
+                    "type": "account_onboarding",
+                    "refresh_url": return_url,
+                    "return_url": return_url,
+                }
+            )
+        )
+        return str(link.url)
+
+    async def transfer(self, *, account: str, amount_cents: int, group: str) -> str:
+        """Send money to a maker's account. `group` names the payout: the idempotency key and
+        the transfer group both come from it, so it can never be paid twice (`find_transfer`
+        finds it again after Stripe has forgotten the idempotency key)."""
+        transfer = await self._call(
+            self.client.v1.transfers.create_async(
+                params={
+                    "amount": amount_cents,
+                    "currency": "usd",
+                    "destination": account,
+                    "transfer_group": group,
+                    "metadata": {"spell_payout": group},
+                },
+                options={"idempotency_key": group},
+            )
+        )
+        return str(transfer.id)
+
+    async def find_transfer(self, group: str) -> str | None:
+        found = await self._call(
+            self.client.v1.transfers.list_async(params={"transfer_group": group, "limit": 1})
+        )
+        return str(found.data[0].id) if found.data else None
+
     def verified_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
         """The event, if Stripe signed exactly these bytes within the tolerance; else a refusal."""
         try:
@@ -125,8 +178,21 @@ class StripeGateway:
     async def _call(pending: Any) -> Any:
         try:
             return await pending
+        except (stripe.InvalidRequestError, stripe.PermissionError, stripe.AuthenticationError) as exc:
+            raise ProviderRefused(str(exc.user_message or type(exc).__name__)) from None
         except stripe.StripeError as exc:
             raise SpellError(
                 "payment_provider_unavailable",
-                f"Stripe refused or could not be reached ({type(exc).__name__}); try again",
+                f"Stripe could not be reached ({type(exc).__name__}); try again",
             ) from None
+
+
+class ProviderRefused(SpellError):
+    """Stripe answered, and said no: asking again the same way will not help."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("payment_provider_unavailable", f"Stripe refused the request: {reason[:300]}")
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return self.reason

@@ -408,3 +408,38 @@ class PaymentInfo(BaseModel):
 class PaymentList(BaseModel):
     items: list[PaymentInfo]
     next_cursor: str | None = None
+
+
+class PayoutAccountRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    country: str = Field(
+        "US", pattern=r"^[A-Z]{2}$", description="Where the maker's bank account is (ISO 3166-1)."
+    )
+
+
+class PayoutAccountInfo(BaseModel):
+    account_id: str = Field(description="The maker's connected Stripe account.")
+    payouts_enabled: bool = Field(description="Stripe can pay this account (onboarding finished).")
+    details_submitted: bool
+    onboarding_url: str | None = Field(None, description="Finish (or update) onboarding here; expires soon.")
+
+
+class PayoutInfo(BaseModel):
+    id: str
+    period: str = Field(description="The UTC day of the payout.")
+    cutoff: datetime = Field(description="Earnings settled up to here are included.")
+    casts: int
+    gross: Price = Field(description="What casters paid for the casts in this statement.")
+    platform: Price = Field(description="The platform's share of that.")
+    clawbacks: Price
+    amount: Price = Field(description="What was sent.")
+    status: Literal["pending", "paid", "failed", "reversed"]
+    transfer_id: str | None
+    created_at: datetime
+    paid_at: datetime | None
+
+
+class PayoutList(BaseModel):
+    items: list[PayoutInfo]
+    next_cursor: str | None = None

@@ -1,5 +1,6 @@
 """The REST face of payments: buying credits through Stripe Checkout, Stripe's webhook, the
-caster's payments list, and an operator's grants (spell_mcp/payments/)."""
+caster's payments list, an operator's grants, and makers' payout accounts and statements
+(spell_mcp/payments/)."""
 
 from __future__ import annotations
 
@@ -11,19 +12,32 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
+from sqlmodel import col, select
 
 from billing import MICROS_PER_USD, InsufficientCredits, usd
-from spell_mcp.database.tables import Payment
+from spell_mcp.database.tables import Payment, Payout, PayoutAccount
 from spell_mcp.errors import SpellError
 from spell_mcp.payments import events
 from spell_mcp.payments.checkout import start_top_up
+from spell_mcp.payments.payouts import open_payout_account
 from spell_mcp.payments.records import grant, payments_of
-from spell_mcp.rest.bodies import GrantRequest, PaymentInfo, PaymentList, TopUpRequest, TopUpStarted
+from spell_mcp.rest.bodies import (
+    GrantRequest,
+    PaymentInfo,
+    PaymentList,
+    PayoutAccountInfo,
+    PayoutAccountRequest,
+    PayoutInfo,
+    PayoutList,
+    TopUpRequest,
+    TopUpStarted,
+)
 from spell_mcp.rest.deps import (
     JSON_BODY_ERRORS,
     AdminCaster,
     BillingCaster,
     PlatformDep,
+    PublishCaster,
     price,
     problem_responses,
     public_base_url,
@@ -189,3 +203,113 @@ async def grant_credits(
 
     request_body = ("POST", f"/v1/admin/users/{user_id}/credits", body.model_dump(mode="json"))
     return await idempotently(platform, caster, idempotency_key, request_body, run, status=201)
+
+
+def payout_info(payout: Payout) -> PayoutInfo:
+    return PayoutInfo(
+        id=payout.id,
+        period=payout.period,
+        cutoff=payout.cutoff,
+        casts=payout.casts,
+        gross=price(payout.gross_micros),
+        platform=price(payout.platform_micros),
+        clawbacks=price(payout.clawback_micros),
+        amount=price(payout.amount_micros),
+        status=payout.status,
+        transfer_id=payout.transfer_id,
+        created_at=payout.created_at,
+        paid_at=payout.paid_at,
+    )
+
+
+@router.post(
+    "/makers/me/payouts/account",
+    tags=["payouts"],
+    responses=problem_responses(
+        "unauthenticated", "not_found", *JSON_BODY_ERRORS, "payment_provider_unavailable"
+    ),
+)
+async def open_my_payout_account(
+    body: PayoutAccountRequest, request: Request, platform: PlatformDep, caster: PublishCaster
+) -> PayoutAccountInfo:
+    """Get paid: your connected Stripe account (made once) and a link to finish onboarding."""
+    account, link = await open_payout_account(
+        platform.db, platform.stripe, caster, body.country, f"{public_base_url(request)}/"
+    )
+    return PayoutAccountInfo(
+        account_id=account.provider_account_id,
+        payouts_enabled=account.payouts_enabled,
+        details_submitted=account.details_submitted,
+        onboarding_url=link,
+    )
+
+
+@router.get(
+    "/makers/me/payouts/account",
+    tags=["payouts"],
+    responses=problem_responses("unauthenticated", "not_found"),
+)
+async def my_payout_account(platform: PlatformDep, caster: PublishCaster) -> PayoutAccountInfo:
+    """Whether Stripe can pay you yet."""
+    account = await platform.db.read(lambda session: session.get(PayoutAccount, caster.user_id))
+    if account is None:
+        raise SpellError("not_found", "you have no payout account: POST /v1/makers/me/payouts/account")
+    return PayoutAccountInfo(
+        account_id=account.provider_account_id,
+        payouts_enabled=account.payouts_enabled,
+        details_submitted=account.details_submitted,
+    )
+
+
+@router.get(
+    "/makers/me/payouts",
+    tags=["payouts"],
+    responses={200: {"content": {"text/csv": {}}}, **problem_responses("unauthenticated", "request_invalid")},
+)
+async def my_payouts(
+    platform: PlatformDep,
+    caster: PublishCaster,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> Any:
+    """Your payout statements, newest first: casts, what casters paid, the platform's share,
+    clawbacks, and what was sent (with Stripe's transfer)."""
+    position = decode_cursor(cursor, 1)
+    query = select(Payout).where(col(Payout.maker_id) == caster.user_id)
+    if position is not None:
+        query = query.where(col(Payout.period) < str(position[0]))
+    query = query.order_by(col(Payout.period).desc()).limit(limit + 1)
+    rows = await platform.db.read(lambda session: list(session.execute(query).scalars()))
+    shown, next_cursor = page(rows, limit, lambda payout: (payout.period,))
+    items = [payout_info(payout) for payout in shown]
+    if format == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(
+            [
+                "period",
+                "casts",
+                "gross_usd",
+                "platform_usd",
+                "clawbacks_usd",
+                "net_usd",
+                "status",
+                "transfer_id",
+            ]
+        )
+        for item in items:
+            writer.writerow(
+                [
+                    item.period,
+                    item.casts,
+                    item.gross.usd,
+                    item.platform.usd,
+                    item.clawbacks.usd,
+                    item.amount.usd,
+                    item.status,
+                    item.transfer_id or "",
+                ]
+            )
+        return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+    return PayoutList(items=items, next_cursor=next_cursor)

@@ -5,111 +5,21 @@ scenario the ledger verifies (chain intact, balances match their entries, all su
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 from typer.testing import CliRunner
 
-from billing import Account, audit
-from spell_mcp.accounts.users import create_user
 from spell_mcp.app import create_app
 from spell_mcp.cli import app as cli
 from spell_mcp.database.tables import PaymentEvent
-from spell_mcp.platform import Platform
 from spell_mcp.settings import Settings
-from tests import wasm_modules as wat
-from tests.conftest import Database, free_port
-from tests.spellbook import copy_examples, write_spell
-from tests.stripe_standin import StripeStandIn, signed, stripe_standin
-
-FOUR_DOLLARS = "test.spell.four"
-
-
-@pytest.fixture(scope="module")
-def stripe() -> Iterator[StripeStandIn]:
-    with stripe_standin(free_port()) as standin:
-        yield standin
-
-
-@dataclass
-class Shop:
-    """The platform in-process, with Stripe configured, and ways to act as its people."""
-
-    client: TestClient
-    settings: Settings
-
-    @property
-    def platform(self) -> Platform:
-        platform: Platform = self.client.app.state.platform  # type: ignore[attr-defined]
-        return platform
-
-    def new_caster(self) -> str:
-        async def create() -> str:
-            user = await self.platform.db.write(lambda session: create_user(session, "caster"))
-            return user.api_key
-
-        return str(self.client.portal.call(create))  # type: ignore[union-attr]
-
-    def call(self, key: str, method: str, path: str, body: Any = None, **kw: Any) -> Any:
-        return self.client.request(method, path, json=body, headers={"Authorization": f"Bearer {key}"}, **kw)
-
-    def available(self, key: str) -> int:
-        return int(self.call(key, "GET", "/v1/users/me/balance").json()["available"]["micros"])
-
-    def top_up(self, key: str, usd: str) -> str:
-        started = self.call(key, "POST", "/v1/billing/checkout", {"amount_usd": usd})
-        assert started.status_code == 201, started.text
-        return str(started.json()["id"])
-
-    def deliver(self, event: dict[str, Any], **sign: Any) -> Any:
-        body, signature = signed(event, **sign)
-        return self.client.post(
-            "/v1/webhooks/stripe",
-            content=body,
-            headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
-        )
-
-    def payments(self, key: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = self.call(key, "GET", "/v1/billing/payments").json()["items"]
-        return items
-
-    def assert_ledger_sound(self) -> None:
-        async def check() -> tuple[Any, int]:
-            report = await self.platform.db.read(audit)
-            total = await self.platform.db.read(
-                lambda session: session.execute(select(func.sum(Account.balance))).scalar_one()
-            )
-            return report, int(total)
-
-        report, total = self.client.portal.call(check)  # type: ignore[union-attr]
-        assert report.ok, report.problems
-        assert total == 0
-
-
-@pytest.fixture
-def shop(database: Database, tmp_path: Path, stripe: StripeStandIn, built_spells: Path) -> Iterator[Shop]:
-    spells = tmp_path / "spells"
-    copy_examples(built_spells, spells)
-    write_spell(spells, FOUR_DOLLARS, wat.writes('{"ok":true}'), price_usd="4")
-    settings = Settings(
-        home=tmp_path / "home",
-        database_url=database.url,
-        dev_mode=True,
-        examples_dir=spells,
-        **stripe.settings(),  # type: ignore[arg-type]
-    )
-    with TestClient(create_app(settings)) as client:
-        yield Shop(client, settings)
-
-
-def cast(shop: Shop, key: str, spell: str = "dev.spell.echo") -> Any:
-    return shop.call(key, "POST", f"/v1/spells/{spell}/cast", {"input": {"message": "x"}})
+from tests.conftest import Database
+from tests.spell_mcp.payments.shop import FOUR_DOLLARS, Shop, cast
+from tests.stripe_standin import StripeStandIn, signed
 
 
 def test_a_top_up_from_checkout_to_cast(shop: Shop, stripe: StripeStandIn) -> None:

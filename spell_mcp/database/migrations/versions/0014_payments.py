@@ -1,4 +1,5 @@
-"""Payments: customers, top-ups, the payments list and provider events; debt never positive
+"""Payments: customers, top-ups, the payments list, provider events, makers' payout accounts and
+payouts; debt never positive
 
 Revision ID: 0014
 Revises: 0013
@@ -83,6 +84,38 @@ def upgrade() -> None:
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
+    op.create_table(
+        "payout_accounts",
+        sa.Column("user_id", sa.String(length=64), nullable=False),
+        sa.Column("provider_account_id", sa.String(length=255), nullable=False),
+        sa.Column("payouts_enabled", sa.Boolean(), nullable=False),
+        sa.Column("details_submitted", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"]),
+        sa.PrimaryKeyConstraint("user_id"),
+        sa.UniqueConstraint("provider_account_id"),
+    )
+    op.create_table(
+        "payouts",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("maker_id", sa.String(length=64), nullable=False),
+        sa.Column("period", sa.String(length=10), nullable=False),
+        sa.Column("cutoff", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("casts", sa.Integer(), nullable=False),
+        sa.Column("gross_micros", sa.BigInteger(), nullable=False),
+        sa.Column("platform_micros", sa.BigInteger(), nullable=False),
+        sa.Column("clawback_micros", sa.BigInteger(), nullable=False),
+        sa.Column("amount_micros", sa.BigInteger(), nullable=False),
+        sa.Column("returned_micros", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("transfer_id", sa.String(length=255), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["maker_id"], ["users.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("uq_payouts_maker_period", "payouts", ["maker_id", "period"], unique=True)
+    op.create_index("ix_payouts_transfer_id", "payouts", ["transfer_id"])
     if op.get_bind().dialect.name == "sqlite":
         for statement in SQLITE_TRIGGERS.values():
             op.execute(statement)
@@ -98,6 +131,8 @@ def downgrade() -> None:
     else:
         op.drop_constraint("ck_accounts_frozen_not_negative", "accounts", type_="check")
         op.drop_constraint("ck_accounts_debt_not_positive", "accounts", type_="check")
+    op.drop_table("payouts")
+    op.drop_table("payout_accounts")
     op.drop_table("payment_events")
     op.drop_table("payments")
     op.drop_table("top_ups")
