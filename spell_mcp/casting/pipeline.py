@@ -317,7 +317,7 @@ class CastService:
         try:
             return Budgets(session).windows_for(caster.budget_subjects, price, datetime.now(UTC))
         except BudgetExceeded as exc:
-            raise money_refusal(exc, price) from None
+            raise money_refusal(exc, price, can_buy=self.settings.payments_enabled) from None
 
     async def _hold_and_run(
         self,
@@ -397,7 +397,7 @@ class CastService:
         try:
             return await self.fast_holds.admit(cast_id, caster.credits_account, spell.price_micros, windows)
         except (InsufficientCredits, BudgetExceeded) as exc:
-            raise money_refusal(exc, spell.price_micros) from None
+            raise money_refusal(exc, spell.price_micros, can_buy=self.settings.payments_enabled) from None
 
     async def _in_worker(self, cast: Callable[[threading.Event], T], progress: Progress) -> T:
         """`cast(stop)` in a worker thread, saying every second that it still runs. If this task
@@ -540,7 +540,7 @@ class CastService:
                     budget_subjects=caster.budget_subjects,
                 )
             except (BudgetExceeded, InsufficientCredits) as exc:
-                raise money_refusal(exc, spell.price_micros) from None
+                raise money_refusal(exc, spell.price_micros, can_buy=self.settings.payments_enabled) from None
         session.execute(
             _INSERT_CAST,
             {

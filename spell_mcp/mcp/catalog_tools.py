@@ -11,7 +11,8 @@ from typing import Any
 import mcp_types as types
 from sqlalchemy.orm import Session
 
-from billing import Budgets, Ledger, usd
+from billing import Budgets, usd
+from billing.payments import Payments
 from registry import find_version, list_latest, tool_name
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.errors import SpellError
@@ -74,8 +75,8 @@ CATALOG_TOOLS = [
     types.Tool(
         name=BUDGET,
         title="Budget status",
-        description="Your credits (available, and held by running casts), your budget caps, what is "
-        "spent of each and when it resets.",
+        description="Your credits (available, held by running casts, owed after a refund, frozen by a "
+        "dispute), your budget caps, what is spent of each and when it resets.",
         input_schema={"type": "object", "properties": {}, "additionalProperties": False},
         annotations=types.ToolAnnotations(read_only_hint=True, idempotent_hint=False, open_world_hint=False),
     ),
@@ -147,11 +148,16 @@ async def describe(platform: Platform, arguments: dict[str, Any]) -> dict[str, A
 
 async def budget(platform: Platform, caster: Caster) -> dict[str, Any]:
     def read(session: Session) -> dict[str, Any]:
-        balance, held = Ledger(session).balance(caster.credits_account)
+        money = Payments(session).money(caster.user_id)
         now = datetime.now(UTC)
         budgets = Budgets(session)
         return {
-            "credits": {"available_usd": usd(balance - held), "held_usd": usd(held)},
+            "credits": {
+                "available_usd": usd(money.available),
+                "held_usd": usd(money.held),
+                "debt_usd": usd(money.debt),
+                "frozen_usd": usd(money.frozen),
+            },
             "caps": [
                 {
                     "subject": subject,

@@ -32,6 +32,7 @@ from spell_mcp.mcp import catalog_tools, resources
 from spell_mcp.mcp.catalog_tools import CATALOG_TOOL_NAMES, CATALOG_TOOLS
 from spell_mcp.mcp.confirmation import Confirmation, InputNeeded
 from spell_mcp.mcp.sessions import LASTING, LastingSessions
+from spell_mcp.mcp.top_up import SHORT_OF_MONEY, offer_top_up
 from spell_mcp.platform import Platform
 
 log = logging.getLogger(__name__)
@@ -201,6 +202,8 @@ def build_mcp_server(
         except InputNeeded as needed:
             return needed.result
         except SpellError as error:
+            if error.code in SHORT_OF_MONEY:
+                error = await offer_top_up(ctx, platform, caster, error)
             return error_result(error)
         except MCPError:
             raise

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from billing import AccountKind, Budgets, Ledger, LedgerEntry, account_id
+from billing.payments import Payments
 from spell_mcp.casting.budget_alerts import check_url, recent_deliveries, remove_webhook, set_webhook
 from spell_mcp.database.tables import AlertWebhook, ApiKey, Cast
 from spell_mcp.errors import SpellError
@@ -40,9 +41,16 @@ router = APIRouter(prefix="/v1", route_class=StrictJSONRoute)
 
 @router.get("/users/me/balance", tags=["billing"], responses=problem_responses("unauthenticated"))
 async def my_balance(platform: PlatformDep, caster: BillingCaster) -> Balance:
-    """The caller's credits: posted, held by running casts, and available."""
-    balance, held = await platform.db.read(lambda session: Ledger(session).balance(caster.credits_account))
-    return Balance(balance=price(balance), held=price(held), available=price(balance - held))
+    """The caller's credits: posted, held by running casts, available; and any debt or frozen
+    credits (docs/payments.md)."""
+    money = await platform.db.read(lambda session: Payments(session).money(caster.user_id))
+    return Balance(
+        balance=price(money.balance),
+        held=price(money.held),
+        available=price(money.available),
+        debt=price(money.debt),
+        frozen=price(money.frozen),
+    )
 
 
 def budget_status(session: Session, subject: str) -> BudgetStatus:

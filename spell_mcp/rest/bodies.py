@@ -154,6 +154,11 @@ class Balance(BaseModel):
     balance: Price = Field(description="Credits posted to the account.")
     held: Price = Field(description="Credits reserved by casts in progress.")
     available: Price = Field(description="What the next cast may spend.")
+    debt: Price = Field(
+        description="What you owe (a refund or lost dispute took back spent credits); "
+        "nothing can be cast until a top-up repays it."
+    )
+    frozen: Price = Field(description="Credits frozen while a payment of yours is disputed.")
 
 
 class ProvenanceInfo(BaseModel):

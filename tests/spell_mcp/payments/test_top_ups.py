@@ -7,9 +7,12 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from mcp import Client, StdioServerParameters
+from mcp_types import ElicitRequestURLParams, ElicitResult
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -17,7 +20,7 @@ from spell_mcp.app import create_app
 from spell_mcp.cli import app as cli
 from spell_mcp.database.tables import PaymentEvent
 from spell_mcp.settings import Settings
-from tests.conftest import Database
+from tests.conftest import ROOT, Database
 from tests.spell_mcp.payments.shop import FOUR_DOLLARS, Shop, cast
 from tests.stripe_standin import StripeStandIn, signed
 
@@ -217,3 +220,36 @@ def test_racing_deliveries_of_one_payment_credit_it_once(shop: Shop, stripe: Str
     assert shop.available(caster) == 10_000_000
     assert len(shop.payments(caster)) == 1
     shop.assert_ledger_sound()
+
+
+def test_a_caster_short_of_credits_is_told_where_to_buy_them(shop: Shop) -> None:
+    caster = shop.new_caster()
+    refused = cast(shop, caster).json()
+    assert (refused["code"], refused["top_up"]) == ("insufficient_credits", "POST /v1/billing/checkout")
+    balance = shop.call(caster, "GET", "/v1/users/me/balance").json()
+    assert (balance["debt"]["micros"], balance["frozen"]["micros"]) == (0, 0)
+
+
+async def test_an_agent_short_of_credits_is_offered_a_checkout_page(
+    shop: Shop, stripe: StripeStandIn
+) -> None:
+    offered: list[ElicitRequestURLParams] = []
+
+    async def open_link(context: Any, params: Any) -> ElicitResult:
+        offered.append(params)
+        return ElicitResult(action="accept")
+
+    server = StdioServerParameters(command=str(ROOT / ".venv/bin/spell"), args=["mcp"], env=shop.env())
+    async with Client(server, mode="legacy", elicitation_callback=open_link) as client:  # 2025-11-25
+        for _ in range(2):  # the operator's $10 of dev credits: two $4 casts, then $2 left
+            assert not (await client.call_tool(FOUR_DOLLARS.replace(".", "_"), {})).is_error
+        refused = await client.call_tool(FOUR_DOLLARS.replace(".", "_"), {})
+        budget = (await client.call_tool("budget_status", {})).structured_content
+    assert refused.is_error and refused.structured_content["code"] == "insufficient_credits"  # type: ignore[index]
+    [link] = offered
+    assert link.url.startswith("https://checkout.stripe.test/c/pay/")
+    assert refused.structured_content["top_up_url"] == link.url  # type: ignore[index]
+    assert "top-up page was offered" in refused.content[0].text  # type: ignore[union-attr]
+    session = stripe.sessions[link.elicitation_id]
+    assert session["amount_subtotal"] == 500  # $2 short, and $5 is the smallest top-up
+    assert budget["credits"]["available_usd"] == "2" and budget["credits"]["debt_usd"] == "0"  # type: ignore[index]
