@@ -30,6 +30,7 @@ from spell_mcp.housekeeping import sweep_forever
 from spell_mcp.mcp.server import SSE_MESSAGES_PATH, build_mcp_server
 from spell_mcp.mcp.sessions import LASTING, LastingSessions
 from spell_mcp.payments.payouts import pay_forever
+from spell_mcp.payments.reloads import reload_forever
 from spell_mcp.platform import Platform
 from spell_mcp.rest.billing import router as billing_router
 from spell_mcp.rest.casts import router as casts_router
@@ -118,6 +119,7 @@ def create_app(settings: Settings) -> FastAPI:
                     settings.webhook_interval_s,
                 )
                 jobs.start_soon(pay_forever, platform.db, platform.stripe, settings)
+                jobs.start_soon(reload_forever, platform.db, platform.stripe, settings)
                 jobs.start_soon(platform.announcer.relay_forever)
                 jobs.start_soon(lasting.forward_forever)
                 print(

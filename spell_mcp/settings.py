@@ -108,6 +108,11 @@ class Settings(BaseSettings):
         Decimal(10), gt=0, le=MAX_GRANT_USD, description="Smallest payout: less waits for the next period."
     )
     payout_interval_s: float = Field(3600, gt=0, description="Seconds between rounds of the payout job.")
+    auto_reload_interval_s: float = Field(
+        30,
+        gt=0,
+        description="Seconds between looks for casters whose credits fell below their reload threshold.",
+    )
     dev_credits_micros: int = Field(
         10_000_000,
         ge=0,

@@ -45,6 +45,15 @@ KNOWN = {
     "accounts": {"type", "country", "capabilities", "metadata", "email"},
     "account_links": {"account", "type", "refresh_url", "return_url"},
     "transfers": {"amount", "currency", "destination", "transfer_group", "metadata"},
+    "payment_intents": {
+        "amount",
+        "currency",
+        "customer",
+        "payment_method",
+        "off_session",
+        "confirm",
+        "metadata",
+    },
 }
 
 
@@ -59,6 +68,9 @@ class StripeStandIn:
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     transfers: dict[str, dict[str, Any]] = field(default_factory=dict)
     fee_cents: int = 61
+    saved_cards: set[str] = field(default_factory=set)
+    # Decline the next this many off-session charges, as a card's issuer would.
+    declines: int = 0
     # Called when a transfer is made, before Stripe answers (a test's crash goes here).
     on_transfer: Callable[[], None] | None = None
 
@@ -78,10 +90,16 @@ class StripeStandIn:
         intent = f"pi_{secrets.token_hex(8)}"
         charge = f"ch_{secrets.token_hex(8)}"
         subtotal = session["amount_subtotal"]
+        saving = session["form"].get("payment_intent_data[setup_future_usage]") == "off_session"
+        card = f"pm_{secrets.token_hex(6)}"
+        if saving:
+            self.saved_cards.add(card)
         self.intents[intent] = {
             "id": intent,
             "object": "payment_intent",
             "amount": subtotal + tax_cents,
+            "payment_method": card,
+            "setup_future_usage": "off_session" if saving else None,
             "latest_charge": {
                 "id": charge,
                 "object": "charge",
@@ -136,6 +154,14 @@ class StripeStandIn:
             },
         )
 
+    def charged(self, intent_id: str) -> dict[str, Any]:
+        """Stripe's word on an off-session charge: payment_intent.succeeded or payment_failed."""
+        intent = self.intents[intent_id]
+        kind = (
+            "payment_intent.succeeded" if intent["status"] == "succeeded" else "payment_intent.payment_failed"
+        )
+        return event(kind, dict(intent))
+
     def onboarded(self, account_id: str) -> dict[str, Any]:
         """The maker finished onboarding: Stripe's account.updated event."""
         self.accounts[account_id].update(payouts_enabled=True, details_submitted=True)
@@ -167,6 +193,18 @@ class StripeStandIn:
                 body = getattr(self, "_" + resource.replace("/", "_"))(form)
             except LookupError as exc:
                 return _error(400, "invalid_request_error", str(exc))
+            except Declined as declined:
+                return JSONResponse(
+                    {
+                        "error": {
+                            "type": "card_error",
+                            "code": "card_declined",
+                            "message": "Your card was declined.",
+                            "payment_intent": declined.intent,
+                        }
+                    },
+                    status_code=402,
+                )
             if request.headers.get("idempotency-key"):
                 self.replays[replay_key] = body
             return JSONResponse(body)
@@ -225,6 +263,42 @@ class StripeStandIn:
             self.on_transfer()
         return transfer
 
+    def _payment_intents(self, form: dict[str, str]) -> dict[str, Any]:
+        if form.get("customer") not in self.customers or form.get("payment_method") not in self.saved_cards:
+            raise LookupError("no such customer or saved payment method")
+        if form.get("off_session") != "true" or form.get("confirm") != "true":
+            raise LookupError("this stand-in only charges saved cards off-session")
+        intent_id = f"pi_{secrets.token_hex(8)}"
+        declined = self.declines > 0
+        self.declines -= int(declined)
+        charge = f"ch_{secrets.token_hex(8)}"
+        intent = {
+            "id": intent_id,
+            "object": "payment_intent",
+            "amount": int(form["amount"]),
+            "amount_received": 0 if declined else int(form["amount"]),
+            "currency": form["currency"],
+            "customer": form["customer"],
+            "payment_method": form["payment_method"],
+            "status": "requires_payment_method" if declined else "succeeded",
+            "metadata": {k[len("metadata[") : -1]: v for k, v in form.items() if k.startswith("metadata[")},
+            "last_payment_error": {"message": "Your card was declined."} if declined else None,
+            "latest_charge": {
+                "id": charge,
+                "object": "charge",
+                "receipt_url": f"https://pay.stripe.test/receipts/{charge}",
+                "balance_transaction": {
+                    "id": f"txn_{charge}",
+                    "object": "balance_transaction",
+                    "fee": self.fee_cents,
+                },
+            },
+        }
+        self.intents[intent_id] = intent
+        if declined:
+            raise Declined(intent)
+        return intent
+
     def _customers(self, form: dict[str, str]) -> dict[str, Any]:
         customer = {"id": f"cus_{secrets.token_hex(7)}", "object": "customer", "name": form.get("name")}
         self.customers[customer["id"]] = customer
@@ -251,6 +325,12 @@ class StripeStandIn:
         }
         self.sessions[session_id] = session
         return session
+
+
+class Declined(Exception):
+    def __init__(self, intent: dict[str, Any]) -> None:
+        super().__init__("card declined")
+        self.intent = intent
 
 
 def event(kind: str, obj: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from spell_mcp.errors import SpellError
 # Where a caster short of credits buys more (docs/payments.md).
 TOP_UP = "POST /v1/billing/checkout"
 MONEY_REFUSALS = ("budget_exceeded", "insufficient_credits", "account_in_debt")
+# The refusals that buying credits would cure.
+SHORT_OF_MONEY = ("insufficient_credits", "account_in_debt")
 
 
 def money_refusal(
@@ -47,4 +49,15 @@ def money_refusal(
         spent_micros=exc.spent,
         held_micros=exc.held,
         resets_at=resets,
+    )
+
+
+def reloading(error: SpellError) -> SpellError:
+    """The refusal, saying that an auto-reload of the caster's saved card has started."""
+    return SpellError(
+        error.code,
+        f"{error.detail}; an auto-reload of your saved card has started: cast again once it is paid",
+        headers=error.headers,
+        **error.extra,
+        reloading=True,
     )

@@ -189,7 +189,7 @@ class Payment(SQLModel, table=True):
     reference: str = Field(max_length=255)
     reason: str | None = Field(default=None, max_length=500)
     receipt_url: str | None = Field(default=None, max_length=2000)
-    transfer_id: str = Field(max_length=64)
+    transfer_id: str | None = Field(default=None, max_length=64)  # None: no money moved
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -241,3 +241,25 @@ class Payout(SQLModel, table=True):
     transfer_id: str | None = Field(default=None, max_length=255, index=True)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     paid_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class AutoReload(SQLModel, table=True):
+    """A caster's standing order: when available credits fall below `threshold`, charge the saved
+    card `amount`, never more than `monthly_cap` in a calendar month (UTC), one charge at a time."""
+
+    __tablename__ = "auto_reloads"
+
+    user_id: str = Field(primary_key=True, foreign_key="users.id", max_length=64)
+    enabled: bool = True
+    threshold_micros: int = Field(sa_column=Column(BigInteger, nullable=False))
+    amount_micros: int = Field(sa_column=Column(BigInteger, nullable=False))
+    monthly_cap_micros: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # The card saved at Stripe by a top-up that asked to keep it.
+    payment_method: str | None = Field(default=None, max_length=255)
+    # The reload being charged now (a payment intent's idempotency name), if any.
+    in_flight: str | None = Field(default=None, max_length=64)
+    failures: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    month: str = Field(max_length=7)  # e.g. 2026-11
+    month_total_micros: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

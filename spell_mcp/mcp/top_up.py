@@ -18,12 +18,12 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from billing import MICROS_PER_USD, usd
 from spell_mcp.accounts.keys import Caster
+from spell_mcp.casting.refusals import SHORT_OF_MONEY
 from spell_mcp.errors import SpellError
 from spell_mcp.payments.checkout import start_top_up
 from spell_mcp.platform import Platform
 
 log = logging.getLogger(__name__)
-SHORT_OF_MONEY = ("insufficient_credits", "account_in_debt")
 CENT = 10_000
 
 

@@ -15,6 +15,8 @@ What each event does to the ledger:
   and their tax leave.
 - transfer.reversed: what came back of a maker's payout is earnings again.
 - account.updated: whether a maker's payout account can be paid.
+- payment_intent.succeeded / payment_failed of an auto-reload: the credits arrive, once; or the
+  failure is listed and counted (three in a row turn auto-reload off).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from spell_mcp.database.tables import Payment, PaymentEvent, TopUp
 from spell_mcp.payments.payouts import account_updated, transfer_reversed
 from spell_mcp.payments.provider import Settlement, StripeGateway
 from spell_mcp.payments.records import CENT, record
+from spell_mcp.payments.reloads import card_saved, reload_failed, reload_paid
 
 log = logging.getLogger("spell.payments")
 PAID = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
@@ -49,9 +52,11 @@ async def handle(db: Database, gateway: StripeGateway, event: dict[str, Any]) ->
     if await db.read(lambda session: session.get(PaymentEvent, event_id)) is not None:
         return "duplicate event"
     settlement = None
+    # Asked before the transaction: a network call must not hold the database.
     if kind in PAID and obj.get("payment_status") == "paid" and isinstance(obj.get("payment_intent"), str):
-        # Asked before the transaction: a network call must not hold the database.
         settlement = await gateway.settlement(obj["payment_intent"])
+    elif kind == "payment_intent.succeeded" and _is_reload(obj) and isinstance(obj.get("id"), str):
+        settlement = await gateway.settlement(obj["id"])
 
     def work(session: Session) -> str:
         session.add(
@@ -89,6 +94,21 @@ def _dispatch(session: Session, kind: str, obj: dict[str, Any], settlement: Sett
         return _disputed(session, obj)
     if kind == "charge.dispute.closed":
         return _dispute_closed(session, obj)
+    if kind == "payment_intent.succeeded" and _is_reload(obj):
+        return reload_paid(session, obj, settlement)
+    if kind == "payment_intent.payment_failed" and _is_reload(obj):
+        metadata = obj.get("metadata") or {}
+        error = obj.get("last_payment_error") or {}
+        reason = (
+            str(error.get("message") or "the card was declined") if isinstance(error, dict) else "declined"
+        )
+        return reload_failed(
+            session,
+            str(metadata.get("spell_user_id")),
+            str(metadata.get("spell_reload")),
+            _cents(obj.get("amount")),
+            reason,
+        )
     if kind == "transfer.reversed":
         return transfer_reversed(session, obj)
     if kind == "account.updated":
@@ -127,6 +147,8 @@ def _paid(session: Session, checkout: dict[str, Any], settlement: Settlement | N
     if payment is None:
         return "already credited"
     top_up.status, top_up.paid_at = "paid", datetime.now(UTC)
+    if settlement is not None and settlement.payment_method:
+        card_saved(session, top_up.user_id, settlement.payment_method)
     top_up.payment_intent = str(checkout.get("payment_intent") or "") or None
     return f"credited {subtotal} micro-USD"
 
@@ -243,6 +265,11 @@ def _dispute_closed(session: Session, dispute: dict[str, Any]) -> str:
             ),
         )
     return "already closed" if closed is None else f"dispute {status}"
+
+
+def _is_reload(intent: dict[str, Any]) -> bool:
+    metadata = intent.get("metadata")
+    return isinstance(metadata, dict) and isinstance(metadata.get("spell_reload"), str)
 
 
 def _int(value: Any) -> int:

@@ -23,10 +23,12 @@ class Checkout:
 
 @dataclass(frozen=True, slots=True)
 class Settlement:
-    """What Stripe kept of a payment, and the receipt it shows the payer."""
+    """What Stripe kept of a payment, the receipt it shows the payer, and the card it saved
+    (when the payer asked to keep it)."""
 
     fee_cents: int
     receipt_url: str | None
+    payment_method: str | None = None
 
 
 class StripeGateway:
@@ -99,11 +101,38 @@ class StripeGateway:
                 payment_intent, params={"expand": ["latest_charge.balance_transaction"]}
             )
         )
-        charge: Any = intent.to_dict().get("latest_charge") or {}
+        found = intent.to_dict()
+        charge: Any = found.get("latest_charge") or {}
         transaction: Any = charge.get("balance_transaction") if isinstance(charge, dict) else None
         fee = int(transaction.get("fee", 0)) if isinstance(transaction, dict) else 0
         receipt = charge.get("receipt_url") if isinstance(charge, dict) else None
-        return Settlement(fee_cents=fee, receipt_url=str(receipt) if receipt else None)
+        method = found.get("payment_method")
+        return Settlement(
+            fee_cents=fee,
+            receipt_url=str(receipt) if receipt else None,
+            payment_method=method if isinstance(method, str) and found.get("setup_future_usage") else None,
+        )
+
+    async def charge_saved_card(
+        self, *, customer: str, payment_method: str, amount_cents: int, user_id: str, reload_id: str
+    ) -> str:
+        """Charge a saved card with nobody present (an auto-reload). Returns the payment
+        intent's status; the credits still arrive only by the payment_intent.succeeded webhook."""
+        intent = await self._call(
+            self.client.v1.payment_intents.create_async(
+                params={
+                    "amount": amount_cents,
+                    "currency": "usd",
+                    "customer": customer,
+                    "payment_method": payment_method,
+                    "off_session": True,
+                    "confirm": True,
+                    "metadata": {"spell_user_id": user_id, "spell_reload": reload_id},
+                },
+                options={"idempotency_key": reload_id},
+            )
+        )
+        return str(intent.status)
 
     async def payout_account(self, user_id: str, country: str) -> str:
         """A connected (Express) account that can receive transfers; one per maker."""
@@ -178,7 +207,12 @@ class StripeGateway:
     async def _call(pending: Any) -> Any:
         try:
             return await pending
-        except (stripe.InvalidRequestError, stripe.PermissionError, stripe.AuthenticationError) as exc:
+        except (
+            stripe.InvalidRequestError,
+            stripe.PermissionError,
+            stripe.AuthenticationError,
+            stripe.CardError,
+        ) as exc:
             raise ProviderRefused(str(exc.user_message or type(exc).__name__)) from None
         except stripe.StripeError as exc:
             raise SpellError(

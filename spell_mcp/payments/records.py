@@ -24,20 +24,21 @@ def record(
     kind: str,
     reference: str,
     amount: int,
-    post: Callable[[Payments], str],
+    post: Callable[[Payments], str] | None,
     tax: int = 0,
     fee: int = 0,
     reason: str | None = None,
     receipt_url: str | None = None,
 ) -> Payment | None:
-    """Post a payment with `post` and list it, unless (kind, reference) was recorded before:
-    then nothing moves and None comes back. (The unique index makes a racing twin fail.)"""
+    """Post a payment with `post` (None: a payment that moved no money, like a declined card) and
+    list it, unless (kind, reference) was recorded before: then nothing moves and None comes
+    back. (The unique index makes a racing twin fail.)"""
     seen = session.execute(
         select(Payment.id).where(col(Payment.kind) == kind, col(Payment.reference) == reference)
     ).first()
     if seen is not None:
         return None
-    transfer_id = post(Payments(session))
+    transfer_id = post(Payments(session)) if post is not None else None
     payment = Payment(
         id=f"pay_{secrets.token_hex(12)}",
         user_id=user_id,

@@ -400,7 +400,7 @@ class GrantRequest(BaseModel):
 
 class PaymentInfo(BaseModel):
     id: str
-    kind: Literal["grant", "top_up", "refund", "dispute", "dispute_won", "dispute_lost"]
+    kind: Literal["grant", "top_up", "refund", "dispute", "dispute_won", "dispute_lost", "reload_failed"]
     amount: Price = Field(description="Credits in (positive) or out (negative).")
     tax: Price
     fee: Price = Field(description="What the payment provider charged the platform.")
@@ -448,3 +448,28 @@ class PayoutInfo(BaseModel):
 class PayoutList(BaseModel):
     items: list[PayoutInfo]
     next_cursor: str | None = None
+
+
+class AutoReloadRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    threshold_usd: str = Field(
+        pattern=r"^[0-9]{1,7}(\.[0-9]{1,2})?$", description="Reload when available credits fall below this."
+    )
+    amount_usd: str = Field(pattern=r"^[0-9]{1,7}(\.[0-9]{1,2})?$", description="What one reload buys.")
+    monthly_cap_usd: str = Field(
+        pattern=r"^[0-9]{1,7}(\.[0-9]{1,2})?$", description="Most reloads may buy in a calendar month (UTC)."
+    )
+
+
+class AutoReloadInfo(BaseModel):
+    enabled: bool
+    card_saved: bool = Field(description="A top-up kept a card to charge (top up with save_card).")
+    threshold: Price
+    amount: Price
+    monthly_cap: Price
+    this_month: Price = Field(description="What reloads bought (or are buying) this month.")
+    in_flight: bool = Field(description="A reload is being charged now.")
+    failures: int = Field(description="Failed charges in a row; three turn auto-reload off.")
+    last_error: str | None

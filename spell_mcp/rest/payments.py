@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -15,13 +15,16 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from sqlmodel import col, select
 
 from billing import MICROS_PER_USD, InsufficientCredits, usd
-from spell_mcp.database.tables import Payment, Payout, PayoutAccount
+from spell_mcp.database.tables import AutoReload, Payment, Payout, PayoutAccount
 from spell_mcp.errors import SpellError
 from spell_mcp.payments import events
 from spell_mcp.payments.checkout import start_top_up
 from spell_mcp.payments.payouts import open_payout_account
 from spell_mcp.payments.records import grant, payments_of
+from spell_mcp.payments.reloads import configure
 from spell_mcp.rest.bodies import (
+    AutoReloadInfo,
+    AutoReloadRequest,
     GrantRequest,
     PaymentInfo,
     PaymentList,
@@ -313,3 +316,57 @@ async def my_payouts(
             )
         return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
     return PayoutList(items=items, next_cursor=next_cursor)
+
+
+def auto_reload_info(row: AutoReload | None) -> AutoReloadInfo:
+    this_month = (
+        row.month_total_micros if row is not None and row.month == datetime.now(UTC).strftime("%Y-%m") else 0
+    )
+    return AutoReloadInfo(
+        enabled=bool(row and row.enabled),
+        card_saved=bool(row and row.payment_method),
+        threshold=price(row.threshold_micros if row else 0),
+        amount=price(row.amount_micros if row else 0),
+        monthly_cap=price(row.monthly_cap_micros if row else 0),
+        this_month=price(this_month),
+        in_flight=bool(row and row.in_flight),
+        failures=row.failures if row else 0,
+        last_error=row.last_error if row else None,
+    )
+
+
+@router.get("/billing/auto-reload", tags=["billing"], responses=problem_responses("unauthenticated"))
+async def my_auto_reload(platform: PlatformDep, caster: BillingCaster) -> AutoReloadInfo:
+    """Your auto-reload: whether a saved card is charged when your credits run low."""
+    return auto_reload_info(await platform.db.read(lambda session: session.get(AutoReload, caster.user_id)))
+
+
+@router.put(
+    "/billing/auto-reload",
+    tags=["billing"],
+    responses=problem_responses("unauthenticated", *JSON_BODY_ERRORS),
+)
+async def set_my_auto_reload(
+    body: AutoReloadRequest, platform: PlatformDep, caster: BillingCaster
+) -> AutoReloadInfo:
+    """Charge the card a top-up saved (`save_card`) for `amount_usd` whenever your available
+    credits fall below `threshold_usd`, at most `monthly_cap_usd` a month."""
+    if platform.stripe is None:
+        raise SpellError("not_found", "this platform takes no payments")
+    amounts = [
+        int(Decimal(text) * MICROS_PER_USD)
+        for text in (body.threshold_usd, body.amount_usd, body.monthly_cap_usd)
+    ]
+    if amounts[1] < int(platform.settings.top_up_min_usd * MICROS_PER_USD):
+        raise SpellError("request_invalid", f"a reload buys at least ${platform.settings.top_up_min_usd}")
+    row = await platform.db.write(
+        lambda session: configure(
+            session,
+            caster.user_id,
+            enabled=body.enabled,
+            threshold=amounts[0],
+            amount=amounts[1],
+            monthly_cap=amounts[2],
+        )
+    )
+    return auto_reload_info(row)

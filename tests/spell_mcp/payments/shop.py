@@ -58,8 +58,8 @@ class Shop:
     def available(self, key: str) -> int:
         return int(self.call(key, "GET", "/v1/users/me/balance").json()["available"]["micros"])
 
-    def top_up(self, key: str, usd: str) -> str:
-        started = self.call(key, "POST", "/v1/billing/checkout", {"amount_usd": usd})
+    def top_up(self, key: str, usd: str, *, save_card: bool = False) -> str:
+        started = self.call(key, "POST", "/v1/billing/checkout", {"amount_usd": usd, "save_card": save_card})
         assert started.status_code == 201, started.text
         return str(started.json()["id"])
 

@@ -1,5 +1,5 @@
 """Payments: customers, top-ups, the payments list, provider events, makers' payout accounts and
-payouts; debt never positive
+payouts, auto-reloads; debt never positive
 
 Revision ID: 0014
 Revises: 0013
@@ -68,7 +68,7 @@ def upgrade() -> None:
         sa.Column("reference", sa.String(length=255), nullable=False),
         sa.Column("reason", sa.String(length=500), nullable=True),
         sa.Column("receipt_url", sa.String(length=2000), nullable=True),
-        sa.Column("transfer_id", sa.String(length=64), nullable=False),
+        sa.Column("transfer_id", sa.String(length=64), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"]),
         sa.PrimaryKeyConstraint("id"),
@@ -116,6 +116,23 @@ def upgrade() -> None:
     )
     op.create_index("uq_payouts_maker_period", "payouts", ["maker_id", "period"], unique=True)
     op.create_index("ix_payouts_transfer_id", "payouts", ["transfer_id"])
+    op.create_table(
+        "auto_reloads",
+        sa.Column("user_id", sa.String(length=64), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("threshold_micros", sa.BigInteger(), nullable=False),
+        sa.Column("amount_micros", sa.BigInteger(), nullable=False),
+        sa.Column("monthly_cap_micros", sa.BigInteger(), nullable=False),
+        sa.Column("payment_method", sa.String(length=255), nullable=True),
+        sa.Column("in_flight", sa.String(length=64), nullable=True),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.String(length=500), nullable=True),
+        sa.Column("month", sa.String(length=7), nullable=False),
+        sa.Column("month_total_micros", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"]),
+        sa.PrimaryKeyConstraint("user_id"),
+    )
     if op.get_bind().dialect.name == "sqlite":
         for statement in SQLITE_TRIGGERS.values():
             op.execute(statement)
@@ -131,6 +148,7 @@ def downgrade() -> None:
     else:
         op.drop_constraint("ck_accounts_frozen_not_negative", "accounts", type_="check")
         op.drop_constraint("ck_accounts_debt_not_positive", "accounts", type_="check")
+    op.drop_table("auto_reloads")
     op.drop_table("payouts")
     op.drop_table("payout_accounts")
     op.drop_table("payment_events")
