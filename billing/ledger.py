@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from billing.budgets import Budgets, CrossedAlert, WindowHold
@@ -136,18 +137,28 @@ class Ledger:
 
     def open_platform_accounts(self) -> None:
         """The accounts every platform has, whoever its users are, and the chain's head."""
-        self.open_account(AccountKind.PLATFORM_REVENUE)
-        self.open_account(AccountKind.OPERATOR_GRANTS)
+        for kind in (
+            AccountKind.PLATFORM_REVENUE,
+            AccountKind.OPERATOR_GRANTS,
+            AccountKind.PROVIDER_CLEARING,
+            AccountKind.TAX_LIABILITY,
+            AccountKind.PAYMENT_FEES,
+            AccountKind.PAYOUT_CLEARING,
+        ):
+            self.open_account(kind)
         if self.session.get(LedgerTip, 1) is None:
             self.session.add(LedgerTip(id=1, seq=0, hash=GENESIS))
             self.session.flush()
 
     def open_account(self, kind: AccountKind, owner_id: str | None = None) -> str:
-        """Create the account if it does not exist yet; return its id."""
+        """Create the account if it does not exist yet; return its id. Two transactions opening
+        the same account at once both succeed (the insert does nothing when it exists)."""
         ident = account_id(kind, owner_id)
         if self.session.get(Account, ident) is None:
-            self.session.add(Account(id=ident, kind=kind.value, owner_id=owner_id))
-            self.session.flush()
+            dialect = self.session.get_bind().dialect.name
+            upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            row = {"id": ident, "kind": kind.value, "owner_id": owner_id, "balance": 0, "held": 0}
+            self.session.execute(upsert(_accounts).values(**row).on_conflict_do_nothing())
         return ident
 
     def balance(self, account: str) -> tuple[int, int]:

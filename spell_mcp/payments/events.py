@@ -78,7 +78,11 @@ async def handle(db: Database, gateway: StripeGateway, event: dict[str, Any]) ->
     try:
         outcome = await db.write(work)
     except IntegrityError:
-        return "duplicate event"
+        if await db.read(lambda session: session.get(PaymentEvent, event_id)) is not None:
+            return "duplicate event"  # its twin, delivered at the same moment, was handled
+        # Another event for the same payment won a race (or a rule of the database refused):
+        # Stripe retries this one, which then finds the payment recorded.
+        raise
     log.info("stripe event %s %s: %s", event_id, kind, outcome)
     return outcome
 
@@ -119,7 +123,9 @@ def _dispatch(session: Session, kind: str, obj: dict[str, Any], settlement: Sett
 def _paid(session: Session, checkout: dict[str, Any], settlement: Settlement | None) -> str:
     if checkout.get("payment_status") != "paid":
         return "awaiting payment"
-    top_up = session.get(TopUp, str(checkout.get("id")))
+    # Locked: another event for the same payment, handled at this moment, waits here and then
+    # finds the payment recorded.
+    top_up = session.get(TopUp, str(checkout.get("id")), with_for_update=True)
     if top_up is None:
         return "ignored: no top-up was started with this session"
     if checkout.get("client_reference_id") != top_up.user_id:
@@ -165,9 +171,8 @@ def _paid_top_up(session: Session, payment_intent: Any) -> tuple[TopUp, Payment]
     """The credited top-up a charge or dispute belongs to."""
     if not isinstance(payment_intent, str):
         return None
-    top_up = (
-        session.execute(select(TopUp).where(col(TopUp.payment_intent) == payment_intent)).scalars().first()
-    )
+    locked = select(TopUp).where(col(TopUp.payment_intent) == payment_intent).with_for_update()
+    top_up = session.execute(locked).scalars().first()
     if top_up is None:
         return None
     paid = session.execute(
@@ -199,7 +204,10 @@ def _refunded(session: Session, charge: dict[str, Any]) -> str:
     done = max((int(ref.removeprefix(prefix)) for ref in earlier if ref.startswith(prefix)), default=0)
     if refunded_total <= done:
         return "already refunded"
-    credits, tax = _split(paid, refunded_total - done)
+    # Split the totals, not the increment, so that refunds in parts add up to the whole exactly.
+    credits_now, tax_now = _split(paid, refunded_total)
+    credits_before, tax_before = _split(paid, done)
+    credits, tax = credits_now - credits_before, tax_now - tax_before
     reference = f"{prefix}{refunded_total}"
     record(
         session,

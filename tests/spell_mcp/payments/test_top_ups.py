@@ -16,6 +16,7 @@ from mcp_types import ElicitRequestURLParams, ElicitResult
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from billing import Account
 from spell_mcp.app import create_app
 from spell_mcp.cli import app as cli
 from spell_mcp.database.tables import PaymentEvent
@@ -253,3 +254,21 @@ async def test_an_agent_short_of_credits_is_offered_a_checkout_page(
     session = stripe.sessions[link.elicitation_id]
     assert session["amount_subtotal"] == 500  # $2 short, and $5 is the smallest top-up
     assert budget["credits"]["available_usd"] == "2" and budget["credits"]["debt_usd"] == "0"  # type: ignore[index]
+
+
+def test_refunds_in_parts_give_back_exactly_the_tax_collected(shop: Shop, stripe: StripeStandIn) -> None:
+    caster = shop.new_caster()
+    session_id = shop.top_up(caster, "10")
+    shop.deliver(stripe.pay(session_id, tax_cents=83))  # $10.83 paid; 83 cents of it tax
+    for cumulative in (333, 700, 1083):
+        shop.deliver(stripe.refunded(session_id, cumulative))
+
+    async def tax_owed() -> int:
+        account = await shop.platform.db.read(lambda session: session.get(Account, "tax_liability"))
+        return int(account.balance) if account else 0
+
+    assert shop.client.portal.call(tax_owed) == 0  # type: ignore[union-attr]
+    assert shop.available(caster) == 0
+    refunds = [p for p in shop.payments(caster) if p["kind"] == "refund"]
+    assert sum(p["amount"]["micros"] for p in refunds) == -10_000_000
+    shop.assert_ledger_sound()
