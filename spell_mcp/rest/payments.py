@@ -344,7 +344,7 @@ async def my_auto_reload(platform: PlatformDep, caster: BillingCaster) -> AutoRe
 @router.put(
     "/billing/auto-reload",
     tags=["billing"],
-    responses=problem_responses("unauthenticated", *JSON_BODY_ERRORS),
+    responses=problem_responses("unauthenticated", "not_found", *JSON_BODY_ERRORS),
 )
 async def set_my_auto_reload(
     body: AutoReloadRequest, platform: PlatformDep, caster: BillingCaster
