@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing.errors import InsufficientCredits
 from billing.ledger import AccountKind, Ledger, account_id
-from billing.models import Account
+from billing.models import Account, LedgerEntry, table_of
 
 Legs = list[tuple[str, int]]
 
@@ -124,6 +125,23 @@ class Payments:
             (self._platform(AccountKind.PROVIDER_CLEARING), credits + tax),
         ]
         return self.ledger.transfer("dispute_lost", reference, legs)
+
+    def refund_cast(self, caster_id: str, cast_transfer: str, reference: str) -> str:
+        """Undo a settled cast exactly: the caster gets its price back (repaying any debt first),
+        and the maker's share and the platform's fee leave their accounts, even when the maker's
+        earnings were already paid out: then they go negative, and the next payouts make it up."""
+        entries = table_of(LedgerEntry)
+        legs = self.session.execute(
+            select(entries.c.account_id, entries.c.amount).where(
+                entries.c.transfer_id == cast_transfer, entries.c.kind == "cast"
+            )
+        ).all()
+        credits = account_id(AccountKind.CASTER_CREDITS, caster_id)
+        price = -sum(int(amount) for account, amount in legs if account == credits)
+        if price <= 0:
+            raise ValueError(f"transfer {cast_transfer} is no cast paid from {caster_id}'s credits")
+        back: Legs = [(account, -int(amount)) for account, amount in legs if account != credits]
+        return self.ledger.transfer("cast_refund", reference, [*back, *self._into(caster_id, price)])
 
     # -- legs --------------------------------------------------------------------------------
 

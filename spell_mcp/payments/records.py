@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from billing.payments import Payments
-from spell_mcp.database.tables import Payment, User
+from spell_mcp.database.tables import Cast, Payment, User
 from spell_mcp.errors import SpellError
 
 CENT = 10_000  # micro-USD in a cent: the provider counts in cents, the ledger in micro-USD
@@ -89,3 +89,24 @@ def payments_of(
         )
     query = query.order_by(col(Payment.created_at).desc(), col(Payment.id).desc()).limit(limit)
     return list(session.execute(query).scalars())
+
+
+def refund_cast(session: Session, cast_id: str, reason: str) -> Payment:
+    """An operator gives a caster back what a settled cast cost; the maker's share is clawed back
+    from its earnings (paid out already or not)."""
+    cast = session.get(Cast, cast_id)
+    if cast is None or cast.status != "succeeded" or cast.transfer_id is None or cast.charged_micros <= 0:
+        raise SpellError("not_found", f"there is no charged cast {cast_id[:80]}")
+    transfer_id = cast.transfer_id
+    refunded = record(
+        session,
+        user_id=cast.caster_id,
+        kind="cast_refund",
+        reference=cast.id,
+        amount=cast.charged_micros,
+        reason=reason,
+        post=lambda payments: payments.refund_cast(cast.caster_id, transfer_id, cast.id),
+    )
+    if refunded is None:
+        raise SpellError("request_invalid", f"cast {cast_id[:80]} was refunded already")
+    return refunded

@@ -400,7 +400,9 @@ class GrantRequest(BaseModel):
 
 class PaymentInfo(BaseModel):
     id: str
-    kind: Literal["grant", "top_up", "refund", "dispute", "dispute_won", "dispute_lost", "reload_failed"]
+    kind: Literal[
+        "grant", "top_up", "refund", "dispute", "dispute_won", "dispute_lost", "reload_failed", "cast_refund"
+    ]
     amount: Price = Field(description="Credits in (positive) or out (negative).")
     tax: Price
     fee: Price = Field(description="What the payment provider charged the platform.")
@@ -473,3 +475,9 @@ class AutoReloadInfo(BaseModel):
     in_flight: bool = Field(description="A reload is being charged now.")
     failures: int = Field(description="Failed charges in a row; three turn auto-reload off.")
     last_error: str | None
+
+
+class CastRefundRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500, description="Why: shown to the caster.")

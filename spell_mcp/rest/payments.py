@@ -20,11 +20,12 @@ from spell_mcp.errors import SpellError
 from spell_mcp.payments import events
 from spell_mcp.payments.checkout import start_top_up
 from spell_mcp.payments.payouts import open_payout_account
-from spell_mcp.payments.records import grant, payments_of
+from spell_mcp.payments.records import grant, payments_of, refund_cast
 from spell_mcp.payments.reloads import configure
 from spell_mcp.rest.bodies import (
     AutoReloadInfo,
     AutoReloadRequest,
+    CastRefundRequest,
     GrantRequest,
     PaymentInfo,
     PaymentList,
@@ -370,3 +371,21 @@ async def set_my_auto_reload(
         )
     )
     return auto_reload_info(row)
+
+
+@router.post(
+    "/admin/casts/{cast_id}/refund",
+    tags=["billing"],
+    status_code=status.HTTP_201_CREATED,
+    response_model=PaymentInfo,
+    responses=problem_responses("unauthenticated", "forbidden", "not_found", *JSON_BODY_ERRORS),
+)
+async def refund_a_cast(
+    cast_id: str, body: CastRefundRequest, platform: PlatformDep, caster: AdminCaster
+) -> Any:
+    """An operator refunds a settled cast: the caster gets its price back, and the maker's share
+    is clawed back from its earnings (carried into later payouts if they were paid already)."""
+    if not caster.is_operator:
+        raise SpellError("forbidden", "only the platform's operators refund casts")
+    refunded = await platform.db.write(lambda session: refund_cast(session, cast_id, body.reason))
+    return payment_info(refunded)

@@ -152,3 +152,36 @@ def test_two_payout_jobs_at_once_make_one_transfer(shop: Shop, stripe: StripeSta
     assert len([t for t in stripe.transfers.values() if t["destination"] == account]) == 1
     assert [p.status for p in payouts(shop)] == ["paid"]
     shop.assert_ledger_sound()
+
+
+def test_a_cast_refunded_after_payout_is_clawed_back_from_the_next_one(
+    shop: Shop, stripe: StripeStandIn
+) -> None:
+    onboard(shop, stripe)
+    caster = shop.new_caster()
+    shop.deliver(stripe.pay(shop.top_up(caster, "40")))
+    casts = [cast(shop, caster, FOUR_DOLLARS).json()["cast_id"] for _ in range(4)]
+    # A week on, to the moment: these casts are paid, and later ones fall after this cutoff.
+    assert pay(shop, datetime.now(UTC) + timedelta(days=7))[0].startswith("paid")  # $12.80
+
+    operator = operator_key(shop)
+    refunded = shop.call(
+        operator, "POST", f"/v1/admin/casts/{casts[0]}/refund", {"reason": "spell misbehaved"}
+    )
+    assert refunded.status_code == 201, refunded.text
+    assert shop.available(caster) == 28_000_000  # $40 - 4 x $4 + $4 back
+    again = shop.call(operator, "POST", f"/v1/admin/casts/{casts[0]}/refund", {"reason": "twice"})
+    assert again.status_code == 400, "a cast is refunded once"
+    refused = shop.call(caster, "POST", f"/v1/admin/casts/{casts[1]}/refund", {"reason": "me"})
+    assert refused.status_code == 403
+    earnings = shop.call(operator, "GET", "/v1/makers/me/earnings").json()["balance"]["micros"]
+    assert earnings < 0, "the paid-out share is owed back"
+
+    for _ in range(4):  # +$12.80, less the $3.20 owed: $9.60, under the $10 minimum
+        cast(shop, caster, FOUR_DOLLARS)
+    assert pay(shop, datetime.now(UTC) + timedelta(days=8)) == []
+    cast(shop, caster, FOUR_DOLLARS)  # +$3.20: $12.80 payable
+    assert pay(shop, datetime.now(UTC) + timedelta(days=8))[0].startswith("paid")
+    latest = shop.call(operator, "GET", "/v1/makers/me/payouts").json()["items"][0]
+    assert (latest["casts"], latest["clawbacks"]["usd"], latest["amount"]["usd"]) == (5, "3.2", "12.8")
+    shop.assert_ledger_sound()
