@@ -191,11 +191,12 @@ def create_app(settings: Settings) -> FastAPI:
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_credentials=True,
-            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=[
                 "Authorization",
                 "Content-Type",
                 "Idempotency-Key",
+                "X-CSRF-Token",
                 "Mcp-Session-Id",
                 "MCP-Protocol-Version",
             ],

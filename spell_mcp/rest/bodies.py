@@ -45,7 +45,11 @@ class SpellDetail(SpellSummary):
     module_digest: str
     input_schema: dict[str, Any]
     output_schema: dict[str, Any] | None
-    limits: dict[str, int]
+    limits: dict[str, int] = Field(description="The limits the manifest asks for.")
+    enforced_limits: dict[str, int] = Field(
+        description="The limits a cast runs under: the manifest's, within this platform's ceilings "
+        "(bytes, milliseconds, fuel units)."
+    )
     policy: dict[str, list[str]]
     published_at: datetime
 
@@ -148,6 +152,14 @@ class Me(BaseModel):
     via: Literal["api_key", "session"] = Field(description="How this request was authenticated.")
     key_id: str | None
     scopes: list[str]
+
+
+class KeySignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    api_key: str = Field(
+        min_length=1, max_length=200, description="Your first API key (with the admin scope)."
+    )
 
 
 class Balance(BaseModel):

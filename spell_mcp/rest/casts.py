@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from functools import partial
 from typing import Annotated, Any, Literal
@@ -16,6 +17,7 @@ from sqlmodel import col, select
 from registry import SpellVersion, find_version, list_latest, tool_name
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.casting import records
+from spell_mcp.casting.pipeline import limits_of
 from spell_mcp.casting.refusals import SHORT_OF_MONEY, reloading
 from spell_mcp.database.tables import Cast
 from spell_mcp.errors import SpellError
@@ -111,6 +113,7 @@ async def describe_spell(key: str, platform: PlatformDep, caster: ReadCaster) ->
         input_schema=spell.input_schema,
         output_schema=spell.output_schema,
         limits={k: runtime[k] for k in ("timeout_ms", "max_memory_mb", "max_output_mb")},
+        enforced_limits=asdict(limits_of(spell, platform.settings)),
         policy=runtime["policy"],
         published_at=spell.published_at,
     )

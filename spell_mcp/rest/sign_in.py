@@ -10,10 +10,12 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from spell_mcp.accounts import web_sessions
+from spell_mcp.accounts.keys import Caster
 from spell_mcp.database.tables import User
 from spell_mcp.errors import SpellError
-from spell_mcp.rest.bodies import Me
-from spell_mcp.rest.deps import CasterDep, PlatformDep, problem_responses, public_base_url
+from spell_mcp.platform import Platform
+from spell_mcp.rest.bodies import KeySignIn, Me
+from spell_mcp.rest.deps import JSON_BODY_ERRORS, CasterDep, PlatformDep, problem_responses, public_base_url
 from spell_mcp.rest.routing import StrictJSONRoute
 
 router = APIRouter(prefix="/v1", route_class=StrictJSONRoute)
@@ -93,6 +95,13 @@ async def github_callback(
     opened = await platform.db.write(sign_in)
     response = RedirectResponse(SIGNED_IN_PATH, status_code=status.HTTP_303_SEE_OTHER)
     response.delete_cookie(web_sessions.FLOW_COOKIE, path="/v1/auth/github")
+    _set_session_cookies(request, response, opened, lifetime)
+    return response
+
+
+def _set_session_cookies(
+    request: Request, response: Response, opened: web_sessions.NewSession, lifetime: timedelta
+) -> None:
     secure, max_age = _secure(request), int(lifetime.total_seconds())
     response.set_cookie(
         web_sessions.SESSION_COOKIE,
@@ -111,7 +120,28 @@ async def github_callback(
         secure=secure,
         samesite="lax",
     )
-    return response
+
+
+@router.post(
+    "/auth/key",
+    tags=["users"],
+    responses=problem_responses("unauthenticated", "forbidden", *JSON_BODY_ERRORS),
+)
+async def sign_in_with_key(
+    body: KeySignIn, request: Request, response: Response, platform: PlatformDep
+) -> Me:
+    """A browser signs in with an API key (where GitHub sign-in is not set up): the key's owner
+    gets a session cookie. Only a key that may do everything (a caster's first key, with the
+    admin scope) opens one, so a narrow key handed to an agent cannot become a full session."""
+    caster = await platform.authenticate(body.api_key)
+    if "admin" not in caster.scopes or caster.key_id is None:
+        raise SpellError("forbidden", "only a key with the admin scope (your first key) signs a browser in")
+    lifetime = timedelta(days=platform.settings.session_days)
+    opened = await platform.db.write(
+        lambda session: web_sessions.open_session(session, caster.user_id, lifetime)
+    )
+    _set_session_cookies(request, response, opened, lifetime)
+    return await _me(platform, Caster(caster.user_id, None, caster.is_operator))
 
 
 @router.post(
@@ -134,6 +164,10 @@ async def sign_out(request: Request, platform: PlatformDep, caster: CasterDep) -
 @router.get("/users/me", tags=["users"], responses=problem_responses("unauthenticated"))
 async def me(platform: PlatformDep, caster: CasterDep) -> Me:
     """Who the request is authenticated as, and with what."""
+    return await _me(platform, caster)
+
+
+async def _me(platform: Platform, caster: Caster) -> Me:
     user = await platform.db.read(lambda session: session.get(User, caster.user_id))
     if user is None:
         raise SpellError("unauthenticated", "the account no longer exists")
