@@ -100,16 +100,7 @@ class StripeStandIn:
             "amount": subtotal + tax_cents,
             "payment_method": card,
             "setup_future_usage": "off_session" if saving else None,
-            "latest_charge": {
-                "id": charge,
-                "object": "charge",
-                "receipt_url": f"https://pay.stripe.test/receipts/{charge}",
-                "balance_transaction": {
-                    "id": f"txn_{charge}",
-                    "object": "balance_transaction",
-                    "fee": self.fee_cents,
-                },
-            },
+            "latest_charge": self._charge(charge),
         }
         session.update(
             status="complete",
@@ -263,6 +254,18 @@ class StripeStandIn:
             self.on_transfer()
         return transfer
 
+    def _charge(self, charge: str) -> dict[str, Any]:
+        return {
+            "id": charge,
+            "object": "charge",
+            "receipt_url": f"https://pay.stripe.test/receipts/{charge}",
+            "balance_transaction": {
+                "id": f"txn_{charge}",
+                "object": "balance_transaction",
+                "fee": self.fee_cents,
+            },
+        }
+
     def _payment_intents(self, form: dict[str, str]) -> dict[str, Any]:
         if form.get("customer") not in self.customers or form.get("payment_method") not in self.saved_cards:
             raise LookupError("no such customer or saved payment method")
@@ -283,16 +286,7 @@ class StripeStandIn:
             "status": "requires_payment_method" if declined else "succeeded",
             "metadata": {k[len("metadata[") : -1]: v for k, v in form.items() if k.startswith("metadata[")},
             "last_payment_error": {"message": "Your card was declined."} if declined else None,
-            "latest_charge": {
-                "id": charge,
-                "object": "charge",
-                "receipt_url": f"https://pay.stripe.test/receipts/{charge}",
-                "balance_transaction": {
-                    "id": f"txn_{charge}",
-                    "object": "balance_transaction",
-                    "fee": self.fee_cents,
-                },
-            },
+            "latest_charge": self._charge(charge),
         }
         self.intents[intent_id] = intent
         if declined:

@@ -49,16 +49,7 @@ def configure(
     if amount > monthly_cap:
         raise SpellError("request_invalid", "one reload cannot be more than the monthly cap")
     now = datetime.now(UTC)
-    if row is None:
-        row = AutoReload(
-            user_id=user_id,
-            threshold_micros=0,
-            amount_micros=0,
-            monthly_cap_micros=0,
-            month=_month(now),
-            updated_at=now,
-        )
-        session.add(row)
+    row = _standing(session, user_id)
     row.enabled, row.threshold_micros, row.amount_micros, row.monthly_cap_micros = (
         enabled,
         threshold,
@@ -74,9 +65,14 @@ def configure(
 
 def card_saved(session: Session, user_id: str, payment_method: str) -> None:
     """A top-up kept its card: auto-reload may use it (it stays off until the caster turns it on)."""
-    now = datetime.now(UTC)
+    _standing(session, user_id).payment_method = payment_method
+
+
+def _standing(session: Session, user_id: str) -> AutoReload:
+    """The caster's auto-reload, or a new one that is off."""
     row = session.get(AutoReload, user_id)
     if row is None:
+        now = datetime.now(UTC)
         row = AutoReload(
             user_id=user_id,
             enabled=False,
@@ -87,7 +83,7 @@ def card_saved(session: Session, user_id: str, payment_method: str) -> None:
             updated_at=now,
         )
         session.add(row)
-    row.payment_method = payment_method
+    return row
 
 
 async def reload_if_low(db: Database, gateway: StripeGateway | None, user_id: str) -> str | None:
