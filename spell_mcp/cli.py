@@ -266,6 +266,7 @@ def credits_grant(
             made = await platform.db.write(
                 lambda session: grant(session, user_id, amount, reason[:500], reference)
             )
+            await platform.casts.credits_changed(user_id)
             return made.id
         finally:
             await platform.close()

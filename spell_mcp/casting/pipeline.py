@@ -28,6 +28,7 @@ from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from billing import (
+    AccountInDebt,
     AccountKind,
     BudgetExceeded,
     Budgets,
@@ -40,6 +41,7 @@ from billing import (
 from billing.budgets import WindowHold
 from billing.fast_holds import FastHolds
 from billing.ledger import account_id
+from billing.payments import Payments
 from billing.receipts import ReceiptSigner, digest_of
 from registry import BlobStore, InputValidators, SpellVersion, TreeCache, find_version, still_castable
 from registry.content import content_problems
@@ -298,6 +300,12 @@ class CastService:
             await confirm(spell, needed.threshold)
         return await cast(confirming=False)
 
+    async def credits_changed(self, caster_id: str) -> None:
+        """Money came in (a top-up, a grant, a refund of a cast): what Redis remembers of the
+        caster's credits is stale, and would refuse casts the credits now cover."""
+        if self.fast_holds is not None:
+            await self.fast_holds.forget(account_id(AccountKind.CASTER_CREDITS, caster_id), [])
+
     async def _find(self, key: str, version: str | None) -> tuple[SpellVersion, str]:
         """The castable version (the given one or the latest) and its maker, from memory when it
         was looked up a moment ago: `_begin` checks again that it is still castable."""
@@ -397,7 +405,14 @@ class CastService:
         try:
             return await self.fast_holds.admit(cast_id, caster.credits_account, spell.price_micros, windows)
         except (InsufficientCredits, BudgetExceeded) as exc:
-            raise money_refusal(exc, spell.price_micros, can_buy=self.settings.payments_enabled) from None
+            refusal: InsufficientCredits | BudgetExceeded = exc
+            if isinstance(exc, InsufficientCredits) and exc.available <= 0:
+                # Redis knows credits, not debt: a caster with nothing may owe money (one read,
+                # only for a refusal of a caster who has nothing left).
+                debt = await self.db.read(lambda session: Payments(session).money(caster.user_id).debt)
+                if debt:
+                    refusal = AccountInDebt(spell.price_micros, debt)
+            raise money_refusal(refusal, spell.price_micros, can_buy=self.settings.payments_enabled) from None
 
     async def _in_worker(self, cast: Callable[[threading.Event], T], progress: Progress) -> T:
         """`cast(stop)` in a worker thread, saying every second that it still runs. If this task

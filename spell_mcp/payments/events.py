@@ -22,6 +22,7 @@ What each event does to the ledger:
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,7 +35,7 @@ from spell_mcp.database.engine import Database
 from spell_mcp.database.tables import Payment, PaymentEvent, TopUp
 from spell_mcp.payments.payouts import account_updated, transfer_reversed
 from spell_mcp.payments.provider import Settlement, StripeGateway
-from spell_mcp.payments.records import CENT, record
+from spell_mcp.payments.records import CENT, record, touched
 from spell_mcp.payments.reloads import card_saved, reload_failed, reload_paid
 
 log = logging.getLogger("spell.payments")
@@ -42,7 +43,14 @@ PAID = ("checkout.session.completed", "checkout.session.async_payment_succeeded"
 ENDED = {"checkout.session.async_payment_failed": "failed", "checkout.session.expired": "expired"}
 
 
-async def handle(db: Database, gateway: StripeGateway, event: dict[str, Any]) -> str:
+@dataclass(frozen=True, slots=True)
+class Handled:
+    outcome: str
+    # The casters whose credits it changed.
+    casters: frozenset[str] = frozenset()
+
+
+async def handle(db: Database, gateway: StripeGateway, event: dict[str, Any]) -> Handled:
     """Handle a verified event; returns what was done (also recorded with the event)."""
     event_id, kind = str(event["id"]), str(event.get("type", ""))
     data = event.get("data")
@@ -50,7 +58,7 @@ async def handle(db: Database, gateway: StripeGateway, event: dict[str, Any]) ->
     if not isinstance(obj, dict):
         obj = {}
     if await db.read(lambda session: session.get(PaymentEvent, event_id)) is not None:
-        return "duplicate event"
+        return Handled("duplicate event")
     settlement = None
     # Asked before the transaction: a network call must not hold the database.
     if kind in PAID and obj.get("payment_status") == "paid" and isinstance(obj.get("payment_intent"), str):
@@ -58,7 +66,7 @@ async def handle(db: Database, gateway: StripeGateway, event: dict[str, Any]) ->
     elif kind == "payment_intent.succeeded" and _is_reload(obj) and isinstance(obj.get("id"), str):
         settlement = await gateway.settlement(obj["id"])
 
-    def work(session: Session) -> str:
+    def work(session: Session) -> Handled:
         session.add(
             PaymentEvent(
                 id=event_id[:255],
@@ -73,18 +81,18 @@ async def handle(db: Database, gateway: StripeGateway, event: dict[str, Any]) ->
         session.execute(
             update(PaymentEvent).where(col(PaymentEvent.id) == event_id).values(outcome=outcome[:500])
         )
-        return outcome
+        return Handled(outcome, frozenset(touched(session)))
 
     try:
-        outcome = await db.write(work)
+        handled = await db.write(work)
     except IntegrityError:
         if await db.read(lambda session: session.get(PaymentEvent, event_id)) is not None:
-            return "duplicate event"  # its twin, delivered at the same moment, was handled
+            return Handled("duplicate event")  # its twin, delivered at the same moment, was handled
         # Another event for the same payment won a race (or a rule of the database refused):
         # Stripe retries this one, which then finds the payment recorded.
         raise
-    log.info("stripe event %s %s: %s", event_id, kind, outcome)
-    return outcome
+    log.info("stripe event %s %s: %s", event_id, kind, handled.outcome)
+    return handled
 
 
 def _dispatch(session: Session, kind: str, obj: dict[str, Any], settlement: Settlement | None) -> str:

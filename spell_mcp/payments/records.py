@@ -54,7 +54,15 @@ def record(
     )
     session.add(payment)
     session.flush()
+    touched(session).add(user_id)
     return payment
+
+
+def touched(session: Session) -> set[str]:
+    """The casters whose money this transaction moved: whatever remembers their credits (the
+    Redis fast path) must forget it once it commits."""
+    casters: set[str] = session.info.setdefault("payments_touched", set())
+    return casters
 
 
 def grant(session: Session, user_id: str, amount: int, reason: str, reference: str) -> Payment:

@@ -117,8 +117,10 @@ async def stripe_webhook(
     if platform.stripe is None:
         raise SpellError("not_found", "this platform takes no payments")
     event = platform.stripe.verified_event(await request.body(), stripe_signature)
-    outcome = await events.handle(platform.db, platform.stripe, event)
-    return {"received": True, "outcome": outcome}
+    handled = await events.handle(platform.db, platform.stripe, event)
+    for caster_id in handled.casters:
+        await platform.casts.credits_changed(caster_id)
+    return {"received": True, "outcome": handled.outcome}
 
 
 @router.get(
@@ -203,6 +205,7 @@ async def grant_credits(
                 "insufficient_credits",
                 f"the caster has ${usd(exc.available)} available; a correction cannot take more",
             ) from None
+        await platform.casts.credits_changed(user_id)
         return payment_info(made)
 
     request_body = ("POST", f"/v1/admin/users/{user_id}/credits", body.model_dump(mode="json"))
@@ -388,4 +391,5 @@ async def refund_a_cast(
     if not caster.is_operator:
         raise SpellError("forbidden", "only the platform's operators refund casts")
     refunded = await platform.db.write(lambda session: refund_cast(session, cast_id, body.reason))
+    await platform.casts.credits_changed(refunded.user_id)
     return payment_info(refunded)

@@ -20,7 +20,7 @@ from spell_mcp.app import create_app
 from spell_mcp.platform import Platform
 from spell_mcp.settings import Settings
 from tests import wasm_modules as wat
-from tests.conftest import Database, free_port
+from tests.conftest import Database, free_port, redis_url
 from tests.spellbook import copy_examples, write_spell
 from tests.stripe_standin import StripeStandIn, signed, stripe_standin
 
@@ -100,16 +100,25 @@ class Shop:
 
 
 @pytest.fixture
-def shop(database: Database, tmp_path: Path, stripe: StripeStandIn, built_spells: Path) -> Iterator[Shop]:
+def shop(
+    request: pytest.FixtureRequest,
+    database: Database,
+    tmp_path: Path,
+    stripe: StripeStandIn,
+    built_spells: Path,
+) -> Iterator[Shop]:
+    """Parametrize indirectly with {"redis": True} for the platform with its Redis fast path."""
     spells = tmp_path / "spells"
     copy_examples(built_spells, spells)
     write_spell(spells, FOUR_DOLLARS, wat.writes('{"ok":true}'), price_usd="4")
+    extra = {"redis_url": redis_url()} if getattr(request, "param", {}).get("redis") else {}
     settings = Settings(
         home=tmp_path / "home",
         database_url=database.url,
         dev_mode=True,
         examples_dir=spells,
         **stripe.settings(),  # type: ignore[arg-type]
+        **extra,  # type: ignore[arg-type]
     )
     with TestClient(create_app(settings)) as client:
         yield Shop(client, settings)

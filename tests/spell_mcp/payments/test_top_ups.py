@@ -108,6 +108,7 @@ def test_an_unsigned_or_stale_webhook_is_refused_and_credits_nothing(
     assert shop.client.portal.call(recorded) == 0  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("shop", [{}, {"redis": True}], ids=["database", "redis-fast-path"], indirect=True)
 def test_a_refund_of_spent_credits_is_debt_that_the_next_top_up_repays(
     shop: Shop, stripe: StripeStandIn
 ) -> None:
