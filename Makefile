@@ -8,13 +8,16 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export SPELL_HOME ?= .spell
 NODE_TOOLS := tests/conformance/node_modules/.installed
+WEB_TOOLS := web/node_modules/.installed
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/next.config.mjs web/tsconfig.json
+DASHBOARD := web/out/index.html
 
-.PHONY: serve test lint typecheck spells bench clean
+.PHONY: serve test lint typecheck spells web chromium bench clean
 
-serve: $(VENV)/.installed-dev spells
+serve: $(VENV)/.installed-dev spells $(DASHBOARD)
 	$(BIN)/spell serve --dev --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-dev spells $(NODE_TOOLS)
+test: $(VENV)/.installed-dev spells $(NODE_TOOLS) $(DASHBOARD) chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -55,5 +58,31 @@ $(NODE_TOOLS): tests/conformance/package.json tests/conformance/package-lock.jso
 	cd tests/conformance && npm ci --no-audit --no-fund --silent
 	@touch $@
 
+# The dashboard (web/): Node 22 and its packages from npm, its API types regenerated from the
+# server's OpenAPI document, then a static export in web/out that `spell serve` serves at /.
+web: $(DASHBOARD)
+
+$(WEB_TOOLS): web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq npm >/dev/null; \
+	  else echo "npm is needed to build the dashboard: install npm" >&2; exit 1; fi; }
+	cd web && npm ci --no-audit --no-fund --silent
+	@touch $@
+
+$(DASHBOARD): $(WEB_TOOLS) $(WEB_SOURCES) $(VENV)/.installed-dev $(shell find spell_mcp -name '*.py')
+	@mkdir -p build
+	$(BIN)/spell openapi > build/openapi.json
+	cd web && PATH="$$PWD/node_modules/.bin:$$PATH" npm run -s api
+	cd web && PATH="$$PWD/node_modules/.bin:$$PATH" NEXT_TELEMETRY_DISABLED=1 npm run -s build
+	@touch $@
+
+# The dashboard's browser tests drive Debian's chromium (no browser download).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is needed for the dashboard tests: install chromium" >&2; exit 1; fi; }
+
 clean:
-	rm -rf build .spell .pytest_cache .mypy_cache .ruff_cache tests/conformance/node_modules
+	rm -rf build .spell .pytest_cache .mypy_cache .ruff_cache tests/conformance/node_modules web/node_modules web/out web/.next

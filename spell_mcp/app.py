@@ -25,6 +25,7 @@ from spell_mcp.accounts.keys import SCOPES, Caster, bearer_token
 from spell_mcp.bootstrap import dev_bootstrap
 from spell_mcp.casting.budget_alerts import deliver_forever
 from spell_mcp.catalog.scans import rescan_forever
+from spell_mcp.dashboard.files import Dashboard
 from spell_mcp.errors import SpellError
 from spell_mcp.housekeeping import sweep_forever
 from spell_mcp.mcp.server import SSE_MESSAGES_PATH, build_mcp_server
@@ -183,6 +184,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.router.routes.append(
         Mount(SSE_MESSAGES_PATH.rstrip("/"), app=McpAuthentication(sse.handle_post_message, app))
     )
+    if settings.web_dir is not None and (settings.web_dir / "index.html").is_file():
+        # Last in line: every API route, /mcp, /sse and /docs are tried first.
+        app.router.routes.append(Mount("/", app=Dashboard(settings.web_dir), name="dashboard"))
     install_error_handlers(app)
     # Innermost of the middleware: a 500 still gets the security headers and the request id.
     app.add_middleware(InternalErrors)

@@ -104,6 +104,16 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 @app.command()
+def openapi() -> None:
+    """Print the REST API's OpenAPI document (the dashboard's client is generated from it)."""
+    import json
+
+    from spell_mcp.app import create_app
+
+    typer.echo(json.dumps(create_app(Settings()).openapi(), indent=2, sort_keys=True))
+
+
+@app.command()
 def mcp(
     dev: DevOption = False,
     home: HomeOption = None,

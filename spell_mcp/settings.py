@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     examples_dir: Path | None = Field(
         None, description="Directory of built example spells that dev mode registers (default build/spells)."
     )
+    web_dir: Path | None = Field(
+        Path("web/out"),
+        description="The dashboard's static export (make web), served at /; nothing is served there "
+        "when it is missing.",
+    )
     host: str = Field("127.0.0.1", description="Address the HTTP server binds to.")
     port: int = Field(8000, description="Port the HTTP server listens on.")
     public_url: str | None = Field(

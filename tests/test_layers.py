@@ -39,10 +39,10 @@ LAYERS = [
             "spell_mcp.bootstrap",
         ),
     ),
-    ("faces", ("spell_mcp.rest", "spell_mcp.mcp")),
+    ("faces", ("spell_mcp.rest", "spell_mcp.mcp", "spell_mcp.dashboard")),
     ("entry points", ("spell_mcp.app", "spell_mcp.cli")),
 ]
-FACES = ("spell_mcp.rest", "spell_mcp.mcp")
+FACES = ("spell_mcp.rest", "spell_mcp.mcp", "spell_mcp.dashboard")
 
 
 def module_name(path: Path) -> str:

@@ -199,6 +199,7 @@ def usage_rows(
 @router.get(
     "/users/me/usage",
     tags=["billing"],
+    response_model=UsageReport,
     responses={200: {"content": {"text/csv": {}}}, **problem_responses("unauthenticated", "request_invalid")},
 )
 async def my_usage(

@@ -71,6 +71,7 @@ def payment_info(payment: Payment) -> PaymentInfo:
     "/billing/checkout",
     tags=["billing"],
     status_code=status.HTTP_201_CREATED,
+    response_model=TopUpStarted,
     responses=problem_responses(
         "unauthenticated", "not_found", *JSON_BODY_ERRORS, "payment_provider_unavailable", *IDEMPOTENCY_ERRORS
     ),
@@ -126,6 +127,7 @@ async def stripe_webhook(
 @router.get(
     "/billing/payments",
     tags=["billing"],
+    response_model=PaymentList,
     responses={200: {"content": {"text/csv": {}}}, **problem_responses("unauthenticated", "request_invalid")},
 )
 async def my_payments(
@@ -271,6 +273,7 @@ async def my_payout_account(platform: PlatformDep, caster: PublishCaster) -> Pay
 @router.get(
     "/makers/me/payouts",
     tags=["payouts"],
+    response_model=PayoutList,
     responses={200: {"content": {"text/csv": {}}}, **problem_responses("unauthenticated", "request_invalid")},
 )
 async def my_payouts(

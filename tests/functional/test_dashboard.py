@@ -1,0 +1,93 @@
+"""The dashboard in a real browser (Debian's chromium, driven by Playwright) against a real
+`spell serve`: a person signs in with an API key, finds a spell, casts it through the form made
+from its schema, and sees the result and what it cost. Every page is kept as a screenshot, and
+no page logs an error (a script the Content-Security-Policy refused would)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.conftest import ROOT, RunningServer
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(
+    not (ROOT / "web/out/index.html").is_file(), reason="the dashboard is not built (make web)"
+)
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    # Per test: Playwright's sync API runs an event loop in this thread while it is open, and
+    # the database fixtures of the next module's server need the thread's loop free.
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser tab; the test fails if the page logs an error it did not expect (a
+    refusal the test provokes is logged by the browser as a failed load, with its status)."""
+    expected = request.node.get_closest_marker("refused")
+    allowed = {f"status of {status}" for status in (expected.args if expected else ())}
+    context = browser.new_context(viewport={"width": 1000, "height": 800})
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    unexpected = [error for error in errors if not any(status in error for status in allowed)]
+    assert unexpected == [], unexpected
+
+
+def shot(page: Page, name: str, tmp_path: Path) -> None:
+    page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+
+
+def test_a_person_signs_in_finds_a_spell_and_casts_it(
+    server: RunningServer, page: Page, tmp_path: Path
+) -> None:
+    key = server.new_user(credits_usd="1")
+    page.goto(f"{server.url}/signin/")
+    shot(page, "signin", tmp_path)
+    page.get_by_label("Or with your first API key").fill(key)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(f"{server.url}/")
+    expect(page.get_by_role("link", name="Echo")).to_be_visible()
+    shot(page, "catalog", tmp_path)
+
+    page.get_by_label("Search spells").fill("statistics")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("link", name="Echo")).to_have_count(0)
+    page.get_by_role("link", name="Text statistics").click()
+    expect(page.get_by_role("heading", name="Text statistics")).to_be_visible()
+    expect(page.get_by_text("touches nothing outside itself")).to_be_visible()
+    page.get_by_label("text").first.fill("One. Two. Three.")
+    page.get_by_role("button", name="Cast for $0.002").click()
+    expect(page.get_by_text("Charged $0.002")).to_be_visible()
+    expect(page.locator(".result pre")).to_contain_text('"sentences": 3')
+    shot(page, "cast", tmp_path)
+
+    page.get_by_role("link", name="Account").click()
+    expect(page.get_by_text("$0.998")).to_be_visible()
+    shot(page, "account", tmp_path)
+
+
+@pytest.mark.refused(403)
+def test_a_narrow_key_cannot_sign_in_and_says_why(server: RunningServer, page: Page) -> None:
+    owner = server.new_user()
+    with server.client(owner) as client:
+        narrow = client.post("/v1/keys", json={"name": "agent", "scopes": ["cast"]}).json()["key"]
+    page.goto(f"{server.url}/signin/")
+    page.get_by_label("Or with your first API key").fill(narrow)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.locator(".problem")).to_contain_text("admin scope")

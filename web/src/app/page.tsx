@@ -1,0 +1,64 @@
+"use client";
+
+import Link from "next/link";
+import { type FormEvent, useEffect, useState } from "react";
+
+import { api } from "@/api/client";
+import type { components } from "@/api/schema";
+import { ProblemNote } from "@/components/ProblemNote";
+
+type Spell = components["schemas"]["SpellSummary"];
+
+export default function Catalog() {
+  const [query, setQuery] = useState("");
+  const [spells, setSpells] = useState<Spell[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  async function search(q: string) {
+    const { data, error } = await api.GET("/v1/spells", { params: { query: { q: q || undefined } } });
+    setError(error ?? null);
+    setSpells(data?.items ?? []);
+  }
+
+  useEffect(() => {
+    search("");
+  }, []);
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    search(query.trim());
+  }
+
+  return (
+    <section>
+      <h1>Catalog</h1>
+      <form role="search" onSubmit={submit} className="row">
+        <label htmlFor="q" className="visually-hidden">
+          Search spells
+        </label>
+        <input id="q" type="search" placeholder="Search spells" value={query} onChange={(e) => setQuery(e.target.value)} />
+        <button type="submit">Search</button>
+      </form>
+      <ProblemNote error={error} />
+      {error ? (
+        <p>
+          <Link href="/signin/">Sign in</Link> to see the catalog.
+        </p>
+      ) : null}
+      {spells && spells.length === 0 && !error && <p>No spell matches; try fewer words.</p>}
+      <ul className="cards">
+        {spells?.map((spell) => (
+          <li key={spell.key}>
+            <Link href={`/spell/?key=${encodeURIComponent(spell.key)}`}>
+              <strong>{spell.name}</strong>
+            </Link>
+            <span className="price">${spell.price.usd} a cast</span>
+            {spell.signed ? <span className="badge">signed</span> : <span className="badge muted">unsigned</span>}
+            <p>{spell.description}</p>
+            <code>{spell.key}</code>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,114 @@
+"use client";
+
+import Form from "@rjsf/core";
+import type { RJSFSchema } from "@rjsf/utils";
+import { customizeValidator } from "@rjsf/validator-ajv8";
+import Ajv2020 from "ajv/dist/2020";
+import { useSearchParams } from "next/navigation";
+import { Suspense, useEffect, useState } from "react";
+
+import { api } from "@/api/client";
+import type { components } from "@/api/schema";
+import { ProblemNote } from "@/components/ProblemNote";
+
+// Spells' input schemas are JSON Schema 2020-12. The server validates every cast (its problems
+// are shown); validating here too would need eval, which the page's CSP rightly forbids.
+const validator = customizeValidator({ AjvClass: Ajv2020 });
+
+type Detail = components["schemas"]["SpellDetail"];
+type CastResponse = components["schemas"]["CastResponse"];
+type Balance = components["schemas"]["Balance"];
+
+function policyInWords(policy: Record<string, string[]>): string[] {
+  const words = [];
+  if (policy.fs_read?.length) words.push("reads its own files");
+  if (policy.fs_write?.length) words.push("writes files you can download");
+  if (policy.env_vars?.length) words.push(`uses its maker's secrets (${policy.env_vars.join(", ")})`);
+  for (const domain of policy.net_allow ?? []) words.push(`may call ${domain} over HTTPS`);
+  return words.length ? words : ["touches nothing outside itself: no files, no network"];
+}
+
+function SpellPage() {
+  const key = useSearchParams().get("key") ?? "";
+  const [spell, setSpell] = useState<Detail | null>(null);
+  const [balance, setBalance] = useState<Balance | null>(null);
+  const [result, setResult] = useState<CastResponse | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [casting, setCasting] = useState(false);
+
+  useEffect(() => {
+    api.GET("/v1/spells/{key}", { params: { path: { key } } }).then(({ data, error }) => {
+      setSpell(data ?? null);
+      setError(error ?? null);
+    });
+    api.GET("/v1/users/me/balance").then(({ data }) => setBalance(data ?? null));
+  }, [key]);
+
+  async function cast(input: Record<string, unknown>) {
+    setCasting(true);
+    setResult(null);
+    const { data, error } = await api.POST("/v1/spells/{key}/cast", {
+      params: { path: { key } },
+      body: { input },
+    });
+    setCasting(false);
+    setResult(data ?? null);
+    setError(error ?? null);
+    api.GET("/v1/users/me/balance").then(({ data }) => setBalance(data ?? null));
+  }
+
+  if (!spell) return <ProblemNote error={error} />;
+  return (
+    <section>
+      <h1>{spell.name}</h1>
+      <p>{spell.description}</p>
+      <dl className="facts">
+        <dt>Price</dt>
+        <dd>${spell.price.usd} per successful cast (failed casts are free)</dd>
+        <dt>Your credits</dt>
+        <dd>{balance ? `$${balance.available.usd} available` : "…"}</dd>
+        <dt>It</dt>
+        <dd>{policyInWords(spell.policy).join("; ")}</dd>
+        <dt>Limits</dt>
+        <dd>
+          {spell.enforced_limits.timeout_ms} ms, {Math.round(spell.enforced_limits.max_memory_bytes / 1048576)} MiB of
+          memory
+        </dd>
+        <dt>Module</dt>
+        <dd>
+          <code>{spell.module_digest}</code> {spell.signed ? "(signed)" : "(unsigned development spell)"}
+        </dd>
+      </dl>
+      <h2>Cast</h2>
+      <Form
+        schema={spell.input_schema as RJSFSchema}
+        validator={validator}
+        onSubmit={({ formData }) => cast((formData ?? {}) as Record<string, unknown>)}
+        disabled={casting}
+        noValidate
+      >
+        <button type="submit" disabled={casting}>
+          {casting ? "Casting…" : `Cast for $${spell.price.usd}`}
+        </button>
+      </Form>
+      <ProblemNote error={error} />
+      {result && (
+        <div className="result" aria-live="polite">
+          <h2>Result</h2>
+          <p>
+            Charged ${result.charged.usd}. Cast <code>{result.cast_id}</code>.
+          </p>
+          <pre>{JSON.stringify(result.output, null, 2)}</pre>
+        </div>
+      )}
+    </section>
+  );
+}
+
+export default function Page() {
+  return (
+    <Suspense fallback={<p>Loading…</p>}>
+      <SpellPage />
+    </Suspense>
+  );
+}
