@@ -9,6 +9,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -91,3 +92,90 @@ def test_a_narrow_key_cannot_sign_in_and_says_why(server: RunningServer, page: P
     page.get_by_label("Or with your first API key").fill(narrow)
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.locator(".problem")).to_contain_text("admin scope")
+
+
+def sign_in(page: Page, server: RunningServer, key: str) -> None:
+    page.goto(f"{server.url}/signin/")
+    page.get_by_label("Or with your first API key").fill(key)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(f"{server.url}/")
+
+
+def rest_cast(server: RunningServer, key: str) -> httpx.Response:
+    with server.client(key) as client:
+        return client.post("/v1/spells/dev.spell.echo/cast", json={"input": {"message": "from a script"}})
+
+
+def test_a_key_made_in_the_browser_casts_over_rest_until_it_is_revoked(
+    server: RunningServer, page: Page, tmp_path: Path
+) -> None:
+    sign_in(page, server, server.new_user(credits_usd="1"))
+    page.get_by_role("link", name="API keys").click()
+    page.get_by_label("Name").fill("my script")
+    page.get_by_role("button", name="Create key").click()
+    secret = page.get_by_test_id("new-key").inner_text()
+    assert secret.startswith("spell_sk_")
+    shot(page, "keys", tmp_path)
+    assert rest_cast(server, secret).status_code == 200
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Revoke my script").click()
+    expect(page.get_by_role("cell", name="revoked")).to_be_visible()
+    refused = rest_cast(server, secret)
+    assert refused.status_code == 401 and refused.json()["code"] == "unauthenticated"
+
+
+@pytest.mark.refused(402)
+def test_a_tiny_daily_budget_refuses_the_next_cast_in_its_own_words(
+    server: RunningServer, page: Page, tmp_path: Path
+) -> None:
+    sign_in(page, server, server.new_user(credits_usd="1"))
+    page.get_by_role("link", name="Account").click()
+    page.get_by_label("Daily cap (USD)").fill("0.0001")
+    page.get_by_role("button", name="Save caps").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    page.goto(f"{server.url}/spell/?key=dev.spell.textstats")
+    page.get_by_label("text").first.fill("Too dear today.")
+    page.get_by_role("button", name="Cast for $0.002").click()
+    expect(page.locator(".problem")).to_contain_text("budget_exceeded")
+    expect(page.locator(".problem")).to_contain_text("daily")
+    shot(page, "budget-refusal", tmp_path)
+
+
+def test_the_agent_configurations_name_this_server(server: RunningServer, page: Page, tmp_path: Path) -> None:
+    page.goto(f"{server.url}/connect/")
+    for client in ("Claude Code", "Claude Desktop", "VS Code", "Cursor"):
+        expect(page.get_by_role("heading", name=client)).to_be_visible()
+    expect(page.get_by_text(f"{server.url}/mcp").first).to_be_visible()
+    shot(page, "connect", tmp_path)
+
+
+AXE = ROOT / "web/node_modules/axe-core/axe.min.js"
+PAGES = ["/signin/", "/", "/spell/?key=dev.spell.textstats", "/account/", "/keys/", "/connect/"]
+
+
+@pytest.mark.parametrize("width", [1000, 375], ids=["desktop", "phone"])
+def test_every_page_passes_axe_with_no_serious_violation(
+    server: RunningServer, browser: Browser, tmp_path: Path, width: int
+) -> None:
+    # axe is injected by the test, so this context alone lets a script in past the page's CSP.
+    context = browser.new_context(viewport={"width": width, "height": 800}, bypass_csp=True)
+    page = context.new_page()
+    sign_in(page, server, server.new_user(credits_usd="1"))
+    found = {}
+    for path in PAGES:
+        page.goto(f"{server.url}{path}")
+        page.wait_for_load_state("networkidle")
+        page.add_script_tag(path=str(AXE))
+        violations = page.evaluate(
+            "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+            ".filter(v => ['serious', 'critical'].includes(v.impact))"
+            ".map(v => `${v.id}: ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)"
+        )
+        if violations:
+            found[path] = violations
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} scrolls sideways at {width} px"
+        page.screenshot(path=str(tmp_path / f"{path.strip('/').split('?')[0] or 'catalog'}-{width}.png"))
+    context.close()
+    assert found == {}, found

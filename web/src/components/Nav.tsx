@@ -24,6 +24,8 @@ export function Nav() {
         </Link>
         <Link href="/">Catalog</Link>
         <Link href="/account/">Account</Link>
+        <Link href="/keys/">API keys</Link>
+        <Link href="/connect/">Connect an agent</Link>
         {name ? (
           <button type="button" onClick={signOut}>
             Sign out ({name})

@@ -5,6 +5,7 @@ import { type FormEvent, useEffect, useState } from "react";
 
 import { api } from "@/api/client";
 import type { components } from "@/api/schema";
+import { Budget } from "@/components/Budget";
 import { ProblemNote } from "@/components/ProblemNote";
 
 type Balance = components["schemas"]["Balance"];
@@ -53,6 +54,7 @@ export default function Account() {
           </>
         )}
       </dl>
+      <Budget />
       <h2>Buy credits</h2>
       <form onSubmit={topUp} className="row">
         <label htmlFor="amount">Amount in USD</label>

@@ -98,7 +98,7 @@ function SpellPage() {
           <p>
             Charged ${result.charged.usd}. Cast <code>{result.cast_id}</code>.
           </p>
-          <pre>{JSON.stringify(result.output, null, 2)}</pre>
+          <pre tabIndex={0}>{JSON.stringify(result.output, null, 2)}</pre>
         </div>
       )}
     </section>

@@ -1,0 +1,114 @@
+"use client";
+
+import { type FormEvent, useCallback, useEffect, useState } from "react";
+
+import { api } from "@/api/client";
+import type { components } from "@/api/schema";
+import { ProblemNote } from "@/components/ProblemNote";
+
+type Key = components["schemas"]["KeyInfo"];
+const SCOPES = ["cast", "read", "publish", "billing", "admin"] as const;
+
+export default function Keys() {
+  const [keys, setKeys] = useState<Key[]>([]);
+  const [name, setName] = useState("");
+  const [scopes, setScopes] = useState<string[]>(["cast", "read"]);
+  const [secret, setSecret] = useState<string | null>(null);
+  const [copied, setCopied] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+
+  const load = useCallback(async () => {
+    const { data, error } = await api.GET("/v1/keys");
+    setKeys(data?.items ?? []);
+    setError(error ?? null);
+  }, []);
+  useEffect(() => {
+    load();
+  }, [load]);
+
+  async function create(event: FormEvent) {
+    event.preventDefault();
+    const { data, error } = await api.POST("/v1/keys", { body: { name, scopes } });
+    setError(error ?? null);
+    if (data) {
+      setSecret(data.key);
+      setCopied(false);
+      setName("");
+      load();
+    }
+  }
+
+  async function revoke(key: Key) {
+    if (!window.confirm(`Revoke ${key.name}? Anything using it stops working at once.`)) return;
+    const { error } = await api.DELETE("/v1/keys/{key_id}", { params: { path: { key_id: key.id } } });
+    setError(error ?? null);
+    load();
+  }
+
+  function toggle(scope: string) {
+    setScopes((now) => (now.includes(scope) ? now.filter((s) => s !== scope) : [...now, scope]));
+  }
+
+  return (
+    <section>
+      <h1>API keys</h1>
+      <p>Give each agent or script a key of its own, with only the scopes it needs.</p>
+      <form onSubmit={create}>
+        <label htmlFor="key-name">Name</label>
+        <input id="key-name" value={name} onChange={(e) => setName(e.target.value)} required maxLength={200} />
+        <fieldset>
+          <legend>Scopes</legend>
+          {SCOPES.map((scope) => (
+            <label key={scope} className="check">
+              <input type="checkbox" checked={scopes.includes(scope)} onChange={() => toggle(scope)} /> {scope}
+            </label>
+          ))}
+        </fieldset>
+        <button type="submit">Create key</button>
+      </form>
+      {secret && (
+        <div className="secret" role="status">
+          <p>Your new key, shown this once: store it now.</p>
+          <code data-testid="new-key">{secret}</code>{" "}
+          <button
+            type="button"
+            onClick={() => navigator.clipboard?.writeText(secret).then(() => setCopied(true), () => setCopied(false))}
+          >
+            {copied ? "Copied" : "Copy"}
+          </button>
+        </div>
+      )}
+      <ProblemNote error={error} />
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Scopes</th>
+            <th scope="col">Last used</th>
+            <th scope="col">
+              <span className="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {keys.map((key) => (
+            <tr key={key.id}>
+              <td>{key.name}</td>
+              <td>{key.scopes.join(", ")}</td>
+              <td>{key.last_used_at ? new Date(key.last_used_at).toLocaleString() : "never"}</td>
+              <td>
+                {key.revoked_at ? (
+                  "revoked"
+                ) : (
+                  <button type="button" onClick={() => revoke(key)} aria-label={`Revoke ${key.name}`}>
+                    Revoke
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
