@@ -184,7 +184,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.router.routes.append(
         Mount(SSE_MESSAGES_PATH.rstrip("/"), app=McpAuthentication(sse.handle_post_message, app))
     )
-    if settings.web_dir is not None and (settings.web_dir / "index.html").is_file():
+    if settings.web_dir is not None and settings.serves_dashboard:
         # Last in line: every API route, /mcp, /sse and /docs are tried first.
         app.router.routes.append(Mount("/", app=Dashboard(settings.web_dir), name="dashboard"))
     install_error_handlers(app)

@@ -214,6 +214,11 @@ class Settings(BaseSettings):
         )
 
     @property
+    def serves_dashboard(self) -> bool:
+        """The dashboard is built (`make web`), so the server serves it at /."""
+        return self.web_dir is not None and (self.web_dir / "index.html").is_file()
+
+    @property
     def payments_enabled(self) -> bool:
         return bool(self.stripe_secret_key and self.stripe_webhook_secret)
 

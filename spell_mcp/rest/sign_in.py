@@ -21,6 +21,7 @@ from spell_mcp.rest.routing import StrictJSONRoute
 router = APIRouter(prefix="/v1", route_class=StrictJSONRoute)
 CALLBACK_PATH = "/v1/auth/github/callback"
 # Where a browser lands once signed in: the browsable API.
+# Where a browser lands once signed in: the dashboard, or the API docs where it is not served.
 SIGNED_IN_PATH = "/docs"
 
 
@@ -63,7 +64,7 @@ async def sign_in_with_github(request: Request, platform: PlatformDep) -> Redire
     status_code=status.HTTP_303_SEE_OTHER,
     response_class=RedirectResponse,
     responses={
-        303: {"description": "Signed in: to the API docs."},
+        303: {"description": "Signed in: to the dashboard (or the API docs without it)."},
         **problem_responses("sign_in_failed", "not_found"),
     },
 )
@@ -93,7 +94,8 @@ async def github_callback(
         return web_sessions.open_session(session, web_sessions.user_for(session, account), lifetime)
 
     opened = await platform.db.write(sign_in)
-    response = RedirectResponse(SIGNED_IN_PATH, status_code=status.HTTP_303_SEE_OTHER)
+    landing = "/" if platform.settings.serves_dashboard else SIGNED_IN_PATH
+    response = RedirectResponse(landing, status_code=status.HTTP_303_SEE_OTHER)
     response.delete_cookie(web_sessions.FLOW_COOKIE, path="/v1/auth/github")
     _set_session_cookies(request, response, opened, lifetime)
     return response

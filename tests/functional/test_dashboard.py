@@ -76,6 +76,8 @@ def test_a_person_signs_in_finds_a_spell_and_casts_it(
     page.get_by_role("button", name="Cast for $0.002").click()
     expect(page.get_by_text("Charged $0.002")).to_be_visible()
     expect(page.locator(".result pre")).to_contain_text('"sentences": 3')
+    page.get_by_role("button", name="Verify receipt").click()
+    expect(page.get_by_role("status")).to_contain_text("Verified: signed by the platform's key")
     shot(page, "cast", tmp_path)
 
     page.get_by_role("link", name="Account").click()

@@ -4,19 +4,25 @@ token."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import (
+    ROOT,
     RunningServer,
     free_port,
     running_servers,
 )
 from tests.github_standin import CLIENT_ID, GitHubStandIn, github_standin
+
+# Signed in, a browser lands on the dashboard where it is built, else on the API docs.
+LANDING = "/" if (ROOT / "web/out/index.html").is_file() else "/docs"
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +58,7 @@ def sign_in(server: RunningServer) -> httpx.Client:
     browser = httpx.Client(base_url=server.url, timeout=30)
     callback = approve(begin(browser))
     landed = browser.get(callback)
-    assert landed.status_code == 303 and landed.headers["location"] == "/docs"
+    assert landed.status_code == 303 and landed.headers["location"] == LANDING
     return browser
 
 
@@ -132,3 +138,17 @@ def test_signing_out_ends_the_session(web_server: RunningServer) -> None:
 
 def test_without_a_github_app_sign_in_is_not_offered(server: RunningServer) -> None:
     assert httpx.get(f"{server.url}/v1/auth/github").status_code == 404
+
+
+@pytest.mark.skipif(LANDING != "/", reason="the dashboard is not built (make web)")
+def test_a_person_signs_in_with_github_from_the_dashboard(web_server: RunningServer) -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium")
+        page = browser.new_page()
+        page.goto(f"{web_server.url}/signin/")
+        page.get_by_role("link", name="Sign in with GitHub").click()
+        page.wait_for_url(f"{web_server.url}/")
+        expect(page.get_by_role("button", name="Sign out (Octo Cat)")).to_be_visible()
+        page.get_by_role("button", name="Sign out (Octo Cat)").click()
+        page.wait_for_url(f"{web_server.url}/signin/")
+        browser.close()

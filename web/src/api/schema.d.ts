@@ -2241,7 +2241,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Signed in: to the API docs. */
+            /** @description Signed in: to the dashboard (or the API docs without it). */
             303: {
                 headers: {
                     [name: string]: unknown;

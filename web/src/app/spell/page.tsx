@@ -10,6 +10,7 @@ import { Suspense, useEffect, useState } from "react";
 import { api } from "@/api/client";
 import type { components } from "@/api/schema";
 import { ProblemNote } from "@/components/ProblemNote";
+import { ReceiptCheck } from "@/components/ReceiptCheck";
 
 // Spells' input schemas are JSON Schema 2020-12. The server validates every cast (its problems
 // are shown); validating here too would need eval, which the page's CSP rightly forbids.
@@ -99,6 +100,22 @@ function SpellPage() {
             Charged ${result.charged.usd}. Cast <code>{result.cast_id}</code>.
           </p>
           <pre tabIndex={0}>{JSON.stringify(result.output, null, 2)}</pre>
+          {result.artifacts.length > 0 && (
+            <>
+              <h3>Files it wrote</h3>
+              <ul>
+                {result.artifacts.map((artifact) => (
+                  <li key={artifact.name}>
+                    <a href={artifact.url} download>
+                      {artifact.name}
+                    </a>{" "}
+                    ({artifact.size} bytes)
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+          <ReceiptCheck receipt={result.receipt} />
         </div>
       )}
     </section>
