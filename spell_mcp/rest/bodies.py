@@ -493,3 +493,15 @@ class CastRefundRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1, max_length=500, description="Why: shown to the caster.")
+
+
+class MySpell(BaseModel):
+    key: str
+    status: Literal["active", "suspended"] = Field(description="Suspended by an operator: not castable.")
+    latest_version: str
+    created_at: datetime
+
+
+class MySpellList(BaseModel):
+    items: list[MySpell]
+    next_cursor: str | None = None

@@ -24,11 +24,14 @@ from registry import (
     versions_of,
     yank,
 )
+from registry.models import Spell
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.catalog.publishing import refusal
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform
 from spell_mcp.rest.bodies import (
+    MySpell,
+    MySpellList,
     Notification,
     NotificationList,
     ProvenanceInfo,
@@ -386,4 +389,25 @@ async def list_notifications(
             )
             for row in rows
         ],
+    )
+
+
+@router.get(
+    "/makers/me/spells",
+    tags=["publishing"],
+    responses=problem_responses("unauthenticated", "request_invalid"),
+)
+async def my_spells(
+    platform: PlatformDep, caster: PublishCaster, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> MySpellList:
+    """The spells you publish, whatever their state (each one's versions: GET /v1/spells/{key}/versions)."""
+    query = select(Spell).where(col(Spell.maker_id) == caster.user_id).order_by(col(Spell.key))
+    rows = await platform.db.read(lambda session: list(session.execute(query).scalars()))
+    shown, next_cursor = page_after(rows, limit, cursor, lambda spell: spell.key)
+    return MySpellList(
+        items=[
+            MySpell(key=s.key, status=s.status, latest_version=s.latest_version, created_at=s.created_at)
+            for s in shown
+        ],
+        next_cursor=next_cursor,
     )

@@ -5,6 +5,7 @@ no page logs an error (a script the Content-Security-Policy refused would)."""
 
 from __future__ import annotations
 
+import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from registry import pack_directory
+from tests import wasm_modules as wat
 from tests.conftest import ROOT, RunningServer
+from tests.spellbook import write_spell
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(
@@ -153,7 +157,7 @@ def test_the_agent_configurations_name_this_server(server: RunningServer, page: 
 
 
 AXE = ROOT / "web/node_modules/axe-core/axe.min.js"
-PAGES = ["/signin/", "/", "/spell/?key=dev.spell.textstats", "/account/", "/keys/", "/connect/"]
+PAGES = ["/signin/", "/", "/spell/?key=dev.spell.textstats", "/account/", "/keys/", "/maker/", "/connect/"]
 
 
 @pytest.mark.parametrize("width", [1000, 375], ids=["desktop", "phone"])
@@ -181,3 +185,33 @@ def test_every_page_passes_axe_with_no_serious_violation(
         page.screenshot(path=str(tmp_path / f"{path.strip('/').split('?')[0] or 'catalog'}-{width}.png"))
     context.close()
     assert found == {}, found
+
+
+def test_a_maker_yanks_a_version_and_the_catalog_stops_offering_it(
+    server: RunningServer, page: Page, tmp_path: Path
+) -> None:
+    maker = server.new_user(credits_usd="1")
+    key = f"com.maker{secrets.token_hex(3)}.hello"
+    package = pack_directory(write_spell(tmp_path, key, wat.writes('{"hello":"world"}'), price_usd="0.25"))
+    with server.client(maker) as client:
+        published = client.post("/v1/spells", files={"package": ("spell.tar", package, "application/x-tar")})
+        assert published.status_code == 201, published.text
+    sign_in(page, server, maker)
+    page.goto(f"{server.url}/spell/?key={key}")
+    page.get_by_role("button", name="Cast for $0.25").click()
+    expect(page.get_by_text("Charged $0.25")).to_be_visible()
+
+    page.get_by_role("link", name="Account").click()
+    expect(page.get_by_role("table", name="Spent per day, last 30 days")).to_contain_text("0.25")
+    page.get_by_role("button", name="By spell").click()
+    expect(page.get_by_role("cell", name=key)).to_be_visible()
+    shot(page, "usage", tmp_path)
+
+    page.get_by_role("link", name="My spells").click()
+    page.get_by_role("button", name=f"Yank {key} 1.0.0").click()
+    expect(page.get_by_text("1.0.0 (yanked)")).to_be_visible()
+    shot(page, "maker", tmp_path)
+    page.get_by_role("link", name="Catalog").click()
+    page.get_by_label("Search spells").fill(key)
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_text("No spell matches")).to_be_visible()

@@ -490,6 +490,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/makers/me/spells": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Spells
+         * @description The spells you publish, whatever their state (each one's versions: GET /v1/spells/{key}/versions).
+         */
+        get: operations["my_spells_v1_makers_me_spells_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/spells": {
         parameters: {
             query?: never;
@@ -1275,6 +1295,31 @@ export interface components {
              * @enum {string}
              */
             via: "api_key" | "session";
+        };
+        /** MySpell */
+        MySpell: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Key */
+            key: string;
+            /** Latest Version */
+            latest_version: string;
+            /**
+             * Status
+             * @description Suspended by an operator: not castable.
+             * @enum {string}
+             */
+            status: "active" | "suspended";
+        };
+        /** MySpellList */
+        MySpellList: {
+            /** Items */
+            items: components["schemas"]["MySpell"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
         };
         /** NewKey */
         NewKey: {
@@ -3830,6 +3875,70 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Problem"];
                     "application/problem+json": unknown;
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    my_spells_v1_makers_me_spells_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page. */
+                limit?: number;
+                /** @description `next_cursor` of the previous page; omit for the first page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MySpellList"];
+                };
+            };
+            /** @description `request_invalid`: Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `unauthenticated`: Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description `rate_limited`: Too many requests */

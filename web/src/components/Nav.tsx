@@ -25,6 +25,7 @@ export function Nav() {
         <Link href="/">Catalog</Link>
         <Link href="/account/">Account</Link>
         <Link href="/keys/">API keys</Link>
+        <Link href="/maker/">My spells</Link>
         <Link href="/connect/">Connect an agent</Link>
         {name ? (
           <button type="button" onClick={signOut}>

@@ -7,6 +7,7 @@ import { api } from "@/api/client";
 import type { components } from "@/api/schema";
 import { Budget } from "@/components/Budget";
 import { ProblemNote } from "@/components/ProblemNote";
+import { Usage } from "@/components/Usage";
 
 type Balance = components["schemas"]["Balance"];
 type Payment = components["schemas"]["PaymentInfo"];
@@ -55,6 +56,7 @@ export default function Account() {
         )}
       </dl>
       <Budget />
+      <Usage />
       <h2>Buy credits</h2>
       <form onSubmit={topUp} className="row">
         <label htmlFor="amount">Amount in USD</label>
