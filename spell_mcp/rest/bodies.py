@@ -505,3 +505,12 @@ class MySpell(BaseModel):
 class MySpellList(BaseModel):
     items: list[MySpell]
     next_cursor: str | None = None
+
+
+class BillingOptions(BaseModel):
+    """What this platform offers for money, so a page shows only what works."""
+
+    top_ups: bool = Field(description="Credits can be bought (Stripe Checkout).")
+    top_up_min: Price
+    top_up_max: Price
+    payouts: bool = Field(description="Makers are paid out (Stripe Connect).")

@@ -25,6 +25,7 @@ from spell_mcp.payments.reloads import configure
 from spell_mcp.rest.bodies import (
     AutoReloadInfo,
     AutoReloadRequest,
+    BillingOptions,
     CastRefundRequest,
     GrantRequest,
     PaymentInfo,
@@ -396,3 +397,16 @@ async def refund_a_cast(
     refunded = await platform.db.write(lambda session: refund_cast(session, cast_id, body.reason))
     await platform.casts.credits_changed(refunded.user_id)
     return payment_info(refunded)
+
+
+@router.get("/billing/options", tags=["billing"])
+async def billing_options(platform: PlatformDep) -> BillingOptions:
+    """Whether credits can be bought here (and between which amounts) and makers paid out;
+    without them, credits come from the platform's operator. No authentication needed."""
+    settings = platform.settings
+    return BillingOptions(
+        top_ups=platform.stripe is not None,
+        top_up_min=price(int(settings.top_up_min_usd * MICROS_PER_USD)),
+        top_up_max=price(int(settings.top_up_max_usd * MICROS_PER_USD)),
+        payouts=platform.stripe is not None,
+    )

@@ -76,6 +76,8 @@ def test_a_person_signs_in_finds_a_spell_and_casts_it(
     page.get_by_role("link", name="Text statistics").click()
     expect(page.get_by_role("heading", name="Text statistics")).to_be_visible()
     expect(page.get_by_text("touches nothing outside itself")).to_be_visible()
+    expect(page.get_by_text("Not signed: a development spell")).to_be_visible()
+    expect(page.get_by_role("heading", name="Versions")).to_be_visible()
     page.get_by_label("text").first.fill("One. Two. Three.")
     page.get_by_role("button", name="Cast for $0.002").click()
     expect(page.get_by_text("Charged $0.002")).to_be_visible()
@@ -123,12 +125,18 @@ def test_a_key_made_in_the_browser_casts_over_rest_until_it_is_revoked(
     assert secret.startswith("spell_sk_")
     shot(page, "keys", tmp_path)
     assert rest_cast(server, secret).status_code == 200
+    page.get_by_role("button", name="Rotate my script").click()
+    expect(page.get_by_test_id("new-key")).not_to_have_text(secret)
+    rotated = page.get_by_test_id("new-key").inner_text()
+    assert rest_cast(server, rotated).status_code == 200
+    assert rest_cast(server, secret).status_code == 200, "the old secret works for a day after a rotation"
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Revoke my script").click()
     expect(page.get_by_role("cell", name="revoked")).to_be_visible()
-    refused = rest_cast(server, secret)
-    assert refused.status_code == 401 and refused.json()["code"] == "unauthenticated"
+    for dead in (secret, rotated):
+        refused = rest_cast(server, dead)
+        assert refused.status_code == 401 and refused.json()["code"] == "unauthenticated"
 
 
 @pytest.mark.refused(402)

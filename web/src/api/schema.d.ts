@@ -194,6 +194,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/billing/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Billing Options
+         * @description Whether credits can be bought here (and between which amounts) and makers paid out;
+         *     without them, credits come from the platform's operator. No authentication needed.
+         */
+        get: operations["billing_options_v1_billing_options_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/billing/payments": {
         parameters: {
             query?: never;
@@ -991,6 +1012,24 @@ export interface components {
             frozen: components["schemas"]["Price"];
             /** @description Credits reserved by casts in progress. */
             held: components["schemas"]["Price"];
+        };
+        /**
+         * BillingOptions
+         * @description What this platform offers for money, so a page shows only what works.
+         */
+        BillingOptions: {
+            /**
+             * Payouts
+             * @description Makers are paid out (Stripe Connect).
+             */
+            payouts: boolean;
+            top_up_max: components["schemas"]["Price"];
+            top_up_min: components["schemas"]["Price"];
+            /**
+             * Top Ups
+             * @description Credits can be bought (Stripe Checkout).
+             */
+            top_ups: boolean;
         };
         /** Body_publish_v1_spells_post */
         Body_publish_v1_spells_post: {
@@ -2681,6 +2720,26 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Problem"];
                     "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    billing_options_v1_billing_options_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingOptions"];
                 };
             };
         };

@@ -11,14 +11,17 @@ import { Usage } from "@/components/Usage";
 
 type Balance = components["schemas"]["Balance"];
 type Payment = components["schemas"]["PaymentInfo"];
+type Options = components["schemas"]["BillingOptions"];
 
 export default function Account() {
   const [balance, setBalance] = useState<Balance | null>(null);
   const [payments, setPayments] = useState<Payment[]>([]);
   const [amount, setAmount] = useState("20.00");
   const [error, setError] = useState<unknown>(null);
+  const [options, setOptions] = useState<Options | null>(null);
 
   useEffect(() => {
+    api.GET("/v1/billing/options").then(({ data }) => setOptions(data ?? null));
     api.GET("/v1/users/me/balance").then(({ data, error }) => {
       setBalance(data ?? null);
       setError(error ?? null);
@@ -58,11 +61,20 @@ export default function Account() {
       <Budget />
       <Usage />
       <h2>Buy credits</h2>
-      <form onSubmit={topUp} className="row">
-        <label htmlFor="amount">Amount in USD</label>
-        <input id="amount" inputMode="decimal" value={amount} onChange={(e) => setAmount(e.target.value)} />
-        <button type="submit">Pay with Stripe</button>
-      </form>
+      {options?.top_ups ? (
+        <form onSubmit={topUp} className="row">
+          <label htmlFor="amount">
+            Amount in USD (${options.top_up_min.usd} to ${options.top_up_max.usd})
+          </label>
+          <input id="amount" inputMode="decimal" value={amount} onChange={(e) => setAmount(e.target.value)} />
+          <button type="submit">Pay with Stripe</button>
+        </form>
+      ) : (
+        <p>
+          This platform takes no payments: its operator grants credits (<code>spell credits grant</code>). Ask them
+          for more.
+        </p>
+      )}
       <ProblemNote error={error} />
       <h2>Payments</h2>
       {payments.length === 0 ? (

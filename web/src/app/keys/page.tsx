@@ -13,6 +13,7 @@ export default function Keys() {
   const [keys, setKeys] = useState<Key[]>([]);
   const [name, setName] = useState("");
   const [scopes, setScopes] = useState<string[]>(["cast", "read"]);
+  const [expires, setExpires] = useState("");
   const [secret, setSecret] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -28,7 +29,8 @@ export default function Keys() {
 
   async function create(event: FormEvent) {
     event.preventDefault();
-    const { data, error } = await api.POST("/v1/keys", { body: { name, scopes } });
+    const expires_at = expires ? new Date(`${expires}T23:59:59`).toISOString() : null;
+    const { data, error } = await api.POST("/v1/keys", { body: { name, scopes, expires_at } });
     setError(error ?? null);
     if (data) {
       setSecret(data.key);
@@ -45,6 +47,16 @@ export default function Keys() {
     load();
   }
 
+  async function rotate(key: Key) {
+    const { data, error } = await api.POST("/v1/keys/{key_id}/rotate", { params: { path: { key_id: key.id } } });
+    setError(error ?? null);
+    if (data) {
+      setSecret(data.key);
+      setCopied(false);
+    }
+    load();
+  }
+
   function toggle(scope: string) {
     setScopes((now) => (now.includes(scope) ? now.filter((s) => s !== scope) : [...now, scope]));
   }
@@ -56,6 +68,8 @@ export default function Keys() {
       <form onSubmit={create}>
         <label htmlFor="key-name">Name</label>
         <input id="key-name" value={name} onChange={(e) => setName(e.target.value)} required maxLength={200} />
+        <label htmlFor="key-expires">Expires (optional)</label>
+        <input id="key-expires" type="date" value={expires} onChange={(e) => setExpires(e.target.value)} />
         <fieldset>
           <legend>Scopes</legend>
           {SCOPES.map((scope) => (
@@ -85,6 +99,7 @@ export default function Keys() {
             <th scope="col">Name</th>
             <th scope="col">Scopes</th>
             <th scope="col">Last used</th>
+            <th scope="col">Expires</th>
             <th scope="col">
               <span className="visually-hidden">Actions</span>
             </th>
@@ -96,13 +111,19 @@ export default function Keys() {
               <td>{key.name}</td>
               <td>{key.scopes.join(", ")}</td>
               <td>{key.last_used_at ? new Date(key.last_used_at).toLocaleString() : "never"}</td>
+              <td>{key.expires_at ? new Date(key.expires_at).toLocaleDateString() : "never"}</td>
               <td>
                 {key.revoked_at ? (
                   "revoked"
                 ) : (
-                  <button type="button" onClick={() => revoke(key)} aria-label={`Revoke ${key.name}`}>
-                    Revoke
-                  </button>
+                  <>
+                    <button type="button" onClick={() => rotate(key)} aria-label={`Rotate ${key.name}`}>
+                      Rotate
+                    </button>{" "}
+                    <button type="button" onClick={() => revoke(key)} aria-label={`Revoke ${key.name}`}>
+                      Revoke
+                    </button>
+                  </>
                 )}
               </td>
             </tr>

@@ -11,6 +11,7 @@ import { api } from "@/api/client";
 import type { components } from "@/api/schema";
 import { ProblemNote } from "@/components/ProblemNote";
 import { ReceiptCheck } from "@/components/ReceiptCheck";
+import { SpellFacts } from "@/components/SpellFacts";
 
 // Spells' input schemas are JSON Schema 2020-12. The server validates every cast (its problems
 // are shown); validating here too would need eval, which the page's CSP rightly forbids.
@@ -36,6 +37,8 @@ function SpellPage() {
   const [result, setResult] = useState<CastResponse | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [casting, setCasting] = useState(false);
+  const [operator, setOperator] = useState(false);
+  const [suspended, setSuspended] = useState(false);
 
   useEffect(() => {
     api.GET("/v1/spells/{key}", { params: { path: { key } } }).then(({ data, error }) => {
@@ -43,7 +46,15 @@ function SpellPage() {
       setError(error ?? null);
     });
     api.GET("/v1/users/me/balance").then(({ data }) => setBalance(data ?? null));
+    api.GET("/v1/users/me").then(({ data }) => setOperator(Boolean(data?.is_operator)));
   }, [key]);
+
+  async function suspend() {
+    if (!window.confirm(`Suspend ${key}? Nobody can cast it until it is reinstated.`)) return;
+    const { error } = await api.POST("/v1/spells/{key}/suspend", { params: { path: { key } } });
+    setError(error ?? null);
+    setSuspended(!error);
+  }
 
   async function cast(input: Record<string, unknown>) {
     setCasting(true);
@@ -117,6 +128,14 @@ function SpellPage() {
           )}
           <ReceiptCheck receipt={result.receipt} />
         </div>
+      )}
+      <SpellFacts spellKey={spell.key} />
+      {operator && (
+        <p>
+          <button type="button" onClick={suspend} disabled={suspended}>
+            {suspended ? "Suspended" : "Suspend this spell (operator)"}
+          </button>
+        </p>
       )}
     </section>
   );
