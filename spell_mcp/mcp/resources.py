@@ -22,14 +22,13 @@ import anyio
 import anyio.to_thread
 import mcp_types as types
 
-from billing import usd
-from registry import SpellVersion, find_version, list_latest
+from registry import find_version, list_latest
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.casting.records import artifact_digest, own_cast
+from spell_mcp.catalog.readme import readme
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform
 
-README_MAX_BYTES = 256 * 1024
 _SPELL = re.compile(r"^spell://spells/(?P<key>[a-z0-9.-]+)(?P<schema>/schema)?$")
 _ARTIFACT = re.compile(r"^spell://casts/(?P<cast>cast_[0-9a-f]{32})/artifacts/(?P<name>[^?#]+)$")
 MAX_COMPLETIONS = 100
@@ -112,7 +111,7 @@ async def read_resource(platform: Platform, caster: Caster, uri: str) -> types.R
             contents = types.TextResourceContents(uri=uri, mime_type="application/schema+json", text=text)
         else:
             # Reading the package's README may unpack it: off the event loop.
-            text = await anyio.to_thread.run_sync(readme, platform, spell)
+            text = await anyio.to_thread.run_sync(readme, platform.casts.trees, spell)
             contents = types.TextResourceContents(uri=uri, mime_type="text/markdown", text=text)
         return types.ReadResourceResult(contents=[contents])
     artifact_match = _ARTIFACT.match(uri)
@@ -124,39 +123,6 @@ async def read_resource(platform: Platform, caster: Caster, uri: str) -> types.R
         blob = types.BlobResourceContents(uri=uri, mime_type=mime, blob=base64.b64encode(data).decode())
         return types.ReadResourceResult(contents=[blob])
     raise SpellError("not_found", f"no resource {uri[:200]}; see resources/templates/list")
-
-
-def readme(platform: Platform, spell: SpellVersion) -> str:
-    """The package's README.md if it has one, else a page written from the manifest."""
-    packaged = platform.casts.trees.path(spell.package_digest) / "README.md"
-    if packaged.is_file() and packaged.stat().st_size <= README_MAX_BYTES:
-        return packaged.read_text(encoding="utf-8", errors="replace")
-    policy = spell.manifest["runtime"]["policy"]
-    grants = [
-        *(f"reads `{path}`" for path in policy["fs_read"]),
-        *(["writes files (returned as artifacts)"] if policy["fs_write"] else []),
-        *(f"calls https://{domain}" for domain in policy["net_allow"]),
-        *(f"uses the maker's secret `{name}`" for name in policy["env_vars"]),
-    ]
-    return "\n".join(
-        [
-            f"# {spell.name}",
-            "",
-            spell.description,
-            "",
-            f"- Key: `{spell.spell_key}`, version {spell.version}",
-            f"- Price: ${usd(spell.price_micros)} per successful cast (failed casts are free)",
-            f"- Grants: {', '.join(grants) if grants else 'none (pure computation)'}",
-            f"- Signed: {'yes' if spell.signed else 'no (development spell)'}",
-            "",
-            "## Input schema",
-            "",
-            "```json",
-            json.dumps(spell.input_schema, indent=2, ensure_ascii=False),
-            "```",
-            "",
-        ]
-    )
 
 
 async def complete(platform: Platform, params: types.CompleteRequestParams) -> types.CompleteResult:

@@ -27,6 +27,7 @@ from registry import (
 from registry.models import Spell
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.catalog.publishing import refusal
+from spell_mcp.catalog.readme import readme
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform
 from spell_mcp.rest.bodies import (
@@ -411,3 +412,22 @@ async def my_spells(
         ],
         next_cursor=next_cursor,
     )
+
+
+@router.get(
+    "/spells/{key}/readme",
+    tags=["spells"],
+    response_class=Response,
+    responses={
+        200: {"content": {"text/markdown": {}}, "description": "The README, as Markdown."},
+        **problem_responses("unauthenticated", "spell_not_found"),
+    },
+)
+async def get_readme(key: str, platform: PlatformDep, caster: ReadCaster) -> Response:
+    """The spell's README (the package's README.md, or a page written from its manifest), as
+    Markdown. It is the maker's text: render it without raw HTML."""
+    found = await platform.db.read(lambda session: find_version(session, key))
+    if found is None:
+        raise SpellError("spell_not_found", f"no castable spell {key}")
+    text = await anyio.to_thread.run_sync(readme, platform.casts.trees, found[0])
+    return Response(text, media_type="text/markdown; charset=utf-8")

@@ -70,6 +70,11 @@ def test_a_person_signs_in_finds_a_spell_and_casts_it(
     expect(page.get_by_role("link", name="Echo")).to_be_visible()
     shot(page, "catalog", tmp_path)
 
+    page.get_by_role("button", name="#text").click()
+    expect(page.get_by_role("link", name="Echo")).to_have_count(0)
+    expect(page.get_by_role("link", name="Text statistics")).to_be_visible()
+    page.get_by_role("button", name="Show all").click()
+    expect(page.get_by_role("link", name="Echo")).to_be_visible()
     page.get_by_label("Search spells").fill("statistics")
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("link", name="Echo")).to_have_count(0)
@@ -200,12 +205,24 @@ def test_a_maker_yanks_a_version_and_the_catalog_stops_offering_it(
 ) -> None:
     maker = server.new_user(credits_usd="1")
     key = f"com.maker{secrets.token_hex(3)}.hello"
-    package = pack_directory(write_spell(tmp_path, key, wat.writes('{"hello":"world"}'), price_usd="0.25"))
+    directory = write_spell(tmp_path, key, wat.writes('{"hello":"world"}'), price_usd="0.25")
+    # A hostile README: raw HTML and a script link must reach the page as neither.
+    (directory / "README.md").write_text(
+        "# Hello\n\nSays hello.\n\n"
+        "<img src=x onerror=\"document.title='owned'\">\n\n"
+        "[click](javascript:alert(1))\n"
+    )
+    package = pack_directory(directory)
     with server.client(maker) as client:
         published = client.post("/v1/spells", files={"package": ("spell.tar", package, "application/x-tar")})
         assert published.status_code == 201, published.text
     sign_in(page, server, maker)
     page.goto(f"{server.url}/spell/?key={key}")
+    page.get_by_text("README").click()
+    expect(page.get_by_text("Says hello.")).to_be_visible()
+    assert page.locator(".readme img").count() == 0
+    assert page.locator('.readme a[href^="javascript"]').count() == 0
+    assert page.title() != "owned"
     page.get_by_role("button", name="Cast for $0.25").click()
     expect(page.get_by_text("Charged $0.25")).to_be_visible()
 

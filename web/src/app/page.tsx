@@ -14,8 +14,12 @@ export default function Catalog() {
   const [spells, setSpells] = useState<Spell[] | null>(null);
   const [error, setError] = useState<unknown>(null);
 
-  async function search(q: string) {
-    const { data, error } = await api.GET("/v1/spells", { params: { query: { q: q || undefined } } });
+  const [tag, setTag] = useState<string | null>(null);
+
+  async function search(q: string, onlyTag: string | null = tag) {
+    const { data, error } = await api.GET("/v1/spells", {
+      params: { query: { q: q || undefined, tag: onlyTag ?? undefined } },
+    });
     setError(error ?? null);
     setSpells(data?.items ?? []);
   }
@@ -39,6 +43,14 @@ export default function Catalog() {
         <input id="q" type="search" placeholder="Search spells" value={query} onChange={(e) => setQuery(e.target.value)} />
         <button type="submit">Search</button>
       </form>
+      {tag && (
+        <p>
+          Only spells tagged #{tag}.{" "}
+          <button type="button" onClick={() => (setTag(null), search(query.trim(), null))}>
+            Show all
+          </button>
+        </p>
+      )}
       <ProblemNote error={error} />
       {error ? (
         <p>
@@ -56,6 +68,25 @@ export default function Catalog() {
             {spell.signed ? <span className="badge">signed</span> : <span className="badge muted">unsigned</span>}
             <p>{spell.description}</p>
             <code>{spell.key}</code>
+            {spell.tags.length > 0 && (
+              <p className="tags">
+                {spell.tags.map((name) => (
+                  <button
+                    key={name}
+                    type="button"
+                    className="tag"
+                    aria-pressed={tag === name}
+                    onClick={() => {
+                      const next = tag === name ? null : name;
+                      setTag(next);
+                      search(query.trim(), next);
+                    }}
+                  >
+                    #{name}
+                  </button>
+                ))}
+              </p>
+            )}
           </li>
         ))}
       </ul>

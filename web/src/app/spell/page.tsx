@@ -11,6 +11,7 @@ import { api } from "@/api/client";
 import type { components } from "@/api/schema";
 import { ProblemNote } from "@/components/ProblemNote";
 import { ReceiptCheck } from "@/components/ReceiptCheck";
+import { Readme } from "@/components/Readme";
 import { SpellFacts } from "@/components/SpellFacts";
 
 // Spells' input schemas are JSON Schema 2020-12. The server validates every cast (its problems
@@ -74,6 +75,7 @@ function SpellPage() {
     <section>
       <h1>{spell.name}</h1>
       <p>{spell.description}</p>
+      <Readme spellKey={spell.key} />
       <dl className="facts">
         <dt>Price</dt>
         <dd>${spell.price.usd} per successful cast (failed casts are free)</dd>
