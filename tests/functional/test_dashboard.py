@@ -233,6 +233,10 @@ def test_a_maker_yanks_a_version_and_the_catalog_stops_offering_it(
     shot(page, "usage", tmp_path)
 
     page.get_by_role("link", name="My spells").click()
+    expect(page.get_by_text("Nothing needs your attention.")).to_be_visible()
+    page.get_by_label("Identity (an e-mail, or a CI workflow URI)").fill("maker@example.com")
+    page.get_by_role("button", name="Add signer").click()
+    expect(page.get_by_text("maker@example.com")).to_be_visible()
     page.get_by_role("button", name=f"Yank {key} 1.0.0").click()
     expect(page.get_by_text("1.0.0 (yanked)")).to_be_visible()
     shot(page, "maker", tmp_path)

@@ -58,6 +58,15 @@ export function Budget() {
           )}
         </div>
       ))}
+      {status && status.alerts.length > 0 && (
+        <ul>
+          {status.alerts.map((alert) => (
+            <li key={`${alert.period}-${alert.threshold}-${alert.window_start}`}>
+              {alert.threshold} % of the {alert.period} cap reached on {new Date(alert.at).toLocaleString()}
+            </li>
+          ))}
+        </ul>
+      )}
       <form onSubmit={save} className="row">
         <label htmlFor="daily">Daily cap (USD)</label>
         <input id="daily" inputMode="decimal" value={daily} onChange={(e) => setDaily(e.target.value)} placeholder="none" />

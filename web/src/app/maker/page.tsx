@@ -4,6 +4,7 @@ import { useCallback, useEffect, useState } from "react";
 
 import { api } from "@/api/client";
 import type { components } from "@/api/schema";
+import { Notifications, Payouts, Signers } from "@/components/MakerExtras";
 import { ProblemNote } from "@/components/ProblemNote";
 
 type MySpell = components["schemas"]["MySpell"];
@@ -81,6 +82,9 @@ export default function Maker() {
           <Versions spell={spell} onChange={setError} />
         </article>
       ))}
+      <Notifications />
+      <Signers />
+      <Payouts />
     </section>
   );
 }
