@@ -514,3 +514,18 @@ class BillingOptions(BaseModel):
     top_up_min: Price
     top_up_max: Price
     payouts: bool = Field(description="Makers are paid out (Stripe Connect).")
+
+
+class SecretValue(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: str = Field(max_length=4096, description="Sealed at rest; never shown again.")
+
+
+class SecretInfo(BaseModel):
+    name: str
+    updated_at: datetime
+
+
+class SecretList(BaseModel):
+    items: list[SecretInfo]

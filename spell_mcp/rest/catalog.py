@@ -25,9 +25,12 @@ from registry import (
     yank,
 )
 from registry.models import Spell
+from runtime.policy import PolicyError, check_env_name
 from spell_mcp.accounts.keys import Caster
+from spell_mcp.accounts.secrets import set_secret
 from spell_mcp.catalog.publishing import refusal
 from spell_mcp.catalog.readme import readme
+from spell_mcp.database.tables import SpellSecret
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform
 from spell_mcp.rest.bodies import (
@@ -38,6 +41,9 @@ from spell_mcp.rest.bodies import (
     ProvenanceInfo,
     Published,
     SbomSummary,
+    SecretInfo,
+    SecretList,
+    SecretValue,
     Signer,
     SignerIn,
     SignerList,
@@ -431,3 +437,87 @@ async def get_readme(key: str, platform: PlatformDep, caster: ReadCaster) -> Res
         raise SpellError("spell_not_found", f"no castable spell {key}")
     text = await anyio.to_thread.run_sync(readme, platform.casts.trees, found[0])
     return Response(text, media_type="text/markdown; charset=utf-8")
+
+
+def _own_spell(session: Session, caster: Caster, key: str) -> Spell:
+    spell = session.get(Spell, key)
+    if spell is None or spell.maker_id != caster.user_id:
+        raise SpellError("spell_not_found", f"you publish no spell {key}")
+    return spell
+
+
+@router.get(
+    "/spells/{key}/secrets",
+    tags=["publishing"],
+    responses=problem_responses("unauthenticated", "spell_not_found"),
+)
+async def list_secrets(key: str, platform: PlatformDep, caster: PublishCaster) -> SecretList:
+    """The names of your spell's secrets and when each was set; values are never shown."""
+
+    def read(session: Session) -> SecretList:
+        _own_spell(session, caster, key)
+        rows = session.execute(select(SpellSecret).where(col(SpellSecret.spell_key) == key)).scalars()
+        return SecretList(items=[SecretInfo(name=row.name, updated_at=row.updated_at) for row in rows])
+
+    return await platform.db.read(read)
+
+
+@router.put(
+    "/spells/{key}/secrets/{name}",
+    tags=["publishing"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses("unauthenticated", "spell_not_found", *JSON_BODY_ERRORS),
+)
+async def put_secret(
+    key: str, name: str, body: SecretValue, platform: PlatformDep, caster: PublishCaster
+) -> None:
+    """Set a secret your spell reads as an environment variable (it must name it in
+    runtime.policy.env_vars); sealed at rest, given only to a cast of this spell."""
+    try:
+        check_env_name(name)
+    except PolicyError as exc:
+        raise SpellError("request_invalid", str(exc)) from None
+
+    def write(session: Session) -> None:
+        _own_spell(session, caster, key)
+        set_secret(session, platform.secrets, key, name, body.value)
+
+    await platform.db.write(write)
+
+
+@router.delete(
+    "/spells/{key}/secrets/{name}",
+    tags=["publishing"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses("unauthenticated", "spell_not_found", "not_found"),
+)
+async def delete_secret(key: str, name: str, platform: PlatformDep, caster: PublishCaster) -> None:
+    """Remove a secret: later casts of the spell run without it."""
+
+    def remove(session: Session) -> None:
+        _own_spell(session, caster, key)
+        secret = session.get(SpellSecret, (key, name))
+        if secret is None:
+            raise SpellError("not_found", f"{key} has no secret {name[:80]}")
+        session.delete(secret)
+
+    await platform.db.write(remove)
+
+
+@router.get(
+    "/admin/spells/suspended",
+    tags=["operations"],
+    responses=problem_responses("unauthenticated", "forbidden"),
+)
+async def suspended_spells(platform: PlatformDep, caster: AdminCaster) -> MySpellList:
+    """Spells an operator suspended (reinstate one with DELETE /v1/spells/{key}/suspend)."""
+    if not caster.is_operator:
+        raise SpellError("forbidden", "only the platform's operators see suspended spells")
+    query = select(Spell).where(col(Spell.status) == "suspended").order_by(col(Spell.key))
+    rows = await platform.db.read(lambda session: list(session.execute(query).scalars()))
+    return MySpellList(
+        items=[
+            MySpell(key=s.key, status=s.status, latest_version=s.latest_version, created_at=s.created_at)
+            for s in rows
+        ]
+    )

@@ -75,6 +75,11 @@ def test_a_person_signs_in_finds_a_spell_and_casts_it(
     expect(page.get_by_role("link", name="Text statistics")).to_be_visible()
     page.get_by_role("button", name="Show all").click()
     expect(page.get_by_role("link", name="Echo")).to_be_visible()
+    categories = page.get_by_role("group", name="Categories")
+    categories.get_by_role("button", name="developer-tools").click()
+    expect(page.get_by_role("link", name="Text statistics")).to_have_count(0)
+    categories.get_by_role("button", name="developer-tools").click()
+    expect(page.get_by_role("link", name="Text statistics")).to_be_visible()
     page.get_by_label("Search spells").fill("statistics")
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("link", name="Echo")).to_have_count(0)
@@ -143,6 +148,13 @@ def test_a_key_made_in_the_browser_casts_over_rest_until_it_is_revoked(
         refused = rest_cast(server, dead)
         assert refused.status_code == 401 and refused.json()["code"] == "unauthenticated"
 
+    page.get_by_label("Name").fill("tight")
+    page.get_by_label("Daily budget of this key in USD (optional)").fill("0.00001")
+    page.get_by_role("button", name="Create key").click()
+    expect(page.get_by_test_id("new-key")).not_to_have_text(rotated)
+    tight = page.get_by_test_id("new-key").inner_text()
+    assert rest_cast(server, tight).json()["code"] == "budget_exceeded"
+
 
 @pytest.mark.refused(402)
 def test_a_tiny_daily_budget_refuses_the_next_cast_in_its_own_words(
@@ -154,6 +166,7 @@ def test_a_tiny_daily_budget_refuses_the_next_cast_in_its_own_words(
     page.get_by_role("button", name="Save caps").click()
     expect(page.get_by_role("status")).to_have_text("Saved.")
     page.goto(f"{server.url}/spell/?key=dev.spell.textstats")
+    expect(page.get_by_text("$0.0001 left this day")).to_be_visible()
     page.get_by_label("text").first.fill("Too dear today.")
     page.get_by_role("button", name="Cast for $0.002").click()
     expect(page.locator(".problem")).to_contain_text("budget_exceeded")
@@ -233,10 +246,17 @@ def test_a_maker_yanks_a_version_and_the_catalog_stops_offering_it(
     shot(page, "usage", tmp_path)
 
     page.get_by_role("link", name="My spells").click()
+    expect(page.get_by_role("table", name="Your share per spell, all time")).to_contain_text(key)
     expect(page.get_by_text("Nothing needs your attention.")).to_be_visible()
     page.get_by_label("Identity (an e-mail, or a CI workflow URI)").fill("maker@example.com")
     page.get_by_role("button", name="Add signer").click()
     expect(page.get_by_text("maker@example.com")).to_be_visible()
+    page.get_by_text("Secrets (0)").click()
+    page.get_by_label("Name", exact=True).fill("API_TOKEN")
+    page.get_by_label("Value", exact=True).fill("s3cret")
+    page.get_by_role("button", name="Set secret").click()
+    expect(page.get_by_text("Secrets (1)")).to_be_visible()
+    expect(page.get_by_text("s3cret")).to_have_count(0)
     page.get_by_role("button", name=f"Yank {key} 1.0.0").click()
     expect(page.get_by_text("1.0.0 (yanked)")).to_be_visible()
     shot(page, "maker", tmp_path)

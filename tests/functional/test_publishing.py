@@ -242,3 +242,31 @@ def test_the_published_package_can_be_fetched_back_byte_for_byte(
     assert hashlib.sha256(fetched.content).hexdigest() == version["package_sha256"]
     unsigned = maker.get(f"/v1/spells/{key}/versions/1.0.0/bundle")
     assert unsigned.status_code == 404 and unsigned.json()["code"] == "not_found"
+
+
+def test_a_maker_sets_its_spells_secrets_over_rest_and_nobody_else_can(
+    server: RunningServer, maker: httpx.Client, tmp_path: Path, key: str
+) -> None:
+    assert publish(maker, package(tmp_path, key, policy='env_vars = ["API_TOKEN"]')).status_code == 201
+    assert maker.put(f"/v1/spells/{key}/secrets/API_TOKEN", json={"value": "s3cret"}).status_code == 204
+    listed = maker.get(f"/v1/spells/{key}/secrets").json()["items"]
+    assert [item["name"] for item in listed] == ["API_TOKEN"] and "s3cret" not in str(listed)
+    bad = maker.put(f"/v1/spells/{key}/secrets/not-a-name", json={"value": "x"})
+    assert bad.status_code == 400 and bad.json()["code"] == "request_invalid"
+    with server.client(server.new_user()) as stranger:
+        assert stranger.put(f"/v1/spells/{key}/secrets/API_TOKEN", json={"value": "mine"}).status_code == 404
+        assert stranger.get(f"/v1/spells/{key}/secrets").status_code == 404
+    assert maker.delete(f"/v1/spells/{key}/secrets/API_TOKEN").status_code == 204
+    assert maker.delete(f"/v1/spells/{key}/secrets/API_TOKEN").status_code == 404
+
+
+def test_an_operator_lists_suspended_spells_and_reinstates_them(
+    server: RunningServer, maker: httpx.Client, tmp_path: Path, key: str
+) -> None:
+    assert publish(maker, package(tmp_path, key)).status_code == 201
+    with server.client() as operator:
+        assert operator.post(f"/v1/spells/{key}/suspend").status_code == 204
+        assert key in [s["key"] for s in operator.get("/v1/admin/spells/suspended").json()["items"]]
+        assert operator.delete(f"/v1/spells/{key}/suspend").status_code == 204
+        assert key not in [s["key"] for s in operator.get("/v1/admin/spells/suspended").json()["items"]]
+    assert maker.get("/v1/admin/spells/suspended").status_code == 403

@@ -15,11 +15,17 @@ export default function Catalog() {
   const [error, setError] = useState<unknown>(null);
 
   const [tag, setTag] = useState<string | null>(null);
+  const [category, setCategory] = useState<string | null>(null);
+  const [categories, setCategories] = useState<string[]>([]);
 
-  async function search(q: string, onlyTag: string | null = tag) {
+  async function search(q: string, onlyTag: string | null = tag, onlyCategory: string | null = category) {
     const { data, error } = await api.GET("/v1/spells", {
-      params: { query: { q: q || undefined, tag: onlyTag ?? undefined } },
+      params: { query: { q: q || undefined, tag: onlyTag ?? undefined, category: onlyCategory ?? undefined } },
     });
+    if (!q && !onlyTag && !onlyCategory) {
+      const all = (data?.items ?? []).map((spell) => spell.category).filter((c): c is string => Boolean(c));
+      setCategories([...new Set(all)].sort());
+    }
     setError(error ?? null);
     setSpells(data?.items ?? []);
   }
@@ -43,6 +49,25 @@ export default function Catalog() {
         <input id="q" type="search" placeholder="Search spells" value={query} onChange={(e) => setQuery(e.target.value)} />
         <button type="submit">Search</button>
       </form>
+      {categories.length > 0 && (
+        <p className="tags" role="group" aria-label="Categories">
+          {categories.map((name) => (
+            <button
+              key={name}
+              type="button"
+              className="tag"
+              aria-pressed={category === name}
+              onClick={() => {
+                const next = category === name ? null : name;
+                setCategory(next);
+                search(query.trim(), tag, next);
+              }}
+            >
+              {name}
+            </button>
+          ))}
+        </p>
+      )}
       {tag && (
         <p>
           Only spells tagged #{tag}.{" "}

@@ -14,6 +14,7 @@ export default function Keys() {
   const [name, setName] = useState("");
   const [scopes, setScopes] = useState<string[]>(["cast", "read"]);
   const [expires, setExpires] = useState("");
+  const [dailyCap, setDailyCap] = useState("");
   const [secret, setSecret] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -30,7 +31,8 @@ export default function Keys() {
   async function create(event: FormEvent) {
     event.preventDefault();
     const expires_at = expires ? new Date(`${expires}T23:59:59`).toISOString() : null;
-    const { data, error } = await api.POST("/v1/keys", { body: { name, scopes, expires_at } });
+    const budget = dailyCap ? { daily_cap_micros: Math.round(Number(dailyCap) * 1_000_000) } : null;
+    const { data, error } = await api.POST("/v1/keys", { body: { name, scopes, expires_at, budget } });
     setError(error ?? null);
     if (data) {
       setSecret(data.key);
@@ -70,6 +72,8 @@ export default function Keys() {
         <input id="key-name" value={name} onChange={(e) => setName(e.target.value)} required maxLength={200} />
         <label htmlFor="key-expires">Expires (optional)</label>
         <input id="key-expires" type="date" value={expires} onChange={(e) => setExpires(e.target.value)} />
+        <label htmlFor="key-daily">Daily budget of this key in USD (optional)</label>
+        <input id="key-daily" inputMode="decimal" value={dailyCap} onChange={(e) => setDailyCap(e.target.value)} />
         <fieldset>
           <legend>Scopes</legend>
           {SCOPES.map((scope) => (

@@ -4,8 +4,11 @@ import { useCallback, useEffect, useState } from "react";
 
 import { api } from "@/api/client";
 import type { components } from "@/api/schema";
+import { BarChart } from "@/components/BarChart";
 import { Notifications, Payouts, Signers } from "@/components/MakerExtras";
 import { ProblemNote } from "@/components/ProblemNote";
+import { SpellSecrets } from "@/components/SpellSecrets";
+import { Suspended } from "@/components/Suspended";
 
 type MySpell = components["schemas"]["MySpell"];
 type Version = components["schemas"]["VersionInfo"];
@@ -65,6 +68,12 @@ export default function Maker() {
           Earnings not yet paid out: <strong>${earnings.balance.usd}</strong>
         </p>
       )}
+      {earnings && Object.keys(earnings.by_spell).length > 0 && (
+        <BarChart
+          label="Your share per spell, all time"
+          bars={Object.entries(earnings.by_spell).map(([name, price]) => ({ name, usd: Number(price.usd) }))}
+        />
+      )}
       {spells?.length === 0 && (
         <p>
           You publish no spells yet: <code>spell pack</code> a spell directory, sign it, and{" "}
@@ -80,11 +89,13 @@ export default function Maker() {
             Latest {spell.latest_version}; earned ${earnings?.by_spell[spell.key]?.usd ?? "0"}.
           </p>
           <Versions spell={spell} onChange={setError} />
+          <SpellSecrets spellKey={spell.key} />
         </article>
       ))}
       <Notifications />
       <Signers />
       <Payouts />
+      <Suspended />
     </section>
   );
 }

@@ -21,6 +21,18 @@ const validator = customizeValidator({ AjvClass: Ajv2020 });
 type Detail = components["schemas"]["SpellDetail"];
 type CastResponse = components["schemas"]["CastResponse"];
 type Balance = components["schemas"]["Balance"];
+type BudgetStatus = components["schemas"]["BudgetStatus"];
+
+/** What the caster may still spend today and this month, where it set caps. */
+function budgetLeft(status: BudgetStatus | null): string | null {
+  const left = (status?.windows ?? [])
+    .filter((window) => window.cap_micros != null)
+    .map((window) => {
+      const micros = Math.max((window.cap_micros ?? 0) - window.spent_micros - window.held_micros, 0);
+      return `$${(micros / 1_000_000).toFixed(6).replace(/\.?0+$/, "")} left this ${window.period}`;
+    });
+  return left.length ? left.join(", ") : null;
+}
 
 function policyInWords(policy: Record<string, string[]>): string[] {
   const words = [];
@@ -35,6 +47,7 @@ function SpellPage() {
   const key = useSearchParams().get("key") ?? "";
   const [spell, setSpell] = useState<Detail | null>(null);
   const [balance, setBalance] = useState<Balance | null>(null);
+  const [budget, setBudget] = useState<BudgetStatus | null>(null);
   const [result, setResult] = useState<CastResponse | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [casting, setCasting] = useState(false);
@@ -48,6 +61,7 @@ function SpellPage() {
     });
     api.GET("/v1/users/me/balance").then(({ data }) => setBalance(data ?? null));
     api.GET("/v1/users/me").then(({ data }) => setOperator(Boolean(data?.is_operator)));
+    api.GET("/v1/users/me/budget").then(({ data }) => setBudget(data ?? null));
   }, [key]);
 
   async function suspend() {
@@ -81,6 +95,12 @@ function SpellPage() {
         <dd>${spell.price.usd} per successful cast (failed casts are free)</dd>
         <dt>Your credits</dt>
         <dd>{balance ? `$${balance.available.usd} available` : "…"}</dd>
+        {budgetLeft(budget) && (
+          <>
+            <dt>Your budget</dt>
+            <dd>{budgetLeft(budget)}</dd>
+          </>
+        )}
         <dt>It</dt>
         <dd>{policyInWords(spell.policy).join("; ")}</dd>
         <dt>Limits</dt>
