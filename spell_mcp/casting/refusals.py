@@ -50,14 +50,3 @@ def money_refusal(
         held_micros=exc.held,
         resets_at=resets,
     )
-
-
-def reloading(error: SpellError) -> SpellError:
-    """The refusal, saying that an auto-reload of the caster's saved card has started."""
-    return SpellError(
-        error.code,
-        f"{error.detail}; an auto-reload of your saved card has started: cast again once it is paid",
-        headers=error.headers,
-        **error.extra,
-        reloading=True,
-    )

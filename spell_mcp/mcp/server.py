@@ -27,14 +27,14 @@ from billing import usd
 from registry import SpellVersion, list_latest, tool_name
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.casting.pipeline import CastResult
-from spell_mcp.casting.refusals import SHORT_OF_MONEY, reloading
+from spell_mcp.casting.refusals import SHORT_OF_MONEY
 from spell_mcp.errors import SpellError
 from spell_mcp.mcp import catalog_tools, resources
 from spell_mcp.mcp.catalog_tools import CATALOG_TOOL_NAMES, CATALOG_TOOLS
 from spell_mcp.mcp.confirmation import Confirmation, InputNeeded
 from spell_mcp.mcp.sessions import LASTING, LastingSessions
 from spell_mcp.mcp.top_up import offer_top_up
-from spell_mcp.payments.reloads import reload_if_low
+from spell_mcp.payments.reloads import refused_for_money
 from spell_mcp.platform import Platform
 
 log = logging.getLogger(__name__)
@@ -205,9 +205,8 @@ def build_mcp_server(
             return needed.result
         except SpellError as error:
             if error.code in SHORT_OF_MONEY:
-                if await reload_if_low(platform.db, platform.stripe, caster.user_id):
-                    error = reloading(error)
-                else:
+                error = await refused_for_money(platform.db, platform.stripe, caster.user_id, error)
+                if not error.extra.get("reloading"):
                     error = await offer_top_up(ctx, platform, caster, error)
             return error_result(error)
         except MCPError:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from billing.payments import Payments
+from spell_mcp.casting.refusals import SHORT_OF_MONEY
 from spell_mcp.database.engine import Database
 from spell_mcp.database.tables import AutoReload, PaymentCustomer
 from spell_mcp.errors import SpellError
@@ -84,6 +85,22 @@ def _standing(session: Session, user_id: str) -> AutoReload:
         )
         session.add(row)
     return row
+
+
+async def refused_for_money(
+    db: Database, gateway: StripeGateway | None, caster_id: str, error: SpellError
+) -> SpellError:
+    """A cast refused for want of credits starts the caster's auto-reload (where it is on);
+    the refusal then says so. Any other refusal comes back as it was."""
+    if error.code not in SHORT_OF_MONEY or not await reload_if_low(db, gateway, caster_id):
+        return error
+    return SpellError(
+        error.code,
+        f"{error.detail}; an auto-reload of your saved card has started: cast again once it is paid",
+        headers=error.headers,
+        **error.extra,
+        reloading=True,
+    )
 
 
 async def reload_if_low(db: Database, gateway: StripeGateway | None, user_id: str) -> str | None:

@@ -18,10 +18,9 @@ from registry import SpellVersion, find_version, list_latest, tool_name
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.casting import records
 from spell_mcp.casting.pipeline import limits_of
-from spell_mcp.casting.refusals import SHORT_OF_MONEY, reloading
 from spell_mcp.database.tables import Cast
 from spell_mcp.errors import SpellError
-from spell_mcp.payments.reloads import reload_if_low
+from spell_mcp.payments.reloads import refused_for_money
 from spell_mcp.platform import Platform
 from spell_mcp.rest.bodies import (
     ArtifactInfo,
@@ -162,9 +161,10 @@ async def _cast(platform: Platform, caster: Caster, key: str, body: CastRequest)
     try:
         result = await platform.casts.cast(caster, key, body.input, version=body.version, via="rest")
     except SpellError as error:
-        if error.code in SHORT_OF_MONEY and await reload_if_low(platform.db, platform.stripe, caster.user_id):
-            raise reloading(error) from None
-        raise
+        refusal = await refused_for_money(platform.db, platform.stripe, caster.user_id, error)
+        if refusal is error:
+            raise
+        raise refusal from None
     return CastResponse(
         cast_id=result.cast_id,
         spell_key=result.spell_key,
