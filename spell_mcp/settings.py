@@ -223,6 +223,18 @@ class Settings(BaseSettings):
         return bool(self.stripe_secret_key and self.stripe_webhook_secret)
 
     @property
+    def top_up_min_micros(self) -> int:
+        return int(self.top_up_min_usd * MICROS_PER_USD)
+
+    @property
+    def top_up_max_micros(self) -> int:
+        return int(self.top_up_max_usd * MICROS_PER_USD)
+
+    @property
+    def payout_minimum_micros(self) -> int:
+        return int(self.payout_minimum_usd * MICROS_PER_USD)
+
+    @property
     def max_grant_micros(self) -> int:
         return int(self.max_grant_usd * MICROS_PER_USD)
 

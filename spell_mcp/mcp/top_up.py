@@ -21,10 +21,10 @@ from spell_mcp.accounts.keys import Caster
 from spell_mcp.casting.refusals import SHORT_OF_MONEY
 from spell_mcp.errors import SpellError
 from spell_mcp.payments.checkout import start_top_up
+from spell_mcp.payments.records import CENT
 from spell_mcp.platform import Platform
 
 log = logging.getLogger(__name__)
-CENT = 10_000
 
 
 async def offer_top_up(
@@ -37,7 +37,7 @@ async def offer_top_up(
     lacking = int(error.extra.get("debt_micros") or 0) + max(
         int(error.extra.get("price_micros", 0)) - int(error.extra.get("available_micros", 0)), 0
     )
-    cents = max(math.ceil(lacking / CENT), int(settings.top_up_min_usd * 100))
+    cents = max(math.ceil(lacking / CENT), settings.top_up_min_micros // CENT)
     amount = min(Decimal(cents) / 100, settings.top_up_max_usd)
     try:
         top_up = await start_top_up(

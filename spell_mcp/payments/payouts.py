@@ -75,7 +75,7 @@ async def run_payouts(
     moment = now or datetime.now(UTC)
     period = moment.date().isoformat()
     cutoff = moment - timedelta(days=settings.payout_delay_days)
-    minimum = int(settings.payout_minimum_usd * 1_000_000)
+    minimum = settings.payout_minimum_micros
     accounts = await db.read(
         lambda session: list(
             session.execute(

@@ -365,7 +365,7 @@ async def set_my_auto_reload(
         int(Decimal(text) * MICROS_PER_USD)
         for text in (body.threshold_usd, body.amount_usd, body.monthly_cap_usd)
     ]
-    if amounts[1] < int(platform.settings.top_up_min_usd * MICROS_PER_USD):
+    if amounts[1] < platform.settings.top_up_min_micros:
         raise SpellError("request_invalid", f"a reload buys at least ${platform.settings.top_up_min_usd}")
     row = await platform.db.write(
         lambda session: configure(
@@ -406,7 +406,7 @@ async def billing_options(platform: PlatformDep) -> BillingOptions:
     settings = platform.settings
     return BillingOptions(
         top_ups=platform.stripe is not None,
-        top_up_min=price(int(settings.top_up_min_usd * MICROS_PER_USD)),
-        top_up_max=price(int(settings.top_up_max_usd * MICROS_PER_USD)),
+        top_up_min=price(settings.top_up_min_micros),
+        top_up_max=price(settings.top_up_max_micros),
         payouts=platform.stripe is not None,
     )
