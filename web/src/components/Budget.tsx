@@ -3,20 +3,11 @@
 import { type FormEvent, useEffect, useState } from "react";
 
 import { api } from "@/api/client";
+import { toMicros, usd } from "@/api/money";
 import type { components } from "@/api/schema";
 import { ProblemNote } from "@/components/ProblemNote";
 
 type Status = components["schemas"]["BudgetStatus"];
-const MICROS = 1_000_000;
-
-function usd(micros: number): string {
-  return (micros / MICROS).toFixed(6).replace(/\.?0+$/, "");
-}
-
-function toMicros(text: string): number | null {
-  if (!text.trim()) return null;
-  return Math.round(Number(text) * MICROS);
-}
 
 /** The caster's caps, what is spent of each window, and a form to change them. */
 export function Budget() {

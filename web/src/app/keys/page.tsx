@@ -3,6 +3,7 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 
 import { api } from "@/api/client";
+import { toMicros } from "@/api/money";
 import type { components } from "@/api/schema";
 import { ProblemNote } from "@/components/ProblemNote";
 
@@ -31,7 +32,8 @@ export default function Keys() {
   async function create(event: FormEvent) {
     event.preventDefault();
     const expires_at = expires ? new Date(`${expires}T23:59:59`).toISOString() : null;
-    const budget = dailyCap ? { daily_cap_micros: Math.round(Number(dailyCap) * 1_000_000) } : null;
+    const cap = toMicros(dailyCap);
+    const budget = cap === null ? null : { daily_cap_micros: cap };
     const { data, error } = await api.POST("/v1/keys", { body: { name, scopes, expires_at, budget } });
     setError(error ?? null);
     if (data) {

@@ -8,6 +8,7 @@ import { useSearchParams } from "next/navigation";
 import { Suspense, useEffect, useState } from "react";
 
 import { api } from "@/api/client";
+import { usd } from "@/api/money";
 import type { components } from "@/api/schema";
 import { ProblemNote } from "@/components/ProblemNote";
 import { ReceiptCheck } from "@/components/ReceiptCheck";
@@ -29,7 +30,7 @@ function budgetLeft(status: BudgetStatus | null): string | null {
     .filter((window) => window.cap_micros != null)
     .map((window) => {
       const micros = Math.max((window.cap_micros ?? 0) - window.spent_micros - window.held_micros, 0);
-      return `$${(micros / 1_000_000).toFixed(6).replace(/\.?0+$/, "")} left this ${window.period}`;
+      return `$${usd(micros)} left this ${window.period}`;
     });
   return left.length ? left.join(", ") : null;
 }
