@@ -59,6 +59,9 @@ def modules() -> Iterator[tuple[str, Path]]:
                 yield module_name(path), path
 
 
+KNOWN = {name for name, _ in modules()}
+
+
 def imported(path: Path) -> set[str]:
     """Every module of ours that `path` imports, wherever the import statement stands."""
     found: set[str] = set()
@@ -69,8 +72,7 @@ def imported(path: Path) -> set[str]:
             found.add(node.module)
             # `from spell_mcp.rest import casts` imports the module spell_mcp.rest.casts.
             found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    known = {name for name, _ in modules()}
-    return {name for name in found if name in known}
+    return found & KNOWN
 
 
 def within(name: str, prefix: str) -> bool:
