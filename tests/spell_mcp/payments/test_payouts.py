@@ -185,3 +185,19 @@ def test_a_cast_refunded_after_payout_is_clawed_back_from_the_next_one(
     latest = shop.call(operator, "GET", "/v1/makers/me/payouts").json()["items"][0]
     assert (latest["casts"], latest["clawbacks"]["usd"], latest["amount"]["usd"]) == (5, "3.2", "12.8")
     shop.assert_ledger_sound()
+
+
+def test_a_transfer_stripe_refuses_fails_the_payout_and_the_earnings_wait(
+    shop: Shop, stripe: StripeStandIn
+) -> None:
+    account = onboard(shop, stripe)
+    earn(shop, stripe, 4)
+    stripe.accounts[account]["payouts_enabled"] = False  # Stripe changed its mind; no event yet
+    [line] = pay(shop, datetime.now(UTC) + timedelta(days=8))
+    assert "refused by Stripe" in line
+    [payout] = payouts(shop)
+    assert payout.status == "failed"
+    earnings = shop.call(operator_key(shop), "GET", "/v1/makers/me/earnings").json()["balance"]["micros"]
+    assert earnings >= 4 * MAKER_SHARE, "the earnings came back from payout clearing"
+    assert not [t for t in stripe.transfers.values() if t["destination"] == account]
+    shop.assert_ledger_sound()

@@ -21,7 +21,7 @@ from spell_mcp.app import create_app
 from spell_mcp.cli import app as cli
 from spell_mcp.database.tables import PaymentEvent
 from spell_mcp.settings import Settings
-from tests.conftest import ROOT, Database
+from tests.conftest import ROOT, Database, free_port
 from tests.spell_mcp.payments.shop import FOUR_DOLLARS, Shop, cast
 from tests.stripe_standin import StripeStandIn, signed
 
@@ -273,3 +273,21 @@ def test_refunds_in_parts_give_back_exactly_the_tax_collected(shop: Shop, stripe
     refunds = [p for p in shop.payments(caster) if p["kind"] == "refund"]
     assert sum(p["amount"]["micros"] for p in refunds) == -10_000_000
     shop.assert_ledger_sound()
+
+
+def test_a_top_up_while_stripe_is_unreachable_is_a_503_and_records_nothing(
+    database: Database, tmp_path: Path, stripe: StripeStandIn
+) -> None:
+    gone = {**stripe.settings(), "stripe_api_base": f"http://127.0.0.1:{free_port()}"}
+    settings = Settings(
+        home=tmp_path / "home", database_url=database.url, dev_mode=True, examples_dir=tmp_path, **gone
+    )  # type: ignore[arg-type]
+    with TestClient(create_app(settings)) as client:
+        key = (tmp_path / "home" / "operator.key").read_text().strip()
+        started = client.post(
+            "/v1/billing/checkout", json={"amount_usd": "10"}, headers={"Authorization": f"Bearer {key}"}
+        )
+        assert started.status_code == 503 and started.json()["code"] == "payment_provider_unavailable"
+        assert "try again" in started.json()["detail"]
+        payments = client.get("/v1/billing/payments", headers={"Authorization": f"Bearer {key}"}).json()
+        assert payments["items"] == []
