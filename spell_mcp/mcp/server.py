@@ -32,6 +32,7 @@ from spell_mcp.errors import SpellError
 from spell_mcp.mcp import catalog_tools, resources
 from spell_mcp.mcp.catalog_tools import CATALOG_TOOL_NAMES, CATALOG_TOOLS
 from spell_mcp.mcp.confirmation import Confirmation, InputNeeded
+from spell_mcp.mcp.notifications import LogLevels, StepRelay, step_relay
 from spell_mcp.mcp.sessions import LASTING, LastingSessions
 from spell_mcp.mcp.top_up import offer_top_up
 from spell_mcp.payments.reloads import refused_for_money
@@ -162,6 +163,7 @@ def build_mcp_server(
 ) -> Server[Any]:
     """`lasting` remembers the sessions of stdio, legacy SSE and (with `http_sessions`) stateful
     Streamable HTTP clients, to tell them when the tool list changes."""
+    levels = LogLevels()
 
     async def list_tools(
         ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
@@ -194,13 +196,12 @@ def build_mcp_server(
                     arguments.get("input"),
                     version=version,
                     via=via,
-                    on_progress=StepRelay(ctx, lasting),
+                    on_progress=step_relay(ctx, caster, levels),
                     confirm=None if confirmed else Confirmation(ctx, params),
                 )
             else:
-                result = await _cast_tool(
-                    platform, caster, params, arguments, via, StepRelay(ctx, lasting), ctx
-                )
+                steps = step_relay(ctx, caster, levels)
+                result = await _cast_tool(platform, caster, params, arguments, via, steps, ctx)
         except InputNeeded as needed:
             return needed.result
         except SpellError as error:
@@ -257,10 +258,12 @@ def build_mcp_server(
     async def set_logging_level(
         ctx: ServerRequestContext[Any, Any], params: types.SetLevelRequestParams
     ) -> types.EmptyResult:
-        # Remembered on lasting connections (stdio, SSE, HTTP sessions). Stateless HTTP keeps
-        # nothing between requests: there the cast's steps are sent at "info" and clients filter.
-        if lasting is not None:
-            lasting.set_log_level(ctx.session, params.level)
+        # Per lasting connection; on stateless HTTP, per API key (spell_mcp/mcp/notifications.py).
+        try:
+            caster: Caster | None = await resolve_caster(ctx)
+        except SpellError:
+            caster = None
+        levels.set(ctx.session, caster, params.level)
         return types.EmptyResult()
 
     with warnings.catch_warnings():
@@ -300,7 +303,7 @@ async def _cast_tool(
     params: types.CallToolRequestParams,
     arguments: dict[str, Any],
     via: str,
-    steps: StepRelay,
+    steps: StepRelay | None,
     ctx: ServerRequestContext[Any, Any],
 ) -> CastResult:
     """A spell's own tool. A name that names no castable spell is no tool of this server: the
@@ -329,35 +332,6 @@ def structured_result(document: dict[str, Any]) -> types.CallToolResult:
         content=[types.TextContent(text=json.dumps(document, ensure_ascii=False))],
         structured_content=document,
     )
-
-
-class StepRelay:
-    """Tells the MCP client how a cast goes: each step as a progress notification (when the
-    request carried a progress token) and as an info log message. A client that went away
-    must not break the cast, so sending never raises."""
-
-    def __init__(self, ctx: ServerRequestContext[Any, Any], lasting: LastingSessions | None) -> None:
-        self.session = ctx.session
-        # Log messages ride this request's own stream: stateless HTTP has no other.
-        self.request_id = ctx.request_id
-        self.logs = lasting is None or lasting.logs_at(ctx.session, "info")
-        self.steps = 0
-
-    async def __call__(self, step: str) -> None:
-        self.steps += 1
-        try:
-            await self.session.report_progress(self.steps, None, step)
-            if not self.logs:
-                return
-            with warnings.catch_warnings():
-                # Deprecated in 2026-07-28, still part of the 2025 revisions served here; the SDK
-                # sends it to 2026 clients only when they opted in on the request.
-                warnings.simplefilter("ignore", MCPDeprecationWarning)
-                await self.session.send_log_message(
-                    "info", step, logger="spell", related_request_id=self.request_id
-                )
-        except Exception as exc:
-            log.debug("could not report a cast step: %s", exc)
 
 
 def _version() -> str:

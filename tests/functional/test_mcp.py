@@ -428,12 +428,70 @@ async def test_a_lasting_session_gets_the_log_level_it_asked_for(server: Running
 
     params = StdioServerParameters(command=str(ROOT / ".venv/bin/spell"), args=["mcp"], env=env)
     async with Client(params, logging_callback=on_log, mode="legacy") as client:
+        await client.call_tool("dev_spell_echo", {"message": "no level set: nothing asked"})
+        assert logged == []
         await client.set_logging_level("warning")
         await client.call_tool("dev_spell_echo", {"message": "quiet"})
         assert logged == []
         await client.set_logging_level("info")
         await client.call_tool("dev_spell_echo", {"message": "chatty"})
     assert len(logged) == 3 and logged[0].startswith("casting dev.spell.echo")
+
+
+@pytest.mark.parametrize("level", [None, "info", "error"])
+async def test_a_2026_client_hears_the_cast_at_the_level_its_request_asks(
+    server: RunningServer, level: str | None
+) -> None:
+    logged: list[str] = []
+
+    async def on_log(params: Any) -> None:
+        logged.append(str(params.data))
+
+    headers = {"Authorization": f"Bearer {server.operator_key}"}
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=30) as http,
+        Client(
+            streamable_http_client(f"{server.url}/mcp", http_client=http),
+            logging_callback=on_log,
+            log_level=level,  # type: ignore[arg-type]
+        ) as client,
+    ):
+        result = await client.call_tool("dev_spell_echo", {"message": "hi"})
+    assert not result.is_error
+    assert len(logged) == (3 if level == "info" else 0)
+
+
+@pytest.mark.filterwarnings("ignore::mcp.shared.exceptions.MCPDeprecationWarning")
+def test_a_stateless_2025_client_keeps_the_level_it_set_for_its_key(
+    tmp_path: Path, built_spells: Path, probe_wasm: bytes
+) -> None:
+    def call(client: httpx.Client, body: dict[str, Any]) -> list[dict[str, Any]]:
+        response = client.post("/mcp", json={"jsonrpc": "2.0", "id": 1, **body})
+        assert response.status_code == 200, response.text
+        events = [line[5:] for line in response.text.splitlines() if line.startswith("data:")]
+        return [json.loads(event) for event in events] or [response.json()]
+
+    def logs_of_a_cast(client: httpx.Client) -> int:
+        call_echo = {
+            "method": "tools/call",
+            "params": {"name": "dev_spell_echo", "arguments": {"message": "x"}},
+        }
+        messages = call(client, call_echo)
+        return sum(message.get("method") == "notifications/message" for message in messages)
+
+    env = {"SPELL_MCP_SESSIONS": "0"}
+    with running_servers(tmp_path, built_spells, probe_wasm, extra_env=env) as (stateless,):
+        headers = {
+            "Authorization": f"Bearer {stateless.operator_key}",
+            "Accept": "application/json, text/event-stream",
+            "MCP-Protocol-Version": "2025-11-25",
+        }
+        with httpx.Client(base_url=stateless.url, headers=headers, timeout=30) as client:
+            assert logs_of_a_cast(client) == 0  # nobody asked
+            call(client, {"method": "logging/setLevel", "params": {"level": "debug"}})
+            assert logs_of_a_cast(client) == 3
+            call(client, {"method": "logging/setLevel", "params": {"level": "error"}})
+            assert logs_of_a_cast(client) == 0
 
 
 async def test_the_stdio_relay_reports_a_platform_that_went_away(
