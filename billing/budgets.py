@@ -73,6 +73,12 @@ class BudgetExceeded(BillingError):
         self.held = held
         self.resets_at = resets_at
 
+    @classmethod
+    def of_window(cls, window: WindowHold, spent: int, held: int) -> BudgetExceeded:
+        """The refusal of a hold that would take `window` (spent, held) beyond its cap."""
+        label = cap_label(window.subject, window.period)
+        return cls(label, window.cap, spent, held, window_end(window.period, window.starts))
+
 
 def window_start(period: str, moment: datetime) -> datetime:
     moment = moment.astimezone(UTC)
@@ -162,7 +168,7 @@ class Budgets:
                 continue
             if budget.per_cast_max_micros is not None and amount > budget.per_cast_max_micros:
                 raise BudgetExceeded(
-                    f"{_label(subject)} per-cast maximum", budget.per_cast_max_micros, 0, 0, None
+                    f"{subject_label(subject)} per-cast maximum", budget.per_cast_max_micros, 0, 0, None
                 )
             for period, cap in (("day", budget.daily_cap_micros), ("month", budget.monthly_cap_micros)):
                 if cap is not None:
@@ -183,13 +189,7 @@ class Budgets:
             }
             if self.session.execute(_HOLD_IN_WINDOW, params).rowcount != 1:  # type: ignore[attr-defined]
                 spent, in_flight = self.session.execute(_WINDOW, params).one()
-                raise BudgetExceeded(
-                    cap_label(window.subject, window.period),
-                    window.cap,
-                    int(spent),
-                    int(in_flight),
-                    window_end(window.period, window.starts),
-                )
+                raise BudgetExceeded.of_window(window, int(spent), int(in_flight))
         return windows
 
     def confirm_threshold(self, subjects: list[str]) -> int | None:
@@ -286,9 +286,9 @@ def _insert_ignoring_duplicates(session: Session, table: Any) -> Any:
 
 
 def cap_label(subject: str, period: str) -> str:
-    return f"{_label(subject)} {'daily' if period == 'day' else 'monthly'} cap"
+    return f"{subject_label(subject)} {'daily' if period == 'day' else 'monthly'} cap"
 
 
-def _label(subject: str) -> str:
+def subject_label(subject: str) -> str:
     kind, _, ident = subject.partition(":")
     return "your" if kind == "user" else f"key {ident}'s"

@@ -32,7 +32,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.orm import Session
 
-from billing.budgets import BudgetExceeded, Budgets, WindowHold, cap_label, window_end
+from billing.budgets import BudgetExceeded, Budgets, WindowHold
 from billing.errors import InsufficientCredits
 from billing.ledger import Ledger
 
@@ -202,11 +202,4 @@ def _refusal(
 ) -> InsufficientCredits | BudgetExceeded:
     if index == 2:
         return InsufficientCredits(amount, first)
-    window = windows[index - 3]
-    return BudgetExceeded(
-        cap_label(window.subject, window.period),
-        window.cap,
-        first,
-        second,
-        window_end(window.period, window.starts),
-    )
+    return BudgetExceeded.of_window(windows[index - 3], first, second)

@@ -3,13 +3,13 @@
 authenticate (by the caller) → look up the spell (from memory: spell_mcp/casting/lookups.py) → validate
 the input → then, in one worker thread: reserve the price (a hold, checking the key and the spell
 again) → run in the sandbox → settle the hold and record the cast in one transaction, or void it:
-a failed cast is never charged. On SQLite both transactions run in that thread: a cast costs one
-thread hop.
+a failed cast is never charged. The transactions are plain SQL on the driver
+(spell_mcp/casting/transactions.py). On SQLite they run in that thread: a cast costs one thread
+hop. On PostgreSQL settlements are grouped: those that arrive together commit together.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import threading
@@ -24,38 +24,35 @@ from typing import Any, Generic, TypeVar
 import anyio
 import anyio.from_thread
 import anyio.to_thread
-from sqlalchemy import bindparam, insert, update
-from sqlalchemy.orm import Session
 
 from billing import (
     AccountInDebt,
     AccountKind,
     BudgetExceeded,
-    Budgets,
     HoldNotPending,
     InsufficientCredits,
-    Ledger,
-    split_price,
+    cast_money,
     usd,
 )
 from billing.budgets import WindowHold
+from billing.cast_money import Tx
 from billing.fast_holds import FastHolds
 from billing.ledger import account_id
 from billing.payments import Payments
-from billing.receipts import ReceiptSigner, digest_of
-from registry import BlobStore, InputValidators, SpellVersion, TreeCache, find_version, still_castable
+from billing.receipts import ReceiptSigner
+from registry import BlobStore, InputValidators, SpellVersion, TreeCache, find_version
 from registry.content import content_problems
-from registry.models import table_of
 from runtime import Limits, Mount, Policy, ResourceUsage, RunResult, Sandbox, SpellRunError
 from spell_mcp import strict_json
-from spell_mcp.accounts.keys import Caster, key_still_valid
-from spell_mcp.accounts.secrets import SecretBox, secrets_for
-from spell_mcp.casting.budget_alerts import enqueue_alerts
+from spell_mcp.accounts.keys import Caster
+from spell_mcp.accounts.secrets import SecretBox
+from spell_mcp.casting import transactions
+from spell_mcp.casting.group_commit import GroupCommit
 from spell_mcp.casting.limits import RequestLimits
 from spell_mcp.casting.lookups import Lookups
 from spell_mcp.casting.refusals import MONEY_REFUSALS, money_refusal
+from spell_mcp.casting.transactions import Begun, NeedsConfirmation, Refused, Success
 from spell_mcp.database.engine import Database
-from spell_mcp.database.tables import Cast
 from spell_mcp.errors import SpellError
 from spell_mcp.settings import MIB, Settings
 
@@ -105,14 +102,6 @@ def _from_worker(progress: Progress, step: str) -> None:
     anyio.from_thread.run(tell)
 
 
-class NeedsConfirmation(Exception):
-    """The price is above the caster's confirmation threshold: ask the person first."""
-
-    def __init__(self, threshold: int) -> None:
-        super().__init__(threshold)
-        self.threshold = threshold
-
-
 class _Worker(Generic[T]):
     """A cast's run in a worker thread that the caller can stop and wait for."""
 
@@ -140,11 +129,6 @@ class _Worker(Generic[T]):
         # Polled: an anyio.Event would cost every cast a hop back to the loop to set it.
         while started and not self._done.is_set():  # noqa: ASYNC110
             await anyio.sleep(0.005)
-
-
-_casts = table_of(Cast)
-_INSERT_CAST = insert(_casts)
-_FINISH_CAST = update(_casts).where(_casts.c.id == bindparam("cast"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +208,7 @@ class CastService:
         self.validators = InputValidators()
         # Bounds the casts running at once; the rest wait their turn without blocking the loop.
         self.workers = anyio.CapacityLimiter(settings.cast_threads)
+        self._settlements: GroupCommit[Success, dict[str, Any]] = GroupCommit(self._finish_group)
 
     async def cast(
         self,
@@ -288,7 +273,9 @@ class CastService:
             )
         windows: list[WindowHold] = []
         if self.fast_holds is not None and spell.price_micros > 0:
-            windows = await self.db.read(partial(self._windows, caster, spell.price_micros))
+            windows = await self.db.transaction(
+                partial(self._windows, caster=caster, price=spell.price_micros)
+            )
         await progress(
             f"casting {spell.spell_key} {spell.version} (${usd(spell.price_micros)} if it succeeds)"
         )
@@ -320,10 +307,10 @@ class CastService:
             self.lookups.remember_spell(key, version, found)
         return found
 
-    def _windows(self, caster: Caster, price: int, session: Session) -> list[WindowHold]:
+    async def _windows(self, tx: Tx, caster: Caster, price: int) -> list[WindowHold]:
         """The budget windows a price counts against, for Redis to decide holds first."""
         try:
-            return Budgets(session).windows_for(caster.budget_subjects, price, datetime.now(UTC))
+            return await cast_money.windows_for(tx, caster.budget_subjects, price, datetime.now(UTC))
         except BudgetExceeded as exc:
             raise money_refusal(exc, price, can_buy=self.settings.payments_enabled) from None
 
@@ -389,12 +376,6 @@ class CastService:
             is_content=is_content(spell),
         )
 
-    def _confirmation_threshold(self, session: Session, caster: Caster) -> int | None:
-        """The lowest of the operator's threshold and the caster's and its key's own."""
-        own = Budgets(session).confirm_threshold(caster.budget_subjects)
-        set_ones = [value for value in (self.settings.confirm_above_micros, own) if value is not None]
-        return min(set_ones) if set_ones else None
-
     async def _admit(
         self, caster: Caster, spell: SpellVersion, cast_id: str, windows: list[WindowHold]
     ) -> bool:
@@ -444,33 +425,35 @@ class CastService:
         """In a worker thread, the cast's three steps: hold the price and record the cast as
         running; run the spell; settle and record the result, or release the hold and record the
         failure. On SQLite each transaction runs right here: one thread hop for the whole cast."""
-        write = self.db.write_here
-        hold_id, env = write(partial(self._begin, caster, spell, cast_id, input_sha256, via, confirming))
+        begun = self._begin(caster, spell, cast_id, input_sha256, via, confirming)
         if held is not None:  # someone listens: tell them (a hop back to the event loop)
-            held(f"{cast_id}: price held, running" if hold_id else f"{cast_id}: running")
+            held(f"{cast_id}: price held, running" if begun.hold_id else f"{cast_id}: running")
         try:
-            run, artifacts = self._run(spell, input_json, env, stop)
+            run, artifacts = self._run(spell, input_json, begun.env, stop)
             if stop.is_set():
                 raise SpellRunError("cast_cancelled", "the cast was cancelled", run.usage)
         except SpellRunError as failure:
             detail = failure.detail
             if failure.code == "cast_cancelled":
                 detail = "the caller cancelled the cast; nothing was charged"
-            write(partial(_fail, cast_id, hold_id, failure.code, detail, failure.usage))
+            self._fail(cast_id, begun.hold_id, failure.code, detail, failure.usage)
             raise SpellError(failure.code, detail, cast_id=cast_id) from None
         except BaseException:
             # Broken: the caster must not pay for a cast that did not finish.
-            write(partial(_fail, cast_id, hold_id, "internal_error", "the cast was interrupted", None))
+            self._fail(cast_id, begun.hold_id, "internal_error", "the cast was interrupted", None)
             raise
+        success = Success(
+            caster.user_id, cast_id, begun.hold_id, spell, maker_id, input_sha256, run, artifacts
+        )
         try:
-            receipt = write(
-                partial(self._settle, caster, cast_id, hold_id, spell, maker_id, input_sha256, run, artifacts)
-            )
+            receipt = self._settle(success)
         except HoldNotPending:
             # The hold expired and was released before the cast could settle: it stays free.
             detail = "the cast finished after its hold expired; nothing was charged"
-            write(partial(_fail, cast_id, hold_id, "cast_interrupted", detail, run.usage))
             raise SpellError("cast_interrupted", detail, cast_id=cast_id) from None
+        except BaseException:
+            self._fail(cast_id, begun.hold_id, "internal_error", "the cast could not be settled", run.usage)
+            raise
         return run, artifacts, receipt
 
     def _run(
@@ -518,147 +501,56 @@ class CastService:
             )
 
     def _begin(
-        self,
-        caster: Caster,
-        spell: SpellVersion,
-        cast_id: str,
-        input_sha256: str,
-        via: str,
-        confirming: bool,
-        session: Session,
-    ) -> tuple[str | None, tuple[tuple[str, str], ...]]:
-        """Reserve the price and record the cast as running, in one transaction; return the hold
-        and the granted environment (the maker's secrets for the spell's env_vars).
-
-        The key and the spell were looked up a moment ago, perhaps from memory: both are checked
-        again here, where money moves. When the caller can ask the person (`confirming`), a price
-        above their threshold raises `NeedsConfirmation` before anything is held."""
-        if caster.key_id is not None and not key_still_valid(session, caster.key_id):
-            raise SpellError("unauthenticated", "the API key is unknown, revoked or replaced")
-        if not still_castable(session, spell.id):
+        self, caster: Caster, spell: SpellVersion, cast_id: str, input_sha256: str, via: str, confirming: bool
+    ) -> Begun:
+        """In a worker thread: hold the price and record the cast as running
+        (transactions.begin), with its refusals in the catalog's words."""
+        begin = partial(
+            transactions.begin,
+            caster=caster,
+            spell=spell,
+            cast_id=cast_id,
+            input_sha256=input_sha256,
+            via=via,
+            confirm_above=self.settings.confirm_above_micros,
+            confirming=confirming,
+            hold_ttl=timedelta(seconds=self.settings.hold_ttl_s),
+            secrets=self.secrets,
+        )
+        try:
+            return self.db.transaction_here(begin)
+        except Refused as refused:
+            if refused.code == "unauthenticated":
+                raise SpellError("unauthenticated", "the API key is unknown, revoked or replaced") from None
             raise SpellError(
                 "spell_not_found",
                 f"{spell.spell_key} {spell.version} can no longer be cast; list spells to see what exists",
+            ) from None
+        except (BudgetExceeded, InsufficientCredits) as exc:
+            raise money_refusal(exc, spell.price_micros, can_buy=self.settings.payments_enabled) from None
+
+    def _settle(self, success: Success) -> dict[str, Any]:
+        """In a worker thread: settle and record the cast; its receipt. On PostgreSQL it joins the
+        settlements being grouped on the event loop."""
+        if self.db.backend == "postgresql":
+            return anyio.from_thread.run(self._settlements.submit, success)
+        outcome = self.db.transaction_here(partial(self._finish, [success]))[0]
+        if isinstance(outcome, HoldNotPending):
+            raise outcome
+        return outcome
+
+    async def _finish(self, successes: list[Success], tx: Tx) -> list[dict[str, Any] | HoldNotPending]:
+        return await transactions.finish(tx, successes, self.receipts, self.settings.maker_share_bps)
+
+    async def _finish_group(self, successes: list[Success]) -> list[dict[str, Any] | HoldNotPending]:
+        return await self.db.transaction(partial(self._finish, successes))
+
+    def _fail(
+        self, cast_id: str, hold_id: str | None, code: str, detail: str, usage: ResourceUsage | None
+    ) -> None:
+        """In a worker thread: release the hold and record the cast as failed."""
+        self.db.transaction_here(
+            partial(
+                transactions.fail, cast_id=cast_id, hold_id=hold_id, code=code, detail=detail, usage=usage
             )
-        if confirming:
-            threshold = self._confirmation_threshold(session, caster)
-            if threshold is not None and spell.price_micros > threshold:
-                raise NeedsConfirmation(threshold)
-        hold_id = None
-        if spell.price_micros > 0:
-            try:
-                hold_id = Ledger(session).reserve(
-                    caster.credits_account,
-                    spell.price_micros,
-                    reference=cast_id,
-                    ttl=timedelta(seconds=self.settings.hold_ttl_s),
-                    budget_subjects=caster.budget_subjects,
-                )
-            except (BudgetExceeded, InsufficientCredits) as exc:
-                raise money_refusal(exc, spell.price_micros, can_buy=self.settings.payments_enabled) from None
-        session.execute(
-            _INSERT_CAST,
-            {
-                "id": cast_id,
-                "caster_id": caster.user_id,
-                "api_key_id": caster.key_id,
-                "spell_key": spell.spell_key,
-                "spell_version": spell.version,
-                "module_digest": spell.module_digest,
-                "status": "running",
-                "price_micros": spell.price_micros,
-                "charged_micros": 0,
-                "hold_id": hold_id,
-                "input_sha256": input_sha256,
-                "via": via,
-                "created_at": datetime.now(UTC),
-            },
         )
-        names = spell.manifest["runtime"]["policy"]["env_vars"]
-        return hold_id, secrets_for(session, self.secrets, spell.spell_key, names)
-
-    def _settle(
-        self,
-        caster: Caster,
-        cast_id: str,
-        hold_id: str | None,
-        spell: SpellVersion,
-        maker_id: str,
-        input_sha256: str,
-        run: RunResult,
-        artifacts: list[dict[str, Any]],
-        session: Session,
-    ) -> dict[str, Any]:
-        """Pay the maker and the platform, and record the cast as succeeded with its signed
-        receipt, in one transaction. Returns the receipt."""
-        transfer_id = None
-        ledger = Ledger(session)
-        split = split_price(spell.price_micros, self.settings.maker_share_bps)
-        if hold_id is not None:
-            transfer_id = ledger.settle(
-                hold_id,
-                [
-                    (account_id(AccountKind.MAKER_EARNINGS, maker_id), split.maker_share),
-                    (account_id(AccountKind.PLATFORM_REVENUE), split.platform_fee),
-                ],
-            )
-        finished = datetime.now(UTC)
-        enqueue_alerts(session, caster.user_id, ledger.alerts_crossed, finished)
-        receipt = self.receipts.sign(
-            {
-                "cast_id": cast_id,
-                "spell": {
-                    "key": spell.spell_key,
-                    "version": spell.version,
-                    "module_digest": spell.module_digest,
-                },
-                "input_sha256": input_sha256,
-                "output_sha256": digest_of(run.output),
-                "price_micros": spell.price_micros,
-                "split": {"maker_micros": split.maker_share, "platform_micros": split.platform_fee},
-                "settled_at": finished.isoformat(timespec="microseconds"),
-                "ledger_hash": ledger.last_entry_hash,
-            }
-        )
-        session.execute(
-            _FINISH_CAST,
-            {
-                "cast": cast_id,
-                "status": "succeeded",
-                "charged_micros": spell.price_micros,
-                "transfer_id": transfer_id,
-                "output": run.output,
-                "artifacts": artifacts,
-                "error_code": None,
-                "error_detail": None,
-                "usage": run.usage.as_dict(),
-                "receipt": receipt,
-                "finished_at": finished,
-            },
-        )
-        return receipt
-
-
-def _fail(
-    cast_id: str, hold_id: str | None, code: str, detail: str, usage: ResourceUsage | None, session: Session
-) -> None:
-    """Release the hold and record the cast as failed, in one transaction: nothing is charged."""
-    if hold_id is not None:
-        with contextlib.suppress(HoldNotPending):  # the sweeper released it already
-            Ledger(session).void(hold_id)
-    session.execute(
-        _FINISH_CAST,
-        {
-            "cast": cast_id,
-            "status": "failed",
-            "charged_micros": 0,
-            "transfer_id": None,
-            "output": None,
-            "artifacts": None,
-            "error_code": code,
-            "error_detail": detail,
-            "usage": usage.as_dict() if usage else None,
-            "receipt": None,
-            "finished_at": datetime.now(UTC),
-        },
-    )

@@ -11,12 +11,17 @@ Code that touches the database is written once, as plain functions of a synchron
   writers (with long tails: several processes want PostgreSQL).
 - PostgreSQL runs it through asyncpg on the event loop (`AsyncSession.run_sync`), one network
   round trip per statement and no thread at all.
+
+A cast's own transactions skip SQLAlchemy: `transaction` and `transaction_here` run coroutines over
+the driver (spell_mcp/database/driver.py), a tenth of the cost per statement.
 """
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,6 +29,7 @@ from typing import Any, TypeVar
 import anyio
 import anyio.from_thread
 import anyio.to_thread
+import asyncpg
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
@@ -31,9 +37,13 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from billing.cast_money import Tx
+from spell_mcp.database.driver import AsyncpgTx, SQLiteTx, open_sqlite, run_to_end
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 T = TypeVar("T")
 Work = Callable[[Session], T]
+TxWork = Callable[[Tx], Coroutine[Any, Any, T]]
 
 
 class Database:
@@ -52,11 +62,19 @@ class Database:
             # order for one thread, so that waiting writers do not hold threads.
             self._write_lock = threading.Lock()
             self._writer_thread = anyio.CapacityLimiter(1)
+            self._sqlite_path = parsed.database or ""
+            self._driver_connections: list[sqlite3.Connection] = []
+            self._thread_connection = threading.local()
         elif self.backend == "postgresql":
             self._async = create_async_engine(
                 parsed.set(drivername="postgresql+asyncpg"), pool_size=10, max_overflow=10, pool_pre_ping=True
             )
             self._sessions = async_sessionmaker(self._async, class_=AsyncSession, expire_on_commit=False)
+            self._dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+            # asyncpg's pool belongs to the event loop that made it.
+            self._pool: asyncpg.Pool | None = None
+            self._pool_loop: asyncio.AbstractEventLoop | None = None
+            self._pool_opening: asyncio.Task[asyncpg.Pool] | None = None
         else:
             raise ValueError(f"unsupported database {self.backend!r}: use SQLite or PostgreSQL")
 
@@ -74,6 +92,55 @@ class Database:
         if self._sync is not None:
             return self._sqlite_transaction(work, write=True)
         return anyio.from_thread.run(self.write, work)
+
+    async def transaction(self, work: TxWork[T]) -> T:
+        """Run `work` over the driver in a transaction committed when it returns and rolled back
+        if it raises."""
+        if self._sync is not None:
+            run = partial(self._sqlite_driver_transaction, work)
+            return await anyio.to_thread.run_sync(run, limiter=self._writer_thread)
+        pool = self._pool
+        if pool is None or self._pool_loop is not asyncio.get_running_loop():
+            pool = await self._open_pool()
+        async with pool.acquire() as connection, connection.transaction():
+            return await work(AsyncpgTx(connection))
+
+    def transaction_here(self, work: TxWork[T]) -> T:
+        """`transaction`, called from a worker thread: on SQLite in that thread (no hop), on
+        PostgreSQL on the event loop."""
+        if self._sync is not None:
+            return self._sqlite_driver_transaction(work)
+        return anyio.from_thread.run(self.transaction, work)
+
+    def _sqlite_driver_transaction(self, work: TxWork[T]) -> T:
+        connection: sqlite3.Connection | None = getattr(self._thread_connection, "connection", None)
+        if connection is None:
+            connection = self._thread_connection.connection = open_sqlite(self._sqlite_path)
+            self._driver_connections.append(connection)
+        with self._write_lock:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                result: T = run_to_end(work(SQLiteTx(connection)))
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+            return result
+
+    async def _open_pool(self) -> asyncpg.Pool:
+        """This event loop's pool, opened by the first caller while the others wait for it."""
+        loop = asyncio.get_running_loop()
+        if self._pool_opening is None or self._pool_opening.get_loop() is not loop:
+            if self._pool is not None:
+                self._pool.terminate()  # its loop is gone
+                self._pool = None
+            self._pool_opening = loop.create_task(self._create_pool())
+        pool: asyncpg.Pool = await asyncio.shield(self._pool_opening)
+        self._pool, self._pool_loop = pool, loop
+        return pool
+
+    async def _create_pool(self) -> asyncpg.Pool:
+        return await asyncpg.create_pool(self._dsn, min_size=1, max_size=8)
 
     def _sqlite_transaction(self, work: Work[T], *, write: bool) -> T:
         if not write:
@@ -115,8 +182,17 @@ class Database:
     async def dispose(self) -> None:
         if self._sync is not None:
             self._sync.dispose()
+            for connection in self._driver_connections:
+                connection.close()
+            self._driver_connections.clear()
         if self._async is not None:
             await self._async.dispose()
+        if self.backend == "postgresql" and self._pool is not None:
+            if self._pool_loop is asyncio.get_running_loop():
+                await self._pool.close()
+            else:
+                self._pool.terminate()
+            self._pool = self._pool_loop = self._pool_opening = None
 
 
 def _sqlite_engine(url: str) -> Engine:

@@ -1,0 +1,257 @@
+"""A cast's transactions, as plain SQL on the driver (spell_mcp/database/driver.py):
+
+- `begin`: check again the key and the spell found a moment ago (perhaps from memory), hold the
+  price, record the cast as running, and read the secrets it is granted;
+- `finish`: for several succeeded casts at once, settle their holds (billing/cast_money.py, one
+  chain extension for all), sign each receipt over its own ledger row, queue the budget alerts
+  crossed, and record each cast as succeeded;
+- `fail`: release the hold and record the cast as failed: nothing is charged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from billing import HoldNotPending, cast_money, split_price
+from billing.budgets import CrossedAlert
+from billing.cast_money import Settlement, Tx, placeholders
+from billing.ledger import AccountKind, account_id
+from billing.receipts import ReceiptSigner, digest_of
+from registry import SpellVersion
+from runtime import ResourceUsage, RunResult
+from spell_mcp.accounts.keys import Caster
+from spell_mcp.accounts.secrets import SecretBox
+from spell_mcp.casting.budget_alerts import ALERT_EVENT
+
+_KEY_VALID = (
+    "SELECT 1 FROM api_keys WHERE id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)"
+)
+_STILL_CASTABLE = (
+    "SELECT 1 FROM spell_versions JOIN spells ON spells.key = spell_versions.spell_key "
+    "WHERE spell_versions.id = ? AND spells.status = 'active' "
+    "AND spell_versions.yanked = false AND spell_versions.delisted = false"
+)
+_INSERT_CAST = (
+    "INSERT INTO casts (id, caster_id, api_key_id, spell_key, spell_version, module_digest, status, "
+    "price_micros, charged_micros, hold_id, input_sha256, via, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, 'running', ?, 0, ?, ?, ?, ?)"
+)
+_FINISH_CAST = (
+    "UPDATE casts SET status = ?, charged_micros = ?, transfer_id = ?, output = ?, artifacts = ?, "
+    "error_code = ?, error_detail = ?, usage = ?, receipt = ?, finished_at = ? WHERE id = ?"
+)
+_HAS_WEBHOOK = "SELECT 1 FROM alert_webhooks WHERE user_id = ?"
+_INSERT_DELIVERY = (
+    "INSERT INTO webhook_deliveries (id, user_id, event_type, payload, status, attempts, "
+    "next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)"
+)
+
+
+class NeedsConfirmation(Exception):
+    """The price is above the caster's confirmation threshold: ask the person first."""
+
+    def __init__(self, threshold: int) -> None:
+        super().__init__(threshold)
+        self.threshold = threshold
+
+
+class Refused(Exception):
+    """The key or the spell can no longer be used: `code` says which (unauthenticated,
+    spell_not_found)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class Begun:
+    hold_id: str | None
+    # The granted environment: the maker's secrets for the spell's env_vars.
+    env: tuple[tuple[str, str], ...]
+
+
+async def begin(
+    tx: Tx,
+    caster: Caster,
+    spell: SpellVersion,
+    cast_id: str,
+    input_sha256: str,
+    via: str,
+    *,
+    confirm_above: int | None,
+    confirming: bool,
+    hold_ttl: timedelta,
+    secrets: SecretBox,
+) -> Begun:
+    """Hold the price and record the cast as running. Raises `Refused` when the key or the spell
+    no longer qualifies, `NeedsConfirmation` when `confirming` and the price is above the lowest
+    of `confirm_above` (the operator's) and the caster's own thresholds, and the ledger's money
+    refusals (InsufficientCredits, AccountInDebt, BudgetExceeded)."""
+    now = datetime.now(UTC)
+    if caster.key_id is not None and await tx.fetchrow(_KEY_VALID, caster.key_id, now) is None:
+        raise Refused("unauthenticated")
+    if await tx.fetchrow(_STILL_CASTABLE, spell.id) is None:
+        raise Refused("spell_not_found")
+    subjects = caster.budget_subjects
+    if confirming:
+        marks = placeholders(len(subjects))
+        query = f"SELECT min(confirm_above_micros) FROM budgets WHERE subject IN ({marks})"  # noqa: S608
+        row = await tx.fetchrow(query, *subjects)
+        thresholds = [value for value in (confirm_above, row[0] if row else None) if value is not None]
+        if thresholds and spell.price_micros > min(thresholds):
+            raise NeedsConfirmation(int(min(thresholds)))
+    hold_id = None
+    if spell.price_micros > 0:
+        hold_id = await cast_money.reserve(
+            tx,
+            caster.credits_account,
+            spell.price_micros,
+            cast_id,
+            ttl=hold_ttl,
+            budget_subjects=subjects,
+            now=now,
+        )
+    await tx.execute(
+        _INSERT_CAST,
+        cast_id,
+        caster.user_id,
+        caster.key_id,
+        spell.spell_key,
+        spell.version,
+        spell.module_digest,
+        spell.price_micros,
+        hold_id,
+        input_sha256,
+        via,
+        now,
+    )
+    return Begun(hold_id, await _secrets(tx, secrets, spell))
+
+
+async def _secrets(tx: Tx, box: SecretBox, spell: SpellVersion) -> tuple[tuple[str, str], ...]:
+    """The decrypted values of the spell's env_vars; a missing (or undecryptable) one is unset."""
+    names: list[str] = spell.manifest["runtime"]["policy"]["env_vars"]
+    if not names:
+        return ()
+    marks = placeholders(len(names))
+    query = f"SELECT name, ciphertext FROM spell_secrets WHERE spell_key = ? AND name IN ({marks})"  # noqa: S608
+    rows = await tx.fetch(query, spell.spell_key, *names)
+    values = ((name, box.open(bytes(ciphertext))) for name, ciphertext in rows)
+    return tuple(sorted((name, value) for name, value in values if value is not None))
+
+
+@dataclass(frozen=True, slots=True)
+class Success:
+    """A cast that ran and produced its output, to be settled and recorded."""
+
+    caster_id: str
+    cast_id: str
+    hold_id: str | None
+    spell: SpellVersion
+    maker_id: str
+    input_sha256: str
+    run: RunResult
+    artifacts: list[dict[str, Any]]
+
+
+async def finish(
+    tx: Tx, successes: list[Success], receipts: ReceiptSigner, maker_share_bps: int
+) -> list[dict[str, Any] | HoldNotPending]:
+    """Settle and record each cast; each one's signed receipt, or `HoldNotPending` when its hold
+    expired before it could settle (it is then recorded as failed, and stays free)."""
+    now = datetime.now(UTC)
+    splits = [split_price(success.spell.price_micros, maker_share_bps) for success in successes]
+    held = [(success, split) for success, split in zip(successes, splits, strict=True) if success.hold_id]
+    settled = iter(
+        await cast_money.settle_many(
+            tx,
+            [
+                Settlement(
+                    success.hold_id or "",
+                    (
+                        (account_id(AccountKind.MAKER_EARNINGS, success.maker_id), split.maker_share),
+                        (account_id(AccountKind.PLATFORM_REVENUE), split.platform_fee),
+                    ),
+                )
+                for success, split in held
+            ],
+            now,
+        )
+    )
+    outcomes: list[dict[str, Any] | HoldNotPending] = []
+    for success, split in zip(successes, splits, strict=True):
+        outcome = next(settled) if success.hold_id else None
+        if isinstance(outcome, HoldNotPending):
+            detail = "the cast finished after its hold expired; nothing was charged"
+            # Expired but perhaps not yet released by the sweeper: released here.
+            await fail(tx, success.cast_id, success.hold_id, "cast_interrupted", detail, success.run.usage)
+            outcomes.append(outcome)
+            continue
+        if outcome is not None:
+            await _queue_alerts(tx, success.caster_id, outcome.alerts_crossed, now)
+        spell = success.spell
+        receipt = receipts.sign(
+            {
+                "cast_id": success.cast_id,
+                "spell": {
+                    "key": spell.spell_key,
+                    "version": spell.version,
+                    "module_digest": spell.module_digest,
+                },
+                "input_sha256": success.input_sha256,
+                "output_sha256": digest_of(success.run.output),
+                "price_micros": spell.price_micros,
+                "split": {"maker_micros": split.maker_share, "platform_micros": split.platform_fee},
+                "settled_at": now.isoformat(timespec="microseconds"),
+                "ledger_hash": outcome.entry_hash if outcome is not None else None,
+            }
+        )
+        await tx.execute(
+            _FINISH_CAST,
+            "succeeded",
+            spell.price_micros,
+            outcome.transfer_id if outcome is not None else None,
+            json.dumps(success.run.output),
+            json.dumps(success.artifacts),
+            None,
+            None,
+            json.dumps(success.run.usage.as_dict()),
+            json.dumps(receipt),
+            now,
+            success.cast_id,
+        )
+        outcomes.append(receipt)
+    return outcomes
+
+
+async def fail(
+    tx: Tx, cast_id: str, hold_id: str | None, code: str, detail: str, usage: ResourceUsage | None
+) -> None:
+    """Release the hold and record the cast as failed: nothing is charged."""
+    if hold_id is not None:
+        with contextlib.suppress(HoldNotPending):  # the sweeper released it already
+            await cast_money.void(tx, hold_id)
+    usage_json = json.dumps(usage.as_dict()) if usage else None
+    now = datetime.now(UTC)
+    await tx.execute(
+        _FINISH_CAST, "failed", 0, None, None, None, code, detail, usage_json, None, now, cast_id
+    )
+
+
+async def _queue_alerts(tx: Tx, user_id: str, alerts: list[CrossedAlert], now: datetime) -> None:
+    """One webhook delivery per alert crossed, if the caster has a webhook."""
+    if not alerts or await tx.fetchrow(_HAS_WEBHOOK, user_id) is None:
+        return
+    await tx.executemany(
+        _INSERT_DELIVERY,
+        [
+            (f"msg_{uuid.uuid4().hex}", user_id, ALERT_EVENT, json.dumps(alert.as_event()), now, now)
+            for alert in alerts
+        ],
+    )
