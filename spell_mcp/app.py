@@ -89,7 +89,14 @@ async def caster_from_request(ctx: ServerRequestContext[Any, Any]) -> Caster:
     return caster
 
 
-def create_app(settings: Settings) -> FastAPI:
+def worker_app() -> FastAPI:
+    """One of `spell serve --workers N`'s processes: its settings from the environment, the first
+    start already done by the supervisor."""
+    return create_app(Settings(), first_start=False)
+
+
+def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
+    """The server. `first_start` runs dev mode's start (operator, example spells) as it opens."""
     holder: dict[str, Platform] = {}
     bus = InMemorySubscriptionBus()
     lasting = LastingSessions(bus)
@@ -107,7 +114,7 @@ def create_app(settings: Settings) -> FastAPI:
         holder["platform"] = platform
         app.state.platform = platform
         try:
-            if settings.dev_mode:
+            if settings.dev_mode and first_start:
                 await dev_bootstrap(platform, lambda line: print(line, flush=True))
             async with session_manager.run(), anyio.create_task_group() as jobs:
                 jobs.start_soon(rescan_forever, platform)

@@ -15,6 +15,7 @@ from registry import CheckedVersion, RegistrationError, SpellSource, check, reco
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.accounts.users import create_user, find_operator
 from spell_mcp.platform import Platform
+from spell_mcp.settings import Settings
 
 OPERATOR_KEY_FILE = "operator.key"
 
@@ -89,3 +90,14 @@ async def dev_bootstrap(platform: Platform, echo: Callable[[str], None]) -> Cast
     else:
         echo(f"no example spells at {examples} (run `make spells`)")
     return operator.caster
+
+
+async def first_start(settings: Settings, echo: Callable[[str], None]) -> None:
+    """What one process does before several serve the same store: migrate, open the platform's
+    accounts and keys, and in dev mode the operator and the example spells."""
+    platform = await Platform.open(settings)
+    try:
+        if settings.dev_mode:
+            await dev_bootstrap(platform, echo)
+    finally:
+        await platform.close()

@@ -72,6 +72,15 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (SPELL_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (SPELL_PORT).")] = None,
     home: HomeOption = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            envvar="SPELL_WORKERS",
+            help="Server processes sharing the port (SPELL_WORKERS).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve REST (/v1) and MCP Streamable HTTP (/mcp)."""
     import uvicorn
@@ -80,11 +89,51 @@ def serve(
 
     settings = load_settings(dev_mode=dev, host=host, port=port, home=home)
     configure_logging()
+    if workers > 1 and settings.mcp_sessions:
+        raise typer.BadParameter(
+            "an MCP session lives in the process that made it: with --workers, serve MCP stateless "
+            "(unset SPELL_MCP_SESSIONS)"
+        )
     # Bound before anything starts, so that a busy address is said at once and nothing claims
     # to be serving on it.
     listener = listening_socket(settings.host, settings.port)
-    config = uvicorn.Config(create_app(settings), log_level="warning", access_log=False)
-    uvicorn.Server(config).run(sockets=[listener])
+    if workers == 1:
+        config = uvicorn.Config(create_app(settings), log_level="warning", access_log=False)
+        uvicorn.Server(config).run(sockets=[listener])
+        return
+    _serve_workers(settings, listener, workers)
+
+
+def _serve_workers(settings: Settings, listener: socket.socket, workers: int) -> None:
+    """`workers` processes on one listening socket (uvicorn's supervisor restarts any that dies).
+    The first start (migrations, dev mode's operator and spells) runs once, here; the workers
+    share what they must through the database (and Redis when configured), as separate hosts do."""
+    import os
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from spell_mcp.bootstrap import first_start
+
+    anyio.run(first_start, settings, _stdout)
+    # Each worker loads its settings from the environment: the same ones as this process.
+    os.environ.update(
+        {
+            "SPELL_HOME": str(settings.home.resolve()),
+            "SPELL_HOST": settings.host,
+            "SPELL_PORT": str(settings.port),
+            "SPELL_DEV_MODE": "1" if settings.dev_mode else "0",
+            "SPELL_MCP_SESSIONS": "0",
+        }
+    )
+    config = uvicorn.Config(
+        "spell_mcp.app:worker_app", factory=True, workers=workers, log_level="warning", access_log=False
+    )
+    Multiprocess(config, sockets=[listener]).run()
+
+
+def _stdout(line: str) -> None:
+    print(line, flush=True)
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

@@ -175,6 +175,8 @@ class RunningServer:
     operator_key: str
     env: dict[str, str]
     database: Database
+    # The server's process (with --workers, their supervisor).
+    pid: int = 0
 
     def client(self, key: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {key or self.operator_key}"}
@@ -290,7 +292,8 @@ def start_server(
             raise RuntimeError("server did not become ready")
         time.sleep(0.1)
     key = (home / "operator.key").read_text().strip()
-    return process, RunningServer(url=url, home=home, operator_key=key, env=env, database=database)
+    server = RunningServer(url=url, home=home, operator_key=key, env=env, database=database, pid=process.pid)
+    return process, server
 
 
 @contextmanager

@@ -19,6 +19,8 @@ the driver (spell_mcp/database/driver.py), a tenth of the cost per statement.
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Coroutine
@@ -57,12 +59,13 @@ class Database:
             self._readers = sessionmaker(self._sync, expire_on_commit=False)
             self._writers = sessionmaker(self._sync.execution_options(immediate=True), expire_on_commit=False)
             self._readers_threads = anyio.CapacityLimiter(threads)
-            # One writer at a time per process: writers wait on this lock, where SQLite's own busy
-            # handler would make them sleep and retry (long tails). Async writers also queue in
-            # order for one thread, so that waiting writers do not hold threads.
-            self._write_lock = threading.Lock()
-            self._writer_thread = anyio.CapacityLimiter(1)
+            # One writer at a time, in this process and across processes: writers wait on this
+            # lock, where SQLite's own busy handler would make them sleep and retry (long tails).
+            # Async writers also queue in order for one thread, so that waiting writers do not
+            # hold threads.
             self._sqlite_path = parsed.database or ""
+            self._write_lock = WriterLock(self._sqlite_path)
+            self._writer_thread = anyio.CapacityLimiter(1)
             self._driver_connections: list[sqlite3.Connection] = []
             self._thread_connection = threading.local()
         elif self.backend == "postgresql":
@@ -185,6 +188,7 @@ class Database:
             for connection in self._driver_connections:
                 connection.close()
             self._driver_connections.clear()
+            self._write_lock.close()
         if self._async is not None:
             await self._async.dispose()
         if self.backend == "postgresql" and self._pool is not None:
@@ -193,6 +197,43 @@ class Database:
             else:
                 self._pool.terminate()
             self._pool = self._pool_loop = self._pool_opening = None
+
+
+class WriterLock:
+    """Mutual exclusion of SQLite writers: a thread lock within the process, then an advisory
+    lock (flock) on a file beside the database across processes. The kernel wakes the next
+    waiter the moment the lock is free: no writer ever sees "database is locked", and none
+    sleeps longer than the writer ahead of it takes."""
+
+    def __init__(self, database_path: str) -> None:
+        self._threads = threading.Lock()
+        self._path = f"{database_path}.writer-lock" if database_path not in ("", ":memory:") else None
+        self._fd: int | None = None
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        if self._path is None:
+            return
+        try:
+            if self._fd is None:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def __exit__(self, *_exc: object) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+    def close(self) -> None:
+        with self._threads:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
 
 
 def _sqlite_engine(url: str) -> Engine:

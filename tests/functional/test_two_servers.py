@@ -26,8 +26,9 @@ from tests.conftest import (
 
 ECHO_PRICE = 100
 AFFORDABLE, ATTEMPTS = 37, 200
-# The database alone on each backend, and PostgreSQL with the Redis fast path in front of it.
-SETUPS = ["sqlite", "postgresql", "postgresql+redis"]
+# The database alone on each backend, PostgreSQL with the Redis fast path in front of it, and one
+# `spell serve --workers 2` (two processes on one port: requests land on either).
+SETUPS = ["sqlite", "postgresql", "postgresql+redis", "sqlite workers", "postgresql workers"]
 
 
 @pytest.fixture(scope="module", params=SETUPS)
@@ -37,13 +38,29 @@ def two_servers(
     built_spells: Path,
     probe_wasm: bytes,
 ) -> Iterator[tuple[RunningServer, RunningServer]]:
-    backend, _, with_redis = request.param.partition("+")
+    setup, _, workers = request.param.partition(" ")
+    backend, _, with_redis = setup.partition("+")
     extra_env = {"SPELL_REDIS_URL": redis_url()} if with_redis else {}
     base = tmp_path_factory.mktemp("two-servers")
+    if workers:
+        with running_servers(
+            base, built_spells, probe_wasm, backend=backend, extra_env={"SPELL_WORKERS": "2"}
+        ) as (server,):
+            assert len(worker_processes(server)) == 2
+            yield server, server
+        return
     with running_servers(
         base, built_spells, probe_wasm, count=2, backend=backend, extra_env=extra_env
     ) as servers:
         yield servers[0], servers[1]
+
+
+def worker_processes(server: RunningServer) -> list[int]:
+    """The processes serving `server`'s port: the children of its supervisor that serve (not
+    multiprocessing's resource tracker)."""
+    supervisor = server.pid
+    children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+    return [int(pid) for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
 
 
 def storm(servers: tuple[RunningServer, RunningServer], key: str) -> list[httpx.Response]:
@@ -186,8 +203,9 @@ def test_casts_in_flight_per_key_are_capped_across_two_processes(
 def test_a_costly_cast_is_confirmed_where_a_session_can_carry_the_question(
     two_servers: tuple[RunningServer, RunningServer],
 ) -> None:
-    """With Redis the processes are stateless: a 2025-era HTTP client cannot be asked mid-call
-    even if it could answer, and is told how to proceed; without Redis a session asks it."""
+    """With Redis, or several workers on one port, the processes are stateless: a 2025-era HTTP
+    client cannot be asked mid-call even if it could answer, and is told how to proceed; otherwise
+    a session asks it."""
     first, _ = two_servers
     key = first.new_user(credits_usd="1")
     with first.client(key) as rest:
@@ -210,7 +228,7 @@ def test_a_costly_cast_is_confirmed_where_a_session_can_carry_the_question(
             return await client.call_tool("dev_spell_echo", {"message": "costly"})
 
     result = asyncio.run(call())
-    if "SPELL_REDIS_URL" in first.env:
+    if "SPELL_REDIS_URL" in first.env or "SPELL_WORKERS" in first.env:
         assert result.is_error and result.structured_content["code"] == "confirmation_required"
         assert asked == []
     else:
