@@ -151,7 +151,7 @@ def load(wrk: str, target: Target, server_pid: int, concurrency: int, seconds: f
         for name, value in target.headers.items():
             script.write(f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}\n")
     threads = min(concurrency, 2)
-    command = [wrk, f"-t{threads}", f"-c{concurrency}", f"-d{seconds}s", "--latency", "-s", script.name]
+    command = [wrk, f"-t{threads}", f"-c{concurrency}", f"-d{seconds:g}s", "--latency", "-s", script.name]
     subprocess.run([*command[:3], "-d1s", *command[4:], target.url], check=True, capture_output=True)  # warm
     before = cpu_seconds(server_pid)
     output = subprocess.run([*command, target.url], check=True, capture_output=True, text=True).stdout

@@ -11,7 +11,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-import rfc8785
+from billing.canonical import canonical_json
 
 GENESIS = "0" * 64
 CHAINED_FIELDS = ("seq", "transfer_id", "account_id", "amount", "kind", "reference", "created_at")
@@ -21,7 +21,7 @@ def canonical(entry: dict[str, Any]) -> bytes:
     document = {field: entry[field] for field in CHAINED_FIELDS}
     created: datetime = document["created_at"]
     document["created_at"] = created.astimezone(UTC).isoformat(timespec="microseconds")
-    return rfc8785.dumps(document)
+    return canonical_json(document)
 
 
 def link(prev_hash: str, entry: dict[str, Any]) -> str:

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from billing.canonical import CanonicalizationError, canonical_json
 
 KEY_FILE = "receipt.key"
 
@@ -76,15 +77,15 @@ class ReceiptSigner:
 
     def sign(self, statement: dict[str, Any]) -> dict[str, Any]:
         body = {**statement, "key_id": self.key_id}
-        return {"receipt": body, "signature": _b64(self.private.sign(rfc8785.dumps(body)))}
+        return {"receipt": body, "signature": _b64(self.private.sign(canonical_json(body)))}
 
 
 def digest_of(value: Any) -> str:
     """SHA-256 of a JSON value's RFC 8785 canonical form, so anyone holding the value can check
     it. Integers beyond what RFC 8785 allows fall back to sorted, compact JSON."""
     try:
-        canonical = rfc8785.dumps(value)
-    except rfc8785.CanonicalizationError:
+        canonical = canonical_json(value)
+    except CanonicalizationError:
         canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     return hashlib.sha256(canonical).hexdigest()
 
@@ -103,7 +104,7 @@ def verify_receipt(signed: dict[str, Any], keys: list[dict[str, str]]) -> dict[s
     except StopIteration:
         raise ReceiptInvalid(f"no published key {signed['receipt'].get('key_id')!r}") from None
     try:
-        Ed25519PublicKey.from_public_bytes(_unb64(key["public_key"])).verify(signature, rfc8785.dumps(body))
+        Ed25519PublicKey.from_public_bytes(_unb64(key["public_key"])).verify(signature, canonical_json(body))
     except (InvalidSignature, ValueError):
         raise ReceiptInvalid("the signature does not match the receipt: it was changed or forged") from None
     return dict(body)

@@ -34,7 +34,7 @@ def _sqlite_value(value: Any) -> Any:
     # Timestamps as SQLAlchemy stores them on SQLite (UTC, no zone), so both write the same text
     # and comparisons between them hold.
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
     return value
 
 
