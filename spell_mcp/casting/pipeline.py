@@ -47,7 +47,7 @@ from spell_mcp import strict_json
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.accounts.secrets import SecretBox
 from spell_mcp.casting import transactions
-from spell_mcp.casting.group_commit import GroupCommit
+from spell_mcp.casting.group_commit import GroupCommit, ThreadGroupCommit
 from spell_mcp.casting.limits import RequestLimits
 from spell_mcp.casting.lookups import Lookups
 from spell_mcp.casting.refusals import MONEY_REFUSALS, money_refusal
@@ -209,6 +209,9 @@ class CastService:
         # Bounds the casts running at once; the rest wait their turn without blocking the loop.
         self.workers = anyio.CapacityLimiter(settings.cast_threads)
         self._settlements: GroupCommit[Success, dict[str, Any]] = GroupCommit(self._finish_group)
+        self._settlements_here: ThreadGroupCommit[Success, dict[str, Any]] = ThreadGroupCommit(
+            self._finish_here
+        )
 
     async def cast(
         self,
@@ -530,14 +533,15 @@ class CastService:
             raise money_refusal(exc, spell.price_micros, can_buy=self.settings.payments_enabled) from None
 
     def _settle(self, success: Success) -> dict[str, Any]:
-        """In a worker thread: settle and record the cast; its receipt. On PostgreSQL it joins the
-        settlements being grouped on the event loop."""
+        """In a worker thread: settle and record the cast, with the others settling at the same
+        time (spell_mcp/casting/group_commit.py); its receipt. On PostgreSQL the settlements
+        are grouped on the event loop, on SQLite among the worker threads."""
         if self.db.backend == "postgresql":
             return anyio.from_thread.run(self._settlements.submit, success)
-        outcome = self.db.transaction_here(partial(self._finish, [success]))[0]
-        if isinstance(outcome, HoldNotPending):
-            raise outcome
-        return outcome
+        return self._settlements_here.submit(success)
+
+    def _finish_here(self, successes: list[Success]) -> list[dict[str, Any] | HoldNotPending]:
+        return self.db.transaction_here(partial(self._finish, successes))
 
     async def _finish(self, successes: list[Success], tx: Tx) -> list[dict[str, Any] | HoldNotPending]:
         return await transactions.finish(tx, successes, self.receipts, self.settings.maker_share_bps)

@@ -45,6 +45,12 @@ def platform_of(request: Request) -> Platform:
     return platform
 
 
+async def request_platform(request: Request) -> Platform:
+    """The platform, as a dependency: async, or FastAPI would run it in a worker thread (a
+    thread hop on every request)."""
+    return platform_of(request)
+
+
 # How a caller proves who it is, declared in the OpenAPI document (so /docs can authorise
 # "Try it out"); the checks themselves are below, and refusals are the catalog's.
 API_KEY = HTTPBearer(
@@ -92,7 +98,7 @@ def requires(scope: str) -> Callable[..., Awaitable[Caster]]:
     return scoped
 
 
-PlatformDep = Annotated[Platform, Depends(platform_of)]
+PlatformDep = Annotated[Platform, Depends(request_platform)]
 CasterDep = Annotated[Caster, Depends(current_caster)]
 ReadCaster = Annotated[Caster, Depends(requires("read"))]
 CastCaster = Annotated[Caster, Depends(requires("cast"))]

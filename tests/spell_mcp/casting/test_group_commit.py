@@ -4,10 +4,12 @@ gets its own outcome."""
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 
 import pytest
 
-from spell_mcp.casting.group_commit import GroupCommit
+from spell_mcp.casting.group_commit import GroupCommit, ThreadGroupCommit
 
 
 class Refused(Exception):
@@ -65,3 +67,55 @@ async def test_batches_are_bounded() -> None:
     group: GroupCommit[int, int] = GroupCommit(run, most=4)
     assert await asyncio.gather(*(group.submit(n) for n in range(10))) == list(range(10))
     assert max(sizes) == 4 and sum(sizes) == 10
+
+
+def test_threads_that_arrive_during_a_batch_share_the_next_one() -> None:
+    batches: list[list[int]] = []
+    first_running, release_first = threading.Event(), threading.Event()
+
+    def run(items: list[int]) -> list[int | Exception]:
+        batches.append(items)
+        if len(batches) == 1:
+            first_running.set()
+            assert release_first.wait(10)
+        return [item * 10 if item != 7 else Refused(str(item)) for item in items]
+
+    group: ThreadGroupCommit[int, int] = ThreadGroupCommit(run)
+    outcomes: dict[int, int | Exception] = {}
+
+    def submit(n: int) -> None:
+        try:
+            outcomes[n] = group.submit(n)
+        except Refused as refused:
+            outcomes[n] = refused
+
+    first = threading.Thread(target=submit, args=(0,))
+    first.start()
+    assert first_running.wait(10)
+    rest = [threading.Thread(target=submit, args=(n,)) for n in range(1, 10)]
+    for thread in rest:
+        thread.start()
+    while len(group._waiting) < 9:  # every other thread is waiting behind the first batch
+        time.sleep(0.001)
+    release_first.set()
+    for thread in [first, *rest]:
+        thread.join(10)
+    assert batches[0] == [0] and sorted(batches[1]) == list(range(1, 10)) and len(batches) == 2
+    assert isinstance(outcomes.pop(7), Refused)
+    assert outcomes == {n: n * 10 for n in range(10) if n != 7}
+
+
+def test_a_thread_batch_that_fails_fails_its_items_only() -> None:
+    calls = 0
+
+    def run(items: list[str]) -> list[str | Exception]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise Refused("the transaction failed")
+        return list(items)
+
+    group: ThreadGroupCommit[str, str] = ThreadGroupCommit(run)
+    with pytest.raises(Refused):
+        group.submit("a")
+    assert group.submit("b") == "b"
