@@ -70,17 +70,22 @@ _INSERT_HOLD = (
 )
 _CLOSE_HOLD = (
     "UPDATE holds SET status = ? WHERE id = ? AND status = 'pending' "
-    "RETURNING account_id, amount, reference, windows"
+    "RETURNING id, account_id, amount, reference, windows"
 )
-# A hold past its expiry can only be voided: the sweeper may already be releasing it.
-_CLOSE_LIVE_HOLD = (
-    "UPDATE holds SET status = ? WHERE id = ? AND status = 'pending' AND expires_at > ? "
-    "RETURNING account_id, amount, reference, windows"
-)
+
+
+def _close_live_holds(count: int) -> str:
+    """Closes `count` holds, those still pending and not expired; a hold past its expiry can only
+    be voided: the sweeper may already be releasing it."""
+    return (
+        f"UPDATE holds SET status = 'settled' WHERE id IN ({placeholders(count)}) "  # noqa: S608
+        "AND status = 'pending' AND expires_at > ? RETURNING id, account_id, amount, reference, windows"
+    )
+
+
 _RELEASE = "UPDATE accounts SET held = held - ? WHERE id = ?"
-# The caster's side of a settlement: the hold released and its amount paid, in one statement.
-_PAY_FROM_HOLD = "UPDATE accounts SET held = held - ?, balance = balance - ? WHERE id = ?"
-_CREDIT = "UPDATE accounts SET balance = balance + ? WHERE id = ?"
+# Each account of a settlement at once: the payer's hold released and paid, the payees credited.
+_MOVE = "UPDATE accounts SET balance = balance + ?, held = held - ? WHERE id = ?"
 _TIP = "SELECT seq, hash FROM ledger_tip WHERE id = 1"
 _MOVE_TIP = "UPDATE ledger_tip SET seq = ?, hash = ? WHERE id = 1"
 _INSERT_ENTRY = (
@@ -108,17 +113,26 @@ def _caps_query(count: int) -> str:
     return f"SELECT {columns} FROM budgets WHERE subject IN ({placeholders(count)})"  # noqa: S608
 
 
-async def windows_for(tx: Tx, subjects: Sequence[str], amount: int, now: datetime) -> list[WindowHold]:
-    """The capped windows a hold of `amount` counts against now (billing.budgets.windows_for)."""
+# A subject's caps: (subject, daily, monthly, per-cast maximum).
+Caps = tuple[str, int | None, int | None, int | None]
+
+
+async def budget_caps(tx: Tx, subjects: Sequence[str]) -> list[Caps]:
+    """The caps of those of `subjects` that have a budget, in the order of `subjects`."""
     if not subjects:
         return []
-    caps = {row[0]: row for row in await tx.fetch(_caps_query(len(subjects)), *subjects)}
+    rows = {
+        row[0]: (row[0], row[1], row[2], row[3])
+        for row in await tx.fetch(_caps_query(len(subjects)), *subjects)
+    }
+    return [rows[subject] for subject in subjects if subject in rows]
+
+
+def windows_of(caps: Sequence[Caps], amount: int, now: datetime) -> list[WindowHold]:
+    """The capped windows a hold of `amount` counts against now (billing.budgets.windows_for);
+    raises `BudgetExceeded` when it is above a per-cast maximum."""
     found = []
-    for subject in subjects:
-        budget = caps.get(subject)
-        if budget is None:
-            continue
-        _, daily, monthly, per_cast = budget
+    for subject, daily, monthly, per_cast in caps:
         if per_cast is not None and amount > per_cast:
             raise BudgetExceeded(f"{subject_label(subject)} per-cast maximum", int(per_cast), 0, 0, None)
         for period, cap in (("day", daily), ("month", monthly)):
@@ -150,7 +164,7 @@ async def reserve(
         if debt is not None and debt[0] < 0:
             raise AccountInDebt(amount, -int(debt[0]))
         raise InsufficientCredits(amount, balance - held)
-    windows = await windows_for(tx, budget_subjects, amount, now)
+    windows = windows_of(await budget_caps(tx, budget_subjects), amount, now)
     for window in windows:
         fits = amount <= window.cap and await tx.execute(
             _HOLD_IN_WINDOW, window.subject, window.period, window.starts, amount, window.cap
@@ -173,20 +187,17 @@ class ClosedHold:
     windows: list[WindowHold]
 
 
-async def _close(tx: Tx, hold_id: str, status: str, live_at: datetime | None) -> ClosedHold:
-    if live_at is None:
-        row = await tx.fetchrow(_CLOSE_HOLD, status, hold_id)
-    else:
-        row = await tx.fetchrow(_CLOSE_LIVE_HOLD, status, hold_id, live_at)
-    if row is None:
-        raise HoldNotPending(f"hold {hold_id} is not pending, or has expired")
-    windows = json.loads(row[3]) if isinstance(row[3], str) else row[3]
-    return ClosedHold(row[0], int(row[1]), row[2], [WindowHold.from_dict(w) for w in windows or []])
+def _closed(row: Sequence[Any]) -> ClosedHold:
+    windows = json.loads(row[4]) if isinstance(row[4], str) else row[4]
+    return ClosedHold(row[1], int(row[2]), row[3], [WindowHold.from_dict(w) for w in windows or []])
 
 
 async def void(tx: Tx, hold_id: str) -> None:
     """Release a pending hold: the caster pays nothing. Raises `HoldNotPending`."""
-    hold = await _close(tx, hold_id, "voided", None)
+    row = await tx.fetchrow(_CLOSE_HOLD, "voided", hold_id)
+    if row is None:
+        raise HoldNotPending(f"hold {hold_id} is not pending")
+    hold = _closed(row)
     await tx.execute(_RELEASE, hold.amount, hold.account_id)
     for window in hold.windows:
         await tx.execute(_MOVE_IN_WINDOW, hold.amount, 0, window.subject, window.period, window.starts)
@@ -217,11 +228,13 @@ async def settle_many(
     the others settle all the same."""
     outcomes: list[Settled | HoldNotPending] = []
     closed: list[tuple[Settled, ClosedHold, list[tuple[str, int]]]] = []
+    ids = [settlement.hold_id for settlement in settlements]
+    rows = await tx.fetch(_close_live_holds(len(ids)), *ids, now) if ids else []
+    found = {row[0]: _closed(row) for row in rows}
     for settlement in settlements:
-        try:
-            hold = await _close(tx, settlement.hold_id, "settled", now)
-        except HoldNotPending as exc:
-            outcomes.append(exc)
+        hold = found.pop(settlement.hold_id, None)
+        if hold is None:
+            outcomes.append(HoldNotPending(f"hold {settlement.hold_id} is not pending, or has expired"))
             continue
         if sum(amount for _, amount in settlement.payees) != hold.amount:
             raise ValueError("payees must add up to the held amount")
@@ -239,23 +252,17 @@ async def settle_many(
 
 
 async def _post(tx: Tx, closed: list[tuple[Settled, ClosedHold, list[tuple[str, int]]]]) -> None:
-    """Move the balances: each payer's hold released and paid, each payee credited. Rows are
-    updated in account order, so that concurrent settlements never wait on each other in a circle."""
-    paid: dict[str, int] = defaultdict(int)
-    credited: dict[str, int] = defaultdict(int)
+    """Move the balances: each payer's hold released and paid, each payee credited, one row per
+    account, in account order, so that concurrent settlements never wait on each other in a
+    circle. (An entry for an account that does not exist fails its foreign key: no money can
+    move to nowhere.)"""
+    moved: dict[str, int] = defaultdict(int)
+    released: dict[str, int] = defaultdict(int)
     for _settled, hold, legs in closed:
-        paid[hold.account_id] += hold.amount
-        for account, amount in legs[1:]:
-            credited[account] += amount
-    for account in sorted(paid.keys() | credited.keys()):
-        if account in paid:
-            changed = await tx.execute(_PAY_FROM_HOLD, paid[account], paid[account], account)
-            if changed == 1 and credited.get(account):
-                changed = await tx.execute(_CREDIT, credited[account], account)
-        else:
-            changed = await tx.execute(_CREDIT, credited[account], account)
-        if changed != 1:
-            raise ValueError(f"no ledger account {account}")
+        released[hold.account_id] += hold.amount
+        for account, amount in legs:
+            moved[account] += amount
+    await tx.executemany(_MOVE, [(moved[account], released[account], account) for account in sorted(moved)])
 
 
 async def _extend_chain(

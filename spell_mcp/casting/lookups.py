@@ -18,12 +18,14 @@ from datetime import UTC, datetime
 
 from cachetools import TTLCache
 
+from billing.cast_money import Caps
 from registry import SpellVersion
 from spell_mcp.accounts.keys import Caster
 
 # How long an entry may be trusted without a word from the process that changed it.
 KEY_TTL_S = 2.0
 SPELL_TTL_S = 2.0
+CAPS_TTL_S = 2.0
 MAX_ENTRIES = 10_000
 
 Found = tuple[SpellVersion, str]
@@ -38,6 +40,9 @@ class Lookups:
         self._keys: TTLCache[str, tuple[Caster, datetime | None]] = TTLCache(MAX_ENTRIES, KEY_TTL_S)
         # (spell key, version or None for the latest) → (version, maker id)
         self._spells: TTLCache[tuple[str, str | None], Found] = TTLCache(MAX_ENTRIES, SPELL_TTL_S)
+        # budget subjects → their caps, for the Redis fast path's first decision (the database,
+        # which holds the price next, reads them again)
+        self._caps: TTLCache[tuple[str, ...], list[Caps]] = TTLCache(MAX_ENTRIES, CAPS_TTL_S)
 
     # -- API keys ---------------------------------------------------------------------------------
 
@@ -78,6 +83,18 @@ class Lookups:
     def forget_spells(self) -> None:
         """The catalog changed (a publish, yank, suspension, delisting, reinstatement)."""
         self._spells.clear()
+
+    # -- budget caps ------------------------------------------------------------------------------
+
+    def caps(self, subjects: list[str]) -> list[Caps] | None:
+        return self._caps.get(tuple(subjects))
+
+    def remember_caps(self, subjects: list[str], caps: list[Caps]) -> None:
+        self._caps[tuple(subjects)] = caps
+
+    def forget_caps(self) -> None:
+        """A budget was set or changed."""
+        self._caps.clear()
 
 
 def _fingerprint(presented: str) -> str:

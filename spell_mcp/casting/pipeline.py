@@ -276,9 +276,7 @@ class CastService:
             )
         windows: list[WindowHold] = []
         if self.fast_holds is not None and spell.price_micros > 0:
-            windows = await self.db.transaction(
-                partial(self._windows, caster=caster, price=spell.price_micros)
-            )
+            windows = await self._windows(caster, spell.price_micros)
         await progress(
             f"casting {spell.spell_key} {spell.version} (${usd(spell.price_micros)} if it succeeds)"
         )
@@ -310,10 +308,16 @@ class CastService:
             self.lookups.remember_spell(key, version, found)
         return found
 
-    async def _windows(self, tx: Tx, caster: Caster, price: int) -> list[WindowHold]:
-        """The budget windows a price counts against, for Redis to decide holds first."""
+    async def _windows(self, caster: Caster, price: int) -> list[WindowHold]:
+        """The budget windows a price counts against, for Redis to decide holds first; the caps
+        from memory when they were read a moment ago (the database reads them again)."""
+        subjects = caster.budget_subjects
+        caps = self.lookups.caps(subjects)
+        if caps is None:
+            caps = await self.db.transaction(partial(cast_money.budget_caps, subjects=subjects))
+            self.lookups.remember_caps(subjects, caps)
         try:
-            return await cast_money.windows_for(tx, caster.budget_subjects, price, datetime.now(UTC))
+            return cast_money.windows_of(caps, price, datetime.now(UTC))
         except BudgetExceeded as exc:
             raise money_refusal(exc, price, can_buy=self.settings.payments_enabled) from None
 

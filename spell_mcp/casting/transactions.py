@@ -28,14 +28,28 @@ from spell_mcp.accounts.keys import Caster
 from spell_mcp.accounts.secrets import SecretBox
 from spell_mcp.casting.budget_alerts import ALERT_EVENT
 
+# What the cast's transaction checks first, in one statement: the key (when there is one) is
+# still valid, the spell version still castable, whether the caster has budgets at all (most do
+# not: their windows need no statement), and the lowest confirmation threshold they set.
 _KEY_VALID = (
-    "SELECT 1 FROM api_keys WHERE id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)"
+    "SELECT count(*) FROM api_keys WHERE id = ? AND revoked_at IS NULL "
+    "AND (expires_at IS NULL OR expires_at > ?)"
 )
 _STILL_CASTABLE = (
-    "SELECT 1 FROM spell_versions JOIN spells ON spells.key = spell_versions.spell_key "
+    "SELECT count(*) FROM spell_versions JOIN spells ON spells.key = spell_versions.spell_key "
     "WHERE spell_versions.id = ? AND spells.status = 'active' "
     "AND spell_versions.yanked = false AND spell_versions.delisted = false"
 )
+
+
+def _checks(subjects: int) -> str:
+    marks = placeholders(subjects)
+    # Only placeholders and the constant statements above are interpolated.
+    budgets = f"(SELECT count(*) FROM budgets WHERE subject IN ({marks}))"  # noqa: S608
+    threshold = f"(SELECT min(confirm_above_micros) FROM budgets WHERE subject IN ({marks}))"  # noqa: S608
+    return f"SELECT ({_KEY_VALID}), ({_STILL_CASTABLE}), {budgets}, {threshold}"
+
+
 _INSERT_CAST = (
     "INSERT INTO casts (id, caster_id, api_key_id, spell_key, spell_version, module_digest, status, "
     "price_micros, charged_micros, hold_id, input_sha256, via, created_at) "
@@ -94,16 +108,18 @@ async def begin(
     of `confirm_above` (the operator's) and the caster's own thresholds, and the ledger's money
     refusals (InsufficientCredits, AccountInDebt, BudgetExceeded)."""
     now = datetime.now(UTC)
-    if caster.key_id is not None and await tx.fetchrow(_KEY_VALID, caster.key_id, now) is None:
-        raise Refused("unauthenticated")
-    if await tx.fetchrow(_STILL_CASTABLE, spell.id) is None:
-        raise Refused("spell_not_found")
     subjects = caster.budget_subjects
+    checks = await tx.fetchrow(
+        _checks(len(subjects)), caster.key_id or "", now, spell.id, *subjects, *subjects
+    )
+    assert checks is not None
+    key_valid, castable, budgets, own_threshold = checks
+    if caster.key_id is not None and not key_valid:
+        raise Refused("unauthenticated")
+    if not castable:
+        raise Refused("spell_not_found")
     if confirming:
-        marks = placeholders(len(subjects))
-        query = f"SELECT min(confirm_above_micros) FROM budgets WHERE subject IN ({marks})"  # noqa: S608
-        row = await tx.fetchrow(query, *subjects)
-        thresholds = [value for value in (confirm_above, row[0] if row else None) if value is not None]
+        thresholds = [value for value in (confirm_above, own_threshold) if value is not None]
         if thresholds and spell.price_micros > min(thresholds):
             raise NeedsConfirmation(int(min(thresholds)))
     hold_id = None
@@ -114,7 +130,7 @@ async def begin(
             spell.price_micros,
             cast_id,
             ttl=hold_ttl,
-            budget_subjects=subjects,
+            budget_subjects=subjects if budgets else (),
             now=now,
         )
     await tx.execute(
@@ -185,6 +201,7 @@ async def finish(
         )
     )
     outcomes: list[dict[str, Any] | HoldNotPending] = []
+    finished: list[tuple[Any, ...]] = []
     for success, split in zip(successes, splits, strict=True):
         outcome = next(settled) if success.hold_id else None
         if isinstance(outcome, HoldNotPending):
@@ -212,21 +229,24 @@ async def finish(
                 "ledger_hash": outcome.entry_hash if outcome is not None else None,
             }
         )
-        await tx.execute(
-            _FINISH_CAST,
-            "succeeded",
-            spell.price_micros,
-            outcome.transfer_id if outcome is not None else None,
-            json.dumps(success.run.output),
-            json.dumps(success.artifacts),
-            None,
-            None,
-            json.dumps(success.run.usage.as_dict()),
-            json.dumps(receipt),
-            now,
-            success.cast_id,
+        finished.append(
+            (
+                "succeeded",
+                spell.price_micros,
+                outcome.transfer_id if outcome is not None else None,
+                json.dumps(success.run.output),
+                json.dumps(success.artifacts),
+                None,
+                None,
+                json.dumps(success.run.usage.as_dict()),
+                json.dumps(receipt),
+                now,
+                success.cast_id,
+            )
         )
         outcomes.append(receipt)
+    if finished:
+        await tx.executemany(_FINISH_CAST, finished)
     return outcomes
 
 

@@ -88,7 +88,9 @@ async def my_budget(platform: PlatformDep, caster: BillingCaster) -> BudgetStatu
 )
 async def put_my_budget(body: BudgetCaps, platform: PlatformDep, caster: BillingCaster) -> BudgetStatus:
     """Set your caps; every cast of every key of yours counts against them."""
-    return await platform.db.write(lambda session: set_budget(session, f"user:{caster.user_id}", body))
+    status = await platform.db.write(lambda session: set_budget(session, f"user:{caster.user_id}", body))
+    platform.lookups.forget_caps()
+    return status
 
 
 @router.put(
@@ -167,7 +169,9 @@ async def put_key_budget(
             raise SpellError("not_found", f"you have no API key {key_id}")
         return set_budget(session, f"key:{key_id}", body)
 
-    return await platform.db.write(work)
+    status = await platform.db.write(work)
+    platform.lookups.forget_caps()
+    return status
 
 
 _GROUPS = {"day": func.date(col(Cast.created_at)), "spell": col(Cast.spell_key), "key": col(Cast.api_key_id)}
