@@ -10,6 +10,7 @@ hop. On PostgreSQL settlements are grouped: those that arrive together commit to
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import threading
@@ -19,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import anyio
 import anyio.from_thread
@@ -52,7 +53,8 @@ from spell_mcp.casting.limits import RequestLimits
 from spell_mcp.casting.lookups import Lookups
 from spell_mcp.casting.refusals import MONEY_REFUSALS, money_refusal
 from spell_mcp.casting.transactions import Begun, NeedsConfirmation, Refused, Success
-from spell_mcp.database.engine import Database
+from spell_mcp.database.driver import run_to_end
+from spell_mcp.database.engine import Database, TxWork
 from spell_mcp.errors import SpellError
 from spell_mcp.settings import MIB, Settings
 
@@ -335,22 +337,20 @@ class CastService:
     ) -> CastResult:
         cast_id = f"cast_{uuid.uuid4().hex}"
         input_sha256 = hashlib.sha256(input_json).hexdigest()
-        held = None if progress is _quiet else partial(_from_worker, progress)
-        cast = partial(
-            self._hold_run_settle,
-            caster,
-            spell,
-            maker_id,
-            cast_id,
-            input_json,
-            input_sha256,
-            via,
-            confirming,
-            held,
+        steps = partial(
+            self._hold_run_settle, caster, spell, maker_id, cast_id, input_json, input_sha256, via, confirming
         )
         admitted = await self._admit(caster, spell, cast_id, windows)
         try:
-            run, artifacts, receipt = await self._in_worker(cast, progress)
+            if self.db.backend == "sqlite":
+                # The whole cast in one worker thread, its transactions right there: one hop.
+                held = None if progress is _quiet else partial(_from_worker, progress)
+                run, artifacts, receipt = await self._in_worker(
+                    lambda stop: run_to_end(steps(_InWorker(self, stop, held))), progress
+                )
+            else:
+                # Transactions on the event loop (asyncpg), only the spell in a worker thread.
+                run, artifacts, receipt = await steps(_OnLoop(self, progress))
         except BaseException as exc:
             if admitted and self.fast_holds is not None:
                 with anyio.CancelScope(shield=True):
@@ -416,7 +416,7 @@ class CastService:
                 await worker.stop()
             raise
 
-    def _hold_run_settle(
+    async def _hold_run_settle(
         self,
         caster: Caster,
         spell: SpellVersion,
@@ -426,40 +426,41 @@ class CastService:
         input_sha256: str,
         via: str,
         confirming: bool,
-        held: Callable[[str], None] | None,
-        stop: threading.Event,
+        steps: _Steps,
     ) -> tuple[RunResult, list[dict[str, Any]], dict[str, Any]]:
-        """In a worker thread, the cast's three steps: hold the price and record the cast as
-        running; run the spell; settle and record the result, or release the hold and record the
-        failure. On SQLite each transaction runs right here: one thread hop for the whole cast."""
-        begun = self._begin(caster, spell, cast_id, input_sha256, via, confirming)
-        if held is not None:  # someone listens: tell them (a hop back to the event loop)
-            held(f"{cast_id}: price held, running" if begun.hold_id else f"{cast_id}: running")
+        """The cast's three steps: hold the price and record the cast as running; run the spell;
+        settle and record the result, or release the hold and record the failure. `steps` says
+        where each runs (_InWorker on SQLite, _OnLoop on PostgreSQL)."""
+        begun = await self._begin(steps, caster, spell, cast_id, input_sha256, via, confirming)
+        await steps.tell(f"{cast_id}: price held, running" if begun.hold_id else f"{cast_id}: running")
         try:
-            run, artifacts = self._run(spell, input_json, begun.env, stop)
-            if stop.is_set():
-                raise SpellRunError("cast_cancelled", "the cast was cancelled", run.usage)
+            run, artifacts = await steps.run(partial(self._run, spell, input_json, begun.env))
         except SpellRunError as failure:
             detail = failure.detail
             if failure.code == "cast_cancelled":
                 detail = "the caller cancelled the cast; nothing was charged"
-            self._fail(cast_id, begun.hold_id, failure.code, detail, failure.usage)
+            await self._fail(steps, cast_id, begun.hold_id, failure.code, detail, failure.usage)
             raise SpellError(failure.code, detail, cast_id=cast_id) from None
-        except BaseException:
-            # Broken: the caster must not pay for a cast that did not finish.
-            self._fail(cast_id, begun.hold_id, "internal_error", "the cast was interrupted", None)
+        except BaseException as exc:
+            # Cancelled, or broken: the caster must not pay for a cast that did not finish.
+            if isinstance(exc, asyncio.CancelledError):
+                code, detail = "cast_cancelled", "the caller cancelled the cast; nothing was charged"
+            else:
+                code, detail = "internal_error", "the cast was interrupted"
+            await self._fail(steps, cast_id, begun.hold_id, code, detail, None)
             raise
         success = Success(
             caster.user_id, cast_id, begun.hold_id, spell, maker_id, input_sha256, run, artifacts
         )
         try:
-            receipt = self._settle(success)
+            receipt = await steps.settle(success)
         except HoldNotPending:
             # The hold expired and was released before the cast could settle: it stays free.
             detail = "the cast finished after its hold expired; nothing was charged"
             raise SpellError("cast_interrupted", detail, cast_id=cast_id) from None
         except BaseException:
-            self._fail(cast_id, begun.hold_id, "internal_error", "the cast could not be settled", run.usage)
+            detail = "the cast could not be settled"
+            await self._fail(steps, cast_id, begun.hold_id, "internal_error", detail, run.usage)
             raise
         return run, artifacts, receipt
 
@@ -507,11 +508,18 @@ class CastService:
                 usage,
             )
 
-    def _begin(
-        self, caster: Caster, spell: SpellVersion, cast_id: str, input_sha256: str, via: str, confirming: bool
+    async def _begin(
+        self,
+        steps: _Steps,
+        caster: Caster,
+        spell: SpellVersion,
+        cast_id: str,
+        input_sha256: str,
+        via: str,
+        confirming: bool,
     ) -> Begun:
-        """In a worker thread: hold the price and record the cast as running
-        (transactions.begin), with its refusals in the catalog's words."""
+        """Hold the price and record the cast as running (transactions.begin), with its refusals
+        in the catalog's words."""
         begin = partial(
             transactions.begin,
             caster=caster,
@@ -525,7 +533,7 @@ class CastService:
             secrets=self.secrets,
         )
         try:
-            return self.db.transaction_here(begin)
+            return await steps.transaction(begin)
         except Refused as refused:
             if refused.code == "unauthenticated":
                 raise SpellError("unauthenticated", "the API key is unknown, revoked or replaced") from None
@@ -536,13 +544,18 @@ class CastService:
         except (BudgetExceeded, InsufficientCredits) as exc:
             raise money_refusal(exc, spell.price_micros, can_buy=self.settings.payments_enabled) from None
 
-    def _settle(self, success: Success) -> dict[str, Any]:
-        """In a worker thread: settle and record the cast, with the others settling at the same
-        time (spell_mcp/casting/group_commit.py); its receipt. On PostgreSQL the settlements
-        are grouped on the event loop, on SQLite among the worker threads."""
-        if self.db.backend == "postgresql":
-            return anyio.from_thread.run(self._settlements.submit, success)
-        return self._settlements_here.submit(success)
+    async def _fail(
+        self,
+        steps: _Steps,
+        cast_id: str,
+        hold_id: str | None,
+        code: str,
+        detail: str,
+        usage: ResourceUsage | None,
+    ) -> None:
+        """Release the hold and record the cast as failed."""
+        fail = partial(transactions.fail, cast_id=cast_id, hold_id=hold_id, code=code, detail=detail)
+        await steps.transaction(partial(fail, usage=usage))
 
     def _finish_here(self, successes: list[Success]) -> list[dict[str, Any] | HoldNotPending]:
         return self.db.transaction_here(partial(self._finish, successes))
@@ -553,12 +566,75 @@ class CastService:
     async def _finish_group(self, successes: list[Success]) -> list[dict[str, Any] | HoldNotPending]:
         return await self.db.transaction(partial(self._finish, successes))
 
-    def _fail(
-        self, cast_id: str, hold_id: str | None, code: str, detail: str, usage: ResourceUsage | None
-    ) -> None:
-        """In a worker thread: release the hold and record the cast as failed."""
-        self.db.transaction_here(
-            partial(
-                transactions.fail, cast_id=cast_id, hold_id=hold_id, code=code, detail=detail, usage=usage
-            )
-        )
+
+Ran = tuple[RunResult, list[dict[str, Any]]]
+
+
+class _Steps(Protocol):
+    """Where a cast's steps run: its transactions, its spell, its settlement, and how it tells
+    its caller a step."""
+
+    async def transaction(self, work: TxWork[T]) -> T: ...
+
+    async def run(self, spell: Callable[[threading.Event | None], Ran]) -> Ran: ...
+
+    async def settle(self, success: Success) -> dict[str, Any]: ...
+
+    async def tell(self, step: str) -> None: ...
+
+
+class _InWorker:
+    """SQLite: every step right here, in the cast's worker thread. Nothing awaits anything, so
+    the cast's coroutine is driven to its end in that thread (spell_mcp/database/driver.py)."""
+
+    def __init__(self, service: CastService, stop: threading.Event, held: Callable[[str], None] | None):
+        self.service = service
+        self.stop = stop
+        self.held = held
+
+    async def transaction(self, work: TxWork[T]) -> T:
+        return self.service.db.transaction_here(work)
+
+    async def run(self, spell: Callable[[threading.Event | None], Ran]) -> Ran:
+        ran = spell(self.stop)
+        if self.stop.is_set():
+            raise SpellRunError("cast_cancelled", "the cast was cancelled", ran[0].usage)
+        return ran
+
+    async def settle(self, success: Success) -> dict[str, Any]:
+        return self.service._settlements_here.submit(success)
+
+    async def tell(self, step: str) -> None:
+        if self.held is not None:  # someone listens: tell them (a hop back to the event loop)
+            self.held(step)
+
+
+class _OnLoop:
+    """PostgreSQL: the transactions on the event loop (asyncpg), the spell in a worker thread.
+    A cancelled caller stops the spell; the transactions that record it finish all the same."""
+
+    def __init__(self, service: CastService, progress: Progress) -> None:
+        self.service = service
+        self.progress = progress
+
+    async def transaction(self, work: TxWork[T]) -> T:
+        with anyio.CancelScope(shield=True):
+            done = await self.service.db.transaction(work)
+        return done
+
+    async def run(self, spell: Callable[[threading.Event | None], Ran]) -> Ran:
+        def stoppable(stop: threading.Event) -> Ran:
+            ran = spell(stop)
+            if stop.is_set():
+                raise SpellRunError("cast_cancelled", "the cast was cancelled", ran[0].usage)
+            return ran
+
+        return await self.service._in_worker(stoppable, self.progress)
+
+    async def settle(self, success: Success) -> dict[str, Any]:
+        with anyio.CancelScope(shield=True):
+            receipt = await self.service._settlements.submit(success)
+        return receipt
+
+    async def tell(self, step: str) -> None:
+        await self.progress(step)
