@@ -126,8 +126,11 @@ class RequestLimits:
             self._in_flight[subject] += 1
             return True
         name = f"spell:inflight:{subject}"
-        count = int(await self.redis.incr(name))
-        await self.redis.expire(name, IN_FLIGHT_TTL_S)
+        # One round trip for both (the counter's expiry outlives a process that died holding it).
+        async with self.redis.pipeline(transaction=False) as both:
+            both.incr(name)
+            both.expire(name, IN_FLIGHT_TTL_S)
+            count, _ = await both.execute()
         if count > cap:
             await self.redis.decr(name)
             return False
