@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from spell_mcp.database.checkpoints import NO_AUTOMATIC_CHECKPOINTS
+
 T = TypeVar("T")
 
 
@@ -64,6 +66,7 @@ def open_sqlite(path: str) -> sqlite3.Connection:
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")
     connection.execute("PRAGMA foreign_keys=ON")
+    connection.execute(NO_AUTOMATIC_CHECKPOINTS)
     return connection
 
 

@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, sessionmaker
 
 from billing.cast_money import Tx
+from spell_mcp.database.checkpoints import NO_AUTOMATIC_CHECKPOINTS, Checkpointer
 from spell_mcp.database.driver import AsyncpgTx, SQLiteTx, open_sqlite, run_to_end
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -68,6 +69,7 @@ class Database:
             self._writer_thread = anyio.CapacityLimiter(1)
             self._driver_connections: list[sqlite3.Connection] = []
             self._thread_connection = threading.local()
+            self._checkpoints = Checkpointer(partial(open_sqlite, self._sqlite_path))
         elif self.backend == "postgresql":
             self._async = create_async_engine(
                 parsed.set(drivername="postgresql+asyncpg"), pool_size=10, max_overflow=10, pool_pre_ping=True
@@ -189,6 +191,7 @@ class Database:
                 connection.close()
             self._driver_connections.clear()
             self._write_lock.close()
+            self._checkpoints.stop()
         if self._async is not None:
             await self._async.dispose()
         if self.backend == "postgresql" and self._pool is not None:
@@ -248,6 +251,7 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(NO_AUTOMATIC_CHECKPOINTS)
         cursor.close()
 
     @event.listens_for(engine, "begin")
