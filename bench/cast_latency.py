@@ -179,6 +179,15 @@ def serving(command: list[str], env: dict[str, str], ready: str) -> Iterator[sub
             process.kill()
 
 
+def reachable(postgres: str, redis: str) -> bool:
+    admin = re.sub(r"^postgresql(\+\w+)?://", "postgresql://", postgres)
+    checks = (["psql", admin, "-qc", "SELECT 1"], ["redis-cli", "-u", redis, "ping"])
+    try:
+        return all(subprocess.run(check, capture_output=True, timeout=10).returncode == 0 for check in checks)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
 def database_url(server: str, name: str) -> str:
     """The URL of database `name` on the server of `server` (a postgresql:// URL), for asyncpg."""
     head, _, _ = re.sub(r"^postgresql(\+\w+)?://", "postgresql+asyncpg://", server).rpartition("/")
@@ -280,6 +289,9 @@ def main() -> None:
                 row(f"(b) bare FastAPI route, c={concurrency}", measured, None, None)
         for backend in args.backends.split(","):
             label = "SQLite" if backend == "sqlite" else "PostgreSQL + Redis"
+            if backend == "postgresql" and not reachable(args.postgres, args.redis):
+                print(f"-- Spell on {label}: skipped, {args.postgres} or {args.redis} cannot be reached")
+                continue
             print(f"-- {workers} worker{'s' if workers > 1 else ''}: Spell on {label}")
             with spell_server(workers, backend, args) as (url, key, pid):
                 targets = {
