@@ -210,8 +210,10 @@ class CastService:
         self.validators = InputValidators()
         # Bounds the casts running at once; the rest wait their turn without blocking the loop.
         self.workers = anyio.CapacityLimiter(settings.cast_threads)
-        self._settlements: GroupCommit[Success, dict[str, Any]] = GroupCommit(self._finish_group)
-        self._settlements_here: ThreadGroupCommit[Success, dict[str, Any]] = ThreadGroupCommit(
+        # Settlements that arrive together commit together: on the event loop (PostgreSQL), and
+        # among the cast threads (SQLite).
+        self.settlements: GroupCommit[Success, dict[str, Any]] = GroupCommit(self._finish_group)
+        self.settlements_here: ThreadGroupCommit[Success, dict[str, Any]] = ThreadGroupCommit(
             self._finish_here
         )
 
@@ -345,7 +347,7 @@ class CastService:
             if self.db.backend == "sqlite":
                 # The whole cast in one worker thread, its transactions right there: one hop.
                 held = None if progress is _quiet else partial(_from_worker, progress)
-                run, artifacts, receipt = await self._in_worker(
+                run, artifacts, receipt = await self.in_worker(
                     lambda stop: run_to_end(steps(_InWorker(self, stop, held))), progress
                 )
             else:
@@ -402,7 +404,7 @@ class CastService:
                     refusal = AccountInDebt(spell.price_micros, debt)
             raise money_refusal(refusal, spell.price_micros, can_buy=self.settings.payments_enabled) from None
 
-    async def _in_worker(self, cast: Callable[[threading.Event], T], progress: Progress) -> T:
+    async def in_worker(self, cast: Callable[[threading.Event], T], progress: Progress) -> T:
         """`cast(stop)` in a worker thread, saying every second that it still runs. If this task
         is cancelled, `stop` is set (the spell stops at its next watchdog tick) and the thread is
         waited for, so that it has recorded the cast as failed and released its hold."""
@@ -602,7 +604,7 @@ class _InWorker:
         return ran
 
     async def settle(self, success: Success) -> dict[str, Any]:
-        return self.service._settlements_here.submit(success)
+        return self.service.settlements_here.submit(success)
 
     async def tell(self, step: str) -> None:
         if self.held is not None:  # someone listens: tell them (a hop back to the event loop)
@@ -629,11 +631,11 @@ class _OnLoop:
                 raise SpellRunError("cast_cancelled", "the cast was cancelled", ran[0].usage)
             return ran
 
-        return await self.service._in_worker(stoppable, self.progress)
+        return await self.service.in_worker(stoppable, self.progress)
 
     async def settle(self, success: Success) -> dict[str, Any]:
         with anyio.CancelScope(shield=True):
-            receipt = await self.service._settlements.submit(success)
+            receipt = await self.service.settlements.submit(success)
         return receipt
 
     async def tell(self, step: str) -> None:
