@@ -135,12 +135,18 @@ class Database:
     async def _open_pool(self) -> asyncpg.Pool:
         """This event loop's pool, opened by the first caller while the others wait for it."""
         loop = asyncio.get_running_loop()
-        if self._pool_opening is None or self._pool_opening.get_loop() is not loop:
+        opening = self._pool_opening
+        failed = (
+            opening is not None
+            and opening.done()
+            and (opening.cancelled() or opening.exception() is not None)
+        )
+        if opening is None or failed or opening.get_loop() is not loop:  # none yet, or try again
             if self._pool is not None:
                 self._pool.terminate()  # its loop is gone
                 self._pool = None
-            self._pool_opening = loop.create_task(self._create_pool())
-        pool: asyncpg.Pool = await asyncio.shield(self._pool_opening)
+            opening = self._pool_opening = loop.create_task(self._create_pool())
+        pool: asyncpg.Pool = await asyncio.shield(opening)
         self._pool, self._pool_loop = pool, loop
         return pool
 
