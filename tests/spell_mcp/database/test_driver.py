@@ -42,9 +42,8 @@ async def test_work_that_returns_commits_and_work_that_raises_leaves_nothing(
         await db.dispose()
 
 
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # a pool is PostgreSQL's
 async def test_a_postgresql_that_could_not_be_reached_is_tried_again(database: conftest.Database) -> None:
-    if database.backend != "postgresql":
-        pytest.skip("a pool of connections is PostgreSQL's")
     db = Database(database.url)
     try:
         await db.migrate()
