@@ -9,6 +9,7 @@ it. Crossing 50 %, 80 % and 100 % of a cap records an alert, once per window.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -158,22 +159,15 @@ class Budgets:
     def windows_for(self, subjects: list[str], amount: int, now: datetime) -> list[WindowHold]:
         """The capped windows a hold of `amount` counts against now; raises `BudgetExceeded` if
         it is above a per-cast maximum."""
-        found: list[WindowHold] = []
         if not subjects:
-            return found
-        caps = {row.subject: row for row in self.session.execute(_CAPS, {"b_subjects": subjects})}
-        for subject in subjects:
-            budget = caps.get(subject)
-            if budget is None:
-                continue
-            if budget.per_cast_max_micros is not None and amount > budget.per_cast_max_micros:
-                raise BudgetExceeded(
-                    f"{subject_label(subject)} per-cast maximum", budget.per_cast_max_micros, 0, 0, None
-                )
-            for period, cap in (("day", budget.daily_cap_micros), ("month", budget.monthly_cap_micros)):
-                if cap is not None:
-                    found.append(WindowHold(subject, period, window_start(period, now), cap))
-        return found
+            return []
+        rows = {row.subject: row for row in self.session.execute(_CAPS, {"b_subjects": subjects})}
+        caps = [
+            (s, rows[s].daily_cap_micros, rows[s].monthly_cap_micros, rows[s].per_cast_max_micros)
+            for s in subjects
+            if s in rows
+        ]
+        return windows_of(caps, amount, now)
 
     def hold(self, subjects: list[str], amount: int, now: datetime) -> list[WindowHold]:
         """Count `amount` against every cap of these subjects, or raise `BudgetExceeded`."""
@@ -216,9 +210,8 @@ class Budgets:
                     _MOVE_IN_WINDOW, {**params, "b_amount": amount, "b_spent": amount}
                 ).scalar_one()
             )
-            for threshold in ALERT_THRESHOLDS:
-                before, after = (spent - amount) * 100, spent * 100
-                if before < threshold * window.cap <= after and self._alert(window, threshold, now):
+            for threshold in thresholds_crossed(window, amount, spent):
+                if self._alert(window, threshold, now):
                     crossed.append(CrossedAlert(window, threshold, spent))
         return crossed
 
@@ -283,6 +276,29 @@ def _insert_ignoring_duplicates(session: Session, table: Any) -> Any:
     if dialect == "sqlite":
         return sqlite.insert(table).on_conflict_do_nothing()
     return insert(table)
+
+
+# A subject's caps: (subject, daily, monthly, per-cast maximum).
+Caps = tuple[str, int | None, int | None, int | None]
+
+
+def windows_of(caps: Sequence[Caps], amount: int, now: datetime) -> list[WindowHold]:
+    """The capped windows a hold of `amount` counts against now, in the order of `caps`;
+    raises `BudgetExceeded` when it is above a per-cast maximum."""
+    found = []
+    for subject, daily, monthly, per_cast in caps:
+        if per_cast is not None and amount > per_cast:
+            raise BudgetExceeded(f"{subject_label(subject)} per-cast maximum", int(per_cast), 0, 0, None)
+        for period, cap in (("day", daily), ("month", monthly)):
+            if cap is not None:
+                found.append(WindowHold(subject, period, window_start(period, now), int(cap)))
+    return found
+
+
+def thresholds_crossed(window: WindowHold, amount: int, spent: int) -> list[int]:
+    """The alert thresholds (% of the cap) that spending `amount`, to reach `spent`, crossed."""
+    before, after = (spent - amount) * 100, spent * 100
+    return [threshold for threshold in ALERT_THRESHOLDS if before < threshold * window.cap <= after]
 
 
 def cap_label(subject: str, period: str) -> str:

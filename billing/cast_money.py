@@ -27,12 +27,12 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from billing.budgets import (
-    ALERT_THRESHOLDS,
     BudgetExceeded,
+    Caps,
     CrossedAlert,
     WindowHold,
-    subject_label,
-    window_start,
+    thresholds_crossed,
+    windows_of,
 )
 from billing.chain import link
 from billing.errors import AccountInDebt, HoldNotPending, InsufficientCredits
@@ -113,10 +113,6 @@ def _caps_query(count: int) -> str:
     return f"SELECT {columns} FROM budgets WHERE subject IN ({placeholders(count)})"  # noqa: S608
 
 
-# A subject's caps: (subject, daily, monthly, per-cast maximum).
-Caps = tuple[str, int | None, int | None, int | None]
-
-
 async def budget_caps(tx: Tx, subjects: Sequence[str]) -> list[Caps]:
     """The caps of those of `subjects` that have a budget, in the order of `subjects`."""
     if not subjects:
@@ -126,19 +122,6 @@ async def budget_caps(tx: Tx, subjects: Sequence[str]) -> list[Caps]:
         for row in await tx.fetch(_caps_query(len(subjects)), *subjects)
     }
     return [rows[subject] for subject in subjects if subject in rows]
-
-
-def windows_of(caps: Sequence[Caps], amount: int, now: datetime) -> list[WindowHold]:
-    """The capped windows a hold of `amount` counts against now (billing.budgets.windows_for);
-    raises `BudgetExceeded` when it is above a per-cast maximum."""
-    found = []
-    for subject, daily, monthly, per_cast in caps:
-        if per_cast is not None and amount > per_cast:
-            raise BudgetExceeded(f"{subject_label(subject)} per-cast maximum", int(per_cast), 0, 0, None)
-        for period, cap in (("day", daily), ("month", monthly)):
-            if cap is not None:
-                found.append(WindowHold(subject, period, window_start(period, now), int(cap)))
-    return found
 
 
 async def reserve(
@@ -301,10 +284,7 @@ async def _spend_in_windows(tx: Tx, hold: ClosedHold, now: datetime) -> list[Cro
             _MOVE_IN_WINDOW, hold.amount, hold.amount, window.subject, window.period, window.starts
         )
         spent = int(row[0]) if row else 0
-        for threshold in ALERT_THRESHOLDS:
-            before, after = (spent - hold.amount) * 100, spent * 100
-            if before < threshold * window.cap <= after and await tx.execute(
-                _INSERT_ALERT, window.subject, window.period, window.starts, threshold, now
-            ):
+        for threshold in thresholds_crossed(window, hold.amount, spent):
+            if await tx.execute(_INSERT_ALERT, window.subject, window.period, window.starts, threshold, now):
                 crossed.append(CrossedAlert(window, threshold, spent))
     return crossed

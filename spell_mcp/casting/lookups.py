@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from cachetools import TTLCache
 
-from billing.cast_money import Caps
+from billing.budgets import Caps
 from registry import SpellVersion
 from spell_mcp.accounts.keys import Caster
 

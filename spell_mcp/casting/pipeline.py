@@ -35,7 +35,7 @@ from billing import (
     cast_money,
     usd,
 )
-from billing.budgets import WindowHold
+from billing.budgets import WindowHold, windows_of
 from billing.cast_money import Tx
 from billing.fast_holds import FastHolds
 from billing.ledger import account_id
@@ -321,7 +321,7 @@ class CastService:
             caps = await self.db.transaction(partial(cast_money.budget_caps, subjects=subjects))
             self.lookups.remember_caps(subjects, caps)
         try:
-            return cast_money.windows_of(caps, price, datetime.now(UTC))
+            return windows_of(caps, price, datetime.now(UTC))
         except BudgetExceeded as exc:
             raise money_refusal(exc, price, can_buy=self.settings.payments_enabled) from None
 
