@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Protocol
 
 from billing.budgets import (
@@ -74,6 +75,7 @@ _CLOSE_HOLD = (
 )
 
 
+@lru_cache(maxsize=64)
 def _close_live_holds(count: int) -> str:
     """Closes `count` holds, those still pending and not expired; a hold past its expiry can only
     be voided: the sweeper may already be releasing it."""
@@ -103,11 +105,13 @@ _INSERT_ALERT = (
 )
 
 
+@lru_cache(maxsize=64)
 def placeholders(count: int) -> str:
     """`?, ?, …` for an IN list of `count` values: the only text ever put into a statement."""
     return ", ".join("?" * count)
 
 
+@lru_cache(maxsize=8)
 def _caps_query(count: int) -> str:
     columns = "subject, daily_cap_micros, monthly_cap_micros, per_cast_max_micros"
     return f"SELECT {columns} FROM budgets WHERE subject IN ({placeholders(count)})"  # noqa: S608

@@ -15,6 +15,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from billing import HoldNotPending, cast_money, split_price
@@ -42,6 +43,7 @@ _STILL_CASTABLE = (
 )
 
 
+@lru_cache(maxsize=8)
 def _checks(subjects: int) -> str:
     marks = placeholders(subjects)
     # Only placeholders and the constant statements above are interpolated.
