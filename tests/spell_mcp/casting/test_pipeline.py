@@ -1,4 +1,4 @@
-"""Casts that outlive their hold are never charged."""
+"""Casts that outlive their hold, are cancelled, or cannot be settled are never charged."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+from sqlalchemy import text
 from sqlmodel import select
 
 from billing import Ledger
@@ -140,6 +141,40 @@ async def test_a_cast_cancelled_while_it_waits_for_a_thread_is_never_charged(
         outcomes = [(cast.status, cast.error_code, cast.charged_micros) for cast in recorded]
         expected = 1 if database.backend == "sqlite" else 2
         assert outcomes == [("failed", "cast_cancelled", 0)] * expected
+        balance = await platform.db.read(lambda session: Ledger(session).balance(caster.credits_account))
+        assert balance == (1_000_000, 0)
+    finally:
+        await platform.close()
+
+
+async def test_a_cast_whose_settlement_fails_is_recorded_failed_and_costs_nothing(
+    database: Database, tmp_path: Path
+) -> None:
+    # The maker's earnings account is gone (a broken store): the settlement's ledger entry for it
+    # fails its foreign key, and the whole settling transaction with it.
+    settings = Settings(home=tmp_path / "home", database_url=database.url, dev_mode=True)
+    platform = await Platform.open(settings)
+    try:
+        owner = await platform.db.write(
+            lambda session: create_user(session, "caster", credits_micros=1_000_000)
+        )
+        write_spell(tmp_path / "spells", "test.spell.paid", wat.writes("{}"), price_usd="0.001")
+        await register_directory(platform, tmp_path / "spells", owner.user_id)
+        maker_account = f"maker_earnings:{owner.user_id}"
+        await platform.db.write(
+            lambda session: session.execute(
+                text("DELETE FROM accounts WHERE id = :id"), {"id": maker_account}
+            )
+        )
+        caster = Caster(owner.user_id, None, False)
+        with pytest.raises(Exception):  # noqa: B017 (the database's own error: the cast's caller sees a 500)
+            await platform.casts.cast(caster, "test.spell.paid", {}, via="rest")
+        recorded = await platform.db.read(lambda session: session.execute(select(Cast)).scalar_one())
+        assert (recorded.status, recorded.error_code, recorded.charged_micros) == (
+            "failed",
+            "internal_error",
+            0,
+        )
         balance = await platform.db.read(lambda session: Ledger(session).balance(caster.credits_account))
         assert balance == (1_000_000, 0)
     finally:
