@@ -19,7 +19,6 @@ from registry.catalog import (
     rescan_catalog,
     set_status,
     signer_identities,
-    still_castable,
     versions_of,
     yank,
 )
@@ -67,7 +66,6 @@ __all__ = [
     "rescan_catalog",
     "set_status",
     "signer_identities",
-    "still_castable",
     "tool_name",
     "unpack",
     "verifier_for",

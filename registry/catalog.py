@@ -316,17 +316,6 @@ _CASTABLE = (
 # Built once: on the cast path, building a statement costs more than running it.
 _CASTABLE_LATEST = _CASTABLE.where(col(SpellVersion.version) == col(Spell.latest_version))
 _CASTABLE_PINNED = _CASTABLE.where(col(SpellVersion.version) == bindparam("version"))
-_STILL_CASTABLE = (
-    select(col(SpellVersion.id))
-    .join(Spell)
-    .where(col(SpellVersion.id) == bindparam("version_id"), *_IS_CASTABLE)
-)
-
-
-def still_castable(session: Session, version_id: int | None) -> bool:
-    """The version found a moment ago can still be cast (checked again where a cast holds its
-    price: the spell may have been suspended or the version yanked since)."""
-    return session.execute(_STILL_CASTABLE, {"version_id": version_id}).first() is not None
 
 
 def find_version(session: Session, key: str, version: str | None = None) -> tuple[SpellVersion, str] | None:

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from billing import AccountKind
@@ -45,12 +45,6 @@ _KEY_OWNER = (
     )
     .join(_users, _users.c.id == _keys.c.user_id)
     .where(_keys.c.id == bindparam("key_id"))
-)
-
-_KEY_VALID = select(_keys.c.id).where(
-    _keys.c.id == bindparam("key_id"),
-    _keys.c.revoked_at.is_(None),
-    or_(_keys.c.expires_at.is_(None), _keys.c.expires_at > bindparam("now")),
 )
 
 
@@ -161,11 +155,6 @@ def authenticate_until(session: Session, presented: str | None) -> tuple[Caster,
     )
     ends = [row.expires_at, None if current else row.previous_valid_until]
     return caster, min((end for end in ends if end is not None), default=None)
-
-
-def key_still_valid(session: Session, key_id: str) -> bool:
-    """Neither revoked nor expired, now: checked again where a cast holds its price."""
-    return session.execute(_KEY_VALID, {"key_id": key_id, "now": datetime.now(UTC)}).first() is not None
 
 
 def bearer_token(authorization: str | None) -> str | None:

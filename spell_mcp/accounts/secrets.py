@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from registry.models import table_of
@@ -15,9 +14,6 @@ from spell_mcp.database.tables import SpellSecret
 
 KEY_FILE = "secrets.key"
 _secrets = table_of(SpellSecret)
-_FOR_SPELL = select(_secrets.c.name, _secrets.c.ciphertext).where(
-    _secrets.c.spell_key == bindparam("key"), _secrets.c.name.in_(bindparam("names", expanding=True))
-)
 
 
 class SecretBox:
@@ -57,14 +53,3 @@ def set_secret(session: Session, box: SecretBox, spell_key: str, name: str, valu
     else:
         existing.ciphertext = box.seal(value)
         existing.updated_at = now
-
-
-def secrets_for(
-    session: Session, box: SecretBox, spell_key: str, names: list[str]
-) -> tuple[tuple[str, str], ...]:
-    """The decrypted values of the listed names; a missing (or undecryptable) secret is unset."""
-    if not names:
-        return ()
-    rows = session.execute(_FOR_SPELL, {"key": spell_key, "names": names}).all()
-    values = ((row.name, box.open(row.ciphertext)) for row in rows)
-    return tuple(sorted((name, value) for name, value in values if value is not None))

@@ -20,8 +20,6 @@ import base64
 import json
 import logging
 import secrets
-import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -30,11 +28,10 @@ from urllib.parse import urlsplit
 
 import anyio
 import anyio.to_thread
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import Webhook
 
-from billing.budgets import CrossedAlert
 from registry.models import table_of
 from runtime.net import NetworkGate, Refused
 from runtime.policy import PolicyError, check_domain
@@ -53,8 +50,6 @@ TIMEOUT_S = 10.0
 MAX_URL_LENGTH = 2048
 _deliveries = table_of(WebhookDelivery)
 _webhooks = table_of(AlertWebhook)
-_INSERT_DELIVERY = insert(_deliveries)
-_HAS_WEBHOOK = select(_webhooks.c.user_id).where(_webhooks.c.user_id == bindparam("user"))
 _DUE = (
     select(_deliveries.c.id)
     .where(_deliveries.c.status == "pending", _deliveries.c.next_attempt_at <= bindparam("now"))
@@ -124,28 +119,6 @@ def remove_webhook(session: Session, user_id: str) -> bool:
         return False
     session.delete(webhook)
     return True
-
-
-def enqueue_alerts(session: Session, user_id: str, alerts: Sequence[CrossedAlert], now: datetime) -> None:
-    """In the settling transaction: one delivery per alert, if the caster has a webhook."""
-    if not alerts or session.execute(_HAS_WEBHOOK, {"user": user_id}).first() is None:
-        return
-    session.execute(
-        _INSERT_DELIVERY,
-        [
-            {
-                "id": f"msg_{uuid.uuid4().hex}",
-                "user_id": user_id,
-                "event_type": ALERT_EVENT,
-                "payload": alert.as_event(),
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
-            for alert in alerts
-        ],
-    )
 
 
 def claim_due(session: Session, box: SecretBox, now: datetime, limit: int = 50) -> list[Claimed]:

@@ -3,7 +3,7 @@ of a spell. Each lookup is a database read and, on SQLite, a thread hop: togethe
 a cast's own time before this cache.
 
 Neither entry is trusted with money: the transaction that holds a cast's price checks again that
-the key is still valid and the version still castable (`key_still_valid`, `still_castable`), so a
+the key is still valid and the version still castable (spell_mcp/casting/transactions.py), so a
 revoked key or a yanked spell never costs anyone anything. For everything else an entry may be
 stale only briefly: a change made in this process forgets it at once, one made in another process
 reaches it through the announcement channel (spell_mcp/catalog/announcements.py, with Redis), and every

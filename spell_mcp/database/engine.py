@@ -5,7 +5,7 @@ Code that touches the database is written once, as plain functions of a synchron
 
 - SQLite runs the whole transaction in one worker thread (pysqlite). A thread hop per statement
   (aiosqlite) costs about 0.4 ms each here, a hop per transaction about as much once; code that
-  already runs in a worker thread (a cast) runs its transactions right there (`write_here`).
+  already runs in a worker thread (a cast) runs its transactions right there (`transaction_here`).
   Writes run one at a time per process and begin with `BEGIN IMMEDIATE`, so a transaction that
   reads and then writes never fails on a lock upgrade; across processes the busy timeout queues
   writers (with long tails: several processes want PostgreSQL).
@@ -90,13 +90,6 @@ class Database:
     async def write(self, work: Work[T]) -> T:
         """Run `work` in a transaction committed when it returns and rolled back if it raises."""
         return await self._run(work, write=True)
-
-    def write_here(self, work: Work[T]) -> T:
-        """`write`, called from a worker thread: on SQLite in that thread (no hop), on PostgreSQL
-        on the event loop."""
-        if self._sync is not None:
-            return self._sqlite_transaction(work, write=True)
-        return anyio.from_thread.run(self.write, work)
 
     async def transaction(self, work: TxWork[T]) -> T:
         """Run `work` over the driver in a transaction committed when it returns and rolled back
