@@ -144,7 +144,7 @@ class Database:
         return pool
 
     async def _create_pool(self) -> asyncpg.Pool:
-        return await asyncpg.create_pool(self._dsn, min_size=1, max_size=8)
+        return await asyncpg.create_pool(self._dsn, min_size=1, max_size=8, reset=_keep_session)
 
     def _sqlite_transaction(self, work: Work[T], *, write: bool) -> T:
         if not write:
@@ -199,6 +199,13 @@ class Database:
             else:
                 self._pool.terminate()
             self._pool = self._pool_loop = self._pool_opening = None
+
+
+async def _keep_session(_connection: asyncpg.Connection) -> None:
+    """What the pool does to a connection handed back, beyond rolling back a transaction left
+    open (which asyncpg always does): nothing. Its default runs `RESET ALL`, `UNLISTEN *`, … in
+    a round trip of its own on every release, two per cast, for session state the driver path
+    never sets (no SET, LISTEN, cursors or advisory locks)."""
 
 
 class WriterLock:
