@@ -33,6 +33,7 @@ from spell_mcp.mcp.sessions import LASTING, LastingSessions
 from spell_mcp.payments.payouts import pay_forever
 from spell_mcp.payments.reloads import reload_forever
 from spell_mcp.platform import Platform
+from spell_mcp.rest.audit import router as audit_router
 from spell_mcp.rest.billing import router as billing_router
 from spell_mcp.rest.casts import router as casts_router
 from spell_mcp.rest.catalog import router as catalog_router
@@ -155,6 +156,7 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
     app.include_router(keys_router)
     app.include_router(payments_router)
     app.include_router(sign_in_router)
+    app.include_router(audit_router)
 
     @app.get("/.well-known/oauth-protected-resource", include_in_schema=False)
     @app.get(RESOURCE_METADATA_PATH, include_in_schema=False)

@@ -308,7 +308,11 @@ def credits_grant(
     home: HomeOption = None,
 ) -> None:
     """Give a caster credits (or take some back), recorded with its reason."""
+    from sqlalchemy.orm import Session
+
     from billing import InsufficientCredits
+    from spell_mcp import audit
+    from spell_mcp.database.tables import Payment
     from spell_mcp.errors import SpellError
     from spell_mcp.payments.records import grant
     from spell_mcp.platform import Platform
@@ -322,9 +326,14 @@ def credits_grant(
     async def main() -> str:
         platform = await Platform.open(settings)
         try:
-            made = await platform.db.write(
-                lambda session: grant(session, user_id, amount, reason[:500], reference)
-            )
+
+            def work(session: Session) -> Payment:
+                made = grant(session, user_id, amount, reason[:500], reference)
+                details = {"amount_micros": amount, "payment": made.id}
+                audit.record(session, audit.CONSOLE, "credits.granted", "user", user_id, details=details)
+                return made
+
+            made = await platform.db.write(work)
             await platform.casts.credits_changed(user_id)
             return made.id
         finally:
@@ -368,7 +377,11 @@ def secrets_set(
     home: HomeOption = None,
 ) -> None:
     """Set a spell's secret NAME from standard input (encrypted at rest; never shown again)."""
+    from sqlalchemy.orm import Session
+
+    from registry.models import Spell
     from runtime.policy import PolicyError, check_env_name
+    from spell_mcp import audit
     from spell_mcp.accounts.secrets import set_secret
     from spell_mcp.platform import Platform
 
@@ -381,9 +394,21 @@ def secrets_set(
     async def main() -> None:
         platform = await Platform.open(load_settings(home=home))
         try:
-            await platform.db.write(
-                lambda session: set_secret(session, platform.secrets, spell_key, name, value)
-            )
+
+            def work(session: Session) -> None:
+                set_secret(session, platform.secrets, spell_key, name, value)
+                owner = session.get(Spell, spell_key)
+                audit.record(
+                    session,
+                    audit.CONSOLE,
+                    "secret.set",
+                    "spell",
+                    spell_key,
+                    subject_id=owner.maker_id if owner is not None else None,
+                    details={"name": name},
+                )
+
+            await platform.db.write(work)
         finally:
             await platform.close()
 

@@ -18,6 +18,7 @@ from runtime import Sandbox
 from runtime.net import NetworkGate
 from spell_mcp.accounts.keys import Caster, authenticate_until, touch_key
 from spell_mcp.accounts.secrets import SecretBox
+from spell_mcp.audit import Pseudonyms
 from spell_mcp.casting.limits import RequestLimits
 from spell_mcp.casting.lookups import Lookups
 from spell_mcp.casting.pipeline import CastService
@@ -41,6 +42,7 @@ class Platform:
     limits: RequestLimits
     lookups: Lookups
     announcer: Announcer
+    pseudonyms: Pseudonyms
     # Stripe, when the operator configured it (top-ups); None on the embedded default.
     stripe: StripeGateway | None = None
 
@@ -94,6 +96,7 @@ class Platform:
             limits=limits,
             lookups=lookups,
             announcer=Announcer(bus or InMemorySubscriptionBus(), settings.redis_url, lookups),
+            pseudonyms=Pseudonyms(secrets.derive("pseudonyms")),
             stripe=StripeGateway(
                 settings.stripe_secret_key, settings.stripe_webhook_secret, settings.stripe_api_base
             )

@@ -3,8 +3,8 @@
 Top-level packages: `spell_mcp` → `registry`, `runtime`, `billing`; `registry` → `runtime`;
 `runtime` and `billing` import no other package of ours. Inside `spell_mcp`: the entry points
 (`app`, `cli`) → the faces (`rest`, `mcp`, which never import each other) → the services
-(`casting`, `catalog`, `platform`, …) → `accounts` → `database` → `errors` and `settings`; and no
-module imports itself back through others.
+(`casting`, `catalog`, `platform`, …) → `accounts` → `audit` → `database` → `errors` and
+`settings`; and no module imports itself back through others.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ MAY_IMPORT = {
 LAYERS = [
     ("base", ("spell_mcp.errors", "spell_mcp.settings", "spell_mcp.strict_json")),
     ("database", ("spell_mcp.database",)),
+    ("audit", ("spell_mcp.audit",)),
     ("accounts", ("spell_mcp.accounts",)),
     (
         "services",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +21,12 @@ _secrets = table_of(SpellSecret)
 class SecretBox:
     def __init__(self, key: bytes) -> None:
         self._fernet = Fernet(key)
+        self._key = key
+
+    def derive(self, purpose: str) -> bytes:
+        """A key of its own for `purpose` (e.g. pseudonyms), made from this one: every server
+        process sharing the secrets key derives the same."""
+        return hmac.new(self._key, f"spell:{purpose}".encode(), hashlib.sha256).digest()
 
     @classmethod
     def for_home(cls, home: Path, configured: str | None) -> SecretBox:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from billing import AccountKind, Ledger, account_id
+from spell_mcp import audit
 from spell_mcp.accounts.keys import SCOPES, Caster, create_key
 from spell_mcp.database.tables import User
 
@@ -36,6 +37,8 @@ def create_account(
         )
     )
     session.flush()
+    how = {"signed_up_with": "github" if github_id is not None else "operator"}
+    audit.record(session, audit.SYSTEM, "user.created", "user", user_id, subject_id=user_id, details=how)
     ledger = Ledger(session)
     ledger.open_account(AccountKind.CASTER_CREDITS, user_id)
     ledger.open_account(AccountKind.MAKER_EARNINGS, user_id)

@@ -7,6 +7,7 @@ from functools import partial
 
 import anyio.to_thread
 from sigstore.verify import Verifier
+from sqlalchemy.orm import Session
 
 from registry import (
     BlobStore,
@@ -20,7 +21,9 @@ from registry import (
     signer_identities,
 )
 from runtime import Sandbox
+from spell_mcp import audit
 from spell_mcp.accounts.keys import Caster
+from spell_mcp.audit import Actor
 from spell_mcp.database.engine import Database
 from spell_mcp.errors import SpellError
 from spell_mcp.settings import Settings
@@ -43,6 +46,16 @@ def refusal(error: CatalogError) -> SpellError:
     return SpellError(error.code, str(error))
 
 
+def _record_audited(
+    checked: CheckedVersion, maker_id: str, actor: Actor, session: Session
+) -> tuple[SpellVersion, bool]:
+    version, created = record(session, checked=checked, maker_id=maker_id)
+    if created:
+        details = {"version": version.version, "module_digest": version.module_digest}
+        audit.record(session, actor, "spell.published", "spell", version.spell_key, details=details)
+    return version, created
+
+
 class PublishService:
     def __init__(
         self, settings: Settings, db: Database, sandbox: Sandbox, blobs: BlobStore, verifier: Verifier | None
@@ -53,7 +66,11 @@ class PublishService:
         self.blobs = blobs
         self.verifier = verifier
 
-    async def publish(self, maker: Caster, package: bytes, bundle: bytes | None) -> Published:
+    async def publish(
+        self, maker: Caster, package: bytes, bundle: bytes | None, *, actor: Actor | None = None
+    ) -> Published:
+        """Check and record a package; `actor` (the maker, by default) is audited when it is new."""
+        acting = actor or Actor(maker.user_id, maker.key_id, via="cli")
         identities = await self.db.read(lambda session: signer_identities(session, maker.user_id))
 
         def check_package() -> CheckedVersion:
@@ -72,7 +89,7 @@ class PublishService:
 
         try:
             checked = await anyio.to_thread.run_sync(check_package)
-            version, created = await self.db.write(partial(record, checked=checked, maker_id=maker.user_id))
+            version, created = await self.db.write(partial(_record_audited, checked, maker.user_id, acting))
         except CatalogError as error:
             raise refusal(error) from None
         return Published(version=version, created=created)

@@ -263,3 +263,32 @@ class AutoReload(SQLModel, table=True):
     month: str = Field(max_length=7)  # e.g. 2026-11
     month_total_micros: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class AuditEvent(SQLModel, table=True):
+    """One security- or money-relevant action (spell_mcp/audit): who did what to what, when, and
+    from a pseudonymous address. Append-only: the database refuses to change a row, or to delete
+    one before its retention period is over."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_created", "created_at", "id"),
+        Index("ix_audit_events_actor", "actor_id", "created_at"),
+        Index("ix_audit_events_subject", "subject_id", "created_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=40)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # The user who acted (None: the platform itself, e.g. an automatic suspension) and how.
+    actor_id: str | None = Field(default=None, max_length=64)
+    actor_key_id: str | None = Field(default=None, max_length=32)
+    via: str = Field(max_length=16)  # rest | web | mcp | cli | system
+    action: str = Field(max_length=64)
+    target_type: str = Field(max_length=32)
+    target_id: str = Field(max_length=255)
+    # The user the target belongs to, who sees the event in their own trail.
+    subject_id: str | None = Field(default=None, max_length=64)
+    # A keyed hash of the client's IP address: equal addresses can be matched, none recovered.
+    address_hash: str | None = Field(default=None, max_length=64)
+    # What else identifies the action (never secrets, inputs or personal data).
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

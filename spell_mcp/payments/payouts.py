@@ -25,7 +25,9 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from billing.payouts import pay_out, payout_returned, statement
+from spell_mcp import audit
 from spell_mcp.accounts.keys import Caster
+from spell_mcp.audit import Actor
 from spell_mcp.database.engine import Database
 from spell_mcp.database.tables import Payout, PayoutAccount
 from spell_mcp.errors import SpellError
@@ -37,7 +39,7 @@ log = logging.getLogger("spell.payouts")
 
 
 async def open_payout_account(
-    db: Database, gateway: StripeGateway | None, maker: Caster, country: str, return_url: str
+    db: Database, gateway: StripeGateway | None, maker: Caster, country: str, return_url: str, actor: Actor
 ) -> tuple[PayoutAccount, str]:
     """The maker's connected account (created once) and a fresh onboarding link."""
     if gateway is None:
@@ -55,6 +57,7 @@ async def open_payout_account(
             )
             session.add(fresh)
             session.flush()
+            audit.record(session, actor, "payout.account_linked", "payout_account", created)
             return fresh
 
         account = await db.write(remember)
@@ -153,13 +156,26 @@ async def _send(db: Database, gateway: StripeGateway, account: PayoutAccount, pa
         return f"payout {payout.id} to {payout.maker_id} refused by Stripe ({refused}); the earnings wait"
     except SpellError:
         return f"payout {payout.id} to {payout.maker_id}: Stripe unreachable; the next round finishes it"
-    await db.write(
-        lambda session: session.execute(
+
+    def paid(session: Session) -> None:
+        sent = session.execute(
             update(Payout)
             .where(col(Payout.id) == payout.id, col(Payout.status) == "pending")
             .values(status="paid", transfer_id=transfer, paid_at=datetime.now(UTC))
         )
-    )
+        if sent.rowcount:  # type: ignore[attr-defined]
+            details = {"amount_micros": payout.amount_micros, "period": payout.period, "transfer": transfer}
+            audit.record(
+                session,
+                audit.SYSTEM,
+                "payout.sent",
+                "payout",
+                payout.id,
+                subject_id=payout.maker_id,
+                details=details,
+            )
+
+    await db.write(paid)
     return f"paid {payout.maker_id} {payout.amount_micros} micro-USD for {payout.period} ({transfer})"
 
 

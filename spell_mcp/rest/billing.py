@@ -15,6 +15,8 @@ from sqlmodel import col
 
 from billing import AccountKind, Budgets, Ledger, LedgerEntry, account_id
 from billing.payments import Payments
+from spell_mcp import audit
+from spell_mcp.audit import Actor
 from spell_mcp.casting.budget_alerts import check_url, recent_deliveries, remove_webhook, set_webhook
 from spell_mcp.database.tables import AlertWebhook, ApiKey, Cast
 from spell_mcp.errors import SpellError
@@ -32,7 +34,14 @@ from spell_mcp.rest.bodies import (
     UsageRow,
     WebhookDeliveryInfo,
 )
-from spell_mcp.rest.deps import JSON_BODY_ERRORS, BillingCaster, PlatformDep, price, problem_responses
+from spell_mcp.rest.deps import (
+    JSON_BODY_ERRORS,
+    ActorDep,
+    BillingCaster,
+    PlatformDep,
+    price,
+    problem_responses,
+)
 from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
 from spell_mcp.rest.routing import StrictJSONRoute
 
@@ -72,8 +81,10 @@ def budget_status(session: Session, subject: str) -> BudgetStatus:
     )
 
 
-def set_budget(session: Session, subject: str, caps: BudgetCaps) -> BudgetStatus:
+def set_budget(session: Session, subject: str, caps: BudgetCaps, actor: Actor) -> BudgetStatus:
     Budgets(session).set(subject, **caps.model_dump())
+    kind, _, target = subject.partition(":")
+    audit.record(session, actor, "budget.set", kind, target, details=caps.model_dump())
     return budget_status(session, subject)
 
 
@@ -86,9 +97,13 @@ async def my_budget(platform: PlatformDep, caster: BillingCaster) -> BudgetStatu
 @router.put(
     "/users/me/budget", tags=["billing"], responses=problem_responses("unauthenticated", *JSON_BODY_ERRORS)
 )
-async def put_my_budget(body: BudgetCaps, platform: PlatformDep, caster: BillingCaster) -> BudgetStatus:
+async def put_my_budget(
+    body: BudgetCaps, platform: PlatformDep, caster: BillingCaster, actor: ActorDep
+) -> BudgetStatus:
     """Set your caps; every cast of every key of yours counts against them."""
-    status = await platform.db.write(lambda session: set_budget(session, f"user:{caster.user_id}", body))
+    status = await platform.db.write(
+        lambda session: set_budget(session, f"user:{caster.user_id}", body, actor)
+    )
     platform.lookups.forget_caps()
     return status
 
@@ -103,6 +118,7 @@ async def put_my_alert_webhook(
     body: AlertWebhookRequest,
     platform: PlatformDep,
     caster: BillingCaster,
+    actor: ActorDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """Send your budget alerts to this URL (replacing any before), signed with a new secret that
@@ -110,9 +126,11 @@ async def put_my_alert_webhook(
     url = check_url(body.url)
 
     async def run() -> AlertWebhookCreated:
-        secret = await platform.db.write(
-            lambda session: set_webhook(session, platform.secrets, caster.user_id, url)
-        )
+        def work(session: Session) -> str:
+            audit.record(session, actor, "webhook.set", "webhook", caster.user_id)
+            return set_webhook(session, platform.secrets, caster.user_id, url)
+
+        secret = await platform.db.write(work)
         return AlertWebhookCreated(url=url, secret=secret)
 
     request = ("PUT", "/v1/users/me/budget/webhook", body.model_dump(mode="json"))
@@ -146,9 +164,16 @@ async def my_alert_webhook(platform: PlatformDep, caster: BillingCaster) -> Aler
     status_code=204,
     responses=problem_responses("unauthenticated", "not_found"),
 )
-async def delete_my_alert_webhook(platform: PlatformDep, caster: BillingCaster) -> Response:
+async def delete_my_alert_webhook(platform: PlatformDep, caster: BillingCaster, actor: ActorDep) -> Response:
     """Stop sending budget alerts to a webhook; deliveries not yet sent are dropped."""
-    if not await platform.db.write(lambda session: remove_webhook(session, caster.user_id)):
+
+    def work(session: Session) -> bool:
+        removed = remove_webhook(session, caster.user_id)
+        if removed:
+            audit.record(session, actor, "webhook.removed", "webhook", caster.user_id)
+        return removed
+
+    if not await platform.db.write(work):
         raise SpellError("not_found", "you have no alert webhook")
     return Response(status_code=204)
 
@@ -159,7 +184,7 @@ async def delete_my_alert_webhook(platform: PlatformDep, caster: BillingCaster) 
     responses=problem_responses("unauthenticated", *JSON_BODY_ERRORS, "not_found"),
 )
 async def put_key_budget(
-    key_id: str, body: BudgetCaps, platform: PlatformDep, caster: BillingCaster
+    key_id: str, body: BudgetCaps, platform: PlatformDep, caster: BillingCaster, actor: ActorDep
 ) -> BudgetStatus:
     """Caps for one API key, e.g. the one you hand to an agent."""
 
@@ -167,7 +192,7 @@ async def put_key_budget(
         key = session.get(ApiKey, key_id)
         if key is None or key.user_id != caster.user_id:
             raise SpellError("not_found", f"you have no API key {key_id}")
-        return set_budget(session, f"key:{key_id}", body)
+        return set_budget(session, f"key:{key_id}", body, actor)
 
     status = await platform.db.write(work)
     platform.lookups.forget_caps()

@@ -529,3 +529,26 @@ class SecretInfo(BaseModel):
 
 class SecretList(BaseModel):
     items: list[SecretInfo]
+
+
+class AuditEntry(BaseModel):
+    """One action in the audit trail."""
+
+    id: str
+    at: datetime
+    action: str = Field(description="What was done, e.g. `key.revoked` (docs/operations.md lists them).")
+    actor_id: str | None = Field(description="The user who acted; null when the platform itself did.")
+    actor_key_id: str | None = Field(description="The API key they acted with, if any.")
+    via: Literal["rest", "web", "mcp", "cli", "system"]
+    target_type: str
+    target_id: str
+    subject_id: str | None = Field(description="The user whose account the target belongs to.")
+    address_hash: str | None = Field(
+        description="A keyed hash of the client's IP address: equal for equal addresses, not reversible."
+    )
+    details: dict[str, Any]
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntry]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
@@ -20,16 +21,17 @@ from registry import (
     SpellVersion,
     add_signer,
     find_version,
-    set_status,
     versions_of,
     yank,
 )
 from registry.models import Spell
 from runtime.policy import PolicyError, check_env_name
+from spell_mcp import audit
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.accounts.secrets import set_secret
 from spell_mcp.catalog.publishing import refusal
 from spell_mcp.catalog.readme import readme
+from spell_mcp.catalog.suspensions import change_status
 from spell_mcp.database.tables import SpellSecret
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform
@@ -52,6 +54,7 @@ from spell_mcp.rest.bodies import (
 )
 from spell_mcp.rest.deps import (
     JSON_BODY_ERRORS,
+    ActorDep,
     AdminCaster,
     PlatformDep,
     PublishCaster,
@@ -116,6 +119,7 @@ async def read_upload(upload: UploadFile, limit: int, what: str) -> bytes:
 async def publish(
     platform: PlatformDep,
     caster: PublishCaster,
+    actor: ActorDep,
     response: Response,
     package: Annotated[UploadFile, File(description="The canonical package made by `spell pack`.")],
     bundle: Annotated[UploadFile | None, File(description="Sigstore bundle over the package.")] = None,
@@ -124,7 +128,7 @@ async def publish(
     limit = platform.settings.package_limits.max_package_bytes
     raw = await read_upload(package, limit, "package")
     signature = await read_upload(bundle, 1024 * 1024, "bundle") if bundle is not None else None
-    published = await platform.publishing.publish(caster, raw, signature)
+    published = await platform.publishing.publish(caster, raw, signature, actor=actor)
     if published.created:
         await platform.announcer.tools_changed()
     else:
@@ -260,9 +264,17 @@ async def _catalog_write(platform: Platform, work: Callable[[Session], T]) -> T:
     tags=["publishing"],
     responses=problem_responses("unauthenticated", "spell_not_found", "forbidden"),
 )
-async def yank_version(key: str, version: str, platform: PlatformDep, caster: PublishCaster) -> VersionInfo:
+async def yank_version(
+    key: str, version: str, platform: PlatformDep, caster: PublishCaster, actor: ActorDep
+) -> VersionInfo:
     """Withdraw a version of your spell: it can no longer be cast, nor be the latest."""
-    yanked = await _catalog_write(platform, lambda session: yank(session, key, version, caster.user_id))
+
+    def work(session: Session) -> SpellVersion:
+        withdrawn = yank(session, key, version, caster.user_id)
+        audit.record(session, actor, "spell.yanked", "spell", key, details={"version": version})
+        return withdrawn
+
+    yanked = await _catalog_write(platform, work)
     await platform.announcer.tools_changed()
     return version_info(yanked)
 
@@ -272,11 +284,17 @@ async def yank_version(key: str, version: str, platform: PlatformDep, caster: Pu
     tags=["publishing"],
     responses=problem_responses("unauthenticated", "spell_not_found", "forbidden"),
 )
-async def unyank_version(key: str, version: str, platform: PlatformDep, caster: PublishCaster) -> VersionInfo:
+async def unyank_version(
+    key: str, version: str, platform: PlatformDep, caster: PublishCaster, actor: ActorDep
+) -> VersionInfo:
     """Restore a yanked version of your spell."""
-    restored = await _catalog_write(
-        platform, lambda session: yank(session, key, version, caster.user_id, yanked=False)
-    )
+
+    def work(session: Session) -> SpellVersion:
+        back = yank(session, key, version, caster.user_id, yanked=False)
+        audit.record(session, actor, "spell.unyanked", "spell", key, details={"version": version})
+        return back
+
+    restored = await _catalog_write(platform, work)
     await platform.announcer.tools_changed()
     return version_info(restored)
 
@@ -292,10 +310,10 @@ def _require_operator(caster: Caster) -> None:
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses("unauthenticated", "spell_not_found", "forbidden"),
 )
-async def suspend(key: str, platform: PlatformDep, caster: AdminCaster) -> None:
+async def suspend(key: str, platform: PlatformDep, caster: AdminCaster, actor: ActorDep) -> None:
     """Operator: stop every cast of a spell and remove it from listings and tools."""
     _require_operator(caster)
-    await _catalog_write(platform, lambda session: set_status(session, key, "suspended"))
+    await _catalog_write(platform, partial(change_status, key, "suspended", actor))
     await platform.announcer.tools_changed()
 
 
@@ -305,10 +323,10 @@ async def suspend(key: str, platform: PlatformDep, caster: AdminCaster) -> None:
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses("unauthenticated", "spell_not_found", "forbidden"),
 )
-async def reinstate(key: str, platform: PlatformDep, caster: AdminCaster) -> None:
+async def reinstate(key: str, platform: PlatformDep, caster: AdminCaster, actor: ActorDep) -> None:
     """Operator: lift a suspension."""
     _require_operator(caster)
-    await _catalog_write(platform, lambda session: set_status(session, key, "active"))
+    await _catalog_write(platform, partial(change_status, key, "active", actor))
     await platform.announcer.tools_changed()
 
 
@@ -352,7 +370,11 @@ async def list_signers(
     responses=problem_responses("unauthenticated", *JSON_BODY_ERRORS, *IDEMPOTENCY_ERRORS),
 )
 async def register_signer(
-    body: SignerIn, platform: PlatformDep, caster: PublishCaster, idempotency_key: IdempotencyKey = None
+    body: SignerIn,
+    platform: PlatformDep,
+    caster: PublishCaster,
+    actor: ActorDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """Allow an identity to sign your spells (like a PyPI trusted publisher)."""
     try:
@@ -360,9 +382,14 @@ async def register_signer(
     except SignatureError as exc:
         raise SpellError("request_invalid", str(exc)) from None
 
+    def work(session: Session) -> SignerIdentityRecord:
+        row = add_signer(session, caster.user_id, identity)
+        details = {"identity": identity.identity, "issuer": identity.issuer}
+        audit.record(session, actor, "signer.added", "signer", str(row.id), details=details)
+        return row
+
     async def run() -> Signer:
-        row = await platform.db.write(lambda session: add_signer(session, caster.user_id, identity))
-        return signer_of(row)
+        return signer_of(await platform.db.write(work))
 
     request = ("POST", "/v1/makers/me/signers", body.model_dump(mode="json"))
     return await idempotently(platform, caster, idempotency_key, request, run, status=201)
@@ -469,7 +496,7 @@ async def list_secrets(key: str, platform: PlatformDep, caster: PublishCaster) -
     responses=problem_responses("unauthenticated", "spell_not_found", *JSON_BODY_ERRORS),
 )
 async def put_secret(
-    key: str, name: str, body: SecretValue, platform: PlatformDep, caster: PublishCaster
+    key: str, name: str, body: SecretValue, platform: PlatformDep, caster: PublishCaster, actor: ActorDep
 ) -> None:
     """Set a secret your spell reads as an environment variable (it must name it in
     runtime.policy.env_vars); sealed at rest, given only to a cast of this spell."""
@@ -481,6 +508,7 @@ async def put_secret(
     def write(session: Session) -> None:
         _own_spell(session, caster, key)
         set_secret(session, platform.secrets, key, name, body.value)
+        audit.record(session, actor, "secret.set", "spell", key, details={"name": name})
 
     await platform.db.write(write)
 
@@ -491,7 +519,9 @@ async def put_secret(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses("unauthenticated", "spell_not_found", "not_found"),
 )
-async def delete_secret(key: str, name: str, platform: PlatformDep, caster: PublishCaster) -> None:
+async def delete_secret(
+    key: str, name: str, platform: PlatformDep, caster: PublishCaster, actor: ActorDep
+) -> None:
     """Remove a secret: later casts of the spell run without it."""
 
     def remove(session: Session) -> None:
@@ -500,6 +530,7 @@ async def delete_secret(key: str, name: str, platform: PlatformDep, caster: Publ
         if secret is None:
             raise SpellError("not_found", f"{key} has no secret {name[:80]}")
         session.delete(secret)
+        audit.record(session, actor, "secret.removed", "spell", key, details={"name": name})
 
     await platform.db.write(remove)
 

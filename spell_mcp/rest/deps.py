@@ -11,6 +11,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from billing import usd
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.accounts.web_sessions import CSRF_HEADER, SESSION_COOKIE, session_caster
+from spell_mcp.audit import Actor
 from spell_mcp.errors import CATALOG
 from spell_mcp.platform import Platform
 from spell_mcp.rest.bodies import Price, Problem
@@ -88,6 +89,18 @@ async def current_caster(
     return caster
 
 
+async def acting(request: Request, caster: Annotated[Caster, Depends(current_caster)]) -> Actor:
+    """The authenticated caster as the audit trail names them: user, key, face, and a pseudonym
+    of the address they came from."""
+    client = request.client.host if request.client is not None else None
+    return Actor(
+        user_id=caster.user_id,
+        key_id=caster.key_id,
+        via="rest" if caster.key_id is not None else "web",
+        address_hash=platform_of(request).pseudonyms.of_address(client),
+    )
+
+
 def requires(scope: str) -> Callable[..., Awaitable[Caster]]:
     """A dependency: the authenticated caster, whose key must carry `scope`."""
 
@@ -105,6 +118,7 @@ CastCaster = Annotated[Caster, Depends(requires("cast"))]
 PublishCaster = Annotated[Caster, Depends(requires("publish"))]
 BillingCaster = Annotated[Caster, Depends(requires("billing"))]
 AdminCaster = Annotated[Caster, Depends(requires("admin"))]
+ActorDep = Annotated[Actor, Depends(acting)]
 
 
 def price(micros: int) -> Price:

@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from billing import Budgets
+from spell_mcp import audit
 from spell_mcp.accounts.keys import SCOPES, Caster, create_key, rotate_key
 from spell_mcp.database.tables import ApiKey
 from spell_mcp.errors import SpellError
 from spell_mcp.rest.bodies import KeyInfo, KeyList, KeyRequest, NewKey
-from spell_mcp.rest.deps import JSON_BODY_ERRORS, AdminCaster, PlatformDep, problem_responses
+from spell_mcp.rest.deps import JSON_BODY_ERRORS, ActorDep, AdminCaster, PlatformDep, problem_responses
 from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
 from spell_mcp.rest.pagination import DEFAULT_LIMIT, Cursor, Limit, page_after
 from spell_mcp.rest.routing import StrictJSONRoute
@@ -52,7 +53,11 @@ def own_key(session: Session, caster: Caster, key_id: str) -> ApiKey:
     responses=problem_responses("unauthenticated", "forbidden", *JSON_BODY_ERRORS, *IDEMPOTENCY_ERRORS),
 )
 async def new_key(
-    body: KeyRequest, platform: PlatformDep, caster: AdminCaster, idempotency_key: IdempotencyKey = None
+    body: KeyRequest,
+    platform: PlatformDep,
+    caster: AdminCaster,
+    actor: ActorDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """A new key, e.g. for an agent: narrower scopes, an expiry, a budget of its own."""
     wanted = set(body.scopes)
@@ -76,6 +81,8 @@ async def new_key(
         key = own_key(session, caster, secret.split("_")[2])
         if body.budget is not None:
             Budgets(session).set(f"key:{key.id}", **body.budget.model_dump())
+        details = {"scopes": key.scopes, "budget": body.budget is not None}
+        audit.record(session, actor, "key.created", "key", key.id, details=details)
         return NewKey(**info(key).model_dump(), key=secret)
 
     async def run() -> NewKey:
@@ -114,6 +121,7 @@ async def rotate(
     key_id: str,
     platform: PlatformDep,
     caster: AdminCaster,
+    actor: ActorDep,
     grace_s: Annotated[
         int,
         Query(
@@ -132,6 +140,7 @@ async def rotate(
         if key.revoked_at is not None:
             raise SpellError("not_found", f"API key {key_id} is revoked")
         secret = rotate_key(session, key, timedelta(seconds=grace_s))
+        audit.record(session, actor, "key.rotated", "key", key.id, details={"grace_s": grace_s})
         return NewKey(**info(key).model_dump(), key=secret)
 
     async def run() -> NewKey:
@@ -149,7 +158,7 @@ async def rotate(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses("unauthenticated", "forbidden", "not_found"),
 )
-async def revoke(key_id: str, platform: PlatformDep, caster: AdminCaster) -> None:
+async def revoke(key_id: str, platform: PlatformDep, caster: AdminCaster, actor: ActorDep) -> None:
     """Revoke a key at once, on every server process and open MCP session. (Server processes
     that share a store without Redis cannot tell each other: there a revoked key is refused any
     cast at once, anything else within two seconds.)"""
@@ -158,6 +167,7 @@ async def revoke(key_id: str, platform: PlatformDep, caster: AdminCaster) -> Non
         key = own_key(session, caster, key_id)
         if key.revoked_at is None:
             key.revoked_at = datetime.now(UTC)
+            audit.record(session, actor, "key.revoked", "key", key.id)
 
     await platform.db.write(work)
     await platform.announcer.key_changed(key_id)

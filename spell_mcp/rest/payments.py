@@ -12,9 +12,11 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
+from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from billing import MICROS_PER_USD, InsufficientCredits, usd
+from spell_mcp import audit
 from spell_mcp.database.tables import AutoReload, Payment, Payout, PayoutAccount
 from spell_mcp.errors import SpellError
 from spell_mcp.payments import events
@@ -39,6 +41,7 @@ from spell_mcp.rest.bodies import (
 )
 from spell_mcp.rest.deps import (
     JSON_BODY_ERRORS,
+    ActorDep,
     AdminCaster,
     BillingCaster,
     PlatformDep,
@@ -184,6 +187,7 @@ async def grant_credits(
     body: GrantRequest,
     platform: PlatformDep,
     caster: AdminCaster,
+    actor: ActorDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """An operator gives a caster credits, or takes some back (negative), with a reason the
@@ -200,9 +204,16 @@ async def grant_credits(
 
     async def run() -> PaymentInfo:
         try:
-            made = await platform.db.write(
-                lambda session: grant(session, user_id, amount, body.reason, reference)
-            )
+
+            def work(session: Session) -> Payment:
+                made = grant(session, user_id, amount, body.reason, reference)
+                details = {"amount_micros": amount, "payment": made.id}
+                audit.record(
+                    session, actor, "credits.granted", "user", user_id, subject_id=user_id, details=details
+                )
+                return made
+
+            made = await platform.db.write(work)
         except InsufficientCredits as exc:
             raise SpellError(
                 "insufficient_credits",
@@ -240,11 +251,15 @@ def payout_info(payout: Payout) -> PayoutInfo:
     ),
 )
 async def open_my_payout_account(
-    body: PayoutAccountRequest, request: Request, platform: PlatformDep, caster: PublishCaster
+    body: PayoutAccountRequest,
+    request: Request,
+    platform: PlatformDep,
+    caster: PublishCaster,
+    actor: ActorDep,
 ) -> PayoutAccountInfo:
     """Get paid: your connected Stripe account (made once) and a link to finish onboarding."""
     account, link = await open_payout_account(
-        platform.db, platform.stripe, caster, body.country, f"{public_base_url(request)}/"
+        platform.db, platform.stripe, caster, body.country, f"{public_base_url(request)}/", actor
     )
     return PayoutAccountInfo(
         account_id=account.provider_account_id,
@@ -355,7 +370,7 @@ async def my_auto_reload(platform: PlatformDep, caster: BillingCaster) -> AutoRe
     responses=problem_responses("unauthenticated", "not_found", *JSON_BODY_ERRORS),
 )
 async def set_my_auto_reload(
-    body: AutoReloadRequest, platform: PlatformDep, caster: BillingCaster
+    body: AutoReloadRequest, platform: PlatformDep, caster: BillingCaster, actor: ActorDep
 ) -> AutoReloadInfo:
     """Charge the card a top-up saved (`save_card`) for `amount_usd` whenever your available
     credits fall below `threshold_usd`, at most `monthly_cap_usd` a month."""
@@ -367,8 +382,9 @@ async def set_my_auto_reload(
     ]
     if amounts[1] < platform.settings.top_up_min_micros:
         raise SpellError("request_invalid", f"a reload buys at least ${platform.settings.top_up_min_usd}")
-    row = await platform.db.write(
-        lambda session: configure(
+
+    def work(session: Session) -> AutoReload:
+        row = configure(
             session,
             caster.user_id,
             enabled=body.enabled,
@@ -376,8 +392,11 @@ async def set_my_auto_reload(
             amount=amounts[1],
             monthly_cap=amounts[2],
         )
-    )
-    return auto_reload_info(row)
+        details = {"enabled": body.enabled, "amount_micros": amounts[1], "monthly_cap_micros": amounts[2]}
+        audit.record(session, actor, "auto_reload.set", "user", caster.user_id, details=details)
+        return row
+
+    return auto_reload_info(await platform.db.write(work))
 
 
 @router.post(
@@ -388,13 +407,22 @@ async def set_my_auto_reload(
     responses=problem_responses("unauthenticated", "forbidden", "not_found", *JSON_BODY_ERRORS),
 )
 async def refund_a_cast(
-    cast_id: str, body: CastRefundRequest, platform: PlatformDep, caster: AdminCaster
+    cast_id: str, body: CastRefundRequest, platform: PlatformDep, caster: AdminCaster, actor: ActorDep
 ) -> Any:
     """An operator refunds a settled cast: the caster gets its price back, and the maker's share
     is clawed back from its earnings (carried into later payouts if they were paid already)."""
     if not caster.is_operator:
         raise SpellError("forbidden", "only the platform's operators refund casts")
-    refunded = await platform.db.write(lambda session: refund_cast(session, cast_id, body.reason))
+
+    def work(session: Session) -> Payment:
+        refunded = refund_cast(session, cast_id, body.reason)
+        details = {"amount_micros": refunded.amount_micros, "payment": refunded.id}
+        audit.record(
+            session, actor, "cast.refunded", "cast", cast_id, subject_id=refunded.user_id, details=details
+        )
+        return refunded
+
+    refunded = await platform.db.write(work)
     await platform.casts.credits_changed(refunded.user_id)
     return payment_info(refunded)
 

@@ -9,18 +9,25 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
+from spell_mcp import audit
 from spell_mcp.accounts import web_sessions
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.database.tables import User
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform
 from spell_mcp.rest.bodies import KeySignIn, Me
-from spell_mcp.rest.deps import JSON_BODY_ERRORS, CasterDep, PlatformDep, problem_responses, public_base_url
+from spell_mcp.rest.deps import (
+    JSON_BODY_ERRORS,
+    ActorDep,
+    CasterDep,
+    PlatformDep,
+    problem_responses,
+    public_base_url,
+)
 from spell_mcp.rest.routing import StrictJSONRoute
 
 router = APIRouter(prefix="/v1", route_class=StrictJSONRoute)
 CALLBACK_PATH = "/v1/auth/github/callback"
-# Where a browser lands once signed in: the browsable API.
 # Where a browser lands once signed in: the dashboard, or the API docs where it is not served.
 SIGNED_IN_PATH = "/docs"
 
@@ -90,8 +97,13 @@ async def github_callback(
     )
     lifetime = timedelta(days=platform.settings.session_days)
 
+    address = platform.pseudonyms.of_address(request.client.host if request.client else None)
+
     def sign_in(session: Session) -> web_sessions.NewSession:
-        return web_sessions.open_session(session, web_sessions.user_for(session, account), lifetime)
+        user_id = web_sessions.user_for(session, account)
+        actor = audit.Actor(user_id, via="web", address_hash=address)
+        audit.record(session, actor, "user.signed_in", "user", user_id, details={"with": "github"})
+        return web_sessions.open_session(session, user_id, lifetime)
 
     opened = await platform.db.write(sign_in)
     landing = "/" if platform.settings.serves_dashboard else SIGNED_IN_PATH
@@ -139,9 +151,14 @@ async def sign_in_with_key(
     if "admin" not in caster.scopes or caster.key_id is None:
         raise SpellError("forbidden", "only a key with the admin scope (your first key) signs a browser in")
     lifetime = timedelta(days=platform.settings.session_days)
-    opened = await platform.db.write(
-        lambda session: web_sessions.open_session(session, caster.user_id, lifetime)
-    )
+    address = platform.pseudonyms.of_address(request.client.host if request.client else None)
+    actor = audit.Actor(caster.user_id, caster.key_id, via="web", address_hash=address)
+
+    def sign_in(session: Session) -> web_sessions.NewSession:
+        audit.record(session, actor, "user.signed_in", "user", caster.user_id, details={"with": "api_key"})
+        return web_sessions.open_session(session, caster.user_id, lifetime)
+
+    opened = await platform.db.write(sign_in)
     _set_session_cookies(request, response, opened, lifetime)
     return await _me(platform, Caster(caster.user_id, None, caster.is_operator))
 
@@ -152,11 +169,16 @@ async def sign_in_with_key(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses("unauthenticated", "csrf_failed"),
 )
-async def sign_out(request: Request, platform: PlatformDep, caster: CasterDep) -> Response:
+async def sign_out(request: Request, platform: PlatformDep, caster: CasterDep, actor: ActorDep) -> Response:
     """End this browser's session (with its CSRF token, like any change)."""
     cookie = request.cookies.get(web_sessions.SESSION_COOKIE)
     if cookie:
-        await platform.db.write(lambda session: web_sessions.close_session(session, cookie))
+
+        def sign_out(session: Session) -> None:
+            web_sessions.close_session(session, cookie)
+            audit.record(session, actor, "user.signed_out", "user", caster.user_id)
+
+        await platform.db.write(sign_out)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.delete_cookie(web_sessions.SESSION_COOKIE)
     response.delete_cookie(web_sessions.CSRF_COOKIE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from spell_mcp.audit import ACTIONS
 from spell_mcp.errors import CATALOG
 from spell_mcp.settings import Settings
 
@@ -25,3 +26,7 @@ def test_every_error_code_is_documented_with_its_status() -> None:
 def test_every_setting_is_documented() -> None:
     expected = {f"SPELL_{name.upper()}" for name in Settings.model_fields}
     assert documented("settings.md") == expected
+
+
+def test_every_audited_action_is_documented() -> None:
+    assert documented("operations.md") >= set(ACTIONS)
