@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import httpcore
 
 from runtime.policy import Policy
+from runtime.usage import PolicyViolation
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -79,16 +80,24 @@ class CastNetwork:
     requests: int = 0
     bytes_sent: int = 0
     bytes_received: int = 0
-    violations: list[str] = field(default_factory=list)
+    violations: list[PolicyViolation] = field(default_factory=list)
     # A response too large for the guest's buffer, waiting to be fetched with http_response.
     pending: bytes | None = None
 
 
 class Refused(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    """A request not made: `code` for the guest; a policy violation also says its `kind`
+    (runtime/usage.py: VIOLATION_KINDS)."""
+
+    def __init__(self, code: str, message: str, kind: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.kind = kind
+
+
+def _violation(kind: str, message: str) -> Refused:
+    return Refused("policy_violation", message, kind)
 
 
 class NetworkGate:
@@ -111,8 +120,8 @@ class NetworkGate:
         try:
             response = self._request(cast, raw_request)
         except Refused as refusal:
-            if refusal.code == "policy_violation":
-                cast.violations.append(refusal.message)
+            if refusal.kind is not None:
+                cast.violations.append(PolicyViolation(refusal.kind, refusal.message))
             response = {"error": {"code": refusal.code, "message": refusal.message}}
         return json.dumps(response, separators=(",", ":")).encode()
 
@@ -123,10 +132,10 @@ class NetworkGate:
         raises `Refused`."""
         parts = urlsplit(url)
         if parts.scheme != "https":
-            raise Refused("policy_violation", f"{parts.scheme or 'no'} scheme: only https is allowed")
+            raise _violation("scheme", f"{parts.scheme or 'no'} scheme: only https is allowed")
         host = (parts.hostname or "").lower()
         if not host:
-            raise Refused("policy_violation", "the URL has no host")
+            raise _violation("domain", "the URL has no host")
         port = parts.port or 443
         address = self._vetted_address(host, port)
         host_header = f"{host}:{parts.port}" if parts.port else host
@@ -138,17 +147,17 @@ class NetworkGate:
 
     def _request(self, cast: CastNetwork, raw_request: bytes) -> dict[str, Any]:
         if cast.requests >= self.limits.max_requests:
-            raise Refused("policy_violation", f"more than {self.limits.max_requests} requests in one cast")
+            raise _violation("request_limit", f"more than {self.limits.max_requests} requests in one cast")
         cast.requests += 1
         if len(raw_request) > self.limits.max_request_bytes:
-            raise Refused("policy_violation", f"request larger than {self.limits.max_request_bytes} bytes")
+            raise _violation("request_limit", f"request larger than {self.limits.max_request_bytes} bytes")
         method, url, headers, body = _parse_request(raw_request, self.limits.max_headers)
         parts = urlsplit(url)
         if parts.scheme != "https":
-            raise Refused("policy_violation", f"{parts.scheme or 'no'} scheme: only https is allowed")
+            raise _violation("scheme", f"{parts.scheme or 'no'} scheme: only https is allowed")
         host = (parts.hostname or "").lower()
         if not host or not cast.policy.allows_host(host):
-            raise Refused("policy_violation", f"host {host or '(none)'} is not in the spell's net_allow")
+            raise _violation("domain", f"host {host or '(none)'} is not in the spell's net_allow")
         port = parts.port or 443
         address = self._vetted_address(host, port)
         remaining = cast.deadline - time.monotonic()
@@ -164,7 +173,7 @@ class NetworkGate:
         except ValueError:
             pass
         else:
-            raise Refused("policy_violation", "IP literals are not allowed; use a domain in net_allow")
+            raise _violation("ip_literal", "IP literals are not allowed; use a domain in net_allow")
         try:
             addresses = [ipaddress.ip_address(a.split("%")[0]) for a in self.resolver(host, port)]
         except (OSError, ValueError, UnicodeError):
@@ -173,7 +182,7 @@ class NetworkGate:
             raise Refused("network_error", f"could not resolve {host}")
         for address in addresses:
             if not is_public(address) and not any(address in net for net in self.exempt):
-                raise Refused("policy_violation", f"{host} resolves to a non-public address ({address})")
+                raise _violation("private_address", f"{host} resolves to a non-public address ({address})")
         return str(addresses[0])
 
     def _send(

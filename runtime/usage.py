@@ -5,6 +5,24 @@ from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
+class PolicyViolation:
+    """Something a spell tried that its policy forbids. `kind` is one of VIOLATION_KINDS;
+    `detail` says it in words a maker can act on."""
+
+    kind: str
+    detail: str
+
+
+VIOLATION_KINDS = {
+    "domain": "a request to a host outside the spell's net_allow",
+    "private_address": "a request to a name that resolves to a loopback, private or link-local address",
+    "ip_literal": "a request to an IP address instead of a domain",
+    "scheme": "a request that is not https",
+    "request_limit": "more requests, or a larger request, than one cast may make",
+}
+
+
+@dataclass(frozen=True, slots=True)
 class ResourceUsage:
     duration_ms: float = 0.0
     fuel_consumed: int = 0
@@ -16,13 +34,13 @@ class ResourceUsage:
     network_requests: int = 0
     network_bytes_sent: int = 0
     network_bytes_received: int = 0
-    # What the spell tried and was refused (a denied request, …), in words a maker can act on.
-    policy_violations: tuple[str, ...] = ()
+    # What the spell tried and was refused (a denied request, …).
+    policy_violations: tuple[PolicyViolation, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         # Field by field: dataclasses.asdict deep-copies every value, a cost on every cast.
         data = {name: getattr(self, name) for name in _FIELDS}
-        data["policy_violations"] = list(self.policy_violations)
+        data["policy_violations"] = [violation.detail for violation in self.policy_violations]
         return data
 
 

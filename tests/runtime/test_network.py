@@ -131,28 +131,33 @@ def test_a_response_too_big_for_the_guest_buffer_is_fetched_in_a_second_call(
 
 
 @pytest.mark.parametrize(
-    ("url", "reason"),
+    ("url", "reason", "kind"),
     [
-        ("http://api.spell.test:{port}/", "only https"),
-        ("ftp://api.spell.test/", "only https"),
-        ("https://other.spell.test:{port}/", "not in the spell's net_allow"),
-        ("https://api.spell.test.evil.example:{port}/", "not in the spell's net_allow"),
-        ("https://loopback.spell.test:{port}/", "non-public address (127.0.0.1)"),
-        ("https://metadata.spell.test/latest/meta-data/", "non-public address (169.254.169.254)"),
-        ("https://private.spell.test/", "non-public address (10.1.2.3)"),
-        ("https://mixed.spell.test:{port}/", "non-public address (192.168.1.1)"),
-        ("https://mapped.spell.test/", "non-public address"),
-        ("https://127.0.0.2:{port}/", "not in the spell's net_allow"),
+        ("http://api.spell.test:{port}/", "only https", "scheme"),
+        ("ftp://api.spell.test/", "only https", "scheme"),
+        ("https://other.spell.test:{port}/", "not in the spell's net_allow", "domain"),
+        ("https://api.spell.test.evil.example:{port}/", "not in the spell's net_allow", "domain"),
+        ("https://loopback.spell.test:{port}/", "non-public address (127.0.0.1)", "private_address"),
+        (
+            "https://metadata.spell.test/latest/meta-data/",
+            "non-public address (169.254.169.254)",
+            "private_address",
+        ),
+        ("https://private.spell.test/", "non-public address (10.1.2.3)", "private_address"),
+        ("https://mixed.spell.test:{port}/", "non-public address (192.168.1.1)", "private_address"),
+        ("https://mapped.spell.test/", "non-public address", "private_address"),
+        ("https://127.0.0.2:{port}/", "not in the spell's net_allow", "domain"),
     ],
 )
 def test_requests_outside_the_policy_are_refused_and_recorded(
-    sandbox: Sandbox, probe_wasm: bytes, server_port: tuple[int, Any], url: str, reason: str
+    sandbox: Sandbox, probe_wasm: bytes, server_port: tuple[int, Any], url: str, reason: str, kind: str
 ) -> None:
     port, _ = server_port
     response, usage = fetch(sandbox, probe_wasm, {"url": url.format(port=port)})
     assert response["error"]["code"] == "policy_violation"
     assert reason in response["error"]["message"]
-    assert len(usage.policy_violations) == 1 and reason in usage.policy_violations[0]
+    (violation,) = usage.policy_violations
+    assert violation.kind == kind and reason in violation.detail
     assert usage.network_bytes_received == 0
 
 
