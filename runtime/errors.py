@@ -30,3 +30,5 @@ class SpellRunError(Exception):
         self.code: RunErrorCode = code
         self.detail = detail
         self.usage = usage or ResourceUsage()
+        # What the spell wrote to stderr before it stopped (its first bytes): for its maker.
+        self.stderr = b""

@@ -403,10 +403,11 @@ class Sandbox:
             )
         if failure is None and stdout_size > limits.max_output_bytes:
             failure = _output_too_large(limits)
+        stderr = os.pread(files.stderr_fd, STDERR_KEPT_BYTES, 0) if usage.stderr_bytes else b""
         if failure is not None:
             failure.usage = usage
+            failure.stderr = stderr
             raise failure
-        stderr = os.pread(files.stderr_fd, STDERR_KEPT_BYTES, 0) if usage.stderr_bytes else b""
         output = _decode_output(os.pread(files.stdout_fd, stdout_size, 0), usage)
         return RunResult(output=output, stderr=stderr, usage=usage, artifacts=artifacts)
 

@@ -48,6 +48,7 @@ from spell_mcp.rest.problems import (
     problem_response,
 )
 from spell_mcp.rest.sign_in import router as sign_in_router
+from spell_mcp.rest.spell_activity import router as spell_activity_router
 from spell_mcp.settings import Settings
 
 log = logging.getLogger("spell")
@@ -157,6 +158,7 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
     app.include_router(payments_router)
     app.include_router(sign_in_router)
     app.include_router(audit_router)
+    app.include_router(spell_activity_router)
 
     @app.get("/.well-known/oauth-protected-resource", include_in_schema=False)
     @app.get(RESOURCE_METADATA_PATH, include_in_schema=False)

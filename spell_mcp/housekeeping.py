@@ -1,10 +1,11 @@
-"""Background duties of a server: releasing the holds of casts that never finished, and
-forgetting browser sessions that have expired."""
+"""Background duties of a server: releasing the holds of casts that never finished, forgetting
+browser sessions that have expired, and suspending spells that keep breaking their policy."""
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import anyio
 from sqlalchemy import delete, update
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from billing import Ledger
+from spell_mcp.catalog.violations import suspend_repeat_offenders
 from spell_mcp.database.tables import Cast, WebSession
 from spell_mcp.platform import Platform
 
@@ -46,6 +48,18 @@ async def sweep(platform: Platform, now: datetime | None = None) -> list[str]:
     moment = now or datetime.now(UTC)
     cast_ids = await platform.db.write(lambda session: expire_casts(session, moment))
     await platform.db.write(lambda session: forget_expired_sessions(session, moment))
+    settings = platform.settings
+    suspended = await platform.db.write(
+        partial(
+            suspend_repeat_offenders,
+            now=moment,
+            threshold=settings.suspend_after_violations,
+            window=timedelta(hours=settings.violation_window_h),
+        )
+    )
+    if suspended:
+        log.warning("suspended for repeated policy violations: %s", ", ".join(suspended))
+        await platform.announcer.tools_changed()
     if platform.casts.fast_holds is not None:
         for cast_id in cast_ids:
             await platform.casts.fast_holds.release(cast_id)

@@ -146,6 +146,12 @@ class Settings(BaseSettings):
     hold_ttl_s: int = Field(
         900, gt=0, description="Seconds after which an unfinished cast's hold may be voided."
     )
+    suspend_after_violations: int = Field(
+        10, gt=0, description="Policy violations within the window that suspend a spell automatically."
+    )
+    violation_window_h: int = Field(
+        24, gt=0, description="Hours over which a spell's policy violations are counted."
+    )
     max_timeout_ms: int = Field(30_000, gt=0, description="Ceiling on any spell's timeout_ms.")
     max_memory_mb: int = Field(256, gt=0, description="Ceiling on any spell's max_memory_mb.")
     max_output_mb: int = Field(4, gt=0, description="Ceiling on any spell's max_output_mb.")

@@ -1,5 +1,7 @@
 """Small WebAssembly modules written in WAT, for tests: honest ones and hostile ones."""
 
+import json
+
 from wasmtime import wat2wasm
 
 _WASI_IO = """
@@ -23,8 +25,9 @@ def writes(text: str) -> bytes:
     """)
 
 
-def writes_to_stderr(text: str, times: int = 1) -> bytes:
-    """Writes `text` to stderr `times` times, then `{}` to stdout, and exits 0."""
+def writes_to_stderr(text: str, times: int = 1, *, then: str = "") -> bytes:
+    """Writes `text` to stderr `times` times, then `{}` to stdout, and exits 0; or, with
+    `then="unreachable"`, traps instead of writing the output."""
     data = text.encode()
     escaped = "".join(f"\\{b:02x}" for b in data)
     return wat2wasm(f"""
@@ -39,6 +42,7 @@ def writes_to_stderr(text: str, times: int = 1) -> bytes:
           (drop (call $fd_write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8)))
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
           (br_if $l (i32.lt_u (local.get $i) (i32.const {times}))))
+        {then}
         (i32.store (i32.const 0) (i32.const 16))
         (i32.store (i32.const 4) (i32.const 2))
         (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
@@ -171,5 +175,33 @@ def spins_then_writes(iterations: int, text: str = "{}") -> bytes:
           (br_if $l (i64.lt_u (local.get $i) (i64.const {iterations}))))
         (i32.store (i32.const 0) (i32.const 64))
         (i32.store (i32.const 4) (i32.const {len(data)}))
+        (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+    """)
+
+
+def requests_then_writes(url: str, note: str) -> bytes:
+    """Asks the host for `url` (whatever the answer), writes `note` to stderr, then `{}` to
+    stdout, and exits 0."""
+    request = json.dumps({"url": url}).encode()
+    note_bytes = note.encode()
+
+    def escaped(data: bytes) -> str:
+        return "".join(f"\\{b:02x}" for b in data)
+
+    return wat2wasm(f"""
+    (module {_WASI_IO}
+      (import "spell" "http_request" (func $http_request (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 16) "{{}}")
+      (data (i32.const 64) "{escaped(note_bytes)}")
+      (data (i32.const 1024) "{escaped(request)}")
+      (func (export "_start")
+        (drop (call $http_request
+          (i32.const 1024) (i32.const {len(request)}) (i32.const 4096) (i32.const 4096)))
+        (i32.store (i32.const 0) (i32.const 64))
+        (i32.store (i32.const 4) (i32.const {len(note_bytes)}))
+        (drop (call $fd_write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8)))
+        (i32.store (i32.const 0) (i32.const 16))
+        (i32.store (i32.const 4) (i32.const 2))
         (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
     """)

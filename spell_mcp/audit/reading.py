@@ -55,7 +55,3 @@ def events(
         .limit(limit)
     )
     return list(session.execute(query).scalars())
-
-
-def position_of(event: AuditEvent) -> tuple[str, str]:
-    return (event.created_at.isoformat(), event.id)

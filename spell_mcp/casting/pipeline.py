@@ -441,7 +441,8 @@ class CastService:
             detail = failure.detail
             if failure.code == "cast_cancelled":
                 detail = "the caller cancelled the cast; nothing was charged"
-            await self._fail(steps, cast_id, begun.hold_id, failure.code, detail, failure.usage)
+            ran = (spell, failure.stderr)
+            await self._fail(steps, cast_id, begun.hold_id, failure.code, detail, failure.usage, ran=ran)
             raise SpellError(failure.code, detail, cast_id=cast_id) from None
         except BaseException as exc:
             # Cancelled, or broken: the caster must not pay for a cast that did not finish.
@@ -554,10 +555,19 @@ class CastService:
         code: str,
         detail: str,
         usage: ResourceUsage | None,
+        *,
+        ran: tuple[SpellVersion, bytes] | None = None,
     ) -> None:
-        """Release the hold and record the cast as failed."""
-        fail = partial(transactions.fail, cast_id=cast_id, hold_id=hold_id, code=code, detail=detail)
-        await steps.transaction(partial(fail, usage=usage))
+        """Release the hold and record the cast as failed; with `ran` (the spell ran, and wrote
+        this to stderr), its execution log and policy violations too."""
+        spell, stderr = ran if ran is not None else (None, b"")
+
+        async def work(tx: Tx) -> None:
+            await transactions.fail(tx, cast_id, hold_id, code, detail, usage, stderr=stderr)
+            if spell is not None and usage is not None:
+                await transactions.record_violations(tx, spell, cast_id, usage)
+
+        await steps.transaction(work)
 
     def _finish_here(self, successes: list[Success]) -> list[dict[str, Any] | HoldNotPending]:
         return self.db.transaction_here(partial(self._finish, successes))

@@ -59,7 +59,11 @@ _INSERT_CAST = (
 )
 _FINISH_CAST = (
     "UPDATE casts SET status = ?, charged_micros = ?, transfer_id = ?, output = ?, artifacts = ?, "
-    "error_code = ?, error_detail = ?, usage = ?, receipt = ?, finished_at = ? WHERE id = ?"
+    "error_code = ?, error_detail = ?, usage = ?, receipt = ?, finished_at = ?, log = ? WHERE id = ?"
+)
+_INSERT_VIOLATION = (
+    "INSERT INTO policy_violations (spell_key, spell_version, cast_id, kind, detail, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
 )
 _HAS_WEBHOOK = "SELECT 1 FROM alert_webhooks WHERE user_id = ?"
 _INSERT_DELIVERY = (
@@ -209,7 +213,15 @@ async def finish(
         if isinstance(outcome, HoldNotPending):
             detail = "the cast finished after its hold expired; nothing was charged"
             # Expired but perhaps not yet released by the sweeper: released here.
-            await fail(tx, success.cast_id, success.hold_id, "cast_interrupted", detail, success.run.usage)
+            await fail(
+                tx,
+                success.cast_id,
+                success.hold_id,
+                "cast_interrupted",
+                detail,
+                success.run.usage,
+                stderr=success.run.stderr,
+            )
             outcomes.append(outcome)
             continue
         if outcome is not None:
@@ -243,27 +255,68 @@ async def finish(
                 json.dumps(success.run.usage.as_dict()),
                 json.dumps(receipt),
                 now,
+                log_of(success.run.stderr),
                 success.cast_id,
             )
         )
         outcomes.append(receipt)
     if finished:
         await tx.executemany(_FINISH_CAST, finished)
+    violations = [
+        row
+        for success in successes
+        for row in _violations(success.spell, success.cast_id, success.run.usage, now)
+    ]
+    if violations:
+        await tx.executemany(_INSERT_VIOLATION, violations)
     return outcomes
 
 
 async def fail(
-    tx: Tx, cast_id: str, hold_id: str | None, code: str, detail: str, usage: ResourceUsage | None
+    tx: Tx,
+    cast_id: str,
+    hold_id: str | None,
+    code: str,
+    detail: str,
+    usage: ResourceUsage | None,
+    *,
+    stderr: bytes = b"",
 ) -> None:
-    """Release the hold and record the cast as failed: nothing is charged."""
+    """Release the hold and record the cast as failed: nothing is charged. (Its policy
+    violations, if it ran, are recorded by the caller: `record_violations`.)"""
     if hold_id is not None:
         with contextlib.suppress(HoldNotPending):  # the sweeper released it already
             await cast_money.void(tx, hold_id)
     usage_json = json.dumps(usage.as_dict()) if usage else None
     now = datetime.now(UTC)
+    log = log_of(stderr)
     await tx.execute(
-        _FINISH_CAST, "failed", 0, None, None, None, code, detail, usage_json, None, now, cast_id
+        _FINISH_CAST, "failed", 0, None, None, None, code, detail, usage_json, None, now, log, cast_id
     )
+
+
+async def record_violations(tx: Tx, spell: SpellVersion, cast_id: str, usage: ResourceUsage) -> None:
+    """What a failed cast tried that its policy forbids (a succeeded one's are recorded by
+    `finish`)."""
+    rows = _violations(spell, cast_id, usage, datetime.now(UTC))
+    if rows:
+        await tx.executemany(_INSERT_VIOLATION, rows)
+
+
+def _violations(
+    spell: SpellVersion, cast_id: str, usage: ResourceUsage, now: datetime
+) -> list[tuple[Any, ...]]:
+    return [
+        (spell.spell_key, spell.version, cast_id, violation.kind, violation.detail[:500], now)
+        for violation in usage.policy_violations
+    ]
+
+
+def log_of(stderr: bytes) -> str | None:
+    """A spell's stderr as its execution log: text (PostgreSQL's text holds no NUL)."""
+    if not stderr:
+        return None
+    return stderr.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
 
 async def _queue_alerts(tx: Tx, user_id: str, alerts: list[CrossedAlert], now: datetime) -> None:

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index
+from sqlalchemy import JSON, BigInteger, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from registry.models import UTCDateTime
@@ -70,6 +70,8 @@ class Cast(SQLModel, table=True):
     via: str = Field(max_length=16)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # The head of what the spell wrote to stderr: its execution log, for its maker only.
+    log: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class SpellSecret(SQLModel, table=True):
@@ -292,3 +294,19 @@ class AuditEvent(SQLModel, table=True):
     address_hash: str | None = Field(default=None, max_length=64)
     # What else identifies the action (never secrets, inputs or personal data).
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class PolicyViolationRecord(SQLModel, table=True):
+    """Something a cast of a spell tried that its policy forbids (runtime/usage.py:
+    VIOLATION_KINDS). Enough of them in a window suspends the spell (spell_mcp/catalog/violations.py)."""
+
+    __tablename__ = "policy_violations"
+    __table_args__ = (Index("ix_policy_violations_spell", "spell_key", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    spell_key: str = Field(max_length=64)
+    spell_version: str = Field(max_length=64)
+    cast_id: str = Field(max_length=64)
+    kind: str = Field(max_length=32)
+    detail: str = Field(max_length=500)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

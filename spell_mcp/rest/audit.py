@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from spell_mcp.audit.reading import Which, events, position_of
+from spell_mcp.audit.reading import Which, events
 from spell_mcp.database.tables import AuditEvent
 from spell_mcp.errors import SpellError
 from spell_mcp.rest.bodies import AuditEntry, AuditPage
 from spell_mcp.rest.deps import AdminCaster, PlatformDep, problem_responses
-from spell_mcp.rest.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page
+from spell_mcp.rest.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_time_cursor, page, time_position
 from spell_mcp.rest.routing import StrictJSONRoute
 
 router = APIRouter(prefix="/v1", route_class=StrictJSONRoute)
-NOT_OUR_CURSOR = "the cursor is not one this API gave out; start without one"
 
 
 def entry(event: AuditEvent) -> AuditEntry:
@@ -36,17 +34,9 @@ def entry(event: AuditEvent) -> AuditEntry:
 
 
 async def _page(platform: PlatformDep, which: Which, limit: int, cursor: str | None) -> AuditPage:
-    position = decode_cursor(cursor, 2)
-    after = None
-    if position is not None:
-        try:
-            after = (datetime.fromisoformat(str(position[0])), str(position[1]))
-        except ValueError:
-            raise SpellError("request_invalid", NOT_OUR_CURSOR) from None
-        if after[0].tzinfo is None:
-            raise SpellError("request_invalid", NOT_OUR_CURSOR)
+    after = decode_time_cursor(cursor)
     found = await platform.db.read(lambda session: events(session, which, limit=limit + 1, after=after))
-    shown, next_cursor = page(found, limit, position_of)
+    shown, next_cursor = page(found, limit, lambda event: time_position(event.created_at, event.id))
     return AuditPage(items=[entry(event) for event in shown], next_cursor=next_cursor)
 
 

@@ -552,3 +552,35 @@ class AuditEntry(BaseModel):
 class AuditPage(BaseModel):
     items: list[AuditEntry]
     next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
+
+
+class ExecutionLog(BaseModel):
+    """What one cast of your spell wrote to stderr (its first 16 KiB). Who cast it, and with
+    what input, is not shown."""
+
+    cast_id: str
+    version: str
+    status: Literal["running", "succeeded", "failed"]
+    error_code: str | None
+    at: datetime
+    log: str
+
+
+class ExecutionLogPage(BaseModel):
+    items: list[ExecutionLog]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
+
+
+class Violation(BaseModel):
+    """Something a cast of the spell tried that its policy forbids."""
+
+    cast_id: str
+    version: str
+    kind: Literal["domain", "private_address", "ip_literal", "scheme", "request_limit"]
+    detail: str
+    at: datetime
+
+
+class ViolationPage(BaseModel):
+    items: list[Violation]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")

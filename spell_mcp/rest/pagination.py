@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
@@ -26,6 +27,9 @@ Cursor = Annotated[
     str | None,
     Query(max_length=500, description="`next_cursor` of the previous page; omit for the first page."),
 ]
+
+
+NOT_OUR_CURSOR = "the cursor is not one this API gave out; start without one"
 
 
 def encode_cursor(position: Sequence[Any]) -> str:
@@ -45,8 +49,27 @@ def decode_cursor(cursor: str | None, width: int) -> list[Any] | None:
         or len(position) != width
         or not all(isinstance(part, str | int) for part in position)
     ):
-        raise SpellError("request_invalid", "the cursor is not one this API gave out; start without one")
+        raise SpellError("request_invalid", NOT_OUR_CURSOR)
     return position
+
+
+def decode_time_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    """The (time, id) position a cursor of a newest-first list stands for (`time_position` made
+    it), or None for the first page."""
+    position = decode_cursor(cursor, 2)
+    if position is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(position[0]))
+    except ValueError:
+        raise SpellError("request_invalid", NOT_OUR_CURSOR) from None
+    if moment.tzinfo is None:
+        raise SpellError("request_invalid", NOT_OUR_CURSOR)
+    return moment, str(position[1])
+
+
+def time_position(moment: datetime, identity: str) -> tuple[str, str]:
+    return moment.isoformat(), identity
 
 
 def page(

@@ -119,6 +119,14 @@ def test_stderr_is_counted_and_its_head_kept(sandbox: Sandbox) -> None:
     assert result.stderr.startswith(line.encode() * 3)
 
 
+def test_a_spell_that_fails_leaves_what_it_wrote_to_stderr(sandbox: Sandbox) -> None:
+    digest = sandbox.compile(wat.writes_to_stderr("parsing the input...\n", then="unreachable"))
+    with pytest.raises(SpellRunError) as failed:
+        sandbox.run(digest, b"{}", Limits())
+    assert failed.value.code == "spell_crashed"
+    assert failed.value.stderr == b"parsing the input...\n"
+
+
 def test_each_cast_sees_only_its_own_stderr(sandbox: Sandbox, echo_wasm: bytes) -> None:
     noisy = sandbox.compile(wat.writes_to_stderr("noise\n"))
     sandbox.run(noisy, b"{}", Limits())
