@@ -12,12 +12,12 @@ WEB_TOOLS := web/node_modules/.installed
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/next.config.mjs web/tsconfig.json
 DASHBOARD := web/out/index.html
 
-.PHONY: serve test lint typecheck spells web chromium bench clean
+.PHONY: serve test lint typecheck spells web chromium promtool bench clean
 
 serve: $(VENV)/.installed-dev spells $(DASHBOARD)
 	$(BIN)/spell serve --dev --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-dev spells $(NODE_TOOLS) $(DASHBOARD) chromium
+test: $(VENV)/.installed-dev spells $(NODE_TOOLS) $(DASHBOARD) chromium promtool
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -83,6 +83,14 @@ chromium:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is needed for the dashboard tests: install chromium" >&2; exit 1; fi; }
+
+# The alert rules (ops/prometheus) are checked with promtool, from Debian's prometheus package
+# (the server itself is not started: Debian does not start services in a container).
+promtool:
+	@command -v promtool >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	  else echo "promtool is needed for the alert rules' tests: install prometheus" >&2; exit 1; fi; }
 
 clean:
 	rm -rf build .spell .pytest_cache .mypy_cache .ruff_cache tests/conformance/node_modules web/node_modules web/out web/.next

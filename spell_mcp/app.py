@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
@@ -30,6 +31,10 @@ from spell_mcp.errors import SpellError
 from spell_mcp.housekeeping import sweep_forever
 from spell_mcp.mcp.server import SSE_MESSAGES_PATH, build_mcp_server
 from spell_mcp.mcp.sessions import LASTING, LastingSessions
+from spell_mcp.observability import exposition, logs
+from spell_mcp.observability.requests import RequestLog
+from spell_mcp.operations.incidents import Pager
+from spell_mcp.operations.ledger_watch import verify_forever
 from spell_mcp.payments.payouts import pay_forever
 from spell_mcp.payments.reloads import reload_forever
 from spell_mcp.platform import Platform
@@ -94,7 +99,9 @@ async def caster_from_request(ctx: ServerRequestContext[Any, Any]) -> Caster:
 def worker_app() -> FastAPI:
     """One of `spell serve --workers N`'s processes: its settings from the environment, the first
     start already done by the supervisor."""
-    return create_app(Settings(), first_start=False)
+    settings = Settings()
+    logs.configure(settings.log_format)
+    return create_app(settings, first_start=False)
 
 
 def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
@@ -130,6 +137,7 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
                 )
                 jobs.start_soon(pay_forever, platform.db, platform.stripe, settings)
                 jobs.start_soon(reload_forever, platform.db, platform.stripe, settings)
+                jobs.start_soon(verify_forever, platform.db, settings, Pager(settings, socket.gethostname()))
                 jobs.start_soon(platform.announcer.relay_forever)
                 jobs.start_soon(lasting.forward_forever)
                 print(
@@ -179,6 +187,22 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        """Prometheus metrics, for an operator's scraper (docs/operations.md)."""
+        platform: Platform = app.state.platform
+        bearer = bearer_token(request.headers.get("authorization"))
+        operator = False
+        if bearer and bearer != platform.settings.metrics_token:
+            operator = (await platform.authenticate(bearer)).is_operator
+        client = request.client.host if request.client else None
+        if not exposition.allowed(platform.settings, bearer, client, operator):
+            if bearer is None:
+                raise SpellError("unauthenticated", "send the metrics token or an operator's API key")
+            raise SpellError("forbidden", "only the platform's operators and its scraper read the metrics")
+        body = await exposition.exposition(lambda: platform.db.read(exposition.store_state))
+        return Response(body, media_type=exposition.CONTENT_TYPE)
+
     # First in line: every REST route is tried before a route appended at the end (≈0.14 ms a
     # tools/call here); no REST path starts with /mcp.
     mcp_endpoint = McpAuthentication(StreamableHTTPASGIApp(session_manager), app)
@@ -218,5 +242,6 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
             expose_headers=["RateLimit", "RateLimit-Policy", "Retry-After", "X-Request-ID", "Mcp-Session-Id"],
         )
     app.add_middleware(BodyLimit, limit=settings.max_request_mb * 1024 * 1024)
+    app.add_middleware(RequestLog)
     app.add_middleware(ResponseHeaders)
     return app

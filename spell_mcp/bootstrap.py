@@ -79,8 +79,11 @@ async def dev_bootstrap(platform: Platform, echo: Callable[[str], None]) -> Cast
     """Dev mode's start: an operator with a key and credits (first start), and the example spells."""
     operator = await ensure_operator(platform)
     key_file = platform.settings.home / OPERATOR_KEY_FILE
-    if operator.new_key:
+    if operator.new_key and platform.settings.log_format == "console":
         echo(f"Operator API key (shown once, kept in {key_file}):\n\n    {operator.new_key}\n")
+    elif operator.new_key:
+        # Logs that leave the machine (JSON for a pipeline) never carry a secret.
+        echo(f"Operator API key: created, kept only in {key_file} (readable by this user alone)")
     else:
         echo(f"Operator API key: in {key_file}")
     examples = platform.settings.examples_dir or Path("build/spells")

@@ -46,20 +46,12 @@ def load_settings(**overrides: Any) -> Settings:
     return settings.model_copy(update=changes) if changes else settings
 
 
-def configure_logging() -> None:
-    """Log lines on stderr, each with the id of the request it belongs to."""
-    import logging
+def configure_logging(settings: Settings) -> None:
+    """Log lines on stderr, as readable text or JSON (SPELL_LOG_FORMAT), each with the id of the
+    request it belongs to."""
+    from spell_mcp.observability import logs
 
-    from spell_mcp.rest.middleware import RequestIdFilter
-
-    handler = logging.StreamHandler()
-    handler.addFilter(RequestIdFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
-    logging.getLogger("spell").addHandler(handler)
-    logging.getLogger("spell").setLevel(logging.INFO)
-    # The platform verifies against trust roots it ships, offline on purpose; sigstore's notice
-    # about that at every start is noise.
-    logging.getLogger("sigstore").setLevel(logging.ERROR)
+    logs.configure(settings.log_format)
 
 
 def _stderr(line: str) -> None:
@@ -88,7 +80,7 @@ def serve(
     from spell_mcp.app import create_app
 
     settings = load_settings(dev_mode=dev, host=host, port=port, home=home)
-    configure_logging()
+    configure_logging(settings)
     if workers > 1 and settings.mcp_sessions:
         raise typer.BadParameter(
             "an MCP session lives in the process that made it: with --workers, serve MCP stateless "
@@ -109,6 +101,7 @@ def _serve_workers(settings: Settings, listener: socket.socket, workers: int) ->
     The first start (migrations, dev mode's operator and spells) runs once, here; the workers
     share what they must through the database (and Redis when configured), as separate hosts do."""
     import os
+    import shutil
 
     import uvicorn
     from uvicorn.supervisors import Multiprocess
@@ -116,9 +109,15 @@ def _serve_workers(settings: Settings, listener: socket.socket, workers: int) ->
     from spell_mcp.bootstrap import first_start
 
     anyio.run(first_start, settings, _stdout)
+    # The workers' metrics, in files summed at each scrape (prometheus-client's multiprocess
+    # mode): a directory of this host's, emptied of a previous run's.
+    metrics_dir = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.home.resolve() / "metrics")
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
     # Each worker loads its settings from the environment: the same ones as this process.
     os.environ.update(
         {
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
             "SPELL_HOME": str(settings.home.resolve()),
             "SPELL_HOST": settings.host,
             "SPELL_PORT": str(settings.port),
@@ -191,7 +190,7 @@ def mcp(
     from spell_mcp.platform import Platform
 
     settings = load_settings(dev_mode=dev, home=home)
-    configure_logging()
+    configure_logging(settings)
 
     async def main() -> None:
         platform = await Platform.open(settings)
@@ -228,7 +227,7 @@ def _relay_mcp(url: str, api_key: str) -> None:
 
     from spell_mcp.mcp.relay import build_proxy, remote_platform
 
-    configure_logging()
+    configure_logging(Settings())
     remote = remote_platform(url, api_key)
 
     async def main() -> None:

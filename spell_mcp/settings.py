@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, IPvAnyNetwork
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from registry.licences import DEFAULT_COMPATIBILITY
@@ -50,6 +51,16 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list,
         description='Browser origins allowed to call the API, as JSON: ["https://app.example"].',
+    )
+    log_format: Literal["console", "json"] = Field(
+        "console", description="Log lines as readable text (console) or one JSON object each (json)."
+    )
+    metrics_token: str | None = Field(
+        None, description="Bearer token a Prometheus scraper presents at /metrics (besides operators' keys)."
+    )
+    metrics_allow: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description='Networks that may read /metrics without a token, as JSON: ["10.0.0.0/8"].',
     )
     max_request_mb: int = Field(
         70, gt=0, description="Largest request body accepted, in MiB (packages included)."
@@ -145,6 +156,15 @@ class Settings(BaseSettings):
     )
     hold_ttl_s: int = Field(
         900, gt=0, description="Seconds after which an unfinished cast's hold may be voided."
+    )
+    ledger_verify_interval_s: int = Field(
+        3600, gt=0, description="Seconds between verifications of the ledger's hash chain and balances."
+    )
+    pagerduty_routing_key: str | None = Field(
+        None, description="PagerDuty Events API v2 routing key: incidents (a broken ledger) are sent there."
+    )
+    pagerduty_url: str = Field(
+        "https://events.pagerduty.com/v2/enqueue", description="Where PagerDuty events are sent."
     )
     suspend_after_violations: int = Field(
         10, gt=0, description="Policy violations within the window that suspend a spell automatically."

@@ -3,7 +3,7 @@
 Top-level packages: `spell_mcp` → `registry`, `runtime`, `billing`; `registry` → `runtime`;
 `runtime` and `billing` import no other package of ours. Inside `spell_mcp`: the entry points
 (`app`, `cli`) → the faces (`rest`, `mcp`, which never import each other) → the services
-(`casting`, `catalog`, `platform`, …) → `accounts` → `audit` → `database` → `errors` and
+(`casting`, `catalog`, `platform`, …) → `accounts` → `audit`, `observability` → `database` → `errors` and
 `settings`; and no module imports itself back through others.
 """
 
@@ -27,7 +27,7 @@ MAY_IMPORT = {
 LAYERS = [
     ("base", ("spell_mcp.errors", "spell_mcp.settings", "spell_mcp.strict_json")),
     ("database", ("spell_mcp.database",)),
-    ("audit", ("spell_mcp.audit",)),
+    ("audit and observability", ("spell_mcp.audit", "spell_mcp.observability")),
     ("accounts", ("spell_mcp.accounts",)),
     (
         "services",
@@ -35,6 +35,7 @@ LAYERS = [
             "spell_mcp.casting",
             "spell_mcp.catalog",
             "spell_mcp.payments",
+            "spell_mcp.operations",
             "spell_mcp.platform",
             "spell_mcp.housekeeping",
             "spell_mcp.bootstrap",

@@ -39,6 +39,7 @@ from spell_mcp.accounts.secrets import SecretBox
 from spell_mcp.database.engine import Database
 from spell_mcp.database.tables import AlertWebhook, WebhookDelivery
 from spell_mcp.errors import SpellError
+from spell_mcp.observability import metrics
 
 log = logging.getLogger("spell.webhooks")
 ALERT_EVENT = "budget.alert"
@@ -166,11 +167,14 @@ def record(delivery: Claimed, status: int | None, error: str | None, session: Se
     now = datetime.now(UTC)
     if status is not None and 200 <= status < 300:
         _finish(session, delivery.id, "delivered", status, None, now)
+        metrics.WEBHOOK_DELIVERIES.labels("delivered").inc()
         return
     reason = error or f"the endpoint answered {status}"
     if delivery.attempts >= MAX_ATTEMPTS:
         _finish(session, delivery.id, "failed", status, reason, now)
+        metrics.WEBHOOK_DELIVERIES.labels("failed").inc()
         return
+    metrics.WEBHOOK_DELIVERIES.labels("retry").inc()
     retry_at = now + FIRST_RETRY * 2 ** (delivery.attempts - 1)
     session.execute(
         update(_deliveries)

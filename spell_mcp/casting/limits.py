@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.errors import SpellError
+from spell_mcp.observability import metrics
 from spell_mcp.settings import Settings
 
 IN_FLIGHT_TTL_S = 900  # a crashed process's in-flight counts expire with the holds they guard
@@ -82,6 +83,7 @@ class RequestLimits:
             state = result.state
             verdict = Verdict(policy, per_minute, 60, int(state.remaining), int(state.reset_after + 0.999))
             if result.limited:
+                metrics.RATE_LIMITED.labels(policy).inc()
                 retry = max(1, int(state.retry_after + 0.999))
                 raise SpellError(
                     "rate_limited",
@@ -99,6 +101,7 @@ class RequestLimits:
     async def casting(self, caster: Caster, queued: int) -> AsyncIterator[None]:
         """Admit one cast: under the global queue bound and the key's in-flight cap."""
         if queued >= self.settings.max_queued_casts:
+            metrics.SHED.inc()
             raise SpellError(
                 "overloaded",
                 "the server is at capacity; retry shortly",
@@ -107,6 +110,7 @@ class RequestLimits:
             )
         subject = caster.key_id or caster.user_id
         if not await self._enter(subject):
+            metrics.RATE_LIMITED.labels("in-flight").inc()
             raise SpellError(
                 "rate_limited",
                 f"at most {self.settings.max_in_flight_per_key} casts of one key may run at once",

@@ -56,6 +56,7 @@ from spell_mcp.casting.transactions import Begun, NeedsConfirmation, Refused, Su
 from spell_mcp.database.driver import run_to_end
 from spell_mcp.database.engine import Database, TxWork
 from spell_mcp.errors import SpellError
+from spell_mcp.observability.cast_trace import CastTrace
 from spell_mcp.settings import MIB, Settings
 
 # How often a running cast tells its caller it is still running.
@@ -236,16 +237,27 @@ class CastService:
         calling task stops the spell at its next watchdog tick and voids the hold: the caster
         pays nothing.
         """
-        async with self.limits.casting(caster, queued=self.workers.statistics().tasks_waiting):
-            return await self._cast(
-                caster,
-                key,
-                arguments,
-                version=version,
-                via=via,
-                progress=on_progress or _quiet,
-                confirm=confirm,
-            )
+        trace = CastTrace(via)
+        try:
+            async with self.limits.casting(caster, queued=self.workers.statistics().tasks_waiting):
+                result = await self._cast(
+                    caster,
+                    key,
+                    arguments,
+                    version=version,
+                    via=via,
+                    progress=on_progress or _quiet,
+                    confirm=confirm,
+                    trace=trace,
+                )
+        except SpellError as error:
+            trace.ended(error.code)
+            raise
+        except BaseException as exc:
+            trace.ended("cast_cancelled" if isinstance(exc, asyncio.CancelledError) else "internal_error")
+            raise
+        trace.ended("succeeded", result.charged_micros)
+        return result
 
     async def _cast(
         self,
@@ -257,6 +269,7 @@ class CastService:
         via: str,
         progress: Progress,
         confirm: Confirm | None,
+        trace: CastTrace,
     ) -> CastResult:
         if not isinstance(arguments, dict):
             raise SpellError("input_invalid", "the input must be a JSON object")
@@ -273,6 +286,11 @@ class CastService:
                 f"the input is {len(input_json)} bytes; the limit is {self.settings.max_input_bytes}",
             )
         spell, maker_id = await self._find(key, version)
+        trace.spell_key, trace.version, trace.price_micros = (
+            spell.spell_key,
+            spell.version,
+            spell.price_micros,
+        )
         problems = self.validators.problems(spell.id, spell.input_schema, arguments)
         if problems:
             raise SpellError(
@@ -284,7 +302,7 @@ class CastService:
         await progress(
             f"casting {spell.spell_key} {spell.version} (${usd(spell.price_micros)} if it succeeds)"
         )
-        cast = partial(self._hold_and_run, caster, spell, maker_id, input_json, via, windows, progress)
+        cast = partial(self._hold_and_run, caster, spell, maker_id, input_json, via, windows, progress, trace)
         try:
             return await cast(confirming=confirm is not None)
         except NeedsConfirmation as needed:
@@ -334,13 +352,23 @@ class CastService:
         via: str,
         windows: list[WindowHold],
         progress: Progress,
+        trace: CastTrace,
         *,
         confirming: bool,
     ) -> CastResult:
-        cast_id = f"cast_{uuid.uuid4().hex}"
+        cast_id = trace.cast_id = f"cast_{uuid.uuid4().hex}"
         input_sha256 = hashlib.sha256(input_json).hexdigest()
         steps = partial(
-            self._hold_run_settle, caster, spell, maker_id, cast_id, input_json, input_sha256, via, confirming
+            self._hold_run_settle,
+            caster,
+            spell,
+            maker_id,
+            cast_id,
+            input_json,
+            input_sha256,
+            via,
+            confirming,
+            trace,
         )
         admitted = await self._admit(caster, spell, cast_id, windows)
         try:
@@ -428,16 +456,20 @@ class CastService:
         input_sha256: str,
         via: str,
         confirming: bool,
+        trace: CastTrace,
         steps: _Steps,
     ) -> tuple[RunResult, list[dict[str, Any]], dict[str, Any]]:
         """The cast's three steps: hold the price and record the cast as running; run the spell;
         settle and record the result, or release the hold and record the failure. `steps` says
         where each runs (_InWorker on SQLite, _OnLoop on PostgreSQL)."""
+        began = time.perf_counter()
         begun = await self._begin(steps, caster, spell, cast_id, input_sha256, via, confirming)
+        trace.money_s += time.perf_counter() - began
         await steps.tell(f"{cast_id}: price held, running" if begun.hold_id else f"{cast_id}: running")
         try:
             run, artifacts = await steps.run(partial(self._run, spell, input_json, begun.env))
         except SpellRunError as failure:
+            trace.usage = failure.usage
             detail = failure.detail
             if failure.code == "cast_cancelled":
                 detail = "the caller cancelled the cast; nothing was charged"
@@ -452,9 +484,11 @@ class CastService:
                 code, detail = "internal_error", "the cast was interrupted"
             await self._fail(steps, cast_id, begun.hold_id, code, detail, None)
             raise
+        trace.usage = run.usage
         success = Success(
             caster.user_id, cast_id, begun.hold_id, spell, maker_id, input_sha256, run, artifacts
         )
+        settling = time.perf_counter()
         try:
             receipt = await steps.settle(success)
         except HoldNotPending:
@@ -465,6 +499,7 @@ class CastService:
             detail = "the cast could not be settled"
             await self._fail(steps, cast_id, begun.hold_id, "internal_error", detail, run.usage)
             raise
+        trace.money_s += time.perf_counter() - settling
         return run, artifacts, receipt
 
     def _run(

@@ -26,6 +26,7 @@ from spell_mcp.accounts.keys import Caster
 from spell_mcp.audit import Actor
 from spell_mcp.database.engine import Database
 from spell_mcp.errors import SpellError
+from spell_mcp.observability import metrics
 from spell_mcp.settings import Settings
 
 # The bundled example spells' namespace.
@@ -91,7 +92,10 @@ class PublishService:
             checked = await anyio.to_thread.run_sync(check_package)
             version, created = await self.db.write(partial(_record_audited, checked, maker.user_id, acting))
         except CatalogError as error:
-            raise refusal(error) from None
+            refused = refusal(error)
+            metrics.PUBLISHES.labels(refused.code).inc()
+            raise refused from None
+        metrics.PUBLISHES.labels("created" if created else "unchanged").inc()
         return Published(version=version, created=created)
 
     def _check_namespace(self, maker: Caster, key: str) -> None:

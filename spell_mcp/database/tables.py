@@ -310,3 +310,17 @@ class PolicyViolationRecord(SQLModel, table=True):
     kind: str = Field(max_length=32)
     detail: str = Field(max_length=500)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ScheduledJob(SQLModel, table=True):
+    """A duty the platform runs on a schedule (spell_mcp/operations/schedule.py), with a lease:
+    whichever server process claims a due run does it, the others skip it; and how it last went."""
+
+    __tablename__ = "scheduled_jobs"
+
+    name: str = Field(primary_key=True, max_length=64)
+    next_run_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_started_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    last_finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    last_ok: bool | None = None
+    last_detail: str | None = Field(default=None, max_length=2000)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import warnings
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import mcp_types as types
 from mcp.server import Server
@@ -35,6 +36,7 @@ from spell_mcp.mcp.confirmation import Confirmation, InputNeeded
 from spell_mcp.mcp.notifications import LogLevels, StepRelay, step_relay
 from spell_mcp.mcp.sessions import LASTING, LastingSessions
 from spell_mcp.mcp.top_up import offer_top_up
+from spell_mcp.observability import metrics
 from spell_mcp.payments.reloads import refused_for_money
 from spell_mcp.platform import Platform
 
@@ -153,6 +155,34 @@ class SpellServer(Server[Any]):
         )
 
 
+P = TypeVar("P")
+R = TypeVar("R")
+
+
+def measured(
+    method: str, handler: Callable[[ServerRequestContext[Any, Any], P], Awaitable[R]]
+) -> Callable[[ServerRequestContext[Any, Any], P], Awaitable[R]]:
+    """`handler`, timed in mcp_server_operation_duration_seconds (error_type: the JSON-RPC error
+    code it answered with, if any)."""
+
+    async def timed(ctx: ServerRequestContext[Any, Any], params: P) -> R:
+        started, error_type = time.perf_counter(), ""
+        try:
+            return await handler(ctx, params)
+        except MCPError as error:
+            error_type = str(error.error.code)
+            raise
+        except Exception:
+            error_type = str(INTERNAL_ERROR)
+            raise
+        finally:
+            metrics.MCP_OPERATION_DURATION.labels(method, "", error_type).observe(
+                time.perf_counter() - started
+            )
+
+    return timed
+
+
 def build_mcp_server(
     get_platform: Callable[[], Platform],
     resolve_caster: CasterResolver,
@@ -174,6 +204,26 @@ def build_mcp_server(
         return types.ListToolsResult(tools=[*CATALOG_TOOLS, *(tool_of(spell) for spell in spells)])
 
     async def call_tool(
+        ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult | types.InputRequiredResult:
+        started = time.perf_counter()
+        result = await cast_tool(ctx, params)
+        failure = (
+            result.structured_content
+            if isinstance(result, types.CallToolResult) and result.is_error
+            else None
+        )
+        code = str(failure.get("code", "tool_error")) if isinstance(failure, dict) else ""
+        # A name no tool has is not a label value (anyone could add labels).
+        tool = "unknown" if code in ("spell_not_found", "not_found") else params.name
+        if code:
+            metrics.MCP_TOOL_FAILURES.labels(tool, code).inc()
+        metrics.MCP_OPERATION_DURATION.labels("tools/call", tool, "tool_error" if code else "").observe(
+            time.perf_counter() - started
+        )
+        return result
+
+    async def cast_tool(
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult | types.InputRequiredResult:
         platform = get_platform()
@@ -275,13 +325,13 @@ def build_mcp_server(
             version=_version(),
             title="Spell",
             instructions=INSTRUCTIONS,
-            on_list_tools=list_tools,
+            on_list_tools=measured("tools/list", list_tools),
             on_call_tool=call_tool,
-            on_list_resources=list_resources,
-            on_list_resource_templates=list_resource_templates,
-            on_read_resource=read_resource,
-            on_completion=complete,
-            on_set_logging_level=set_logging_level,
+            on_list_resources=measured("resources/list", list_resources),
+            on_list_resource_templates=measured("resources/templates/list", list_resource_templates),
+            on_read_resource=measured("resources/read", read_resource),
+            on_completion=measured("completion/complete", complete),
+            on_set_logging_level=measured("logging/setLevel", set_logging_level),
             # 2026-07-28 clients listen for tools/list_changed on a subscriptions/listen stream.
             on_subscriptions_listen=ListenHandler(bus),
         )

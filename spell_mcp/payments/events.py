@@ -33,6 +33,7 @@ from sqlmodel import col, select
 
 from spell_mcp.database.engine import Database
 from spell_mcp.database.tables import Payment, PaymentEvent, TopUp
+from spell_mcp.observability import metrics
 from spell_mcp.payments.payouts import account_updated, transfer_reversed
 from spell_mcp.payments.provider import Settlement, StripeGateway
 from spell_mcp.payments.records import CENT, record, touched
@@ -58,6 +59,7 @@ async def handle(db: Database, gateway: StripeGateway, event: dict[str, Any]) ->
     if not isinstance(obj, dict):
         obj = {}
     if await db.read(lambda session: session.get(PaymentEvent, event_id)) is not None:
+        metrics.PAYMENT_EVENTS.labels("duplicate").inc()
         return Handled("duplicate event")
     settlement = None
     # Asked before the transaction: a network call must not hold the database.
@@ -87,11 +89,13 @@ async def handle(db: Database, gateway: StripeGateway, event: dict[str, Any]) ->
         handled = await db.write(work)
     except IntegrityError:
         if await db.read(lambda session: session.get(PaymentEvent, event_id)) is not None:
+            metrics.PAYMENT_EVENTS.labels("duplicate").inc()
             return Handled("duplicate event")  # its twin, delivered at the same moment, was handled
         # Another event for the same payment won a race (or a rule of the database refused):
         # Stripe retries this one, which then finds the payment recorded.
         raise
     log.info("stripe event %s %s: %s", event_id, kind, handled.outcome)
+    metrics.PAYMENT_EVENTS.labels("handled").inc()
     return handled
 
 

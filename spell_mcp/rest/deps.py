@@ -84,6 +84,7 @@ async def current_caster(
         caster = await platform.db.read(lambda session: session_caster(session, cookie, request.method, csrf))
     else:
         caster = await platform.authenticate(token)
+    request.state.caster = caster  # for the request's log line (spell_mcp/observability/requests.py)
     verdict = await platform.limits.check(caster)
     response.headers.update(verdict.headers())
     return caster

@@ -3,9 +3,7 @@ must respect: a size limit."""
 
 from __future__ import annotations
 
-import contextvars
 import json
-import logging
 import re
 import secrets
 
@@ -13,7 +11,8 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-REQUEST_ID = contextvars.ContextVar("request_id", default="-")
+from spell_mcp.observability.logs import REQUEST_ID
+
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 SECURITY_HEADERS = {
     "strict-transport-security": "max-age=31536000; includeSubDomains",
@@ -30,14 +29,6 @@ DOCS_CSP = (
     "img-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'none'"
 )
 DOCS_PATHS = ("/docs", "/redoc")
-
-
-class RequestIdFilter(logging.Filter):
-    """Puts the current request id on every log record (`%(request_id)s`)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = REQUEST_ID.get()
-        return True
 
 
 class ResponseHeaders:

@@ -19,6 +19,7 @@ from billing import MICROS_PER_USD, InsufficientCredits, usd
 from spell_mcp import audit
 from spell_mcp.database.tables import AutoReload, Payment, Payout, PayoutAccount
 from spell_mcp.errors import SpellError
+from spell_mcp.observability import metrics
 from spell_mcp.payments import events
 from spell_mcp.payments.checkout import start_top_up
 from spell_mcp.payments.payouts import open_payout_account
@@ -121,7 +122,11 @@ async def stripe_webhook(
     often it arrives; events this platform does not act on are acknowledged and recorded."""
     if platform.stripe is None:
         raise SpellError("not_found", "this platform takes no payments")
-    event = platform.stripe.verified_event(await request.body(), stripe_signature)
+    try:
+        event = platform.stripe.verified_event(await request.body(), stripe_signature)
+    except SpellError:
+        metrics.PAYMENT_EVENTS.labels("refused").inc()
+        raise
     handled = await events.handle(platform.db, platform.stripe, event)
     for caster_id in handled.casters:
         await platform.casts.credits_changed(caster_id)

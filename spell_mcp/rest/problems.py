@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spell_mcp.errors import SpellError
+from spell_mcp.observability.storage_errors import count_if_storage
 from spell_mcp.rest.deps import public_base_url
 
 log = logging.getLogger("spell")
@@ -73,7 +74,8 @@ class InternalErrors:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception:
+        except Exception as error:
+            count_if_storage(error)
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if started:
                 return  # the response is under way: the client sees the connection end
