@@ -18,6 +18,8 @@ class BlobStore(Protocol):
 
     def get(self, digest: str) -> bytes: ...
 
+    def delete(self, digest: str) -> bool: ...
+
 
 class LocalBlobStore:
     """Blobs as files named by their sha256 under one directory."""
@@ -48,6 +50,14 @@ class LocalBlobStore:
             return path.read_bytes()
         except FileNotFoundError:
             raise KeyError(digest) from None
+
+    def delete(self, digest: str) -> bool:
+        """Remove a blob; whether it was there. The caller makes sure nothing refers to it."""
+        try:
+            self._path(digest).unlink()
+        except FileNotFoundError:
+            return False
+        return True
 
 
 class TreeCache:

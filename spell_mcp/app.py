@@ -35,6 +35,7 @@ from spell_mcp.observability import exposition, logs
 from spell_mcp.observability.requests import RequestLog
 from spell_mcp.operations.incidents import Pager
 from spell_mcp.operations.ledger_watch import verify_forever
+from spell_mcp.operations.retention_job import retention_forever
 from spell_mcp.payments.payouts import pay_forever
 from spell_mcp.payments.reloads import reload_forever
 from spell_mcp.platform import Platform
@@ -46,6 +47,7 @@ from spell_mcp.rest.deps import public_base_url
 from spell_mcp.rest.keys import router as keys_router
 from spell_mcp.rest.middleware import BodyLimit, ResponseHeaders
 from spell_mcp.rest.payments import router as payments_router
+from spell_mcp.rest.privacy import router as privacy_router
 from spell_mcp.rest.problems import (
     RESOURCE_METADATA_PATH,
     InternalErrors,
@@ -138,6 +140,7 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
                 jobs.start_soon(pay_forever, platform.db, platform.stripe, settings)
                 jobs.start_soon(reload_forever, platform.db, platform.stripe, settings)
                 jobs.start_soon(verify_forever, platform.db, settings, Pager(settings, socket.gethostname()))
+                jobs.start_soon(retention_forever, platform.db, platform.blobs)
                 jobs.start_soon(platform.announcer.relay_forever)
                 jobs.start_soon(lasting.forward_forever)
                 print(
@@ -167,6 +170,7 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
     app.include_router(sign_in_router)
     app.include_router(audit_router)
     app.include_router(spell_activity_router)
+    app.include_router(privacy_router)
 
     @app.get("/.well-known/oauth-protected-resource", include_in_schema=False)
     @app.get(RESOURCE_METADATA_PATH, include_in_schema=False)

@@ -32,6 +32,8 @@ secrets = typer.Typer(
     help="Manage makers' secrets (set as granted environment variables).", no_args_is_help=True
 )
 app.add_typer(secrets, name="secrets")
+retention_app = typer.Typer(help="Retention of records (docs/privacy.md).", no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
 
 DevOption = Annotated[
     bool,
@@ -413,6 +415,33 @@ def secrets_set(
 
     anyio.run(main)
     typer.echo(f"secret {name} of {spell_key} is set")
+
+
+@retention_app.command("run")
+def retention_run(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would go; remove nothing.")] = False,
+    home: HomeOption = None,
+) -> None:
+    """Remove what is past its retention period now (the server does it daily)."""
+    from datetime import UTC, datetime
+    from functools import partial
+
+    from spell_mcp.platform import Platform
+    from spell_mcp.privacy import retention
+
+    async def main() -> retention.Removed:
+        platform = await Platform.open(load_settings(home=home))
+        try:
+            now = datetime.now(UTC)
+            work = partial(retention.run, blobs=platform.blobs, now=now, dry_run=dry_run)
+            return await (platform.db.read(work) if dry_run else platform.db.write(work))
+        finally:
+            await platform.close()
+
+    removed = anyio.run(main)
+    verb = "would remove" if dry_run else "removed"
+    for kind, count in removed.as_dict().items():
+        typer.echo(f"{verb} {count:>8} {kind.replace('_', ' ')}")
 
 
 @app.command()

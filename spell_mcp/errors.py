@@ -58,6 +58,8 @@ CATALOG: dict[str, ErrorKind] = {
         ErrorKind("namespace_reserved", 403, "The spell key is in a namespace reserved for operators"),
         ErrorKind("forbidden", 403, "Not allowed"),
         ErrorKind("csrf_failed", 403, "Missing or wrong CSRF token"),
+        ErrorKind("account_restricted", 403, "You restricted the processing of your data"),
+        ErrorKind("erasure_on_hold", 409, "Your records are under a legal hold"),
         ErrorKind("sign_in_failed", 400, "Signing in did not complete"),
         ErrorKind("not_found", 404, "Not found"),
         ErrorKind("method_not_allowed", 405, "Method not allowed"),

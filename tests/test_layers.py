@@ -36,6 +36,7 @@ LAYERS = [
             "spell_mcp.catalog",
             "spell_mcp.payments",
             "spell_mcp.operations",
+            "spell_mcp.privacy",
             "spell_mcp.platform",
             "spell_mcp.housekeeping",
             "spell_mcp.bootstrap",

@@ -42,6 +42,7 @@ _KEY_OWNER = (
         _keys.c.last_used_at,
         _users.c.id,
         _users.c.is_operator,
+        _users.c.status,
     )
     .join(_users, _users.c.id == _keys.c.user_id)
     .where(_keys.c.id == bindparam("key_id"))
@@ -59,8 +60,16 @@ class Caster:
     scopes: frozenset[str] = frozenset(SCOPES)
     # The key's last-used time is older than LAST_USED_PRECISION: worth recording again.
     last_used_stale: bool = False
+    # The user restricted the processing of their data (spell_mcp/privacy): until they lift it,
+    # only their privacy requests are served.
+    restricted: bool = False
 
     def require(self, scope: str) -> None:
+        if self.restricted:
+            raise SpellError(
+                "account_restricted",
+                "you restricted the processing of your data; lift it with DELETE /v1/users/me/suspend",
+            )
         if scope not in self.scopes:
             raise SpellError("forbidden", f"this API key lacks the {scope!r} scope")
 
@@ -152,6 +161,7 @@ def authenticate_until(session: Session, presented: str | None) -> tuple[Caster,
         is_operator=row.is_operator,
         scopes=frozenset(row.scopes or DEFAULT_SCOPES),
         last_used_stale=stale,
+        restricted=row.status == "restricted",
     )
     ends = [row.expires_at, None if current else row.previous_valid_until]
     return caster, min((end for end in ends if end is not None), default=None)

@@ -13,13 +13,18 @@ from sqlmodel import col, select
 from billing import AccountKind, Ledger, account_id
 from spell_mcp import audit
 from spell_mcp.accounts.keys import SCOPES, Caster, create_key
-from spell_mcp.database.tables import User
+from spell_mcp.database.tables import Consent, User
 
 
 @dataclass(frozen=True, slots=True)
 class NewUser:
     user_id: str
     api_key: str
+
+
+# The version of the terms and privacy notice a sign-up accepts (docs/privacy.md).
+PRIVACY_NOTICE_VERSION = "2026-11-30"
+SIGN_UP_CONSENTS = ("terms", "privacy_notice")
 
 
 def create_account(
@@ -39,6 +44,12 @@ def create_account(
     session.flush()
     how = {"signed_up_with": "github" if github_id is not None else "operator"}
     audit.record(session, audit.SYSTEM, "user.created", "user", user_id, subject_id=user_id, details=how)
+    # Signing up is accepting the terms and the privacy notice of the day (docs/privacy.md).
+    now = datetime.now(UTC)
+    for kind in SIGN_UP_CONSENTS:
+        session.add(
+            Consent(user_id=user_id, kind=kind, version=PRIVACY_NOTICE_VERSION, given=True, created_at=now)
+        )
     ledger = Ledger(session)
     ledger.open_account(AccountKind.CASTER_CREDITS, user_id)
     ledger.open_account(AccountKind.MAKER_EARNINGS, user_id)

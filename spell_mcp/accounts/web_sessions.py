@@ -152,7 +152,13 @@ def session_caster(session: Session, secret: str, method: str, csrf_header: str 
     user = session.get(User, row.user_id)
     if user is None:
         raise SpellError("unauthenticated", "the signed-in account no longer exists")
-    return Caster(user_id=user.id, key_id=None, is_operator=user.is_operator, scopes=frozenset(SCOPES))
+    return Caster(
+        user_id=user.id,
+        key_id=None,
+        is_operator=user.is_operator,
+        scopes=frozenset(SCOPES),
+        restricted=user.status == "restricted",
+    )
 
 
 def _digest(secret: str) -> str:

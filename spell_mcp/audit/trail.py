@@ -36,6 +36,16 @@ ACTIONS = {
     "payout.account_linked": "a maker linked a payout account",
     "payout.sent": "a maker's earnings for a period were sent to their payout account",
     "auto_reload.set": "a caster set or changed automatic reloads of their credits",
+    "privacy.exported": "a user downloaded a copy of their data",
+    "privacy.rectified": "a user corrected their name or e-mail (the fields are named, not their values)",
+    "privacy.erased": "a user erased their account",
+    "privacy.restricted": "a user restricted the processing of their data",
+    "privacy.unrestricted": "a user lifted the restriction",
+    "privacy.preferences_set": "a user set their privacy preferences (do-not-sell, e-mails)",
+    "privacy.consent_given": "a user consented to a transfer of their data abroad",
+    "privacy.consent_withdrawn": "a user withdrew a consent to a transfer of their data abroad",
+    "legal_hold.placed": "an operator placed a legal hold on a user's or a spell's records",
+    "legal_hold.released": "an operator released a legal hold",
 }
 
 

@@ -30,11 +30,13 @@ from spell_mcp.accounts.secrets import SecretBox
 from spell_mcp.casting.budget_alerts import ALERT_EVENT
 
 # What the cast's transaction checks first, in one statement: the key (when there is one) is
-# still valid, the spell version still castable, whether the caster has budgets at all (most do
-# not: their windows need no statement), and the lowest confirmation threshold they set.
+# still valid and its owner has not restricted processing, the spell version still castable,
+# whether the caster has budgets at all (most do not: their windows need no statement), and the
+# lowest confirmation threshold they set.
 _KEY_VALID = (
-    "SELECT count(*) FROM api_keys WHERE id = ? AND revoked_at IS NULL "
-    "AND (expires_at IS NULL OR expires_at > ?)"
+    "SELECT count(*) FROM api_keys JOIN users ON users.id = api_keys.user_id "
+    "WHERE api_keys.id = ? AND api_keys.revoked_at IS NULL "
+    "AND (api_keys.expires_at IS NULL OR api_keys.expires_at > ?) AND users.status = 'active'"
 )
 _STILL_CASTABLE = (
     "SELECT count(*) FROM spell_versions JOIN spells ON spells.key = spell_versions.spell_key "

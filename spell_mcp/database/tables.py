@@ -18,6 +18,13 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     # The GitHub account that signs in as this user (spell_mcp/accounts/web_sessions.py), if any.
     github_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # Where the platform may write to the user (they give it; they may change or remove it).
+    email: str | None = Field(default=None, max_length=320)
+    # active | restricted (processing restricted at their request: no casts, no charges) | erased
+    status: str = Field(default="active", max_length=16)
+    erased_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # An erased user's remaining records are purged then (spell_mcp/privacy/retention.py).
+    purge_after: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     __table_args__ = (Index("uq_users_github_id", "github_id", unique=True),)
 
 
@@ -324,3 +331,45 @@ class ScheduledJob(SQLModel, table=True):
     last_finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     last_ok: bool | None = None
     last_detail: str | None = Field(default=None, max_length=2000)
+
+
+class Consent(SQLModel, table=True):
+    """A user's consent, as given or withdrawn: to the terms and privacy notice at sign-up, to a
+    transfer of their data to a recipient abroad (spell_mcp/privacy/notice.py). Each change is a
+    new row; the latest of a kind is in force."""
+
+    __tablename__ = "consents"
+    __table_args__ = (Index("ix_consents_user", "user_id", "kind", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=64)
+    kind: str = Field(max_length=64)
+    version: str = Field(max_length=32)
+    given: bool
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class UserPreferences(SQLModel, table=True):
+    """What a user chose about the use of their data."""
+
+    __tablename__ = "user_preferences"
+
+    user_id: str = Field(primary_key=True, max_length=64)
+    # CCPA's "do not sell or share my personal information".
+    do_not_sell: bool = False
+    product_emails: bool = False
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class LegalHold(SQLModel, table=True):
+    """An operator's order to keep a user's or a spell's records: while it is in force,
+    retention and erasure delete none of them."""
+
+    __tablename__ = "legal_holds"
+
+    id: str = Field(primary_key=True, max_length=40)
+    target_type: str = Field(max_length=16)  # user | spell
+    target_id: str = Field(max_length=64, index=True)
+    reason: str = Field(max_length=500)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    released_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

@@ -147,6 +147,7 @@ class CastList(BaseModel):
 class Me(BaseModel):
     id: str
     name: str
+    email: str | None = Field(None, description="Where the platform may write to you, if you gave it.")
     is_operator: bool
     github_id: int | None = Field(description="The GitHub account that signs in as you, if any.")
     via: Literal["api_key", "session"] = Field(description="How this request was authenticated.")
@@ -584,3 +585,67 @@ class Violation(BaseModel):
 class ViolationPage(BaseModel):
     items: list[Violation]
     next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
+
+
+class Rectification(BaseModel):
+    """What to correct; a field left out is left as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    email: str | None = Field(
+        None,
+        max_length=320,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        description="Where the platform may write to you; send an empty body field as null to remove it.",
+    )
+
+
+class PrivacyPreferences(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    do_not_sell: bool = Field(
+        description="Do not sell or share my personal information (CCPA). Spell sells none; this is "
+        "kept on record."
+    )
+    product_emails: bool = Field(description="E-mails about new features (never without this).")
+
+
+class DataTransfer(BaseModel):
+    recipient: str = Field(description="Its id in PUT /v1/users/me/privacy/data-transfers/{recipient}.")
+    name: str
+    country: str
+    receives: str
+    purpose: str
+    consent: bool = Field(description="Whether you consent; without it, the feature stops for you.")
+
+
+class DataTransfers(BaseModel):
+    items: list[DataTransfer]
+
+
+class TransferConsent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    consent: bool
+
+
+class LegalHoldRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    target_type: Literal["user", "spell"]
+    target_id: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class LegalHoldInfo(BaseModel):
+    id: str
+    target_type: str
+    target_id: str
+    reason: str
+    created_at: datetime
+    released_at: datetime | None
+
+
+class LegalHoldList(BaseModel):
+    items: list[LegalHoldInfo]

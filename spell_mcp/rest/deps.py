@@ -24,7 +24,9 @@ def problem_responses(*codes: str) -> dict[int | str, dict[str, Any]]:
     """OpenAPI descriptions of the errors a route can return."""
     responses: dict[int | str, dict[str, Any]] = {}
     if "unauthenticated" in codes:
-        codes = (*codes, "rate_limited")  # every authenticated request counts against the limits
+        # Every authenticated request counts against the limits, and is refused while its owner
+        # restricts processing (but for their privacy requests).
+        codes = (*codes, "rate_limited", "account_restricted")
     for code in dict.fromkeys(codes):
         kind = CATALOG[code]
         entry = responses.setdefault(

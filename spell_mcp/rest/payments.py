@@ -25,6 +25,7 @@ from spell_mcp.payments.checkout import start_top_up
 from spell_mcp.payments.payouts import open_payout_account
 from spell_mcp.payments.records import grant, payments_of, refund_cast
 from spell_mcp.payments.reloads import configure
+from spell_mcp.privacy import consents, notice
 from spell_mcp.rest.bodies import (
     AutoReloadInfo,
     AutoReloadRequest,
@@ -78,7 +79,12 @@ def payment_info(payment: Payment) -> PaymentInfo:
     status_code=status.HTTP_201_CREATED,
     response_model=TopUpStarted,
     responses=problem_responses(
-        "unauthenticated", "not_found", *JSON_BODY_ERRORS, "payment_provider_unavailable", *IDEMPOTENCY_ERRORS
+        "unauthenticated",
+        "forbidden",
+        "not_found",
+        *JSON_BODY_ERRORS,
+        "payment_provider_unavailable",
+        *IDEMPOTENCY_ERRORS,
     ),
 )
 async def checkout(
@@ -90,6 +96,15 @@ async def checkout(
 ) -> Any:
     """Buy credits: a Stripe Checkout page to pay on. The credits arrive when Stripe says the
     payment succeeded (its webhook), not before."""
+    stripe_consent = notice.consent_kind("stripe")
+    if not await platform.db.read(
+        lambda session: consents.in_force(session, caster.user_id, stripe_consent, default=True)
+    ):
+        raise SpellError(
+            "forbidden",
+            "you withdrew your consent to transfers to Stripe; give it again at "
+            "PUT /v1/users/me/privacy/data-transfers/stripe to buy credits",
+        )
 
     async def run() -> TopUpStarted:
         top_up = await start_top_up(

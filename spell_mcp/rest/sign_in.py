@@ -193,11 +193,12 @@ async def me(platform: PlatformDep, caster: CasterDep) -> Me:
 
 async def _me(platform: Platform, caster: Caster) -> Me:
     user = await platform.db.read(lambda session: session.get(User, caster.user_id))
-    if user is None:
+    if user is None or user.status == "erased":
         raise SpellError("unauthenticated", "the account no longer exists")
     return Me(
         id=user.id,
         name=user.name,
+        email=user.email,
         is_operator=user.is_operator,
         github_id=user.github_id,
         via="api_key" if caster.key_id else "session",

@@ -41,3 +41,12 @@ def test_serving_on_a_busy_port_says_so_and_never_claims_to_serve(tmp_path: Path
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
     assert "serving" not in done.stdout + done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_retention_dry_run_lists_what_would_go_and_removes_nothing(tmp_path: Path) -> None:
+    env = {"SPELL_HOME": str(tmp_path / "home")}
+    result = CliRunner().invoke(app, ["retention", "run", "--dry-run"], env=env)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "would remove        0 input hashes" in lines and "would remove        0 artifact files" in lines
+    assert CliRunner().invoke(app, ["retention", "run"], env=env).output.startswith("removed ")

@@ -1,0 +1,68 @@
+"""Legal holds: an operator's order to keep a user's or a spell's records as they are. While one
+is in force, neither retention nor erasure removes any of them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from spell_mcp import audit
+from spell_mcp.database.tables import LegalHold
+from spell_mcp.errors import SpellError
+
+TARGETS = ("user", "spell")
+
+
+def held(session: Session, target_type: str) -> set[str]:
+    """The ids of the users (or spells) under a hold in force."""
+    query = select(col(LegalHold.target_id)).where(
+        col(LegalHold.target_type) == target_type, col(LegalHold.released_at).is_(None)
+    )
+    return set(session.execute(query).scalars())
+
+
+def place(
+    session: Session, actor: audit.Actor, target_type: str, target_id: str, reason: str, now: datetime
+) -> LegalHold:
+    if target_type not in TARGETS:
+        raise SpellError("request_invalid", f"a legal hold is on a user or a spell, not {target_type[:40]!r}")
+    hold = LegalHold(
+        id=f"lh_{uuid.uuid4().hex}",
+        target_type=target_type,
+        target_id=target_id,
+        reason=reason,
+        created_at=now,
+    )
+    session.add(hold)
+    subject = target_id if target_type == "user" else None
+    audit.record(
+        session,
+        actor,
+        "legal_hold.placed",
+        target_type,
+        target_id,
+        subject_id=subject,
+        details={"hold": hold.id},
+    )
+    return hold
+
+
+def release(session: Session, actor: audit.Actor, hold_id: str, now: datetime) -> LegalHold:
+    hold = session.get(LegalHold, hold_id)
+    if hold is None or hold.released_at is not None:
+        raise SpellError("not_found", f"no legal hold {hold_id[:64]} in force")
+    hold.released_at = now
+    subject = hold.target_id if hold.target_type == "user" else None
+    audit.record(
+        session,
+        actor,
+        "legal_hold.released",
+        hold.target_type,
+        hold.target_id,
+        subject_id=subject,
+        details={"hold": hold.id},
+    )
+    return hold
