@@ -31,7 +31,7 @@ from spell_mcp.errors import SpellError
 from spell_mcp.housekeeping import sweep_forever
 from spell_mcp.mcp.server import SSE_MESSAGES_PATH, build_mcp_server
 from spell_mcp.mcp.sessions import LASTING, LastingSessions
-from spell_mcp.observability import exposition, logs
+from spell_mcp.observability import exposition, logs, traces
 from spell_mcp.observability.requests import RequestLog
 from spell_mcp.operations.incidents import Pager
 from spell_mcp.operations.ledger_watch import verify_forever
@@ -121,6 +121,7 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        traces.configure()
         platform = await Platform.open(settings, bus)
         holder["platform"] = platform
         app.state.platform = platform
@@ -152,6 +153,7 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
                 jobs.cancel_scope.cancel()
         finally:
             await platform.close()
+            traces.shutdown()
 
     # The browsable docs (/docs, /redoc) with their scripts served from this server: they work
     # offline and load nothing from a CDN.

@@ -56,6 +56,7 @@ from spell_mcp.casting.transactions import Begun, NeedsConfirmation, Refused, Su
 from spell_mcp.database.driver import run_to_end
 from spell_mcp.database.engine import Database, TxWork
 from spell_mcp.errors import SpellError
+from spell_mcp.observability import traces
 from spell_mcp.observability.cast_trace import CastTrace
 from spell_mcp.settings import MIB, Settings
 
@@ -238,26 +239,43 @@ class CastService:
         pays nothing.
         """
         trace = CastTrace(via)
-        try:
-            async with self.limits.casting(caster, queued=self.workers.statistics().tasks_waiting):
-                result = await self._cast(
-                    caster,
-                    key,
-                    arguments,
-                    version=version,
-                    via=via,
-                    progress=on_progress or _quiet,
-                    confirm=confirm,
-                    trace=trace,
+        with traces.span("cast", attributes={"spell.transport": via}) as span:
+            try:
+                result = await self._admitted_cast(
+                    caster, key, arguments, version, via, on_progress, confirm, trace
                 )
-        except SpellError as error:
-            trace.ended(error.code)
-            raise
-        except BaseException as exc:
-            trace.ended("cast_cancelled" if isinstance(exc, asyncio.CancelledError) else "internal_error")
-            raise
-        trace.ended("succeeded", result.charged_micros)
-        return result
+            except SpellError as error:
+                trace.ended(error.code, span=span)
+                raise
+            except BaseException as exc:
+                cancelled = isinstance(exc, asyncio.CancelledError)
+                trace.ended("cast_cancelled" if cancelled else "internal_error", span=span)
+                raise
+            trace.ended("succeeded", result.charged_micros, span=span)
+            return result
+
+    async def _admitted_cast(
+        self,
+        caster: Caster,
+        key: str,
+        arguments: Any,
+        version: str | None,
+        via: str,
+        on_progress: Progress | None,
+        confirm: Confirm | None,
+        trace: CastTrace,
+    ) -> CastResult:
+        async with self.limits.casting(caster, queued=self.workers.statistics().tasks_waiting):
+            return await self._cast(
+                caster,
+                key,
+                arguments,
+                version=version,
+                via=via,
+                progress=on_progress or _quiet,
+                confirm=confirm,
+                trace=trace,
+            )
 
     async def _cast(
         self,

@@ -206,6 +206,7 @@ def build_mcp_server(
     async def call_tool(
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult | types.InputRequiredResult:
+        # (Its trace span, continuing the `traceparent` of `_meta`, is the SDK's own.)
         started = time.perf_counter()
         result = await cast_tool(ctx, params)
         failure = (

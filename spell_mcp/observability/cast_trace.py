@@ -6,8 +6,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from opentelemetry.trace import Span
+
 from runtime import ResourceUsage
-from spell_mcp.observability import logs, metrics
+from spell_mcp.observability import logs, metrics, traces
 
 log = logs.get("casts")
 
@@ -27,8 +29,9 @@ class CastTrace:
     # What the run consumed, once it ran.
     usage: ResourceUsage | None = None
 
-    def ended(self, outcome: str, charged_micros: int = 0) -> None:
-        """The cast is over: `outcome` is "succeeded" or the error code it ended with."""
+    def ended(self, outcome: str, charged_micros: int = 0, *, span: Span | None = None) -> None:
+        """The cast is over: `outcome` is "succeeded" or the error code it ended with. `span`,
+        when tracing, gets what the log line says."""
         whole = time.perf_counter() - self.started
         metrics.cast_ended(self.spell_key, self.transport, outcome)
         usage = self.usage
@@ -40,6 +43,18 @@ class CastTrace:
             metrics.FUEL.labels(self.spell_key).inc(usage.fuel_consumed)
             for violation in usage.policy_violations:
                 metrics.POLICY_VIOLATIONS.labels(violation.kind).inc()
+        if span is not None:
+            span.set_attributes(
+                {
+                    "spell.cast.id": self.cast_id or "",
+                    "spell.key": self.spell_key,
+                    "spell.version": self.version,
+                    "spell.outcome": outcome,
+                    "spell.charged_micros": charged_micros,
+                }
+            )
+            if outcome != "succeeded":
+                traces.failed(span, outcome)
         log.info(
             "cast",
             cast_id=self.cast_id,

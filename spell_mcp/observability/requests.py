@@ -1,5 +1,6 @@
 """One log line and two metrics for every HTTP request: route template, method, status,
-duration, and who asked (a keyed pseudonym of the caster, never the key)."""
+duration, and who asked (a keyed pseudonym of the caster, never the key). (Its trace span, when
+tracing, is FastAPI's own, which continues a client's `traceparent` header.)"""
 
 from __future__ import annotations
 
@@ -43,19 +44,21 @@ class RequestLog:
         try:
             await self.app(scope, receive, send_noting_status)
         finally:
-            elapsed = time.perf_counter() - started
-            route, method = route_of(scope), str(scope.get("method", ""))
-            metrics.HTTP_REQUESTS.labels(route, method, str(status)).inc()
-            metrics.HTTP_DURATION.labels(route, method).observe(elapsed)
-            if scope.get("path") not in QUIET:
-                log.info(
-                    "request",
-                    method=method,
-                    route=route,
-                    status=status,
-                    duration_ms=round(elapsed * 1000, 3),
-                    caster=_caster_pseudonym(scope),
-                )
+            self._ended(scope, status, time.perf_counter() - started)
+
+    def _ended(self, scope: Scope, status: int, elapsed: float) -> None:
+        route, method = route_of(scope), str(scope.get("method", ""))
+        metrics.HTTP_REQUESTS.labels(route, method, str(status)).inc()
+        metrics.HTTP_DURATION.labels(route, method).observe(elapsed)
+        if scope.get("path") not in QUIET:
+            log.info(
+                "request",
+                method=method,
+                route=route,
+                status=status,
+                duration_ms=round(elapsed * 1000, 3),
+                caster=_caster_pseudonym(scope),
+            )
 
 
 def _caster_pseudonym(scope: Scope) -> str | None:
