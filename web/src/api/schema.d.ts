@@ -65,6 +65,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/legal-holds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Holds
+         * @description Operator: the legal holds in force.
+         */
+        get: operations["list_holds_v1_admin_legal_holds_get"];
+        put?: never;
+        /**
+         * Place Hold
+         * @description Operator: keep every record of a user or a spell (no retention, no erasure) until released.
+         */
+        post: operations["place_hold_v1_admin_legal_holds_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/legal-holds/{hold_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Release Hold
+         * @description Operator: release a legal hold; retention and erasure apply again.
+         */
+        delete: operations["release_hold_v1_admin_legal_holds__hold_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/spells/suspended": {
         parameters: {
             query?: never;
@@ -571,6 +615,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/makers/me/spells/{key}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Execution Logs
+         * @description What your spell wrote to stderr, cast by cast, newest first (casts that wrote nothing are
+         *     left out). Kept 90 days.
+         */
+        get: operations["execution_logs_v1_makers_me_spells__key__logs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/spells": {
         parameters: {
             query?: never;
@@ -867,6 +932,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/spells/{key}/violations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Violations
+         * @description Your spell's casts that tried what its policy forbids, newest first (operators: any
+         *     spell's). Enough of them within SPELL_VIOLATION_WINDOW_H suspend the spell.
+         */
+        get: operations["violations_v1_spells__key__violations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/users/me": {
         parameters: {
             query?: never;
@@ -881,10 +967,21 @@ export interface paths {
         get: operations["me_v1_users_me_get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Erase Me
+         * @description Erase your account: your keys stop working at once, nothing more is charged, your name,
+         *     e-mail, keys, webhooks and outputs are removed now and your remaining records in 90 days.
+         *     The ledger keeps its entries (they name no one) and the audit trail its year, with your keys
+         *     redacted. Your credits are forfeited: withdraw or spend them first.
+         */
+        delete: operations["erase_me_v1_users_me_delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Rectify
+         * @description Correct your name or e-mail address (null removes the address).
+         */
+        patch: operations["rectify_v1_users_me_patch"];
         trace?: never;
     };
     "/v1/users/me/audit": {
@@ -976,6 +1073,138 @@ export interface paths {
          * @description Stop sending budget alerts to a webhook; deliveries not yet sent are dropped.
          */
         delete: operations["delete_my_alert_webhook_v1_users_me_budget_webhook_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/me/data-export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Data Export
+         * @description A copy of all your data: profile, keys (never their secrets), casts, payments, consents,
+         *     your audit trail, and as a maker your spells and payouts.
+         */
+        get: operations["data_export_v1_users_me_data_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/me/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Preferences
+         * @description What you chose about the use of your data.
+         */
+        get: operations["my_preferences_v1_users_me_preferences_get"];
+        /**
+         * Set Preferences
+         * @description Set your preferences (do-not-sell, e-mails).
+         */
+        put: operations["set_preferences_v1_users_me_preferences_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/me/privacy/data-transfers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Data Transfers
+         * @description Who abroad receives some of your data, and whether you consent (seed §30.6).
+         */
+        get: operations["data_transfers_v1_users_me_privacy_data_transfers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/me/privacy/data-transfers/{recipient}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Consent To Transfer
+         * @description Give or withdraw your consent to a transfer; withdrawn, the feature that needs it stops
+         *     for you (e.g. buying credits through Stripe).
+         */
+        put: operations["consent_to_transfer_v1_users_me_privacy_data_transfers__recipient__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/me/privacy/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Privacy Report
+         * @description What the platform collects about you, why, for how long, and who receives it (CCPA).
+         */
+        get: operations["privacy_report_v1_users_me_privacy_report_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/me/suspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restrict
+         * @description Restrict the processing of your data (GDPR art. 18): your data is kept but nothing is
+         *     cast, charged, published or changed for you until you lift it; your privacy requests still
+         *     work.
+         */
+        post: operations["restrict_v1_users_me_suspend_post"];
+        /**
+         * Lift Restriction
+         * @description Lift the restriction: your keys work again.
+         */
+        delete: operations["lift_restriction_v1_users_me_suspend_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1403,6 +1632,32 @@ export interface components {
             spell_version: string;
             usage: components["schemas"]["Usage"];
         };
+        /** DataTransfer */
+        DataTransfer: {
+            /**
+             * Consent
+             * @description Whether you consent; without it, the feature stops for you.
+             */
+            consent: boolean;
+            /** Country */
+            country: string;
+            /** Name */
+            name: string;
+            /** Purpose */
+            purpose: string;
+            /** Receives */
+            receives: string;
+            /**
+             * Recipient
+             * @description Its id in PUT /v1/users/me/privacy/data-transfers/{recipient}.
+             */
+            recipient: string;
+        };
+        /** DataTransfers */
+        DataTransfers: {
+            /** Items */
+            items: components["schemas"]["DataTransfer"][];
+        };
         /** Earnings */
         Earnings: {
             /** @description Earned and not yet paid out. */
@@ -1414,6 +1669,41 @@ export interface components {
             by_spell: {
                 [key: string]: components["schemas"]["Price"];
             };
+        };
+        /**
+         * ExecutionLog
+         * @description What one cast of your spell wrote to stderr (its first 16 KiB). Who cast it, and with
+         *     what input, is not shown.
+         */
+        ExecutionLog: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Cast Id */
+            cast_id: string;
+            /** Error Code */
+            error_code: string | null;
+            /** Log */
+            log: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "running" | "succeeded" | "failed";
+            /** Version */
+            version: string;
+        };
+        /** ExecutionLogPage */
+        ExecutionLogPage: {
+            /** Items */
+            items: components["schemas"]["ExecutionLog"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null on the last.
+             */
+            next_cursor?: string | null;
         };
         /** GrantRequest */
         GrantRequest: {
@@ -1498,8 +1788,48 @@ export interface components {
              */
             api_key: string;
         };
+        /** LegalHoldInfo */
+        LegalHoldInfo: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: string;
+            /** Reason */
+            reason: string;
+            /** Released At */
+            released_at: string | null;
+            /** Target Id */
+            target_id: string;
+            /** Target Type */
+            target_type: string;
+        };
+        /** LegalHoldList */
+        LegalHoldList: {
+            /** Items */
+            items: components["schemas"]["LegalHoldInfo"][];
+        };
+        /** LegalHoldRequest */
+        LegalHoldRequest: {
+            /** Reason */
+            reason: string;
+            /** Target Id */
+            target_id: string;
+            /**
+             * Target Type
+             * @enum {string}
+             */
+            target_type: "user" | "spell";
+        };
         /** Me */
         Me: {
+            /**
+             * Email
+             * @description Where the platform may write to you, if you gave it.
+             */
+            email?: string | null;
             /**
              * Github Id
              * @description The GitHub account that signs in as you, if any.
@@ -1727,6 +2057,19 @@ export interface components {
              */
             usd: string;
         };
+        /** PrivacyPreferences */
+        PrivacyPreferences: {
+            /**
+             * Do Not Sell
+             * @description Do not sell or share my personal information (CCPA). Spell sells none; this is kept on record.
+             */
+            do_not_sell: boolean;
+            /**
+             * Product Emails
+             * @description E-mails about new features (never without this).
+             */
+            product_emails: boolean;
+        };
         /**
          * Problem
          * @description RFC 9457 problem details; `code` is the stable error code from the catalog.
@@ -1821,6 +2164,19 @@ export interface components {
              * @description Ed25519 over the RFC 8785 canonical JSON of `receipt`, base64url.
              */
             signature: string;
+        };
+        /**
+         * Rectification
+         * @description What to correct; a field left out is left as it is.
+         */
+        Rectification: {
+            /**
+             * Email
+             * @description Where the platform may write to you; send an empty body field as null to remove it.
+             */
+            email?: string | null;
+            /** Name */
+            name?: string | null;
         };
         /** SbomSummary */
         SbomSummary: {
@@ -2103,6 +2459,11 @@ export interface components {
              */
             url: string;
         };
+        /** TransferConsent */
+        TransferConsent: {
+            /** Consent */
+            consent: boolean;
+        };
         /** Usage */
         Usage: {
             /**
@@ -2213,6 +2574,38 @@ export interface components {
         VersionList: {
             /** Items */
             items: components["schemas"]["VersionInfo"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null on the last.
+             */
+            next_cursor?: string | null;
+        };
+        /**
+         * Violation
+         * @description Something a cast of the spell tried that its policy forbids.
+         */
+        Violation: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Cast Id */
+            cast_id: string;
+            /** Detail */
+            detail: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "domain" | "private_address" | "ip_literal" | "scheme" | "request_limit";
+            /** Version */
+            version: string;
+        };
+        /** ViolationPage */
+        ViolationPage: {
+            /** Items */
+            items: components["schemas"]["Violation"][];
             /**
              * Next Cursor
              * @description Pass as `cursor` for the next page; null on the last.
@@ -2330,7 +2723,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2405,7 +2798,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2427,6 +2820,210 @@ export interface operations {
             };
             /** @description `unsupported_media_type`: The body must be sent as application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_holds_v1_admin_legal_holds_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LegalHoldList"];
+                };
+            };
+            /** @description `unauthenticated`: Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    place_hold_v1_admin_legal_holds_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LegalHoldRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LegalHoldInfo"];
+                };
+            };
+            /** @description `request_invalid`: Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `unauthenticated`: Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `unsupported_media_type`: The body must be sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    release_hold_v1_admin_legal_holds__hold_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hold_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LegalHoldInfo"];
+                };
+            };
+            /** @description `unauthenticated`: Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2484,7 +3081,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2563,7 +3160,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2746,7 +3343,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2813,7 +3410,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `csrf_failed`: Missing or wrong CSRF token */
+            /** @description `csrf_failed`: Missing or wrong CSRF token, `account_restricted`: You restricted the processing of your data */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2855,6 +3452,16 @@ export interface operations {
             };
             /** @description `unauthenticated`: Missing or invalid API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2909,6 +3516,16 @@ export interface operations {
             };
             /** @description `unauthenticated`: Missing or invalid API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2995,6 +3612,16 @@ export interface operations {
             };
             /** @description `unauthenticated`: Missing or invalid API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3130,6 +3757,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -3197,6 +3834,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -3240,6 +3887,16 @@ export interface operations {
             };
             /** @description `unauthenticated`: Missing or invalid API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3310,6 +3967,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description `cast_not_found`: No such cast, `not_found`: Not found */
             404: {
                 headers: {
@@ -3363,6 +4030,16 @@ export interface operations {
             };
             /** @description `unauthenticated`: Missing or invalid API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3445,7 +4122,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3521,7 +4198,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3601,7 +4278,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3678,6 +4355,16 @@ export interface operations {
             };
             /** @description `unauthenticated`: Missing or invalid API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3773,7 +4460,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3853,6 +4540,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description `rate_limited`: Too many requests */
             429: {
                 headers: {
@@ -3900,6 +4597,16 @@ export interface operations {
             };
             /** @description `unauthenticated`: Missing or invalid API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3974,6 +4681,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -4015,6 +4732,16 @@ export interface operations {
             };
             /** @description `unauthenticated`: Missing or invalid API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4079,6 +4806,16 @@ export interface operations {
             };
             /** @description `unauthenticated`: Missing or invalid API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4181,6 +4918,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -4239,6 +4986,16 @@ export interface operations {
             };
             /** @description `unauthenticated`: Missing or invalid API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4332,6 +5089,102 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    execution_logs_v1_makers_me_spells__key__logs_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page. */
+                limit?: number;
+                /** @description `next_cursor` of the previous page; omit for the first page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExecutionLogPage"];
+                };
+            };
+            /** @description `request_invalid`: Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `unauthenticated`: Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `spell_not_found`: No such spell */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -4392,6 +5245,16 @@ export interface operations {
             };
             /** @description `unauthenticated`: Missing or invalid API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4472,7 +5335,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `spell_owned_by_other`: The spell key belongs to another maker, `namespace_reserved`: The spell key is in a namespace reserved for operators */
+            /** @description `spell_owned_by_other`: The spell key belongs to another maker, `namespace_reserved`: The spell key is in a namespace reserved for operators, `account_restricted`: You restricted the processing of your data */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4546,6 +5409,16 @@ export interface operations {
             };
             /** @description `unauthenticated`: Missing or invalid API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4642,7 +5515,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4776,6 +5649,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description `spell_not_found`: No such spell */
             404: {
                 headers: {
@@ -4829,6 +5712,16 @@ export interface operations {
             };
             /** @description `unauthenticated`: Missing or invalid API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4900,6 +5793,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description `spell_not_found`: No such spell */
             404: {
                 headers: {
@@ -4953,6 +5856,16 @@ export interface operations {
             };
             /** @description `unauthenticated`: Missing or invalid API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5035,6 +5948,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description `spell_not_found`: No such spell */
             404: {
                 headers: {
@@ -5105,6 +6028,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description `spell_not_found`: No such spell, `not_found`: Not found */
             404: {
                 headers: {
@@ -5164,7 +6097,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5233,7 +6166,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5319,6 +6252,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description `spell_not_found`: No such spell */
             404: {
                 headers: {
@@ -5381,6 +6324,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description `spell_not_found`: No such spell */
             404: {
                 headers: {
@@ -5435,6 +6388,16 @@ export interface operations {
             };
             /** @description `unauthenticated`: Missing or invalid API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5506,6 +6469,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description `spell_not_found`: No such spell */
             404: {
                 headers: {
@@ -5568,7 +6541,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5640,7 +6613,93 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `spell_not_found`: No such spell */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    violations_v1_spells__key__violations_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page. */
+                limit?: number;
+                /** @description `next_cursor` of the previous page; omit for the first page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViolationPage"];
+                };
+            };
+            /** @description `request_invalid`: Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `unauthenticated`: Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5709,6 +6768,155 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    erase_me_v1_users_me_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthenticated`: Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `erasure_on_hold`: Your records are under a legal hold */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    rectify_v1_users_me_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Rectification"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `request_invalid`: Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `unauthenticated`: Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `unsupported_media_type`: The body must be sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
             /** @description `rate_limited`: Too many requests */
             429: {
                 headers: {
@@ -5764,7 +6972,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5823,6 +7031,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description `rate_limited`: Too many requests */
             429: {
                 headers: {
@@ -5855,6 +7073,16 @@ export interface operations {
             };
             /** @description `unauthenticated`: Missing or invalid API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5909,6 +7137,16 @@ export interface operations {
             };
             /** @description `unauthenticated`: Missing or invalid API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5976,6 +7214,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description `not_found`: Not found */
             404: {
                 headers: {
@@ -6035,6 +7283,16 @@ export interface operations {
             };
             /** @description `unauthenticated`: Missing or invalid API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6111,8 +7369,507 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description `not_found`: Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    data_export_v1_users_me_data_export_get: {
+        parameters: {
+            query?: {
+                /** @description zip adds the files your casts made. */
+                format?: "json" | "zip";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "application/zip": unknown;
+                };
+            };
+            /** @description `unauthenticated`: Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    my_preferences_v1_users_me_preferences_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrivacyPreferences"];
+                };
+            };
+            /** @description `unauthenticated`: Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    set_preferences_v1_users_me_preferences_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PrivacyPreferences"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrivacyPreferences"];
+                };
+            };
+            /** @description `request_invalid`: Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `unauthenticated`: Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `unsupported_media_type`: The body must be sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    data_transfers_v1_users_me_privacy_data_transfers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataTransfers"];
+                };
+            };
+            /** @description `unauthenticated`: Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    consent_to_transfer_v1_users_me_privacy_data_transfers__recipient__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                recipient: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransferConsent"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataTransfers"];
+                };
+            };
+            /** @description `request_invalid`: Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `unauthenticated`: Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `unsupported_media_type`: The body must be sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    privacy_report_v1_users_me_privacy_report_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description `unauthenticated`: Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    restrict_v1_users_me_suspend_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthenticated`: Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    lift_restriction_v1_users_me_suspend_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthenticated`: Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6172,6 +7929,16 @@ export interface operations {
             };
             /** @description `unauthenticated`: Missing or invalid API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `account_restricted`: You restricted the processing of your data */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
