@@ -61,7 +61,7 @@ def _user(session: Session, caster: Caster) -> User:
     tags=["privacy"],
     responses={
         200: {"content": {"application/json": {}, "application/zip": {}}},
-        **problem_responses("unauthenticated", "forbidden"),
+        **problem_responses("unauthenticated", "forbidden", "request_invalid"),
     },
 )
 async def data_export(

@@ -7423,6 +7423,16 @@ export interface operations {
                     "application/zip": unknown;
                 };
             };
+            /** @description `request_invalid`: Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description `unauthenticated`: Missing or invalid API key */
             401: {
                 headers: {
