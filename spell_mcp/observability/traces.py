@@ -51,10 +51,6 @@ def shutdown() -> None:
         flush()
 
 
-def enabled() -> bool:
-    return _tracer is not None
-
-
 @contextmanager
 def span(
     name: str,

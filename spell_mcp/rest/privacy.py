@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from spell_mcp import audit
 from spell_mcp.accounts.keys import Caster
+from spell_mcp.accounts.web_sessions import SESSION_COOKIE
 from spell_mcp.database.tables import ApiKey, LegalHold, User, UserPreferences
 from spell_mcp.errors import SpellError
 from spell_mcp.privacy import consents, erasure, export, holds, notice
@@ -141,7 +142,7 @@ async def erase_me(platform: PlatformDep, caster: CasterDep) -> Response:
         await platform.announcer.key_changed(key_id)
     await platform.casts.credits_changed(caster.user_id)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    response.delete_cookie("spell_session")
+    response.delete_cookie(SESSION_COOKIE)
     return response
 
 
