@@ -95,7 +95,9 @@ class Platform:
             receipts=receipts,
             limits=limits,
             lookups=lookups,
-            announcer=Announcer(bus or InMemorySubscriptionBus(), settings.redis_url, lookups),
+            announcer=Announcer(
+                bus or InMemorySubscriptionBus(), settings.redis_url, lookups, stop_casts=casts.stop_casts_of
+            ),
             pseudonyms=Pseudonyms(secrets.derive("pseudonyms")),
             stripe=StripeGateway(
                 settings.stripe_secret_key, settings.stripe_webhook_secret, settings.stripe_api_base

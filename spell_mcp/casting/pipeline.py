@@ -16,6 +16,7 @@ import json
 import threading
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -116,6 +117,10 @@ class _Worker(Generic[T]):
         self._started = False
         self._done = threading.Event()
 
+    def signal(self) -> None:
+        """Ask the cast to stop, without waiting for it (it stops at its next watchdog tick)."""
+        self._stop.set()
+
     def run(self) -> T:
         with self._lock:
             if self._stop.is_set():  # stopped while it waited for a thread: nothing happened
@@ -212,6 +217,9 @@ class CastService:
         self.validators = InputValidators()
         # Bounds the casts running at once; the rest wait their turn without blocking the loop.
         self.workers = anyio.CapacityLimiter(settings.cast_threads)
+        # The casts running in this process, by caster: stopped when the caster erases their
+        # account or restricts processing.
+        self._running: defaultdict[str, set[_Worker[Any]]] = defaultdict(set)
         # Settlements that arrive together commit together: on the event loop (PostgreSQL), and
         # among the cast threads (SQLite).
         self.settlements: GroupCommit[Success, dict[str, Any]] = GroupCommit(self._finish_group)
@@ -394,11 +402,13 @@ class CastService:
                 # The whole cast in one worker thread, its transactions right there: one hop.
                 held = None if progress is _quiet else partial(_from_worker, progress)
                 run, artifacts, receipt = await self.in_worker(
-                    lambda stop: run_to_end(steps(_InWorker(self, stop, held))), progress
+                    lambda stop: run_to_end(steps(_InWorker(self, stop, held))),
+                    progress,
+                    caster_id=caster.user_id,
                 )
             else:
                 # Transactions on the event loop (asyncpg), only the spell in a worker thread.
-                run, artifacts, receipt = await steps(_OnLoop(self, progress))
+                run, artifacts, receipt = await steps(_OnLoop(self, progress, caster.user_id))
         except BaseException as exc:
             if admitted and self.fast_holds is not None:
                 with anyio.CancelScope(shield=True):
@@ -450,12 +460,17 @@ class CastService:
                     refusal = AccountInDebt(spell.price_micros, debt)
             raise money_refusal(refusal, spell.price_micros, can_buy=self.settings.payments_enabled) from None
 
-    async def in_worker(self, cast: Callable[[threading.Event], T], progress: Progress) -> T:
+    async def in_worker(
+        self, cast: Callable[[threading.Event], T], progress: Progress, *, caster_id: str | None = None
+    ) -> T:
         """`cast(stop)` in a worker thread, saying every second that it still runs. If this task
         is cancelled, `stop` is set (the spell stops at its next watchdog tick) and the thread is
-        waited for, so that it has recorded the cast as failed and released its hold."""
+        waited for, so that it has recorded the cast as failed and released its hold. A cast of
+        `caster_id` can also be stopped by `stop_casts_of`."""
         worker = _Worker(cast)
         run = partial(anyio.to_thread.run_sync, worker.run, limiter=self.workers, abandon_on_cancel=True)
+        if caster_id is not None:
+            self._running[caster_id].add(worker)
         try:
             # Nobody listening (REST): no heartbeat task on the hot path.
             return await (run() if progress is _quiet else _with_heartbeat(run, progress))
@@ -463,6 +478,20 @@ class CastService:
             with anyio.CancelScope(shield=True):
                 await worker.stop()
             raise
+        finally:
+            if caster_id is not None:
+                running = self._running[caster_id]
+                running.discard(worker)
+                if not running:
+                    del self._running[caster_id]
+
+    def stop_casts_of(self, caster_id: str) -> int:
+        """Stop the caster's casts running in this process (each fails, and is not charged);
+        how many there were."""
+        running = list(self._running.get(caster_id, ()))
+        for worker in running:
+            worker.signal()
+        return len(running)
 
     async def _hold_run_settle(
         self,
@@ -678,9 +707,10 @@ class _OnLoop:
     """PostgreSQL: the transactions on the event loop (asyncpg), the spell in a worker thread.
     A cancelled caller stops the spell; the transactions that record it finish all the same."""
 
-    def __init__(self, service: CastService, progress: Progress) -> None:
+    def __init__(self, service: CastService, progress: Progress, caster_id: str) -> None:
         self.service = service
         self.progress = progress
+        self.caster_id = caster_id
 
     async def transaction(self, work: TxWork[T]) -> T:
         with anyio.CancelScope(shield=True):
@@ -694,7 +724,7 @@ class _OnLoop:
                 raise SpellRunError("cast_cancelled", "the cast was cancelled", ran[0].usage)
             return ran
 
-        return await self.service.in_worker(stoppable, self.progress)
+        return await self.service.in_worker(stoppable, self.progress, caster_id=self.caster_id)
 
     async def settle(self, success: Success) -> dict[str, Any]:
         with anyio.CancelScope(shield=True):

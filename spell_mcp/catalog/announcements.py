@@ -11,6 +11,7 @@ server process reaches the clients of all of them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import anyio
 from mcp.server.subscriptions import InMemorySubscriptionBus
@@ -21,15 +22,24 @@ from spell_mcp.casting.lookups import Lookups
 
 log = logging.getLogger("spell.announcements")
 CHANNEL = "spell:events:tools"
-# Messages on the channel: the tool list changed, or a key changed (followed by its id).
-TOOLS, KEY = "tools", "key:"
+# Messages on the channel: the tool list changed, a key changed (followed by its id), or a
+# user's running casts must stop (followed by the user's id: they erased or restricted it).
+TOOLS, KEY, STOP = "tools", "key:", "stop:"
 
 
 class Announcer:
-    def __init__(self, bus: InMemorySubscriptionBus, redis_url: str | None, lookups: Lookups) -> None:
+    def __init__(
+        self,
+        bus: InMemorySubscriptionBus,
+        redis_url: str | None,
+        lookups: Lookups,
+        stop_casts: Callable[[str], object] = lambda _user_id: None,
+    ) -> None:
+        """`stop_casts(user_id)` stops this process's running casts of a user."""
         self.bus = bus
         self.redis = Redis.from_url(redis_url) if redis_url else None
         self.lookups = lookups
+        self.stop_casts = stop_casts
 
     async def tools_changed(self) -> None:
         self.lookups.forget_spells()
@@ -52,12 +62,24 @@ class Announcer:
         except Exception:
             log.exception("could not announce a key change")
 
+    async def casts_must_stop(self, user_id: str) -> None:
+        """Stop every running cast of the user, in every process (without Redis: this one's)."""
+        self.stop_casts(user_id)
+        if self.redis is None:
+            return
+        try:
+            await self.redis.publish(CHANNEL, STOP + user_id)
+        except Exception:
+            log.exception("could not announce that a user's casts must stop")
+
     async def _heard(self, message: str) -> None:
         if message == TOOLS:
             self.lookups.forget_spells()
             await self.bus.publish(ToolsListChanged())
         elif message.startswith(KEY):
             self.lookups.forget_key(message.removeprefix(KEY))
+        elif message.startswith(STOP):
+            self.stop_casts(message.removeprefix(STOP))
 
     async def relay_forever(self) -> None:
         """Feed this process's bus from the shared channel (every process, publisher included)."""

@@ -64,7 +64,8 @@ def erase(session: Session, user_id: str, now: datetime, grace: timedelta) -> li
 
 
 def _stop_spending(session: Session, user_id: str, now: datetime) -> None:
-    """Release every hold and record every running cast as failed: nothing more is charged."""
+    """Release every hold and record every running cast as failed: nothing more is charged.
+    (The caller then stops the casts themselves: `Announcer.casts_must_stop`.)"""
     credits = account_id(AccountKind.CASTER_CREDITS, user_id)
     ledger = Ledger(session)
     pending = session.execute(

@@ -140,6 +140,7 @@ async def erase_me(platform: PlatformDep, caster: CasterDep) -> Response:
     )
     for key_id in key_ids:
         await platform.announcer.key_changed(key_id)
+    await platform.announcer.casts_must_stop(caster.user_id)
     await platform.casts.credits_changed(caster.user_id)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.delete_cookie(SESSION_COOKIE)
@@ -158,6 +159,8 @@ async def _set_restriction(
 
     for key_id in await platform.db.write(work):
         await platform.announcer.key_changed(key_id)  # every process forgets what it remembers
+    if restricted:
+        await platform.announcer.casts_must_stop(caster.user_id)
 
 
 @router.post(

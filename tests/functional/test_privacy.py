@@ -9,10 +9,13 @@ import asyncio
 import io
 import json
 import secrets
+import threading
+import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
@@ -28,6 +31,7 @@ def identity() -> tuple[str, str]:
 
 PROBE = "/v1/spells/test.spell.probe/cast"
 ECHO = "/v1/spells/dev.spell.echo/cast"
+SPIN = "/v1/spells/test.spell.spin/cast"
 
 
 def every_row(server: RunningServer) -> dict[str, list[str]]:
@@ -179,3 +183,39 @@ def test_the_report_says_what_is_collected_and_the_preferences_are_kept(server: 
         client.put("/v1/users/me/privacy/data-transfers/stripe", json={"consent": False}).status_code == 404
     )
     assert client.patch("/v1/users/me", json={"email": "not an address"}).status_code == 400
+
+
+def cast_in_background(client: httpx.Client) -> tuple[threading.Thread, list[httpx.Response]]:
+    """A cast of the spell that runs until stopped, started on a thread of its own, once it runs."""
+    answers: list[httpx.Response] = []
+    spinning = threading.Thread(
+        target=lambda: answers.append(client.post(SPIN, json={"input": {}}, timeout=120)), daemon=True
+    )
+    spinning.start()
+    deadline = time.monotonic() + 20
+    while not client.get("/v1/casts", params={"status": "running"}).json()["items"]:
+        assert time.monotonic() < deadline, "the cast never started"
+        time.sleep(0.1)
+    return spinning, answers
+
+
+@pytest.mark.parametrize("request_", ["restrict", "erase"])
+def test_restricting_or_erasing_stops_the_running_casts_uncharged(
+    server: RunningServer, request_: str
+) -> None:
+    client = server.client(server.new_user("1"))
+    before = client.get("/v1/users/me/balance").json()
+    spinning, answers = cast_in_background(client)
+    started = time.monotonic()
+    if request_ == "restrict":
+        assert client.post("/v1/users/me/suspend").status_code == 204
+    else:
+        assert client.delete("/v1/users/me").status_code == 204
+    spinning.join(timeout=30)
+    assert time.monotonic() - started < 30, "stopped at once, not after the spell's minute"
+    (answer,) = answers
+    assert answer.json()["code"] == "cast_cancelled"
+    if request_ == "restrict":
+        assert client.delete("/v1/users/me/suspend").status_code == 204
+        after = client.get("/v1/users/me/balance").json()
+        assert after == before, "nothing was charged, nothing stays held"
