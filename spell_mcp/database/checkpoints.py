@@ -29,7 +29,14 @@ class Checkpointer:
         self._thread.start()
 
     def _run(self) -> None:
-        connection = self._connect()
+        connection = None
+        while connection is None:
+            try:
+                connection = self._connect()
+            except sqlite3.Error as exc:  # locked by a migration or a schema change: later
+                log.debug("checkpoint connection not open yet: %s", exc)
+                if self._stopped.wait(INTERVAL_S):
+                    return
         try:
             while not self._stopped.wait(INTERVAL_S):
                 try:

@@ -28,7 +28,8 @@ async def run_if_due(db: Database, blobs: BlobStore, now: datetime | None = None
         ", ".join(f"{kind} {count}" for kind, count in removed.as_dict().items() if count) or "nothing due"
     )
     await db.write(partial(schedule.finished, name=JOB, now=datetime.now(UTC), ok=True, detail=detail))
-    log.info("retention", **removed.as_dict())
+    if any(removed.as_dict().values()):
+        log.info("retention", **removed.as_dict())
     return removed
 
 
