@@ -395,6 +395,28 @@ async def register_signer(
     return await idempotently(platform, caster, idempotency_key, request, run, status=201)
 
 
+@router.delete(
+    "/makers/me/signers/{signer_id}",
+    tags=["publishing"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses("unauthenticated", "not_found"),
+)
+async def remove_signer(
+    signer_id: int, platform: PlatformDep, caster: PublishCaster, actor: ActorDep
+) -> None:
+    """Stop allowing an identity to sign your spells (versions it signed stay published)."""
+
+    def work(session: Session) -> None:
+        row = session.get(SignerIdentityRecord, signer_id)
+        if row is None or row.maker_id != caster.user_id:
+            raise SpellError("not_found", f"you have no signer {signer_id}")
+        session.delete(row)
+        details = {"identity": row.identity, "issuer": row.issuer}
+        audit.record(session, actor, "signer.removed", "signer", str(signer_id), details=details)
+
+    await platform.db.write(work)
+
+
 @router.get(
     "/makers/me/notifications",
     tags=["publishing"],

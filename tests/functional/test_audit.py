@@ -112,3 +112,24 @@ def test_pages_neither_repeat_nor_skip_an_event(server: RunningServer) -> None:
     for bad in ("bm90IG91cnM=", "WyJub3QgYSB0aW1lIiwiYXVkX3giXQ==", "WyIyMDI2LTAxLTAxVDAwOjAwOjAwIiwiYSJd"):
         refused = operator.get("/v1/users/me/audit", params={"cursor": bad})
         assert refused.status_code == 400 and refused.json()["code"] == "request_invalid", bad
+
+
+def test_signing_identities_added_and_removed_are_recorded(server: RunningServer) -> None:
+    maker = server.client(server.new_user())
+    signer = {"identity": "maker@example.com", "issuer": "https://accounts.example.com"}
+    added = maker.post("/v1/makers/me/signers", json=signer)
+    assert added.status_code == 201, added.text
+    signer_id = added.json()["id"]
+    stranger = server.client(server.new_user())
+    assert stranger.delete(f"/v1/makers/me/signers/{signer_id}").status_code == 404, (
+        "only its maker removes it"
+    )
+    assert maker.delete(f"/v1/makers/me/signers/{signer_id}").status_code == 204
+    assert maker.get("/v1/makers/me/signers").json()["items"] == []
+    assert maker.delete(f"/v1/makers/me/signers/{signer_id}").status_code == 404
+    events = [e for e in trail(maker) if e["target_type"] == "signer"]
+    assert [(e["action"], e["target_id"]) for e in reversed(events)] == [
+        ("signer.added", str(signer_id)),
+        ("signer.removed", str(signer_id)),
+    ]
+    assert events[0]["details"] == signer
