@@ -112,3 +112,7 @@ class SpellError(Exception):
             body["instance"] = instance
         body.update(self.extra)
         return body
+
+
+# The refusals of a cast for money (each names the limit and what it would take).
+MONEY_REFUSALS = ("budget_exceeded", "insufficient_credits", "account_in_debt")

@@ -52,11 +52,11 @@ from spell_mcp.casting import transactions
 from spell_mcp.casting.group_commit import GroupCommit, ThreadGroupCommit
 from spell_mcp.casting.limits import RequestLimits
 from spell_mcp.casting.lookups import Lookups
-from spell_mcp.casting.refusals import MONEY_REFUSALS, money_refusal
+from spell_mcp.casting.refusals import money_refusal
 from spell_mcp.casting.transactions import Begun, NeedsConfirmation, Refused, Success
 from spell_mcp.database.driver import run_to_end
 from spell_mcp.database.engine import Database, TxWork
-from spell_mcp.errors import SpellError
+from spell_mcp.errors import MONEY_REFUSALS, SpellError
 from spell_mcp.observability import traces
 from spell_mcp.observability.cast_trace import CastTrace
 from spell_mcp.settings import MIB, Settings

@@ -10,7 +10,6 @@ from spell_mcp.errors import SpellError
 
 # Where a caster short of credits buys more (docs/payments.md).
 TOP_UP = "POST /v1/billing/checkout"
-MONEY_REFUSALS = ("budget_exceeded", "insufficient_credits", "account_in_debt")
 # The refusals that buying credits would cure.
 SHORT_OF_MONEY = ("insufficient_credits", "account_in_debt")
 

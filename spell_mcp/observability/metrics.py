@@ -13,7 +13,12 @@ are counted apart, in `mcp_server_tool_failures_total`.
 
 from __future__ import annotations
 
+from typing import get_args
+
 from prometheus_client import Counter, Histogram
+
+from runtime.errors import RunErrorCode
+from spell_mcp import errors
 
 # Seconds: from a fraction of a millisecond (a cached lookup) to a minute (the longest cast).
 _SECONDS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -93,22 +98,10 @@ MCP_TOOL_FAILURES = Counter(
     ["gen_ai_tool_name", "error_type"],
 )
 
-# Error codes that mean the sandbox stopped the spell.
-TRAP_CODES = frozenset(
-    {
-        "spell_timeout",
-        "spell_cpu_exhausted",
-        "spell_memory_exceeded",
-        "spell_output_too_large",
-        "spell_artifacts_too_large",
-        "spell_crashed",
-        "spell_failed",
-        "spell_output_invalid",
-    }
-)
-MONEY_CODES = frozenset(
-    {"insufficient_credits", "budget_exceeded", "account_in_debt", "confirmation_required"}
-)
+# Error codes that mean the sandbox stopped the spell: the runtime's, but for those that are not
+# the spell's doing.
+TRAP_CODES = frozenset(get_args(RunErrorCode)) - {"input_too_large", "cast_cancelled"}
+MONEY_CODES = frozenset({*errors.MONEY_REFUSALS, "confirmation_required"})
 
 
 def cast_ended(spell: str, transport: str, outcome: str) -> None:
