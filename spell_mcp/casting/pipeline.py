@@ -249,9 +249,17 @@ class CastService:
         trace = CastTrace(via)
         with traces.span("cast", attributes={"spell.transport": via}) as span:
             try:
-                result = await self._admitted_cast(
-                    caster, key, arguments, version, via, on_progress, confirm, trace
-                )
+                async with self.limits.casting(caster, queued=self.workers.statistics().tasks_waiting):
+                    result = await self._cast(
+                        caster,
+                        key,
+                        arguments,
+                        version=version,
+                        via=via,
+                        progress=on_progress or _quiet,
+                        confirm=confirm,
+                        trace=trace,
+                    )
             except SpellError as error:
                 trace.ended(error.code, span=span)
                 raise
@@ -261,29 +269,6 @@ class CastService:
                 raise
             trace.ended("succeeded", result.charged_micros, span=span)
             return result
-
-    async def _admitted_cast(
-        self,
-        caster: Caster,
-        key: str,
-        arguments: Any,
-        version: str | None,
-        via: str,
-        on_progress: Progress | None,
-        confirm: Confirm | None,
-        trace: CastTrace,
-    ) -> CastResult:
-        async with self.limits.casting(caster, queued=self.workers.statistics().tasks_waiting):
-            return await self._cast(
-                caster,
-                key,
-                arguments,
-                version=version,
-                via=via,
-                progress=on_progress or _quiet,
-                confirm=confirm,
-                trace=trace,
-            )
 
     async def _cast(
         self,
