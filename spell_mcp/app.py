@@ -32,7 +32,6 @@ from spell_mcp.housekeeping import sweep_forever
 from spell_mcp.mcp.server import SSE_MESSAGES_PATH, build_mcp_server
 from spell_mcp.mcp.sessions import LASTING, LastingSessions
 from spell_mcp.observability import exposition, logs, traces
-from spell_mcp.observability.requests import RequestLog
 from spell_mcp.operations.incidents import Pager
 from spell_mcp.operations.ledger_watch import verify_forever
 from spell_mcp.operations.retention_job import retention_forever
@@ -248,6 +247,5 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
             expose_headers=["RateLimit", "RateLimit-Policy", "Retry-After", "X-Request-ID", "Mcp-Session-Id"],
         )
     app.add_middleware(BodyLimit, limit=settings.max_request_mb * 1024 * 1024)
-    app.add_middleware(RequestLog)
     app.add_middleware(ResponseHeaders)
     return app

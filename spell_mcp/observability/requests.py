@@ -4,10 +4,9 @@ tracing, is FastAPI's own, which continues a client's `traceparent` header.)"""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from spell_mcp.observability import logs, metrics
 
@@ -24,41 +23,21 @@ def route_of(scope: Scope) -> str:
     return path if isinstance(path, str) and path else "unmatched"
 
 
-class RequestLog:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500  # if the app raises before answering
-
-        async def send_noting_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_noting_status)
-        finally:
-            self._ended(scope, status, time.perf_counter() - started)
-
-    def _ended(self, scope: Scope, status: int, elapsed: float) -> None:
-        route, method = route_of(scope), str(scope.get("method", ""))
-        metrics.HTTP_REQUESTS.labels(route, method, str(status)).inc()
-        metrics.HTTP_DURATION.labels(route, method).observe(elapsed)
-        if scope.get("path") not in QUIET:
-            log.info(
-                "request",
-                method=method,
-                route=route,
-                status=status,
-                duration_ms=round(elapsed * 1000, 3),
-                caster=_caster_pseudonym(scope),
-            )
+def answered(scope: Scope, status: int, elapsed: float) -> None:
+    """Count and log an HTTP request that ended with `status` after `elapsed` seconds (called by
+    the outermost middleware, spell_mcp/rest/middleware.py, which already watches the response)."""
+    route, method = route_of(scope), str(scope.get("method", ""))
+    metrics.HTTP_REQUESTS.labels(route, method, str(status)).inc()
+    metrics.HTTP_DURATION.labels(route, method).observe(elapsed)
+    if scope.get("path") not in QUIET:
+        log.info(
+            "request",
+            method=method,
+            route=route,
+            status=status,
+            duration_ms=round(elapsed * 1000, 3),
+            caster=_caster_pseudonym(scope),
+        )
 
 
 def _caster_pseudonym(scope: Scope) -> str | None:

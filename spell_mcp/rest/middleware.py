@@ -1,16 +1,19 @@
-"""What every HTTP response carries: security headers and a request id; what every request
-must respect: a size limit."""
+"""What every HTTP response carries: security headers and a request id (and every request is
+logged and counted as it ends: spell_mcp/observability/requests.py); what every request must
+respect: a size limit."""
 
 from __future__ import annotations
 
 import json
 import re
 import secrets
+import time
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from spell_mcp.observability import requests
 from spell_mcp.observability.logs import REQUEST_ID
 
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -43,9 +46,12 @@ class ResponseHeaders:
         request_id = offered if _CLIENT_ID.fullmatch(offered) else f"req_{secrets.token_hex(8)}"
         token = REQUEST_ID.set(request_id)
         path: str = scope.get("path", "")
+        started, status = time.perf_counter(), 500  # 500: the app raised before answering
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = int(message["status"])
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
@@ -57,6 +63,7 @@ class ResponseHeaders:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
+            requests.answered(scope, status, time.perf_counter() - started)  # under its request id
             REQUEST_ID.reset(token)
 
 
