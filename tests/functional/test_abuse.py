@@ -62,6 +62,11 @@ def test_repeated_violations_suspend_the_spell_until_an_operator_reinstates_it(s
 
     violations = operator.get("/v1/spells/test.spell.snoop/violations").json()["items"]
     assert [(v["kind"], v["version"]) for v in violations] == [("domain", "1.0.0")] * 3
+    paged = operator.get("/v1/spells/test.spell.snoop/violations", params={"limit": 2}).json()
+    rest = operator.get("/v1/spells/test.spell.snoop/violations", params={"cursor": paged["next_cursor"]})
+    assert [v["cast_id"] for v in paged["items"] + rest.json()["items"]] == [v["cast_id"] for v in violations]
+    not_ours = operator.get("/v1/spells/test.spell.snoop/violations", params={"cursor": "WyJhYmMiXQ=="})
+    assert not_ours.status_code == 400 and not_ours.json()["code"] == "request_invalid"
 
     refused = wait_until_refused(operator)
     assert refused.json()["code"] == "spell_not_found"

@@ -80,6 +80,8 @@ def test_casts_refusals_and_requests_are_counted_across_every_process(workers: R
         assert looped.json()["code"] == "spell_timeout"
         broke = workers.client(workers.new_user("0")).post(CAST, json={"input": {"message": "hi"}})
         assert broke.json()["code"] == "insufficient_credits"
+        unknown = operator.post("/v1/spells/made.up.by-a-caller/cast", json={"input": {}})
+        assert unknown.json()["code"] == "spell_not_found"
     after = httpx.get(f"{workers.url}/metrics", timeout=30).text
 
     def grew(name: str, **labels: str) -> float:
@@ -95,5 +97,7 @@ def test_casts_refusals_and_requests_are_counted_across_every_process(workers: R
     assert grew("spell_cast_fuel_total", spell="dev.spell.echo") > 0
     requests = grew("spell_http_requests_total", route="/v1/spells/{key}/cast", method="POST", status="200")
     assert requests == 12
-    assert 'spell="' + "nope" not in after
+    # What a caller typed never becomes a label: a spell that was not found is counted unnamed.
+    assert grew(casts, spell="", transport="rest", outcome="spell_not_found") == 1
+    assert "made.up.by-a-caller" not in after
     assert value(after, "spell_holds_open") == 0

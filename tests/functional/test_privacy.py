@@ -143,6 +143,8 @@ def test_a_legal_hold_stops_an_erasure_until_it_is_released(server: RunningServe
     assert client.get("/v1/users/me").status_code == 200, "nothing was changed"
     assert client.get("/v1/users/me/audit").status_code == 200
     assert operator.delete(f"/v1/admin/legal-holds/{hold.json()['id']}").status_code == 200
+    released_again = operator.delete(f"/v1/admin/legal-holds/{hold.json()['id']}")
+    assert released_again.status_code == 404 and released_again.json()["code"] == "not_found"
     assert client.delete("/v1/users/me").status_code == 204
 
 
@@ -183,6 +185,8 @@ def test_the_report_says_what_is_collected_and_the_preferences_are_kept(server: 
         client.put("/v1/users/me/privacy/data-transfers/stripe", json={"consent": False}).status_code == 404
     )
     assert client.patch("/v1/users/me", json={"email": "not an address"}).status_code == 400
+    nameless = client.patch("/v1/users/me", json={"name": None})
+    assert nameless.status_code == 400 and "cannot be removed" in nameless.json()["detail"]
 
 
 def cast_in_background(client: httpx.Client) -> tuple[threading.Thread, list[httpx.Response]]:

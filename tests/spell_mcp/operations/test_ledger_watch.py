@@ -77,3 +77,11 @@ async def test_of_the_processes_that_find_it_due_one_verifies(platform: Platform
         for _ in range(4):
             processes.start_soon(one_process)
     assert sorted(outcomes, key=str) == [None, None, None, True]
+
+
+async def test_a_pager_that_cannot_be_reached_does_not_stop_the_verification(platform: Platform) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}/v2/enqueue"  # nothing listens there
+    settings = Settings(home=platform.settings.home, pagerduty_routing_key="R", pagerduty_url=nowhere)
+    await platform.db.write(lambda session: session.execute(text("UPDATE ledger_tip SET hash = 'forged'")))
+    assert await verify_if_due(platform.db, Pager(settings, "spell-test"), HOUR) is False
+    assert (await platform.db.read(store_state)).jobs["ledger.verify"][1] is False, "recorded all the same"
