@@ -77,6 +77,8 @@ class SpellSource:
     package: bytes
     # The icon as a data: URI (registry/icons.py), when the manifest names one.
     icon: str | None = None
+    # The digests of this package in each accepted member order (registry/package.py).
+    same_contents: frozenset[str] = frozenset()
 
     @classmethod
     def from_directory(cls, directory: Path) -> SpellSource:
@@ -134,13 +136,13 @@ class SpellSource:
         if manifest.runtime.entry not in files:
             raise RegistrationError([f"{manifest.runtime.entry}: missing (build the spell first)"])
         icon = None
-        if manifest.spell.icon is not None:
-            if manifest.spell.icon not in files:
-                raise RegistrationError([f"spell.icon: {manifest.spell.icon} is not a file of the package"])
+        if manifest.icon is not None:
+            if manifest.icon not in files:
+                raise RegistrationError([f"icon: {manifest.icon} is not a file of the package"])
             try:
-                icon = icon_data_uri(files[manifest.spell.icon])
+                icon = icon_data_uri(files[manifest.icon])
             except IconError as exc:
-                raise RegistrationError([f"spell.icon: {exc}"], "manifest_invalid") from None
+                raise RegistrationError([f"icon: {exc}"], "manifest_invalid") from None
         trees = {}
         for package_dir, guest in manifest.runtime.policy.read_dirs.items():
             if package_dir not in package.directories:
@@ -157,6 +159,7 @@ class SpellSource:
             trees=trees,
             package=raw,
             icon=icon,
+            same_contents=package.digests,
         )
 
 
@@ -182,6 +185,14 @@ def check(
         raise RegistrationError(
             [f"{manifest.supply_chain.sbom}: {problem}" for problem in exc.problems], "sbom_invalid"
         ) from None
+    if not manifest.supply_chain.declared_format_matches(sbom.format):
+        raise RegistrationError(
+            [
+                f"supply_chain.sbom_format: declares {manifest.supply_chain.sbom_format} but "
+                f"{manifest.supply_chain.sbom} is {sbom.format}"
+            ],
+            "sbom_invalid",
+        )
     try:
         digest = sandbox.compile(source.wasm)
     except ModuleRejected as exc:
@@ -236,7 +247,7 @@ def record(session: Session, checked: CheckedVersion, *, maker_id: str) -> tuple
         select(SpellVersion).where(col(SpellVersion.spell_key) == key, col(SpellVersion.version) == number)
     ).scalar_one_or_none()
     if existing is not None:
-        if existing.package_digest == checked.package_digest:
+        if existing.package_digest in {checked.package_digest, *checked.source.same_contents}:
             return existing, False
         raise RegistrationError(
             [f"{key} {number} is already published with other contents; publish a new version"],

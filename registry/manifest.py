@@ -7,7 +7,15 @@ import tomllib
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from runtime.policy import SCRATCH_GUEST_PATH, PolicyError, check_domain, check_env_name, guest_path_for
 
@@ -128,14 +136,30 @@ class IoSection(_Section):
     # "content": the spell writes a content document (text, images, audio, documents):
     # registry/content.py.
     output_format: Literal["json", "content"] = "json"
-    schema_file: Annotated[str, Field(alias="schema")] = "schema.json"
+    # The input schema's file, as `input_schema` (the seed's name) or `schema`.
+    schema_file: Annotated[str, Field(validation_alias=AliasChoices("input_schema", "schema"))] = (
+        "schema.json"
+    )
     output_schema: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_name_for_the_schema(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "input_schema" in data and "schema" in data:
+            raise ValueError("name the input schema once: input_schema or schema, not both")
+        return data
 
 
 class PricingSection(_Section):
-    model: Literal["per_call"] = "per_call"
+    # A fixed price per cast. "per_call" is the same model under the name earlier manifests used.
+    model: Literal["flat"] = "flat"
     price_usd: Decimal
     currency: Literal["USD"] = "USD"
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _one_model(cls, value: Any) -> Any:
+        return "flat" if value == "per_call" else value
 
     @field_validator("price_usd", mode="before")
     @classmethod
@@ -159,14 +183,40 @@ class PricingSection(_Section):
         return int(self.price_usd * MICROS_PER_USD)
 
 
+# What `sbom_format` may declare: a format, or a format at a version (registry/sbom.py reads
+# SPDX 2.2-2.3 and CycloneDX 1.2-1.7 JSON).
+SBOM_FORMAT_PATTERN = r"^(spdx|cyclonedx)(-\d+\.\d+)?(-json)?$"
+
+
 class SupplyChainSection(_Section):
+    """Where the SBOM is, and what the maker declares of the package's supply chain. A declared
+    SBOM format is checked against the SBOM at publish; the rest is shown to casters."""
+
     sbom: str = "sbom.spdx.json"
+    sbom_format: Annotated[str | None, Field(pattern=SBOM_FORMAT_PATTERN)] = None
+    signature: Literal["sigstore"] | None = None
+    provenance: Annotated[str | None, Field(max_length=200)] = None
+    slsa_level: Annotated[int | None, Field(ge=0, le=4)] = None
+    reproducible: bool | None = None
+    source: Annotated[str | None, Field(max_length=500)] = None
+
+    def declared_format_matches(self, actual: str) -> bool:
+        """Whether `actual` ("spdx-2.3", "cyclonedx-1.6") is the declared format, if any."""
+        if self.sbom_format is None:
+            return True
+        declared = self.sbom_format.removesuffix("-json")
+        return actual == declared or actual.split("-")[0] == declared
 
 
 class MetadataSection(_Section):
     tags: list[Annotated[str, Field(max_length=32)]] = []
     category: str | None = None
     repository: str | None = None
+    # Text, or the URL of the maker's changelog.
+    changelog: Annotated[str | None, Field(max_length=20_000)] = None
+    # The seed's manifest keeps these here; earlier ones keep them in [spell]. Either is read.
+    homepage: str | None = None
+    icon: str | None = None
 
 
 class Manifest(_Section):
@@ -176,6 +226,21 @@ class Manifest(_Section):
     pricing: PricingSection
     supply_chain: SupplyChainSection = SupplyChainSection()
     metadata: MetadataSection = MetadataSection()
+
+    @model_validator(mode="after")
+    def _homepage_and_icon_once(self) -> Manifest:
+        for name in ("homepage", "icon"):
+            if getattr(self.spell, name) is not None and getattr(self.metadata, name) is not None:
+                raise ValueError(f"give {name} once: in [spell] or in [metadata], not both")
+        return self
+
+    @property
+    def homepage(self) -> str | None:
+        return self.spell.homepage or self.metadata.homepage
+
+    @property
+    def icon(self) -> str | None:
+        return self.spell.icon or self.metadata.icon
 
     @classmethod
     def from_toml(cls, text: str) -> Manifest:

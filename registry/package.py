@@ -2,10 +2,14 @@
 
 A package is what a maker signs, so the same files must always make the same bytes. The layout is
 what `tar --sort=name --mtime='1970-01-01 00:00:00Z' --owner=0 --group=0 --numeric-owner
---mode=go=rX,u+rw,a-s -cf spell.tar manifest.toml spell.wasm schema.json sbom.spdx.json …` writes:
-the well-known files first in that order, then every other top-level entry by name, each directory
-followed by its entries by name, depth first; time 0, owner 0 with no names, files 0644 (0755 when
-executable), directories 0755; no links, no `./` prefix, paths under 100 bytes.
+--mode=go=rX,u+rw,a-s -cf spell.tar *` writes in the C locale: every entry by the bytes of its
+name (UTF-8 dictionary order), each directory followed by its entries, depth first; time 0, owner
+0 with no names, files 0644 (0755 when executable), directories 0755; no links, no `./` prefix,
+paths under 100 bytes.
+
+Packages made by listing the well-known files first on tar's command line (`… -cf spell.tar
+manifest.toml spell.wasm schema.json sbom.spdx.json resources`), the order of earlier `spell pack`
+releases and of many CI recipes, are accepted too: the same rules, only the top-level order differs.
 
 `unpack` reads untrusted bytes: it refuses, naming the member, anything that is not exactly such a
 package, and anything over the operator's limits.
@@ -13,6 +17,7 @@ package, and anything over the operator's limits.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import stat
 import tarfile
@@ -56,6 +61,9 @@ class Package:
 
     files: Mapping[str, bytes]
     directories: frozenset[str]
+    # The sha256 of each canonical form of these files (name order and well-known-first order):
+    # the same contents published in the other order are the same version.
+    digests: frozenset[str] = frozenset()
 
     def under(self, directory: str) -> dict[str, bytes]:
         """The files below `directory`, by path relative to it."""
@@ -63,14 +71,14 @@ class Package:
         return {path[len(prefix) :]: data for path, data in self.files.items() if path.startswith(prefix)}
 
 
-def canonical_order(entries: Iterable[Entry]) -> list[Entry]:
+def canonical_order(entries: Iterable[Entry], *, well_known_first: bool = False) -> list[Entry]:
     by_path = {entry.path: entry for entry in entries}
     children: dict[str, list[str]] = {}
     for path in by_path:
         parent = str(PurePosixPath(path).parent)
         children.setdefault("" if parent == "." else parent, []).append(path)
     top = children.get("", [])
-    first = [name for name in WELL_KNOWN_FIRST if name in top]
+    first = [name for name in WELL_KNOWN_FIRST if name in top] if well_known_first else []
     ordered: list[Entry] = []
 
     def walk(path: str) -> None:
@@ -83,11 +91,11 @@ def canonical_order(entries: Iterable[Entry]) -> list[Entry]:
     return ordered
 
 
-def write_tar(entries: Iterable[Entry]) -> bytes:
+def write_tar(entries: Iterable[Entry], *, well_known_first: bool = False) -> bytes:
     """The canonical tar of these entries (every parent directory must be among them)."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as tar:
-        for entry in canonical_order(entries):
+        for entry in canonical_order(entries, well_known_first=well_known_first):
             if len(entry.path.encode()) > MAX_PATH_BYTES:
                 raise PackageError(f"{entry.path}: paths must be shorter than 100 bytes")
             info = tarfile.TarInfo(entry.path)
@@ -158,12 +166,14 @@ def unpack(raw: bytes, limits: PackageLimits | None = None) -> Package:
         for parent in PurePosixPath(path).parents:
             if str(parent) != "." and str(parent) not in directories:
                 raise PackageError(f"{path}: its directory {parent}/ is not a member")
-    if write_tar(entries) != raw:
+    by_name, well_known_first = write_tar(entries), write_tar(entries, well_known_first=True)
+    if raw not in (by_name, well_known_first):
         raise PackageError(
             "members are not in canonical order or the archive is padded differently "
             "(make it with `spell pack`)"
         )
-    return Package(files=files, directories=directories)
+    digests = frozenset(hashlib.sha256(form).hexdigest() for form in (by_name, well_known_first))
+    return Package(files=files, directories=directories, digests=digests)
 
 
 def _read_member(

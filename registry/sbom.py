@@ -1,5 +1,5 @@
-"""The SBOM every spell carries: SPDX 2.3 JSON or CycloneDX JSON, validated by the formats' own
-libraries, reduced to the list of packages the vulnerability and licence checks read."""
+"""The SBOM every spell carries: SPDX 2.2 or 2.3 JSON, or CycloneDX 1.2-1.7 JSON, validated by
+the formats' own libraries, reduced to the list of packages the vulnerability and licence checks read."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 MAX_PROBLEMS = 20
+SPDX_VERSIONS = ("SPDX-2.2", "SPDX-2.3")
 
 
 class SbomError(ValueError):
@@ -28,7 +29,7 @@ class Component:
 
 @dataclass(frozen=True, slots=True)
 class Sbom:
-    format: str  # "spdx-2.3" | "cyclonedx-1.x"
+    format: str  # "spdx-2.2" | "spdx-2.3" | "cyclonedx-1.x"
     components: tuple[Component, ...]
 
 
@@ -45,8 +46,9 @@ def _spdx(document: dict[str, Any]) -> Sbom:
     from spdx_tools.spdx.parser.jsonlikedict.json_like_dict_parser import JsonLikeDictParser
     from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
-    if document.get("spdxVersion") != "SPDX-2.3":
-        raise SbomError([f"SPDX {document.get('spdxVersion')!r} is not supported; use SPDX-2.3"])
+    version = document.get("spdxVersion")
+    if version not in SPDX_VERSIONS:
+        raise SbomError([f"SPDX {version!r} is not supported; use SPDX-2.3 (or SPDX-2.2)"])
     try:
         parsed = JsonLikeDictParser().parse(document)  # type: ignore[no-untyped-call]
     except SPDXParsingError as exc:
@@ -66,7 +68,7 @@ def _spdx(document: dict[str, Any]) -> Sbom:
         )
         license_text = str(concluded) if concluded is not None and not _is_noassertion(concluded) else None
         components.append(Component(package.name, package.version, purl, license_text))
-    return Sbom(format="spdx-2.3", components=tuple(components))
+    return Sbom(format=f"spdx-{str(version).removeprefix('SPDX-')}", components=tuple(components))
 
 
 def _is_noassertion(value: Any) -> bool:

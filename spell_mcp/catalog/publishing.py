@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import anyio.to_thread
@@ -38,6 +38,35 @@ class Published:
     version: SpellVersion
     # False when the very same package was already published (publishing is idempotent).
     created: bool
+    # What the maker should know although the version was accepted, one sentence each.
+    warnings: list[str] = field(default_factory=list)
+
+
+def warnings_of(version: SpellVersion, settings: Settings) -> list[str]:
+    """Limits the manifest asks for beyond this platform's ceilings (casts run with the
+    ceiling), licence conflicts and vulnerabilities below the blocking score."""
+    runtime = version.manifest["runtime"]
+    ceilings = (
+        ("timeout_ms", settings.max_timeout_ms, "SPELL_MAX_TIMEOUT_MS"),
+        ("max_memory_mb", settings.max_memory_mb, "SPELL_MAX_MEMORY_MB"),
+        ("max_output_mb", settings.max_output_mb, "SPELL_MAX_OUTPUT_MB"),
+    )
+    said = [
+        f"runtime.{name} = {runtime[name]} is above this platform's ceiling ({setting}): "
+        f"casts run with {name} = {ceiling}"
+        for name, ceiling, setting in ceilings
+        if runtime[name] > ceiling
+    ]
+    said += [
+        f"{warning['package']} ({warning['licence']}): {warning['reason']}"
+        for warning in version.licence_warnings
+    ]
+    said += [
+        f"{finding['package']} {finding['version']}: {finding['id']}, CVSS {finding['score']} "
+        f"({finding['severity']})"
+        for finding in version.vulnerabilities
+    ]
+    return said
 
 
 def refusal(error: CatalogError) -> SpellError:
@@ -96,7 +125,7 @@ class PublishService:
             metrics.PUBLISHES.labels(refused.code).inc()
             raise refused from None
         metrics.PUBLISHES.labels("created" if created else "unchanged").inc()
-        return Published(version=version, created=created)
+        return Published(version=version, created=created, warnings=warnings_of(version, self.settings))
 
     def _check_namespace(self, maker: Caster, key: str) -> None:
         """Keys under a reserved namespace (the bundled spells', and any the operator lists) are

@@ -5,6 +5,7 @@ prefixes, so no spell's tool can ever take one of these names."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from billing import Budgets, usd
 from billing.payments import Payments
 from registry import find_version, list_latest, tool_name
 from spell_mcp.accounts.keys import Caster
+from spell_mcp.casting.pipeline import limits_of
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform
 
@@ -137,6 +139,8 @@ async def describe(platform: Platform, arguments: dict[str, Any]) -> dict[str, A
         "input_schema": spell.input_schema,
         "output_schema": spell.output_schema,
         "limits": {k: runtime[k] for k in ("timeout_ms", "max_memory_mb", "max_output_mb")},
+        # What a cast runs under: the manifest's limits within this platform's ceilings.
+        "enforced_limits": asdict(limits_of(spell, platform.settings)),
         "grants": runtime["policy"],
         "signed": spell.signed,
         "signer": (spell.provenance or {}).get("identity"),

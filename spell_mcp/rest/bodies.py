@@ -205,6 +205,12 @@ class VersionList(BaseModel):
 class Published(BaseModel):
     created: bool = Field(description="False when this exact package was already published.")
     version: VersionInfo
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What the maker should know although the version was accepted: limits above this "
+        "platform's ceilings (casts run with the ceiling), licence conflicts, vulnerabilities below the "
+        "blocking score.",
+    )
 
 
 class SbomSummary(BaseModel):

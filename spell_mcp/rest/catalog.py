@@ -133,7 +133,9 @@ async def publish(
         await platform.announcer.tools_changed()
     else:
         response.status_code = status.HTTP_200_OK
-    return Published(created=published.created, version=version_info(published.version))
+    return Published(
+        created=published.created, version=version_info(published.version), warnings=published.warnings
+    )
 
 
 async def _versions(platform: PlatformDep, key: str) -> list[SpellVersion]:

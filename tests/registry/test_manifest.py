@@ -138,3 +138,63 @@ def test_policy_domains_are_normalised() -> None:
 def test_keys_that_would_shadow_the_platforms_own_tools_are_reserved(key: str) -> None:
     text = MINIMAL.format(price='"1"').replace('key = "com.acme.resize"', f'key = "{key}"')
     assert any(p.startswith("spell.key:") and "reserved" in p for p in problems(text))
+
+
+SEED = ROOT / "tests" / "fixtures" / "seed" / "manifest.toml"
+
+
+def test_the_specifications_own_manifest_is_accepted_as_written() -> None:
+    parsed = Manifest.from_toml(SEED.read_text())
+    assert parsed.pricing.model == "flat"
+    assert parsed.pricing.price_micros == 1_000
+    assert parsed.io.schema_file == "schema.json"
+    assert parsed.runtime.max_output_mb == 50
+    assert parsed.supply_chain.sbom_format == "spdx-2.3"
+    assert parsed.supply_chain.slsa_level == 3
+    assert parsed.metadata.changelog is not None and "Lanczos" in parsed.metadata.changelog
+    assert parsed.homepage == "https://github.com/janedev/image-resize-spell"
+    assert parsed.icon == "icon.png"
+
+
+def test_per_call_and_flat_name_the_one_pricing_model() -> None:
+    assert manifest(extra='model = "per_call"').pricing.model == "flat"
+    assert manifest(extra='model = "flat"').pricing.model == "flat"
+    assert problems(MINIMAL.format(price='"1"') + 'model = "per_token"\n')[0].startswith("pricing.model")
+
+
+def test_the_input_schema_is_named_by_either_key_but_only_once() -> None:
+    assert manifest(extra='[io]\ninput_schema = "in.json"\n').io.schema_file == "in.json"
+    assert manifest(extra='[io]\nschema = "in.json"\n').io.schema_file == "in.json"
+    both = problems(MINIMAL.format(price='"1"') + '[io]\ninput_schema = "a.json"\nschema = "b.json"\n')
+    assert any("once" in problem for problem in both)
+
+
+def test_homepage_and_icon_are_read_from_spell_or_metadata_but_not_both() -> None:
+    assert (
+        manifest(extra='[metadata]\nhomepage = "https://acme.example"\n').homepage == "https://acme.example"
+    )
+    text = MINIMAL.format(price='"1"').replace('license = "MIT"', 'license = "MIT"\nicon = "a.png"')
+    assert any("once" in p for p in problems(text + '[metadata]\nicon = "b.png"\n'))
+
+
+@pytest.mark.parametrize(
+    ("declared", "actual", "matches"),
+    [
+        ("spdx-2.3", "spdx-2.3", True),
+        ("spdx-2.3-json", "spdx-2.3", True),
+        ("spdx", "spdx-2.2", True),
+        ("spdx-2.2", "spdx-2.3", False),
+        ("cyclonedx-1.6", "cyclonedx-1.6", True),
+        ("cyclonedx", "spdx-2.3", False),
+    ],
+)
+def test_a_declared_sbom_format_is_compared_with_the_sboms_own(
+    declared: str, actual: str, matches: bool
+) -> None:
+    parsed = manifest(extra=f'[supply_chain]\nsbom_format = "{declared}"\n')
+    assert parsed.supply_chain.declared_format_matches(actual) is matches
+
+
+def test_an_unknown_sbom_format_is_refused_naming_the_field() -> None:
+    found = problems(MINIMAL.format(price='"1"') + '[supply_chain]\nsbom_format = "swid"\n')
+    assert found[0].startswith("supply_chain.sbom_format")

@@ -51,18 +51,54 @@ def spell_dir(tmp_path: Path, built_spells: Path) -> Path:
     return directory
 
 
-def test_spell_pack_is_byte_identical_to_gnu_tar(spell_dir: Path, tmp_path: Path) -> None:
+def test_spell_pack_is_byte_identical_to_gnu_tar_of_every_file_by_name(
+    spell_dir: Path, tmp_path: Path
+) -> None:
     ours = pack_directory(spell_dir)
+    # What `tar --sort=name … -cf spell.tar *` gets from the shell in the C locale.
+    members = sorted((p.name for p in spell_dir.iterdir()), key=str.encode)
+    subprocess.run([*GNU_TAR, str(tmp_path / "gnu.tar"), *members], cwd=spell_dir, check=True)
+    assert hashlib.sha256(ours).hexdigest() == hashlib.sha256((tmp_path / "gnu.tar").read_bytes()).hexdigest()
+
+
+def test_a_tar_listing_the_well_known_files_first_is_accepted_as_the_same_contents(
+    spell_dir: Path, tmp_path: Path
+) -> None:
     members = [
         "manifest.toml",
         "spell.wasm",
         "schema.json",
         "sbom.spdx.json",
         "output.schema.json",
-        "resources/",
+        "resources",
     ]
-    subprocess.run([*GNU_TAR, str(tmp_path / "gnu.tar"), *members], cwd=spell_dir, check=True)
-    assert hashlib.sha256(ours).hexdigest() == hashlib.sha256((tmp_path / "gnu.tar").read_bytes()).hexdigest()
+    subprocess.run([*GNU_TAR, str(tmp_path / "listed.tar"), *members], cwd=spell_dir, check=True)
+    listed = (tmp_path / "listed.tar").read_bytes()
+    by_name = pack_directory(spell_dir)
+    assert listed != by_name
+    assert unpack(listed).files == unpack(by_name).files
+    assert (
+        unpack(listed).digests
+        == unpack(by_name).digests
+        == {
+            hashlib.sha256(listed).hexdigest(),
+            hashlib.sha256(by_name).hexdigest(),
+        }
+    )
+
+
+def test_any_other_member_order_is_still_refused(spell_dir: Path, tmp_path: Path) -> None:
+    members = [
+        "schema.json",
+        "manifest.toml",
+        "spell.wasm",
+        "sbom.spdx.json",
+        "output.schema.json",
+        "resources",
+    ]
+    subprocess.run([*GNU_TAR, str(tmp_path / "shuffled.tar"), *members], cwd=spell_dir, check=True)
+    with pytest.raises(PackageError, match="canonical order"):
+        unpack((tmp_path / "shuffled.tar").read_bytes())
 
 
 def test_packing_is_reproducible_and_unpacking_gives_the_files_back(spell_dir: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 from registry import pack_directory
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.accounts.users import create_user
+from spell_mcp.casting.pipeline import limits_of
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform
 from tests import wasm_modules as wat
@@ -52,6 +53,33 @@ async def test_a_price_at_the_ceiling_publishes(dev_platform: Platform, tmp_path
         Caster(maker.user_id, None, False), pack_directory(directory), None
     )
     assert published.version.price_micros == 5_000_000
+
+
+async def test_limits_beyond_the_ceilings_publish_with_a_warning_and_run_at_the_ceiling(
+    dev_platform: Platform, tmp_path: Path
+) -> None:
+    dev_platform.settings.max_timeout_ms = 30_000
+    maker = await dev_platform.db.write(lambda session: create_user(session, "maker"))
+    directory = write_spell(tmp_path, "com.acme.slow", wat.writes("{}"), timeout_ms=90_000)
+    published = await dev_platform.publishing.publish(
+        Caster(maker.user_id, None, False), pack_directory(directory), None
+    )
+    assert published.warnings == [
+        "runtime.timeout_ms = 90000 is above this platform's ceiling (SPELL_MAX_TIMEOUT_MS): "
+        "casts run with timeout_ms = 30000"
+    ]
+    assert limits_of(published.version, dev_platform.settings).timeout_ms == 30_000
+
+
+async def test_limits_within_the_ceilings_publish_without_warnings(
+    dev_platform: Platform, tmp_path: Path
+) -> None:
+    maker = await dev_platform.db.write(lambda session: create_user(session, "maker"))
+    directory = write_spell(tmp_path, "com.acme.quick", wat.writes("{}"), timeout_ms=1_000)
+    published = await dev_platform.publishing.publish(
+        Caster(maker.user_id, None, False), pack_directory(directory), None
+    )
+    assert published.warnings == []
 
 
 @pytest.mark.parametrize(

@@ -2169,6 +2169,11 @@ export interface components {
              */
             created: boolean;
             version: components["schemas"]["VersionInfo"];
+            /**
+             * Warnings
+             * @description What the maker should know although the version was accepted: limits above this platform's ceilings (casts run with the ceiling), licence conflicts, vulnerabilities below the blocking score.
+             */
+            warnings?: string[];
         };
         /** Receipt */
         Receipt: {
