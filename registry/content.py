@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from typing import Any
-
-from jsonschema import Draft202012Validator
 
 _MEDIA = {"type": "string", "pattern": r"^[a-z]+/[A-Za-z0-9.+-]+(;.*)?$", "maxLength": 200}
 _BASE64 = {"type": "string", "contentEncoding": "base64"}
@@ -81,12 +80,19 @@ CONTENT_SCHEMA: dict[str, Any] = {
         "structured": {"type": "object"},
     },
 }
-_VALIDATOR = Draft202012Validator(CONTENT_SCHEMA)
+
+
+@functools.cache
+def _validator() -> Any:
+    # Imported when first needed: see registry/schemas.py.
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(CONTENT_SCHEMA)
 
 
 def content_problems(document: Any) -> list[str]:
     """What keeps `document` from being a content document (empty when it is one)."""
-    errors = sorted(_VALIDATOR.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path])
+    errors = sorted(_validator().iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
         best = errors[0]
         where = "/".join(str(p) for p in best.absolute_path)

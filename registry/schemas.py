@@ -1,13 +1,18 @@
-"""Input and output schemas: JSON Schema 2020-12, checked once and compiled once."""
+"""Input and output schemas: JSON Schema 2020-12, checked once and compiled once.
+
+`jsonschema` is imported where it is first used: its first import costs about 1.5 s here (its
+format checker builds an IRI grammar), which a command that validates nothing should not pay.
+A server loads it at start (spell_mcp/app.py).
+"""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-from jsonschema import Draft202012Validator
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 
 class SchemaError(ValueError):
@@ -18,8 +23,10 @@ def check_input_schema(schema: Any) -> dict[str, Any]:
     """A valid 2020-12 schema whose root describes a JSON object."""
     if not isinstance(schema, dict):
         raise SchemaError("the input schema must be a JSON object")
+    import jsonschema
+
     try:
-        Draft202012Validator.check_schema(schema)
+        jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
         raise SchemaError(f"not a valid JSON Schema 2020-12: {exc.message}") from None
     if schema.get("type") != "object":
@@ -30,8 +37,10 @@ def check_input_schema(schema: Any) -> dict[str, Any]:
 def check_output_schema(schema: Any) -> dict[str, Any]:
     if not isinstance(schema, dict):
         raise SchemaError("the output schema must be a JSON object")
+    import jsonschema
+
     try:
-        Draft202012Validator.check_schema(schema)
+        jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
         raise SchemaError(f"output schema is not valid JSON Schema 2020-12: {exc.message}") from None
     return schema
@@ -50,6 +59,8 @@ class InputValidators:
         """What is wrong with `value` against `schema`, one line per problem (empty when valid)."""
         validator = self._validators.get(version_id)
         if validator is None:
+            from jsonschema import Draft202012Validator
+
             validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
             self._validators[version_id] = validator
             while len(self._validators) > self._size:

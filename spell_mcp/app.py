@@ -9,6 +9,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
+
+# A server validates schemas from its first cast: pay jsonschema's slow first import (about 1.5 s,
+# see registry/schemas.py) at start, not in a caster's request.
+import jsonschema  # noqa: F401
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
@@ -122,6 +126,8 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         traces.configure()
         platform = await Platform.open(settings, bus)
+        # Loaded now rather than at the first publish: a bad SPELL_TRUST_ROOT stops the start.
+        await anyio.to_thread.run_sync(platform.publishing.trust.verifier)
         holder["platform"] = platform
         app.state.platform = platform
         try:

@@ -13,7 +13,7 @@ from billing import Ledger
 from billing.budgets import WindowHold
 from billing.fast_holds import DatabaseState, FastHolds, database_state
 from billing.receipts import ReceiptSigner
-from registry import LocalBlobStore, TreeCache, verifier_for
+from registry import LocalBlobStore, TreeCache
 from runtime import Sandbox
 from runtime.net import NetworkGate
 from spell_mcp.accounts.keys import Caster, authenticate_until, touch_key
@@ -23,7 +23,7 @@ from spell_mcp.casting.limits import RequestLimits
 from spell_mcp.casting.lookups import Lookups
 from spell_mcp.casting.pipeline import CastService
 from spell_mcp.catalog.announcements import Announcer
-from spell_mcp.catalog.publishing import PublishService
+from spell_mcp.catalog.publishing import PublishService, TrustRoot
 from spell_mcp.database.engine import Database
 from spell_mcp.payments.provider import StripeGateway
 from spell_mcp.settings import Settings
@@ -83,7 +83,7 @@ class Platform:
         casts = CastService(
             settings, db, sandbox, blobs, trees, secrets, receipts, limits, lookups, fast_holds
         )
-        publishing = PublishService(settings, db, sandbox, blobs, verifier_for(settings.trust_root))
+        publishing = PublishService(settings, db, sandbox, blobs, TrustRoot(settings.trust_root))
         return cls(
             settings=settings,
             db=db,

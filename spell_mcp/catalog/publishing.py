@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -19,6 +20,7 @@ from registry import (
     check,
     record,
     signer_identities,
+    verifier_for,
 )
 from runtime import Sandbox
 from spell_mcp import audit
@@ -86,15 +88,32 @@ def _record_audited(
     return version, created
 
 
+class TrustRoot:
+    """The Sigstore verifier of the configured trust root (SPELL_TRUST_ROOT), loaded when first
+    needed: a command that publishes nothing never reads it. A server loads it at start, so a bad
+    setting is said then (spell_mcp/app.py)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._verifier: Verifier | None = None
+        self._lock = threading.Lock()
+
+    def verifier(self) -> Verifier:
+        with self._lock:
+            if self._verifier is None:
+                self._verifier = verifier_for(self.name)
+            return self._verifier
+
+
 class PublishService:
     def __init__(
-        self, settings: Settings, db: Database, sandbox: Sandbox, blobs: BlobStore, verifier: Verifier | None
+        self, settings: Settings, db: Database, sandbox: Sandbox, blobs: BlobStore, trust: TrustRoot
     ) -> None:
         self.settings = settings
         self.db = db
         self.sandbox = sandbox
         self.blobs = blobs
-        self.verifier = verifier
+        self.trust = trust
 
     async def publish(
         self, maker: Caster, package: bytes, bundle: bytes | None, *, actor: Actor | None = None
@@ -111,7 +130,7 @@ class PublishService:
                 sandbox=self.sandbox,
                 blobs=self.blobs,
                 bundle=bundle,
-                verifier=self.verifier,
+                verifier=self.trust.verifier() if bundle is not None else None,
                 identities=identities,
                 allow_unsigned=self.settings.dev_mode,
                 licence_compatibility=self.settings.licence_table,
