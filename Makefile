@@ -12,7 +12,7 @@ WEB_TOOLS := web/node_modules/.installed
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/next.config.mjs web/tsconfig.json
 DASHBOARD := web/out/index.html
 
-.PHONY: serve test lint typecheck spells web chromium promtool bench clean
+.PHONY: serve test lint typecheck spells web sdk chromium promtool bench clean
 
 serve: $(VENV)/.installed-dev spells $(DASHBOARD)
 	$(BIN)/spell serve --dev --host $(HOST) --port $(PORT)
@@ -25,6 +25,17 @@ test: $(VENV)/.installed-dev spells $(NODE_TOOLS) $(DASHBOARD) chromium promtool
 
 spells: $(VENV)/.installed-dev
 	$(BIN)/python examples/build.py build/spells
+
+# The Python SDK in spell_client/, generated from the server's OpenAPI document (the remote
+# `spell` commands use it); tests/test_sdk.py fails when it drifts from the document.
+# Generated outside the tree, so that the generator's formatter runs with its own settings.
+sdk: $(VENV)/.installed-dev
+	@mkdir -p build
+	$(BIN)/spell openapi > build/openapi.json
+	@out=$$(mktemp -d) && \
+	  PATH="$(abspath $(BIN)):$$PATH" $(BIN)/openapi-python-client generate --path build/openapi.json \
+	    --meta none --output-path $$out/spell_client && \
+	  rm -rf spell_client $$out/spell_client/.ruff_cache && cp -r $$out/spell_client spell_client && rm -rf $$out
 
 bench: $(VENV)/.installed-dev spells
 	$(BIN)/python bench/cast_latency.py

@@ -168,6 +168,9 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
         summary="Cast sandboxed WebAssembly spells, pay per use.",
         version=mcp_server.version,
         lifespan=lifespan,
+        # Operation ids are the routes' own names (cast_spell, list_keys): what generated clients
+        # (the Python SDK in spell_client/, the dashboard's types) call them.
+        generate_unique_id_function=lambda route: route.name,
     )
     app.include_router(casts_router)
     app.include_router(catalog_router)

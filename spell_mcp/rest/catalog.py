@@ -100,6 +100,14 @@ def version_info(version: SpellVersion) -> VersionInfo:
     )
 
 
+def uploaded_file(schema: dict[str, Any]) -> None:
+    """Beside OpenAPI 3.1's contentMediaType, `format: binary` on the string (also inside an
+    optional's anyOf): what client generators read as "send these bytes as a file"."""
+    for member in schema.get("anyOf", [schema]):
+        if member.get("type") == "string":
+            member["format"] = "binary"
+
+
 async def read_upload(upload: UploadFile, limit: int, what: str) -> bytes:
     data = await upload.read(limit + 1)
     if len(data) > limit:
@@ -121,8 +129,14 @@ async def publish(
     caster: PublishCaster,
     actor: ActorDep,
     response: Response,
-    package: Annotated[UploadFile, File(description="The canonical package made by `spell pack`.")],
-    bundle: Annotated[UploadFile | None, File(description="Sigstore bundle over the package.")] = None,
+    package: Annotated[
+        UploadFile,
+        File(description="The canonical package made by `spell pack`.", json_schema_extra=uploaded_file),
+    ],
+    bundle: Annotated[
+        UploadFile | None,
+        File(description="Sigstore bundle over the package.", json_schema_extra=uploaded_file),
+    ] = None,
 ) -> Published:
     """Publish a signed spell version. It is castable as soon as this returns."""
     limit = platform.settings.package_limits.max_package_bytes

@@ -15,7 +15,7 @@ export interface paths {
          * Spell Keys
          * @description The platform's public keys that sign receipts (no authentication needed).
          */
-        get: operations["spell_keys_v1__well_known_spell_keys_get"];
+        get: operations["spell_keys"];
         put?: never;
         post?: never;
         delete?: never;
@@ -35,7 +35,7 @@ export interface paths {
          * Audit Trail
          * @description Operator: every audited action on the platform, newest first.
          */
-        get: operations["audit_trail_v1_admin_audit_get"];
+        get: operations["audit_trail"];
         put?: never;
         post?: never;
         delete?: never;
@@ -58,7 +58,7 @@ export interface paths {
          * @description An operator refunds a settled cast: the caster gets its price back, and the maker's share
          *     is clawed back from its earnings (carried into later payouts if they were paid already).
          */
-        post: operations["refund_a_cast_v1_admin_casts__cast_id__refund_post"];
+        post: operations["refund_a_cast"];
         delete?: never;
         options?: never;
         head?: never;
@@ -76,13 +76,13 @@ export interface paths {
          * List Holds
          * @description Operator: the legal holds in force.
          */
-        get: operations["list_holds_v1_admin_legal_holds_get"];
+        get: operations["list_holds"];
         put?: never;
         /**
          * Place Hold
          * @description Operator: keep every record of a user or a spell (no retention, no erasure) until released.
          */
-        post: operations["place_hold_v1_admin_legal_holds_post"];
+        post: operations["place_hold"];
         delete?: never;
         options?: never;
         head?: never;
@@ -103,7 +103,7 @@ export interface paths {
          * Release Hold
          * @description Operator: release a legal hold; retention and erasure apply again.
          */
-        delete: operations["release_hold_v1_admin_legal_holds__hold_id__delete"];
+        delete: operations["release_hold"];
         options?: never;
         head?: never;
         patch?: never;
@@ -120,7 +120,7 @@ export interface paths {
          * Suspended Spells
          * @description Spells an operator suspended (reinstate one with DELETE /v1/spells/{key}/suspend).
          */
-        get: operations["suspended_spells_v1_admin_spells_suspended_get"];
+        get: operations["suspended_spells"];
         put?: never;
         post?: never;
         delete?: never;
@@ -143,7 +143,7 @@ export interface paths {
          * @description An operator gives a caster credits, or takes some back (negative), with a reason the
          *     caster sees. What is given repays any debt first.
          */
-        post: operations["grant_credits_v1_admin_users__user_id__credits_post"];
+        post: operations["grant_credits"];
         delete?: never;
         options?: never;
         head?: never;
@@ -161,7 +161,7 @@ export interface paths {
          * Sign In With Github
          * @description Start signing in with GitHub (a browser follows the redirect).
          */
-        get: operations["sign_in_with_github_v1_auth_github_get"];
+        get: operations["sign_in_with_github"];
         put?: never;
         post?: never;
         delete?: never;
@@ -181,7 +181,7 @@ export interface paths {
          * Github Callback
          * @description Where GitHub sends the browser back: finishes the sign-in and sets the session cookies.
          */
-        get: operations["github_callback_v1_auth_github_callback_get"];
+        get: operations["github_callback"];
         put?: never;
         post?: never;
         delete?: never;
@@ -205,7 +205,7 @@ export interface paths {
          *     gets a session cookie. Only a key that may do everything (a caster's first key, with the
          *     admin scope) opens one, so a narrow key handed to an agent cannot become a full session.
          */
-        post: operations["sign_in_with_key_v1_auth_key_post"];
+        post: operations["sign_in_with_key"];
         delete?: never;
         options?: never;
         head?: never;
@@ -225,7 +225,7 @@ export interface paths {
          * Sign Out
          * @description End this browser's session (with its CSRF token, like any change).
          */
-        post: operations["sign_out_v1_auth_logout_post"];
+        post: operations["sign_out"];
         delete?: never;
         options?: never;
         head?: never;
@@ -243,13 +243,13 @@ export interface paths {
          * My Auto Reload
          * @description Your auto-reload: whether a saved card is charged when your credits run low.
          */
-        get: operations["my_auto_reload_v1_billing_auto_reload_get"];
+        get: operations["my_auto_reload"];
         /**
          * Set My Auto Reload
          * @description Charge the card a top-up saved (`save_card`) for `amount_usd` whenever your available
          *     credits fall below `threshold_usd`, at most `monthly_cap_usd` a month.
          */
-        put: operations["set_my_auto_reload_v1_billing_auto_reload_put"];
+        put: operations["set_my_auto_reload"];
         post?: never;
         delete?: never;
         options?: never;
@@ -271,7 +271,7 @@ export interface paths {
          * @description Buy credits: a Stripe Checkout page to pay on. The credits arrive when Stripe says the
          *     payment succeeded (its webhook), not before.
          */
-        post: operations["checkout_v1_billing_checkout_post"];
+        post: operations["checkout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -290,7 +290,7 @@ export interface paths {
          * @description Whether credits can be bought here (and between which amounts) and makers paid out;
          *     without them, credits come from the platform's operator. No authentication needed.
          */
-        get: operations["billing_options_v1_billing_options_get"];
+        get: operations["billing_options"];
         put?: never;
         post?: never;
         delete?: never;
@@ -311,7 +311,7 @@ export interface paths {
          * @description Money in and out of your credits, newest first: top-ups (with Stripe's receipt), refunds,
          *     disputes and grants.
          */
-        get: operations["my_payments_v1_billing_payments_get"];
+        get: operations["my_payments"];
         put?: never;
         post?: never;
         delete?: never;
@@ -331,7 +331,7 @@ export interface paths {
          * List Casts
          * @description Your casts, newest first.
          */
-        get: operations["list_casts_v1_casts_get"];
+        get: operations["list_casts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -351,7 +351,7 @@ export interface paths {
          * Get Cast
          * @description A recorded cast of the caller's.
          */
-        get: operations["get_cast_v1_casts__cast_id__get"];
+        get: operations["get_cast"];
         put?: never;
         post?: never;
         delete?: never;
@@ -371,7 +371,7 @@ export interface paths {
          * Get Artifact
          * @description A file a cast of the caller's wrote under /scratch.
          */
-        get: operations["get_artifact_v1_casts__cast_id__artifacts__name__get"];
+        get: operations["get_artifact"];
         put?: never;
         post?: never;
         delete?: never;
@@ -391,7 +391,7 @@ export interface paths {
          * Get Receipt
          * @description The signed receipt of a settled cast of the caller's.
          */
-        get: operations["get_receipt_v1_casts__cast_id__receipt_get"];
+        get: operations["get_receipt"];
         put?: never;
         post?: never;
         delete?: never;
@@ -411,13 +411,13 @@ export interface paths {
          * List Keys
          * @description Your keys (never their secrets), newest first.
          */
-        get: operations["list_keys_v1_keys_get"];
+        get: operations["list_keys"];
         put?: never;
         /**
          * New Key
          * @description A new key, e.g. for an agent: narrower scopes, an expiry, a budget of its own.
          */
-        post: operations["new_key_v1_keys_post"];
+        post: operations["new_key"];
         delete?: never;
         options?: never;
         head?: never;
@@ -440,7 +440,7 @@ export interface paths {
          *     that share a store without Redis cannot tell each other: there a revoked key is refused any
          *     cast at once, anything else within two seconds.)
          */
-        delete: operations["revoke_v1_keys__key_id__delete"];
+        delete: operations["revoke"];
         options?: never;
         head?: never;
         patch?: never;
@@ -458,7 +458,7 @@ export interface paths {
          * Put Key Budget
          * @description Caps for one API key, e.g. the one you hand to an agent.
          */
-        put: operations["put_key_budget_v1_keys__key_id__budget_put"];
+        put: operations["put_key_budget"];
         post?: never;
         delete?: never;
         options?: never;
@@ -479,7 +479,7 @@ export interface paths {
          * Rotate
          * @description A new secret for the key; the old one keeps working for `grace_s` (24 hours unless told).
          */
-        post: operations["rotate_v1_keys__key_id__rotate_post"];
+        post: operations["rotate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -497,7 +497,7 @@ export interface paths {
          * My Earnings
          * @description Your share of every successful cast of your spells.
          */
-        get: operations["my_earnings_v1_makers_me_earnings_get"];
+        get: operations["my_earnings"];
         put?: never;
         post?: never;
         delete?: never;
@@ -517,7 +517,7 @@ export interface paths {
          * List Notifications
          * @description What needs your attention as a maker, newest first (e.g. a new vulnerability in a dependency).
          */
-        get: operations["list_notifications_v1_makers_me_notifications_get"];
+        get: operations["list_notifications"];
         put?: never;
         post?: never;
         delete?: never;
@@ -538,7 +538,7 @@ export interface paths {
          * @description Your payout statements, newest first: casts, what casters paid, the platform's share,
          *     clawbacks, and what was sent (with Stripe's transfer).
          */
-        get: operations["my_payouts_v1_makers_me_payouts_get"];
+        get: operations["my_payouts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -558,13 +558,13 @@ export interface paths {
          * My Payout Account
          * @description Whether Stripe can pay you yet.
          */
-        get: operations["my_payout_account_v1_makers_me_payouts_account_get"];
+        get: operations["my_payout_account"];
         put?: never;
         /**
          * Open My Payout Account
          * @description Get paid: your connected Stripe account (made once) and a link to finish onboarding.
          */
-        post: operations["open_my_payout_account_v1_makers_me_payouts_account_post"];
+        post: operations["open_my_payout_account"];
         delete?: never;
         options?: never;
         head?: never;
@@ -582,13 +582,13 @@ export interface paths {
          * List Signers
          * @description The identities allowed to sign your spells, oldest first.
          */
-        get: operations["list_signers_v1_makers_me_signers_get"];
+        get: operations["list_signers"];
         put?: never;
         /**
          * Register Signer
          * @description Allow an identity to sign your spells (like a PyPI trusted publisher).
          */
-        post: operations["register_signer_v1_makers_me_signers_post"];
+        post: operations["register_signer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -609,7 +609,7 @@ export interface paths {
          * Remove Signer
          * @description Stop allowing an identity to sign your spells (versions it signed stay published).
          */
-        delete: operations["remove_signer_v1_makers_me_signers__signer_id__delete"];
+        delete: operations["remove_signer"];
         options?: never;
         head?: never;
         patch?: never;
@@ -626,7 +626,7 @@ export interface paths {
          * My Spells
          * @description The spells you publish, whatever their state (each one's versions: GET /v1/spells/{key}/versions).
          */
-        get: operations["my_spells_v1_makers_me_spells_get"];
+        get: operations["my_spells"];
         put?: never;
         post?: never;
         delete?: never;
@@ -647,7 +647,7 @@ export interface paths {
          * @description What your spell wrote to stderr, cast by cast, newest first (casts that wrote nothing are
          *     left out). Kept 90 days.
          */
-        get: operations["execution_logs_v1_makers_me_spells__key__logs_get"];
+        get: operations["execution_logs"];
         put?: never;
         post?: never;
         delete?: never;
@@ -667,13 +667,13 @@ export interface paths {
          * List Spells
          * @description Castable spells (latest versions) by key, optionally searched and filtered.
          */
-        get: operations["list_spells_v1_spells_get"];
+        get: operations["list_spells"];
         put?: never;
         /**
          * Publish
          * @description Publish a signed spell version. It is castable as soon as this returns.
          */
-        post: operations["publish_v1_spells_post"];
+        post: operations["publish"];
         delete?: never;
         options?: never;
         head?: never;
@@ -691,7 +691,7 @@ export interface paths {
          * Describe Spell
          * @description One spell: price, input schema, limits and policy of its latest version.
          */
-        get: operations["describe_spell_v1_spells__key__get"];
+        get: operations["describe_spell"];
         put?: never;
         post?: never;
         delete?: never;
@@ -713,7 +713,7 @@ export interface paths {
          * Cast Spell
          * @description Run a spell on an input. Charged once, and only when the cast succeeds.
          */
-        post: operations["cast_spell_v1_spells__key__cast_post"];
+        post: operations["cast_spell"];
         delete?: never;
         options?: never;
         head?: never;
@@ -731,7 +731,7 @@ export interface paths {
          * Get Provenance
          * @description Who signed the latest (or the given) version, with its Rekor entry and package digest.
          */
-        get: operations["get_provenance_v1_spells__key__provenance_get"];
+        get: operations["get_provenance"];
         put?: never;
         post?: never;
         delete?: never;
@@ -752,7 +752,7 @@ export interface paths {
          * @description The spell's README (the package's README.md, or a page written from its manifest), as
          *     Markdown. It is the maker's text: render it without raw HTML.
          */
-        get: operations["get_readme_v1_spells__key__readme_get"];
+        get: operations["get_readme"];
         put?: never;
         post?: never;
         delete?: never;
@@ -772,7 +772,7 @@ export interface paths {
          * Get Sbom
          * @description What the latest (or the given) version is made of: packages, licences, known vulnerabilities.
          */
-        get: operations["get_sbom_v1_spells__key__sbom_get"];
+        get: operations["get_sbom"];
         put?: never;
         post?: never;
         delete?: never;
@@ -792,7 +792,7 @@ export interface paths {
          * List Secrets
          * @description The names of your spell's secrets and when each was set; values are never shown.
          */
-        get: operations["list_secrets_v1_spells__key__secrets_get"];
+        get: operations["list_secrets"];
         put?: never;
         post?: never;
         delete?: never;
@@ -814,13 +814,13 @@ export interface paths {
          * @description Set a secret your spell reads as an environment variable (it must name it in
          *     runtime.policy.env_vars); sealed at rest, given only to a cast of this spell.
          */
-        put: operations["put_secret_v1_spells__key__secrets__name__put"];
+        put: operations["put_secret"];
         post?: never;
         /**
          * Delete Secret
          * @description Remove a secret: later casts of the spell run without it.
          */
-        delete: operations["delete_secret_v1_spells__key__secrets__name__delete"];
+        delete: operations["delete_secret"];
         options?: never;
         head?: never;
         patch?: never;
@@ -839,12 +839,12 @@ export interface paths {
          * Suspend
          * @description Operator: stop every cast of a spell and remove it from listings and tools.
          */
-        post: operations["suspend_v1_spells__key__suspend_post"];
+        post: operations["suspend"];
         /**
          * Reinstate
          * @description Operator: lift a suspension.
          */
-        delete: operations["reinstate_v1_spells__key__suspend_delete"];
+        delete: operations["reinstate"];
         options?: never;
         head?: never;
         patch?: never;
@@ -861,7 +861,7 @@ export interface paths {
          * List Versions
          * @description Every version of a spell, newest first, yanked ones included and marked.
          */
-        get: operations["list_versions_v1_spells__key__versions_get"];
+        get: operations["list_versions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -878,7 +878,7 @@ export interface paths {
             cookie?: never;
         };
         /** Get Version */
-        get: operations["get_version_v1_spells__key__versions__version__get"];
+        get: operations["get_version"];
         put?: never;
         post?: never;
         delete?: never;
@@ -899,7 +899,7 @@ export interface paths {
          * @description The Sigstore bundle a version was published with, to verify it yourself
          *     (`spell verify package.tar --bundle …`).
          */
-        get: operations["get_bundle_v1_spells__key__versions__version__bundle_get"];
+        get: operations["get_bundle"];
         put?: never;
         post?: never;
         delete?: never;
@@ -919,7 +919,7 @@ export interface paths {
          * Get Package
          * @description The exact package bytes published (their sha256 is the version's package_sha256).
          */
-        get: operations["get_package_v1_spells__key__versions__version__package_get"];
+        get: operations["get_package"];
         put?: never;
         post?: never;
         delete?: never;
@@ -941,12 +941,12 @@ export interface paths {
          * Yank Version
          * @description Withdraw a version of your spell: it can no longer be cast, nor be the latest.
          */
-        post: operations["yank_version_v1_spells__key__versions__version__yank_post"];
+        post: operations["yank_version"];
         /**
          * Unyank Version
          * @description Restore a yanked version of your spell.
          */
-        delete: operations["unyank_version_v1_spells__key__versions__version__yank_delete"];
+        delete: operations["unyank_version"];
         options?: never;
         head?: never;
         patch?: never;
@@ -964,7 +964,7 @@ export interface paths {
          * @description Your spell's casts that tried what its policy forbids, newest first (operators: any
          *     spell's). Enough of them within SPELL_VIOLATION_WINDOW_H suspend the spell.
          */
-        get: operations["violations_v1_spells__key__violations_get"];
+        get: operations["violations"];
         put?: never;
         post?: never;
         delete?: never;
@@ -984,7 +984,7 @@ export interface paths {
          * Me
          * @description Who the request is authenticated as, and with what.
          */
-        get: operations["me_v1_users_me_get"];
+        get: operations["me"];
         put?: never;
         post?: never;
         /**
@@ -994,14 +994,14 @@ export interface paths {
          *     The ledger keeps its entries (they name no one) and the audit trail its year, with your keys
          *     redacted. Your credits are forfeited: withdraw or spend them first.
          */
-        delete: operations["erase_me_v1_users_me_delete"];
+        delete: operations["erase_me"];
         options?: never;
         head?: never;
         /**
          * Rectify
          * @description Correct your name or e-mail address (null removes the address).
          */
-        patch: operations["rectify_v1_users_me_patch"];
+        patch: operations["rectify"];
         trace?: never;
     };
     "/v1/users/me/audit": {
@@ -1015,7 +1015,7 @@ export interface paths {
          * My Audit Trail
          * @description What you did, and what was done to your account, keys and spells, newest first.
          */
-        get: operations["my_audit_trail_v1_users_me_audit_get"];
+        get: operations["my_audit_trail"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1036,7 +1036,7 @@ export interface paths {
          * @description The caller's credits: posted, held by running casts, available; and any debt or frozen
          *     credits (docs/payments.md).
          */
-        get: operations["my_balance_v1_users_me_balance_get"];
+        get: operations["my_balance"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1056,12 +1056,12 @@ export interface paths {
          * My Budget
          * @description Your caps, what you spent and hold in the current day and month, and the alerts crossed.
          */
-        get: operations["my_budget_v1_users_me_budget_get"];
+        get: operations["my_budget"];
         /**
          * Put My Budget
          * @description Set your caps; every cast of every key of yours counts against them.
          */
-        put: operations["put_my_budget_v1_users_me_budget_put"];
+        put: operations["put_my_budget"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1080,19 +1080,19 @@ export interface paths {
          * My Alert Webhook
          * @description Your alert webhook and how its latest deliveries went.
          */
-        get: operations["my_alert_webhook_v1_users_me_budget_webhook_get"];
+        get: operations["my_alert_webhook"];
         /**
          * Put My Alert Webhook
          * @description Send your budget alerts to this URL (replacing any before), signed with a new secret that
          *     is shown only in this response.
          */
-        put: operations["put_my_alert_webhook_v1_users_me_budget_webhook_put"];
+        put: operations["put_my_alert_webhook"];
         post?: never;
         /**
          * Delete My Alert Webhook
          * @description Stop sending budget alerts to a webhook; deliveries not yet sent are dropped.
          */
-        delete: operations["delete_my_alert_webhook_v1_users_me_budget_webhook_delete"];
+        delete: operations["delete_my_alert_webhook"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1110,7 +1110,7 @@ export interface paths {
          * @description A copy of all your data: profile, keys (never their secrets), casts, payments, consents,
          *     your audit trail, and as a maker your spells and payouts.
          */
-        get: operations["data_export_v1_users_me_data_export_get"];
+        get: operations["data_export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1130,12 +1130,12 @@ export interface paths {
          * My Preferences
          * @description What you chose about the use of your data.
          */
-        get: operations["my_preferences_v1_users_me_preferences_get"];
+        get: operations["my_preferences"];
         /**
          * Set Preferences
          * @description Set your preferences (do-not-sell, e-mails).
          */
-        put: operations["set_preferences_v1_users_me_preferences_put"];
+        put: operations["set_preferences"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1154,7 +1154,7 @@ export interface paths {
          * Data Transfers
          * @description Who abroad receives some of your data, and whether you consent (seed §30.6).
          */
-        get: operations["data_transfers_v1_users_me_privacy_data_transfers_get"];
+        get: operations["data_transfers"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1176,7 +1176,7 @@ export interface paths {
          * @description Give or withdraw your consent to a transfer; withdrawn, the feature that needs it stops
          *     for you (e.g. buying credits through Stripe).
          */
-        put: operations["consent_to_transfer_v1_users_me_privacy_data_transfers__recipient__put"];
+        put: operations["consent_to_transfer"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1195,7 +1195,7 @@ export interface paths {
          * Privacy Report
          * @description What the platform collects about you, why, for how long, and who receives it (CCPA).
          */
-        get: operations["privacy_report_v1_users_me_privacy_report_get"];
+        get: operations["privacy_report"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1219,12 +1219,12 @@ export interface paths {
          *     cast, charged, published or changed for you until you lift it; your privacy requests still
          *     work.
          */
-        post: operations["restrict_v1_users_me_suspend_post"];
+        post: operations["restrict"];
         /**
          * Lift Restriction
          * @description Lift the restriction: your keys work again.
          */
-        delete: operations["lift_restriction_v1_users_me_suspend_delete"];
+        delete: operations["lift_restriction"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1241,7 +1241,7 @@ export interface paths {
          * My Usage
          * @description What your successful casts cost, grouped by day, spell or API key.
          */
-        get: operations["my_usage_v1_users_me_usage_get"];
+        get: operations["my_usage"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1264,7 +1264,7 @@ export interface paths {
          * @description Stripe's events (signed): the only way credits are bought. Each is handled once however
          *     often it arrives; events this platform does not act on are acknowledged and recorded.
          */
-        post: operations["stripe_webhook_v1_webhooks_stripe_post"];
+        post: operations["stripe_webhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1467,8 +1467,8 @@ export interface components {
              */
             top_ups: boolean;
         };
-        /** Body_publish_v1_spells_post */
-        Body_publish_v1_spells_post: {
+        /** Body_publish */
+        Body_publish: {
             /**
              * Bundle
              * @description Sigstore bundle over the package.
@@ -1476,6 +1476,7 @@ export interface components {
             bundle?: string | null;
             /**
              * Package
+             * Format: binary
              * @description The canonical package made by `spell pack`.
              */
             package: string;
@@ -2678,7 +2679,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    spell_keys_v1__well_known_spell_keys_get: {
+    spell_keys: {
         parameters: {
             query?: never;
             header?: never;
@@ -2698,7 +2699,7 @@ export interface operations {
             };
         };
     };
-    audit_trail_v1_admin_audit_get: {
+    audit_trail: {
         parameters: {
             query?: {
                 /** @description Items per page. */
@@ -2779,7 +2780,7 @@ export interface operations {
             };
         };
     };
-    refund_a_cast_v1_admin_casts__cast_id__refund_post: {
+    refund_a_cast: {
         parameters: {
             query?: never;
             header?: never;
@@ -2874,7 +2875,7 @@ export interface operations {
             };
         };
     };
-    list_holds_v1_admin_legal_holds_get: {
+    list_holds: {
         parameters: {
             query?: never;
             header?: never;
@@ -2924,7 +2925,7 @@ export interface operations {
             };
         };
     };
-    place_hold_v1_admin_legal_holds_post: {
+    place_hold: {
         parameters: {
             query?: never;
             header?: never;
@@ -3007,7 +3008,7 @@ export interface operations {
             };
         };
     };
-    release_hold_v1_admin_legal_holds__hold_id__delete: {
+    release_hold: {
         parameters: {
             query?: never;
             header?: never;
@@ -3078,7 +3079,7 @@ export interface operations {
             };
         };
     };
-    suspended_spells_v1_admin_spells_suspended_get: {
+    suspended_spells: {
         parameters: {
             query?: never;
             header?: never;
@@ -3128,7 +3129,7 @@ export interface operations {
             };
         };
     };
-    grant_credits_v1_admin_users__user_id__credits_post: {
+    grant_credits: {
         parameters: {
             query?: never;
             header?: {
@@ -3247,7 +3248,7 @@ export interface operations {
             };
         };
     };
-    sign_in_with_github_v1_auth_github_get: {
+    sign_in_with_github: {
         parameters: {
             query?: never;
             header?: never;
@@ -3275,7 +3276,7 @@ export interface operations {
             };
         };
     };
-    github_callback_v1_auth_github_callback_get: {
+    github_callback: {
         parameters: {
             query?: {
                 code?: string | null;
@@ -3326,7 +3327,7 @@ export interface operations {
             };
         };
     };
-    sign_in_with_key_v1_auth_key_post: {
+    sign_in_with_key: {
         parameters: {
             query?: never;
             header?: never;
@@ -3409,7 +3410,7 @@ export interface operations {
             };
         };
     };
-    sign_out_v1_auth_logout_post: {
+    sign_out: {
         parameters: {
             query?: never;
             header?: never;
@@ -3457,7 +3458,7 @@ export interface operations {
             };
         };
     };
-    my_auto_reload_v1_billing_auto_reload_get: {
+    my_auto_reload: {
         parameters: {
             query?: never;
             header?: never;
@@ -3507,7 +3508,7 @@ export interface operations {
             };
         };
     };
-    set_my_auto_reload_v1_billing_auto_reload_put: {
+    set_my_auto_reload: {
         parameters: {
             query?: never;
             header?: never;
@@ -3600,7 +3601,7 @@ export interface operations {
             };
         };
     };
-    checkout_v1_billing_checkout_post: {
+    checkout: {
         parameters: {
             query?: never;
             header?: {
@@ -3717,7 +3718,7 @@ export interface operations {
             };
         };
     };
-    billing_options_v1_billing_options_get: {
+    billing_options: {
         parameters: {
             query?: never;
             header?: never;
@@ -3737,7 +3738,7 @@ export interface operations {
             };
         };
     };
-    my_payments_v1_billing_payments_get: {
+    my_payments: {
         parameters: {
             query?: {
                 /** @description Items per page. */
@@ -3813,7 +3814,7 @@ export interface operations {
             };
         };
     };
-    list_casts_v1_casts_get: {
+    list_casts: {
         parameters: {
             query?: {
                 /** @description Items per page. */
@@ -3890,7 +3891,7 @@ export interface operations {
             };
         };
     };
-    get_cast_v1_casts__cast_id__get: {
+    get_cast: {
         parameters: {
             query?: never;
             header?: never;
@@ -3961,7 +3962,7 @@ export interface operations {
             };
         };
     };
-    get_artifact_v1_casts__cast_id__artifacts__name__get: {
+    get_artifact: {
         parameters: {
             query?: never;
             header?: never;
@@ -4033,7 +4034,7 @@ export interface operations {
             };
         };
     };
-    get_receipt_v1_casts__cast_id__receipt_get: {
+    get_receipt: {
         parameters: {
             query?: never;
             header?: never;
@@ -4104,7 +4105,7 @@ export interface operations {
             };
         };
     };
-    list_keys_v1_keys_get: {
+    list_keys: {
         parameters: {
             query?: {
                 /** @description Items per page. */
@@ -4178,7 +4179,7 @@ export interface operations {
             };
         };
     };
-    new_key_v1_keys_post: {
+    new_key: {
         parameters: {
             query?: never;
             header?: {
@@ -4275,7 +4276,7 @@ export interface operations {
             };
         };
     };
-    revoke_v1_keys__key_id__delete: {
+    revoke: {
         parameters: {
             query?: never;
             header?: never;
@@ -4344,7 +4345,7 @@ export interface operations {
             };
         };
     };
-    put_key_budget_v1_keys__key_id__budget_put: {
+    put_key_budget: {
         parameters: {
             query?: never;
             header?: never;
@@ -4439,7 +4440,7 @@ export interface operations {
             };
         };
     };
-    rotate_v1_keys__key_id__rotate_post: {
+    rotate: {
         parameters: {
             query?: {
                 /** @description How long the old secret keeps working, in seconds: 0 ends it at once (a leaked key); the default gives agents a day to pick up the new one. */
@@ -4537,7 +4538,7 @@ export interface operations {
             };
         };
     };
-    my_earnings_v1_makers_me_earnings_get: {
+    my_earnings: {
         parameters: {
             query?: never;
             header?: never;
@@ -4587,7 +4588,7 @@ export interface operations {
             };
         };
     };
-    list_notifications_v1_makers_me_notifications_get: {
+    list_notifications: {
         parameters: {
             query?: {
                 /** @description Items per page. */
@@ -4661,7 +4662,7 @@ export interface operations {
             };
         };
     };
-    my_payouts_v1_makers_me_payouts_get: {
+    my_payouts: {
         parameters: {
             query?: {
                 /** @description Items per page. */
@@ -4737,7 +4738,7 @@ export interface operations {
             };
         };
     };
-    my_payout_account_v1_makers_me_payouts_account_get: {
+    my_payout_account: {
         parameters: {
             query?: never;
             header?: never;
@@ -4797,7 +4798,7 @@ export interface operations {
             };
         };
     };
-    open_my_payout_account_v1_makers_me_payouts_account_post: {
+    open_my_payout_account: {
         parameters: {
             query?: never;
             header?: never;
@@ -4900,7 +4901,7 @@ export interface operations {
             };
         };
     };
-    list_signers_v1_makers_me_signers_get: {
+    list_signers: {
         parameters: {
             query?: {
                 /** @description Items per page. */
@@ -4974,7 +4975,7 @@ export interface operations {
             };
         };
     };
-    register_signer_v1_makers_me_signers_post: {
+    register_signer: {
         parameters: {
             query?: never;
             header?: {
@@ -5071,7 +5072,7 @@ export interface operations {
             };
         };
     };
-    remove_signer_v1_makers_me_signers__signer_id__delete: {
+    remove_signer: {
         parameters: {
             query?: never;
             header?: never;
@@ -5140,7 +5141,7 @@ export interface operations {
             };
         };
     };
-    my_spells_v1_makers_me_spells_get: {
+    my_spells: {
         parameters: {
             query?: {
                 /** @description Items per page. */
@@ -5214,7 +5215,7 @@ export interface operations {
             };
         };
     };
-    execution_logs_v1_makers_me_spells__key__logs_get: {
+    execution_logs: {
         parameters: {
             query?: {
                 /** @description Items per page. */
@@ -5300,7 +5301,7 @@ export interface operations {
             };
         };
     };
-    list_spells_v1_spells_get: {
+    list_spells: {
         parameters: {
             query?: {
                 /** @description Text in the key, name or description. */
@@ -5378,7 +5379,7 @@ export interface operations {
             };
         };
     };
-    publish_v1_spells_post: {
+    publish: {
         parameters: {
             query?: never;
             header?: never;
@@ -5387,7 +5388,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["Body_publish_v1_spells_post"];
+                "multipart/form-data": components["schemas"]["Body_publish"];
             };
         };
         responses: {
@@ -5481,7 +5482,7 @@ export interface operations {
             };
         };
     };
-    describe_spell_v1_spells__key__get: {
+    describe_spell: {
         parameters: {
             query?: never;
             header?: never;
@@ -5552,7 +5553,7 @@ export interface operations {
             };
         };
     };
-    cast_spell_v1_spells__key__cast_post: {
+    cast_spell: {
         parameters: {
             query?: never;
             header?: {
@@ -5711,7 +5712,7 @@ export interface operations {
             };
         };
     };
-    get_provenance_v1_spells__key__provenance_get: {
+    get_provenance: {
         parameters: {
             query?: {
                 version?: string | null;
@@ -5784,7 +5785,7 @@ export interface operations {
             };
         };
     };
-    get_readme_v1_spells__key__readme_get: {
+    get_readme: {
         parameters: {
             query?: never;
             header?: never;
@@ -5855,7 +5856,7 @@ export interface operations {
             };
         };
     };
-    get_sbom_v1_spells__key__sbom_get: {
+    get_sbom: {
         parameters: {
             query?: {
                 version?: string | null;
@@ -5928,7 +5929,7 @@ export interface operations {
             };
         };
     };
-    list_secrets_v1_spells__key__secrets_get: {
+    list_secrets: {
         parameters: {
             query?: never;
             header?: never;
@@ -5999,7 +6000,7 @@ export interface operations {
             };
         };
     };
-    put_secret_v1_spells__key__secrets__name__put: {
+    put_secret: {
         parameters: {
             query?: never;
             header?: never;
@@ -6093,7 +6094,7 @@ export interface operations {
             };
         };
     };
-    delete_secret_v1_spells__key__secrets__name__delete: {
+    delete_secret: {
         parameters: {
             query?: never;
             header?: never;
@@ -6163,7 +6164,7 @@ export interface operations {
             };
         };
     };
-    suspend_v1_spells__key__suspend_post: {
+    suspend: {
         parameters: {
             query?: never;
             header?: never;
@@ -6232,7 +6233,7 @@ export interface operations {
             };
         };
     };
-    reinstate_v1_spells__key__suspend_delete: {
+    reinstate: {
         parameters: {
             query?: never;
             header?: never;
@@ -6301,7 +6302,7 @@ export interface operations {
             };
         };
     };
-    list_versions_v1_spells__key__versions_get: {
+    list_versions: {
         parameters: {
             query?: {
                 /** @description Items per page. */
@@ -6387,7 +6388,7 @@ export interface operations {
             };
         };
     };
-    get_version_v1_spells__key__versions__version__get: {
+    get_version: {
         parameters: {
             query?: never;
             header?: never;
@@ -6459,7 +6460,7 @@ export interface operations {
             };
         };
     };
-    get_bundle_v1_spells__key__versions__version__bundle_get: {
+    get_bundle: {
         parameters: {
             query?: never;
             header?: never;
@@ -6531,7 +6532,7 @@ export interface operations {
             };
         };
     };
-    get_package_v1_spells__key__versions__version__package_get: {
+    get_package: {
         parameters: {
             query?: never;
             header?: never;
@@ -6604,7 +6605,7 @@ export interface operations {
             };
         };
     };
-    yank_version_v1_spells__key__versions__version__yank_post: {
+    yank_version: {
         parameters: {
             query?: never;
             header?: never;
@@ -6676,7 +6677,7 @@ export interface operations {
             };
         };
     };
-    unyank_version_v1_spells__key__versions__version__yank_delete: {
+    unyank_version: {
         parameters: {
             query?: never;
             header?: never;
@@ -6748,7 +6749,7 @@ export interface operations {
             };
         };
     };
-    violations_v1_spells__key__violations_get: {
+    violations: {
         parameters: {
             query?: {
                 /** @description Items per page. */
@@ -6834,7 +6835,7 @@ export interface operations {
             };
         };
     };
-    me_v1_users_me_get: {
+    me: {
         parameters: {
             query?: never;
             header?: never;
@@ -6884,7 +6885,7 @@ export interface operations {
             };
         };
     };
-    erase_me_v1_users_me_delete: {
+    erase_me: {
         parameters: {
             query?: never;
             header?: never;
@@ -6942,7 +6943,7 @@ export interface operations {
             };
         };
     };
-    rectify_v1_users_me_patch: {
+    rectify: {
         parameters: {
             query?: never;
             header?: never;
@@ -7023,7 +7024,7 @@ export interface operations {
             };
         };
     };
-    my_audit_trail_v1_users_me_audit_get: {
+    my_audit_trail: {
         parameters: {
             query?: {
                 /** @description Items per page. */
@@ -7097,7 +7098,7 @@ export interface operations {
             };
         };
     };
-    my_balance_v1_users_me_balance_get: {
+    my_balance: {
         parameters: {
             query?: never;
             header?: never;
@@ -7147,7 +7148,7 @@ export interface operations {
             };
         };
     };
-    my_budget_v1_users_me_budget_get: {
+    my_budget: {
         parameters: {
             query?: never;
             header?: never;
@@ -7197,7 +7198,7 @@ export interface operations {
             };
         };
     };
-    put_my_budget_v1_users_me_budget_put: {
+    put_my_budget: {
         parameters: {
             query?: never;
             header?: never;
@@ -7280,7 +7281,7 @@ export interface operations {
             };
         };
     };
-    my_alert_webhook_v1_users_me_budget_webhook_get: {
+    my_alert_webhook: {
         parameters: {
             query?: never;
             header?: never;
@@ -7340,7 +7341,7 @@ export interface operations {
             };
         };
     };
-    put_my_alert_webhook_v1_users_me_budget_webhook_put: {
+    put_my_alert_webhook: {
         parameters: {
             query?: never;
             header?: {
@@ -7437,7 +7438,7 @@ export interface operations {
             };
         };
     };
-    delete_my_alert_webhook_v1_users_me_budget_webhook_delete: {
+    delete_my_alert_webhook: {
         parameters: {
             query?: never;
             header?: never;
@@ -7495,7 +7496,7 @@ export interface operations {
             };
         };
     };
-    data_export_v1_users_me_data_export_get: {
+    data_export: {
         parameters: {
             query?: {
                 /** @description zip adds the files your casts made. */
@@ -7568,7 +7569,7 @@ export interface operations {
             };
         };
     };
-    my_preferences_v1_users_me_preferences_get: {
+    my_preferences: {
         parameters: {
             query?: never;
             header?: never;
@@ -7618,7 +7619,7 @@ export interface operations {
             };
         };
     };
-    set_preferences_v1_users_me_preferences_put: {
+    set_preferences: {
         parameters: {
             query?: never;
             header?: never;
@@ -7701,7 +7702,7 @@ export interface operations {
             };
         };
     };
-    data_transfers_v1_users_me_privacy_data_transfers_get: {
+    data_transfers: {
         parameters: {
             query?: never;
             header?: never;
@@ -7751,7 +7752,7 @@ export interface operations {
             };
         };
     };
-    consent_to_transfer_v1_users_me_privacy_data_transfers__recipient__put: {
+    consent_to_transfer: {
         parameters: {
             query?: never;
             header?: never;
@@ -7846,7 +7847,7 @@ export interface operations {
             };
         };
     };
-    privacy_report_v1_users_me_privacy_report_get: {
+    privacy_report: {
         parameters: {
             query?: never;
             header?: never;
@@ -7898,7 +7899,7 @@ export interface operations {
             };
         };
     };
-    restrict_v1_users_me_suspend_post: {
+    restrict: {
         parameters: {
             query?: never;
             header?: never;
@@ -7946,7 +7947,7 @@ export interface operations {
             };
         };
     };
-    lift_restriction_v1_users_me_suspend_delete: {
+    lift_restriction: {
         parameters: {
             query?: never;
             header?: never;
@@ -7994,7 +7995,7 @@ export interface operations {
             };
         };
     };
-    my_usage_v1_users_me_usage_get: {
+    my_usage: {
         parameters: {
             query?: {
                 /** @description Rows per day, spell or key. */
@@ -8072,7 +8073,7 @@ export interface operations {
             };
         };
     };
-    stripe_webhook_v1_webhooks_stripe_post: {
+    stripe_webhook: {
         parameters: {
             query?: never;
             header?: never;

@@ -1,0 +1,227 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.alert_webhook_created import AlertWebhookCreated
+from ...models.alert_webhook_request import AlertWebhookRequest
+from ...models.problem import Problem
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    body: AlertWebhookRequest,
+    idempotency_key: None | str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["idempotency-key"] = idempotency_key
+
+    _kwargs: dict[str, Any] = {
+        "method": "put",
+        "url": "/v1/users/me/budget/webhook",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> AlertWebhookCreated | Problem | None:
+    if response.status_code == 200:
+        response_200 = AlertWebhookCreated.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[AlertWebhookCreated | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: AlertWebhookRequest,
+    idempotency_key: None | str | Unset = UNSET,
+) -> Response[AlertWebhookCreated | Problem]:
+    """Put My Alert Webhook
+
+     Send your budget alerts to this URL (replacing any before), signed with a new secret that
+    is shown only in this response.
+
+    Args:
+        idempotency_key (None | str | Unset): Send the same key to retry safely: you get the first
+            response, and nothing is done twice.
+        body (AlertWebhookRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[AlertWebhookCreated | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: AlertWebhookRequest,
+    idempotency_key: None | str | Unset = UNSET,
+) -> AlertWebhookCreated | Problem | None:
+    """Put My Alert Webhook
+
+     Send your budget alerts to this URL (replacing any before), signed with a new secret that
+    is shown only in this response.
+
+    Args:
+        idempotency_key (None | str | Unset): Send the same key to retry safely: you get the first
+            response, and nothing is done twice.
+        body (AlertWebhookRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        AlertWebhookCreated | Problem
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+        idempotency_key=idempotency_key,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: AlertWebhookRequest,
+    idempotency_key: None | str | Unset = UNSET,
+) -> Response[AlertWebhookCreated | Problem]:
+    """Put My Alert Webhook
+
+     Send your budget alerts to this URL (replacing any before), signed with a new secret that
+    is shown only in this response.
+
+    Args:
+        idempotency_key (None | str | Unset): Send the same key to retry safely: you get the first
+            response, and nothing is done twice.
+        body (AlertWebhookRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[AlertWebhookCreated | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: AlertWebhookRequest,
+    idempotency_key: None | str | Unset = UNSET,
+) -> AlertWebhookCreated | Problem | None:
+    """Put My Alert Webhook
+
+     Send your budget alerts to this URL (replacing any before), signed with a new secret that
+    is shown only in this response.
+
+    Args:
+        idempotency_key (None | str | Unset): Send the same key to retry safely: you get the first
+            response, and nothing is done twice.
+        body (AlertWebhookRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        AlertWebhookCreated | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+    ).parsed

@@ -1,0 +1,240 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.execution_log_page import ExecutionLogPage
+from ...models.http_validation_error import HTTPValidationError
+from ...models.problem import Problem
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    key: str,
+    *,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["limit"] = limit
+
+    json_cursor: None | str | Unset
+    if isinstance(cursor, Unset):
+        json_cursor = UNSET
+    else:
+        json_cursor = cursor
+    params["cursor"] = json_cursor
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v1/makers/me/spells/{key}/logs".format(
+            key=quote(str(key), safe=""),
+        ),
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ExecutionLogPage | HTTPValidationError | Problem | None:
+    if response.status_code == 200:
+        response_200 = ExecutionLogPage.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = HTTPValidationError.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ExecutionLogPage | HTTPValidationError | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    key: str,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+) -> Response[ExecutionLogPage | HTTPValidationError | Problem]:
+    """Execution Logs
+
+     What your spell wrote to stderr, cast by cast, newest first (casts that wrote nothing are
+    left out). Kept 90 days.
+
+    Args:
+        key (str):
+        limit (int | Unset): Items per page. Default: 50.
+        cursor (None | str | Unset): `next_cursor` of the previous page; omit for the first page.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ExecutionLogPage | HTTPValidationError | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        key=key,
+        limit=limit,
+        cursor=cursor,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    key: str,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+) -> ExecutionLogPage | HTTPValidationError | Problem | None:
+    """Execution Logs
+
+     What your spell wrote to stderr, cast by cast, newest first (casts that wrote nothing are
+    left out). Kept 90 days.
+
+    Args:
+        key (str):
+        limit (int | Unset): Items per page. Default: 50.
+        cursor (None | str | Unset): `next_cursor` of the previous page; omit for the first page.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ExecutionLogPage | HTTPValidationError | Problem
+    """
+
+    return sync_detailed(
+        key=key,
+        client=client,
+        limit=limit,
+        cursor=cursor,
+    ).parsed
+
+
+async def asyncio_detailed(
+    key: str,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+) -> Response[ExecutionLogPage | HTTPValidationError | Problem]:
+    """Execution Logs
+
+     What your spell wrote to stderr, cast by cast, newest first (casts that wrote nothing are
+    left out). Kept 90 days.
+
+    Args:
+        key (str):
+        limit (int | Unset): Items per page. Default: 50.
+        cursor (None | str | Unset): `next_cursor` of the previous page; omit for the first page.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ExecutionLogPage | HTTPValidationError | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        key=key,
+        limit=limit,
+        cursor=cursor,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    key: str,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+) -> ExecutionLogPage | HTTPValidationError | Problem | None:
+    """Execution Logs
+
+     What your spell wrote to stderr, cast by cast, newest first (casts that wrote nothing are
+    left out). Kept 90 days.
+
+    Args:
+        key (str):
+        limit (int | Unset): Items per page. Default: 50.
+        cursor (None | str | Unset): `next_cursor` of the previous page; omit for the first page.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ExecutionLogPage | HTTPValidationError | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            key=key,
+            client=client,
+            limit=limit,
+            cursor=cursor,
+        )
+    ).parsed

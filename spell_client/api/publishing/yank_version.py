@@ -1,0 +1,204 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.http_validation_error import HTTPValidationError
+from ...models.problem import Problem
+from ...models.version_info import VersionInfo
+from ...types import Response
+
+
+def _get_kwargs(
+    key: str,
+    version: str,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/spells/{key}/versions/{version}/yank".format(
+            key=quote(str(key), safe=""),
+            version=quote(str(version), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> HTTPValidationError | Problem | VersionInfo | None:
+    if response.status_code == 200:
+        response_200 = VersionInfo.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = HTTPValidationError.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[HTTPValidationError | Problem | VersionInfo]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    key: str,
+    version: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[HTTPValidationError | Problem | VersionInfo]:
+    """Yank Version
+
+     Withdraw a version of your spell: it can no longer be cast, nor be the latest.
+
+    Args:
+        key (str):
+        version (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[HTTPValidationError | Problem | VersionInfo]
+    """
+
+    kwargs = _get_kwargs(
+        key=key,
+        version=version,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    key: str,
+    version: str,
+    *,
+    client: AuthenticatedClient,
+) -> HTTPValidationError | Problem | VersionInfo | None:
+    """Yank Version
+
+     Withdraw a version of your spell: it can no longer be cast, nor be the latest.
+
+    Args:
+        key (str):
+        version (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        HTTPValidationError | Problem | VersionInfo
+    """
+
+    return sync_detailed(
+        key=key,
+        version=version,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    key: str,
+    version: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[HTTPValidationError | Problem | VersionInfo]:
+    """Yank Version
+
+     Withdraw a version of your spell: it can no longer be cast, nor be the latest.
+
+    Args:
+        key (str):
+        version (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[HTTPValidationError | Problem | VersionInfo]
+    """
+
+    kwargs = _get_kwargs(
+        key=key,
+        version=version,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    key: str,
+    version: str,
+    *,
+    client: AuthenticatedClient,
+) -> HTTPValidationError | Problem | VersionInfo | None:
+    """Yank Version
+
+     Withdraw a version of your spell: it can no longer be cast, nor be the latest.
+
+    Args:
+        key (str):
+        version (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        HTTPValidationError | Problem | VersionInfo
+    """
+
+    return (
+        await asyncio_detailed(
+            key=key,
+            version=version,
+            client=client,
+        )
+    ).parsed
