@@ -72,3 +72,30 @@ class InputValidators:
             if len(problems) >= limit:
                 break
         return problems
+
+
+def broken_promise(
+    validators: InputValidators,
+    version_id: Hashable,
+    output: Any,
+    *,
+    content: bool,
+    output_schema: dict[str, Any] | None,
+) -> str | None:
+    """How a spell's output breaks what its manifest promised, or None when it keeps it: a content
+    document if it said so, and its output schema (over the document's `structured` part then)."""
+    from registry.content import content_problems
+
+    if content:
+        problems = content_problems(output)
+        if problems:
+            return f"the output is not a content document: {problems[0]}"
+        output = output.get("structured")
+        if output is None:
+            return None
+    if output_schema is None:
+        return None
+    problems = validators.problems(("output", version_id), output_schema, output)
+    if problems:
+        return f"the output does not match the spell's output schema: {problems[0]}"
+    return None

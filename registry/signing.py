@@ -15,7 +15,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.x509 import ObjectIdentifier, RFC822Name, SubjectAlternativeName, UniformResourceIdentifier
+from cryptography.x509 import (
+    Certificate,
+    ObjectIdentifier,
+    RFC822Name,
+    SubjectAlternativeName,
+    UniformResourceIdentifier,
+)
 from sigstore.errors import Error as SigstoreError
 from sigstore.models import Bundle, InvalidBundle, TrustedRoot
 from sigstore.verify import Verifier, policy
@@ -145,7 +151,12 @@ def _san(bundle: Bundle) -> str:
 
 
 def _issuer(bundle: Bundle) -> str:
-    for extension in bundle.signing_certificate.extensions:
+    return certificate_issuer(bundle.signing_certificate)
+
+
+def certificate_issuer(certificate: Certificate) -> str:
+    """The OIDC issuer a Fulcio certificate names (either of its two extensions)."""
+    for extension in certificate.extensions:
         if extension.oid == OIDC_ISSUER_V1:
             return bytes(extension.value.value).decode()
         if extension.oid == OIDC_ISSUER_V2:

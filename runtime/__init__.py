@@ -9,7 +9,7 @@ from runtime.errors import SpellRunError
 from runtime.limits import Limits
 from runtime.net import NetLimits, NetworkGate
 from runtime.policy import Mount, Policy, PolicyError
-from runtime.sandbox import Artifact, ModuleRejected, RunResult, Sandbox
+from runtime.sandbox import Artifact, ModuleRejected, RunResult, Sandbox, module_imports
 from runtime.usage import ResourceUsage
 
 __all__ = [
@@ -25,4 +25,5 @@ __all__ = [
     "RunResult",
     "Sandbox",
     "SpellRunError",
+    "module_imports",
 ]

@@ -81,6 +81,15 @@ def module_digest(wasm: bytes) -> str:
     return hashlib.sha256(wasm).hexdigest()
 
 
+def module_imports(wasm: bytes) -> tuple[str, ...]:
+    """What a module imports, as `module.name`; empty when the bytes are not a module."""
+    try:
+        module = wasmtime.Module(wasmtime.Engine(), wasm)
+    except wasmtime.WasmtimeError:
+        return ()
+    return tuple(f"{item.module}.{item.name}" for item in module.imports)
+
+
 def configure_pooling(config: wasmtime.Config, *, slots: int, max_memory_bytes: int) -> None:
     """Use wasmtime's pooling allocator: instances, memories and stacks come from slots reserved
     once, so a cast reuses warm memory instead of mapping and unmapping its own.

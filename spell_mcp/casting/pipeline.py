@@ -43,7 +43,7 @@ from billing.ledger import account_id
 from billing.payments import Payments
 from billing.receipts import ReceiptSigner
 from registry import BlobStore, InputValidators, SpellVersion, TreeCache, find_version
-from registry.content import content_problems
+from registry.schemas import broken_promise
 from runtime import Limits, Mount, Policy, ResourceUsage, RunResult, Sandbox, SpellRunError
 from spell_mcp import strict_json
 from spell_mcp.accounts.keys import Caster
@@ -557,26 +557,12 @@ class CastService:
         return run, artifacts
 
     def _check_output(self, spell: SpellVersion, output: Any, usage: ResourceUsage) -> None:
-        """The output keeps the spell's promises: a content document if it said so, and its
-        output schema (over the document's `structured` part in that case)."""
-        if is_content(spell):
-            problems = content_problems(output)
-            if problems:
-                raise SpellRunError(
-                    "spell_output_invalid", f"the output is not a content document: {problems[0]}", usage
-                )
-            output = output.get("structured")
-            if output is None:
-                return
-        if spell.output_schema is None:
-            return
-        problems = self.validators.problems(("output", spell.id), spell.output_schema, output)
-        if problems:
-            raise SpellRunError(
-                "spell_output_invalid",
-                f"the output does not match the spell's output schema: {problems[0]}",
-                usage,
-            )
+        """The output keeps the spell's promises (registry/schemas.py: broken_promise)."""
+        broken = broken_promise(
+            self.validators, spell.id, output, content=is_content(spell), output_schema=spell.output_schema
+        )
+        if broken is not None:
+            raise SpellRunError("spell_output_invalid", broken, usage)
 
     async def _begin(
         self,
