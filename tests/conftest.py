@@ -291,7 +291,9 @@ def start_server(
             process.kill()
             raise RuntimeError("server did not become ready")
         time.sleep(0.1)
-    key = (home / "operator.key").read_text().strip()
+    # Outside dev mode there is no operator key until one is made (`spell users create`).
+    key_file = home / "operator.key"
+    key = key_file.read_text().strip() if key_file.exists() else ""
     server = RunningServer(url=url, home=home, operator_key=key, env=env, database=database, pid=process.pid)
     return process, server
 

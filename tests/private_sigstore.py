@@ -4,6 +4,11 @@ It issues what the public Sigstore would — a short-lived certificate for an OI
 embedded SCT, a hashedrekord entry with a signed entry timestamp, a one-leaf inclusion proof and
 a signed checkpoint — and writes the matching `trusted_root.json`, so that the real
 sigstore-python verifier checks our signed packages with no network.
+
+`serve()` puts the signing side on HTTP, for the real sigstore-python *signer* (`spell sign
+--trust-config`): Fulcio's `POST /api/v2/signingCert` (a certificate for the identity in the
+bearer OIDC token, read as Fulcio reads it) and Rekor's `POST /api/v1/log/entries`; it writes
+the client trust config that points the signer at them. `identity_token()` mints the OIDC token.
 """
 
 from __future__ import annotations
@@ -13,8 +18,15 @@ import datetime
 import hashlib
 import json
 import struct
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
+import jwt
 import rfc8785
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -125,7 +137,11 @@ class PrivateSigstore:
         }
 
     def _leaf(
-        self, key: ec.EllipticCurvePrivateKey, identity: str, issuer: str, claims: dict[ObjectIdentifier, str]
+        self,
+        public_key: ec.EllipticCurvePublicKey,
+        identity: str,
+        issuer: str,
+        claims: dict[ObjectIdentifier, str],
     ) -> x509.Certificate:
         san: x509.GeneralName = (
             x509.RFC822Name(identity)
@@ -136,7 +152,7 @@ class PrivateSigstore:
             x509.CertificateBuilder()
             .subject_name(x509.Name([]))
             .issuer_name(self.root.subject)
-            .public_key(key.public_key())
+            .public_key(public_key)
             .serial_number(x509.random_serial_number())
             .not_valid_before(self.now - datetime.timedelta(minutes=1))
             .not_valid_after(self.now + datetime.timedelta(minutes=10))
@@ -144,7 +160,7 @@ class PrivateSigstore:
                 x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True
             )
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(self.root_key.public_key()), critical=False
             )
@@ -185,22 +201,46 @@ class PrivateSigstore:
     ) -> bytes:
         """A Sigstore bundle (v0.3) over `artifact`, signed as `identity` from `issuer`."""
         key = ec.generate_private_key(ec.SECP256R1())
-        leaf = self._leaf(key, identity, issuer, claims or {})
+        leaf = self._leaf(key.public_key(), identity, issuer, claims or {})
         digest = hashlib.sha256(artifact).digest()
         signature = key.sign(artifact, ec.ECDSA(hashes.SHA256()))
-        body = rfc8785.dumps(
-            {
-                "apiVersion": "0.0.1",
-                "kind": "hashedrekord",
-                "spec": {
-                    "data": {"hash": {"algorithm": "sha256", "value": digest.hex()}},
-                    "signature": {
-                        "content": _b64(signature),
-                        "publicKey": {"content": _b64(leaf.public_bytes(serialization.Encoding.PEM))},
-                    },
-                },
-            }
-        )
+        body = _hashedrekord(digest, signature, leaf)
+        entry = self.log_entry(body)
+        proof = entry["verification"]["inclusionProof"]
+        bundle = {
+            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "verificationMaterial": {
+                "certificate": {"rawBytes": _b64(leaf.public_bytes(serialization.Encoding.DER))},
+                "tlogEntries": [
+                    {
+                        "logIndex": "0",
+                        "logId": {"keyId": _b64(self.rekor_log_id)},
+                        "kindVersion": {"kind": "hashedrekord", "version": "0.0.1"},
+                        "integratedTime": str(entry["integratedTime"]),
+                        "inclusionPromise": {
+                            "signedEntryTimestamp": entry["verification"]["signedEntryTimestamp"]
+                        },
+                        "inclusionProof": {
+                            "logIndex": "0",
+                            "rootHash": _b64(bytes.fromhex(proof["rootHash"])),
+                            "treeSize": "1",
+                            "hashes": [],
+                            "checkpoint": {"envelope": proof["checkpoint"]},
+                        },
+                        "canonicalizedBody": entry["body"],
+                    }
+                ],
+            },
+            "messageSignature": {
+                "messageDigest": {"algorithm": "SHA2_256", "digest": _b64(digest)},
+                "signature": _b64(signature),
+            },
+        }
+        return json.dumps(bundle).encode()
+
+    def log_entry(self, body: bytes) -> dict[str, Any]:
+        """A Rekor v1 log entry for a canonical entry body, as Rekor's API returns it: its own
+        one-leaf tree, a signed entry timestamp and a signed checkpoint."""
         integrated = int(self.now.timestamp())
         promise = rfc8785.dumps(
             {
@@ -214,35 +254,129 @@ class PrivateSigstore:
         note = f"{self.name} - 1\n1\n{_b64(root_hash)}\n"
         note_signature = self.rekor_key.sign(note.encode(), ec.ECDSA(hashes.SHA256()))
         checkpoint = f"{note}\n\u2014 {self.name} {_b64(self.rekor_log_id[:4] + note_signature)}\n"
-        bundle = {
-            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
-            "verificationMaterial": {
-                "certificate": {"rawBytes": _b64(leaf.public_bytes(serialization.Encoding.DER))},
-                "tlogEntries": [
-                    {
-                        "logIndex": "0",
-                        "logId": {"keyId": _b64(self.rekor_log_id)},
-                        "kindVersion": {"kind": "hashedrekord", "version": "0.0.1"},
-                        "integratedTime": str(integrated),
-                        "inclusionPromise": {
-                            "signedEntryTimestamp": _b64(
-                                self.rekor_key.sign(promise, ec.ECDSA(hashes.SHA256()))
-                            )
-                        },
-                        "inclusionProof": {
-                            "logIndex": "0",
-                            "rootHash": _b64(root_hash),
-                            "treeSize": "1",
-                            "hashes": [],
-                            "checkpoint": {"envelope": checkpoint},
-                        },
-                        "canonicalizedBody": _b64(body),
-                    }
-                ],
-            },
-            "messageSignature": {
-                "messageDigest": {"algorithm": "SHA2_256", "digest": _b64(digest)},
-                "signature": _b64(signature),
+        return {
+            "body": _b64(body),
+            "integratedTime": integrated,
+            "logID": self.rekor_log_id.hex(),
+            "logIndex": 0,
+            "verification": {
+                "signedEntryTimestamp": _b64(self.rekor_key.sign(promise, ec.ECDSA(hashes.SHA256()))),
+                "inclusionProof": {
+                    "logIndex": 0,
+                    "rootHash": root_hash.hex(),
+                    "treeSize": 1,
+                    "hashes": [],
+                    "checkpoint": checkpoint,
+                },
             },
         }
-        return json.dumps(bundle).encode()
+
+    # -- the signing side, over HTTP ----------------------------------------------------------
+
+    def identity_token(self, identity: str, issuer: str, *, minutes: int = 10) -> str:
+        """An OIDC identity token such as an issuer gives (signed by a key nobody checks: Fulcio
+        would check it; the stand-in reads it as the signer does)."""
+        now = int(time.time())
+        claims = {
+            "iss": issuer,
+            "sub": identity,
+            "email": identity,
+            "aud": "sigstore",
+            "iat": now,
+            "exp": now + 60 * minutes,
+        }
+        return jwt.encode(claims, ec.generate_private_key(ec.SECP256R1()), algorithm="ES256")
+
+    def certificate_for(self, token: str, csr_pem: bytes) -> list[str]:
+        """Fulcio: a certificate for the CSR's key and the token's identity, and its chain."""
+        claims = jwt.decode(token, options={"verify_signature": False}, audience="sigstore")
+        request = x509.load_pem_x509_csr(csr_pem)
+        public_key = request.public_key()
+        assert isinstance(public_key, ec.EllipticCurvePublicKey)
+        leaf = self._leaf(public_key, claims.get("email") or claims["sub"], claims["iss"], {})
+        pem = serialization.Encoding.PEM
+        return [leaf.public_bytes(pem).decode(), self.root.public_bytes(pem).decode()]
+
+    @contextmanager
+    def serve(self, directory: Path) -> Iterator[Path]:
+        """Fulcio and Rekor on a local port; yields the client trust config that points at them."""
+        instance = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if self.path == "/api/v2/signingCert":
+                    token = self.headers["Authorization"].removeprefix("Bearer ")
+                    chain = instance.certificate_for(
+                        token, base64.b64decode(request["certificateSigningRequest"])
+                    )
+                    answer: dict[str, Any] = {
+                        "signedCertificateEmbeddedSct": {"chain": {"certificates": chain}}
+                    }
+                elif self.path == "/api/v1/log/entries":
+                    answer = {
+                        hashlib.sha256(rfc8785.dumps(request)).hexdigest(): instance.log_entry(
+                            rfc8785.dumps(request)
+                        )
+                    }
+                else:
+                    self.send_error(404)
+                    return
+                data = json.dumps(answer).encode()
+                self.send_response(201)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        start = (self.now - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        def service(address: str) -> dict[str, object]:
+            return {"url": address, "majorApiVersion": 1, "validFor": {"start": start}, "operator": self.name}
+
+        config = directory / "trust_config.json"
+        config.write_text(
+            json.dumps(
+                {
+                    "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
+                    "trustedRoot": self._trusted_root(),
+                    "signingConfig": {
+                        "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
+                        "caUrls": [service(url)],
+                        "oidcUrls": [service(f"{url}/oauth2")],
+                        "rekorTlogUrls": [service(url)],
+                        "tsaUrls": [],
+                        "rekorTlogConfig": {"selector": "ANY"},
+                        "tsaConfig": {"selector": "ANY"},
+                    },
+                }
+            )
+        )
+        try:
+            yield config
+        finally:
+            server.shutdown()
+            server.server_close()
+
+
+def _hashedrekord(digest: bytes, signature: bytes, leaf: x509.Certificate) -> bytes:
+    return rfc8785.dumps(
+        {
+            "apiVersion": "0.0.1",
+            "kind": "hashedrekord",
+            "spec": {
+                "data": {"hash": {"algorithm": "sha256", "value": digest.hex()}},
+                "signature": {
+                    "content": _b64(signature),
+                    "publicKey": {"content": _b64(leaf.public_bytes(serialization.Encoding.PEM))},
+                },
+            },
+        }
+    )

@@ -37,6 +37,7 @@ LAYERS = [
             "spell_mcp.payments",
             "spell_mcp.operations",
             "spell_mcp.privacy",
+            "spell_mcp.toolchain",
             "spell_mcp.platform",
             "spell_mcp.housekeeping",
             "spell_mcp.bootstrap",

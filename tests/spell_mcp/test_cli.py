@@ -1,15 +1,20 @@
-"""The `spell` command refuses what it cannot do in words, at once, with no traceback."""
+"""The `spell` command refuses what it cannot do in words, at once, with no traceback, and never
+makes a store nobody asked for."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import stat
 import subprocess
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from spell_mcp.cli import app
+from tests.conftest import RunningServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,8 +50,113 @@ def test_serving_on_a_busy_port_says_so_and_never_claims_to_serve(tmp_path: Path
 
 def test_a_retention_dry_run_lists_what_would_go_and_removes_nothing(tmp_path: Path) -> None:
     env = {"SPELL_HOME": str(tmp_path / "home")}
+    assert CliRunner().invoke(app, ["migrate"], env=env).exit_code == 0
     result = CliRunner().invoke(app, ["retention", "run", "--dry-run"], env=env)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert "would remove        0 input hashes" in lines and "would remove        0 artifact files" in lines
     assert CliRunner().invoke(app, ["retention", "run"], env=env).output.startswith("removed ")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["users", "list"], ["ledger", "verify"], ["retention", "run"], ["rescan"], ["mcp"]],
+)
+def test_a_store_that_does_not_exist_is_never_made_unless_asked(tmp_path: Path, command: list[str]) -> None:
+    home = tmp_path / "typo"
+    result = CliRunner().invoke(app, command, env={"SPELL_HOME": str(home)})
+    assert result.exit_code == 2, result.output
+    assert f"no Spell store at {home}" in result.output and "--init" in result.output
+    assert not home.exists()
+
+
+def test_init_makes_a_new_store_when_asked(tmp_path: Path) -> None:
+    home = tmp_path / "new"
+    made = CliRunner().invoke(
+        app, ["users", "create", "alice", "--init", "--json"], env={"SPELL_HOME": str(home)}
+    )
+    assert made.exit_code == 0, made.output
+    assert home.is_dir()
+
+
+def test_a_user_name_is_taken_once_and_users_are_listed_with_their_credits(tmp_path: Path) -> None:
+    env = {"SPELL_HOME": str(tmp_path / "home")}
+    first = CliRunner().invoke(
+        app, ["users", "create", "alice", "--credits", "2.5", "--init", "--json"], env=env
+    )
+    assert first.exit_code == 0, first.output
+    created = json.loads(first.output)
+    assert created["name"] == "alice" and created["credits_usd"] == "2.5"
+    assert created["api_key"].startswith("spell_sk_") and created["id"].startswith("usr_")
+    again = CliRunner().invoke(app, ["users", "create", "alice"], env=env)
+    assert again.exit_code == 1
+    assert f"a user named 'alice' exists already (id {created['id']})" in again.output
+    listed = json.loads(CliRunner().invoke(app, ["users", "list", "--json"], env=env).output)
+    assert [(u["name"], u["available_usd"]) for u in listed] == [("alice", "2.5")]
+
+
+def test_a_secret_for_a_spell_that_is_not_published_is_refused(tmp_path: Path) -> None:
+    env = {"SPELL_HOME": str(tmp_path / "home")}
+    assert CliRunner().invoke(app, ["migrate"], env=env).exit_code == 0
+    result = CliRunner().invoke(
+        app, ["secrets", "set", "com.acme.nothing", "API_TOKEN"], env=env, input="s3cret\n"
+    )
+    assert result.exit_code == 1
+    assert "spell_not_found: no spell com.acme.nothing is published here" in result.output
+
+
+def test_publishing_without_a_key_says_how_to_get_one(tmp_path: Path) -> None:
+    (tmp_path / "spell.tar").write_bytes(b"x")
+    env = {"SPELL_CONFIG": str(tmp_path / "none.json"), "SPELL_API_KEY": ""}
+    result = CliRunner().invoke(app, ["publish", str(tmp_path / "spell.tar")], env=env)
+    assert result.exit_code == 4
+    assert "no API key for http://127.0.0.1:8000: run `spell login" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_publishing_a_file_that_is_not_there_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["publish", str(tmp_path / "missing.tar")], env={"SPELL_API_KEY": "k"})
+    assert result.exit_code == 2
+    assert "missing.tar: No such file or directory" in result.output
+
+
+def test_an_unreachable_platform_has_its_own_exit_status(tmp_path: Path) -> None:
+    env = {"SPELL_CONFIG": str(tmp_path / "none.json")}
+    result = CliRunner().invoke(
+        app, ["balance", "--url", "http://127.0.0.1:9", "--api-key", "spell_sk_x"], env=env
+    )
+    assert result.exit_code == 3
+    assert result.output.startswith("cannot reach http://127.0.0.1:9")
+
+
+def test_login_keeps_the_key_where_only_its_owner_can_read_it(server: RunningServer, tmp_path: Path) -> None:
+    config = tmp_path / "spell" / "config.json"
+    key = server.new_user()
+    result = CliRunner().invoke(
+        app, ["login", server.url, "--api-key", key], env={"SPELL_CONFIG": str(config)}
+    )
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    assert json.loads(config.read_text()) == {"url": server.url, "api_key": key}
+    refused = CliRunner().invoke(
+        app, ["login", server.url, "--api-key", "spell_sk_0000_nope"], env={"SPELL_CONFIG": str(config)}
+    )
+    assert refused.exit_code == 4
+    assert json.loads(config.read_text())["api_key"] == key
+
+
+def test_local_commands_do_not_load_the_sigstore_trust_root(tmp_path: Path) -> None:
+    env = {**os.environ, "SPELL_HOME": str(tmp_path / "home")}
+    spell = str(ROOT / ".venv/bin/spell")
+    subprocess.run([spell, "migrate"], env=env, check=True, capture_output=True)
+    done = subprocess.run([spell, "ledger", "verify"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "TUF" not in done.stdout + done.stderr
+
+
+def test_help_names_values_by_what_they_are(tmp_path: Path) -> None:
+    shown = CliRunner().invoke(app, ["cast", "--help"], env={"COLUMNS": "100"}).output
+    assert "JSON|@FILE" in shown and "SPELL_KEY" in shown
+    assert "<" not in shown  # no <str>, <bool> or <path> placeholders
+    described = CliRunner().invoke(app, ["mcp", "--help"], env={"COLUMNS": "100"}).output
+    assert "(for Claude Desktop, Claude Code, IDEs)" in " ".join(described.split())

@@ -1,0 +1,56 @@
+"""The `spell` command (also installed as `spell-cli`).
+
+Its commands, by who uses them:
+- running the platform: serve, mcp, migrate, openapi (server.py);
+- the operator, on the local store: users, credits, payouts, secrets, retention, vulndb, rescan,
+  ledger (operator.py);
+- makers: init, build, sbom, test, pack, sign, verify, publish, signers (maker.py, over the
+  toolchain in spell_mcp/toolchain/);
+- casters, against any platform: login, spells, cast, balance, budget, usage, keys, receipt
+  (caster.py, through the generated SDK in spell_client/).
+Exit statuses are stable (common.py): 0 done, 1 refused or failed, 2 usage, 3 unreachable,
+4 unauthenticated.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from spell_mcp.cli.caster import budget_app, caster_app, keys_app, receipt_app, spells_app
+from spell_mcp.cli.maker import maker_app, sbom_app, signers_app
+from spell_mcp.cli.operator import (
+    catalog_app,
+    credits_app,
+    ledger,
+    payouts_app,
+    retention_app,
+    secrets,
+    users,
+    vulndb,
+)
+from spell_mcp.cli.server import app as server_app
+
+app = typer.Typer(
+    help="Spell: make, publish and cast sandboxed WebAssembly spells over MCP and REST.",
+    no_args_is_help=True,
+    # Click's own help: values named by what they are (FILE, URL, USD), paragraphs re-flowed.
+    rich_markup_mode=None,
+)
+for group in (server_app, maker_app, caster_app, catalog_app):
+    app.registered_commands += group.registered_commands
+for sub, name in (
+    (sbom_app, "sbom"),
+    (signers_app, "signers"),
+    (spells_app, "spells"),
+    (budget_app, "budget"),
+    (keys_app, "keys"),
+    (receipt_app, "receipt"),
+    (users, "users"),
+    (credits_app, "credits"),
+    (payouts_app, "payouts"),
+    (secrets, "secrets"),
+    (retention_app, "retention"),
+    (vulndb, "vulndb"),
+    (ledger, "ledger"),
+):
+    app.add_typer(sub, name=name)

@@ -1,0 +1,355 @@
+"""The operator's commands on the local store: users, credits, payouts, secrets, retention, the
+vulnerability database, re-scans and the ledger's verification.
+
+Each opens the store it is pointed at (`--home`, SPELL_HOME, or SPELL_DATABASE_URL) and refuses
+a store that does not exist unless `--init` asks for a new one.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import anyio
+import typer
+
+from spell_mcp.cli.common import (
+    FAILED,
+    USAGE,
+    HomeOption,
+    InitOption,
+    JsonOption,
+    emit,
+    existing_store,
+    fail,
+    load_settings,
+    local_platform,
+)
+from spell_mcp.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+users = typer.Typer(help="Users of the local platform.", no_args_is_help=True)
+ledger = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
+vulndb = typer.Typer(help="The offline vulnerability (OSV) database.", no_args_is_help=True)
+credits_app = typer.Typer(help="Credits an operator gives or takes back.", no_args_is_help=True)
+payouts_app = typer.Typer(help="Paying makers their earnings.", no_args_is_help=True)
+secrets = typer.Typer(
+    help="Makers' secrets, given to casts as granted environment variables.", no_args_is_help=True
+)
+retention_app = typer.Typer(help="Retention of records (docs/privacy.md).", no_args_is_help=True)
+catalog_app = typer.Typer()
+
+
+def store(home: Path | None, init: bool = False) -> Settings:
+    return existing_store(load_settings(home=home), init)
+
+
+@users.command("create")
+def users_create(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The user's name (unique among users).")],
+    credits_usd: Annotated[
+        str, typer.Option("--credits", metavar="USD", help="Credits to grant, in USD (e.g. 5 or 0.25).")
+    ] = "0",
+    home: HomeOption = None,
+    init: InitOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a user with an API key (shown once) and optional starting credits."""
+    settings = load_settings(home=home)
+    credits = micros_of(credits_usd, "--credits", settings, negative=False)
+    if not name.strip():
+        fail("a user needs a name", USAGE)
+    existing_store(settings, init)
+
+    from sqlmodel import col, select
+
+    from spell_mcp.accounts.users import NewUser, create_user
+    from spell_mcp.database.tables import User
+
+    def create(session: Session) -> NewUser | str:
+        same = session.execute(
+            select(User.id).where(col(User.name) == name, col(User.status) != "erased")
+        ).scalar_one_or_none()
+        if same is not None:
+            return same
+        return create_user(session, name, credits_micros=credits)
+
+    async def main() -> NewUser | str:
+        async with local_platform(settings) as platform:
+            return await platform.db.write(create)
+
+    made = anyio.run(main)
+    if isinstance(made, str):
+        fail(f"a user named {name!r} exists already (id {made}): choose another name", FAILED)
+    from billing import usd
+
+    shown = {"id": made.user_id, "name": name, "credits_usd": usd(credits), "api_key": made.api_key}
+    emit(
+        as_json,
+        shown,
+        f"created user {name} (id {made.user_id}) with {usd(credits)} USD of credits\n"
+        f"API key (shown once; it can do everything this user can):\n\n    {made.api_key}\n",
+    )
+
+
+@users.command("list")
+def users_list(home: HomeOption = None, as_json: JsonOption = False) -> None:
+    """Every user: id, name, role, status and credits available."""
+    settings = store(home)
+
+    from sqlmodel import col, select
+
+    from billing import AccountKind, Ledger, account_id, usd
+    from spell_mcp.database.tables import User
+
+    def read(session: Session) -> list[dict[str, Any]]:
+        rows = []
+        ledger_ = Ledger(session)
+        for user in session.execute(select(User).order_by(col(User.created_at))).scalars():
+            balance, held = ledger_.balance(account_id(AccountKind.CASTER_CREDITS, user.id))
+            rows.append(
+                {
+                    "id": user.id,
+                    "name": user.name,
+                    "operator": user.is_operator,
+                    "status": user.status,
+                    "available_usd": usd(balance - held),
+                    "created_at": user.created_at.isoformat(),
+                }
+            )
+        return rows
+
+    async def main() -> list[dict[str, Any]]:
+        async with local_platform(settings) as platform:
+            return await platform.db.read(read)
+
+    rows = anyio.run(main)
+
+    def table(found: list[dict[str, Any]]) -> str:
+        lines = [f"{'ID':<34} {'NAME':<20} {'ROLE':<9} {'STATUS':<10} AVAILABLE"]
+        for row in found:
+            role = "operator" if row["operator"] else "user"
+            name = row["name"][:20]
+            lines.append(
+                f"{row['id']:<34} {name:<20} {role:<9} {row['status']:<10} {row['available_usd']} USD"
+            )
+        return "\n".join(lines)
+
+    emit(as_json, rows, table)
+
+
+def micros_of(text: str, option: str, settings: Settings, *, negative: bool) -> int:
+    """An amount of USD given on the command line, in micro-USD, within the grant ceiling."""
+    try:
+        amount = Decimal(text) * 1_000_000
+    except InvalidOperation:
+        raise typer.BadParameter(f"{option} must be a decimal amount of USD") from None
+    if not amount.is_finite() or amount != amount.to_integral_value() or (amount < 0 and not negative):
+        sign = "" if negative else "non-negative, "
+        raise typer.BadParameter(f"{option} must be {sign}with at most 6 decimal places")
+    if abs(amount) > settings.max_grant_micros:
+        raise typer.BadParameter(
+            f"{option} may be at most {settings.max_grant_usd} USD (SPELL_MAX_GRANT_USD)"
+        )
+    return int(amount)
+
+
+@credits_app.command("grant")
+def credits_grant(
+    user_id: Annotated[str, typer.Argument(metavar="USER_ID", help="The caster's id (`spell users list`).")],
+    amount_usd: Annotated[str, typer.Argument(metavar="USD", help="Credits to give; negative takes back.")],
+    reason: Annotated[
+        str, typer.Option("--reason", metavar="TEXT", help="Why: the caster sees it in their payments.")
+    ],
+    home: HomeOption = None,
+) -> None:
+    """Give a caster credits (or take some back), recorded with its reason."""
+    from billing import InsufficientCredits
+    from spell_mcp import audit
+    from spell_mcp.database.tables import Payment
+    from spell_mcp.errors import SpellError
+    from spell_mcp.payments.records import grant
+
+    settings = load_settings(home=home)
+    amount = micros_of(amount_usd, "USD", settings, negative=True)
+    if amount == 0 or not reason.strip():
+        raise typer.BadParameter("a grant moves a non-zero amount, with a reason")
+    existing_store(settings, init=False)
+    reference = f"grant:{uuid.uuid4().hex}:{user_id}"
+
+    def work(session: Session) -> Payment:
+        made = grant(session, user_id, amount, reason[:500], reference)
+        details = {"amount_micros": amount, "payment": made.id}
+        audit.record(session, audit.CONSOLE, "credits.granted", "user", user_id, details=details)
+        return made
+
+    async def main() -> str:
+        async with local_platform(settings) as platform:
+            made = await platform.db.write(work)
+            await platform.casts.credits_changed(user_id)
+            return made.id
+
+    try:
+        typer.echo(anyio.run(main))
+    except SpellError as error:
+        fail(f"{error.code}: {error.detail}")
+    except InsufficientCredits as exc:
+        fail(f"insufficient_credits: the caster has {exc.available} micro-USD available")
+
+
+@payouts_app.command("run")
+def payouts_run(home: HomeOption = None) -> None:
+    """Pay makers now what is payable (the server does it every SPELL_PAYOUT_INTERVAL_S)."""
+    from spell_mcp.payments.payouts import run_payouts
+
+    settings = store(home)
+    if not (settings.stripe_secret_key and settings.stripe_webhook_secret):
+        fail("payouts need Stripe: set SPELL_STRIPE_SECRET_KEY and SPELL_STRIPE_WEBHOOK_SECRET", USAGE)
+
+    async def main() -> list[str]:
+        async with local_platform(settings) as platform:
+            assert platform.stripe is not None
+            return await run_payouts(platform.db, platform.stripe, platform.settings)
+
+    for line in anyio.run(main) or ["nothing to pay"]:
+        typer.echo(line)
+
+
+@secrets.command("set")
+def secrets_set(
+    spell_key: Annotated[str, typer.Argument(metavar="SPELL_KEY", help="The spell, e.g. com.acme.resize.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The environment variable the spell reads.")],
+    home: HomeOption = None,
+) -> None:
+    """Set a spell's secret NAME from standard input (sealed at rest; never shown again). The
+    maker can do the same with `PUT /v1/spells/{key}/secrets/{name}`."""
+    from registry.models import Spell
+    from runtime.policy import PolicyError, check_env_name
+    from spell_mcp import audit
+    from spell_mcp.accounts.secrets import set_secret
+
+    try:
+        check_env_name(name)
+    except PolicyError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    settings = store(home)
+    value = sys.stdin.read().rstrip("\n")
+
+    async def main() -> bool:
+        async with local_platform(settings) as platform:
+
+            def work(session: Session) -> bool:
+                owner = session.get(Spell, spell_key)
+                if owner is None:
+                    return False
+                set_secret(session, platform.secrets, spell_key, name, value)
+                details = {"name": name}
+                audit.record(
+                    session,
+                    audit.CONSOLE,
+                    "secret.set",
+                    "spell",
+                    spell_key,
+                    subject_id=owner.maker_id,
+                    details=details,
+                )
+                return True
+
+            return await platform.db.write(work)
+
+    if not anyio.run(main):
+        fail(
+            f"spell_not_found: no spell {spell_key} is published here; publish it before setting its secrets"
+        )
+    typer.echo(f"secret {name} of {spell_key} is set")
+
+
+@retention_app.command("run")
+def retention_run(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would go; remove nothing.")] = False,
+    home: HomeOption = None,
+) -> None:
+    """Remove what is past its retention period now (the server does it daily)."""
+    from functools import partial
+
+    from spell_mcp.privacy import retention
+
+    settings = store(home)
+
+    async def main() -> retention.Removed:
+        async with local_platform(settings) as platform:
+            work = partial(retention.run, blobs=platform.blobs, now=datetime.now(UTC), dry_run=dry_run)
+            return await (platform.db.read(work) if dry_run else platform.db.write(work))
+
+    removed = anyio.run(main)
+    verb = "would remove" if dry_run else "removed"
+    for kind, count in removed.as_dict().items():
+        typer.echo(f"{verb} {count:>8} {kind.replace('_', ' ')}")
+
+
+@vulndb.command("import")
+def vulndb_import(
+    path: Annotated[
+        Path, typer.Argument(metavar="DIR", help="OSV directory: <Ecosystem>/all.zip or *.json records.")
+    ],
+    home: HomeOption = None,
+) -> None:
+    """Index an offline OSV database for publish-time scans and re-scans."""
+    from spell_mcp.catalog.scans import import_vulnerabilities
+
+    settings = store(home)
+
+    async def main() -> int:
+        async with local_platform(settings) as platform:
+            return await import_vulnerabilities(platform, path)
+
+    try:
+        count = anyio.run(main)
+    except FileNotFoundError as exc:
+        fail(str(exc), USAGE)
+    typer.echo(f"indexed {count} OSV records from {path}")
+
+
+@catalog_app.command("rescan")
+def rescan_command(home: HomeOption = None) -> None:
+    """Re-scan every published version now (the server does it daily)."""
+    from spell_mcp.catalog.scans import rescan
+
+    settings = store(home)
+
+    async def main() -> Any:
+        async with local_platform(settings) as platform:
+            return await rescan(platform)
+
+    report = anyio.run(main)
+    typer.echo(
+        f"scanned {report.scanned} versions; "
+        f"newly vulnerable: {', '.join(report.newly_vulnerable) or 'none'}; "
+        f"delisted: {', '.join(report.delisted) or 'none'}"
+    )
+
+
+@ledger.command("verify")
+def ledger_verify(home: HomeOption = None) -> None:
+    """Recompute the hash chain and every balance; report the first broken entry. Exit 1 if any."""
+    from billing import audit
+
+    settings = store(home)
+
+    async def main() -> Any:
+        async with local_platform(settings) as platform:
+            return await platform.db.read(audit)
+
+    report = anyio.run(main)
+    for problem in report.problems:
+        typer.echo(f"BROKEN {problem}")
+    if not report.ok:
+        raise typer.Exit(FAILED)
+    extra = f" ({report.unchained} written before the chain existed)" if report.unchained else ""
+    typer.echo(f"OK {report.entries} entries{extra}: the chain is intact and every balance adds up")
