@@ -1,5 +1,11 @@
 """Sigstore signatures over packages, checked against a trust root and a maker's signer identities.
 
+Two kinds of bundle are read, both verified by sigstore-python: a message signature over the
+package (sigstore-python, `cosign sign-blob --bundle` from cosign 3 or with
+`--new-bundle-format`), and a DSSE envelope holding an in-toto statement whose subject is the
+package's SHA-256, as GitHub's artifact attestations (`actions/attest-build-provenance`) make;
+their SLSA provenance (repository, workflow, commit) is kept with the version.
+
 A maker registers who may sign its spells, as claims the signing certificate must carry (like
 PyPI's trusted publishers): the identity (certificate SAN) and its OIDC issuer, and for GitHub
 Actions optionally the repository, workflow ref and trigger. The most specific registered
@@ -10,6 +16,7 @@ refused, since a SAN alone can be minted by any issuer.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,6 +69,33 @@ class SignerIdentity:
         return policy.AllOf(checks)
 
 
+IN_TOTO_PAYLOAD = "application/vnd.in-toto+json"
+IN_TOTO_STATEMENTS = ("https://in-toto.io/Statement/v1", "https://in-toto.io/Statement/v0.1")
+SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1"
+
+
+@dataclass(frozen=True, slots=True)
+class Attestation:
+    """An in-toto statement about the package, and what its SLSA provenance says of the build."""
+
+    predicate_type: str
+    builder: str | None = None
+    repository: str | None = None
+    workflow: str | None = None
+    ref: str | None = None
+    commit: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "predicate_type": self.predicate_type,
+            "builder": self.builder,
+            "repository": self.repository,
+            "workflow": self.workflow,
+            "ref": self.ref,
+            "commit": self.commit,
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class Provenance:
     """What a verified signature establishes, kept with the published version."""
@@ -72,6 +106,7 @@ class Provenance:
     integrated_time: datetime | None
     artifact_sha256: str
     matched: SignerIdentity
+    attestation: Attestation | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -87,6 +122,7 @@ class Provenance:
                 "workflow_ref": self.matched.workflow_ref,
                 "trigger": self.matched.trigger,
             },
+            "attestation": self.attestation.as_dict() if self.attestation else None,
         }
 
 
@@ -109,6 +145,12 @@ def verifier_for(trust_root: str) -> Verifier:
 
 
 def load_bundle(raw: bytes) -> Bundle:
+    if _is_cosign_legacy(raw):
+        raise SignatureError(
+            "this is cosign 2's legacy bundle format, which carries no verification material of the "
+            "Sigstore bundle standard: sign again with `cosign sign-blob --new-bundle-format --bundle "
+            "spell.tar.sigstore.json spell.tar` (cosign 3 writes the standard format by default)"
+        )
     try:
         return Bundle.from_json(raw)
     except (InvalidBundle, SigstoreError, ValueError) as exc:
@@ -126,10 +168,15 @@ def verify(
     bundle = load_bundle(bundle_json)
     if not identities:
         raise SignatureError("the maker has registered no signer identities (POST /v1/makers/me/signers)")
+    digest = hashlib.sha256(artifact).hexdigest()
+    enveloped = bundle._dsse_envelope is not None
     failures = []
     for candidate in sorted(identities, key=lambda i: -i.specificity):
         try:
-            verifier.verify_artifact(artifact, bundle, candidate.policy())
+            if enveloped:
+                payload_type, payload = verifier.verify_dsse(bundle, candidate.policy())
+            else:
+                verifier.verify_artifact(artifact, bundle, candidate.policy())
         except (SigstoreError, ValueError) as exc:
             failures.append(_first_line(exc))
             continue
@@ -138,10 +185,54 @@ def verify(
             issuer=_issuer(bundle),
             log_index=int(bundle.log_entry._inner.log_index),
             integrated_time=_time(bundle.log_entry._inner.integrated_time),
-            artifact_sha256=hashlib.sha256(artifact).hexdigest(),
+            artifact_sha256=digest,
             matched=candidate,
+            attestation=attestation_about(digest, payload_type, payload) if enveloped else None,
         )
     raise SignatureError(f"signature not accepted: {failures[0]}")
+
+
+def attestation_about(digest: str, payload_type: str, payload: bytes) -> Attestation:
+    """The in-toto statement of a verified envelope, if it is about the package with `digest`."""
+    if payload_type != IN_TOTO_PAYLOAD:
+        raise SignatureError(f"the envelope holds {payload_type!r}, not an in-toto statement")
+    try:
+        statement = json.loads(payload)
+    except ValueError:
+        raise SignatureError("the attestation's statement is not JSON") from None
+    if not isinstance(statement, dict) or statement.get("_type") not in IN_TOTO_STATEMENTS:
+        raise SignatureError("the envelope holds no in-toto statement")
+    subjects = statement.get("subject")
+    if not isinstance(subjects, list) or not any(
+        isinstance(s, dict) and (s.get("digest") or {}).get("sha256") == digest for s in subjects
+    ):
+        raise SignatureError(
+            f"the attestation is about other files: no subject has this package's sha256 ({digest})"
+        )
+    predicate_type = str(statement.get("predicateType", ""))
+    if predicate_type != SLSA_PROVENANCE_V1:
+        return Attestation(predicate_type=predicate_type)
+    predicate = statement.get("predicate") or {}
+    definition = predicate.get("buildDefinition") or {}
+    workflow = (definition.get("externalParameters") or {}).get("workflow") or {}
+    dependencies = definition.get("resolvedDependencies") or [{}]
+    return Attestation(
+        predicate_type=predicate_type,
+        builder=((predicate.get("runDetails") or {}).get("builder") or {}).get("id"),
+        repository=workflow.get("repository"),
+        workflow=workflow.get("path"),
+        ref=workflow.get("ref"),
+        commit=(dependencies[0].get("digest") or {}).get("gitCommit") if dependencies else None,
+    )
+
+
+def _is_cosign_legacy(raw: bytes) -> bool:
+    """cosign 2's default `--bundle` output: {"base64Signature", "cert", "rekorBundle"}."""
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        return False
+    return isinstance(document, dict) and "base64Signature" in document and "mediaType" not in document
 
 
 def _san(bundle: Bundle) -> str:

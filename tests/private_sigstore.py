@@ -297,6 +297,20 @@ class PrivateSigstore:
         pem = serialization.Encoding.PEM
         return [leaf.public_bytes(pem).decode(), self.root.public_bytes(pem).decode()]
 
+    def attest(self, config: Path, statement: dict[str, Any], identity: str, issuer: str) -> bytes:
+        """An attestation bundle (a DSSE envelope over an in-toto statement), made by
+        sigstore-python's signer through `serve()`'s Fulcio and Rekor, as GitHub's
+        actions/attest-build-provenance makes one through the public Sigstore."""
+        from sigstore.dsse import Statement
+        from sigstore.models import ClientTrustConfig
+        from sigstore.oidc import IdentityToken
+        from sigstore.sign import SigningContext
+
+        context = SigningContext.from_trust_config(ClientTrustConfig.from_json(config.read_text()))
+        with context.signer(IdentityToken(self.identity_token(identity, issuer))) as signer:
+            bundle = signer.sign_dsse(Statement(json.dumps(statement).encode()))
+        return bundle.to_json().encode()
+
     @contextmanager
     def serve(self, directory: Path) -> Iterator[Path]:
         """Fulcio and Rekor on a local port; yields the client trust config that points at them."""
@@ -317,11 +331,8 @@ class PrivateSigstore:
                         "signedCertificateEmbeddedSct": {"chain": {"certificates": chain}}
                     }
                 elif self.path == "/api/v1/log/entries":
-                    answer = {
-                        hashlib.sha256(rfc8785.dumps(request)).hexdigest(): instance.log_entry(
-                            rfc8785.dumps(request)
-                        )
-                    }
+                    body = _canonical_entry(request)
+                    answer = {hashlib.sha256(body).hexdigest(): instance.log_entry(body)}
                 else:
                     self.send_error(404)
                     return
@@ -364,6 +375,35 @@ class PrivateSigstore:
         finally:
             server.shutdown()
             server.server_close()
+
+
+def _canonical_entry(proposed: dict[str, Any]) -> bytes:
+    """The body Rekor records for a proposed entry: a hashedrekord as it came; a DSSE envelope
+    as the hashes of the envelope and its payload, and its signatures with their verifiers."""
+    if proposed.get("kind") != "dsse":
+        return rfc8785.dumps(proposed)
+    content = proposed["spec"]["proposedContent"]
+    envelope = json.loads(content["envelope"])
+    return rfc8785.dumps(
+        {
+            "apiVersion": "0.0.1",
+            "kind": "dsse",
+            "spec": {
+                "envelopeHash": {
+                    "algorithm": "sha256",
+                    "value": hashlib.sha256(content["envelope"].encode()).hexdigest(),
+                },
+                "payloadHash": {
+                    "algorithm": "sha256",
+                    "value": hashlib.sha256(base64.b64decode(envelope["payload"])).hexdigest(),
+                },
+                "signatures": [
+                    {"signature": signature["sig"], "verifier": content["verifiers"][0]}
+                    for signature in envelope["signatures"]
+                ],
+            },
+        }
+    )
 
 
 def _hashedrekord(digest: bytes, signature: bytes, leaf: x509.Certificate) -> bytes:

@@ -67,6 +67,7 @@ from .privacy_preferences import PrivacyPreferences
 from .privacy_report_response_privacy_report import PrivacyReportResponsePrivacyReport
 from .problem import Problem
 from .provenance_info import ProvenanceInfo
+from .provenance_info_attestation_type_0 import ProvenanceInfoAttestationType0
 from .provenance_info_matched_signer import ProvenanceInfoMatchedSigner
 from .public_key import PublicKey
 from .public_keys import PublicKeys
@@ -180,6 +181,7 @@ __all__ = (
     "PrivacyReportResponsePrivacyReport",
     "Problem",
     "ProvenanceInfo",
+    "ProvenanceInfoAttestationType0",
     "ProvenanceInfoMatchedSigner",
     "PublicKey",
     "PublicKeys",

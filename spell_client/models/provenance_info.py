@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 if TYPE_CHECKING:
+    from ..models.provenance_info_attestation_type_0 import (
+        ProvenanceInfoAttestationType0,
+    )
     from ..models.provenance_info_matched_signer import ProvenanceInfoMatchedSigner
 
 
@@ -25,6 +30,9 @@ class ProvenanceInfo:
         issuer (str): The OIDC issuer that vouched for it.
         matched_signer (ProvenanceInfoMatchedSigner): The maker's registered identity it matched.
         rekor_log_index (int):
+        attestation (None | ProvenanceInfoAttestationType0 | Unset): For an attestation bundle (a DSSE envelope, as
+            GitHub's artifact attestations make): its predicate type and, for SLSA provenance, the builder, repository,
+            workflow, ref and commit.
     """
 
     artifact_sha256: str
@@ -33,9 +41,14 @@ class ProvenanceInfo:
     issuer: str
     matched_signer: ProvenanceInfoMatchedSigner
     rekor_log_index: int
+    attestation: None | ProvenanceInfoAttestationType0 | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.provenance_info_attestation_type_0 import (
+            ProvenanceInfoAttestationType0,
+        )
+
         artifact_sha256 = self.artifact_sha256
 
         identity = self.identity
@@ -52,6 +65,14 @@ class ProvenanceInfo:
 
         rekor_log_index = self.rekor_log_index
 
+        attestation: dict[str, Any] | None | Unset
+        if isinstance(self.attestation, Unset):
+            attestation = UNSET
+        elif isinstance(self.attestation, ProvenanceInfoAttestationType0):
+            attestation = self.attestation.to_dict()
+        else:
+            attestation = self.attestation
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -64,11 +85,16 @@ class ProvenanceInfo:
                 "rekor_log_index": rekor_log_index,
             }
         )
+        if attestation is not UNSET:
+            field_dict["attestation"] = attestation
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.provenance_info_attestation_type_0 import (
+            ProvenanceInfoAttestationType0,
+        )
         from ..models.provenance_info_matched_signer import ProvenanceInfoMatchedSigner
 
         d = dict(src_dict)
@@ -97,6 +123,25 @@ class ProvenanceInfo:
 
         rekor_log_index = d.pop("rekor_log_index")
 
+        def _parse_attestation(
+            data: object,
+        ) -> None | ProvenanceInfoAttestationType0 | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                attestation_type_0 = ProvenanceInfoAttestationType0.from_dict(data)
+
+                return attestation_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | ProvenanceInfoAttestationType0 | Unset, data)
+
+        attestation = _parse_attestation(d.pop("attestation", UNSET))
+
         provenance_info = cls(
             artifact_sha256=artifact_sha256,
             identity=identity,
@@ -104,6 +149,7 @@ class ProvenanceInfo:
             issuer=issuer,
             matched_signer=matched_signer,
             rekor_log_index=rekor_log_index,
+            attestation=attestation,
         )
 
         provenance_info.additional_properties = d

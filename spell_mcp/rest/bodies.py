@@ -183,6 +183,11 @@ class ProvenanceInfo(BaseModel):
     integrated_time: datetime | None
     artifact_sha256: str = Field(description="SHA-256 of the canonical package that was signed.")
     matched_signer: dict[str, str | None] = Field(description="The maker's registered identity it matched.")
+    attestation: dict[str, str | None] | None = Field(
+        None,
+        description="For an attestation bundle (a DSSE envelope, as GitHub's artifact attestations make): "
+        "its predicate type and, for SLSA provenance, the builder, repository, workflow, ref and commit.",
+    )
 
 
 class VersionInfo(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -90,3 +91,34 @@ async def test_forged_or_missing_signatures_are_refused(
         await signed_platform.publishing.publish(maker, data, bundle)
     assert refused.value.code == ("signature_required" if forgery == "unsigned" else "signature_invalid")
     assert await signed_platform.db.read(lambda session: find_version(session, KEY)) is None
+
+
+async def test_a_github_attestation_publishes_with_its_build_provenance(
+    signed_platform: Platform, sigstore: PrivateSigstore, tmp_path: Path
+) -> None:
+    workflow = "https://github.com/acme/signed/.github/workflows/publish.yml@refs/tags/v1.0.0"
+    maker = await maker_with_signer(signed_platform, workflow)
+    data = package(tmp_path)
+    statement = {
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "spell.tar", "digest": {"sha256": hashlib.sha256(data).hexdigest()}}],
+        "predicateType": "https://slsa.dev/provenance/v1",
+        "predicate": {
+            "buildDefinition": {
+                "externalParameters": {
+                    "workflow": {
+                        "repository": "https://github.com/acme/signed",
+                        "path": ".github/workflows/publish.yml",
+                    }
+                },
+                "resolvedDependencies": [{"digest": {"gitCommit": "ab" * 20}}],
+            }
+        },
+    }
+    with sigstore.serve(tmp_path) as config:
+        bundle = sigstore.attest(config, statement, workflow, ISSUER)
+    published = await signed_platform.publishing.publish(maker, data, bundle)
+    provenance = published.version.provenance or {}
+    assert provenance["identity"] == workflow
+    assert provenance["attestation"]["repository"] == "https://github.com/acme/signed"
+    assert provenance["attestation"]["commit"] == "ab" * 20

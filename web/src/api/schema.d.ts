@@ -2124,6 +2124,13 @@ export interface components {
              */
             artifact_sha256: string;
             /**
+             * Attestation
+             * @description For an attestation bundle (a DSSE envelope, as GitHub's artifact attestations make): its predicate type and, for SLSA provenance, the builder, repository, workflow, ref and commit.
+             */
+            attestation?: {
+                [key: string]: string | null;
+            } | null;
+            /**
              * Identity
              * @description The signing certificate's identity (SAN).
              */
