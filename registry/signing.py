@@ -8,7 +8,10 @@ their SLSA provenance (repository, workflow, commit) is kept with the version.
 
 A maker registers who may sign its spells, as claims the signing certificate must carry (like
 PyPI's trusted publishers): the identity (certificate SAN) and its OIDC issuer, and for GitHub
-Actions optionally the repository, workflow ref and trigger. The most specific registered
+Actions optionally the repository, workflow ref and trigger. A workflow identity may end in
+`@*` (`https://github.com/OWNER/REPO/.github/workflows/publish.yml@*`): that workflow of that
+repository, at whichever ref it ran (a release tag is new every time), as PyPI matches a trusted
+publisher by repository and workflow file. The most specific registered
 identity that the certificate satisfies is the one recorded; an identity without an issuer is
 refused, since a SAN alone can be minted by any issuer.
 """
@@ -30,6 +33,7 @@ from cryptography.x509 import (
     UniformResourceIdentifier,
 )
 from sigstore.errors import Error as SigstoreError
+from sigstore.errors import VerificationError
 from sigstore.models import Bundle, InvalidBundle, TrustedRoot
 from sigstore.verify import Verifier, policy
 from sigstore.verify.policy import VerificationPolicy
@@ -40,6 +44,26 @@ OIDC_ISSUER_V2 = ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
 
 class SignatureError(ValueError):
     """The signature does not establish who made the package; the message says why."""
+
+
+ANY_REF = "@*"
+
+
+class _WorkflowAtAnyRef:
+    """A URI identity up to its ref: the SAN must start with `prefix` (which ends in "@")."""
+
+    def __init__(self, prefix: str, issuer: str) -> None:
+        self._prefix = prefix
+        self._issuer = policy.OIDCIssuer(issuer)
+
+    def verify(self, cert: Certificate) -> None:
+        self._issuer.verify(cert)
+        names = cert.extensions.get_extension_for_class(SubjectAlternativeName).value
+        sans = names.get_values_for_type(UniformResourceIdentifier)
+        if not any(san.startswith(self._prefix) and "@" not in san[len(self._prefix) :] for san in sans):
+            raise VerificationError(
+                f"Certificate's SANs do not match {self._prefix}*; actual SANs: {set(sans)}"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +77,25 @@ class SignerIdentity:
     def __post_init__(self) -> None:
         if not self.identity.strip() or not self.issuer.strip():
             raise SignatureError("a signer identity needs both the identity (SAN) and the OIDC issuer")
+        wildcard = "*" in self.identity
+        if wildcard and not (
+            self.identity.endswith(ANY_REF) and self.identity.count("*") == 1 and "://" in self.identity
+        ):
+            raise SignatureError(
+                "only a workflow URI may end in @* (any ref), e.g. "
+                "https://github.com/OWNER/REPO/.github/workflows/publish.yml@*"
+            )
 
     @property
     def specificity(self) -> int:
         return sum(claim is not None for claim in (self.repository, self.workflow_ref, self.trigger))
 
     def policy(self) -> VerificationPolicy:
-        checks: list[VerificationPolicy] = [policy.Identity(identity=self.identity, issuer=self.issuer)]
+        checks: list[VerificationPolicy] = [
+            _WorkflowAtAnyRef(self.identity.removesuffix("*"), self.issuer)
+            if self.identity.endswith(ANY_REF)
+            else policy.Identity(identity=self.identity, issuer=self.issuer)
+        ]
         if self.repository is not None:
             checks.append(policy.GitHubWorkflowRepository(self.repository))
         if self.workflow_ref is not None:

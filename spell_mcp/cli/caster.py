@@ -51,6 +51,28 @@ def login(
     typer.echo(f"logged in to {where.url} as {who['name']} ({who['id']}); key kept in {path}")
 
 
+@caster_app.command()
+def logout() -> None:
+    """Forget the platform and key `spell login` kept."""
+    path = remote.config_path()
+    path.unlink(missing_ok=True)
+    typer.echo(f"logged out: {path} removed")
+
+
+@caster_app.command()
+def whoami(url: UrlOption = None, api_key: KeyOption = None, as_json: JsonOption = False) -> None:
+    """Who the key is, on which platform, and what it may do."""
+    from spell_client.api.users import me
+
+    where = remote.platform(url, api_key)
+    who = body(remote.call(where, me.sync_detailed))
+    emit(
+        as_json,
+        who,
+        lambda w: f"{w['name']} ({w['id']}) on {where.url}; key scopes: {', '.join(w['scopes'])}",
+    )
+
+
 @spells_app.command("search")
 def spells_search(
     query: Annotated[str | None, typer.Argument(metavar="WORDS", help="Words to look for.")] = None,

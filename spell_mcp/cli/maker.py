@@ -482,8 +482,13 @@ def signers_add(
         str, typer.Option("--workflow", metavar="PATH", help="With --github: the workflow file.")
     ] = ".github/workflows/publish.yml",
     ref: Annotated[
-        str, typer.Option("--ref", metavar="REF", help="With --github: the ref it runs on.")
-    ] = "refs/heads/main",
+        str,
+        typer.Option(
+            "--ref",
+            metavar="REF",
+            help="With --github: the ref it must run on (default: any, as release tags change).",
+        ),
+    ] = "*",
     url: UrlOption = None,
     api_key: KeyOption = None,
     as_json: JsonOption = False,

@@ -107,3 +107,24 @@ def test_a_cosign_2_legacy_bundle_is_refused_saying_which_flag_makes_a_standard_
     ).encode()
     with pytest.raises(SignatureError, match="--new-bundle-format"):
         verify(PACKAGE, legacy, verifier_for(str(instance.trusted_root)), [SignerIdentity(WORKFLOW, GITHUB)])
+
+
+def test_a_workflow_registered_at_any_ref_signs_from_each_release_tag(
+    sigstore: tuple[PrivateSigstore, Path],
+) -> None:
+    instance, config = sigstore
+    any_ref = SignerIdentity(WORKFLOW.replace("@refs/tags/v1.0.0", "@*"), GITHUB)
+    statement = provenance_statement(hashlib.sha256(PACKAGE).hexdigest())
+    verifier = verifier_for(str(instance.trusted_root))
+    for tag in ("v1.0.0", "v2.3.1"):
+        bundle = instance.attest(config, statement, WORKFLOW.replace("v1.0.0", tag), GITHUB)
+        assert verify(PACKAGE, bundle, verifier, [any_ref]).identity.endswith(tag)
+    other_workflow = WORKFLOW.replace("publish.yml", "publish.yml.evil")
+    with pytest.raises(SignatureError, match="signature not accepted"):
+        verify(PACKAGE, instance.attest(config, statement, other_workflow, GITHUB), verifier, [any_ref])
+
+
+@pytest.mark.parametrize("identity", ["*@example.com", "https://github.com/acme/*/publish.yml@*", "maker@*"])
+def test_only_a_workflow_uri_may_end_in_any_ref(identity: str) -> None:
+    with pytest.raises(SignatureError, match="only a workflow URI may end in @"):
+        SignerIdentity(identity, GITHUB)

@@ -160,3 +160,14 @@ def test_help_names_values_by_what_they_are(tmp_path: Path) -> None:
     assert "<" not in shown  # no <str>, <bool> or <path> placeholders
     described = CliRunner().invoke(app, ["mcp", "--help"], env={"COLUMNS": "100"}).output
     assert "(for Claude Desktop, Claude Code, IDEs)" in " ".join(described.split())
+
+
+def test_whoami_and_logout_follow_login(server: RunningServer, tmp_path: Path) -> None:
+    env = {"SPELL_CONFIG": str(tmp_path / "config.json")}
+    key = server.new_user()
+    assert CliRunner().invoke(app, ["login", server.url, "--api-key", key], env=env).exit_code == 0
+    who = json.loads(CliRunner().invoke(app, ["whoami", "--json"], env=env).output)
+    assert who["name"].startswith("user-") and "cast" in who["scopes"]
+    assert CliRunner().invoke(app, ["logout"], env=env).exit_code == 0
+    assert not (tmp_path / "config.json").exists()
+    assert CliRunner().invoke(app, ["whoami"], env={**env, "SPELL_API_KEY": ""}).exit_code == 4
