@@ -4,8 +4,8 @@ Its commands, by who uses them:
 - running the platform: serve, mcp, migrate, openapi (server.py);
 - the operator, on the local store: users, credits, payouts, secrets, retention, vulndb, rescan,
   ledger (operator.py);
-- makers: init, build, sbom, test, pack, sign, verify, publish, signers (maker.py, over the
-  toolchain in spell_mcp/toolchain/);
+- makers: init, build, sbom, test, pack (maker.py, over the toolchain in spell_mcp/toolchain/);
+  sign, verify, publish, signers (publishing.py);
 - casters, against any platform: login, spells, cast, balance, budget, usage, keys, receipt
   (caster.py, through the generated SDK in spell_client/).
 Exit statuses are stable (common.py): 0 done, 1 refused or failed, 2 usage, 3 unreachable,
@@ -17,7 +17,7 @@ from __future__ import annotations
 import typer
 
 from spell_mcp.cli.caster import budget_app, caster_app, keys_app, receipt_app, spells_app
-from spell_mcp.cli.maker import maker_app, sbom_app, signers_app
+from spell_mcp.cli.maker import maker_app, sbom_app
 from spell_mcp.cli.operator import (
     catalog_app,
     credits_app,
@@ -28,6 +28,7 @@ from spell_mcp.cli.operator import (
     users,
     vulndb,
 )
+from spell_mcp.cli.publishing import publishing_app, signers_app
 from spell_mcp.cli.server import app as server_app
 
 app = typer.Typer(
@@ -36,7 +37,7 @@ app = typer.Typer(
     # Click's own help: values named by what they are (FILE, URL, USD), paragraphs re-flowed.
     rich_markup_mode=None,
 )
-for group in (server_app, maker_app, caster_app, catalog_app):
+for group in (server_app, maker_app, publishing_app, caster_app, catalog_app):
     app.registered_commands += group.registered_commands
 for sub, name in (
     (sbom_app, "sbom"),
