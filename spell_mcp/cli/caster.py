@@ -10,7 +10,7 @@ import threading
 import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -411,7 +411,7 @@ def receipt_verify(
     try:
         document = json.loads(file.read_text())
     except (OSError, ValueError) as exc:
-        fail(f"INVALID {file.name}: cannot be read as JSON ({exc})", FAILED)
+        _invalid(f"INVALID {file.name}: cannot be read as JSON ({exc})")
     if keys is not None:
         try:
             published = json.loads(keys.read_text())
@@ -422,7 +422,7 @@ def receipt_verify(
     try:
         statement = verify_receipt(document, published["keys"])
     except (ReceiptInvalid, KeyError, TypeError, ValueError) as exc:
-        fail(f"INVALID {file.name}: {exc}", FAILED)
+        _invalid(f"INVALID {file.name}: {exc}")
     emit(
         as_json,
         statement,
@@ -431,3 +431,9 @@ def receipt_verify(
             f"{s['price_micros']} micro-USD, settled {s['settled_at']}"
         ),
     )
+
+
+def _invalid(verdict: str) -> NoReturn:
+    """The verdict is the command's output (stdout), as OK is; the status says it failed."""
+    typer.echo(verdict)
+    raise typer.Exit(FAILED)

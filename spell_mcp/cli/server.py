@@ -171,7 +171,8 @@ def mcp(
     from spell_mcp.platform import Platform
 
     # Dev mode makes its store as `spell serve --dev` does; otherwise it must be there already.
-    settings = existing_store(load_settings(dev_mode=dev, home=home), init or dev)
+    settings = load_settings(dev_mode=dev, home=home)
+    settings = existing_store(settings, init or settings.dev_mode)
     configure_logging(settings)
 
     async def main() -> None:

@@ -215,7 +215,9 @@ def test_the_openapi_document_describes_every_error_response(server: RunningServ
 
 
 def test_spell_users_create_prints_a_key_with_its_credits(server: RunningServer) -> None:
-    key = server.spell("users", "create", "alice", "--credits", "0.25")
+    created = json.loads(server.spell("users", "create", "alice", "--credits", "0.25", "--json"))
+    assert created["credits_usd"] == "0.25"
+    key = created["api_key"]
     assert key.startswith("spell_sk_")
     with server.client(key) as client:
         assert available(client) == 250_000
