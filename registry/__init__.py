@@ -5,7 +5,7 @@ Depends on `runtime` (to compile a module and check a policy when a spell is pub
 nothing else of the platform.
 """
 
-from registry.blobs import BlobStore, LocalBlobStore, TreeCache
+from registry.blobs import BlobCorrupt, BlobStore, LocalBlobStore, ObjectBlobStore, TreeCache
 from registry.catalog import (
     CatalogError,
     CheckedVersion,
@@ -31,6 +31,7 @@ from registry.signing import Provenance, SignatureError, SignerIdentity, verifie
 from registry.supply_chain import RescanReport, import_osv
 
 __all__ = [
+    "BlobCorrupt",
     "BlobStore",
     "CatalogError",
     "CheckedVersion",
@@ -39,6 +40,7 @@ __all__ = [
     "MakerNotification",
     "Manifest",
     "ManifestError",
+    "ObjectBlobStore",
     "Package",
     "PackageError",
     "PackageLimits",

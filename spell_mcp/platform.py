@@ -13,7 +13,7 @@ from billing import Ledger
 from billing.budgets import WindowHold
 from billing.fast_holds import DatabaseState, FastHolds, database_state
 from billing.receipts import ReceiptSigner
-from registry import LocalBlobStore, TreeCache
+from registry import BlobStore, LocalBlobStore, ObjectBlobStore, TreeCache
 from runtime import Sandbox
 from runtime.net import NetworkGate
 from spell_mcp.accounts.keys import Caster, authenticate_until, touch_key
@@ -29,11 +29,24 @@ from spell_mcp.payments.provider import StripeGateway
 from spell_mcp.settings import Settings
 
 
+def blob_store(settings: Settings) -> BlobStore:
+    """The object store every host shares (SPELL_BLOB_URL), or a directory of this one."""
+    if settings.blob_url:
+        return ObjectBlobStore.from_url(
+            settings.blob_url,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            access_key_id=settings.s3_access_key_id,
+            secret_access_key=settings.s3_secret_access_key,
+        )
+    return LocalBlobStore(settings.home / "blobs")
+
+
 @dataclass
 class Platform:
     settings: Settings
     db: Database
-    blobs: LocalBlobStore
+    blobs: BlobStore
     sandbox: Sandbox
     secrets: SecretBox
     casts: CastService
@@ -60,7 +73,7 @@ class Platform:
         db = Database(settings.resolved_database_url())
         await db.migrate()
         await db.write(lambda session: Ledger(session).open_platform_accounts())
-        blobs = LocalBlobStore(settings.home / "blobs")
+        blobs = blob_store(settings)
         # Pool slots for every cast that may run at once, with room for compiles and retries.
         sandbox = Sandbox(
             settings.home / "artifacts",

@@ -31,6 +31,20 @@ class Settings(BaseSettings):
         description="SQLAlchemy async URL; SQLite under `home` when unset, "
         "e.g. postgresql+asyncpg://user@host/db for PostgreSQL.",
     )
+    blob_url: str | None = Field(
+        None,
+        description="s3://bucket/prefix: keep blobs in an S3-compatible object store every host shares "
+        "(S3, R2, MinIO). Default: `home`/blobs.",
+    )
+    s3_endpoint_url: str | None = Field(
+        None, description="The object store's endpoint (R2, MinIO); unset for AWS S3."
+    )
+    s3_region: str | None = Field(None, description="The object store's region (`auto` for R2).")
+    s3_access_key_id: str | None = Field(None, description="Its access key id; unset: boto3's own chain.")
+    s3_secret_access_key: str | None = Field(None, description="Its secret access key.")
+    artifact_link_ttl_s: int = Field(
+        300, gt=0, le=7 * 24 * 3600, description="How long a presigned artifact download link works."
+    )
     dev_mode: bool = Field(
         False,
         description="Bootstrap an operator account and register the bundled example spells, unsigned.",

@@ -34,6 +34,7 @@ from spell_mcp.platform import Platform
 from spell_mcp.settings import Settings
 from tests import wasm_modules as wat
 from tests.conformance import fixtures as conformance
+from tests.object_store import ObjectStore, object_store
 from tests.spellbook import copy_examples, write_spell
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,6 +164,13 @@ async def dev_platform(database: Database, tmp_path: Path) -> AsyncIterator[Plat
         yield opened
     finally:
         await opened.close()
+
+
+@pytest.fixture(scope="session")
+def objects() -> Iterator[ObjectStore]:
+    """An S3-compatible store (moto's server) for the whole run; tests make their own buckets."""
+    with object_store(free_port()) as store:
+        yield store
 
 
 # -- a running server ------------------------------------------------------------------------
@@ -308,17 +316,21 @@ def running_servers(
     backend: str = "sqlite",
     extra_env: dict[str, str] | None = None,
     extra_spells: Callable[[Path], None] | None = None,
+    separate_homes: bool = False,
 ) -> Iterator[list[RunningServer]]:
-    """`count` server processes on one fresh database and home, with the test spells (and
-    `extra_spells`) and `extra_env`; stopped afterwards."""
+    """`count` server processes on one fresh database and home (each its own home when
+    `separate_homes`, as on separate hosts), with the test spells (and `extra_spells`) and
+    `extra_env`; stopped afterwards."""
     spells = make_test_spells(base / "spells", built_spells, probe_wasm)
     if extra_spells is not None:
         extra_spells(spells)
     with _database(backend, base) as database:
         started: list[tuple[subprocess.Popen[bytes], RunningServer]] = []
         try:
-            for _ in range(count):
-                started.append(start_server(base / "home", database, spells, extra_env))
+            for number in range(count):
+                home = base / (f"home{number}" if separate_homes else "home")
+                home.mkdir(exist_ok=True)
+                started.append(start_server(home, database, spells, extra_env))
             yield [server for _, server in started]
         finally:
             for process, _ in started:

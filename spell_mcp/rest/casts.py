@@ -11,10 +11,11 @@ from urllib.parse import quote
 import anyio
 import anyio.to_thread
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import RedirectResponse
 from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
-from registry import SpellVersion, find_version, list_latest, tool_name
+from registry import ObjectBlobStore, SpellVersion, find_version, list_latest, tool_name
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.casting import records
 from spell_mcp.casting.pipeline import limits_of
@@ -245,18 +246,26 @@ def cast_record(cast: Cast) -> CastRecord:
     response_class=Response,
     responses={
         200: {"content": {"application/octet-stream": {}}, "description": "The file's bytes."},
+        307: {"description": "With an object store: a short-lived link to fetch the file from it."},
         **problem_responses("unauthenticated", "cast_not_found", "not_found"),
     },
 )
 async def get_artifact(cast_id: str, name: str, platform: PlatformDep, caster: ReadCaster) -> Response:
-    """A file a cast of the caller's wrote under /scratch."""
+    """A file a cast of the caller's wrote under /scratch. On an object store, the answer is a
+    redirect to a presigned link (SPELL_ARTIFACT_LINK_TTL_S) that serves it from there."""
     cast = await own_cast(platform, caster, cast_id)
-    data = await anyio.to_thread.run_sync(platform.blobs.get, records.artifact_digest(cast, name))
-    return Response(
-        data,
-        media_type="application/octet-stream",
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name.rsplit('/', 1)[-1])}"},
-    )
+    digest = records.artifact_digest(cast, name)
+    disposition = f"attachment; filename*=UTF-8''{quote(name.rsplit('/', 1)[-1])}"
+    if isinstance(platform.blobs, ObjectBlobStore):
+        link = platform.blobs.download_url(
+            digest,
+            disposition=disposition,
+            media_type="application/octet-stream",
+            expires_s=platform.settings.artifact_link_ttl_s,
+        )
+        return RedirectResponse(link, status_code=307, headers={"Cache-Control": "no-store"})
+    data = await anyio.to_thread.run_sync(platform.blobs.get, digest)
+    return Response(data, media_type="application/octet-stream", headers={"Content-Disposition": disposition})
 
 
 @router.get(

@@ -34,6 +34,10 @@ def _parse_response(
         response_200 = cast(Any, None)
         return response_200
 
+    if response.status_code == 307:
+        response_307 = cast(Any, None)
+        return response_307
+
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
 
@@ -84,7 +88,8 @@ def sync_detailed(
 ) -> Response[Any | HTTPValidationError | Problem]:
     """Get Artifact
 
-     A file a cast of the caller's wrote under /scratch.
+     A file a cast of the caller's wrote under /scratch. On an object store, the answer is a
+    redirect to a presigned link (SPELL_ARTIFACT_LINK_TTL_S) that serves it from there.
 
     Args:
         cast_id (str):
@@ -118,7 +123,8 @@ def sync(
 ) -> Any | HTTPValidationError | Problem | None:
     """Get Artifact
 
-     A file a cast of the caller's wrote under /scratch.
+     A file a cast of the caller's wrote under /scratch. On an object store, the answer is a
+    redirect to a presigned link (SPELL_ARTIFACT_LINK_TTL_S) that serves it from there.
 
     Args:
         cast_id (str):
@@ -147,7 +153,8 @@ async def asyncio_detailed(
 ) -> Response[Any | HTTPValidationError | Problem]:
     """Get Artifact
 
-     A file a cast of the caller's wrote under /scratch.
+     A file a cast of the caller's wrote under /scratch. On an object store, the answer is a
+    redirect to a presigned link (SPELL_ARTIFACT_LINK_TTL_S) that serves it from there.
 
     Args:
         cast_id (str):
@@ -179,7 +186,8 @@ async def asyncio(
 ) -> Any | HTTPValidationError | Problem | None:
     """Get Artifact
 
-     A file a cast of the caller's wrote under /scratch.
+     A file a cast of the caller's wrote under /scratch. On an object store, the answer is a
+    redirect to a presigned link (SPELL_ARTIFACT_LINK_TTL_S) that serves it from there.
 
     Args:
         cast_id (str):

@@ -369,7 +369,8 @@ export interface paths {
         };
         /**
          * Get Artifact
-         * @description A file a cast of the caller's wrote under /scratch.
+         * @description A file a cast of the caller's wrote under /scratch. On an object store, the answer is a
+         *     redirect to a presigned link (SPELL_ARTIFACT_LINK_TTL_S) that serves it from there.
          */
         get: operations["get_artifact"];
         put?: never;
@@ -3989,6 +3990,13 @@ export interface operations {
                 content: {
                     "application/octet-stream": unknown;
                 };
+            };
+            /** @description With an object store: a short-lived link to fetch the file from it. */
+            307: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description `unauthenticated`: Missing or invalid API key */
             401: {
