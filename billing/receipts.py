@@ -3,7 +3,8 @@
 A receipt states the cast, the spell version and module that ran, digests of the input and the
 output, the price and its split, the time, and the hash of the ledger entry that settled it. The
 platform signs its RFC 8785 canonical JSON with Ed25519; the public keys are published at
-`/v1/.well-known/spell-keys`.
+`/v1/.well-known/spell-keys`: the current one, and the retired ones that signed earlier receipts
+(a key is rotated by making a new one current and keeping the old one among the retired).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,13 +40,34 @@ def key_id(public: Ed25519PublicKey) -> str:
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
+def public_keys_of(pem: str) -> tuple[Ed25519PublicKey, ...]:
+    """The Ed25519 public keys of one or more PEM blocks (public or private keys)."""
+    found = []
+    for match in re.finditer(r"-----BEGIN ([A-Z ]+)-----.+?-----END \1-----", pem, re.S):
+        text = match.group(0).encode()
+        key: object = (
+            serialization.load_pem_private_key(text, password=None).public_key()
+            if "PRIVATE" in match.group(1)
+            else serialization.load_pem_public_key(text)
+        )
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError("a receipt key must be an Ed25519 key")
+        found.append(key)
+    if pem.strip() and not found:
+        raise ValueError("no PEM key found among the retired receipt keys")
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class ReceiptSigner:
     private: Ed25519PrivateKey
+    # Keys that signed earlier receipts: published, never used to sign.
+    retired: tuple[Ed25519PublicKey, ...] = ()
 
     @classmethod
-    def for_home(cls, home: Path, configured: str | None = None) -> ReceiptSigner:
-        """The configured PEM key (shared by every server process), or one kept in `home`."""
+    def for_home(cls, home: Path, configured: str | None = None, retired: str | None = None) -> ReceiptSigner:
+        """The configured PEM key (shared by every server process), or one kept in `home`;
+        `retired`: PEM blocks of the keys it replaced."""
         if configured:
             pem = configured.encode()
         else:
@@ -63,21 +86,29 @@ class ReceiptSigner:
         private = serialization.load_pem_private_key(pem, password=None)
         if not isinstance(private, Ed25519PrivateKey):
             raise ValueError("the receipt key must be an Ed25519 private key")
-        return cls(private)
+        current = key_id(private.public_key())
+        return cls(private, tuple(k for k in public_keys_of(retired or "") if key_id(k) != current))
 
     @property
     def key_id(self) -> str:
         return key_id(self.private.public_key())
 
     def public_key(self) -> dict[str, str]:
-        raw = self.private.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
-        return {"key_id": self.key_id, "algorithm": "Ed25519", "public_key": _b64(raw)}
+        """The current key, as published."""
+        return _published(self.private.public_key(), "current")
+
+    def public_keys(self) -> list[dict[str, str]]:
+        """Every key a receipt of this platform may carry: the current one, then the retired."""
+        return [self.public_key(), *(_published(key, "retired") for key in self.retired)]
 
     def sign(self, statement: dict[str, Any]) -> dict[str, Any]:
         body = {**statement, "key_id": self.key_id}
         return {"receipt": body, "signature": _b64(self.private.sign(canonical_json(body)))}
+
+
+def _published(public: Ed25519PublicKey, status: str) -> dict[str, str]:
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return {"key_id": key_id(public), "algorithm": "Ed25519", "public_key": _b64(raw), "status": status}
 
 
 def digest_of(value: Any) -> str:

@@ -83,7 +83,7 @@ class Platform:
         )
         trees = TreeCache(blobs, settings.home / "trees")
         secrets = SecretBox.for_home(settings.home, settings.secrets_key)
-        receipts = ReceiptSigner.for_home(settings.home, settings.receipt_key)
+        receipts = ReceiptSigner.for_home(settings.home, settings.receipt_key, settings.receipt_retired_keys)
         limits = RequestLimits(settings)
         lookups = Lookups()
         fast_holds = None

@@ -5,6 +5,7 @@ Each setting is documented in docs/settings.md; a test keeps the two in step.
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -22,8 +23,15 @@ MIB = 1024 * 1024
 MAX_GRANT_USD = 1_000_000_000
 
 
+def _mounted_secrets() -> str | None:
+    """SPELL_SECRETS_DIR: a directory of mounted secret files, one per setting, named like its
+    variable (`spell_receipt_key`), as Docker, Kubernetes and Fly mount them."""
+    directory = os.environ.get("SPELL_SECRETS_DIR")
+    return directory if directory and os.path.isdir(directory) else None
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SPELL_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="SPELL_", extra="ignore", secrets_dir=_mounted_secrets())
 
     home: Path = Field(Path(".spell"), description="Directory of the embedded store, blobs and keys.")
     database_url: str | None = Field(
@@ -233,10 +241,15 @@ class Settings(BaseSettings):
         description="PEM Ed25519 private key that signs cast receipts; shared by every server process. "
         "Default: one created in `home`.",
     )
+    receipt_retired_keys: str | None = Field(
+        None,
+        description="PEM keys (public or private) that signed earlier receipts: published beside the "
+        "current one so that those receipts still verify.",
+    )
     secrets_key: str | None = Field(
         None,
-        description="Fernet key that encrypts makers' secrets; shared by every server process. "
-        "Default: one created in `home`.",
+        description="Fernet key(s), comma-separated, that encrypt makers' secrets; shared by every server "
+        "process. The first seals, any opens. Default: one created in `home`.",
     )
 
     @property

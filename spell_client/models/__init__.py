@@ -70,6 +70,7 @@ from .provenance_info import ProvenanceInfo
 from .provenance_info_attestation_type_0 import ProvenanceInfoAttestationType0
 from .provenance_info_matched_signer import ProvenanceInfoMatchedSigner
 from .public_key import PublicKey
+from .public_key_status import PublicKeyStatus
 from .public_keys import PublicKeys
 from .published import Published
 from .receipt import Receipt
@@ -184,6 +185,7 @@ __all__ = (
     "ProvenanceInfoAttestationType0",
     "ProvenanceInfoMatchedSigner",
     "PublicKey",
+    "PublicKeyStatus",
     "PublicKeys",
     "Published",
     "Receipt",

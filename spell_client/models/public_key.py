@@ -6,6 +6,9 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.public_key_status import PublicKeyStatus
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="PublicKey")
 
 
@@ -16,11 +19,14 @@ class PublicKey:
         algorithm (str):
         key_id (str):
         public_key (str): Raw public key, base64url.
+        status (PublicKeyStatus | Unset): current: signs new receipts; retired: signed earlier ones. Default:
+            PublicKeyStatus.CURRENT.
     """
 
     algorithm: str
     key_id: str
     public_key: str
+    status: PublicKeyStatus | Unset = PublicKeyStatus.CURRENT
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -29,6 +35,10 @@ class PublicKey:
         key_id = self.key_id
 
         public_key = self.public_key
+
+        status: str | Unset = UNSET
+        if not isinstance(self.status, Unset):
+            status = self.status.value
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -39,6 +49,8 @@ class PublicKey:
                 "public_key": public_key,
             }
         )
+        if status is not UNSET:
+            field_dict["status"] = status
 
         return field_dict
 
@@ -51,10 +63,18 @@ class PublicKey:
 
         public_key = d.pop("public_key")
 
+        _status = d.pop("status", UNSET)
+        status: PublicKeyStatus | Unset
+        if isinstance(_status, Unset):
+            status = UNSET
+        else:
+            status = PublicKeyStatus(_status)
+
         public_key = cls(
             algorithm=algorithm,
             key_id=key_id,
             public_key=public_key,
+            status=status,
         )
 
         public_key.additional_properties = d

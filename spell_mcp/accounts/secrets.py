@@ -8,7 +8,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy.orm import Session
 
 from registry.models import table_of
@@ -19,8 +19,12 @@ _secrets = table_of(SpellSecret)
 
 
 class SecretBox:
-    def __init__(self, key: bytes) -> None:
-        self._fernet = Fernet(key)
+    """Seals with the first of its keys, opens with any (cryptography's MultiFernet): a key is
+    rotated by putting the new one first, re-sealing (`spell secrets rotate`), then dropping the
+    old one."""
+
+    def __init__(self, key: bytes, *older: bytes) -> None:
+        self._fernet = MultiFernet([Fernet(k) for k in (key, *older)])
         self._key = key
 
     def derive(self, purpose: str) -> bytes:
@@ -33,13 +37,18 @@ class SecretBox:
         """The configured key (SPELL_SECRETS_KEY, shared by all server processes), or one kept
         in the store's directory, created on first use."""
         if configured:
-            return cls(configured.encode())
+            keys = [k.strip().encode() for k in configured.split(",") if k.strip()]
+            return cls(*keys)
         path = home / KEY_FILE
         if not path.exists():
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as out:
                 out.write(Fernet.generate_key())
         return cls(path.read_bytes().strip())
+
+    def reseal(self, ciphertext: bytes) -> bytes:
+        """The same value sealed with the first key (raises InvalidToken if no key opens it)."""
+        return self._fernet.rotate(ciphertext)
 
     def seal(self, value: str) -> bytes:
         return self._fernet.encrypt(value.encode())

@@ -31,6 +31,7 @@ ACTIONS = {
     "signer.removed": "a maker removed a signing identity",
     "secret.set": "a maker set a spell's secret (its value is never recorded)",
     "secret.removed": "a maker removed a spell's secret",
+    "secrets.resealed": "an operator re-sealed every secret with the newest secrets key",
     "credits.granted": "an operator granted (or took back) a caster's credits",
     "cast.refunded": "an operator refunded a settled cast",
     "payout.account_linked": "a maker linked a payout account",

@@ -270,6 +270,46 @@ def secrets_set(
     typer.echo(f"secret {name} of {spell_key} is set")
 
 
+@secrets.command("rotate")
+def secrets_rotate(home: HomeOption = None) -> None:
+    """Re-seal every secret with the first key of SPELL_SECRETS_KEY. Rotation: put the new key
+    first (`new,old`) on every server, run this, then drop the old key."""
+    from cryptography.fernet import InvalidToken
+    from sqlmodel import select
+
+    from spell_mcp import audit
+    from spell_mcp.database.tables import SpellSecret
+
+    settings = store(home)
+
+    async def main() -> int:
+        async with local_platform(settings) as platform:
+
+            def work(session: Session) -> int:
+                rows = list(session.execute(select(SpellSecret)).scalars())
+                for row in rows:
+                    row.ciphertext = platform.secrets.reseal(row.ciphertext)
+                audit.record(
+                    session,
+                    audit.CONSOLE,
+                    "secrets.resealed",
+                    "platform",
+                    "secrets",
+                    details={"count": len(rows)},
+                )
+                return len(rows)
+
+            return await platform.db.write(work)
+
+    try:
+        count = anyio.run(main)
+    except InvalidToken:
+        fail(
+            "a secret is sealed with a key SPELL_SECRETS_KEY no longer lists: add it back (after the new one)"
+        )
+    typer.echo(f"re-sealed {count} secrets with the first secrets key")
+
+
 @retention_app.command("run")
 def retention_run(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would go; remove nothing.")] = False,

@@ -101,6 +101,9 @@ class PublicKey(BaseModel):
     key_id: str
     algorithm: str
     public_key: str = Field(description="Raw public key, base64url.")
+    status: Literal["current", "retired"] = Field(
+        "current", description="current: signs new receipts; retired: signed earlier ones."
+    )
 
 
 class PublicKeys(BaseModel):

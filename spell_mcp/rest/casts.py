@@ -283,5 +283,6 @@ async def get_receipt(cast_id: str, platform: PlatformDep, caster: ReadCaster) -
 
 @router.get("/.well-known/spell-keys", tags=["casts"])
 async def spell_keys(platform: PlatformDep) -> PublicKeys:
-    """The platform's public keys that sign receipts (no authentication needed)."""
-    return PublicKeys(keys=[PublicKey(**platform.receipts.public_key())])
+    """The platform's public keys that sign receipts (no authentication needed): the current
+    one, and the retired ones that signed earlier receipts."""
+    return PublicKeys(keys=[PublicKey(**key) for key in platform.receipts.public_keys()])

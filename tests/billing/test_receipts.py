@@ -1,4 +1,5 @@
-"""Receipts verify offline against the published key, and any change to one is detected."""
+"""Receipts verify offline against the published keys, through key rotations, and any change
+to one is detected."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import copy
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from billing.receipts import ReceiptInvalid, ReceiptSigner, digest_of, verify_receipt
 
@@ -62,3 +65,39 @@ def test_a_receipt_from_another_key_is_refused(tmp_path: Path) -> None:
 def test_output_digests_do_not_depend_on_key_order_or_spacing() -> None:
     assert digest_of({"a": 1, "b": [1, 2]}) == digest_of({"b": [1, 2], "a": 1})
     assert digest_of({"big": 2**80}) == digest_of({"big": 2**80})
+
+
+def pem(key: Ed25519PrivateKey, *, public: bool = False) -> str:
+    if public:
+        return (
+            key.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def test_receipts_signed_before_a_rotation_still_verify_with_the_published_keys(tmp_path: Path) -> None:
+    first, second, third = (Ed25519PrivateKey.generate() for _ in range(3))
+    old_receipt = ReceiptSigner.for_home(tmp_path, pem(first)).sign(STATEMENT)
+    older_receipt = ReceiptSigner.for_home(tmp_path, pem(second)).sign(STATEMENT)
+    rotated = ReceiptSigner.for_home(tmp_path, pem(third), pem(first) + pem(second, public=True) + pem(third))
+    published = rotated.public_keys()
+    assert [k["status"] for k in published] == ["current", "retired", "retired"]  # the current one once
+    for receipt in (old_receipt, older_receipt, rotated.sign(STATEMENT)):
+        assert verify_receipt(receipt, published)["price_micros"] == STATEMENT["price_micros"]
+    assert rotated.sign(STATEMENT)["receipt"]["key_id"] == published[0]["key_id"]
+
+
+def test_a_retired_key_that_is_not_ed25519_is_refused(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    other = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    with pytest.raises(ValueError, match="Ed25519"):
+        ReceiptSigner.for_home(tmp_path, None, other.decode())
+    with pytest.raises(ValueError, match="no PEM key"):
+        ReceiptSigner.for_home(tmp_path, None, "not a key")

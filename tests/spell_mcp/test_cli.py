@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from spell_mcp.cli import app
 from tests.conftest import RunningServer
@@ -171,3 +171,34 @@ def test_whoami_and_logout_follow_login(server: RunningServer, tmp_path: Path) -
     assert CliRunner().invoke(app, ["logout"], env=env).exit_code == 0
     assert not (tmp_path / "config.json").exists()
     assert CliRunner().invoke(app, ["whoami"], env={**env, "SPELL_API_KEY": ""}).exit_code == 4
+
+
+def test_secrets_rotate_reseals_every_secret_with_the_new_key_and_refuses_a_lost_one(tmp_path: Path) -> None:
+    import sqlite3
+
+    from cryptography.fernet import Fernet
+
+    old, new, lost = (Fernet.generate_key().decode() for _ in range(3))
+    home = tmp_path / "home"
+
+    def spell(*args: str, key: str) -> Result:
+        return CliRunner().invoke(app, list(args), env={"SPELL_HOME": str(home), "SPELL_SECRETS_KEY": key})
+
+    def ciphertexts() -> list[tuple[bytes]]:
+        with sqlite3.connect(home / "spell.db") as db:
+            return db.execute("SELECT ciphertext FROM spell_secrets").fetchall()
+
+    assert spell("migrate", key=old).exit_code == 0
+    with sqlite3.connect(home / "spell.db") as db:
+        db.execute(
+            "INSERT INTO spell_secrets VALUES ('com.acme.tool', 'API_TOKEN', ?, '2026-11-30 00:00:00')",
+            (Fernet(old).encrypt(b"s3cret"),),
+        )
+    rotated = spell("secrets", "rotate", key=f"{new},{old}")
+    assert rotated.exit_code == 0, rotated.output
+    assert "re-sealed 1 secrets" in rotated.output
+    [(ciphertext,)] = ciphertexts()
+    assert Fernet(new).decrypt(ciphertext) == b"s3cret"
+    refused = spell("secrets", "rotate", key=lost)
+    assert refused.exit_code == 1 and "no longer lists" in refused.output
+    assert ciphertexts() == [(ciphertext,)]  # untouched

@@ -50,7 +50,8 @@ def sync_detailed(
 ) -> Response[PublicKeys]:
     """Spell Keys
 
-     The platform's public keys that sign receipts (no authentication needed).
+     The platform's public keys that sign receipts (no authentication needed): the current
+    one, and the retired ones that signed earlier receipts.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -75,7 +76,8 @@ def sync(
 ) -> PublicKeys | None:
     """Spell Keys
 
-     The platform's public keys that sign receipts (no authentication needed).
+     The platform's public keys that sign receipts (no authentication needed): the current
+    one, and the retired ones that signed earlier receipts.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -96,7 +98,8 @@ async def asyncio_detailed(
 ) -> Response[PublicKeys]:
     """Spell Keys
 
-     The platform's public keys that sign receipts (no authentication needed).
+     The platform's public keys that sign receipts (no authentication needed): the current
+    one, and the retired ones that signed earlier receipts.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -119,7 +122,8 @@ async def asyncio(
 ) -> PublicKeys | None:
     """Spell Keys
 
-     The platform's public keys that sign receipts (no authentication needed).
+     The platform's public keys that sign receipts (no authentication needed): the current
+    one, and the retired ones that signed earlier receipts.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

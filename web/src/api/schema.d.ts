@@ -13,7 +13,8 @@ export interface paths {
         };
         /**
          * Spell Keys
-         * @description The platform's public keys that sign receipts (no authentication needed).
+         * @description The platform's public keys that sign receipts (no authentication needed): the current
+         *     one, and the retired ones that signed earlier receipts.
          */
         get: operations["spell_keys"];
         put?: never;
@@ -2164,6 +2165,13 @@ export interface components {
              * @description Raw public key, base64url.
              */
             public_key: string;
+            /**
+             * Status
+             * @description current: signs new receipts; retired: signed earlier ones.
+             * @default current
+             * @enum {string}
+             */
+            status?: "current" | "retired";
         };
         /** PublicKeys */
         PublicKeys: {

@@ -1,0 +1,9 @@
+from enum import StrEnum
+
+
+class PublicKeyStatus(StrEnum):
+    CURRENT = "current"
+    RETIRED = "retired"
+
+    def __str__(self) -> str:
+        return str(self.value)
