@@ -23,10 +23,13 @@ MIB = 1024 * 1024
 MAX_GRANT_USD = 1_000_000_000
 
 
+SECRETS_DIR_VARIABLE = "SPELL_SECRETS_DIR"
+
+
 def _mounted_secrets() -> str | None:
     """SPELL_SECRETS_DIR: a directory of mounted secret files, one per setting, named like its
     variable (`spell_receipt_key`), as Docker, Kubernetes and Fly mount them."""
-    directory = os.environ.get("SPELL_SECRETS_DIR")
+    directory = os.environ.get(SECRETS_DIR_VARIABLE)
     return directory if directory and os.path.isdir(directory) else None
 
 

@@ -56,6 +56,10 @@ def users_create(
     credits_usd: Annotated[
         str, typer.Option("--credits", metavar="USD", help="Credits to grant, in USD (e.g. 5 or 0.25).")
     ] = "0",
+    operator: Annotated[
+        bool,
+        typer.Option("--operator", help="An operator: may suspend spells, grant credits, read the audit."),
+    ] = False,
     home: HomeOption = None,
     init: InitOption = False,
     as_json: JsonOption = False,
@@ -78,7 +82,7 @@ def users_create(
         ).scalar_one_or_none()
         if same is not None:
             return same
-        return create_user(session, name, credits_micros=credits)
+        return create_user(session, name, credits_micros=credits, is_operator=operator)
 
     async def main() -> NewUser | str:
         async with local_platform(settings) as platform:
@@ -89,7 +93,13 @@ def users_create(
         fail(f"a user named {name!r} exists already (id {made}): choose another name", FAILED)
     from billing import usd
 
-    shown = {"id": made.user_id, "name": name, "credits_usd": usd(credits), "api_key": made.api_key}
+    shown = {
+        "id": made.user_id,
+        "name": name,
+        "operator": operator,
+        "credits_usd": usd(credits),
+        "api_key": made.api_key,
+    }
     emit(
         as_json,
         shown,
@@ -354,6 +364,36 @@ def vulndb_import(
     except FileNotFoundError as exc:
         fail(str(exc), USAGE)
     typer.echo(f"indexed {count} OSV records from {path}")
+
+
+@catalog_app.command("keygen")
+def keygen(
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="Where to write the key files.")],
+) -> None:
+    """Write a new receipt key and secrets key as files (mode 0600) named for SPELL_SECRETS_DIR:
+    `spell_receipt_key` and `spell_secrets_key`. Every server of one platform mounts the same."""
+    import os
+
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    receipt = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for name, data in (("spell_receipt_key", receipt), ("spell_secrets_key", Fernet.generate_key())):
+        path = directory / name
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            fail(
+                f"{path} exists: a platform's keys are never replaced by accident "
+                "(to rotate them, see docs/settings.md)"
+            )
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        typer.echo(f"wrote {path}")
 
 
 @catalog_app.command("rescan")

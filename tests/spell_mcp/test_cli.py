@@ -91,8 +91,13 @@ def test_a_user_name_is_taken_once_and_users_are_listed_with_their_credits(tmp_p
     again = CliRunner().invoke(app, ["users", "create", "alice"], env=env)
     assert again.exit_code == 1
     assert f"a user named 'alice' exists already (id {created['id']})" in again.output
+    operator = CliRunner().invoke(app, ["users", "create", "root", "--operator", "--json"], env=env)
+    assert json.loads(operator.output)["operator"] is True
     listed = json.loads(CliRunner().invoke(app, ["users", "list", "--json"], env=env).output)
-    assert [(u["name"], u["available_usd"]) for u in listed] == [("alice", "2.5")]
+    assert [(u["name"], u["operator"], u["available_usd"]) for u in listed] == [
+        ("alice", False, "2.5"),
+        ("root", True, "0"),
+    ]
 
 
 def test_a_secret_for_a_spell_that_is_not_published_is_refused(tmp_path: Path) -> None:
@@ -202,3 +207,21 @@ def test_secrets_rotate_reseals_every_secret_with_the_new_key_and_refuses_a_lost
     refused = spell("secrets", "rotate", key=lost)
     assert refused.exit_code == 1 and "no longer lists" in refused.output
     assert ciphertexts() == [(ciphertext,)]  # untouched
+
+
+def test_keygen_writes_keys_a_server_reads_from_its_secrets_directory(tmp_path: Path) -> None:
+    keys = tmp_path / "secrets"
+    made = CliRunner().invoke(app, ["keygen", str(keys)])
+    assert made.exit_code == 0, made.output
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in keys.iterdir()} == {
+        "spell_receipt_key": 0o600,
+        "spell_secrets_key": 0o600,
+    }
+    again = CliRunner().invoke(app, ["keygen", str(keys)])
+    assert again.exit_code == 1 and "never replaced by accident" in again.output
+    env = {**os.environ, "SPELL_SECRETS_DIR": str(keys), "SPELL_HOME": str(tmp_path / "home")}
+    env.pop("SPELL_RECEIPT_KEY", None)
+    spell = str(ROOT / ".venv/bin/spell")
+    subprocess.run([spell, "migrate"], env=env, check=True, capture_output=True)
+    assert not (tmp_path / "home" / "receipt.key").exists()  # the mounted key, not a new one
+    assert not (tmp_path / "home" / "secrets.key").exists()
