@@ -122,9 +122,11 @@ def refused(where: Platform, status: int, content: bytes) -> NoReturn:
     if not isinstance(problem, dict):
         problem = {}
     code = problem.get("code") or f"http_{status}"
-    stderr(f"refused ({code}): {problem.get('detail') or problem.get('title') or 'no detail given'}")
+    detail = problem.get("detail") or problem.get("title") or "no detail given"
+    stderr(f"refused ({code}): {detail}")
     for line in problem.get("problems") or []:
-        stderr(f"  - {line}")
+        if line != detail:  # a lone problem is often the detail itself: say it once
+            stderr(f"  - {line}")
     if status == 401:
         stderr(f"  (the key is not accepted by {where.url}: `spell login {where.url}` with another)")
     raise typer.Exit(UNAUTHENTICATED if status == 401 else FAILED)
