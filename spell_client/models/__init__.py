@@ -73,6 +73,7 @@ from .public_key import PublicKey
 from .public_key_status import PublicKeyStatus
 from .public_keys import PublicKeys
 from .published import Published
+from .queued_cast import QueuedCast
 from .receipt import Receipt
 from .receipt_receipt import ReceiptReceipt
 from .rectification import Rectification
@@ -188,6 +189,7 @@ __all__ = (
     "PublicKeyStatus",
     "PublicKeys",
     "Published",
+    "QueuedCast",
     "Receipt",
     "ReceiptReceipt",
     "Rectification",

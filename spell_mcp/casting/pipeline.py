@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -68,6 +68,8 @@ T = TypeVar("T")
 Progress = Callable[[str], Awaitable[None]]
 # Asks the person to confirm a cast above their threshold (spell, threshold); raises to refuse.
 Confirm = Callable[[SpellVersion, int], Awaitable[None]]
+# Told the cast's id once its price is held and it is recorded as running.
+Held = Callable[[str], Coroutine[Any, Any, None]]
 
 
 async def _quiet(_step: str) -> None:
@@ -237,8 +239,12 @@ class CastService:
         via: str,
         on_progress: Progress | None = None,
         confirm: Confirm | None = None,
+        on_held: Held | None = None,
     ) -> CastResult:
         """Cast, once admitted: under the queue bound and the key's in-flight cap.
+
+        `on_held` is awaited with the cast's id once its price is held and it is recorded as
+        running (queued casts answer the caller then, and let the cast run on: casting/queued.py).
 
         `on_progress` hears each step (found, held, still running every second, settled) in
         words a person can read. `confirm`, when given, is awaited before anything is held if the
@@ -259,6 +265,7 @@ class CastService:
                         progress=on_progress or _quiet,
                         confirm=confirm,
                         trace=trace,
+                        on_held=on_held,
                     )
             except SpellError as error:
                 trace.ended(error.code, span=span)
@@ -281,6 +288,7 @@ class CastService:
         progress: Progress,
         confirm: Confirm | None,
         trace: CastTrace,
+        on_held: Held | None = None,
     ) -> CastResult:
         if not isinstance(arguments, dict):
             raise SpellError("input_invalid", "the input must be a JSON object")
@@ -313,7 +321,9 @@ class CastService:
         await progress(
             f"casting {spell.spell_key} {spell.version} (${usd(spell.price_micros)} if it succeeds)"
         )
-        cast = partial(self._hold_and_run, caster, spell, maker_id, input_json, via, windows, progress, trace)
+        cast = partial(
+            self._hold_and_run, caster, spell, maker_id, input_json, via, windows, progress, trace, on_held
+        )
         try:
             return await cast(confirming=confirm is not None)
         except NeedsConfirmation as needed:
@@ -364,6 +374,7 @@ class CastService:
         windows: list[WindowHold],
         progress: Progress,
         trace: CastTrace,
+        on_held: Held | None,
         *,
         confirming: bool,
     ) -> CastResult:
@@ -387,13 +398,13 @@ class CastService:
                 # The whole cast in one worker thread, its transactions right there: one hop.
                 held = None if progress is _quiet else partial(_from_worker, progress)
                 run, artifacts, receipt = await self.in_worker(
-                    lambda stop: run_to_end(steps(_InWorker(self, stop, held))),
+                    lambda stop: run_to_end(steps(_InWorker(self, stop, held, on_held))),
                     progress,
                     caster_id=caster.user_id,
                 )
             else:
                 # Transactions on the event loop (asyncpg), only the spell in a worker thread.
-                run, artifacts, receipt = await steps(_OnLoop(self, progress, caster.user_id))
+                run, artifacts, receipt = await steps(_OnLoop(self, progress, caster.user_id, on_held))
         except BaseException as exc:
             if admitted and self.fast_holds is not None:
                 with anyio.CancelScope(shield=True):
@@ -498,6 +509,7 @@ class CastService:
         begun = await self._begin(steps, caster, spell, cast_id, input_sha256, via, confirming)
         trace.money_s += time.perf_counter() - began
         await steps.tell(f"{cast_id}: price held, running" if begun.hold_id else f"{cast_id}: running")
+        await steps.held(cast_id)
         try:
             run, artifacts = await steps.run(partial(self._run, spell, input_json, begun.env))
         except SpellRunError as failure:
@@ -647,15 +659,24 @@ class _Steps(Protocol):
 
     async def tell(self, step: str) -> None: ...
 
+    async def held(self, cast_id: str) -> None: ...
+
 
 class _InWorker:
     """SQLite: every step right here, in the cast's worker thread. Nothing awaits anything, so
     the cast's coroutine is driven to its end in that thread (spell_mcp/database/driver.py)."""
 
-    def __init__(self, service: CastService, stop: threading.Event, held: Callable[[str], None] | None):
+    def __init__(
+        self,
+        service: CastService,
+        stop: threading.Event,
+        told: Callable[[str], None] | None,
+        on_held: Held | None = None,
+    ) -> None:
         self.service = service
         self.stop = stop
-        self.held = held
+        self.told = told
+        self.on_held = on_held
 
     async def transaction(self, work: TxWork[T]) -> T:
         return self.service.db.transaction_here(work)
@@ -670,18 +691,25 @@ class _InWorker:
         return self.service.settlements_here.submit(success)
 
     async def tell(self, step: str) -> None:
-        if self.held is not None:  # someone listens: tell them (a hop back to the event loop)
-            self.held(step)
+        if self.told is not None:  # someone listens: tell them (a hop back to the event loop)
+            self.told(step)
+
+    async def held(self, cast_id: str) -> None:
+        if self.on_held is not None:  # a hop back to the event loop, as for tell
+            anyio.from_thread.run(self.on_held, cast_id)
 
 
 class _OnLoop:
     """PostgreSQL: the transactions on the event loop (asyncpg), the spell in a worker thread.
     A cancelled caller stops the spell; the transactions that record it finish all the same."""
 
-    def __init__(self, service: CastService, progress: Progress, caster_id: str) -> None:
+    def __init__(
+        self, service: CastService, progress: Progress, caster_id: str, on_held: Held | None = None
+    ) -> None:
         self.service = service
         self.progress = progress
         self.caster_id = caster_id
+        self.on_held = on_held
 
     async def transaction(self, work: TxWork[T]) -> T:
         with anyio.CancelScope(shield=True):
@@ -704,3 +732,7 @@ class _OnLoop:
 
     async def tell(self, step: str) -> None:
         await self.progress(step)
+
+    async def held(self, cast_id: str) -> None:
+        if self.on_held is not None:
+            await self.on_held(cast_id)

@@ -110,6 +110,14 @@ class PublicKeys(BaseModel):
     keys: list[PublicKey]
 
 
+class QueuedCast(BaseModel):
+    """A cast answered with `Prefer: respond-async`: held, and running on."""
+
+    cast_id: str
+    status: Literal["running"] = "running"
+    location: str = Field(description="Where to poll for its outcome: GET it until it is not running.")
+
+
 class CastResponse(BaseModel):
     cast_id: str
     spell_key: str

@@ -10,14 +10,14 @@ from urllib.parse import quote
 
 import anyio
 import anyio.to_thread
-from fastapi import APIRouter, Query, Response
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
 from registry import ObjectBlobStore, SpellVersion, find_version, list_latest, tool_name
 from spell_mcp.accounts.keys import Caster
-from spell_mcp.casting import records
+from spell_mcp.casting import queued, records
 from spell_mcp.casting.pipeline import limits_of
 from spell_mcp.database.tables import Cast
 from spell_mcp.errors import SpellError
@@ -31,6 +31,7 @@ from spell_mcp.rest.bodies import (
     CastResponse,
     PublicKey,
     PublicKeys,
+    QueuedCast,
     Receipt,
     SpellDetail,
     SpellList,
@@ -123,26 +124,29 @@ async def describe_spell(key: str, platform: PlatformDep, caster: ReadCaster) ->
     "/spells/{key}/cast",
     tags=["casts"],
     response_model=CastResponse,
-    responses=problem_responses(
-        "unauthenticated",
-        "forbidden",
-        "spell_not_found",
-        "input_invalid",
-        "input_too_large",
-        *JSON_BODY_ERRORS,
-        "overloaded",
-        "insufficient_credits",
-        "budget_exceeded",
-        *IDEMPOTENCY_ERRORS,
-        "spell_timeout",
-        "spell_cpu_exhausted",
-        "spell_memory_exceeded",
-        "spell_output_too_large",
-        "spell_artifacts_too_large",
-        "spell_output_invalid",
-        "spell_failed",
-        "spell_crashed",
-    ),
+    responses={
+        202: {"model": QueuedCast, "description": "With `Prefer: respond-async`: held, and running on."},
+        **problem_responses(
+            "unauthenticated",
+            "forbidden",
+            "spell_not_found",
+            "input_invalid",
+            "input_too_large",
+            *JSON_BODY_ERRORS,
+            "overloaded",
+            "insufficient_credits",
+            "budget_exceeded",
+            *IDEMPOTENCY_ERRORS,
+            "spell_timeout",
+            "spell_cpu_exhausted",
+            "spell_memory_exceeded",
+            "spell_output_too_large",
+            "spell_artifacts_too_large",
+            "spell_output_invalid",
+            "spell_failed",
+            "spell_crashed",
+        ),
+    },
 )
 async def cast_spell(
     key: str,
@@ -150,12 +154,51 @@ async def cast_spell(
     platform: PlatformDep,
     caster: CastCaster,
     idempotency_key: IdempotencyKey = None,
+    prefer: Annotated[
+        str | None,
+        Header(description="`respond-async` (RFC 7240): answer 202 once the price is held; poll the cast."),
+    ] = None,
 ) -> Any:
-    """Run a spell on an input. Charged once, and only when the cast succeeds."""
+    """Run a spell on an input. Charged once, and only when the cast succeeds. With
+    `Prefer: respond-async`, the answer is 202 as soon as the price is held, with the cast's
+    `Location`: GET it until its status is no longer `running`."""
     request = ("POST", f"/v1/spells/{key}/cast", body.model_dump(mode="json"))
-    return await idempotently(
-        platform, caster, idempotency_key, request, lambda: _cast(platform, caster, key, body)
+    if not _prefers_async(prefer):
+        return await idempotently(
+            platform, caster, idempotency_key, request, lambda: _cast(platform, caster, key, body)
+        )
+    queued = await idempotently(
+        platform,
+        caster,
+        idempotency_key,
+        request,
+        lambda: _cast_later(platform, caster, key, body),
+        status=202,
     )
+    if not isinstance(queued, QueuedCast):
+        return queued  # a replay of the first answer, or a retry refused while it is in progress
+    headers = {"Location": queued.location, "Preference-Applied": "respond-async"}
+    return JSONResponse(queued.model_dump(mode="json"), status_code=202, headers=headers)
+
+
+def _prefers_async(prefer: str | None) -> bool:
+    preferences = (item.split(";")[0].strip().lower() for item in (prefer or "").split(","))
+    return "respond-async" in preferences
+
+
+async def _cast_later(platform: Platform, caster: Caster, key: str, body: CastRequest) -> QueuedCast:
+    if platform.background is None:
+        raise SpellError(
+            "overloaded", "this server cannot run casts in the background; cast without respond-async"
+        )
+    try:
+        cast_id = await queued.start(
+            platform.casts, platform.background, caster, key, body.input, version=body.version, via="rest"
+        )
+    except SpellError as error:
+        refusal = await refused_for_money(platform.db, platform.stripe, caster.user_id, error)
+        raise refusal from None
+    return QueuedCast(cast_id=cast_id, location=f"/v1/casts/{cast_id}")
 
 
 async def _cast(platform: Platform, caster: Caster, key: str, body: CastRequest) -> CastResponse:

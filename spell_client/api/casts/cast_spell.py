@@ -9,6 +9,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.cast_request import CastRequest
 from ...models.cast_response import CastResponse
 from ...models.problem import Problem
+from ...models.queued_cast import QueuedCast
 from ...types import UNSET, Response, Unset
 
 
@@ -17,10 +18,14 @@ def _get_kwargs(
     *,
     body: CastRequest,
     idempotency_key: None | str | Unset = UNSET,
+    prefer: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
         headers["idempotency-key"] = idempotency_key
+
+    if not isinstance(prefer, Unset):
+        headers["prefer"] = prefer
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -39,11 +44,16 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> CastResponse | Problem | None:
+) -> CastResponse | Problem | QueuedCast | None:
     if response.status_code == 200:
         response_200 = CastResponse.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 202:
+        response_202 = QueuedCast.from_dict(response.json())
+
+        return response_202
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
@@ -118,7 +128,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[CastResponse | Problem]:
+) -> Response[CastResponse | Problem | QueuedCast]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -133,15 +143,20 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: CastRequest,
     idempotency_key: None | str | Unset = UNSET,
-) -> Response[CastResponse | Problem]:
+    prefer: None | str | Unset = UNSET,
+) -> Response[CastResponse | Problem | QueuedCast]:
     """Cast Spell
 
-     Run a spell on an input. Charged once, and only when the cast succeeds.
+     Run a spell on an input. Charged once, and only when the cast succeeds. With
+    `Prefer: respond-async`, the answer is 202 as soon as the price is held, with the cast's
+    `Location`: GET it until its status is no longer `running`.
 
     Args:
         key (str):
         idempotency_key (None | str | Unset): Send the same key to retry safely: you get the first
             response, and nothing is done twice.
+        prefer (None | str | Unset): `respond-async` (RFC 7240): answer 202 once the price is
+            held; poll the cast.
         body (CastRequest):
 
     Raises:
@@ -149,13 +164,14 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CastResponse | Problem]
+        Response[CastResponse | Problem | QueuedCast]
     """
 
     kwargs = _get_kwargs(
         key=key,
         body=body,
         idempotency_key=idempotency_key,
+        prefer=prefer,
     )
 
     response = client.get_httpx_client().request(
@@ -171,15 +187,20 @@ def sync(
     client: AuthenticatedClient,
     body: CastRequest,
     idempotency_key: None | str | Unset = UNSET,
-) -> CastResponse | Problem | None:
+    prefer: None | str | Unset = UNSET,
+) -> CastResponse | Problem | QueuedCast | None:
     """Cast Spell
 
-     Run a spell on an input. Charged once, and only when the cast succeeds.
+     Run a spell on an input. Charged once, and only when the cast succeeds. With
+    `Prefer: respond-async`, the answer is 202 as soon as the price is held, with the cast's
+    `Location`: GET it until its status is no longer `running`.
 
     Args:
         key (str):
         idempotency_key (None | str | Unset): Send the same key to retry safely: you get the first
             response, and nothing is done twice.
+        prefer (None | str | Unset): `respond-async` (RFC 7240): answer 202 once the price is
+            held; poll the cast.
         body (CastRequest):
 
     Raises:
@@ -187,7 +208,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CastResponse | Problem
+        CastResponse | Problem | QueuedCast
     """
 
     return sync_detailed(
@@ -195,6 +216,7 @@ def sync(
         client=client,
         body=body,
         idempotency_key=idempotency_key,
+        prefer=prefer,
     ).parsed
 
 
@@ -204,15 +226,20 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: CastRequest,
     idempotency_key: None | str | Unset = UNSET,
-) -> Response[CastResponse | Problem]:
+    prefer: None | str | Unset = UNSET,
+) -> Response[CastResponse | Problem | QueuedCast]:
     """Cast Spell
 
-     Run a spell on an input. Charged once, and only when the cast succeeds.
+     Run a spell on an input. Charged once, and only when the cast succeeds. With
+    `Prefer: respond-async`, the answer is 202 as soon as the price is held, with the cast's
+    `Location`: GET it until its status is no longer `running`.
 
     Args:
         key (str):
         idempotency_key (None | str | Unset): Send the same key to retry safely: you get the first
             response, and nothing is done twice.
+        prefer (None | str | Unset): `respond-async` (RFC 7240): answer 202 once the price is
+            held; poll the cast.
         body (CastRequest):
 
     Raises:
@@ -220,13 +247,14 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CastResponse | Problem]
+        Response[CastResponse | Problem | QueuedCast]
     """
 
     kwargs = _get_kwargs(
         key=key,
         body=body,
         idempotency_key=idempotency_key,
+        prefer=prefer,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -240,15 +268,20 @@ async def asyncio(
     client: AuthenticatedClient,
     body: CastRequest,
     idempotency_key: None | str | Unset = UNSET,
-) -> CastResponse | Problem | None:
+    prefer: None | str | Unset = UNSET,
+) -> CastResponse | Problem | QueuedCast | None:
     """Cast Spell
 
-     Run a spell on an input. Charged once, and only when the cast succeeds.
+     Run a spell on an input. Charged once, and only when the cast succeeds. With
+    `Prefer: respond-async`, the answer is 202 as soon as the price is held, with the cast's
+    `Location`: GET it until its status is no longer `running`.
 
     Args:
         key (str):
         idempotency_key (None | str | Unset): Send the same key to retry safely: you get the first
             response, and nothing is done twice.
+        prefer (None | str | Unset): `respond-async` (RFC 7240): answer 202 once the price is
+            held; poll the cast.
         body (CastRequest):
 
     Raises:
@@ -256,7 +289,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CastResponse | Problem
+        CastResponse | Problem | QueuedCast
     """
 
     return (
@@ -265,5 +298,6 @@ async def asyncio(
             client=client,
             body=body,
             idempotency_key=idempotency_key,
+            prefer=prefer,
         )
     ).parsed

@@ -713,7 +713,9 @@ export interface paths {
         put?: never;
         /**
          * Cast Spell
-         * @description Run a spell on an input. Charged once, and only when the cast succeeds.
+         * @description Run a spell on an input. Charged once, and only when the cast succeeds. With
+         *     `Prefer: respond-async`, the answer is 202 as soon as the price is held, with the cast's
+         *     `Location`: GET it until its status is no longer `running`.
          */
         post: operations["cast_spell"];
         delete?: never;
@@ -2191,6 +2193,25 @@ export interface components {
              * @description What the maker should know although the version was accepted: limits above this platform's ceilings (casts run with the ceiling), licence conflicts, vulnerabilities below the blocking score.
              */
             warnings?: string[];
+        };
+        /**
+         * QueuedCast
+         * @description A cast answered with `Prefer: respond-async`: held, and running on.
+         */
+        QueuedCast: {
+            /** Cast Id */
+            cast_id: string;
+            /**
+             * Location
+             * @description Where to poll for its outcome: GET it until it is not running.
+             */
+            location: string;
+            /**
+             * Status
+             * @default running
+             * @constant
+             */
+            status?: "running";
         };
         /** Receipt */
         Receipt: {
@@ -5582,6 +5603,8 @@ export interface operations {
             header?: {
                 /** @description Send the same key to retry safely: you get the first response, and nothing is done twice. */
                 "idempotency-key"?: string | null;
+                /** @description `respond-async` (RFC 7240): answer 202 once the price is held; poll the cast. */
+                prefer?: string | null;
             };
             path: {
                 key: string;
@@ -5601,6 +5624,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CastResponse"];
+                };
+            };
+            /** @description With `Prefer: respond-async`: held, and running on. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueuedCast"];
                 };
             };
             /** @description `request_invalid`: Malformed request */
