@@ -281,10 +281,10 @@ def start_server(
         "SPELL_MAX_IN_FLIGHT_PER_KEY": "100000",
         **(extra_env or {}),
     }
-    log = open(home.parent / f"server-{port}.log", "wb")  # noqa: SIM115 (closed with the process)
-    process = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "spell"), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
+    with open(home.parent / f"server-{port}.log", "wb") as log:  # the child keeps its own copy
+        process = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "spell"), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:

@@ -80,7 +80,8 @@ function SpellPage() {
       body: { input },
     });
     setCasting(false);
-    setResult(data ?? null);
+    // Cast without `Prefer: respond-async`, the answer is the settled cast (never 202's queued one).
+    setResult(data && "output" in data ? data : null);
     setError(error ?? null);
     api.GET("/v1/users/me/balance").then(({ data }) => setBalance(data ?? null));
   }
