@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 import anyio.to_thread
 from sigstore.verify import Verifier
@@ -44,21 +46,26 @@ class Published:
     warnings: list[str] = field(default_factory=list)
 
 
-def warnings_of(version: SpellVersion, settings: Settings) -> list[str]:
-    """Limits the manifest asks for beyond this platform's ceilings (casts run with the
-    ceiling), licence conflicts and vulnerabilities below the blocking score."""
-    runtime = version.manifest["runtime"]
+def limits_above_ceilings(runtime: Mapping[str, Any], settings: Settings) -> list[str]:
+    """The limits a manifest's `[runtime]` asks for beyond this platform's ceilings, one
+    sentence each (casts run with the ceiling)."""
     ceilings = (
         ("timeout_ms", settings.max_timeout_ms, "SPELL_MAX_TIMEOUT_MS"),
         ("max_memory_mb", settings.max_memory_mb, "SPELL_MAX_MEMORY_MB"),
         ("max_output_mb", settings.max_output_mb, "SPELL_MAX_OUTPUT_MB"),
     )
-    said = [
+    return [
         f"runtime.{name} = {runtime[name]} is above this platform's ceiling ({setting}): "
         f"casts run with {name} = {ceiling}"
         for name, ceiling, setting in ceilings
         if runtime[name] > ceiling
     ]
+
+
+def warnings_of(version: SpellVersion, settings: Settings) -> list[str]:
+    """Limits the manifest asks for beyond this platform's ceilings (casts run with the
+    ceiling), licence conflicts and vulnerabilities below the blocking score."""
+    said = limits_above_ceilings(version.manifest["runtime"], settings)
     said += [
         f"{warning['package']} ({warning['licence']}): {warning['reason']}"
         for warning in version.licence_warnings

@@ -213,6 +213,8 @@ def test(
 ) -> None:
     """Every check publish runs, then each example cast in the sandbox under the spell's limits."""
     from registry import RegistrationError
+    from spell_mcp.catalog.publishing import limits_above_ceilings
+    from spell_mcp.settings import Settings
     from spell_mcp.toolchain.packing import PackError, pack_folder
     from spell_mcp.toolchain.trial import ExamplesError, read_examples, vulnerabilities
 
@@ -237,7 +239,7 @@ def test(
             return
         report["checks"].append({"check": "package, manifest, schemas, SBOM and module", "passed": True})
         warnings = [f"{w.package} ({w.licence}): {w.reason}" for w in checked.licence_warnings]
-        warnings += _limit_warnings(checked, trial.ceiling)
+        warnings += limits_above_ceilings(checked.source.manifest.runtime.model_dump(), Settings())
         if osv is not None:
             findings = vulnerabilities(checked, osv)
             blocking = [f for f in findings if f.blocking]
@@ -256,20 +258,6 @@ def test(
     if strict and warnings:
         report["checks"].append({"check": "no warnings (--all)", "passed": False, "problems": warnings})
     _finish(report, as_json, cases_file if not cases else None)
-
-
-def _limit_warnings(checked: Any, ceiling: Any) -> list[str]:
-    asked = checked.source.manifest.runtime
-    pairs = (
-        ("timeout_ms", asked.timeout_ms, ceiling.timeout_ms),
-        ("max_memory_mb", asked.max_memory_mb, ceiling.max_memory_bytes // (1024 * 1024)),
-        ("max_output_mb", asked.max_output_mb, ceiling.max_output_bytes // (1024 * 1024)),
-    )
-    return [
-        f"runtime.{name} = {value} is above the default ceiling: casts run with {limit}"
-        for name, value, limit in pairs
-        if value > limit
-    ]
 
 
 def _finish(report: dict[str, Any], as_json: bool, no_cases: Path | None = None) -> None:
