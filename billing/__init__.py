@@ -6,7 +6,7 @@ never commit: the caller decides what one transaction contains. This package imp
 else of the platform.
 """
 
-from billing.amounts import MICROS_PER_USD, usd
+from billing.amounts import MICROS_PER_USD, micros_of_usd, usd
 from billing.audit import AuditReport, audit
 from billing.budgets import BudgetExceeded, Budgets
 from billing.errors import AccountInDebt, BillingError, HoldNotPending, InsufficientCredits
@@ -30,6 +30,7 @@ __all__ = [
     "Split",
     "account_id",
     "audit",
+    "micros_of_usd",
     "split_price",
     "usd",
 ]

@@ -8,13 +8,13 @@ import json
 import sys
 import threading
 import time
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 
 import spell_mcp.cli.remote as remote
+from billing import micros_of_usd, usd
 from spell_mcp.cli.common import FAILED, USAGE, JsonOption, emit, fail, stderr
 from spell_mcp.cli.remote import KeyOption, UrlOption
 
@@ -211,24 +211,24 @@ def _usd_micros(text: str | None, option: str) -> int | None:
     if text is None or text.lower() in ("none", "off"):
         return None
     try:
-        micros = Decimal(text) * 1_000_000
-    except InvalidOperation:
-        fail(f"{option} must be an amount of USD (e.g. 5 or 0.25), or none", USAGE)
-    if not micros.is_finite() or micros < 0 or micros != micros.to_integral_value():
-        fail(f"{option} must be a non-negative amount with at most 6 decimal places", USAGE)
-    return int(micros)
+        micros = micros_of_usd(text)
+    except ValueError as exc:
+        fail(f"{option} {exc}, or none", USAGE)
+    if micros < 0:
+        fail(f"{option} must not be negative", USAGE)
+    return micros
 
 
 def _budget_text(data: dict[str, Any]) -> str:
     caps = data["caps"]
     lines = [
         f"{name.removesuffix('_micros').replace('_', ' '):<16} "
-        f"{'none' if value is None else str(Decimal(value) / 1_000_000) + ' USD'}"
+        f"{'none' if value is None else usd(value) + ' USD'}"
         for name, value in caps.items()
     ]
     for window in data["windows"]:
-        spent = Decimal(window["spent_micros"] + window["held_micros"]) / 1_000_000
-        cap = Decimal(window["cap_micros"]) / 1_000_000
+        spent = usd(window["spent_micros"] + window["held_micros"])
+        cap = usd(window["cap_micros"])
         lines.append(f"this {window['period']:<11} {spent} of {cap} USD (resets {window['resets_at']})")
     return "\n".join(lines)
 

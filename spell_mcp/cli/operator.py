@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 import uuid
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -156,18 +155,19 @@ def users_list(home: HomeOption = None, as_json: JsonOption = False) -> None:
 
 def micros_of(text: str, option: str, settings: Settings, *, negative: bool) -> int:
     """An amount of USD given on the command line, in micro-USD, within the grant ceiling."""
+    from billing import micros_of_usd
+
     try:
-        amount = Decimal(text) * 1_000_000
-    except InvalidOperation:
-        raise typer.BadParameter(f"{option} must be a decimal amount of USD") from None
-    if not amount.is_finite() or amount != amount.to_integral_value() or (amount < 0 and not negative):
-        sign = "" if negative else "non-negative, "
-        raise typer.BadParameter(f"{option} must be {sign}with at most 6 decimal places")
+        amount = micros_of_usd(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{option} {exc}") from None
+    if amount < 0 and not negative:
+        raise typer.BadParameter(f"{option} must not be negative")
     if abs(amount) > settings.max_grant_micros:
         raise typer.BadParameter(
             f"{option} may be at most {settings.max_grant_usd} USD (SPELL_MAX_GRANT_USD)"
         )
-    return int(amount)
+    return amount
 
 
 @credits_app.command("grant")

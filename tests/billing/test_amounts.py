@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from billing import usd
+from billing import micros_of_usd, usd
 
 
 @pytest.mark.parametrize(
@@ -20,3 +20,19 @@ from billing import usd
 )
 def test_micro_usd_are_shown_as_exact_dollars(micros: int, shown: str) -> None:
     assert usd(micros) == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "micros"), [("5", 5_000_000), (" 0.25 ", 250_000), ("-1.5", -1_500_000), ("1e-6", 1)]
+)
+def test_amounts_written_in_usd_are_read_exactly(text: str, micros: int) -> None:
+    assert micros_of_usd(text) == micros
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [("five", "decimal amount"), ("0.0000001", "6 decimal places"), ("inf", "6 decimal places")],
+)
+def test_amounts_that_are_not_exact_usd_are_refused(text: str, complaint: str) -> None:
+    with pytest.raises(ValueError, match=complaint):
+        micros_of_usd(text)
