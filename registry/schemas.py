@@ -11,6 +11,8 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
+from registry.content import content_problems
+
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
 
@@ -84,8 +86,6 @@ def broken_promise(
 ) -> str | None:
     """How a spell's output breaks what its manifest promised, or None when it keeps it: a content
     document if it said so, and its output schema (over the document's `structured` part then)."""
-    from registry.content import content_problems
-
     if content:
         problems = content_problems(output)
         if problems:
