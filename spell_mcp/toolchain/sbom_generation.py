@@ -140,9 +140,9 @@ def dependencies(folder: Path) -> list[Dependency]:
         try:
             for dependency in reader(path):
                 found.setdefault(dependency.purl, dependency)
+        except LockFileError:
+            raise  # already names the file and the line
         except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
-            if isinstance(exc, LockFileError):
-                raise
             raise LockFileError(f"{path.name}: cannot be read ({exc})") from None
     return sorted(found.values(), key=lambda d: d.purl)
 

@@ -225,3 +225,35 @@ def test_keygen_writes_keys_a_server_reads_from_its_secrets_directory(tmp_path: 
     subprocess.run([spell, "migrate"], env=env, check=True, capture_output=True)
     assert not (tmp_path / "home" / "receipt.key").exists()  # the mounted key, not a new one
     assert not (tmp_path / "home" / "secrets.key").exists()
+
+
+def test_signing_says_why_it_cannot(tmp_path: Path) -> None:
+    missing = CliRunner().invoke(app, ["sign", str(tmp_path / "spell.tar")])
+    assert missing.exit_code == 2 and "no such package (make it with `spell pack`)" in missing.output
+    (tmp_path / "spell.tar").write_bytes(b"package")
+    command = [
+        "sign",
+        str(tmp_path / "spell.tar"),
+        "--identity-token",
+        "x",
+        "--trust-config",
+        str(tmp_path / "nope"),
+    ]
+    refused = CliRunner().invoke(app, command)
+    assert refused.exit_code == 1
+    assert "cannot sign" in refused.output and "No such file or directory" in refused.output
+    assert not (tmp_path / "spell.tar.sigstore.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("amount", "complaint"),
+    [("lots", "--daily must be a decimal amount of USD"), ("-2", "--daily must not be negative")],
+)
+def test_a_budget_cap_that_is_no_amount_is_refused_before_anything_is_sent(
+    amount: str, complaint: str
+) -> None:
+    result = CliRunner().invoke(
+        app, ["budget", "set", "--daily", amount, "--url", "http://127.0.0.1:9", "--api-key", "k"]
+    )
+    assert result.exit_code == 2
+    assert complaint in result.output and "cannot reach" not in result.output
