@@ -27,6 +27,7 @@ from spell_mcp.catalog.announcements import Announcer
 from spell_mcp.catalog.publishing import PublishService, TrustRoot
 from spell_mcp.database.engine import Database
 from spell_mcp.payments.provider import StripeGateway
+from spell_mcp.queueing import CastQueue
 from spell_mcp.settings import Settings
 
 
@@ -61,6 +62,8 @@ class Platform:
     stripe: StripeGateway | None = None
     # Where queued casts run on after their request: the server's task group (None outside one).
     background: TaskGroup | None = None
+    # Where queued casts go: this server's memory, or NATS JetStream (None outside a server).
+    queue: CastQueue | None = None
 
     @classmethod
     async def open(
@@ -137,6 +140,8 @@ class Platform:
         return caster
 
     async def close(self) -> None:
+        if self.queue is not None:
+            await self.queue.close()
         self.sandbox.close()
         await self.limits.close()
         if self.casts.fast_holds is not None:

@@ -97,6 +97,29 @@ class Settings(BaseSettings):
             "fast path across server processes."
         ),
     )
+    nats_url: str | None = Field(
+        None,
+        description=(
+            "nats://host:port: queued casts go to NATS JetStream and `spell worker` processes run them; "
+            "unset, each server runs its own queued casts."
+        ),
+    )
+    nats_stream: str = Field(
+        "SPELL_CASTS",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="The JetStream stream (and subject prefix) of queued casts.",
+    )
+    queue_ack_wait_s: int = Field(
+        30,
+        gt=0,
+        description="Seconds a worker may go silent on a queued cast before another is given it.",
+    )
+    max_queued_per_caster: int = Field(
+        64, gt=0, description="Queued casts one caster may have waiting or running at once."
+    )
+    worker_casts: int = Field(
+        8, gt=0, description="Queued casts one `spell worker` process runs at the same time."
+    )
     rate_per_key_per_min: int = Field(600, gt=0, description="Requests one API key may make per minute.")
     rate_per_user_per_min: int = Field(
         1200, gt=0, description="Requests all keys of one caster may make per minute."

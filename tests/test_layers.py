@@ -33,6 +33,7 @@ LAYERS = [
         "services",
         (
             "spell_mcp.casting",
+            "spell_mcp.queueing",
             "spell_mcp.catalog",
             "spell_mcp.payments",
             "spell_mcp.operations",

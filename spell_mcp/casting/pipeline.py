@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -48,8 +48,9 @@ from runtime import Limits, Mount, Policy, ResourceUsage, RunResult, Sandbox, Sp
 from spell_mcp import strict_json
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.accounts.secrets import SecretBox
-from spell_mcp.casting import transactions
+from spell_mcp.casting import records, transactions
 from spell_mcp.casting.group_commit import GroupCommit, ThreadGroupCommit
+from spell_mcp.casting.held import HeldCast
 from spell_mcp.casting.limits import RequestLimits
 from spell_mcp.casting.lookups import Lookups
 from spell_mcp.casting.refusals import money_refusal
@@ -68,8 +69,6 @@ T = TypeVar("T")
 Progress = Callable[[str], Awaitable[None]]
 # Asks the person to confirm a cast above their threshold (spell, threshold); raises to refuse.
 Confirm = Callable[[SpellVersion, int], Awaitable[None]]
-# Told the cast's id once its price is held and it is recorded as running.
-Held = Callable[[str], Coroutine[Any, Any, None]]
 
 
 async def _quiet(_step: str) -> None:
@@ -239,12 +238,8 @@ class CastService:
         via: str,
         on_progress: Progress | None = None,
         confirm: Confirm | None = None,
-        on_held: Held | None = None,
     ) -> CastResult:
         """Cast, once admitted: under the queue bound and the key's in-flight cap.
-
-        `on_held` is awaited with the cast's id once its price is held and it is recorded as
-        running (queued casts answer the caller then, and let the cast run on: casting/queued.py).
 
         `on_progress` hears each step (found, held, still running every second, settled) in
         words a person can read. `confirm`, when given, is awaited before anything is held if the
@@ -265,7 +260,6 @@ class CastService:
                         progress=on_progress or _quiet,
                         confirm=confirm,
                         trace=trace,
-                        on_held=on_held,
                     )
             except SpellError as error:
                 trace.ended(error.code, span=span)
@@ -288,8 +282,25 @@ class CastService:
         progress: Progress,
         confirm: Confirm | None,
         trace: CastTrace,
-        on_held: Held | None = None,
     ) -> CastResult:
+        spell, maker_id, input_json, windows = await self._prepare(caster, key, arguments, version, trace)
+        await progress(
+            f"casting {spell.spell_key} {spell.version} (${usd(spell.price_micros)} if it succeeds)"
+        )
+        cast = partial(self._hold_and_run, caster, spell, maker_id, input_json, via, windows, progress, trace)
+        try:
+            return await cast(confirming=confirm is not None)
+        except NeedsConfirmation as needed:
+            assert confirm is not None
+            await confirm(spell, needed.threshold)
+        return await cast(confirming=False)
+
+    async def _prepare(
+        self, caster: Caster, key: str, arguments: Any, version: str | None, trace: CastTrace
+    ) -> tuple[SpellVersion, str, bytes, list[WindowHold]]:
+        """The checks before any money moves: the input is a strict JSON object within the size
+        limit and the spell's schema, the spell is castable, and (with Redis) the budget windows
+        the price counts against. The spell, its maker, the input as bytes and those windows."""
         if not isinstance(arguments, dict):
             raise SpellError("input_invalid", "the input must be a JSON object")
         try:
@@ -318,18 +329,133 @@ class CastService:
         windows: list[WindowHold] = []
         if self.fast_holds is not None and spell.price_micros > 0:
             windows = await self._windows(caster, spell.price_micros)
-        await progress(
-            f"casting {spell.spell_key} {spell.version} (${usd(spell.price_micros)} if it succeeds)"
-        )
-        cast = partial(
-            self._hold_and_run, caster, spell, maker_id, input_json, via, windows, progress, trace, on_held
-        )
+        return spell, maker_id, input_json, windows
+
+    async def hold(
+        self, caster: Caster, key: str, arguments: Any, *, version: str | None, via: str
+    ) -> HeldCast:
+        """Hold a cast's price and record it as running, for `resume` to run later (a worker:
+        spell_mcp/queueing/). Refused as `cast` refuses before it runs, and with `rate_limited`
+        when the caster already has `max_queued_per_caster` queued casts running."""
+        trace = CastTrace(via)
+        spell, _maker, input_json, windows = await self._prepare(caster, key, arguments, version, trace)
+        cast_id = f"cast_{uuid.uuid4().hex}"
+        input_sha256 = hashlib.sha256(input_json).hexdigest()
+        fast_held = await self._admit(caster, spell, cast_id, windows)
         try:
-            return await cast(confirming=confirm is not None)
-        except NeedsConfirmation as needed:
-            assert confirm is not None
-            await confirm(spell, needed.threshold)
-        return await cast(confirming=False)
+            begun = await self._begin(
+                _OnLoop(self, _quiet, caster.user_id),
+                caster,
+                spell,
+                cast_id,
+                input_sha256,
+                via,
+                confirming=False,
+                queued=True,
+            )
+        except BaseException as exc:
+            await self._refused(exc, caster, cast_id, fast_held=fast_held, windows=windows)
+            raise
+        return HeldCast(
+            cast_id=cast_id,
+            caster_id=caster.user_id,
+            spell_key=spell.spell_key,
+            spell_version=spell.version,
+            module_digest=spell.module_digest,
+            input=input_json.decode(),
+            input_sha256=input_sha256,
+            hold_id=begun.hold_id,
+            via=via,
+            fast_held=fast_held,
+        )
+
+    async def resume(self, held: HeldCast) -> str:
+        """Run a held cast and settle it, or record it as failed: "succeeded", "failed", or "gone"
+        when it is no longer running (finished already: a message delivered again; or its hold
+        expired and was voided). Never charges twice: only a pending hold settles, and only a
+        running cast is recorded."""
+        trace = CastTrace(held.via)
+        trace.cast_id = held.cast_id
+        with traces.span("cast", attributes={"spell.transport": held.via, "spell.queued": True}) as span:
+            outcome = "failed"
+            try:
+                outcome = await self._resume(held, trace)
+            except SpellError as error:
+                trace.ended(error.code, span=span)
+            except BaseException as exc:
+                cancelled = isinstance(exc, asyncio.CancelledError)
+                trace.ended("cast_cancelled" if cancelled else "internal_error", span=span)
+                raise
+            else:
+                if outcome == "succeeded":
+                    trace.ended(outcome, trace.price_micros, span=span)
+            finally:
+                if held.fast_held and self.fast_holds is not None:
+                    with anyio.CancelScope(shield=True):
+                        if outcome == "succeeded":
+                            await self.fast_holds.settle(held.cast_id)
+                        else:
+                            await self.fast_holds.release(held.cast_id)
+            return outcome
+
+    async def _resume(self, held: HeldCast, trace: CastTrace) -> str:
+        if not await self.db.read(partial(records.still_running, held.cast_id)):
+            return "gone"
+        found = self.lookups.spell(held.spell_key, held.spell_version)
+        if found is None:
+            found = await self.db.read(
+                lambda session: find_version(session, held.spell_key, held.spell_version)
+            )
+        if found is None or found[0].module_digest != held.module_digest:
+            detail = f"{held.spell_key} {held.spell_version} can no longer be cast; nothing was charged"
+            await self._fail_held(held, "spell_not_found", detail)
+            raise SpellError("spell_not_found", detail, cast_id=held.cast_id)
+        spell, maker_id = found
+        trace.spell_key, trace.version, trace.price_micros = (
+            spell.spell_key,
+            spell.version,
+            spell.price_micros,
+        )
+        env = await self.db.transaction(partial(transactions.granted_env, box=self.secrets, spell=spell))
+        run_settle = partial(
+            self._run_settle,
+            held.caster_id,
+            spell,
+            maker_id,
+            held.cast_id,
+            held.input.encode(),
+            held.input_sha256,
+            Begun(held.hold_id, env, queued=True),
+            trace,
+        )
+        if self.db.backend == "sqlite":
+            await self.in_worker(
+                lambda stop: run_to_end(run_settle(_InWorker(self, stop, None))),
+                _quiet,
+                caster_id=held.caster_id,
+            )
+        else:
+            await run_settle(_OnLoop(self, _quiet, held.caster_id))
+        return "succeeded"
+
+    async def _fail_held(self, held: HeldCast, code: str, detail: str) -> None:
+        fail = partial(
+            transactions.fail,
+            cast_id=held.cast_id,
+            hold_id=held.hold_id,
+            code=code,
+            detail=detail,
+            usage=None,
+        )
+        await self.db.transaction(fail)
+
+    async def abandon(self, held: HeldCast, detail: str) -> None:
+        """A held cast that will not run (it could not be queued, or its queue stopped): release
+        its hold and record it as failed, unless it finished already."""
+        with anyio.CancelScope(shield=True):
+            await self._fail_held(held, "cast_interrupted", detail)
+            if held.fast_held and self.fast_holds is not None:
+                await self.fast_holds.release(held.cast_id)
 
     async def credits_changed(self, caster_id: str) -> None:
         """Money came in (a top-up, a grant, a refund of a cast): what Redis remembers of the
@@ -374,7 +500,6 @@ class CastService:
         windows: list[WindowHold],
         progress: Progress,
         trace: CastTrace,
-        on_held: Held | None,
         *,
         confirming: bool,
     ) -> CastResult:
@@ -398,24 +523,15 @@ class CastService:
                 # The whole cast in one worker thread, its transactions right there: one hop.
                 held = None if progress is _quiet else partial(_from_worker, progress)
                 run, artifacts, receipt = await self.in_worker(
-                    lambda stop: run_to_end(steps(_InWorker(self, stop, held, on_held))),
+                    lambda stop: run_to_end(steps(_InWorker(self, stop, held))),
                     progress,
                     caster_id=caster.user_id,
                 )
             else:
                 # Transactions on the event loop (asyncpg), only the spell in a worker thread.
-                run, artifacts, receipt = await steps(_OnLoop(self, progress, caster.user_id, on_held))
+                run, artifacts, receipt = await steps(_OnLoop(self, progress, caster.user_id))
         except BaseException as exc:
-            if admitted and self.fast_holds is not None:
-                with anyio.CancelScope(shield=True):
-                    await self.fast_holds.release(cast_id)
-                    if isinstance(exc, SpellError) and exc.code in MONEY_REFUSALS:
-                        # Redis admitted what the database refused: its state is stale.
-                        await self.fast_holds.forget(caster.credits_account, windows)
-            if isinstance(exc, SpellError) and exc.code == "spell_not_found":
-                self.lookups.forget_spells()  # remembered as castable, no longer is
-            if isinstance(exc, SpellError) and exc.code == "unauthenticated" and caster.key_id:
-                self.lookups.forget_key(caster.key_id)
+            await self._refused(exc, caster, cast_id, fast_held=admitted, windows=windows)
             raise
         if admitted and self.fast_holds is not None:
             await self.fast_holds.settle(cast_id)
@@ -436,6 +552,28 @@ class CastService:
             receipt=receipt,
             is_content=is_content(spell),
         )
+
+    async def _refused(
+        self,
+        exc: BaseException,
+        caster: Caster,
+        cast_id: str,
+        *,
+        fast_held: bool,
+        windows: list[WindowHold],
+    ) -> None:
+        """A cast ended in `exc`: give back what Redis held, and forget what memory said of the
+        spell or the key when the database disagreed."""
+        if fast_held and self.fast_holds is not None:
+            with anyio.CancelScope(shield=True):
+                await self.fast_holds.release(cast_id)
+                if isinstance(exc, SpellError) and exc.code in MONEY_REFUSALS:
+                    # Redis admitted what the database refused: its state is stale.
+                    await self.fast_holds.forget(caster.credits_account, windows)
+        if isinstance(exc, SpellError) and exc.code == "spell_not_found":
+            self.lookups.forget_spells()  # remembered as castable, no longer is
+        if isinstance(exc, SpellError) and exc.code == "unauthenticated" and caster.key_id:
+            self.lookups.forget_key(caster.key_id)
 
     async def _admit(
         self, caster: Caster, spell: SpellVersion, cast_id: str, windows: list[WindowHold]
@@ -509,7 +647,24 @@ class CastService:
         begun = await self._begin(steps, caster, spell, cast_id, input_sha256, via, confirming)
         trace.money_s += time.perf_counter() - began
         await steps.tell(f"{cast_id}: price held, running" if begun.hold_id else f"{cast_id}: running")
-        await steps.held(cast_id)
+        return await self._run_settle(
+            caster.user_id, spell, maker_id, cast_id, input_json, input_sha256, begun, trace, steps
+        )
+
+    async def _run_settle(
+        self,
+        caster_id: str,
+        spell: SpellVersion,
+        maker_id: str,
+        cast_id: str,
+        input_json: bytes,
+        input_sha256: str,
+        begun: Begun,
+        trace: CastTrace,
+        steps: _Steps,
+    ) -> tuple[RunResult, list[dict[str, Any]], dict[str, Any]]:
+        """A held cast's last two steps: run the spell; settle and record the result, or release
+        the hold and record the failure."""
         try:
             run, artifacts = await steps.run(partial(self._run, spell, input_json, begun.env))
         except SpellRunError as failure:
@@ -530,7 +685,15 @@ class CastService:
             raise
         trace.usage = run.usage
         success = Success(
-            caster.user_id, cast_id, begun.hold_id, spell, maker_id, input_sha256, run, artifacts
+            caster_id,
+            cast_id,
+            begun.hold_id,
+            spell,
+            maker_id,
+            input_sha256,
+            run,
+            artifacts,
+            queued=begun.queued,
         )
         settling = time.perf_counter()
         try:
@@ -585,6 +748,8 @@ class CastService:
         input_sha256: str,
         via: str,
         confirming: bool,
+        *,
+        queued: bool = False,
     ) -> Begun:
         """Hold the price and record the cast as running (transactions.begin), with its refusals
         in the catalog's words."""
@@ -599,10 +764,19 @@ class CastService:
             confirming=confirming,
             hold_ttl=timedelta(seconds=self.settings.hold_ttl_s),
             secrets=self.secrets,
+            queued_cap=self.settings.max_queued_per_caster if queued else None,
         )
         try:
             return await steps.transaction(begin)
         except Refused as refused:
+            if refused.code == "queue_full":
+                cap = self.settings.max_queued_per_caster
+                raise SpellError(
+                    "rate_limited",
+                    f"you have {cap} queued casts running, the most allowed; wait for one to finish",
+                    retry_after=5,
+                    headers={"Retry-After": "5"},
+                ) from None
             if refused.code == "unauthenticated":
                 raise SpellError("unauthenticated", "the API key is unknown, revoked or replaced") from None
             raise SpellError(
@@ -659,8 +833,6 @@ class _Steps(Protocol):
 
     async def tell(self, step: str) -> None: ...
 
-    async def held(self, cast_id: str) -> None: ...
-
 
 class _InWorker:
     """SQLite: every step right here, in the cast's worker thread. Nothing awaits anything, so
@@ -671,12 +843,10 @@ class _InWorker:
         service: CastService,
         stop: threading.Event,
         told: Callable[[str], None] | None,
-        on_held: Held | None = None,
     ) -> None:
         self.service = service
         self.stop = stop
         self.told = told
-        self.on_held = on_held
 
     async def transaction(self, work: TxWork[T]) -> T:
         return self.service.db.transaction_here(work)
@@ -694,22 +864,15 @@ class _InWorker:
         if self.told is not None:  # someone listens: tell them (a hop back to the event loop)
             self.told(step)
 
-    async def held(self, cast_id: str) -> None:
-        if self.on_held is not None:  # a hop back to the event loop, as for tell
-            anyio.from_thread.run(self.on_held, cast_id)
-
 
 class _OnLoop:
     """PostgreSQL: the transactions on the event loop (asyncpg), the spell in a worker thread.
     A cancelled caller stops the spell; the transactions that record it finish all the same."""
 
-    def __init__(
-        self, service: CastService, progress: Progress, caster_id: str, on_held: Held | None = None
-    ) -> None:
+    def __init__(self, service: CastService, progress: Progress, caster_id: str) -> None:
         self.service = service
         self.progress = progress
         self.caster_id = caster_id
-        self.on_held = on_held
 
     async def transaction(self, work: TxWork[T]) -> T:
         with anyio.CancelScope(shield=True):
@@ -732,7 +895,3 @@ class _OnLoop:
 
     async def tell(self, step: str) -> None:
         await self.progress(step)
-
-    async def held(self, cast_id: str) -> None:
-        if self.on_held is not None:
-            await self.on_held(cast_id)

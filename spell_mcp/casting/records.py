@@ -24,3 +24,9 @@ def artifact_digest(cast: Cast, name: str) -> str:
         if artifact["name"] == name:
             return str(artifact["sha256"])
     raise SpellError("not_found", f"cast {cast.id} wrote no file {name[:200]}")
+
+
+def still_running(cast_id: str, session: Session) -> bool:
+    """The cast has not finished: it may yet be run, settled or failed."""
+    status = session.execute(select(Cast.status).where(col(Cast.id) == cast_id)).scalar_one_or_none()
+    return status == "running"

@@ -6,6 +6,10 @@
   chain extension for all), sign each receipt over its own ledger row, queue the budget alerts
   crossed, and record each cast as succeeded;
 - `fail`: release the hold and record the cast as failed: nothing is charged.
+
+A cast is recorded as finished only while it is running, so a queued cast delivered twice
+(spell_mcp/queueing/) is recorded once; and the end of a queued cast is told to the caster's
+webhook, if they have one, in the same transaction.
 """
 
 from __future__ import annotations
@@ -56,13 +60,24 @@ def _checks(subjects: int) -> str:
 
 _INSERT_CAST = (
     "INSERT INTO casts (id, caster_id, api_key_id, spell_key, spell_version, module_digest, status, "
-    "price_micros, charged_micros, hold_id, input_sha256, via, created_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, 'running', ?, 0, ?, ?, ?, ?)"
+    "price_micros, charged_micros, hold_id, input_sha256, via, created_at, queued) "
+    "VALUES (?, ?, ?, ?, ?, ?, 'running', ?, 0, ?, ?, ?, ?, ?)"
 )
 _FINISH_CAST = (
     "UPDATE casts SET status = ?, charged_micros = ?, transfer_id = ?, output = ?, artifacts = ?, "
-    "error_code = ?, error_detail = ?, usage = ?, receipt = ?, finished_at = ?, log = ? WHERE id = ?"
+    "error_code = ?, error_detail = ?, usage = ?, receipt = ?, finished_at = ?, log = ? "
+    "WHERE id = ? AND status = 'running'"
 )
+_QUEUED_RUNNING = "SELECT count(*) FROM casts WHERE caster_id = ? AND status = 'running' AND queued"
+# The end of a queued cast, for its caster's webhook: written only if the cast was queued and the
+# caster has a webhook.
+_INSERT_CAST_EVENT = (
+    "INSERT INTO webhook_deliveries (id, user_id, event_type, payload, status, attempts, "
+    "next_attempt_at, created_at) SELECT ?, casts.caster_id, ?, ?, 'pending', 0, ?, ? FROM casts "
+    "JOIN alert_webhooks ON alert_webhooks.user_id = casts.caster_id WHERE casts.id = ? AND casts.queued"
+)
+SUCCEEDED_EVENT = "cast.succeeded"
+FAILED_EVENT = "cast.failed"
 _INSERT_VIOLATION = (
     "INSERT INTO policy_violations (spell_key, spell_version, cast_id, kind, detail, created_at) "
     "VALUES (?, ?, ?, ?, ?, ?)"
@@ -83,8 +98,8 @@ class NeedsConfirmation(Exception):
 
 
 class Refused(Exception):
-    """The key or the spell can no longer be used: `code` says which (unauthenticated,
-    spell_not_found)."""
+    """The key or the spell can no longer be used, or the caster has too many queued casts:
+    `code` says which (unauthenticated, spell_not_found, queue_full)."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
@@ -96,6 +111,8 @@ class Begun:
     hold_id: str | None
     # The granted environment: the maker's secrets for the spell's env_vars.
     env: tuple[tuple[str, str], ...]
+    # Run later by a worker: its end is told to the caster's webhook.
+    queued: bool = False
 
 
 async def begin(
@@ -110,10 +127,12 @@ async def begin(
     confirming: bool,
     hold_ttl: timedelta,
     secrets: SecretBox,
+    queued_cap: int | None = None,
 ) -> Begun:
     """Hold the price and record the cast as running. Raises `Refused` when the key or the spell
-    no longer qualifies, `NeedsConfirmation` when `confirming` and the price is above the lowest
-    of `confirm_above` (the operator's) and the caster's own thresholds, and the ledger's money
+    no longer qualifies or (for a queued cast, with `queued_cap`) the caster has that many queued
+    casts running, `NeedsConfirmation` when `confirming` and the price is above the lowest of
+    `confirm_above` (the operator's) and the caster's own thresholds, and the ledger's money
     refusals (InsufficientCredits, AccountInDebt, BudgetExceeded)."""
     now = datetime.now(UTC)
     subjects = caster.budget_subjects
@@ -126,6 +145,10 @@ async def begin(
         raise Refused("unauthenticated")
     if not castable:
         raise Refused("spell_not_found")
+    if queued_cap is not None:
+        queued = await tx.fetchrow(_QUEUED_RUNNING, caster.user_id)
+        if queued is not None and queued[0] >= queued_cap:
+            raise Refused("queue_full")
     if confirming:
         thresholds = [value for value in (confirm_above, own_threshold) if value is not None]
         if thresholds and spell.price_micros > min(thresholds):
@@ -154,11 +177,14 @@ async def begin(
         input_sha256,
         via,
         now,
+        queued_cap is not None,
     )
-    return Begun(hold_id, await _secrets(tx, secrets, spell))
+    if queued_cap is not None:
+        return Begun(hold_id, (), queued=True)  # its worker reads the secrets when it runs it
+    return Begun(hold_id, await granted_env(tx, secrets, spell))
 
 
-async def _secrets(tx: Tx, box: SecretBox, spell: SpellVersion) -> tuple[tuple[str, str], ...]:
+async def granted_env(tx: Tx, box: SecretBox, spell: SpellVersion) -> tuple[tuple[str, str], ...]:
     """The decrypted values of the spell's env_vars; a missing (or undecryptable) one is unset."""
     names: list[str] = spell.manifest["runtime"]["policy"]["env_vars"]
     if not names:
@@ -182,6 +208,8 @@ class Success:
     input_sha256: str
     run: RunResult
     artifacts: list[dict[str, Any]]
+    # Queued: its end is told to the caster's webhook.
+    queued: bool = False
 
 
 async def finish(
@@ -210,6 +238,8 @@ async def finish(
     )
     outcomes: list[dict[str, Any] | HoldNotPending] = []
     finished: list[tuple[Any, ...]] = []
+    # Queued casts: (row, receipt), recorded one at a time.
+    finished_queued: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     for success, split in zip(successes, splits, strict=True):
         outcome = next(settled) if success.hold_id else None
         if isinstance(outcome, HoldNotPending):
@@ -245,25 +275,33 @@ async def finish(
                 "ledger_hash": outcome.entry_hash if outcome is not None else None,
             }
         )
-        finished.append(
-            (
-                "succeeded",
-                spell.price_micros,
-                outcome.transfer_id if outcome is not None else None,
-                json.dumps(success.run.output),
-                json.dumps(success.artifacts),
-                None,
-                None,
-                json.dumps(success.run.usage.as_dict()),
-                json.dumps(receipt),
-                now,
-                log_of(success.run.stderr),
-                success.cast_id,
-            )
+        row = (
+            "succeeded",
+            spell.price_micros,
+            outcome.transfer_id if outcome is not None else None,
+            json.dumps(success.run.output),
+            json.dumps(success.artifacts),
+            None,
+            None,
+            json.dumps(success.run.usage.as_dict()),
+            json.dumps(receipt),
+            now,
+            log_of(success.run.stderr),
+            success.cast_id,
         )
+        if success.queued:
+            finished_queued.append((row, receipt))
+        else:
+            finished.append(row)
         outcomes.append(receipt)
     if finished:
         await tx.executemany(_FINISH_CAST, finished)
+    for row, receipt in finished_queued:
+        # Told only if recorded here: a cast delivered twice is recorded, and told, once.
+        if await tx.execute(_FINISH_CAST, *row):
+            cast_id = row[-1]
+            event = {"cast_id": cast_id, "status": "succeeded", "receipt": receipt}
+            await _tell_webhook(tx, cast_id, SUCCEEDED_EVENT, event, now)
     violations = [
         row
         for success in successes
@@ -292,8 +330,19 @@ async def fail(
     usage_json = json.dumps(usage.as_dict()) if usage else None
     now = datetime.now(UTC)
     log = log_of(stderr)
-    await tx.execute(
+    recorded = await tx.execute(
         _FINISH_CAST, "failed", 0, None, None, None, code, detail, usage_json, None, now, log, cast_id
+    )
+    if not recorded:
+        return  # finished already
+    event = {"cast_id": cast_id, "status": "failed", "error": {"code": code, "detail": detail}}
+    await _tell_webhook(tx, cast_id, FAILED_EVENT, event, now)
+
+
+async def _tell_webhook(tx: Tx, cast_id: str, event_type: str, event: dict[str, Any], now: datetime) -> None:
+    """Queue the end of a queued cast for its caster's webhook (nothing for any other cast)."""
+    await tx.execute(
+        _INSERT_CAST_EVENT, f"msg_{uuid.uuid4().hex}", event_type, json.dumps(event), now, now, cast_id
     )
 
 

@@ -1,4 +1,5 @@
-"""Running the platform: `spell serve`, `spell mcp` (stdio), `spell migrate`, `spell openapi`."""
+"""Running the platform: `spell serve`, `spell worker`, `spell mcp` (stdio), `spell migrate`,
+`spell openapi`."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import anyio
 import typer
 
 from spell_mcp.cli.common import (
+    USAGE,
     DevOption,
     HomeOption,
     InitOption,
     existing_store,
+    fail,
     load_settings,
     local_platform,
     stderr,
@@ -108,6 +111,61 @@ def _serve_workers(settings: Settings, listener: socket.socket, workers: int) ->
         "spell_mcp.app:worker_app", factory=True, workers=workers, log_level="warning", access_log=False
     )
     Multiprocess(config, sockets=[listener]).run()
+
+
+@app.command()
+def worker(
+    home: HomeOption = None,
+    casts: Annotated[
+        int | None,
+        typer.Option("--casts", min=1, metavar="N", help="Queued casts run at once (SPELL_WORKER_CASTS)."),
+    ] = None,
+) -> None:
+    """Run queued casts from NATS JetStream (SPELL_NATS_URL), on any host that reaches the same
+    database, Redis and object store. SIGTERM or Ctrl-C stops taking casts and lets those running
+    finish; a second one stops them too (failed, never charged)."""
+    settings = load_settings(home=home, worker_casts=casts)
+    if not settings.nats_url:
+        fail(
+            "spell worker runs queued casts from NATS JetStream: set SPELL_NATS_URL "
+            "(without it, each server runs the queued casts it accepts)",
+            USAGE,
+        )
+    configure_logging(settings)
+    anyio.run(_work, settings)
+
+
+async def _work(settings: Settings) -> None:
+    import signal
+
+    from spell_mcp.platform import Platform
+    from spell_mcp.queueing import JetStreamQueue
+
+    platform = await Platform.open(settings)
+    try:
+        queue = platform.queue = await JetStreamQueue.connect(settings, role="worker")
+        stopping = anyio.Event()
+        async with anyio.create_task_group() as group:
+
+            async def stop_on_signals() -> None:
+                with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+                    async for _ in signals:
+                        if stopping.is_set():
+                            stderr("stopping now: the casts running fail, uncharged")
+                            group.cancel_scope.cancel()
+                            return
+                        stderr("stopping: no new casts; waiting for those running")
+                        stopping.set()
+
+            group.start_soon(stop_on_signals)
+            stdout(
+                f"Spell worker running queued casts from {settings.nats_stream} on {settings.nats_url}, "
+                f"{settings.worker_casts} at a time"
+            )
+            await queue.consume(platform.casts, settings.worker_casts, stopping)
+            group.cancel_scope.cancel()
+    finally:
+        await platform.close()
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

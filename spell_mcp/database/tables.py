@@ -79,6 +79,8 @@ class Cast(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     # The head of what the spell wrote to stderr: its execution log, for its maker only.
     log: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Answered once held, run by a worker (spell_mcp/queueing/); its end is told to the webhook.
+    queued: bool = False
 
 
 class SpellSecret(SQLModel, table=True):

@@ -16,8 +16,9 @@ from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
 from registry import ObjectBlobStore, SpellVersion, find_version, list_latest, tool_name
+from spell_mcp import queueing
 from spell_mcp.accounts.keys import Caster
-from spell_mcp.casting import queued, records
+from spell_mcp.casting import records
 from spell_mcp.casting.pipeline import limits_of
 from spell_mcp.database.tables import Cast
 from spell_mcp.errors import SpellError
@@ -187,13 +188,11 @@ def _prefers_async(prefer: str | None) -> bool:
 
 
 async def _cast_later(platform: Platform, caster: Caster, key: str, body: CastRequest) -> QueuedCast:
-    if platform.background is None:
-        raise SpellError(
-            "overloaded", "this server cannot run casts in the background; cast without respond-async"
-        )
+    if platform.queue is None:
+        raise SpellError("overloaded", "this server cannot queue casts; cast without respond-async")
     try:
-        cast_id = await queued.start(
-            platform.casts, platform.background, caster, key, body.input, version=body.version, via="rest"
+        cast_id = await queueing.submit(
+            platform.casts, platform.queue, caster, key, body.input, version=body.version, via="rest"
         )
     except SpellError as error:
         refusal = await refused_for_money(platform.db, platform.stripe, caster.user_id, error)

@@ -40,7 +40,10 @@ def test_a_queued_cast_is_answered_when_held_and_settled_once(server: RunningSer
         location = answer.headers["location"]
         assert location == answer.json()["location"] == f"/v1/casts/{answer.json()['cast_id']}"
         cast = outcome(client, location)
-        assert cast["status"] == "succeeded" and cast["output"] == {"message": "later"}
+        assert cast["status"] == "succeeded" and cast["output"] == {"message": "later"}, (
+            cast["error_code"],
+            cast["error_detail"],
+        )
         assert cast["charged"]["micros"] == ECHO_PRICE
         assert available(client) == before - ECHO_PRICE
         receipt = client.get(f"{location}/receipt")
