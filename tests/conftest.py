@@ -80,6 +80,18 @@ def redis_url() -> str:
     return url
 
 
+def nats_url() -> str:
+    """SPELL_TEST_NATS_URL (a NATS server with JetStream), or skip (fail under
+    SPELL_REQUIRE_SERVICES=1)."""
+    url = os.environ.get("SPELL_TEST_NATS_URL")
+    if not url:
+        message = "NATS tests need SPELL_TEST_NATS_URL"
+        if REQUIRE_SERVICES:
+            pytest.fail(message + " (SPELL_REQUIRE_SERVICES=1)")
+        pytest.skip(message)
+    return url
+
+
 def _postgres_server_url() -> str:
     url = os.environ.get("SPELL_TEST_DATABASE_URL")
     if not url:
@@ -304,6 +316,28 @@ def start_server(
     key = key_file.read_text().strip() if key_file.exists() else ""
     server = RunningServer(url=url, home=home, operator_key=key, env=env, database=database, pid=process.pid)
     return process, server
+
+
+def start_worker(home: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`spell worker` with a server's settings (`env`) and its own home, once it is consuming."""
+    home.mkdir(parents=True, exist_ok=True)
+    log_path = home.parent / f"{home.name}.log"
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "spell"), "worker"],
+            env={**env, "SPELL_HOME": str(home)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while b"Spell worker running" not in log_path.read_bytes():
+        if process.poll() is not None:
+            raise RuntimeError(f"worker exited: {log_path.read_text()}")
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("worker did not start")
+        time.sleep(0.1)
+    return process
 
 
 @contextmanager

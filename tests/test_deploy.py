@@ -91,3 +91,21 @@ def test_the_release_step_is_a_real_command() -> None:
     release = tomllib.loads((ROOT / "fly.toml").read_text())["deploy"]["release_command"].split()
     assert release[0] == "spell" and release[1] in get_command(cli).commands  # type: ignore[attr-defined]
     assert compose()["services"]["migrate"]["command"] == release
+
+
+def test_every_process_the_deployments_run_is_a_real_command() -> None:
+    commands = get_command(cli).commands  # type: ignore[attr-defined]
+    fly = tomllib.loads((ROOT / "fly.toml").read_text())["processes"]
+    ran = [line.split() for line in fly.values()] + [
+        service["command"] for service in spell_services().values() if "command" in service
+    ]
+    assert ["spell", "worker"] in ran and ["spell", "serve"] in ran
+    for command in ran:
+        assert command[0] == "spell" and command[1] in commands, command
+
+
+def test_the_fleet_queues_casts_on_nats_for_its_workers() -> None:
+    services = compose()["services"]
+    worker = spell_services()["worker"]
+    assert worker["environment"]["SPELL_NATS_URL"].startswith("nats://nats:")
+    assert "--jetstream" in services["nats"]["command"] and worker["depends_on"]["nats"]

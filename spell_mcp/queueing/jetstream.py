@@ -48,6 +48,8 @@ class JetStreamQueue:
         self.stream = stream
         self.subject = f"{stream}.queued"
         self.ack_wait_s = ack_wait_s
+        # The casts this process runs: a copy delivered meanwhile is left to that run.
+        self._running: set[str] = set()
 
     @classmethod
     async def connect(cls, settings: Settings, *, role: str = "server") -> JetStreamQueue:
@@ -141,20 +143,30 @@ class JetStreamQueue:
                 log.error("dropped a queued message that is not a held cast: %s", str(exc)[:200])
                 await _settle_message(message.term)
                 return
-            async with anyio.create_task_group() as beating:
-                beating.start_soon(self._still_working, message)
-                try:
-                    outcome = await casts.resume(held)
-                except Exception:
-                    log.exception("queued cast %s broke; it is offered again", held.cast_id)
-                    await _settle_message(lambda: message.nak(delay=RETRY_DELAY_S))
-                else:
-                    log.info("queued cast %s: %s", held.cast_id, outcome)
-                    await _settle_message(message.ack)
-                finally:
-                    beating.cancel_scope.cancel()
+            if held.cast_id in self._running:
+                await _settle_message(message.ack)
+                return
+            self._running.add(held.cast_id)
+            try:
+                await self._run(casts, held, message)
+            finally:
+                self._running.discard(held.cast_id)
         finally:
             slots.release()
+
+    async def _run(self, casts: CastService, held: HeldCast, message: Msg) -> None:
+        async with anyio.create_task_group() as beating:
+            beating.start_soon(self._still_working, message)
+            try:
+                outcome = await casts.resume(held)
+            except Exception:
+                log.exception("queued cast %s broke; it is offered again", held.cast_id)
+                await _settle_message(lambda: message.nak(delay=RETRY_DELAY_S))
+            else:
+                log.info("queued cast %s: %s", held.cast_id, outcome)
+                await _settle_message(message.ack)
+            finally:
+                beating.cancel_scope.cancel()
 
     async def _still_working(self, message: Msg) -> None:
         while True:
@@ -162,10 +174,9 @@ class JetStreamQueue:
             await _settle_message(message.in_progress)
 
     async def close(self) -> None:
-        try:
-            await self.client.drain()
-        except nats.errors.Error:
-            await self.client.close()
+        # close, not drain: draining a connection with a pull subscription waits for ever.
+        # What was published or acknowledged has been answered already.
+        await self.client.close()
 
 
 async def _settle_message(action: Callable[[], Awaitable[None]]) -> None:
@@ -182,7 +193,7 @@ async def _log_error(exc: Exception) -> None:
 
 
 async def _disconnected() -> None:
-    log.warning("NATS: disconnected; reconnecting")
+    log.warning("NATS: disconnected")
 
 
 async def _reconnected() -> None:
