@@ -320,24 +320,34 @@ def start_server(
 
 def start_worker(home: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     """`spell worker` with a server's settings (`env`) and its own home, once it is consuming."""
-    home.mkdir(parents=True, exist_ok=True)
-    log_path = home.parent / f"{home.name}.log"
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "spell"), "worker"],
-            env={**env, "SPELL_HOME": str(home)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 60
-    while b"Spell worker running" not in log_path.read_bytes():
-        if process.poll() is not None:
-            raise RuntimeError(f"worker exited: {log_path.read_text()}")
-        if time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("worker did not start")
-        time.sleep(0.1)
+    (process,) = start_workers([home], env)
     return process
+
+
+def start_workers(homes: list[Path], env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
+    """A `spell worker` in each home, started together; returned once all are consuming."""
+    started = []
+    for home in homes:
+        home.mkdir(parents=True, exist_ok=True)
+        log_path = home.parent / f"{home.name}.log"
+        with open(log_path, "ab") as log:
+            process = subprocess.Popen(
+                [str(ROOT / ".venv" / "bin" / "spell"), "worker"],
+                env={**env, "SPELL_HOME": str(home)},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        started.append((process, log_path))
+    deadline = time.monotonic() + 60
+    for process, log_path in started:
+        while b"Spell worker running" not in log_path.read_bytes():
+            if process.poll() is not None:
+                raise RuntimeError(f"worker exited: {log_path.read_text()}")
+            if time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("worker did not start")
+            time.sleep(0.1)
+    return [process for process, _ in started]
 
 
 @contextmanager

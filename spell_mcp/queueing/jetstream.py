@@ -71,17 +71,21 @@ class JetStreamQueue:
         try:
             await queue.js.stream_info(settings.nats_stream)
         except NotFoundError:
-            await queue.js.add_stream(
-                StreamConfig(
-                    name=settings.nats_stream,
-                    subjects=[queue.subject],
-                    retention=RetentionPolicy.WORK_QUEUE,
-                    storage=StorageType.FILE,
-                    duplicate_window=DUPLICATE_WINDOW_S,
-                    # Older than its hold, a queued cast can only be found gone.
-                    max_age=settings.hold_ttl_s,
+            try:
+                await queue.js.add_stream(
+                    StreamConfig(
+                        name=settings.nats_stream,
+                        subjects=[queue.subject],
+                        retention=RetentionPolicy.WORK_QUEUE,
+                        storage=StorageType.FILE,
+                        duplicate_window=min(DUPLICATE_WINDOW_S, settings.hold_ttl_s),
+                        # Older than its hold, a queued cast can only be found gone.
+                        max_age=settings.hold_ttl_s,
+                    )
                 )
-            )
+            except nats.errors.Error:
+                # Another process created it meanwhile; if nobody did, this says why.
+                await queue.js.stream_info(settings.nats_stream)
         return queue
 
     async def put(self, held: HeldCast) -> None:

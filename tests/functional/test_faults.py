@@ -1,8 +1,9 @@
-"""Proof under load and faults, short: three servers (each its own home) on PostgreSQL, Redis
-and an object store take a mixed load (casts waited for and queued, publishes, a key revoked,
-budgets changed) while one server is SIGKILLed and Redis loses its connections and its data.
-Afterwards the ledger verifies, every balance is its credits less what was charged, every
-accepted cast is settled exactly once or failed uncharged, and no hold is left after the sweep.
+"""Proof under load and faults, short: three servers and two workers (each its own home) on
+PostgreSQL, Redis, NATS JetStream and an object store take a mixed load (casts waited for and
+queued, publishes, a key revoked, budgets changed) while one server and one worker are
+SIGKILLed, Redis loses its connections and its data, and NATS is restarted. Afterwards the
+ledger verifies, every balance is its credits less what was charged, every accepted cast is
+settled exactly once or failed uncharged, and no hold is left after the sweep.
 SPELL_LOAD_SECONDS=300 runs it as a soak (6 s in `make test`)."""
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from redis import Redis
 
 from registry import pack_directory
 from tests import wasm_modules as wat
-from tests.conftest import _database, make_test_spells, redis_url, start_server
+from tests.conftest import _database, make_test_spells, redis_url, start_server, start_workers
 from tests.functional.test_crash import query, verify_ledger
+from tests.nats_server import private_nats
 from tests.object_store import ObjectStore
 from tests.spellbook import write_spell
 
@@ -37,19 +39,22 @@ def test_a_fleet_under_load_and_faults_loses_no_money(
     write_spell(
         spells, "test.spell.slow", wat.spins_then_writes(100_000_000), price_usd="0.01", timeout_ms=20_000
     )
-    env = {
-        **objects.env(objects.new_bucket()),
-        "SPELL_REDIS_URL": redis_url(),
-        "SPELL_HOLD_TTL_S": "3",
-        "SPELL_SWEEP_INTERVAL_S": "1",
-    }
-    with _database("postgresql", tmp_path) as database:
+    with _database("postgresql", tmp_path) as database, private_nats(tmp_path / "nats") as nats:
+        env = {
+            **objects.env(objects.new_bucket()),
+            "SPELL_REDIS_URL": redis_url(),
+            "SPELL_NATS_URL": nats.url,
+            "SPELL_QUEUE_ACK_WAIT_S": "2",
+            "SPELL_HOLD_TTL_S": "3",
+            "SPELL_SWEEP_INTERVAL_S": "1",
+        }
         homes = [tmp_path / f"home{n}" for n in range(3)]
         started = []
         for home in homes:
             home.mkdir()
             started.append(start_server(home, database, spells, env))
         servers = [server for _, server in started]
+        workers = start_workers([tmp_path / f"worker{n}" for n in range(2)], servers[0].env)
         operator = servers[0].operator_key
         keys = [servers[0].new_user(credits_usd=str(CREDITS / 1_000_000)) for _ in range(CASTERS)]
         accepted: list[tuple[str, int]] = []  # (cast id, HTTP status) of every cast the fleet took
@@ -114,11 +119,15 @@ def test_a_fleet_under_load_and_faults_loses_no_money(
         assert query(database, "SELECT COUNT(*) FROM casts WHERE status = 'running'")[0][0], (
             "nothing was in flight"
         )
+        workers[0].kill()  # a worker dies mid-cast: its casts go to the other
+        workers[0].wait()
         time.sleep(LOAD_S / 3)
         # Redis restarts: every connection dropped, everything it held lost.
         redis = Redis.from_url(redis_url())
         redis.flushdb()
         redis.client_kill_filter(_type="normal", skipme=True)
+        nats.stop()  # NATS restarts, its stream kept on disk
+        nats.start()
         time.sleep(LOAD_S / 3)
         stop.set()
         for thread in threads:
@@ -133,11 +142,19 @@ def test_a_fleet_under_load_and_faults_loses_no_money(
                 assert time.monotonic() < deadline, "casts were left running"
                 time.sleep(0.5)
         finally:
-            for process in (restarted_process, started[0][0], started[2][0]):
+            for process in (restarted_process, started[0][0], started[2][0], workers[1]):
                 process.terminate()
-                process.wait(timeout=15)
+                process.wait(timeout=30)
 
         assert len(accepted) > 20, "the load should have been accepted in part"
+        queued = [cast_id for cast_id, status in accepted if status == 202]
+        assert (
+            queued
+            and query(
+                database,
+                "SELECT COUNT(*) FROM casts WHERE queued AND status = 'succeeded'",
+            )[0][0]
+        ), "no queued cast was run by a worker"
         casts = {
             cast_id: (status, charged, transfer, price)
             for cast_id, status, charged, transfer, price in query(
