@@ -1,17 +1,20 @@
 """Casts a fleet takes, and what it keeps, with 1, 2 and 3 servers.
 
 Each fleet is fresh: its own PostgreSQL database, Redis (flushed), an S3-compatible store (moto's
-server) and keys shared as settings; every server has its own empty home, as on its own host.
+server), a NATS JetStream stream (on a nats-server of this run's) and keys shared as settings;
+every server and every `spell worker` has its own empty home, as on its own host.
 `--concurrency` clients cast the echo spell at the servers in turn for `--seconds`, one cast in
-ten queued (`Prefer: respond-async`). With `--faults`, the last server is SIGKILLed a third of
-the way in (with two or more) and Redis loses its data and connections at two thirds. Then the
-fleet is left to sweep, and its books are checked: no hold pending, no cast running, every cast
-succeeded at its price or failed uncharged, one ledger transfer per settled cast, and `spell
-ledger verify`. Prints one row per fleet: accepted casts a second, p50 and p99 of the casts
-waited for, refusals, and whether the books balance.
+ten queued (`Prefer: respond-async`) for the `--workers` (0: each server runs its own). With
+`--faults`, a third of the way in the last server is SIGKILLed (with two or more) and so is the
+last worker (with two or more); at two thirds Redis loses its data and connections and NATS is
+restarted. Then the fleet is left to sweep, and its books are checked: no hold pending, no cast
+running, every cast succeeded at its price or failed uncharged, one ledger transfer per settled
+cast, and `spell ledger verify`. Prints one row per fleet: accepted casts a second, p50 and p99
+of the casts waited for, refusals, queued casts that a worker settled, and whether the books
+balance.
 
-    python bench/load.py [--servers 1,2,3] [--seconds 10] [--concurrency 16] [--faults]
-                         [--postgres URL] [--redis URL]
+    python bench/load.py [--servers 1,2,3] [--workers 2] [--seconds 10] [--concurrency 16]
+                         [--faults] [--postgres URL] [--redis URL]
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import asyncio
 import logging
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -49,6 +53,47 @@ def psql(admin: str, name: str, sql: str) -> list[list[str]]:
     return [line.split("\t") for line in done.stdout.splitlines() if line]
 
 
+class Nats:
+    """A nats-server with JetStream of this run's, which the faults restart."""
+
+    def __init__(self, directory: Path) -> None:
+        binary = shutil.which("nats-server") or shutil.which("nats-server", path="/usr/sbin:/usr/local/sbin")
+        if binary is None:
+            sys.exit("bench/load.py needs nats-server (Debian: nats-server) for --workers")
+        self.port = free_port()
+        self.command = [binary, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(directory)]
+        self.url = f"nats://127.0.0.1:{self.port}"
+        self.process = self.start()
+
+    def start(self) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while not reachable_port(self.port):
+            if time.monotonic() > deadline:
+                sys.exit("nats-server did not start")
+            time.sleep(0.05)
+        return process
+
+    def restart(self) -> None:
+        self.process.terminate()
+        self.process.wait()
+        self.process = self.start()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait()
+
+
+def reachable_port(port: int) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def fleet_env(args: argparse.Namespace, database: str, store: str, bucket: str) -> dict[str, str]:
     receipt = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -74,6 +119,8 @@ def fleet_env(args: argparse.Namespace, database: str, store: str, bucket: str) 
         "SPELL_HOLD_TTL_S": "3",
         "SPELL_SWEEP_INTERVAL_S": "1",
         "SPELL_LOG_FORMAT": "json",
+        "SPELL_QUEUE_ACK_WAIT_S": "2",
+        "SPELL_MAX_QUEUED_PER_CASTER": "100000",
     }
 
 
@@ -138,7 +185,29 @@ def books_balance(admin: str, name: str, env: dict[str, str]) -> str:
     return "balanced"
 
 
-def fleet(servers: int, args: argparse.Namespace, store: str) -> None:
+def start_workers(count: int, env: dict[str, str], stack: ExitStack) -> list[subprocess.Popen[bytes]]:
+    workers = []
+    for _ in range(count):
+        home = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        log = home / "worker.log"
+        with open(log, "wb") as out:
+            process = subprocess.Popen(
+                [str(BIN / "spell"), "worker"],
+                env={**env, "SPELL_HOME": str(home / "home")},
+                stdout=out,
+                stderr=subprocess.DEVNULL,
+            )
+        stack.callback(process.kill)
+        deadline = time.monotonic() + 60
+        while b"Spell worker running" not in log.read_bytes():
+            if process.poll() is not None or time.monotonic() > deadline:
+                sys.exit("a worker did not start")
+            time.sleep(0.1)
+        workers.append(process)
+    return workers
+
+
+def fleet(servers: int, args: argparse.Namespace, store: str, nats: Nats | None) -> None:
     admin = re.sub(r"^postgresql(\+\w+)?://", "postgresql://", args.postgres)
     name = f"spell_load_{uuid.uuid4().hex[:8]}"
     bucket = f"load-{uuid.uuid4().hex[:8]}"
@@ -150,6 +219,8 @@ def fleet(servers: int, args: argparse.Namespace, store: str) -> None:
             subprocess.run, ["psql", admin, "-qc", f"DROP DATABASE {name} WITH (FORCE)"], check=False
         )
         env = fleet_env(args, name, store, bucket)
+        if nats is not None:
+            env |= {"SPELL_NATS_URL": nats.url, "SPELL_NATS_STREAM": name.upper()}
         homes = [Path(stack.enter_context(tempfile.TemporaryDirectory())) for _ in range(servers)]
         processes, urls = [], []
         for home in homes:  # one at a time: the first makes the operator and registers the examples
@@ -165,6 +236,7 @@ def fleet(servers: int, args: argparse.Namespace, store: str) -> None:
             processes.append(process)
             urls.append(f"http://127.0.0.1:{port}")
         key = (homes[0] / "operator.key").read_text().strip()
+        workers = start_workers(args.workers, env, stack) if nats is not None else []
 
         async def run() -> tuple[int, int, list[float]]:
             work = asyncio.create_task(load(urls, key, args.seconds, args.concurrency))
@@ -172,7 +244,11 @@ def fleet(servers: int, args: argparse.Namespace, store: str) -> None:
                 await asyncio.sleep(args.seconds / 3)
                 if servers > 1:
                     processes[-1].send_signal(signal.SIGKILL)
+                if len(workers) > 1:
+                    workers[-1].send_signal(signal.SIGKILL)
                 await asyncio.sleep(args.seconds / 3)
+                if nats is not None:
+                    await asyncio.to_thread(nats.restart)
                 # Redis restarts: what it held is lost, and every connection dropped.
                 for command in (["flushdb"], ["client", "kill", "type", "normal"]):
                     await asyncio.to_thread(
@@ -185,12 +261,16 @@ def fleet(servers: int, args: argparse.Namespace, store: str) -> None:
 
         accepted, refused, latencies = asyncio.run(run())
         books = books_balance(admin, name, {**env, "SPELL_HOME": str(homes[0])})
+        by_workers = psql(admin, name, "SELECT COUNT(*) FROM casts WHERE queued AND status = 'succeeded'")[0][
+            0
+        ]
     p50 = statistics.median(latencies) * 1000 if latencies else 0.0
     p99 = statistics.quantiles(latencies, n=100)[98] * 1000 if len(latencies) >= 100 else 0.0
     faults = "with faults" if args.faults else "no faults"
     print(
-        f"{servers} server(s), {faults:<11} {accepted / args.seconds:8.1f} casts/s  p50 {p50:6.1f} ms  "
-        f"p99 {p99:7.1f} ms  refused {refused:5d}  books {books}",
+        f"{servers} server(s), {len(workers)} worker(s), {faults:<11} "
+        f"{accepted / args.seconds:8.1f} casts/s  p50 {p50:6.1f} ms  p99 {p99:7.1f} ms  "
+        f"refused {refused:5d}  queued settled {by_workers:>5}  books {books}",
         flush=True,
     )
 
@@ -202,6 +282,7 @@ def main() -> None:
     parser.add_argument("--servers", default="1,2,3")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--faults", action="store_true")
     parser.add_argument(
         "--postgres",
@@ -217,11 +298,14 @@ def main() -> None:
     port = free_port()
     store = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     store.start()
-    try:
+    with ExitStack() as stack:
+        stack.callback(store.stop)
+        nats = None
+        if args.workers:
+            nats = Nats(Path(stack.enter_context(tempfile.TemporaryDirectory())))
+            stack.callback(nats.stop)
         for servers in (int(n) for n in args.servers.split(",")):
-            fleet(servers, args, f"http://127.0.0.1:{port}")
-    finally:
-        store.stop()
+            fleet(servers, args, f"http://127.0.0.1:{port}", nats)
 
 
 if __name__ == "__main__":

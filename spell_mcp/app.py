@@ -42,7 +42,7 @@ from spell_mcp.operations.retention_job import retention_forever
 from spell_mcp.payments.payouts import pay_forever
 from spell_mcp.payments.reloads import reload_forever
 from spell_mcp.platform import Platform
-from spell_mcp.queueing import JetStreamQueue, LocalQueue
+from spell_mcp.queueing import open_queue
 from spell_mcp.rest.audit import router as audit_router
 from spell_mcp.rest.billing import router as billing_router
 from spell_mcp.rest.casts import router as casts_router
@@ -136,12 +136,7 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
                 await dev_bootstrap(platform, lambda line: print(line, flush=True))
             async with session_manager.run(), anyio.create_task_group() as jobs:
                 platform.background = jobs
-                if settings.nats_url:
-                    # Queued casts go to NATS JetStream: `spell worker` processes run them.
-                    platform.queue = await JetStreamQueue.connect(settings)
-                else:  # this server runs them, past their request
-                    local = platform.queue = LocalQueue(settings.max_queued_casts)
-                    jobs.start_soon(local.work, platform.casts, settings.cast_threads)
+                platform.queue = await open_queue(settings, platform.casts, jobs)
                 jobs.start_soon(rescan_forever, platform)
                 jobs.start_soon(sweep_forever, platform)
                 jobs.start_soon(

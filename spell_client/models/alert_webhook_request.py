@@ -13,7 +13,8 @@ T = TypeVar("T", bound="AlertWebhookRequest")
 class AlertWebhookRequest:
     """
     Attributes:
-        url (str): An https URL on a public host: every budget alert is POSTed there, signed.
+        url (str): An https URL on a public host: every budget alert and the end of every queued cast are POSTed there,
+            signed.
     """
 
     url: str

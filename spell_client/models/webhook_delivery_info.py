@@ -23,7 +23,7 @@ class WebhookDeliveryInfo:
         attempts (int):
         created_at (datetime.datetime):
         delivered_at (datetime.datetime | None):
-        event_type (str):
+        event_type (str): `budget.alert`, `cast.succeeded` or `cast.failed`.
         id (str): The `webhook-id` header it was (or will be) sent with.
         last_error (None | str):
         last_status_code (int | None):

@@ -1,8 +1,9 @@
-"""Budget alerts delivered to a caster's webhook.
+"""Budget alerts (and the ends of queued casts) delivered to a caster's webhook.
 
 A caster registers one HTTPS URL and receives a signing secret (shown once). Each alert a
 settlement crosses is written to an outbox in that same transaction, so an alert is never lost
-nor sent for money that was not spent. Every server process then delivers what is due: it
+nor sent for money that was not spent; so is the end of each queued cast
+(spell_mcp/casting/transactions.py). Every server process then delivers what is due: it
 claims a delivery for a lease (two processes never send the same one at once), POSTs it signed
 per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`; receivers
 de-duplicate on the id, which a retry keeps), and retries with exponential backoff until a 2xx

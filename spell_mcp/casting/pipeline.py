@@ -62,6 +62,8 @@ from spell_mcp.observability import traces
 from spell_mcp.observability.cast_trace import CastTrace
 from spell_mcp.settings import MIB, Settings
 
+# A queued cast of the caster's that has not finished, and its hold.
+_CANCELLABLE = "SELECT hold_id FROM casts WHERE id = ? AND caster_id = ? AND status = 'running' AND queued"
 # How often a running cast tells its caller it is still running.
 HEARTBEAT_S = 1.0
 T = TypeVar("T")
@@ -456,6 +458,25 @@ class CastService:
             await self._fail_held(held, "cast_interrupted", detail)
             if held.fast_held and self.fast_holds is not None:
                 await self.fast_holds.release(held.cast_id)
+
+    async def cancel(self, caster_id: str, cast_id: str) -> bool:
+        """Cancel the caster's queued cast if it is still running: its hold is released and it is
+        recorded as cancelled, never charged. A worker running it meanwhile finds the hold gone
+        when it settles, and charges nothing. Whether it was cancelled (not: it had finished)."""
+
+        async def work(tx: Tx) -> bool:
+            row = await tx.fetchrow(_CANCELLABLE, cast_id, caster_id)
+            if row is None:
+                return False
+            detail = "the caller cancelled the cast; nothing was charged"
+            await transactions.fail(tx, cast_id, row[0], "cast_cancelled", detail, None)
+            return True
+
+        with anyio.CancelScope(shield=True):
+            cancelled = await self.db.transaction(work)
+            if cancelled and self.fast_holds is not None:
+                await self.fast_holds.release(cast_id)
+        return cancelled
 
     async def credits_changed(self, caster_id: str) -> None:
         """Money came in (a top-up, a grant, a refund of a cast): what Redis remembers of the

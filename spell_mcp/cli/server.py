@@ -227,6 +227,7 @@ def mcp(
     from spell_mcp.mcp.server import build_mcp_server
     from spell_mcp.mcp.sessions import LASTING, LastingSessions
     from spell_mcp.platform import Platform
+    from spell_mcp.queueing import open_queue
 
     # Dev mode makes its store as `spell serve --dev` does; otherwise it must be there already.
     settings = load_settings(dev_mode=dev, home=home)
@@ -251,6 +252,7 @@ def mcp(
             lasting = LastingSessions(platform.announcer.bus)
             server = build_mcp_server(lambda: platform, as_operator, platform.announcer.bus, lasting)
             async with stdio_server() as (read, write), anyio.create_task_group() as relay:
+                platform.queue = await open_queue(settings, platform.casts, relay)  # MCP tasks
                 relay.start_soon(platform.announcer.relay_forever)
                 relay.start_soon(lasting.forward_forever)
                 await server.run(read, write, server.create_initialization_options(LASTING))

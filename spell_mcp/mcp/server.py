@@ -11,7 +11,7 @@ import json
 import logging
 import time
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import mcp_types as types
@@ -22,15 +22,17 @@ from mcp.server.models import InitializationOptions
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp_types import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import TypeAdapter
 
 from billing import usd
 from registry import SpellVersion, list_latest, tool_name
 from spell_mcp.accounts.keys import Caster
-from spell_mcp.casting.pipeline import CastResult
+from spell_mcp.casting.pipeline import CastResult, is_content
 from spell_mcp.casting.refusals import SHORT_OF_MONEY
-from spell_mcp.errors import SpellError
-from spell_mcp.mcp import catalog_tools, resources
+from spell_mcp.database.tables import Cast
+from spell_mcp.errors import CATALOG, SpellError
+from spell_mcp.mcp import catalog_tools, resources, tasks
 from spell_mcp.mcp.catalog_tools import CATALOG_TOOL_NAMES, CATALOG_TOOLS
 from spell_mcp.mcp.confirmation import Confirmation, InputNeeded
 from spell_mcp.mcp.notifications import LogLevels, StepRelay, step_relay
@@ -80,6 +82,7 @@ def tool_of(spell: SpellVersion) -> types.Tool:
             open_world_hint=bool(policy["net_allow"]),
         ),
         icons=[types.Icon(src=spell.icon, sizes=["any"])] if spell.icon else None,
+        execution=tasks.EXECUTION,
         _meta={"dev.spell/key": spell.spell_key, "dev.spell/version": spell.version},
     )
 
@@ -107,21 +110,12 @@ _CONTENT_BLOCKS: TypeAdapter[list[types.ContentBlock]] = TypeAdapter(list[types.
 def success_result(result: CastResult) -> types.CallToolResult:
     """The cast's output as MCP content: a text rendering and structured content (or the
     spell's own content blocks: images, audio, documents), plus a link to each artifact."""
-    output = result.output
-    content: list[types.ContentBlock]
-    if result.is_content:
-        # Checked against registry/content.py's schema when the cast ran.
-        content = _CONTENT_BLOCKS.validate_python(output["content"])
-        structured = output.get("structured")
-    else:
-        content = [types.TextContent(text=json.dumps(output, ensure_ascii=False))]
-        structured = output if isinstance(output, dict) else {"result": output}
-    content += [resources.artifact_link(result.cast_id, artifact) for artifact in result.artifacts]
-    return types.CallToolResult(
-        content=content,
-        structured_content=structured,
-        is_error=False,
-        _meta={
+    return _output_result(
+        result.cast_id,
+        result.output,
+        result.artifacts,
+        is_content=result.is_content,
+        meta={
             "dev.spell/cast_id": result.cast_id,
             "dev.spell/price_micros": result.price_micros,
             "dev.spell/charged_micros": result.charged_micros,
@@ -132,6 +126,44 @@ def success_result(result: CastResult) -> types.CallToolResult:
             "dev.spell/receipt": result.receipt,
         },
     )
+
+
+def recorded_result(cast: Cast, spell: SpellVersion | None) -> types.CallToolResult:
+    """A finished cast, from its record, as the tool's result (a task's: spell_mcp/mcp/tasks.py)."""
+    if cast.status != "succeeded":
+        code = cast.error_code if cast.error_code in CATALOG else "internal_error"
+        return error_result(SpellError(code, cast.error_detail or "the cast failed", cast_id=cast.id))
+    return _output_result(
+        cast.id,
+        cast.output,
+        cast.artifacts or [],
+        is_content=spell is not None and is_content(spell),
+        meta={
+            "dev.spell/cast_id": cast.id,
+            "dev.spell/price_micros": cast.price_micros,
+            "dev.spell/charged_micros": cast.charged_micros,
+            "dev.spell/version": cast.spell_version,
+            "dev.spell/module_digest": cast.module_digest,
+            "dev.spell/signed": spell is not None and spell.signed,
+            "dev.spell/usage": cast.usage,
+            "dev.spell/receipt": cast.receipt,
+        },
+    )
+
+
+def _output_result(
+    cast_id: str, output: Any, artifacts: list[dict[str, Any]], *, is_content: bool, meta: dict[str, Any]
+) -> types.CallToolResult:
+    content: list[types.ContentBlock]
+    if is_content:
+        # Checked against registry/content.py's schema when the cast ran.
+        content = _CONTENT_BLOCKS.validate_python(output["content"])
+        structured = output.get("structured")
+    else:
+        content = [types.TextContent(text=json.dumps(output, ensure_ascii=False))]
+        structured = output if isinstance(output, dict) else {"result": output}
+    content += [resources.artifact_link(cast_id, artifact) for artifact in artifacts]
+    return types.CallToolResult(content=content, structured_content=structured, is_error=False, _meta=meta)
 
 
 class SpellServer(Server[Any]):
@@ -153,6 +185,21 @@ class SpellServer(Server[Any]):
         return super().create_initialization_options(
             notification_options, experimental_capabilities, extensions
         )
+
+    def get_capabilities(
+        self,
+        notification_options: NotificationOptions | None = None,
+        experimental_capabilities: dict[str, dict[str, Any]] | None = None,
+        extensions: dict[str, dict[str, Any]] | None = None,
+        *,
+        protocol_version: str | None = None,
+    ) -> types.ServerCapabilities:
+        capabilities = super().get_capabilities(
+            notification_options, experimental_capabilities, extensions, protocol_version=protocol_version
+        )
+        if protocol_version not in MODERN_PROTOCOL_VERSIONS:  # tasks are of the 2025-11-25 revision
+            capabilities.tasks = tasks.CAPABILITY
+        return capabilities
 
 
 P = TypeVar("P")
@@ -205,7 +252,7 @@ def build_mcp_server(
 
     async def call_tool(
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
-    ) -> types.CallToolResult | types.InputRequiredResult:
+    ) -> types.CallToolResult | types.InputRequiredResult | types.CreateTaskResult:
         # (Its trace span, continuing the `traceparent` of `_meta`, is the SDK's own.)
         started = time.perf_counter()
         result = await cast_tool(ctx, params)
@@ -226,7 +273,7 @@ def build_mcp_server(
 
     async def cast_tool(
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
-    ) -> types.CallToolResult | types.InputRequiredResult:
+    ) -> types.CallToolResult | types.InputRequiredResult | types.CreateTaskResult:
         platform = get_platform()
         arguments = params.arguments or {}
         try:
@@ -234,6 +281,8 @@ def build_mcp_server(
             caster.require("cast")
             await platform.limits.check(caster)
             via = "mcp-stdio" if ctx.request is None else "mcp-http"
+            if params.task is not None:  # the caller asks for a task: queued, answered at once
+                return await _create_task(platform, caster, params, arguments, via)
             if params.name in CATALOG_TOOL_NAMES:
                 if params.name != catalog_tools.CAST:
                     return structured_result(await _catalog(platform, caster, params.name, arguments))
@@ -320,7 +369,7 @@ def build_mcp_server(
     with warnings.catch_warnings():
         # logging/setLevel is deprecated in 2026-07-28 but part of the 2025 revisions served here.
         warnings.simplefilter("ignore", MCPDeprecationWarning)
-        return SpellServer(
+        server = SpellServer(
             SERVER_NAME,
             lasting_sessions=http_sessions,
             version=_version(),
@@ -336,6 +385,35 @@ def build_mcp_server(
             # 2026-07-28 clients listen for tools/list_changed on a subscriptions/listen stream.
             on_subscriptions_listen=ListenHandler(bus),
         )
+    tasks.TaskHandlers(get_platform, resolve_caster, recorded_result).register(server)
+
+    async def task_calls(ctx: ServerRequestContext[Any, Any], call_next: Any) -> Any:
+        """A tools/call asking for a task is answered with the task: the SDK's own check of a
+        tools/call result knows only CallToolResult, so this answers before it."""
+        raw = ctx.params
+        if ctx.method != "tools/call" or not isinstance(raw, Mapping) or raw.get("task") is None:
+            return await call_next(ctx)
+        return await call_tool(ctx, types.CallToolRequestParams.model_validate(raw, by_name=False))
+
+    server.middleware.append(task_calls)
+    return server
+
+
+async def _create_task(
+    platform: Platform,
+    caster: Caster,
+    params: types.CallToolRequestParams,
+    arguments: dict[str, Any],
+    via: str,
+) -> types.CreateTaskResult:
+    """A spell tool's cast (or spells_cast's) as a task (spell_mcp/mcp/tasks.py)."""
+    if params.name == catalog_tools.CAST:
+        key = catalog_tools.string_argument(arguments, "key", required=True) or ""
+        version = catalog_tools.string_argument(arguments, "version")
+        return await tasks.create(platform, caster, key, arguments.get("input"), version, via)
+    if params.name in CATALOG_TOOL_NAMES:
+        raise SpellError("request_invalid", f"{params.name} answers at once: call it without a task")
+    return await tasks.create(platform, caster, spell_key(params.name), arguments, None, via)
 
 
 async def _catalog(

@@ -121,8 +121,9 @@ async def put_my_alert_webhook(
     actor: ActorDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    """Send your budget alerts to this URL (replacing any before), signed with a new secret that
-    is shown only in this response."""
+    """Send your budget alerts (`budget.alert`) and the end of your queued casts (`cast.succeeded`,
+    `cast.failed`) to this URL (replacing any before), signed with a new secret that is shown
+    only in this response."""
     url = check_url(body.url)
 
     async def run() -> AlertWebhookCreated:
@@ -165,7 +166,8 @@ async def my_alert_webhook(platform: PlatformDep, caster: BillingCaster) -> Aler
     responses=problem_responses("unauthenticated", "not_found"),
 )
 async def delete_my_alert_webhook(platform: PlatformDep, caster: BillingCaster, actor: ActorDep) -> Response:
-    """Stop sending budget alerts to a webhook; deliveries not yet sent are dropped."""
+    """Stop sending budget alerts and queued casts' ends to a webhook; deliveries not yet sent are
+    dropped."""
 
     def work(session: Session) -> bool:
         removed = remove_webhook(session, caster.user_id)

@@ -323,14 +323,17 @@ class BudgetStatus(BaseModel):
 
 class AlertWebhookRequest(BaseModel):
     url: str = Field(
-        description="An https URL on a public host: every budget alert is POSTed there, signed.",
+        description=(
+            "An https URL on a public host: every budget alert and the end of every queued cast are "
+            "POSTed there, signed."
+        ),
         max_length=2048,
     )
 
 
 class WebhookDeliveryInfo(BaseModel):
     id: str = Field(description="The `webhook-id` header it was (or will be) sent with.")
-    event_type: str
+    event_type: str = Field(description="`budget.alert`, `cast.succeeded` or `cast.failed`.")
     status: Literal["pending", "delivered", "failed"]
     attempts: int
     last_status_code: int | None

@@ -262,6 +262,20 @@ async def get_cast(cast_id: str, platform: PlatformDep, caster: ReadCaster) -> C
     return cast_record(await own_cast(platform, caster, cast_id))
 
 
+@router.post(
+    "/casts/{cast_id}/cancel",
+    tags=["casts"],
+    responses=problem_responses("unauthenticated", "forbidden", "cast_not_found"),
+)
+async def cancel_cast(cast_id: str, platform: PlatformDep, caster: CastCaster) -> CastRecord:
+    """Cancel a queued cast (`Prefer: respond-async`) that has not finished: its hold is released
+    and it is recorded as failed with `cast_cancelled`, never charged. A cast that has finished
+    is returned as it is."""
+    await own_cast(platform, caster, cast_id)
+    await platform.casts.cancel(caster.user_id, cast_id)
+    return cast_record(await own_cast(platform, caster, cast_id))
+
+
 def cast_record(cast: Cast) -> CastRecord:
     return CastRecord(
         cast_id=cast.id,

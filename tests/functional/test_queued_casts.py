@@ -89,3 +89,21 @@ def test_without_the_preference_a_cast_is_answered_when_done(server: RunningServ
     with server.client(server.new_user(credits_usd="1")) as client:
         answer = client.post(ECHO, json={"input": {"message": "now"}}, headers={"Prefer": "return=minimal"})
         assert answer.status_code == 200 and answer.json()["output"] == {"message": "now"}
+
+
+def test_a_queued_cast_cancelled_before_it_ends_is_never_charged(server: RunningServer) -> None:
+    with server.client(server.new_user(credits_usd="1")) as client:
+        answer = client.post("/v1/spells/test.spell.spin/cast", json={"input": {}}, headers=ASYNC)
+        assert answer.status_code == 202, answer.text
+        location = answer.headers["location"]
+        cancelled = client.post(f"{location}/cancel")
+        assert cancelled.status_code == 200, cancelled.text
+        assert (cancelled.json()["status"], cancelled.json()["error_code"]) == ("failed", "cast_cancelled")
+        assert (
+            available(client) == 1_000_000
+            and client.get("/v1/users/me/balance").json()["held"]["micros"] == 0
+        )
+        finished = client.post(ECHO, json={"input": {"message": "done"}})
+        again = client.post(f"/v1/casts/{finished.json()['cast_id']}/cancel")  # finished: left as it is
+        assert again.status_code == 200 and again.json()["status"] == "succeeded"
+        assert client.post("/v1/casts/cast_nope/cancel").json()["code"] == "cast_not_found"

@@ -69,7 +69,8 @@ def sync_detailed(
 ) -> Response[Any | Problem]:
     """Delete My Alert Webhook
 
-     Stop sending budget alerts to a webhook; deliveries not yet sent are dropped.
+     Stop sending budget alerts and queued casts' ends to a webhook; deliveries not yet sent are
+    dropped.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -94,7 +95,8 @@ def sync(
 ) -> Any | Problem | None:
     """Delete My Alert Webhook
 
-     Stop sending budget alerts to a webhook; deliveries not yet sent are dropped.
+     Stop sending budget alerts and queued casts' ends to a webhook; deliveries not yet sent are
+    dropped.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -115,7 +117,8 @@ async def asyncio_detailed(
 ) -> Response[Any | Problem]:
     """Delete My Alert Webhook
 
-     Stop sending budget alerts to a webhook; deliveries not yet sent are dropped.
+     Stop sending budget alerts and queued casts' ends to a webhook; deliveries not yet sent are
+    dropped.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -138,7 +141,8 @@ async def asyncio(
 ) -> Any | Problem | None:
     """Delete My Alert Webhook
 
-     Stop sending budget alerts to a webhook; deliveries not yet sent are dropped.
+     Stop sending budget alerts and queued casts' ends to a webhook; deliveries not yet sent are
+    dropped.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

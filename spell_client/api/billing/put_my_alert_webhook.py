@@ -101,8 +101,9 @@ def sync_detailed(
 ) -> Response[AlertWebhookCreated | Problem]:
     """Put My Alert Webhook
 
-     Send your budget alerts to this URL (replacing any before), signed with a new secret that
-    is shown only in this response.
+     Send your budget alerts (`budget.alert`) and the end of your queued casts (`cast.succeeded`,
+    `cast.failed`) to this URL (replacing any before), signed with a new secret that is shown
+    only in this response.
 
     Args:
         idempotency_key (None | str | Unset): Send the same key to retry safely: you get the first
@@ -137,8 +138,9 @@ def sync(
 ) -> AlertWebhookCreated | Problem | None:
     """Put My Alert Webhook
 
-     Send your budget alerts to this URL (replacing any before), signed with a new secret that
-    is shown only in this response.
+     Send your budget alerts (`budget.alert`) and the end of your queued casts (`cast.succeeded`,
+    `cast.failed`) to this URL (replacing any before), signed with a new secret that is shown
+    only in this response.
 
     Args:
         idempotency_key (None | str | Unset): Send the same key to retry safely: you get the first
@@ -168,8 +170,9 @@ async def asyncio_detailed(
 ) -> Response[AlertWebhookCreated | Problem]:
     """Put My Alert Webhook
 
-     Send your budget alerts to this URL (replacing any before), signed with a new secret that
-    is shown only in this response.
+     Send your budget alerts (`budget.alert`) and the end of your queued casts (`cast.succeeded`,
+    `cast.failed`) to this URL (replacing any before), signed with a new secret that is shown
+    only in this response.
 
     Args:
         idempotency_key (None | str | Unset): Send the same key to retry safely: you get the first
@@ -202,8 +205,9 @@ async def asyncio(
 ) -> AlertWebhookCreated | Problem | None:
     """Put My Alert Webhook
 
-     Send your budget alerts to this URL (replacing any before), signed with a new secret that
-    is shown only in this response.
+     Send your budget alerts (`budget.alert`) and the end of your queued casts (`cast.succeeded`,
+    `cast.failed`) to this URL (replacing any before), signed with a new secret that is shown
+    only in this response.
 
     Args:
         idempotency_key (None | str | Unset): Send the same key to retry safely: you get the first

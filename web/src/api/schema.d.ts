@@ -382,6 +382,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/casts/{cast_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Cast
+         * @description Cancel a queued cast (`Prefer: respond-async`) that has not finished: its hold is released
+         *     and it is recorded as failed with `cast_cancelled`, never charged. A cast that has finished
+         *     is returned as it is.
+         */
+        post: operations["cancel_cast"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/casts/{cast_id}/receipt": {
         parameters: {
             query?: never;
@@ -1087,14 +1109,16 @@ export interface paths {
         get: operations["my_alert_webhook"];
         /**
          * Put My Alert Webhook
-         * @description Send your budget alerts to this URL (replacing any before), signed with a new secret that
-         *     is shown only in this response.
+         * @description Send your budget alerts (`budget.alert`) and the end of your queued casts (`cast.succeeded`,
+         *     `cast.failed`) to this URL (replacing any before), signed with a new secret that is shown
+         *     only in this response.
          */
         put: operations["put_my_alert_webhook"];
         post?: never;
         /**
          * Delete My Alert Webhook
-         * @description Stop sending budget alerts to a webhook; deliveries not yet sent are dropped.
+         * @description Stop sending budget alerts and queued casts' ends to a webhook; deliveries not yet sent are
+         *     dropped.
          */
         delete: operations["delete_my_alert_webhook"];
         options?: never;
@@ -1308,7 +1332,7 @@ export interface components {
         AlertWebhookRequest: {
             /**
              * Url
-             * @description An https URL on a public host: every budget alert is POSTed there, signed.
+             * @description An https URL on a public host: every budget alert and the end of every queued cast are POSTed there, signed.
              */
             url: string;
         };
@@ -2686,7 +2710,10 @@ export interface components {
             created_at: string;
             /** Delivered At */
             delivered_at: string | null;
-            /** Event Type */
+            /**
+             * Event Type
+             * @description `budget.alert`, `cast.succeeded` or `cast.failed`.
+             */
             event_type: string;
             /**
              * Id
@@ -4048,6 +4075,77 @@ export interface operations {
                 };
             };
             /** @description `cast_not_found`: No such cast, `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    cancel_cast: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                cast_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CastRecord"];
+                };
+            };
+            /** @description `unauthenticated`: Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `cast_not_found`: No such cast */
             404: {
                 headers: {
                     [name: string]: unknown;
