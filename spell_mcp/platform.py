@@ -115,7 +115,11 @@ class Platform:
             limits=limits,
             lookups=lookups,
             announcer=Announcer(
-                bus or InMemorySubscriptionBus(), settings.redis_url, lookups, stop_casts=casts.stop_casts_of
+                bus or InMemorySubscriptionBus(),
+                settings.redis_url,
+                lookups,
+                stop_casts=casts.stop_casts_of,
+                stop_cast=casts.stop_cast,
             ),
             pseudonyms=Pseudonyms(secrets.derive("pseudonyms")),
             stripe=StripeGateway(
@@ -138,6 +142,14 @@ class Platform:
             await self.db.write(partial(touch_key, caster.key_id))
             self.lookups.touched(presented)
         return caster
+
+    async def cancel_cast(self, caster_id: str, cast_id: str) -> bool:
+        """Cancel the caster's queued cast if it has not finished (CastService.cancel), and stop
+        its spell wherever it runs."""
+        cancelled = await self.casts.cancel(caster_id, cast_id)
+        if cancelled:
+            await self.announcer.cast_cancelled(cast_id)
+        return cancelled
 
     async def close(self) -> None:
         if self.queue is not None:

@@ -223,6 +223,8 @@ class CastService:
         # The casts running in this process, by caster: stopped when the caster erases their
         # account or restricts processing.
         self._running: defaultdict[str, set[_Worker[Any]]] = defaultdict(set)
+        # The queued casts running in this process, by id: stopped when their caster cancels them.
+        self._queued_running: dict[str, _Worker[Any]] = {}
         # Settlements that arrive together commit together: on the event loop (PostgreSQL), and
         # among the cast threads (SQLite).
         self.settlements: GroupCommit[Success, dict[str, Any]] = GroupCommit(self._finish_group)
@@ -435,9 +437,10 @@ class CastService:
                 lambda stop: run_to_end(run_settle(_InWorker(self, stop, None))),
                 _quiet,
                 caster_id=held.caster_id,
+                cast_id=held.cast_id,
             )
         else:
-            await run_settle(_OnLoop(self, _quiet, held.caster_id))
+            await run_settle(_OnLoop(self, _quiet, held.caster_id, cast_id=held.cast_id))
         return "succeeded"
 
     async def _fail_held(self, held: HeldCast, code: str, detail: str) -> None:
@@ -476,6 +479,8 @@ class CastService:
             cancelled = await self.db.transaction(work)
             if cancelled and self.fast_holds is not None:
                 await self.fast_holds.release(cast_id)
+        if cancelled:
+            self.stop_cast(cast_id)  # if it runs here; elsewhere, Announcer.cast_cancelled
         return cancelled
 
     async def credits_changed(self, caster_id: str) -> None:
@@ -616,16 +621,24 @@ class CastService:
             raise money_refusal(refusal, spell.price_micros, can_buy=self.settings.payments_enabled) from None
 
     async def in_worker(
-        self, cast: Callable[[threading.Event], T], progress: Progress, *, caster_id: str | None = None
+        self,
+        cast: Callable[[threading.Event], T],
+        progress: Progress,
+        *,
+        caster_id: str | None = None,
+        cast_id: str | None = None,
     ) -> T:
         """`cast(stop)` in a worker thread, saying every second that it still runs. If this task
         is cancelled, `stop` is set (the spell stops at its next watchdog tick) and the thread is
         waited for, so that it has recorded the cast as failed and released its hold. A cast of
-        `caster_id` can also be stopped by `stop_casts_of`."""
+        `caster_id` can also be stopped by `stop_casts_of`; a queued cast, `cast_id`, by
+        `stop_cast`."""
         worker = _Worker(cast)
         run = partial(anyio.to_thread.run_sync, worker.run, limiter=self.workers, abandon_on_cancel=True)
         if caster_id is not None:
             self._running[caster_id].add(worker)
+        if cast_id is not None:
+            self._queued_running[cast_id] = worker
         try:
             # Nobody listening (REST): no heartbeat task on the hot path.
             return await (run() if progress is _quiet else _with_heartbeat(run, progress))
@@ -639,6 +652,15 @@ class CastService:
                 running.discard(worker)
                 if not running:
                     del self._running[caster_id]
+            if cast_id is not None:
+                self._queued_running.pop(cast_id, None)
+
+    def stop_cast(self, cast_id: str) -> bool:
+        """Stop a queued cast if it runs in this process (it was cancelled); whether it did."""
+        worker = self._queued_running.get(cast_id)
+        if worker is not None:
+            worker.signal()
+        return worker is not None
 
     def stop_casts_of(self, caster_id: str) -> int:
         """Stop the caster's casts running in this process (each fails, and is not charged);
@@ -890,10 +912,14 @@ class _OnLoop:
     """PostgreSQL: the transactions on the event loop (asyncpg), the spell in a worker thread.
     A cancelled caller stops the spell; the transactions that record it finish all the same."""
 
-    def __init__(self, service: CastService, progress: Progress, caster_id: str) -> None:
+    def __init__(
+        self, service: CastService, progress: Progress, caster_id: str, *, cast_id: str | None = None
+    ) -> None:
         self.service = service
         self.progress = progress
         self.caster_id = caster_id
+        # A queued cast's id, by which it can be stopped (CastService.stop_cast).
+        self.cast_id = cast_id
 
     async def transaction(self, work: TxWork[T]) -> T:
         with anyio.CancelScope(shield=True):
@@ -907,7 +933,9 @@ class _OnLoop:
                 raise SpellRunError("cast_cancelled", "the cast was cancelled", ran[0].usage)
             return ran
 
-        return await self.service.in_worker(stoppable, self.progress, caster_id=self.caster_id)
+        return await self.service.in_worker(
+            stoppable, self.progress, caster_id=self.caster_id, cast_id=self.cast_id
+        )
 
     async def settle(self, success: Success) -> dict[str, Any]:
         with anyio.CancelScope(shield=True):

@@ -22,9 +22,10 @@ from spell_mcp.casting.lookups import Lookups
 
 log = logging.getLogger("spell.announcements")
 CHANNEL = "spell:events:tools"
-# Messages on the channel: the tool list changed, a key changed (followed by its id), or a
-# user's running casts must stop (followed by the user's id: they erased or restricted it).
-TOOLS, KEY, STOP = "tools", "key:", "stop:"
+# Messages on the channel: the tool list changed, a key changed (followed by its id), a user's
+# running casts must stop (followed by the user's id: they erased or restricted it), or a queued
+# cast was cancelled (followed by its id: whichever process runs it stops it).
+TOOLS, KEY, STOP, CANCELLED = "tools", "key:", "stop:", "cancelled:"
 
 
 class Announcer:
@@ -34,12 +35,15 @@ class Announcer:
         redis_url: str | None,
         lookups: Lookups,
         stop_casts: Callable[[str], object] = lambda _user_id: None,
+        stop_cast: Callable[[str], object] = lambda _cast_id: None,
     ) -> None:
-        """`stop_casts(user_id)` stops this process's running casts of a user."""
+        """`stop_casts(user_id)` stops this process's running casts of a user; `stop_cast(cast_id)`
+        one queued cast, if it runs here."""
         self.bus = bus
         self.redis = Redis.from_url(redis_url) if redis_url else None
         self.lookups = lookups
         self.stop_casts = stop_casts
+        self.stop_cast = stop_cast
 
     async def tools_changed(self) -> None:
         self.lookups.forget_spells()
@@ -72,6 +76,16 @@ class Announcer:
         except Exception:
             log.exception("could not announce that a user's casts must stop")
 
+    async def cast_cancelled(self, cast_id: str) -> None:
+        """A queued cast was cancelled: whichever process runs it stops it (its hold is gone
+        already, so a run that goes on charges nothing; stopping it saves the CPU)."""
+        if self.redis is None:
+            return
+        try:
+            await self.redis.publish(CHANNEL, CANCELLED + cast_id)
+        except Exception:
+            log.exception("could not announce that a cast was cancelled")
+
     async def _heard(self, message: str) -> None:
         if message == TOOLS:
             self.lookups.forget_spells()
@@ -80,6 +94,8 @@ class Announcer:
             self.lookups.forget_key(message.removeprefix(KEY))
         elif message.startswith(STOP):
             self.stop_casts(message.removeprefix(STOP))
+        elif message.startswith(CANCELLED):
+            self.stop_cast(message.removeprefix(CANCELLED))
 
     async def relay_forever(self) -> None:
         """Feed this process's bus from the shared channel (every process, publisher included)."""

@@ -158,6 +158,8 @@ async def _work(settings: Settings) -> None:
                         stopping.set()
 
             group.start_soon(stop_on_signals)
+            # Hears revoked keys, erasures and cancelled casts, as the servers do.
+            group.start_soon(platform.announcer.relay_forever)
             stdout(
                 f"Spell worker running queued casts from {settings.nats_stream} on {settings.nats_url}, "
                 f"{settings.worker_casts} at a time"

@@ -8,7 +8,7 @@ as anyone else can tell. Tasks live as long as their casts are kept (`ttl` null)
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio
@@ -79,7 +79,8 @@ def _task_fields(cast: Cast) -> dict[str, Any]:
 
 def _status(cast: Cast) -> tuple[str, str | None]:
     if cast.status == "running":
-        return "working", "held, running"
+        waited = (datetime.now(UTC) - cast.created_at).total_seconds()
+        return "working", f"price held; queued or running for {waited:.0f} s"
     if cast.status == "succeeded":
         return "completed", None
     if cast.error_code == "cast_cancelled":
@@ -151,7 +152,7 @@ class TaskHandlers:
         platform = self.get_platform()
         if cast.status != "running":
             raise MCPError(INVALID_PARAMS, f"task {cast.id} has already finished ({_status(cast)[0]})")
-        await platform.casts.cancel(caster.user_id, cast.id)
+        await platform.cancel_cast(caster.user_id, cast.id)
         return types.CancelTaskResult(**_task_fields(await _reload(platform, caster, cast.id)))
 
     async def list(

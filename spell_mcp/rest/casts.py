@@ -272,7 +272,7 @@ async def cancel_cast(cast_id: str, platform: PlatformDep, caster: CastCaster) -
     and it is recorded as failed with `cast_cancelled`, never charged. A cast that has finished
     is returned as it is."""
     await own_cast(platform, caster, cast_id)
-    await platform.casts.cancel(caster.user_id, cast_id)
+    await platform.cancel_cast(caster.user_id, cast_id)
     return cast_record(await own_cast(platform, caster, cast_id))
 
 

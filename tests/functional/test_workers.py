@@ -1,7 +1,8 @@
 """Queued casts on NATS JetStream, run by `spell worker` processes on other hosts: the servers
 only hold and queue them; a message delivered again, or left by a worker that died mid-cast,
-is run by another and charged once; a worker asked to stop finishes what it runs; when NATS
-cannot be reached, queued casts are refused at once and nothing is held."""
+is run by another and charged once; a worker asked to stop finishes what it runs; a cast
+cancelled on a server is stopped on the worker running it; when NATS cannot be reached, queued
+casts are refused at once and nothing is held."""
 
 from __future__ import annotations
 
@@ -255,6 +256,27 @@ def test_a_worker_asked_to_stop_finishes_what_it_runs(no_workers: Fleet) -> None
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0
         assert client.get(f"/v1/casts/{cast_id}").json()["status"] == "succeeded"
+
+
+def test_a_cast_cancelled_while_a_worker_runs_it_is_stopped_there_and_never_charged(
+    no_workers: Fleet,
+) -> None:
+    fleet = no_workers
+    key = fleet.servers[0].new_user(credits_usd="1")
+    fleet.worker()
+    with fleet.servers[0].client(key) as client:
+        cast_id = queue(client, SLOW, {})
+        while fleet.consumer().num_ack_pending == 0:  # the worker has it
+            time.sleep(0.05)
+        time.sleep(0.5)
+        cancelled = client.post(f"/v1/casts/{cast_id}/cancel").json()  # on a server, not the worker
+        assert (cancelled["status"], cancelled["error_code"]) == ("failed", "cast_cancelled")
+        assert available(client) == 1_000_000
+    fleet.idle()
+    log = (fleet.base / f"worker{fleet.started}.log").read_text()
+    ended = [line for line in log.splitlines() if cast_id in line and "outcome=" in line]
+    assert ended and "outcome=cast_cancelled" in ended[-1], ended  # stopped, not run to its end
+    assert transfers_of(fleet, cast_id) == 0
 
 
 def test_queued_casts_are_refused_uncharged_while_nats_is_down(
