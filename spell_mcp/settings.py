@@ -120,6 +120,12 @@ class Settings(BaseSettings):
     worker_casts: int = Field(
         8, gt=0, description="Queued casts one `spell worker` process runs at the same time."
     )
+    worker_metrics_port: int | None = Field(
+        None,
+        gt=0,
+        lt=65536,
+        description="Port on which `spell worker` serves its Prometheus metrics, on SPELL_HOST; unset: none.",
+    )
     rate_per_key_per_min: int = Field(600, gt=0, description="Requests one API key may make per minute.")
     rate_per_user_per_min: int = Field(
         1200, gt=0, description="Requests all keys of one caster may make per minute."

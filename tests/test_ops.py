@@ -20,6 +20,7 @@ DASHBOARD = ROOT / "ops" / "grafana" / "spell.json"
 GAUGES = {
     "spell_holds_open",
     "spell_holds_expired_open",
+    "spell_queued_casts",
     "spell_webhook_backlog",
     "spell_spells_suspended",
     "spell_job_last_run_timestamp_seconds",

@@ -143,6 +143,10 @@ async def _work(settings: Settings) -> None:
 
     platform = await Platform.open(settings)
     try:
+        if settings.worker_metrics_port:
+            from prometheus_client import start_http_server
+
+            start_http_server(settings.worker_metrics_port, addr=settings.host)
         queue = platform.queue = await JetStreamQueue.connect(settings, role="worker")
         stopping = anyio.Event()
         async with anyio.create_task_group() as group:

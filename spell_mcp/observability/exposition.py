@@ -24,7 +24,7 @@ from sqlmodel import col, select
 
 from billing.models import Hold
 from registry.models import Spell
-from spell_mcp.database.tables import ScheduledJob, WebhookDelivery
+from spell_mcp.database.tables import Cast, ScheduledJob, WebhookDelivery
 from spell_mcp.settings import Settings
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -34,6 +34,8 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 class StoreState:
     holds_open: int
     holds_expired: int
+    # Queued casts not yet finished (waiting for a worker, or running on one).
+    queued_casts: int
     webhook_backlog: int
     spells_suspended: int
     # The scheduled jobs' last runs: name → (finished at, as a UNIX time; ended well).
@@ -49,6 +51,7 @@ def store_state(session: Session) -> StoreState:
     return StoreState(
         holds_open=count(col(Hold.status) == "pending"),
         holds_expired=count(col(Hold.status) == "pending", col(Hold.expires_at) < now),
+        queued_casts=count(col(Cast.queued).is_(True), col(Cast.status) == "running"),
         webhook_backlog=count(
             col(WebhookDelivery.status) == "pending", col(WebhookDelivery.next_attempt_at) <= now
         ),
@@ -73,6 +76,11 @@ class _StoreCollector(Collector):
             "spell_holds_expired_open",
             "Holds still open past their expiry: the sweep should have released them.",
             self.state.holds_expired,
+        )
+        yield GaugeMetricFamily(
+            "spell_queued_casts",
+            "Queued casts not yet finished: waiting for a worker, or running on one.",
+            self.state.queued_casts,
         )
         yield GaugeMetricFamily(
             "spell_webhook_backlog",

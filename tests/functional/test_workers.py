@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from billing.receipts import verify_receipt
 from tests import wasm_modules as wat
-from tests.conftest import RunningServer, nats_url, redis_url, running_servers, start_worker
+from tests.conftest import RunningServer, free_port, nats_url, redis_url, running_servers, start_worker
 from tests.functional.test_crash import query, verify_ledger
 from tests.nats_server import private_nats
 from tests.object_store import ObjectStore
@@ -86,10 +86,10 @@ class Fleet:
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     started: int = 0
 
-    def worker(self) -> subprocess.Popen[bytes]:
-        """A worker on a host of its own (its own home)."""
+    def worker(self, **settings: str) -> subprocess.Popen[bytes]:
+        """A worker on a host of its own (its own home), with the fleet's settings and these."""
         self.started += 1
-        process = start_worker(self.base / f"worker{self.started}", self.servers[0].env)
+        process = start_worker(self.base / f"worker{self.started}", {**self.servers[0].env, **settings})
         self.workers.append(process)
         return process
 
@@ -181,7 +181,8 @@ def test_servers_only_queue_and_a_worker_on_another_host_runs(no_workers: Fleet)
         time.sleep(1)
         assert client.get(f"/v1/casts/{cast_id}").json()["status"] == "running"  # no server ran it
         assert available(client) == 1_000_000 - ECHO_PRICE  # held
-    fleet.worker()
+    metrics_port = free_port()
+    fleet.worker(SPELL_WORKER_METRICS_PORT=str(metrics_port))
     with second.client(key) as client:
         cast = outcome(client, cast_id)
         assert (cast["status"], cast["output"], cast["charged"]["micros"]) == (
@@ -193,6 +194,8 @@ def test_servers_only_queue_and_a_worker_on_another_host_runs(no_workers: Fleet)
         receipt = client.get(f"/v1/casts/{cast_id}/receipt").json()
         keys = client.get("/v1/.well-known/spell-keys").json()["keys"]
     assert verify_receipt(receipt, keys)["cast_id"] == cast_id  # signed by the worker, with the fleet's key
+    scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text  # the worker's own metrics
+    assert 'spell_casts_total{outcome="succeeded",spell="dev.spell.echo",transport="rest"} 1.0' in scraped
 
 
 def test_a_cast_delivered_three_times_is_charged_once(no_workers: Fleet) -> None:
