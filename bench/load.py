@@ -185,17 +185,19 @@ def books_balance(admin: str, name: str, env: dict[str, str]) -> str:
     return "balanced"
 
 
-def start_workers(count: int, env: dict[str, str], stack: ExitStack) -> list[subprocess.Popen[bytes]]:
+def start_workers(
+    count: int, env: dict[str, str], stack: ExitStack, logs: Path | None
+) -> list[subprocess.Popen[bytes]]:
     workers = []
-    for _ in range(count):
+    for number in range(count):
         home = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        log = home / "worker.log"
+        log = (logs / f"worker{number}.log") if logs else home / "worker.log"
         with open(log, "wb") as out:
             process = subprocess.Popen(
                 [str(BIN / "spell"), "worker"],
                 env={**env, "SPELL_HOME": str(home / "home")},
                 stdout=out,
-                stderr=subprocess.DEVNULL,
+                stderr=subprocess.STDOUT,
             )
         stack.callback(process.kill)
         deadline = time.monotonic() + 60
@@ -236,7 +238,11 @@ def fleet(servers: int, args: argparse.Namespace, store: str, nats: Nats | None)
             processes.append(process)
             urls.append(f"http://127.0.0.1:{port}")
         key = (homes[0] / "operator.key").read_text().strip()
-        workers = start_workers(args.workers, env, stack) if nats is not None else []
+        logs = None
+        if args.logs:
+            logs = Path(args.logs) / f"{servers}-servers"
+            logs.mkdir(parents=True, exist_ok=True)
+        workers = start_workers(args.workers, env, stack, logs) if nats is not None else []
 
         async def run() -> tuple[int, int, list[float]]:
             work = asyncio.create_task(load(urls, key, args.seconds, args.concurrency))
@@ -261,6 +267,10 @@ def fleet(servers: int, args: argparse.Namespace, store: str, nats: Nats | None)
 
         accepted, refused, latencies = asyncio.run(run())
         books = books_balance(admin, name, {**env, "SPELL_HOME": str(homes[0])})
+        # A worker that died unasked (the faults kill the last one) is a broken fleet.
+        lost = [n for n, worker in enumerate(workers) if worker.poll() is not None]
+        if lost != ([len(workers) - 1] if args.faults and len(workers) > 1 else []):
+            books += f"; workers died: {lost}"
         by_workers = psql(admin, name, "SELECT COUNT(*) FROM casts WHERE queued AND status = 'succeeded'")[0][
             0
         ]
@@ -283,6 +293,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--logs", help="keep the workers' logs in this directory")
     parser.add_argument("--faults", action="store_true")
     parser.add_argument(
         "--postgres",

@@ -135,7 +135,6 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
             if settings.dev_mode and first_start:
                 await dev_bootstrap(platform, lambda line: print(line, flush=True))
             async with session_manager.run(), anyio.create_task_group() as jobs:
-                platform.background = jobs
                 platform.queue = await open_queue(settings, platform.casts, jobs)
                 jobs.start_soon(rescan_forever, platform)
                 jobs.start_soon(sweep_forever, platform)

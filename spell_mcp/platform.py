@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from anyio.abc import TaskGroup
 from mcp.server.subscriptions import InMemorySubscriptionBus
 from redis.asyncio import Redis
 
@@ -60,8 +59,6 @@ class Platform:
     pseudonyms: Pseudonyms
     # Stripe, when the operator configured it (top-ups); None on the embedded default.
     stripe: StripeGateway | None = None
-    # Where queued casts run on after their request: the server's task group (None outside one).
-    background: TaskGroup | None = None
     # Where queued casts go: this server's memory, or NATS JetStream (None outside a server).
     queue: CastQueue | None = None
 

@@ -124,12 +124,12 @@ class JetStreamQueue:
                 try:
                     # As many as there are free slots: the one just taken and those still free.
                     messages = await subscription.fetch(1 + slots.value, timeout=FETCH_WAIT_S)
-                except nats.errors.TimeoutError:
+                except TimeoutError:  # nothing came (nats-py raises asyncio's as well as its own)
                     slots.release()
                     continue
-                except nats.errors.Error as exc:  # disconnected: the client reconnects
+                except Exception as exc:  # NATS is away or restarting: the client reconnects
                     slots.release()
-                    log.warning("could not fetch queued casts: %s", exc)
+                    log.warning("could not fetch queued casts: %s", exc or type(exc).__name__)
                     await anyio.sleep(1)
                     continue
                 for index, message in enumerate(messages):

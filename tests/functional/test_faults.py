@@ -132,6 +132,7 @@ def test_a_fleet_under_load_and_faults_loses_no_money(
         stop.set()
         for thread in threads:
             thread.join()
+        assert workers[1].poll() is None, "the surviving worker died of the faults"
         restarted_process, _ = start_server(homes[1], database, spells, env)
         try:
             deadline = time.monotonic() + 30

@@ -296,25 +296,27 @@ def test_queued_casts_are_refused_uncharged_while_nats_is_down(
         ) as (server,),
     ):
         key = server.new_user(credits_usd="1")
-        with server.client(key) as client:
-            own_nats.stop()
-            refused = client.post(ECHO, json={"input": {"message": "x"}}, headers=ASYNC)
-            assert refused.status_code == 503 and refused.json()["code"] == "overloaded"
-            assert refused.headers["retry-after"]
-            assert available(client) == 1_000_000  # nothing held
-            waited = client.post(ECHO, json={"input": {"message": "now"}})
-            assert waited.status_code == 200  # casts waited for do not need the queue
-            own_nats.start()  # NATS is back (its stream kept on disk): the server reconnects
-            deadline = time.monotonic() + 30
-            while (
-                again := client.post(ECHO, json={"input": {"message": "y"}}, headers=ASYNC)
-            ).status_code != 202:
-                assert time.monotonic() < deadline, again.text
-                time.sleep(0.5)
-            worker = start_worker(tmp_path / "worker", server.env)
-            try:
+        worker = start_worker(tmp_path / "worker", server.env)  # there before, and after
+        try:
+            with server.client(key) as client:
+                first = queue(client, ECHO, {"message": "before"})
+                assert outcome(client, first)["status"] == "succeeded"
+                own_nats.stop()
+                refused = client.post(ECHO, json={"input": {"message": "x"}}, headers=ASYNC)
+                assert refused.status_code == 503 and refused.json()["code"] == "overloaded"
+                assert refused.headers["retry-after"]
+                assert available(client) == 1_000_000 - ECHO_PRICE  # nothing more held
+                waited = client.post(ECHO, json={"input": {"message": "now"}})
+                assert waited.status_code == 200  # casts waited for do not need the queue
+                own_nats.start()  # NATS is back (its stream kept on disk): both reconnect
+                deadline = time.monotonic() + 30
+                while (
+                    again := client.post(ECHO, json={"input": {"message": "y"}}, headers=ASYNC)
+                ).status_code != 202:
+                    assert time.monotonic() < deadline, again.text
+                    time.sleep(0.5)
                 assert outcome(client, again.json()["cast_id"])["output"] == {"message": "y"}
-            finally:
-                worker.kill()
-                worker.wait()
-            assert available(client) == 1_000_000 - 2 * ECHO_PRICE
+                assert available(client) == 1_000_000 - 3 * ECHO_PRICE
+        finally:
+            worker.kill()
+            worker.wait()
