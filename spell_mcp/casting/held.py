@@ -10,11 +10,16 @@ a message delivered twice runs at most once to a charge.
 from __future__ import annotations
 
 import hashlib
+import json
 
 from pydantic import BaseModel, ConfigDict, Field
 
 # The message's own format, so a worker can refuse one from a newer server it cannot read.
 FORMAT = 1
+
+
+class NewerFormat(ValueError):
+    """A held cast of a format this worker cannot read: a newer server's, for a newer worker."""
 
 
 class HeldCast(BaseModel):
@@ -40,9 +45,25 @@ class HeldCast(BaseModel):
     @classmethod
     def decode(cls, data: bytes) -> HeldCast:
         """The held cast a message carries; raises ValueError on anything else."""
-        held = cls.model_validate_json(data)
+        try:
+            held = cls.model_validate_json(data)
+        except ValueError:
+            if _format_of(data) > FORMAT:
+                raise NewerFormat(
+                    f"a held cast of format {_format_of(data)}; this worker reads {FORMAT}"
+                ) from None
+            raise
         if held.format != FORMAT:
             raise ValueError(f"held cast format {held.format} is not {FORMAT}")
         if hashlib.sha256(held.input.encode()).hexdigest() != held.input_sha256:
             raise ValueError("the input does not match its hash")
         return held
+
+
+def _format_of(data: bytes) -> int:
+    """The format a message says it has (0 when it says none)."""
+    try:
+        found = json.loads(data).get("format")
+    except (ValueError, AttributeError):
+        return 0
+    return found if isinstance(found, int) else 0

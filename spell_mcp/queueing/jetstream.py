@@ -24,7 +24,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
-from spell_mcp.casting.held import HeldCast
+from spell_mcp.casting.held import HeldCast, NewerFormat
 from spell_mcp.casting.pipeline import CastService
 from spell_mcp.errors import SpellError
 from spell_mcp.queueing.submitting import QueueUnavailable
@@ -143,6 +143,10 @@ class JetStreamQueue:
         try:
             try:
                 held = HeldCast.decode(message.data)
+            except NewerFormat as exc:  # during a rolling upgrade: left for an upgraded worker
+                log.warning("left a queued cast for a newer worker: %s", exc)
+                await _settle_message(lambda: message.nak(delay=RETRY_DELAY_S))
+                return
             except ValueError as exc:
                 log.error("dropped a queued message that is not a held cast: %s", str(exc)[:200])
                 await _settle_message(message.term)

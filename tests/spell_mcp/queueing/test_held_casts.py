@@ -19,7 +19,7 @@ from registry.models import SpellVersion
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.accounts.users import create_user
 from spell_mcp.bootstrap import register_directory
-from spell_mcp.casting.held import HeldCast
+from spell_mcp.casting.held import HeldCast, NewerFormat
 from spell_mcp.database.tables import Cast, WebhookDelivery
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform
@@ -225,6 +225,11 @@ def test_a_message_that_is_not_a_held_cast_is_refused() -> None:
         good.encode().replace(b'"cast_' + b"0" * 32, b'"../../etc'),
         b"not json",
         b"[]",
+        b'{"format": 2}',
     ):
         with pytest.raises(ValueError):
             HeldCast.decode(hostile)
+    # A newer server's message is not garbage: a worker leaves it for a newer worker.
+    newer = good.encode().replace(b'"format":1', b'"format":2,"priority":"high"')
+    with pytest.raises(NewerFormat):
+        HeldCast.decode(newer)
