@@ -44,15 +44,12 @@ class HeldCast(BaseModel):
 
     @classmethod
     def decode(cls, data: bytes) -> HeldCast:
-        """The held cast a message carries; raises ValueError on anything else."""
-        try:
-            held = cls.model_validate_json(data)
-        except ValueError:
-            if _format_of(data) > FORMAT:
-                raise NewerFormat(
-                    f"a held cast of format {_format_of(data)}; this worker reads {FORMAT}"
-                ) from None
-            raise
+        """The held cast a message carries; raises NewerFormat for a newer server's message, and
+        ValueError on anything else."""
+        said = _format_of(data)
+        if said > FORMAT:
+            raise NewerFormat(f"a held cast of format {said}; this worker reads {FORMAT}")
+        held = cls.model_validate_json(data)
         if held.format != FORMAT:
             raise ValueError(f"held cast format {held.format} is not {FORMAT}")
         if hashlib.sha256(held.input.encode()).hexdigest() != held.input_sha256:
