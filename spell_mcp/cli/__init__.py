@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import typer
 
-from spell_mcp.cli.caster import budget_app, caster_app, keys_app, receipt_app, spells_app
+from spell_mcp.cli.caster import budget_app, caster_app, casts_app, keys_app, receipt_app, spells_app
 from spell_mcp.cli.maker import maker_app, sbom_app
 from spell_mcp.cli.operator import (
     catalog_app,
@@ -43,6 +43,7 @@ for sub, name in (
     (sbom_app, "sbom"),
     (signers_app, "signers"),
     (spells_app, "spells"),
+    (casts_app, "casts"),
     (budget_app, "budget"),
     (keys_app, "keys"),
     (receipt_app, "receipt"),

@@ -165,6 +165,13 @@ def cast(
     receipt: Annotated[
         Path | None, typer.Option("--receipt", metavar="FILE", help="Save the signed receipt here.")
     ] = None,
+    queue: Annotated[
+        bool,
+        typer.Option(
+            "--queue",
+            help="Answer once the price is held and let the cast run on; follow it with `spell casts show`.",
+        ),
+    ] = False,
     url: UrlOption = None,
     api_key: KeyOption = None,
     as_json: JsonOption = False,
@@ -175,6 +182,20 @@ def cast(
 
     request = {"input": read_input(input_text), **({"version": version} if version else {})}
     where = remote.platform(url, api_key)
+    if queue:
+        queued = body(
+            remote.call(
+                where,
+                cast_spell.sync_detailed,
+                key=key,
+                body=CastRequest.from_dict(request),
+                prefer="respond-async",
+            )
+        )
+        emit(as_json, queued, queued["cast_id"])
+        if not as_json:
+            stderr(f"queued: `spell casts show {queued['cast_id']} --wait` follows it")
+        return
     with Progress(key):
         done = body(
             remote.call(where, cast_spell.sync_detailed, key=key, body=CastRequest.from_dict(request))
@@ -437,3 +458,55 @@ def _invalid(verdict: str) -> NoReturn:
     """The verdict is the command's output (stdout), as OK is; the status says it failed."""
     typer.echo(verdict)
     raise typer.Exit(FAILED)
+
+
+casts_app = typer.Typer(help="Your casts: follow or cancel a queued one.", no_args_is_help=True)
+
+
+@casts_app.command("show")
+def show_cast(
+    cast_id: Annotated[str, typer.Argument(metavar="CAST_ID")],
+    wait: Annotated[bool, typer.Option("--wait", help="Wait until it has finished.")] = False,
+    url: UrlOption = None,
+    api_key: KeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A cast of yours: its status, output or error, and what it was charged. Exits 1 if it
+    failed."""
+    import time
+
+    from spell_client.api.casts import get_cast
+
+    where = remote.platform(url, api_key)
+    found = body(remote.call(where, get_cast.sync_detailed, cast_id=cast_id))
+    while wait and found["status"] == "running":
+        time.sleep(0.5)
+        found = body(remote.call(where, get_cast.sync_detailed, cast_id=cast_id))
+    emit(as_json, found, _cast_text)
+    if found["status"] == "failed":
+        raise typer.Exit(FAILED)
+
+
+@casts_app.command("cancel")
+def cancel_cast(
+    cast_id: Annotated[str, typer.Argument(metavar="CAST_ID")],
+    url: UrlOption = None,
+    api_key: KeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Cancel a queued cast that has not finished: its hold is released and it is never charged.
+    A cast that has finished is shown as it is."""
+    from spell_client.api.casts import cancel_cast as cancel
+
+    found = body(remote.call(remote.platform(url, api_key), cancel.sync_detailed, cast_id=cast_id))
+    emit(as_json, found, _cast_text)
+
+
+def _cast_text(cast: dict[str, Any]) -> str:
+    lines = [f"{cast['cast_id']}: {cast['spell_key']} {cast['spell_version']}, {cast['status']}"]
+    if cast["status"] == "succeeded":
+        lines.append(json.dumps(cast["output"], indent=2, ensure_ascii=False))
+    elif cast["status"] == "failed":
+        lines.append(f"{cast['error_code']}: {cast['error_detail']}")
+    lines.append(f"charged {cast['charged']['usd']} USD")
+    return "\n".join(lines)

@@ -257,3 +257,31 @@ def test_a_budget_cap_that_is_no_amount_is_refused_before_anything_is_sent(
     )
     assert result.exit_code == 2
     assert complaint in result.output and "cannot reach" not in result.output
+
+
+def test_a_queued_cast_is_followed_and_cancelled_from_the_command_line(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    env = {"SPELL_URL": server.url, "SPELL_API_KEY": server.new_user(credits_usd="1")}
+    env["SPELL_CONFIG"] = str(tmp_path / "none.json")
+    queued = CliRunner().invoke(
+        app, ["cast", "dev.spell.echo", "-i", '{"message": "later"}', "--queue"], env=env
+    )
+    assert queued.exit_code == 0, queued.output
+    cast_id = queued.stdout.strip()
+    assert cast_id.startswith("cast_") and f"spell casts show {cast_id} --wait" in queued.stderr
+    shown = CliRunner().invoke(app, ["casts", "show", cast_id, "--wait", "--json"], env=env)
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["output"] == {"message": "later"}
+
+    spinning = CliRunner().invoke(app, ["cast", "test.spell.spin", "--queue", "--json"], env=env)
+    spin_id = json.loads(spinning.stdout)["cast_id"]
+    cancelled = CliRunner().invoke(app, ["casts", "cancel", spin_id], env=env)
+    assert (
+        cancelled.exit_code == 0
+        and "cast_cancelled: " in cancelled.stdout
+        and "charged 0" in cancelled.stdout
+    )
+    failed = CliRunner().invoke(app, ["casts", "show", spin_id], env=env)
+    assert failed.exit_code == 1  # it failed: scripts can tell
+    unknown = CliRunner().invoke(app, ["casts", "show", "cast_nope"], env=env)
+    assert unknown.exit_code == 1 and "cast_not_found" in unknown.output
