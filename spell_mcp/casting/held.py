@@ -46,10 +46,15 @@ class HeldCast(BaseModel):
     def decode(cls, data: bytes) -> HeldCast:
         """The held cast a message carries; raises NewerFormat for a newer server's message, and
         ValueError on anything else."""
-        said = _format_of(data)
-        if said > FORMAT:
-            raise NewerFormat(f"a held cast of format {said}; this worker reads {FORMAT}")
-        held = cls.model_validate_json(data)
+        try:
+            held = cls.model_validate_json(data)
+        except ValueError:
+            # Parsed again only when it does not validate: is it a newer server's?
+            if (said := _format_of(data)) > FORMAT:
+                raise NewerFormat(f"a held cast of format {said}; this worker reads {FORMAT}") from None
+            raise
+        if held.format > FORMAT:
+            raise NewerFormat(f"a held cast of format {held.format}; this worker reads {FORMAT}")
         if held.format != FORMAT:
             raise ValueError(f"held cast format {held.format} is not {FORMAT}")
         if hashlib.sha256(held.input.encode()).hexdigest() != held.input_sha256:

@@ -405,16 +405,16 @@ class CastService:
     async def _resume(self, held: HeldCast, trace: CastTrace) -> str:
         if not await self.db.read(partial(records.still_running, held.cast_id)):
             return "gone"
-        found = self.lookups.spell(held.spell_key, held.spell_version)
-        if found is None:
-            found = await self.db.read(
-                lambda session: find_version(session, held.spell_key, held.spell_version)
-            )
-        if found is None or found[0].module_digest != held.module_digest:
+        try:
+            spell, maker_id = await self._find(held.spell_key, held.spell_version)
+        except SpellError as error:
+            if error.code != "spell_not_found":
+                raise
+            spell = None
+        if spell is None or spell.module_digest != held.module_digest:
             detail = f"{held.spell_key} {held.spell_version} can no longer be cast; nothing was charged"
             await self._fail_held(held, "spell_not_found", detail)
             raise SpellError("spell_not_found", detail, cast_id=held.cast_id)
-        spell, maker_id = found
         trace.spell_key, trace.version, trace.price_micros = (
             spell.spell_key,
             spell.version,

@@ -5,6 +5,7 @@ caster's webhook when it ends."""
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from spell_mcp.bootstrap import register_directory
 from spell_mcp.casting.held import HeldCast, NewerFormat
 from spell_mcp.database.tables import Cast, WebhookDelivery
 from spell_mcp.errors import SpellError
+from spell_mcp.housekeeping import sweep
 from spell_mcp.platform import Platform
 from spell_mcp.queueing import LocalQueue, QueueUnavailable, submit
 from spell_mcp.settings import Settings
@@ -204,6 +206,21 @@ async def test_the_end_of_a_queued_cast_is_told_to_the_casters_webhook_once(
     assert len(await events(platform, caster)) == 2
 
 
+async def test_a_queued_cast_whose_hold_expires_unrun_is_told_as_failed(
+    platform: Platform, tmp_path: Path, receiver: alerts.Receiver
+) -> None:
+    caster = await a_caster(platform, tmp_path)
+    await alerts.hook(platform, caster, receiver.url())
+    held = await platform.casts.hold(caster, "test.spell.priced", {}, version=None, via="rest")
+    later = datetime.now(UTC) + timedelta(seconds=platform.settings.hold_ttl_s + 1)
+    assert await sweep(platform, later) == [held.cast_id]  # no worker ran it in time
+    assert await money(platform, caster) == (CREDITS, 0)
+    [told] = await events(platform, caster)
+    assert (told.event_type, told.payload["cast_id"]) == ("cast.failed", held.cast_id)
+    assert told.payload["error"]["code"] == "cast_interrupted"
+    assert await platform.casts.resume(held) == "gone"  # its message, delivered at last
+
+
 def test_a_message_that_is_not_a_held_cast_is_refused() -> None:
     good = HeldCast(
         cast_id="cast_" + "0" * 32,
@@ -220,7 +237,7 @@ def test_a_message_that_is_not_a_held_cast_is_refused() -> None:
     tampered = good.encode().replace(b'"input":"{}"', b'"input":"{\\"x\\":1}"')
     for hostile in (
         tampered,  # an input that is not the one whose hash the cast recorded
-        good.encode().replace(b'"format":1', b'"format":2'),
+        good.encode().replace(b'"format":1', b'"format":0'),
         good.encode().replace(b"}", b',"charge":0}', 1)[:-1] + b"}",
         good.encode().replace(b'"cast_' + b"0" * 32, b'"../../etc'),
         b"not json",
@@ -230,6 +247,9 @@ def test_a_message_that_is_not_a_held_cast_is_refused() -> None:
         with pytest.raises(ValueError):
             HeldCast.decode(hostile)
     # A newer server's message is not garbage: a worker leaves it for a newer worker.
-    newer = good.encode().replace(b'"format":1', b'"format":2,"priority":"high"')
-    with pytest.raises(NewerFormat):
-        HeldCast.decode(newer)
+    for newer in (
+        good.encode().replace(b'"format":1', b'"format":2'),
+        good.encode().replace(b'"format":1', b'"format":2,"priority":"high"'),
+    ):
+        with pytest.raises(NewerFormat):
+            HeldCast.decode(newer)
