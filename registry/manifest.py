@@ -128,7 +128,16 @@ class RuntimeSection(_Section):
     timeout_ms: Annotated[int, Field(gt=0, le=600_000)] = 5_000
     max_memory_mb: Annotated[int, Field(gt=0, le=4096)] = 64
     max_output_mb: Annotated[int, Field(gt=0, le=1024)] = 1
+    # The sandbox fixes the clocks and the random source from the cast id, so the same input
+    # always gives the same output bytes and any cast can be replayed (runtime/sandbox.py).
+    deterministic: bool = False
     policy: PolicySection = PolicySection()
+
+    @model_validator(mode="after")
+    def _deterministic_offline(self) -> RuntimeSection:
+        if self.deterministic and self.policy.net_allow:
+            raise ValueError("a deterministic spell cannot reach the network: remove policy.net_allow")
+        return self
 
 
 class IoSection(_Section):

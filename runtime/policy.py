@@ -64,8 +64,13 @@ class Policy:
     scratch: bool = False
     env: tuple[tuple[str, str], ...] = ()
     net_allow: tuple[str, ...] = field(default=())
+    # Set for a deterministic spell: the clocks and the random source are fixed from it
+    # (runtime/determinism.py), so the same seed and input give the same output.
+    seed: bytes | None = None
 
     def __post_init__(self) -> None:
+        if self.seed is not None and self.net_allow:
+            raise PolicyError("a deterministic cast cannot reach the network")
         for domain in self.net_allow:
             if check_domain(domain) != domain:
                 raise PolicyError(f"{domain!r} must be written in lower-case ASCII")

@@ -33,6 +33,7 @@ from typing import Any
 import wasmtime
 from wasmtime import _ffi as ffi
 
+from runtime.determinism import FixedSources, define_fixed_sources
 from runtime.errors import SpellRunError
 from runtime.limits import Limits
 from runtime.net import CastNetwork, NetworkGate
@@ -153,6 +154,7 @@ class _Cast:
         self.policy = policy
         # Made on the first network call: most casts never make one.
         self.network: CastNetwork | None = None
+        self.sources = FixedSources(policy.seed) if policy.seed is not None else None
 
     def net(self) -> CastNetwork:
         if self.network is None:
@@ -177,13 +179,14 @@ class Sandbox:
         configure_pooling(config, slots=max_concurrent_casts, max_memory_bytes=POOL_MAX_MEMORY_BYTES)
         self.engine = wasmtime.Engine(config)
         self.network = network or NetworkGate()
-        self.linker = wasmtime.Linker(self.engine)
-        self.linker.define_wasi()
-        self._define_host_functions()
+        self.linker = self._new_linker()
+        # For deterministic spells: the same, with fixed clocks and random source.
+        self.fixed_linker = self._new_linker()
+        define_fixed_sources(self.fixed_linker, self._fixed_sources)
         self.artifact_dir = artifact_dir / WASMTIME_VERSION / ENGINE_PROFILE
         self.artifact_dir.mkdir(parents=True, exist_ok=True)
         self._wasm_loader = wasm_loader
-        self._cache: OrderedDict[str, _Prepared] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, bool], _Prepared] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
         self._scratch = tempfile.mkdtemp(prefix="spell-", dir=_scratch_root())
@@ -250,11 +253,11 @@ class Sandbox:
     def _artifact_path(self, digest: str) -> Path:
         return self.artifact_dir / f"{digest}.cwasm"
 
-    def _prepared(self, digest: str) -> _Prepared:
+    def _prepared(self, digest: str, fixed: bool = False) -> _Prepared:
         with self._lock:
-            hit = self._cache.get(digest)
+            hit = self._cache.get((digest, fixed))
             if hit is not None:
-                self._cache.move_to_end(digest)
+                self._cache.move_to_end((digest, fixed))
                 return hit
         artifact = self._artifact_path(digest)
         if not artifact.exists():
@@ -268,11 +271,11 @@ class Sandbox:
         memory = next(e.type for e in module.exports if e.name == "memory")
         assert isinstance(memory, wasmtime.MemoryType)  # checked when it was compiled
         prepared = _Prepared(
-            instance_pre=self.linker.instantiate_pre(module),
+            instance_pre=(self.fixed_linker if fixed else self.linker).instantiate_pre(module),
             min_memory_bytes=memory.limits.min * WASM_PAGE,
         )
         with self._lock:
-            self._cache[digest] = prepared
+            self._cache[(digest, fixed)] = prepared
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return prepared
@@ -299,7 +302,7 @@ class Sandbox:
                 "input_too_large",
                 f"input is {len(input_json)} bytes; this spell accepts at most {limits.max_input_bytes}",
             )
-        prepared = self._prepared(digest)
+        prepared = self._prepared(digest, fixed=policy.seed is not None)
         if prepared.min_memory_bytes > limits.max_memory_bytes:
             raise SpellRunError(
                 "spell_memory_exceeded",
@@ -448,18 +451,25 @@ class Sandbox:
 
     # -- host functions --------------------------------------------------------------------
 
-    def _define_host_functions(self) -> None:
+    def _new_linker(self) -> wasmtime.Linker:
+        linker = wasmtime.Linker(self.engine)
+        linker.define_wasi()
         i32 = wasmtime.ValType.i32()
-        self.linker.define_func(
+        linker.define_func(
             HOST_MODULE,
             "http_request",
             wasmtime.FuncType([i32, i32, i32, i32], [i32]),
             self._http_request,
             True,
         )
-        self.linker.define_func(
+        linker.define_func(
             HOST_MODULE, "http_response", wasmtime.FuncType([i32, i32], [i32]), self._http_response, True
         )
+        return linker
+
+    def _fixed_sources(self) -> FixedSources | None:
+        cast: _Cast | None = getattr(self._thread, "cast", None)
+        return cast.sources if cast is not None else None
 
     def _http_request(
         self, caller: wasmtime.Caller, req_ptr: int, req_len: int, out_ptr: int, out_cap: int

@@ -205,3 +205,45 @@ def requests_then_writes(url: str, note: str) -> bytes:
         (i32.store (i32.const 4) (i32.const 2))
         (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
     """)
+
+
+def reads_clock_and_random(random_bytes: int = 16, *, out_of_bounds: bool = False) -> bytes:
+    """Reads `random_bytes` from WASI's random source and the wall clock twice, then writes
+    them as one JSON string (each byte as two letters from a to p) and exits 0. With `out_of_bounds`
+    it first asks random_get to write past its memory, and writes the errno it got first."""
+    size = random_bytes + 16
+    fault = "(i32.store8 (i32.const 4095) (call $random (i32.const 65530) (i32.const 100)))"
+    return wat2wasm(f"""
+    (module
+      (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "clock_time_get" (func $clock (param i32 i64 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (func (export "_start")
+        (local $i i32) (local $b i32)
+        (drop (call $random (i32.const 1024) (i32.const {random_bytes})))
+        (drop (call $clock (i32.const 0) (i64.const 1) (i32.const {1024 + random_bytes})))
+        (drop (call $clock (i32.const 1) (i64.const 1) (i32.const {1024 + random_bytes + 8})))
+        {fault if out_of_bounds else ""}
+        (i32.store8 (i32.const 4096) (i32.const 34))
+        (block $done
+          (loop $next
+            (br_if $done (i32.ge_u (local.get $i) (i32.const {size + 1})))
+            (local.set $b (i32.load8_u (i32.add (i32.const 1023) (local.get $i))))
+            (if (i32.eqz (local.get $i)) (then (local.set $b (i32.load8_u (i32.const 4095)))))
+            (i32.store8 (i32.add (i32.const 4097) (i32.shl (local.get $i) (i32.const 1)))
+              (i32.add (i32.const 97) (i32.and (local.get $b) (i32.const 15))))
+            (i32.store8 (i32.add (i32.const 4098) (i32.shl (local.get $i) (i32.const 1)))
+              (i32.add (i32.const 97) (i32.shr_u (local.get $b) (i32.const 4))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $next)))
+        (i32.store8 (i32.const {4097 + 2 * (size + 1)}) (i32.const 34))
+        (i32.store (i32.const 0) (i32.const 4096))
+        (i32.store (i32.const 4) (i32.const {2 * (size + 1) + 2}))
+        (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+    """)
+
+
+def decode_letters(text: str) -> bytes:
+    """The bytes `reads_clock_and_random` wrote: errno first, then random bytes, then clocks."""
+    return bytes((ord(text[i]) - 97) | ((ord(text[i + 1]) - 97) << 4) for i in range(0, len(text), 2))
