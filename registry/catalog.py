@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -79,6 +80,8 @@ class SpellSource:
     icon: str | None = None
     # The digests of this package in each accepted member order (registry/package.py).
     same_contents: frozenset[str] = frozenset()
+    # SHA-256 of the SBOM file as packed, so a caster can match it to the package's own.
+    sbom_sha256: str = ""
 
     @classmethod
     def from_directory(cls, directory: Path) -> SpellSource:
@@ -160,6 +163,7 @@ class SpellSource:
             package=raw,
             icon=icon,
             same_contents=package.digests,
+            sbom_sha256=hashlib.sha256(files[manifest.supply_chain.sbom]).hexdigest(),
         )
 
 
@@ -279,7 +283,11 @@ def record(session: Session, checked: CheckedVersion, *, maker_id: str) -> tuple
         module_digest=checked.module_digest,
         package_digest=checked.package_digest,
         resources=checked.resources,
-        sbom={"format": checked.sbom.format, "components": [asdict(c) for c in checked.sbom.components]},
+        sbom={
+            "format": checked.sbom.format,
+            "sha256": checked.source.sbom_sha256,
+            "components": [asdict(c) for c in checked.sbom.components],
+        },
         provenance=checked.provenance.as_dict() if checked.provenance else None,
         bundle_digest=checked.bundle_digest,
         price_micros=manifest.pricing.price_micros,

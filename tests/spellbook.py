@@ -23,6 +23,7 @@ def write_spell(
     policy: str = "",
     output_format: str = "json",
     icon: bytes | None = None,
+    deterministic: bool = False,
 ) -> Path:
     spell_dir = directory / key
     spell_dir.mkdir(parents=True, exist_ok=True)
@@ -40,6 +41,7 @@ license = "MIT"
 [runtime]
 timeout_ms = {timeout_ms}
 max_memory_mb = {max_memory_mb}
+deterministic = {"true" if deterministic else "false"}
 
 [runtime.policy]
 {policy}

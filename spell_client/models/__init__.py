@@ -1,5 +1,8 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .accept_request import AcceptRequest
+from .acceptance import Acceptance
+from .acceptance_grants import AcceptanceGrants
 from .alert_webhook_created import AlertWebhookCreated
 from .alert_webhook_info import AlertWebhookInfo
 from .alert_webhook_request import AlertWebhookRequest
@@ -62,6 +65,7 @@ from .payout_account_request import PayoutAccountRequest
 from .payout_info import PayoutInfo
 from .payout_info_status import PayoutInfoStatus
 from .payout_list import PayoutList
+from .pinned import Pinned
 from .price import Price
 from .privacy_preferences import PrivacyPreferences
 from .privacy_report_response_privacy_report import PrivacyReportResponsePrivacyReport
@@ -77,6 +81,9 @@ from .queued_cast import QueuedCast
 from .receipt import Receipt
 from .receipt_receipt import ReceiptReceipt
 from .rectification import Rectification
+from .replay_request import ReplayRequest
+from .replay_request_input import ReplayRequestInput
+from .replay_result import ReplayResult
 from .sbom_summary import SbomSummary
 from .sbom_summary_components_item import SbomSummaryComponentsItem
 from .sbom_summary_findings_item import SbomSummaryFindingsItem
@@ -116,6 +123,9 @@ from .webhook_delivery_info_payload import WebhookDeliveryInfoPayload
 from .webhook_delivery_info_status import WebhookDeliveryInfoStatus
 
 __all__ = (
+    "AcceptRequest",
+    "Acceptance",
+    "AcceptanceGrants",
     "AlertWebhookCreated",
     "AlertWebhookInfo",
     "AlertWebhookRequest",
@@ -178,6 +188,7 @@ __all__ = (
     "PayoutInfo",
     "PayoutInfoStatus",
     "PayoutList",
+    "Pinned",
     "Price",
     "PrivacyPreferences",
     "PrivacyReportResponsePrivacyReport",
@@ -193,6 +204,9 @@ __all__ = (
     "Receipt",
     "ReceiptReceipt",
     "Rectification",
+    "ReplayRequest",
+    "ReplayRequestInput",
+    "ReplayResult",
     "SbomSummary",
     "SbomSummaryComponentsItem",
     "SbomSummaryFindingsItem",

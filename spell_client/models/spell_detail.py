@@ -10,6 +10,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.pinned import Pinned
     from ..models.price import Price
     from ..models.spell_detail_enforced_limits import SpellDetailEnforcedLimits
     from ..models.spell_detail_input_schema import SpellDetailInputSchema
@@ -44,7 +45,11 @@ class SpellDetail:
         tags (list[str]):
         tool_name (str): The spell's MCP tool name.
         version (str):
+        deterministic (bool | Unset): Clocks and random source fixed from the cast id: its casts can be replayed.
+            Default: False.
         icon (None | str | Unset): The spell's icon as a data: URI (PNG, JPEG, GIF or WebP).
+        pinned (None | Pinned | Unset): Set when this (latest) version asks for more than you accepted: you are served
+            the version you know until you accept it.
     """
 
     author: str
@@ -65,10 +70,13 @@ class SpellDetail:
     tags: list[str]
     tool_name: str
     version: str
+    deterministic: bool | Unset = False
     icon: None | str | Unset = UNSET
+    pinned: None | Pinned | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.pinned import Pinned
         from ..models.spell_detail_output_schema_type_0 import (
             SpellDetailOutputSchemaType0,
         )
@@ -114,11 +122,21 @@ class SpellDetail:
 
         version = self.version
 
+        deterministic = self.deterministic
+
         icon: None | str | Unset
         if isinstance(self.icon, Unset):
             icon = UNSET
         else:
             icon = self.icon
+
+        pinned: dict[str, Any] | None | Unset
+        if isinstance(self.pinned, Unset):
+            pinned = UNSET
+        elif isinstance(self.pinned, Pinned):
+            pinned = self.pinned.to_dict()
+        else:
+            pinned = self.pinned
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -144,13 +162,18 @@ class SpellDetail:
                 "version": version,
             }
         )
+        if deterministic is not UNSET:
+            field_dict["deterministic"] = deterministic
         if icon is not UNSET:
             field_dict["icon"] = icon
+        if pinned is not UNSET:
+            field_dict["pinned"] = pinned
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.pinned import Pinned
         from ..models.price import Price
         from ..models.spell_detail_enforced_limits import SpellDetailEnforcedLimits
         from ..models.spell_detail_input_schema import SpellDetailInputSchema
@@ -215,6 +238,8 @@ class SpellDetail:
 
         version = d.pop("version")
 
+        deterministic = d.pop("deterministic", UNSET)
+
         def _parse_icon(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -223,6 +248,23 @@ class SpellDetail:
             return cast(None | str | Unset, data)
 
         icon = _parse_icon(d.pop("icon", UNSET))
+
+        def _parse_pinned(data: object) -> None | Pinned | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                pinned_type_0 = Pinned.from_dict(data)
+
+                return pinned_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Pinned | Unset, data)
+
+        pinned = _parse_pinned(d.pop("pinned", UNSET))
 
         spell_detail = cls(
             author=author,
@@ -243,7 +285,9 @@ class SpellDetail:
             tags=tags,
             tool_name=tool_name,
             version=version,
+            deterministic=deterministic,
             icon=icon,
+            pinned=pinned,
         )
 
         spell_detail.additional_properties = d

@@ -24,6 +24,7 @@ ACTIONS = {
     "webhook.removed": "a caster's budget alert webhook was removed",
     "spell.published": "a maker published a new spell version",
     "spell.yanked": "a maker withdrew a spell version",
+    "spell.accepted": "a caster accepted what a spell version may touch and cost",
     "spell.unyanked": "a maker restored a withdrawn spell version",
     "spell.suspended": "a spell was suspended (by an operator, or automatically for violations)",
     "spell.reinstated": "an operator lifted a spell's suspension",

@@ -21,6 +21,7 @@ from cachetools import TTLCache
 from billing.budgets import Caps
 from registry import SpellVersion
 from spell_mcp.accounts.keys import Caster
+from spell_mcp.catalog.pinning import Accepted
 
 # How long an entry may be trusted without a word from the process that changed it.
 KEY_TTL_S = 2.0
@@ -43,6 +44,9 @@ class Lookups:
         # budget subjects → their caps, for the Redis fast path's first decision (the database,
         # which holds the price next, reads them again)
         self._caps: TTLCache[tuple[str, ...], list[Caps]] = TTLCache(MAX_ENTRIES, CAPS_TTL_S)
+        # (caster id, spell key) → what they accepted of it, if anything (in a 1-tuple, so that
+        # "accepted nothing" is remembered too)
+        self._accepted: TTLCache[tuple[str, str], tuple[Accepted | None]] = TTLCache(MAX_ENTRIES, SPELL_TTL_S)
 
     # -- API keys ---------------------------------------------------------------------------------
 
@@ -71,6 +75,17 @@ class Lookups:
         """A key was revoked or rotated: every secret of it must be checked again."""
         for fingerprint in [f for f, (caster, _) in self._keys.items() if caster.key_id == key_id]:
             self._keys.pop(fingerprint, None)
+
+    # -- what casters accepted of spells (spell_mcp/catalog/pinning.py) ----------------------------
+
+    def accepted(self, caster_id: str, key: str) -> tuple[Accepted | None] | None:
+        return self._accepted.get((caster_id, key))
+
+    def remember_accepted(self, caster_id: str, key: str, accepted: Accepted | None) -> None:
+        self._accepted[(caster_id, key)] = (accepted,)
+
+    def forget_accepted(self, caster_id: str, key: str) -> None:
+        self._accepted.pop((caster_id, key), None)
 
     # -- spells -----------------------------------------------------------------------------------
 

@@ -55,6 +55,7 @@ from spell_mcp.casting.limits import RequestLimits
 from spell_mcp.casting.lookups import Lookups
 from spell_mcp.casting.refusals import money_refusal
 from spell_mcp.casting.transactions import Begun, NeedsConfirmation, Refused, Success
+from spell_mcp.catalog import pinning
 from spell_mcp.database.driver import run_to_end
 from spell_mcp.database.engine import Database, TxWork
 from spell_mcp.errors import MONEY_REFUSALS, SpellError
@@ -156,6 +157,8 @@ class CastResult:
     usage: ResourceUsage
     artifacts: list[dict[str, Any]]
     receipt: dict[str, Any]
+    # The exact version that ran, for its provenance (spell_mcp/mcp/provenance.py).
+    spell: SpellVersion
     # `output` is a content document (registry/content.py).
     is_content: bool = False
 
@@ -179,8 +182,27 @@ def limits_of(version: SpellVersion, settings: Settings) -> Limits:
     ).clamp(ceiling)
 
 
-def policy_of(version: SpellVersion, trees: TreeCache, env: tuple[tuple[str, str], ...]) -> Policy:
-    """What this version may touch: its package directories, scratch, secrets, domains."""
+def input_json_of(arguments: Any) -> bytes:
+    """A cast's input as the spell reads it, and as its receipt's `input_sha256` hashes it."""
+    if not isinstance(arguments, dict):
+        raise SpellError("input_invalid", "the input must be a JSON object")
+    try:
+        strict_json.check(arguments)
+    except strict_json.NotStrictJSON as exc:
+        raise SpellError("input_invalid", f"the input is not acceptable JSON: {exc}") from None
+    return json.dumps(arguments, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def deterministic(version: SpellVersion) -> bool:
+    return bool(version.manifest["runtime"].get("deterministic", False))
+
+
+def policy_of(
+    version: SpellVersion, trees: TreeCache, env: tuple[tuple[str, str], ...], cast_id: str
+) -> Policy:
+    """What this version may touch: its package directories, scratch, secrets, domains; and,
+    for a deterministic spell, the seed of its clocks and random source: the cast id, so a
+    replay of the cast sees the same world."""
     granted = version.manifest["runtime"]["policy"]
     return Policy(
         read_only=tuple(
@@ -189,6 +211,7 @@ def policy_of(version: SpellVersion, trees: TreeCache, env: tuple[tuple[str, str
         scratch=bool(granted["fs_write"]),
         env=env,
         net_allow=tuple(granted["net_allow"]),
+        seed=cast_id.encode() if deterministic(version) else None,
     )
 
 
@@ -305,21 +328,13 @@ class CastService:
         """The checks before any money moves: the input is a strict JSON object within the size
         limit and the spell's schema, the spell is castable, and (with Redis) the budget windows
         the price counts against. The spell, its maker, the input as bytes and those windows."""
-        if not isinstance(arguments, dict):
-            raise SpellError("input_invalid", "the input must be a JSON object")
-        try:
-            strict_json.check(arguments)
-        except strict_json.NotStrictJSON as exc:
-            raise SpellError("input_invalid", f"the input is not acceptable JSON: {exc}") from None
-        input_json = json.dumps(
-            arguments, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        ).encode()
+        input_json = input_json_of(arguments)
         if len(input_json) > self.settings.max_input_bytes:
             raise SpellError(
                 "input_too_large",
                 f"the input is {len(input_json)} bytes; the limit is {self.settings.max_input_bytes}",
             )
-        spell, maker_id = await self._find(key, version)
+        spell, maker_id = await self._served(caster, key, version)
         trace.spell_key, trace.version, trace.price_micros = (
             spell.spell_key,
             spell.version,
@@ -503,6 +518,41 @@ class CastService:
             self.lookups.remember_spell(key, version, found)
         return found
 
+    async def _served(self, caster: Caster, key: str, version: str | None) -> tuple[SpellVersion, str]:
+        """The version `caster` is served (spell_mcp/catalog/pinning.py): the one asked for or
+        the latest, unless it widens what they accepted; then, without a version asked for, the
+        version they know, and with one, `consent_required`."""
+        spell, maker_id = await self._find(key, version)
+        accepted = await self._accepted(caster.user_id, key)
+        more = pinning.widened(accepted, spell)
+        if not more:
+            if accepted is None or accepted.version != spell.version:
+                await self.db.write(partial(pinning.record_use, caster.user_id, spell))
+                self.lookups.forget_accepted(caster.user_id, key)
+            return spell, maker_id
+        if version is None and accepted is not None:
+            try:
+                return await self._find(key, accepted.version)
+            except SpellError as error:
+                if error.code != "spell_not_found":
+                    raise
+        listed = "; ".join(more)
+        raise SpellError(
+            "consent_required",
+            f"{key} {spell.version} asks for more than you accepted: it {listed}. Accept it with "
+            f"POST /v1/spells/{key}/accept (or `spell spells accept {key}`) to cast it",
+            widened=more,
+            version=spell.version,
+        )
+
+    async def _accepted(self, caster_id: str, key: str) -> pinning.Accepted | None:
+        remembered = self.lookups.accepted(caster_id, key)
+        if remembered is not None:
+            return remembered[0]
+        accepted = await self.db.read(partial(pinning.accepted_of, caster_id, key))
+        self.lookups.remember_accepted(caster_id, key, accepted)
+        return accepted
+
     async def _windows(self, caster: Caster, price: int) -> list[WindowHold]:
         """The budget windows a price counts against, for Redis to decide holds first; the caps
         from memory when they were read a moment ago (the database reads them again)."""
@@ -576,6 +626,7 @@ class CastService:
             usage=run.usage,
             artifacts=artifacts,
             receipt=receipt,
+            spell=spell,
             is_content=is_content(spell),
         )
 
@@ -709,7 +760,7 @@ class CastService:
         """A held cast's last two steps: run the spell; settle and record the result, or release
         the hold and record the failure."""
         try:
-            run, artifacts = await steps.run(partial(self._run, spell, input_json, begun.env))
+            run, artifacts = await steps.run(partial(self._run, spell, input_json, begun.env, cast_id))
         except SpellRunError as failure:
             trace.usage = failure.usage
             detail = failure.detail
@@ -757,6 +808,7 @@ class CastService:
         spell: SpellVersion,
         input_json: bytes,
         env: tuple[tuple[str, str], ...],
+        cast_id: str,
         stop: threading.Event | None = None,
     ) -> tuple[RunResult, list[dict[str, Any]]]:
         """In a worker thread: run the spell, check its output, keep its artifacts."""
@@ -764,7 +816,7 @@ class CastService:
             spell.module_digest,
             input_json,
             limits_of(spell, self.settings),
-            policy_of(spell, self.trees, env),
+            policy_of(spell, self.trees, env, cast_id),
             stop=stop,
         )
         self._check_output(spell, run.output, run.usage)

@@ -73,6 +73,34 @@ def whoami(url: UrlOption = None, api_key: KeyOption = None, as_json: JsonOption
     )
 
 
+@spells_app.command("accept")
+def spells_accept(
+    key: Annotated[str, typer.Argument(metavar="SPELL_KEY")],
+    version: Annotated[
+        str | None,
+        typer.Option("--version", metavar="V", help="Default: the latest."),
+    ] = None,
+    url: UrlOption = None,
+    api_key: KeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Accept what a spell's version may touch and cost. A newer version that asks for more than
+    you accepted (a domain, secret or file grant, or a higher price) waits for this; until then
+    your casts run the version you know. `spell spells show KEY` says what it adds."""
+    from spell_client.api.spells import accept_spell
+    from spell_client.models import AcceptRequest
+
+    request = AcceptRequest.from_dict({"version": version} if version else {})
+    done = body(remote.call(remote.platform(url, api_key), accept_spell.sync_detailed, key=key, body=request))
+
+    def text(accepted: dict[str, Any]) -> str:
+        lines = [f"accepted {accepted['key']} {accepted['version']}"]
+        lines += [f"  it {item}" for item in accepted["widened"]]
+        return "\n".join(lines)
+
+    emit(as_json, done, text)
+
+
 @spells_app.command("search")
 def spells_search(
     query: Annotated[str | None, typer.Argument(metavar="WORDS", help="Words to look for.")] = None,
@@ -458,6 +486,57 @@ def _invalid(verdict: str) -> NoReturn:
     """The verdict is the command's output (stdout), as OK is; the status says it failed."""
     typer.echo(verdict)
     raise typer.Exit(FAILED)
+
+
+@receipt_app.command("replay")
+def receipt_replay(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="The receipt `spell cast --receipt` saved.")],
+    input_text: Annotated[
+        str,
+        typer.Option(
+            "--input", "-i", metavar="@FILE|JSON", help="The cast's exact input (only its hash was kept)."
+        ),
+    ],
+    url: UrlOption = None,
+    api_key: KeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run a cast of a deterministic spell again and check that it gives what its receipt says:
+    the same module, your input (which must hash to the receipt's input_sha256) and the cast's
+    seed. Free. Exit 0 when it matches, 1 when it does not or the platform refuses."""
+    import hashlib
+
+    from spell_client.api.casts import replay_cast
+    from spell_client.models import ReplayRequest
+
+    try:
+        statement = json.loads(file.read_text())["receipt"]
+        cast_id, expected = str(statement["cast_id"]), str(statement["input_sha256"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        fail(f"{file}: not a cast receipt ({exc})", USAGE)
+    text = input_text if input_text.startswith(("@", "{")) else f"@{input_text}"
+    given = read_input(text)
+    # The platform hashes the input as the spell read it: compact JSON, keys as given.
+    digest = hashlib.sha256(json.dumps(given, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+    if digest != expected:
+        fail(f"--input does not hash to the receipt's input_sha256 ({digest} is not {expected})", FAILED)
+    where = remote.platform(url, api_key)
+    done = body(
+        remote.call(
+            where, replay_cast.sync_detailed, cast_id=cast_id, body=ReplayRequest.from_dict({"input": given})
+        )
+    )
+
+    def text_of(replay: dict[str, Any]) -> str:
+        which = f"{replay['cast_id']}: {replay['spell_key']} {replay['spell_version']}"
+        if replay["matches"]:
+            return f"MATCHES {which} gave {replay['output_sha256']} again"
+        got = replay["replayed_output_sha256"] or f"a failure ({replay['error_code']})"
+        return f"DIFFERS {which}: the receipt says {replay['output_sha256']}, the replay gave {got}"
+
+    emit(as_json, done, text_of)
+    if not done["matches"]:
+        raise typer.Exit(FAILED)
 
 
 casts_app = typer.Typer(help="Your casts: follow or cancel a queued one.", no_args_is_help=True)

@@ -375,3 +375,19 @@ class LegalHold(SQLModel, table=True):
     reason: str = Field(max_length=500)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     released_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class AcceptedGrants(SQLModel, table=True):
+    """What a caster has accepted of a spell: the grants and price of the version they used or
+    accepted (registry/grants.py), and the version they are served while a newer one widens
+    them (spell_mcp/catalog/pinning.py)."""
+
+    __tablename__ = "accepted_grants"
+
+    caster_id: str = Field(primary_key=True, max_length=64)
+    spell_key: str = Field(primary_key=True, max_length=64)
+    version: str = Field(max_length=64)
+    grants: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # "used" (the first cast consented by itself) or "accepted" (POST /v1/spells/{key}/accept).
+    how: str = Field(max_length=16)
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

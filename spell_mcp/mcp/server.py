@@ -12,6 +12,7 @@ import logging
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import Any, TypeVar
 
 import mcp_types as types
@@ -30,12 +31,14 @@ from registry import SpellVersion, list_latest, tool_name
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.casting.pipeline import CastResult, is_content
 from spell_mcp.casting.refusals import SHORT_OF_MONEY
+from spell_mcp.catalog.pinning import Pin, served
 from spell_mcp.database.tables import Cast
 from spell_mcp.errors import CATALOG, SpellError
 from spell_mcp.mcp import catalog_tools, resources, tasks
 from spell_mcp.mcp.catalog_tools import CATALOG_TOOL_NAMES, CATALOG_TOOLS
 from spell_mcp.mcp.confirmation import Confirmation, InputNeeded
 from spell_mcp.mcp.notifications import LogLevels, StepRelay, step_relay
+from spell_mcp.mcp.provenance import PREFIX, provenance
 from spell_mcp.mcp.sessions import LASTING, LastingSessions
 from spell_mcp.mcp.top_up import offer_top_up
 from spell_mcp.observability import metrics
@@ -61,17 +64,28 @@ def spell_key(name: str) -> str:
     return name.replace("_", ".")
 
 
-def tool_of(spell: SpellVersion) -> types.Tool:
+def tool_of(spell: SpellVersion, pin: Pin | None = None) -> types.Tool:
+    """A spell's tool: `spell` is the version the caller is served (under `pin` when a newer
+    one waits for their acceptance: spell_mcp/catalog/pinning.py)."""
     policy = spell.manifest["runtime"]["policy"]
     price = (
         f"Price: ${usd(spell.price_micros)} per successful cast (failed casts are free); "
         f"your credits and budget: {catalog_tools.BUDGET}."
     )
-    provenance = "" if spell.signed else " Unsigned development spell."
+    unsigned = "" if spell.signed else " Unsigned development spell."
+    meta = provenance(spell)
+    waiting = ""
+    if pin is not None:
+        waiting = (
+            f"\n\nVersion {pin.latest} waits for your person's acceptance: it {'; '.join(pin.widened)}. "
+            f"Casts run {pin.version} until they accept it (POST /v1/spells/{spell.spell_key}/accept, "
+            f"or `spell spells accept {spell.spell_key}`)."
+        )
+        meta[f"{PREFIX}pinned"] = {"version": pin.version, "latest": pin.latest, "widened": pin.widened}
     return types.Tool(
         name=tool_name(spell.spell_key),
         title=spell.name,
-        description=f"{spell.description}\n\n{price}{provenance}",
+        description=f"{spell.description}\n\n{price}{unsigned}{waiting}",
         input_schema=spell.input_schema,
         output_schema=spell.output_schema if _is_object_schema(spell.output_schema) else None,
         annotations=types.ToolAnnotations(
@@ -83,7 +97,7 @@ def tool_of(spell: SpellVersion) -> types.Tool:
         ),
         icons=[types.Icon(src=spell.icon, sizes=["any"])] if spell.icon else None,
         execution=tasks.EXECUTION,
-        _meta={"dev.spell/key": spell.spell_key, "dev.spell/version": spell.version},
+        _meta=meta,
     )
 
 
@@ -116,12 +130,9 @@ def success_result(result: CastResult) -> types.CallToolResult:
         result.artifacts,
         is_content=result.is_content,
         meta={
+            **provenance(result.spell),
             "dev.spell/cast_id": result.cast_id,
-            "dev.spell/price_micros": result.price_micros,
             "dev.spell/charged_micros": result.charged_micros,
-            "dev.spell/version": result.spell_version,
-            "dev.spell/module_digest": result.module_digest,
-            "dev.spell/signed": result.signed,
             "dev.spell/usage": result.usage.as_dict(),
             "dev.spell/receipt": result.receipt,
         },
@@ -139,6 +150,7 @@ def recorded_result(cast: Cast, spell: SpellVersion | None) -> types.CallToolRes
         cast.artifacts or [],
         is_content=spell is not None and is_content(spell),
         meta={
+            **(provenance(spell) if spell is not None else {}),
             "dev.spell/cast_id": cast.id,
             "dev.spell/price_micros": cast.price_micros,
             "dev.spell/charged_micros": cast.charged_micros,
@@ -247,8 +259,16 @@ def build_mcp_server(
     ) -> types.ListToolsResult:
         if lasting is not None:
             lasting.remember(ctx.session)
-        spells = await get_platform().db.read(list_latest)
-        return types.ListToolsResult(tools=[*CATALOG_TOOLS, *(tool_of(spell) for spell in spells)])
+        try:
+            caster_id = (await resolve_caster(ctx)).user_id
+        except SpellError:
+            caster_id = None  # refused when it casts; the list is the catalog's
+        spells: list[tuple[SpellVersion, Pin | None]]
+        if caster_id is None:
+            spells = [(spell, None) for spell in await get_platform().db.read(list_latest)]
+        else:
+            spells = await get_platform().db.read(partial(served, caster_id))
+        return types.ListToolsResult(tools=[*CATALOG_TOOLS, *(tool_of(spell, pin) for spell, pin in spells)])
 
     async def call_tool(
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams

@@ -51,7 +51,37 @@ class SpellDetail(SpellSummary):
         "(bytes, milliseconds, fuel units)."
     )
     policy: dict[str, list[str]]
+    deterministic: bool = Field(
+        False, description="Clocks and random source fixed from the cast id: its casts can be replayed."
+    )
     published_at: datetime
+    pinned: Pinned | None = Field(
+        None,
+        description="Set when this (latest) version asks for more than you accepted: you are served the "
+        "version you know until you accept it.",
+    )
+
+
+class Pinned(BaseModel):
+    version: str = Field(description="The version your casts run, when they name none.")
+    latest: str
+    widened: list[str] = Field(description="What the latest version asks for beyond what you accepted.")
+    accept: str = Field(description="How to accept it.")
+
+
+class AcceptRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: str | None = Field(None, description="The version to accept; the latest when omitted.")
+
+
+class Acceptance(BaseModel):
+    key: str
+    version: str = Field(description="The version you are served from now on, when you name none.")
+    widened: list[str] = Field(description="What you accepted beyond what you had accepted before.")
+    grants: dict[str, Any] = Field(
+        description="What you accepted: domains, secrets, files (read, write) and price_micros."
+    )
 
 
 class SpellList(BaseModel):
@@ -80,6 +110,33 @@ class Usage(BaseModel):
     policy_violations: list[str] = Field(
         default_factory=list, description="What the spell tried and was refused, e.g. a denied request."
     )
+
+
+class ReplayRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    input: dict[str, Any] = Field(
+        description="The cast's exact input (only its hash was kept): the same JSON object, keys in the "
+        "same order, so that it hashes to the receipt's input_sha256."
+    )
+
+
+class ReplayResult(BaseModel):
+    """A cast run again: the same module, input and seed, in the same sandbox; free."""
+
+    cast_id: str
+    spell_key: str
+    spell_version: str
+    module_digest: str
+    input_sha256: str
+    output_sha256: str = Field(description="What the cast's signed receipt says it returned.")
+    replayed_output_sha256: str | None = Field(
+        description="What the replay returned (RFC 8785 canonical JSON, SHA-256); null if it failed."
+    )
+    matches: bool = Field(description="True when the replay returned exactly what the receipt names.")
+    output: Any = Field(None, description="The replay's output.")
+    error_code: str | None = Field(None, description="Why the replay failed, when it did.")
+    usage: Usage
 
 
 class ArtifactInfo(BaseModel):

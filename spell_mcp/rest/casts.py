@@ -13,27 +13,35 @@ import anyio.to_thread
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import and_, or_
+from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from registry import ObjectBlobStore, SpellVersion, find_version, list_latest, tool_name
-from spell_mcp import queueing
+from spell_mcp import audit, queueing
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.casting import records
-from spell_mcp.casting.pipeline import limits_of
+from spell_mcp.casting.pipeline import deterministic, limits_of
+from spell_mcp.casting.replay import replay
+from spell_mcp.catalog import pinning
 from spell_mcp.database.tables import Cast
 from spell_mcp.errors import SpellError
 from spell_mcp.payments.reloads import refused_for_money
 from spell_mcp.platform import Platform
 from spell_mcp.rest.bodies import (
+    Acceptance,
+    AcceptRequest,
     ArtifactInfo,
     CastList,
     CastRecord,
     CastRequest,
     CastResponse,
+    Pinned,
     PublicKey,
     PublicKeys,
     QueuedCast,
     Receipt,
+    ReplayRequest,
+    ReplayResult,
     SpellDetail,
     SpellList,
     SpellSummary,
@@ -41,6 +49,7 @@ from spell_mcp.rest.bodies import (
 )
 from spell_mcp.rest.deps import (
     JSON_BODY_ERRORS,
+    ActorDep,
     CastCaster,
     PlatformDep,
     ReadCaster,
@@ -117,8 +126,47 @@ async def describe_spell(key: str, platform: PlatformDep, caster: ReadCaster) ->
         limits={k: runtime[k] for k in ("timeout_ms", "max_memory_mb", "max_output_mb")},
         enforced_limits=asdict(limits_of(spell, platform.settings)),
         policy=runtime["policy"],
+        deterministic=deterministic(spell),
         published_at=spell.published_at,
+        pinned=pinned_of(spell, await platform.db.read(partial(pinning.accepted_of, caster.user_id, key))),
     )
+
+
+def pinned_of(latest: SpellVersion, accepted: pinning.Accepted | None) -> Pinned | None:
+    pin = pinning.pin_of(accepted, latest)
+    if pin is None:
+        return None
+    accept = f"POST /v1/spells/{latest.spell_key}/accept"
+    return Pinned(version=pin.version, latest=pin.latest, widened=pin.widened, accept=accept)
+
+
+@router.post(
+    "/spells/{key}/accept",
+    tags=["spells"],
+    responses=problem_responses("unauthenticated", "forbidden", "spell_not_found", *JSON_BODY_ERRORS),
+)
+async def accept_spell(
+    key: str, platform: PlatformDep, caster: CastCaster, actor: ActorDep, body: AcceptRequest | None = None
+) -> Acceptance:
+    """Accept what a version of a spell may touch and what it costs (the latest, or the one
+    named): your casts that name no version run it from now on. Until you do, a version that
+    widens what you accepted (a new domain, secret or file grant, or a higher price) is not
+    served to you; a version that keeps or narrows it is, without asking. Audited."""
+    version = body.version if body is not None else None
+    found = await platform.db.read(lambda session: find_version(session, key, version))
+    if found is None:
+        raise SpellError("spell_not_found", f"no castable spell {key} {version or ''}".strip())
+    spell = found[0]
+
+    def work(session: Session) -> tuple[pinning.Accepted, list[str]]:
+        accepted, more = pinning.accept(caster.user_id, spell, session)
+        details = {"version": spell.version, "widened": more}
+        audit.record(session, actor, "spell.accepted", "spell", key, details=details)
+        return accepted, more
+
+    accepted, more = await platform.db.write(work)
+    platform.casts.lookups.forget_accepted(caster.user_id, key)
+    return Acceptance(key=key, version=accepted.version, widened=more, grants=accepted.grants.as_dict())
 
 
 @router.post(
@@ -274,6 +322,45 @@ async def cancel_cast(cast_id: str, platform: PlatformDep, caster: CastCaster) -
     await own_cast(platform, caster, cast_id)
     await platform.cancel_cast(caster.user_id, cast_id)
     return cast_record(await own_cast(platform, caster, cast_id))
+
+
+@router.post(
+    "/casts/{cast_id}/replay",
+    tags=["casts"],
+    responses=problem_responses(
+        "unauthenticated",
+        "forbidden",
+        "cast_not_found",
+        "replay_unavailable",
+        "input_mismatch",
+        "input_invalid",
+        *JSON_BODY_ERRORS,
+        "rate_limited",
+        "overloaded",
+    ),
+)
+async def replay_cast(
+    cast_id: str, body: ReplayRequest, platform: PlatformDep, caster: CastCaster
+) -> ReplayResult:
+    """Run one of your successful casts of a deterministic spell again, to check its receipt:
+    the same module (by digest), your input (which must hash to the receipt's input_sha256) and
+    the cast's seed. `matches` says whether the output hashes to the receipt's output_sha256.
+    Free: nothing is held, charged or recorded. Other spells are refused (replay_unavailable)."""
+    await platform.limits.check(caster)
+    done = await replay(platform.casts, caster, cast_id, body.input)
+    return ReplayResult(
+        cast_id=done.cast_id,
+        spell_key=done.spell_key,
+        spell_version=done.spell_version,
+        module_digest=done.module_digest,
+        input_sha256=done.input_sha256,
+        output_sha256=done.output_sha256,
+        replayed_output_sha256=done.replayed_output_sha256,
+        matches=done.matches,
+        output=done.output,
+        error_code=done.error_code,
+        usage=Usage(**done.usage.as_dict()),
+    )
 
 
 def cast_record(cast: Cast) -> CastRecord:

@@ -144,6 +144,8 @@ class Trial:
             ),
             scratch=bool(manifest.runtime.policy.fs_write),
             net_allow=tuple(manifest.runtime.policy.net_allow),
+            # As on the platform, where the seed is the cast id: each example sees a fixed world.
+            seed=f"example:{example.name}".encode() if manifest.runtime.deterministic else None,
         )
         stdin = json.dumps(example.input, separators=(",", ":")).encode()
         try:

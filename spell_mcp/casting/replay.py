@@ -1,0 +1,106 @@
+"""Running a cast again, to check its receipt: the exact module, the caster's own input and the
+cast's seed, in the same sandbox. Free, recorded nowhere, and only for deterministic spells,
+whose clocks and random source the sandbox fixes from the cast id (runtime/determinism.py)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import anyio.to_thread
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from billing.receipts import digest_of
+from registry import SpellVersion
+from runtime import ResourceUsage, SpellRunError
+from spell_mcp.accounts.keys import Caster
+from spell_mcp.casting import records, transactions
+from spell_mcp.casting.pipeline import deterministic, input_json_of
+from spell_mcp.database.tables import Cast
+from spell_mcp.errors import SpellError
+
+if TYPE_CHECKING:
+    from spell_mcp.casting.pipeline import CastService
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    cast_id: str
+    spell_key: str
+    spell_version: str
+    module_digest: str
+    input_sha256: str
+    # What the receipt says the cast returned, and what the replay returned.
+    output_sha256: str
+    replayed_output_sha256: str | None
+    output: Any
+    usage: ResourceUsage
+    # Set when the replay failed where the cast had succeeded: that is the answer, a mismatch.
+    error_code: str | None = None
+
+    @property
+    def matches(self) -> bool:
+        return self.output_sha256 == self.replayed_output_sha256
+
+
+async def replay(service: CastService, caster: Caster, cast_id: str, arguments: Any) -> Replay:
+    """Replay one of `caster`'s successful casts with `arguments`, which must hash to the
+    input its receipt names. Admitted like a cast (the key's in-flight cap, the server's queue
+    bound), since a replay costs the same CPU; charged to nobody."""
+    cast, spell = await service.db.read(partial(_replayable, caster.user_id, cast_id))
+    input_json = input_json_of(arguments)
+    input_sha256 = hashlib.sha256(input_json).hexdigest()
+    if input_sha256 != cast.input_sha256:
+        raise SpellError(
+            "input_mismatch",
+            f"this input hashes to {input_sha256}; cast {cast_id} was given {cast.input_sha256}: "
+            "send its exact input, keys in the same order",
+        )
+    env = await service.db.transaction(partial(transactions.granted_env, box=service.secrets, spell=spell))
+    run = partial(service._run, spell, input_json, env, cast_id)
+    async with service.limits.casting(caster, queued=service.workers.statistics().tasks_waiting):
+        try:
+            ran, _artifacts = await anyio.to_thread.run_sync(run, limiter=service.workers)
+        except SpellRunError as failure:
+            # A cast that succeeded once and fails now is itself the answer: it did not replay.
+            return Replay(
+                cast_id, spell.spell_key, spell.version, spell.module_digest, input_sha256,
+                _receipted_output(cast), None, None, failure.usage, failure.code,
+            )  # fmt: skip
+    return Replay(
+        cast_id,
+        spell.spell_key,
+        spell.version,
+        spell.module_digest,
+        input_sha256,
+        _receipted_output(cast),
+        digest_of(ran.output),
+        ran.output,
+        ran.usage,
+    )
+
+
+def _receipted_output(cast: Cast) -> str:
+    return str((cast.receipt or {})["receipt"]["output_sha256"])
+
+
+def _replayable(caster_id: str, cast_id: str, session: Session) -> tuple[Cast, SpellVersion]:
+    cast = records.own_cast(caster_id, cast_id, session)
+    if cast.status != "succeeded" or not cast.receipt:
+        raise SpellError("replay_unavailable", f"cast {cast_id} did not succeed: there is no output to check")
+    query = select(SpellVersion).where(
+        col(SpellVersion.spell_key) == cast.spell_key, col(SpellVersion.version) == cast.spell_version
+    )
+    spell = session.execute(query).scalar_one_or_none()
+    if spell is None or spell.module_digest != cast.module_digest:
+        raise SpellError("replay_unavailable", f"the module cast {cast_id} ran is no longer here")
+    if not deterministic(spell):
+        raise SpellError(
+            "replay_unavailable",
+            f"{spell.spell_key} {spell.version} is not deterministic: its clocks, random source or "
+            "network may differ on every run, so its casts cannot be replayed",
+        )
+    return cast, spell

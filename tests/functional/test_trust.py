@@ -1,0 +1,260 @@
+"""What an agent, and the person behind it, can check without taking the platform's word: the
+provenance of every tool and of every result, casts replayed to their receipts, and versions
+that ask for more waiting for the person's consent. A real server that accepts only signed
+packages, against a private Sigstore."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from registry import pack_directory, tool_name
+from tests import wasm_modules as wat
+from tests.conftest import ROOT, RunningServer, running_servers
+from tests.functional.test_mcp import GENERATIONS, http_client, meta
+from tests.private_sigstore import PrivateSigstore
+from tests.spellbook import write_spell
+
+IDENTITY, ISSUER = "maker@acme.example", "https://accounts.acme.example"
+
+
+@dataclass
+class Platform:
+    server: RunningServer
+    sigstore: PrivateSigstore
+    maker: httpx.Client
+    base: Path
+
+    def publish(self, key: str, wasm: bytes, *, version: str = "1.0.0", **manifest: Any) -> dict[str, Any]:
+        folder = write_spell(self.base / key / version, key, wasm, version=version, **manifest)
+        data = pack_directory(folder)
+        files = {
+            "package": ("spell.tar", data, "application/x-tar"),
+            "bundle": ("spell.sigstore", self.sigstore.sign(data, IDENTITY, ISSUER), "application/json"),
+        }
+        published = self.maker.post("/v1/spells", files=files)
+        assert published.status_code == 201, published.text
+        version_info: dict[str, Any] = published.json()["version"]
+        version_info["sbom_sha256"] = hashlib.sha256((folder / "sbom.spdx.json").read_bytes()).hexdigest()
+        return version_info
+
+    def caster(self, credits_usd: str = "1") -> httpx.Client:
+        return self.server.client(self.server.new_user(credits_usd))
+
+
+@pytest.fixture(scope="module")
+def platform(
+    tmp_path_factory: pytest.TempPathFactory, built_spells: Path, probe_wasm: bytes
+) -> Iterator[Platform]:
+    base = tmp_path_factory.mktemp("trust")
+    sigstore = PrivateSigstore(base)
+    signed_only = {"SPELL_DEV_MODE": "0", "SPELL_TRUST_ROOT": str(sigstore.trusted_root)}
+    with running_servers(base, built_spells, probe_wasm, extra_env=signed_only) as (server,):
+        maker = server.client(server.new_user("0"))
+        try:
+            signer = maker.post("/v1/makers/me/signers", json={"identity": IDENTITY, "issuer": ISSUER})
+            assert signer.status_code == 201, signer.text
+            yield Platform(server, sigstore, maker, base)
+        finally:
+            maker.close()
+
+
+@pytest.fixture(scope="module")
+def fetcher(platform: Platform) -> dict[str, Any]:
+    """A signed spell that may reach a domain and read a secret."""
+    policy = 'net_allow = ["api.example.com"]\nenv_vars = ["API_TOKEN"]'
+    return platform.publish(
+        "com.acme.fetcher", wat.writes('{"fetched":true}'), policy=policy, price_usd="0.002"
+    )
+
+
+def expect_provenance(entries: dict[str, Any], published: dict[str, Any]) -> None:
+    signer = published["provenance"]
+    assert entries["dev.spell/key"] == published["key"]
+    assert entries["dev.spell/version"] == published["version"]
+    assert entries["dev.spell/price_micros"] == published["price"]["micros"]
+    assert entries["dev.spell/module_digest"] == published["module_digest"]
+    assert entries["dev.spell/package_sha256"] == published["package_sha256"]
+    assert entries["dev.spell/signed"] is True
+    assert entries["dev.spell/signer"]["identity"] == IDENTITY == signer["identity"]
+    assert entries["dev.spell/signer"]["issuer"] == ISSUER
+    assert entries["dev.spell/signer"]["rekor_log_index"] == signer["rekor_log_index"]
+    sbom = entries["dev.spell/sbom"]
+    assert (sbom["format"], sbom["sha256"]) == ("spdx-2.3", published["sbom_sha256"])
+    assert sbom["vulnerabilities"] == {"critical": 0, "high": 0, "medium": 0, "low": 0, "unknown": 0}
+    assert sbom["scanned_at"]
+
+
+@pytest.mark.parametrize("mode", GENERATIONS)
+async def test_tools_and_their_results_carry_the_provenance_of_the_version_that_ran(
+    platform: Platform, fetcher: dict[str, Any], mode: str
+) -> None:
+    key = platform.server.new_user("1")
+    async with http_client(platform.server, key, mode) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        tool = tools[tool_name("com.acme.fetcher")]
+        result = await client.call_tool(tool.name, {})
+    listed = tool.meta or {}
+    expect_provenance(listed, fetcher)
+    assert listed["dev.spell/policy"] == {
+        "domains": ["api.example.com"],
+        "secrets": ["API_TOKEN"],
+        "files": {"read": [], "write": []},
+        "price_micros": 2000,
+        "deterministic": False,
+    }
+    assert not result.is_error
+    ran = meta(result)
+    expect_provenance(ran, fetcher)
+    assert ran["dev.spell/policy"] == listed["dev.spell/policy"]
+    receipt = ran["dev.spell/receipt"]["receipt"]
+    assert receipt["cast_id"] == ran["dev.spell/cast_id"]
+    assert receipt["spell"]["module_digest"] == fetcher["module_digest"]
+
+
+@pytest.fixture(scope="module")
+def dice(platform: Platform) -> dict[str, Any]:
+    """A deterministic spell that reads the clocks and the random source."""
+    return platform.publish(
+        "com.acme.dice", wat.reads_clock_and_random(), deterministic=True, price_usd="0.001"
+    )
+
+
+def test_a_deterministic_cast_replays_to_its_receipt_and_costs_nothing(
+    platform: Platform, dice: dict[str, Any]
+) -> None:
+    with platform.caster() as caster:
+        first = caster.post("/v1/spells/com.acme.dice/cast", json={"input": {"sides": 6, "n": 3}}).json()
+        second = caster.post("/v1/spells/com.acme.dice/cast", json={"input": {"sides": 6, "n": 3}}).json()
+        # Each cast has its own seed: the same input, other random bytes.
+        assert first["output"] != second["output"]
+        balance = caster.get("/v1/users/me/balance").json()["available"]["micros"]
+        replays = [
+            caster.post(f"/v1/casts/{first['cast_id']}/replay", json={"input": {"sides": 6, "n": 3}}).json()
+            for _ in range(5)
+        ]
+        assert caster.get("/v1/users/me/balance").json()["available"]["micros"] == balance
+    receipt = first["receipt"]["receipt"]
+    for replay in replays:
+        assert replay["matches"] is True, replay
+        assert replay["output"] == first["output"]
+        assert replay["replayed_output_sha256"] == replay["output_sha256"] == receipt["output_sha256"]
+        assert (replay["module_digest"], replay["input_sha256"]) == (
+            dice["module_digest"],
+            receipt["input_sha256"],
+        )
+
+
+def test_a_replay_needs_the_exact_input_and_a_deterministic_spell_of_ones_own(
+    platform: Platform, dice: dict[str, Any], fetcher: dict[str, Any]
+) -> None:
+    with platform.caster() as caster, platform.caster() as stranger:
+        cast = caster.post("/v1/spells/com.acme.dice/cast", json={"input": {"sides": 6, "n": 3}}).json()
+        replay = f"/v1/casts/{cast['cast_id']}/replay"
+        for tampered in ({"sides": 6, "n": 4}, {"n": 3, "sides": 6}):
+            refused = caster.post(replay, json={"input": tampered})
+            assert (refused.status_code, refused.json()["code"]) == (422, "input_mismatch")
+        assert "exact input" in refused.json()["detail"]
+        hidden = stranger.post(replay, json={"input": {"sides": 6, "n": 3}})
+        assert (hidden.status_code, hidden.json()["code"]) == (404, "cast_not_found")
+        other = caster.post("/v1/spells/com.acme.fetcher/cast", json={"input": {}}).json()
+        refused = caster.post(f"/v1/casts/{other['cast_id']}/replay", json={"input": {}})
+        assert (refused.status_code, refused.json()["code"]) == (409, "replay_unavailable")
+        assert "not deterministic" in refused.json()["detail"]
+
+
+def test_the_command_line_replays_a_saved_receipt(
+    platform: Platform, dice: dict[str, Any], tmp_path: Path
+) -> None:
+    server = platform.server
+    env = {**server.env, "SPELL_API_KEY": server.new_user("1"), "SPELL_URL": server.url}
+
+    def spell(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [str(ROOT / ".venv" / "bin" / "spell"), *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+
+    assert (
+        spell("cast", "com.acme.dice", "--input", '{"sides": 20}', "--receipt", "receipt.json").returncode
+        == 0
+    )
+    (tmp_path / "input.json").write_text('{"sides": 20}')
+    done = spell("receipt", "replay", "receipt.json", "--input", "input.json")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("MATCHES cast_"), done.stdout
+    (tmp_path / "other.json").write_text('{"sides": 12}')
+    refused = spell("receipt", "replay", "receipt.json", "--input", "other.json")
+    assert refused.returncode == 1
+    assert "does not hash to the receipt's input_sha256" in refused.stderr
+
+
+def test_a_version_that_asks_for_more_waits_for_the_casters_consent(platform: Platform) -> None:
+    key, path = "com.acme.pinned", "/v1/spells/com.acme.pinned"
+    platform.publish(key, wat.writes('{"v":1}'), version="1.0.0", price_usd="0.001")
+    with platform.caster() as regular, platform.caster() as newcomer:
+        assert regular.post(f"{path}/cast", json={"input": {}}).json()["output"] == {"v": 1}
+        wider = 'net_allow = ["api.example.com"]'
+        platform.publish(key, wat.writes('{"v":2}'), version="2.0.0", price_usd="0.002", policy=wider)
+
+        # The caster who used 1.0.0 keeps it; the detail says what 2.0.0 adds.
+        kept = regular.post(f"{path}/cast", json={"input": {}}).json()
+        assert (kept["spell_version"], kept["output"]) == ("1.0.0", {"v": 1})
+        pinned = regular.get(path).json()["pinned"]
+        assert (pinned["version"], pinned["latest"]) == ("1.0.0", "2.0.0")
+        assert pinned["widened"] == [
+            "reaches api.example.com over the network",
+            "costs $0.002 per cast instead of $0.001",
+        ]
+        asked = regular.post(f"{path}/cast", json={"input": {}, "version": "2.0.0"})
+        assert (asked.status_code, asked.json()["code"]) == (409, "consent_required")
+        assert asked.json()["widened"] == pinned["widened"]
+        # Someone who never used it accepted nothing: they are served the latest.
+        assert newcomer.post(f"{path}/cast", json={"input": {}}).json()["spell_version"] == "2.0.0"
+        assert newcomer.get(path).json()["pinned"] is None
+
+        accepted = regular.post(f"{path}/accept", json={})
+        assert accepted.status_code == 200, accepted.text
+        assert (accepted.json()["version"], accepted.json()["widened"]) == ("2.0.0", pinned["widened"])
+        assert regular.post(f"{path}/cast", json={"input": {}}).json()["spell_version"] == "2.0.0"
+        assert regular.get(path).json()["pinned"] is None
+
+        # A version that only narrows moves on without asking.
+        platform.publish(key, wat.writes('{"v":3}'), version="3.0.0", price_usd="0.001")
+        assert regular.post(f"{path}/cast", json={"input": {}}).json()["spell_version"] == "3.0.0"
+        trail = regular.get("/v1/users/me/audit").json()["items"]
+    accepted_events = [event for event in trail if event["action"] == "spell.accepted"]
+    assert [(event["target_id"], event["details"]["version"]) for event in accepted_events] == [
+        (key, "2.0.0")
+    ]
+
+
+@pytest.mark.parametrize("mode", GENERATIONS)
+async def test_mcp_serves_the_version_a_caster_knows_and_says_what_waits(
+    platform: Platform, mode: str
+) -> None:
+    key = f"com.acme.pinned-{mode}"
+    platform.publish(key, wat.writes('{"v":1}'), version="1.0.0", price_usd="0.001")
+    caster = platform.server.new_user("1")
+    async with http_client(platform.server, caster, mode) as client:
+        assert not (await client.call_tool(tool_name(key), {})).is_error
+        platform.publish(
+            key, wat.writes('{"v":2}'), version="2.0.0", price_usd="0.001", policy='env_vars = ["TOKEN"]'
+        )
+        tool = {tool.name: tool for tool in (await client.list_tools()).tools}[tool_name(key)]
+        ran = await client.call_tool(tool_name(key), {})
+    assert (tool.meta or {})["dev.spell/version"] == "1.0.0"
+    assert (tool.meta or {})["dev.spell/pinned"] == {
+        "version": "1.0.0",
+        "latest": "2.0.0",
+        "widened": ["reads the secret TOKEN"],
+    }
+    assert "Version 2.0.0 waits for your person's acceptance: it reads the secret TOKEN" in (
+        tool.description or ""
+    )
+    assert meta(ran)["dev.spell/version"] == "1.0.0" and ran.structured_content == {"v": 1}
