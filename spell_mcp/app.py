@@ -92,6 +92,9 @@ class McpAuthentication:
             subject=caster.user_id,
         )
         scope["user"] = AuthenticatedUser(principal)
+        # A field's value excludes the whitespace around it (RFC 9110 §5.5), and the SDK compares
+        # the routing headers (Mcp-Method, Mcp-Name) with the body as they come.
+        scope["headers"] = [(name, value.strip(b" \t")) for name, value in scope["headers"]]
         await self.app(scope, receive, send)
 
 

@@ -5,7 +5,10 @@ caps are the hard ones), through MCP elicitation.
   asks the person and retries the call with the answer (no session needed).
 - Earlier revisions: a mid-call `elicitation/create` request, where the connection has a back
   channel (stdio; HTTP is stateless here and has none).
-- Clients that cannot ask: `confirmation_required`, saying how to proceed.
+- Clients that cannot ask: `confirmation_required`, saying how to proceed (spells_cast with
+  `"confirmed": true` once the person agreed). A 2026-07-28 client calling a spell's own tool,
+  which has no such way, gets MissingRequiredClientCapabilityError (-32021, HTTP 400) naming
+  `elicitation`, as that revision requires of a request the server cannot process without it.
 
 Nothing is held before the answer, so a refusal or an abandoned question costs nothing.
 """
@@ -49,9 +52,17 @@ class InputNeeded(Exception):
 class Confirmation:
     """The `confirm` step of one tools/call."""
 
-    def __init__(self, ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams) -> None:
+    def __init__(
+        self,
+        ctx: ServerRequestContext[Any, Any],
+        params: types.CallToolRequestParams,
+        *,
+        way_without_asking: bool = False,
+    ) -> None:
         self.ctx = ctx
         self.answers = params.input_responses or {}
+        # spells_cast takes `"confirmed": true` instead: it needs no elicitation to proceed.
+        self.way_without_asking = way_without_asking
 
     async def __call__(self, spell: SpellVersion, threshold: int) -> None:
         message = (
@@ -71,9 +82,12 @@ class Confirmation:
         given = self.answers.get(ANSWER_KEY)
         if isinstance(given, types.ElicitResult):
             return given
+        modern = self.ctx.protocol_version in MODERN_PROTOCOL_VERSIONS
         if not self._can_elicit():
+            if modern and not self.way_without_asking:
+                raise _capability_missing(_required(spell, threshold))
             raise _required(spell, threshold)
-        if self.ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
+        if modern:
             question = types.ElicitRequest(
                 params=types.ElicitRequestFormParams(message=message, requested_schema=QUESTION)
             )
@@ -89,6 +103,17 @@ class Confirmation:
     def _can_elicit(self) -> bool:
         wanted = types.ClientCapabilities(elicitation=types.ElicitationCapability())
         return bool(self.ctx.session.check_client_capability(wanted))
+
+
+def _capability_missing(required: SpellError) -> MCPError:
+    data = types.MissingRequiredClientCapabilityErrorData(
+        required_capabilities=types.ClientCapabilities(elicitation=types.ElicitationCapability())
+    )
+    return MCPError(
+        types.MISSING_REQUIRED_CLIENT_CAPABILITY,
+        f"{required.code}: {required.detail} (It needs a client that declares elicitation.)",
+        {**data.model_dump(by_alias=True, exclude_none=True), **required.problem()},
+    )
 
 
 def _required(spell: SpellVersion, threshold: int) -> SpellError:

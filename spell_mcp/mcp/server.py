@@ -22,7 +22,7 @@ from mcp.server.lowlevel.server import NotificationOptions
 from mcp.server.models import InitializationOptions
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
-from mcp_types import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST
+from mcp_types import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import TypeAdapter
 
@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 # Where legacy SSE clients POST their messages (the stream itself is GET /sse).
 SSE_MESSAGES_PATH = "/messages/"
-# The MCP specification's code for an unknown resource URI.
+# The code for an unknown resource URI before 2026-07-28, which uses INVALID_PARAMS (SEP-2164).
 RESOURCE_NOT_FOUND = -32002
 CasterResolver = Callable[[ServerRequestContext[Any, Any]], Awaitable[Caster]]
 SERVER_NAME = "spell"
@@ -317,7 +317,7 @@ def build_mcp_server(
                     version=version,
                     via=via,
                     on_progress=step_relay(ctx, caster, levels),
-                    confirm=None if confirmed else Confirmation(ctx, params),
+                    confirm=None if confirmed else Confirmation(ctx, params, way_without_asking=True),
                 )
             else:
                 steps = step_relay(ctx, caster, levels)
@@ -363,7 +363,10 @@ def build_mcp_server(
             caster.require("read")
             return await resources.read_resource(get_platform(), caster, str(params.uri))
         except SpellError as error:
-            code = RESOURCE_NOT_FOUND if error.status == 404 else INVALID_REQUEST
+            not_found = (
+                INVALID_PARAMS if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS else RESOURCE_NOT_FOUND
+            )
+            code = not_found if error.status == 404 else INVALID_REQUEST
             raise MCPError(code, f"{error.code}: {error.detail}", {"uri": str(params.uri)}) from None
         except Exception:
             log.exception("resources/read %s failed", params.uri)
@@ -415,7 +418,16 @@ def build_mcp_server(
             return await call_next(ctx)
         return await call_tool(ctx, types.CallToolRequestParams.model_validate(raw, by_name=False))
 
+    async def tasks_of_2025(ctx: ServerRequestContext[Any, Any], call_next: Any) -> Any:
+        """tasks/* are methods of the 2025-11-25 revision; 2026-07-28 removed them (its tasks
+        are an extension this server does not offer), so they are unknown there, before any
+        look at their params."""
+        if ctx.method in tasks.METHODS and ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
+            raise MCPError(METHOD_NOT_FOUND, "Method not found")
+        return await call_next(ctx)
+
     server.middleware.append(task_calls)
+    server.middleware.append(tasks_of_2025)
     return server
 
 

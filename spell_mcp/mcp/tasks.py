@@ -92,6 +92,9 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+METHODS = frozenset({"tasks/get", "tasks/result", "tasks/cancel", "tasks/list"})
+
+
 class TaskHandlers:
     """The tasks/* requests, for the caster each request authenticates as."""
 
@@ -103,6 +106,7 @@ class TaskHandlers:
         self.result_of = result_of
 
     def register(self, server: Any) -> None:
+        """The METHODS, for 2025-11-25 requests (spell_mcp/mcp/server.py refuses them on others)."""
         server.add_request_handler("tasks/get", types.GetTaskRequestParams, self.get)
         server.add_request_handler("tasks/result", types.GetTaskPayloadRequestParams, self.result)
         server.add_request_handler("tasks/cancel", types.CancelTaskRequestParams, self.cancel)

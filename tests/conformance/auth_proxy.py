@@ -28,7 +28,8 @@ def build(target: str, key: str) -> Starlette:
     client = httpx.AsyncClient(base_url=target, timeout=None)
 
     async def forward(request: Request) -> StreamingResponse:
-        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
+        # Trimmed as HTTP parsers must (RFC 9110 §5.5); httpx refuses to send them untrimmed.
+        headers = [(k, v.strip(" \t")) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
         headers = [(k, v) for k, v in headers if k.lower() != "authorization"]
         headers.append(("authorization", f"Bearer {key}"))
         upstream = await client.send(

