@@ -98,33 +98,27 @@ def keyless_url(conformance_server: RunningServer) -> Iterator[str]:
         proxy.wait(timeout=15)
 
 
-def test_the_official_conformance_suite_passes(
-    conformance_server: RunningServer, keyless_url: str, tmp_path: Path
-) -> None:
-    env = node_tools()
-    sessions = conformance_server.env.get("SPELL_MCP_SESSIONS") == "1"
-    baseline = "expected-failures-sessions.yml" if sessions else "expected-failures.yml"
+def run_suite(suite: Path, url: str, baseline: str, output: Path, *selection: str) -> str:
+    """Run one release of the suite against `url` with its baseline; its summary."""
     done = subprocess.run(
-        [
-            str(NODE_BIN / "node"),
-            str(SUITE_2025),
-            "server",
-            "--url",
-            keyless_url,
-            "--suite",
-            "all",
-            "--expected-failures",
-            str(TOOLS / baseline),
-            "--output-dir",
-            str(tmp_path),
-        ],
-        env=env,
+        [str(NODE_BIN / "node"), str(suite), "server", "--url", url, *selection,
+         "--expected-failures", str(TOOLS / baseline), "--output-dir", str(output)],
+        env=node_tools(),
         capture_output=True,
         text=True,
         timeout=600,
-    )
+    )  # fmt: skip
     summary = done.stdout[done.stdout.find("=== SUMMARY ===") :]
-    assert done.returncode == 0, summary + done.stderr[-2000:]
+    assert done.returncode == 0, summary[-6000:] + done.stderr[-2000:]
+    return summary
+
+
+def test_the_official_conformance_suite_passes(
+    conformance_server: RunningServer, keyless_url: str, tmp_path: Path
+) -> None:
+    sessions = conformance_server.env.get("SPELL_MCP_SESSIONS") == "1"
+    baseline = "expected-failures-sessions.yml" if sessions else "expected-failures.yml"
+    summary = run_suite(SUITE_2025, keyless_url, baseline, tmp_path, "--suite", "all")
     # Every scenario ran; the ones that apply passed.
     assert "tools-call-with-progress: 1 passed" in summary
     assert "tools-call-image: 1 passed" in summary
@@ -135,29 +129,10 @@ def test_the_newest_conformance_suite_passes_the_2026_07_28_requirements(
 ) -> None:
     """The newest release of the suite, run with exactly the scenarios the 2026-07-28 revision
     requires (frozen at its release), beside the 2025-11-25 run above."""
-    env = node_tools()
-    done = subprocess.run(
-        [
-            str(NODE_BIN / "node"),
-            str(SUITE_2026),
-            "server",
-            "--url",
-            keyless_url,
-            "--requirements",
-            "2026-07-28",
-            "--expected-failures",
-            str(TOOLS / "expected-failures-2026.yml"),
-            "--output-dir",
-            str(tmp_path),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    summary = run_suite(
+        SUITE_2026, keyless_url, "expected-failures-2026.yml", tmp_path, "--requirements", "2026-07-28"
     )
-    summary = done.stdout[done.stdout.find("=== SUMMARY ===") :]
-    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
-    assert "server-stateless" in summary
+    assert "server-stateless" in summary and "http-header-validation" in summary
 
 
 def inspector(server: RunningServer, *args: str) -> dict[str, object]:
