@@ -11,6 +11,7 @@ hop. On PostgreSQL settlements are grouped: those that arrive together commit to
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import threading
@@ -26,6 +27,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import anyio
 import anyio.from_thread
 import anyio.to_thread
+from sqlalchemy.exc import IntegrityError
 
 from billing import (
     AccountInDebt,
@@ -527,7 +529,9 @@ class CastService:
         more = pinning.widened(accepted, spell)
         if not more:
             if accepted is None or accepted.version != spell.version:
-                await self.db.write(partial(pinning.record_use, caster.user_id, spell))
+                # IntegrityError: another cast of theirs recorded their first use at this moment.
+                with contextlib.suppress(IntegrityError):
+                    await self.db.write(partial(pinning.record_use, caster.user_id, spell))
                 self.lookups.forget_accepted(caster.user_id, key)
             return spell, maker_id
         if version is None and accepted is not None:

@@ -424,6 +424,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/casts/{cast_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay Cast
+         * @description Run one of your successful casts of a deterministic spell again, to check its receipt:
+         *     the same module (by digest), your input (which must hash to the receipt's input_sha256) and
+         *     the cast's seed. `matches` says whether the output hashes to the receipt's output_sha256.
+         *     Free: nothing is held, charged or recorded. Other spells are refused (replay_unavailable).
+         */
+        post: operations["replay_cast"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/keys": {
         parameters: {
             query?: never;
@@ -718,6 +741,29 @@ export interface paths {
         get: operations["describe_spell"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/spells/{key}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept Spell
+         * @description Accept what a version of a spell may touch and what it costs (the latest, or the one
+         *     named): your casts that name no version run it from now on. Until you do, a version that
+         *     widens what you accepted (a new domain, secret or file grant, or a higher price) is not
+         *     served to you; a version that keeps or narrows it is, without asking. Audited.
+         */
+        post: operations["accept_spell"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1303,6 +1349,36 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AcceptRequest */
+        AcceptRequest: {
+            /**
+             * Version
+             * @description The version to accept; the latest when omitted.
+             */
+            version?: string | null;
+        };
+        /** Acceptance */
+        Acceptance: {
+            /**
+             * Grants
+             * @description What you accepted: domains, secrets, files (read, write) and price_micros.
+             */
+            grants: {
+                [key: string]: unknown;
+            };
+            /** Key */
+            key: string;
+            /**
+             * Version
+             * @description The version you are served from now on, when you name none.
+             */
+            version: string;
+            /**
+             * Widened
+             * @description What you accepted beyond what you had accepted before.
+             */
+            widened: string[];
+        };
         /** AlertWebhookCreated */
         AlertWebhookCreated: {
             /**
@@ -2093,6 +2169,26 @@ export interface components {
             /** Next Cursor */
             next_cursor?: string | null;
         };
+        /** Pinned */
+        Pinned: {
+            /**
+             * Accept
+             * @description How to accept it.
+             */
+            accept: string;
+            /** Latest */
+            latest: string;
+            /**
+             * Version
+             * @description The version your casts run, when they name none.
+             */
+            version: string;
+            /**
+             * Widened
+             * @description What the latest version asks for beyond what you accepted.
+             */
+            widened: string[];
+        };
         /** Price */
         Price: {
             /**
@@ -2265,6 +2361,58 @@ export interface components {
             /** Name */
             name?: string | null;
         };
+        /** ReplayRequest */
+        ReplayRequest: {
+            /**
+             * Input
+             * @description The cast's exact input (only its hash was kept): the same JSON object, keys in the same order, so that it hashes to the receipt's input_sha256.
+             */
+            input: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * ReplayResult
+         * @description A cast run again: the same module, input and seed, in the same sandbox; free.
+         */
+        ReplayResult: {
+            /** Cast Id */
+            cast_id: string;
+            /**
+             * Error Code
+             * @description Why the replay failed, when it did.
+             */
+            error_code?: string | null;
+            /** Input Sha256 */
+            input_sha256: string;
+            /**
+             * Matches
+             * @description True when the replay returned exactly what the receipt names.
+             */
+            matches: boolean;
+            /** Module Digest */
+            module_digest: string;
+            /**
+             * Output
+             * @description The replay's output.
+             */
+            output?: unknown;
+            /**
+             * Output Sha256
+             * @description What the cast's signed receipt says it returned.
+             */
+            output_sha256: string;
+            /**
+             * Replayed Output Sha256
+             * @description What the replay returned (RFC 8785 canonical JSON, SHA-256); null if it failed.
+             */
+            replayed_output_sha256: string | null;
+            /** Spell Key */
+            spell_key: string;
+            /** Spell Version */
+            spell_version: string;
+            usage: components["schemas"]["Usage"];
+        };
         /** SbomSummary */
         SbomSummary: {
             /** Components */
@@ -2417,6 +2565,12 @@ export interface components {
             /** Description */
             description: string;
             /**
+             * Deterministic
+             * @description Clocks and random source fixed from the cast id: its casts can be replayed.
+             * @default false
+             */
+            deterministic?: boolean;
+            /**
              * Enforced Limits
              * @description The limits a cast runs under: the manifest's, within this platform's ceilings (bytes, milliseconds, fuel units).
              */
@@ -2451,6 +2605,8 @@ export interface components {
             output_schema: {
                 [key: string]: unknown;
             } | null;
+            /** @description Set when this (latest) version asks for more than you accepted: you are served the version you know until you accept it. */
+            pinned?: components["schemas"]["Pinned"] | null;
             /** Policy */
             policy: {
                 [key: string]: string[];
@@ -4247,6 +4403,122 @@ export interface operations {
             };
         };
     };
+    replay_cast: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                cast_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplayRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplayResult"];
+                };
+            };
+            /** @description `request_invalid`: Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `unauthenticated`: Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `cast_not_found`: No such cast */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `replay_unavailable`: This cast cannot be replayed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `unsupported_media_type`: The body must be sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `input_mismatch`: The input is not the one the receipt names, `input_invalid`: Input does not match the spell's schema */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `overloaded`: The server is at capacity */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     list_keys: {
         parameters: {
             query?: {
@@ -5666,6 +5938,101 @@ export interface operations {
             };
             /** @description `spell_not_found`: No such spell */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    accept_spell: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AcceptRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Acceptance"];
+                };
+            };
+            /** @description `request_invalid`: Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `unauthenticated`: Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `spell_not_found`: No such spell */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `unsupported_media_type`: The body must be sent as application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
