@@ -73,6 +73,43 @@ def whoami(url: UrlOption = None, api_key: KeyOption = None, as_json: JsonOption
     )
 
 
+@spells_app.command("show")
+def spells_show(
+    key: Annotated[str, typer.Argument(metavar="SPELL_KEY")],
+    url: UrlOption = None,
+    api_key: KeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A spell's latest version: its price, what it may touch, and, when it asks for more than
+    you accepted, the version you are served and what the latest adds."""
+    from spell_client.api.spells import describe_spell
+
+    found = body(remote.call(remote.platform(url, api_key), describe_spell.sync_detailed, key=key))
+
+    def text(spell: dict[str, Any]) -> str:
+        policy = spell["policy"]
+        lines = [
+            f"{spell['key']} {spell['version']}: {spell['name']}",
+            f"  price      {spell['price']['usd']} USD per successful cast",
+            f"  signed     {'yes' if spell['signed'] else 'no (development spell)'}",
+            f"  network    {', '.join(policy.get('net_allow', [])) or 'none'}",
+            f"  secrets    {', '.join(policy.get('env_vars', [])) or 'none'}",
+            f"  files      read {', '.join(policy.get('fs_read', [])) or 'none'}; "
+            f"write {', '.join(policy.get('fs_write', [])) or 'none'}",
+            f"  replayable {'yes (deterministic)' if spell.get('deterministic') else 'no'}",
+        ]
+        pinned = spell.get("pinned")
+        if pinned:
+            lines.append(
+                f"you are served {pinned['version']}: {pinned['latest']} waits for you to accept that it"
+            )
+            lines += [f"  {item}" for item in pinned["widened"]]
+            lines.append(f"accept it with `spell spells accept {spell['key']}`")
+        return "\n".join(lines)
+
+    emit(as_json, found, text)
+
+
 @spells_app.command("accept")
 def spells_accept(
     key: Annotated[str, typer.Argument(metavar="SPELL_KEY")],

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -170,15 +170,22 @@ def test_a_replay_needs_the_exact_input_and_a_deterministic_spell_of_ones_own(
         assert "not deterministic" in refused.json()["detail"]
 
 
-def test_the_command_line_replays_a_saved_receipt(
-    platform: Platform, dice: dict[str, Any], tmp_path: Path
-) -> None:
+def command_line(platform: Platform, cwd: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """`spell` as a new caster with $1 of credits would run it."""
     server = platform.server
     env = {**server.env, "SPELL_API_KEY": server.new_user("1"), "SPELL_URL": server.url}
 
     def spell(*args: str) -> subprocess.CompletedProcess[str]:
         command = [str(ROOT / ".venv" / "bin" / "spell"), *args]
-        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, cwd=cwd)
+
+    return spell
+
+
+def test_the_command_line_replays_a_saved_receipt(
+    platform: Platform, dice: dict[str, Any], tmp_path: Path
+) -> None:
+    spell = command_line(platform, tmp_path)
 
     assert (
         spell("cast", "com.acme.dice", "--input", '{"sides": 20}', "--receipt", "receipt.json").returncode
@@ -232,6 +239,23 @@ def test_a_version_that_asks_for_more_waits_for_the_casters_consent(platform: Pl
     assert [(event["target_id"], event["details"]["version"]) for event in accepted_events] == [
         (key, "2.0.0")
     ]
+
+
+def test_the_command_line_shows_what_waits_and_accepts_it(platform: Platform, tmp_path: Path) -> None:
+    key = "com.acme.pinned-cli"
+    platform.publish(key, wat.writes('{"v":1}'), version="1.0.0", price_usd="0.001")
+    spell = command_line(platform, tmp_path)
+    assert spell("cast", key).returncode == 0
+    platform.publish(
+        key, wat.writes('{"v":2}'), version="2.0.0", price_usd="0.001", policy='fs_write = ["/scratch"]'
+    )
+    shown = spell("spells", "show", key).stdout
+    assert "you are served 1.0.0: 2.0.0 waits for you to accept that it\n  writes files at /scratch" in shown
+    assert spell("cast", key).stdout.strip() == '{\n  "v": 1\n}'
+    accepted = spell("spells", "accept", key)
+    assert accepted.stdout == f"accepted {key} 2.0.0\n  it writes files at /scratch\n", accepted.stderr
+    assert spell("cast", key).stdout.strip() == '{\n  "v": 2\n}'
+    assert "waits" not in spell("spells", "show", key).stdout
 
 
 @pytest.mark.parametrize("mode", GENERATIONS)
