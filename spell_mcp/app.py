@@ -48,6 +48,7 @@ from spell_mcp.rest.billing import router as billing_router
 from spell_mcp.rest.casts import router as casts_router
 from spell_mcp.rest.catalog import router as catalog_router
 from spell_mcp.rest.deps import public_base_url
+from spell_mcp.rest.discovery import router as discovery_router
 from spell_mcp.rest.keys import router as keys_router
 from spell_mcp.rest.middleware import BodyLimit, ResponseHeaders
 from spell_mcp.rest.payments import router as payments_router
@@ -186,6 +187,7 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(spell_activity_router)
     app.include_router(privacy_router)
+    app.include_router(discovery_router)
 
     @app.get("/.well-known/oauth-protected-resource", include_in_schema=False)
     @app.get(RESOURCE_METADATA_PATH, include_in_schema=False)

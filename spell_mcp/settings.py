@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         None, description="URL clients reach the server at, when it is served behind a proxy."
     )
+    registry_name: str | None = Field(
+        None,
+        pattern=r"^[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+$",
+        description="This platform's name in the official MCP registry (`spell server-json`), as "
+        "reverse-DNS/name; default: the public URL's host reversed, then /spell.",
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description='Browser origins allowed to call the API, as JSON: ["https://app.example"].',

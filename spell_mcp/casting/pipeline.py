@@ -159,7 +159,7 @@ class CastResult:
     usage: ResourceUsage
     artifacts: list[dict[str, Any]]
     receipt: dict[str, Any]
-    # The exact version that ran, for its provenance (spell_mcp/mcp/provenance.py).
+    # The exact version that ran, for its provenance (spell_mcp/catalog/provenance.py).
     spell: SpellVersion
     # `output` is a content document (registry/content.py).
     is_content: bool = False

@@ -4,7 +4,7 @@ they accept it. A version that keeps or narrows what they accepted is served as 
 
 The first cast of a spell accepts its version by itself ("used"); `accept` records an explicit
 acceptance, which is audited by its caller. Agents cannot accept for the person: MCP offers no
-tool for it, only the news that a version waits (spell_mcp/mcp/provenance.py).
+tool for it, only the news that a version waits (spell_mcp/catalog/provenance.py).
 """
 
 from __future__ import annotations

@@ -200,6 +200,26 @@ def openapi() -> None:
     typer.echo(json.dumps(create_app(Settings()).openapi(), indent=2, sort_keys=True))
 
 
+@app.command("server-json")
+def server_json_command(
+    url: Annotated[
+        str | None,
+        typer.Option("--url", metavar="URL", help="Where clients reach it (default: SPELL_PUBLIC_URL)."),
+    ] = None,
+) -> None:
+    """Print this platform's server.json for the official MCP registry (publish it with
+    `mcp-publisher publish`): its name (SPELL_REGISTRY_NAME), version and remote endpoints."""
+    import json
+
+    from spell_mcp.catalog.discovery import server_json
+
+    settings = Settings()
+    base = url or settings.public_url
+    if not base or not base.startswith(("https://", "http://")):
+        fail("say where clients reach this platform: --url https://… or SPELL_PUBLIC_URL", USAGE)
+    typer.echo(json.dumps(server_json(settings, base.rstrip("/")), indent=2))
+
+
 @app.command()
 def mcp(
     dev: DevOption = False,

@@ -32,13 +32,13 @@ from spell_mcp.accounts.keys import Caster
 from spell_mcp.casting.pipeline import CastResult, is_content
 from spell_mcp.casting.refusals import SHORT_OF_MONEY
 from spell_mcp.catalog.pinning import Pin, served
+from spell_mcp.catalog.provenance import PREFIX, provenance
 from spell_mcp.database.tables import Cast
 from spell_mcp.errors import CATALOG, SpellError
 from spell_mcp.mcp import catalog_tools, resources, tasks
 from spell_mcp.mcp.catalog_tools import CATALOG_TOOL_NAMES, CATALOG_TOOLS
 from spell_mcp.mcp.confirmation import Confirmation, InputNeeded
 from spell_mcp.mcp.notifications import LogLevels, StepRelay, step_relay
-from spell_mcp.mcp.provenance import PREFIX, provenance
 from spell_mcp.mcp.sessions import LASTING, LastingSessions
 from spell_mcp.mcp.top_up import offer_top_up
 from spell_mcp.observability import metrics

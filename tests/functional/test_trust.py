@@ -6,11 +6,14 @@ packages, against a private Sigstore."""
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -282,3 +285,66 @@ async def test_mcp_serves_the_version_a_caster_knows_and_says_what_waits(
         tool.description or ""
     )
     assert meta(ran)["dev.spell/version"] == "1.0.0" and ran.structured_content == {"v": 1}
+
+
+def test_aggregators_list_spells_with_their_provenance_in_the_registrys_shape(
+    platform: Platform, fetcher: dict[str, Any]
+) -> None:
+    url = platform.server.url
+    with httpx.Client(base_url=url, timeout=30) as anyone:  # no key: the registry's API is public
+        listed = anyone.get("/v0.1/servers", params={"search": "fetcher"})
+        assert listed.status_code == 200, listed.text
+        [entry] = listed.json()["servers"]
+        assert listed.json()["metadata"] == {"count": 1, "nextCursor": None}
+        server = entry["server"]
+        name = quote(server["name"], safe="")
+        one = anyone.get(f"/v0.1/servers/{name}/versions/latest").json()
+        versions = anyone.get(f"/v0.1/servers/{name}/versions").json()
+        # Every castable spell, a page at a time, each once.
+        seen, cursor = [], None
+        while True:
+            page = anyone.get(
+                "/v0.1/servers", params={"limit": 2, **({"cursor": cursor} if cursor else {})}
+            ).json()
+            seen += [item["server"]["name"] for item in page["servers"]]
+            if (cursor := page["metadata"]["nextCursor"]) is None:
+                break
+        refusals = [
+            anyone.get("/v0.1/servers", params={"cursor": "not-ours"}),
+            anyone.get("/v0.1/servers", params={"version": "1.0.0"}),
+            anyone.get("/v0.1/servers", params={"limit": 1000}),
+        ]
+        missing = [
+            anyone.get(f"/v0.1/servers/{quote('com.other/com.acme.fetcher', safe='')}/versions/latest"),
+            anyone.get(f"/v0.1/servers/{name}/versions/9.9.9"),
+            anyone.get(f"/v0.1/servers/{quote('local.spell/com.acme.nothing', safe='')}/versions"),
+        ]
+    assert server["name"] == "local.spell/com.acme.fetcher"  # the namespace of 127.0.0.1
+    assert server["version"] == "1.0.0" and len(server["description"]) <= 100
+    assert server["remotes"][0]["type"] == "streamable-http" and server["remotes"][0]["url"] == f"{url}/mcp"
+    assert server["remotes"][0]["headers"][0]["name"] == "Authorization"
+    provided = server["_meta"]["io.modelcontextprotocol.registry/publisher-provided"]
+    assert provided["dev.spell/tool"] == "com_acme_fetcher"
+    expect_provenance(provided, fetcher)
+    assert entry["_meta"]["io.modelcontextprotocol.registry/official"]["isLatest"] is True
+    assert one == entry and [item["server"]["version"] for item in versions["servers"]] == ["1.0.0"]
+    assert len(seen) == len(set(seen)) and "local.spell/com.acme.fetcher" in seen
+    assert all(refused.status_code in (400, 422) for refused in refusals), [r.text for r in refusals]
+    assert [response.status_code for response in missing] == [404, 404, 404]
+
+
+def test_the_platform_writes_its_server_json_for_the_official_registry(tmp_path: Path) -> None:
+    env = {**os.environ, "SPELL_HOME": str(tmp_path), "SPELL_REGISTRY_NAME": "com.example/spell"}
+    spell = [str(ROOT / ".venv" / "bin" / "spell"), "server-json"]
+    done = subprocess.run(
+        [*spell, "--url", "https://spell.example.com/"], env=env, capture_output=True, text=True
+    )
+    document = json.loads(done.stdout)
+    assert document["name"] == "com.example/spell" and document["version"]
+    assert document["$schema"].endswith("/server.schema.json")
+    assert [remote["url"] for remote in document["remotes"]] == [
+        "https://spell.example.com/mcp",
+        "https://spell.example.com/sse",
+    ]
+    nowhere = subprocess.run(spell, env=env, capture_output=True, text=True)
+    assert nowhere.returncode == 2 and "SPELL_PUBLIC_URL" in nowhere.stderr
