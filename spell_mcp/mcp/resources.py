@@ -3,7 +3,8 @@
 - `spell://spells/{key}`: a spell's README (the package's README.md, or one written from its
   manifest), in Markdown;
 - `spell://spells/{key}/schema`: its input schema;
-- `spell://casts/{cast_id}/artifacts/{name}`: a file a cast of yours wrote (results link here).
+- `spell://casts/{cast_id}/artifacts/{name}`: a file a cast of yours wrote (results link here);
+- `ui://spell/cast.html`: the MCP App every spell tool names (spell_mcp/mcp/cast_app.py).
 
 Completion fills in `key` from the catalog, so clients can offer the spells as the user types.
 """
@@ -27,6 +28,7 @@ from spell_mcp.accounts.keys import Caster
 from spell_mcp.casting.records import artifact_digest, own_cast
 from spell_mcp.catalog.readme import readme
 from spell_mcp.errors import SpellError
+from spell_mcp.mcp import cast_app
 from spell_mcp.platform import Platform
 
 _SPELL = re.compile(r"^spell://spells/(?P<key>[a-z0-9.-]+)(?P<schema>/schema)?$")
@@ -76,7 +78,7 @@ def artifact_link(cast_id: str, artifact: dict[str, Any]) -> types.ResourceLink:
 
 async def list_resources(platform: Platform) -> types.ListResourcesResult:
     spells = await platform.db.read(list_latest)
-    resources = []
+    resources = [cast_app.resource()]
     for spell in spells:
         resources.append(
             types.Resource(
@@ -99,6 +101,8 @@ async def list_resources(platform: Platform) -> types.ListResourcesResult:
 
 
 async def read_resource(platform: Platform, caster: Caster, uri: str) -> types.ReadResourceResult:
+    if uri == cast_app.URI:
+        return cast_app.read()
     spell_match = _SPELL.match(uri)
     if spell_match:
         key = spell_match["key"]

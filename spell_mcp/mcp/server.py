@@ -35,7 +35,7 @@ from spell_mcp.catalog.pinning import Pin, served
 from spell_mcp.catalog.provenance import PREFIX, provenance
 from spell_mcp.database.tables import Cast
 from spell_mcp.errors import CATALOG, SpellError
-from spell_mcp.mcp import catalog_tools, resources, tasks
+from spell_mcp.mcp import cast_app, catalog_tools, resources, tasks
 from spell_mcp.mcp.catalog_tools import CATALOG_TOOL_NAMES, CATALOG_TOOLS
 from spell_mcp.mcp.confirmation import Confirmation, InputNeeded
 from spell_mcp.mcp.notifications import LogLevels, StepRelay, step_relay
@@ -73,7 +73,7 @@ def tool_of(spell: SpellVersion, pin: Pin | None = None) -> types.Tool:
         f"your credits and budget: {catalog_tools.BUDGET}."
     )
     unsigned = "" if spell.signed else " Unsigned development spell."
-    meta = provenance(spell)
+    meta = provenance(spell) | cast_app.TOOL_META
     waiting = ""
     if pin is not None:
         waiting = (
@@ -211,6 +211,8 @@ class SpellServer(Server[Any]):
         )
         if protocol_version not in MODERN_PROTOCOL_VERSIONS:  # tasks are of the 2025-11-25 revision
             capabilities.tasks = tasks.CAPABILITY
+        else:  # extensions are declared from 2026-07-28; earlier clients find the app by _meta
+            capabilities.extensions = {**(capabilities.extensions or {}), cast_app.EXTENSION: {}}
         return capabilities
 
 
