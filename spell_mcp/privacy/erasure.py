@@ -21,6 +21,7 @@ from billing.models import Budget, BudgetAlert, BudgetWindow, Hold
 from registry.models import SignerIdentityRecord, Spell
 from spell_mcp import audit
 from spell_mcp.database.tables import (
+    AcceptedGrants,
     AlertWebhook,
     ApiKey,
     AuditEvent,
@@ -102,6 +103,8 @@ def _forget_keys(session: Session, user_id: str, key_ids: list[str]) -> None:
     session.execute(delete(ApiKey).where(col(ApiKey.user_id) == user_id))
     session.execute(delete(WebSession).where(col(WebSession.user_id) == user_id))
     session.execute(delete(IdempotencyRecord).where(col(IdempotencyRecord.caster_id) == user_id))
+    # What they accepted of spells (the audit trail keeps that they did, redacted).
+    session.execute(delete(AcceptedGrants).where(col(AcceptedGrants.caster_id) == user_id))
 
 
 def _forget_contacts(session: Session, user_id: str) -> None:

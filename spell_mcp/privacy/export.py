@@ -17,6 +17,7 @@ from billing import AccountKind, Ledger, account_id
 from registry import BlobStore
 from registry.models import SignerIdentityRecord, Spell
 from spell_mcp.database.tables import (
+    AcceptedGrants,
     AlertWebhook,
     ApiKey,
     AuditEvent,
@@ -57,6 +58,7 @@ def collect(session: Session, user_id: str) -> dict[str, Any]:
         "user": _rows(session, User, col(User.id) == user_id)[0],
         "preferences": _rows(session, UserPreferences, col(UserPreferences.user_id) == user_id),
         "consents": _rows(session, Consent, col(Consent.user_id) == user_id),
+        "spells_accepted": _rows(session, AcceptedGrants, col(AcceptedGrants.caster_id) == user_id),
         "api_keys": _rows(session, ApiKey, col(ApiKey.user_id) == user_id),
         "balances_micros": balances,
         "casts": _rows(session, Cast, col(Cast.caster_id) == user_id),

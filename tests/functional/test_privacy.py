@@ -95,6 +95,8 @@ def test_a_user_downloads_all_their_data_and_their_files(server: RunningServer) 
     assert all("secret_sha256" not in key for key in data["api_keys"])
     assert len(data["casts"]) == 2 and data["preferences"][0]["do_not_sell"] is True
     assert {"terms", "privacy_notice"} <= {consent["kind"] for consent in data["consents"]}
+    # What they accepted of each spell they cast (spell_mcp/catalog/pinning.py).
+    assert {"dev.spell.echo", "test.spell.probe"} <= {row["spell_key"] for row in data["spells_accepted"]}
     assert "credits.granted" in {event["action"] for event in data["audit_trail"]}
     archive = zipfile.ZipFile(
         io.BytesIO(client.get("/v1/users/me/data-export", params={"format": "zip"}).content)
@@ -118,6 +120,7 @@ def test_erasure_leaves_no_table_naming_the_user(server: RunningServer) -> None:
         found = {table for table, lines in rows.items() if any(needle in line for line in lines)}
         assert not found, f"{needle} is still in {found}"
     assert any(user_id in line for line in rows["ledger_entries"] + rows["accounts"]), "the ledger stays"
+    assert not any(user_id in line for line in rows["accepted_grants"]), "what they accepted goes"
     assert server.spell("ledger", "verify").startswith("OK")
     with server.client() as operator:
         (erased,) = operator.get(
