@@ -264,3 +264,33 @@ def test_a_maker_yanks_a_version_and_the_catalog_stops_offering_it(
     page.get_by_label("Search spells").fill(key)
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_text("No spell matches")).to_be_visible()
+
+
+def test_a_version_that_asks_for_more_waits_on_the_page_until_the_person_accepts(
+    server: RunningServer, page: Page, tmp_path: Path
+) -> None:
+    maker = server.new_user()
+    key = f"com.maker{secrets.token_hex(3)}.greet"
+    with server.client(maker) as client:
+        for version, policy in (("1.0.0", ""), ("2.0.0", 'net_allow = ["api.example.com"]')):
+            folder = write_spell(
+                tmp_path / version, key, wat.writes(f'{{"v":"{version}"}}'), version=version, policy=policy
+            )
+            files = {"package": ("spell.tar", pack_directory(folder), "application/x-tar")}
+            assert client.post("/v1/spells", files=files).status_code == 201
+            if version == "1.0.0":
+                caster = server.new_user(credits_usd="1")
+                with server.client(caster) as cast_client:  # their first cast accepts 1.0.0
+                    assert cast_client.post(f"/v1/spells/{key}/cast", json={"input": {}}).status_code == 200
+    sign_in(page, server, caster)
+    page.goto(f"{server.url}/spell/?key={key}")
+    notice = page.get_by_role("status").filter(has_text="asks for more")
+    expect(notice).to_contain_text("Your casts run version 1.0.0")
+    expect(notice).to_contain_text("it reaches api.example.com over the network")
+    shot(page, "pinned", tmp_path)
+    page.get_by_role("button", name="Cast for $0.01").click()
+    expect(page.locator(".result pre")).to_contain_text('"v": "1.0.0"')
+    page.get_by_role("button", name="Accept version 2.0.0").click()
+    expect(page.get_by_text("asks for more")).to_have_count(0)
+    page.get_by_role("button", name="Cast for $0.01").click()
+    expect(page.locator(".result pre")).to_contain_text('"v": "2.0.0"')

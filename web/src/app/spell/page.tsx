@@ -10,6 +10,7 @@ import { Suspense, useEffect, useState } from "react";
 import { api } from "@/api/client";
 import { usd } from "@/api/money";
 import type { components } from "@/api/schema";
+import { PinnedNotice } from "@/components/PinnedNotice";
 import { ProblemNote } from "@/components/ProblemNote";
 import { ReceiptCheck } from "@/components/ReceiptCheck";
 import { Readme } from "@/components/Readme";
@@ -54,12 +55,17 @@ function SpellPage() {
   const [casting, setCasting] = useState(false);
   const [operator, setOperator] = useState(false);
   const [suspended, setSuspended] = useState(false);
+  // Counts the person's acceptances of a newer version: the spell is read again after each.
+  const [accepted, setAccepted] = useState(0);
 
   useEffect(() => {
     api.GET("/v1/spells/{key}", { params: { path: { key } } }).then(({ data, error }) => {
       setSpell(data ?? null);
       setError(error ?? null);
     });
+  }, [key, accepted]);
+
+  useEffect(() => {
     api.GET("/v1/users/me/balance").then(({ data }) => setBalance(data ?? null));
     api.GET("/v1/users/me").then(({ data }) => setOperator(Boolean(data?.is_operator)));
     api.GET("/v1/users/me/budget").then(({ data }) => setBudget(data ?? null));
@@ -91,6 +97,9 @@ function SpellPage() {
     <section>
       <h1>{spell.name}</h1>
       <p>{spell.description}</p>
+      {spell.pinned && (
+        <PinnedNotice spellKey={spell.key} pinned={spell.pinned} onAccepted={() => setAccepted((n) => n + 1)} />
+      )}
       <Readme spellKey={spell.key} />
       <dl className="facts">
         <dt>Price</dt>
