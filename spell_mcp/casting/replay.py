@@ -18,7 +18,7 @@ from registry import SpellVersion
 from runtime import ResourceUsage, SpellRunError
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.casting import records, transactions
-from spell_mcp.casting.pipeline import deterministic, input_json_of
+from spell_mcp.casting.pipeline import deterministic, input_json_of, limits_of, policy_of
 from spell_mcp.database.tables import Cast
 from spell_mcp.errors import SpellError
 
@@ -60,10 +60,17 @@ async def replay(service: CastService, caster: Caster, cast_id: str, arguments: 
             "send its exact input, keys in the same order",
         )
     env = await service.db.transaction(partial(transactions.granted_env, box=service.secrets, spell=spell))
-    run = partial(service._run, spell, input_json, env, cast_id)
+    # Only the sandbox: no output check and no artifact kept, since nothing of a replay is.
+    run = partial(
+        service.sandbox.run,
+        spell.module_digest,
+        input_json,
+        limits_of(spell, service.settings),
+        policy_of(spell, service.trees, env, cast_id),
+    )
     async with service.limits.casting(caster, queued=service.workers.statistics().tasks_waiting):
         try:
-            ran, _artifacts = await anyio.to_thread.run_sync(run, limiter=service.workers)
+            ran = await anyio.to_thread.run_sync(run, limiter=service.workers)
         except SpellRunError as failure:
             # A cast that succeeded once and fails now is itself the answer: it did not replay.
             return Replay(

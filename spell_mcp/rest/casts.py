@@ -50,6 +50,7 @@ from spell_mcp.rest.bodies import (
 from spell_mcp.rest.deps import (
     JSON_BODY_ERRORS,
     ActorDep,
+    AdminCaster,
     CastCaster,
     PlatformDep,
     ReadCaster,
@@ -146,12 +147,13 @@ def pinned_of(latest: SpellVersion, accepted: pinning.Accepted | None) -> Pinned
     responses=problem_responses("unauthenticated", "forbidden", "spell_not_found", *JSON_BODY_ERRORS),
 )
 async def accept_spell(
-    key: str, platform: PlatformDep, caster: CastCaster, actor: ActorDep, body: AcceptRequest | None = None
+    key: str, platform: PlatformDep, caster: AdminCaster, actor: ActorDep, body: AcceptRequest | None = None
 ) -> Acceptance:
     """Accept what a version of a spell may touch and what it costs (the latest, or the one
     named): your casts that name no version run it from now on. Until you do, a version that
     widens what you accepted (a new domain, secret or file grant, or a higher price) is not
-    served to you; a version that keeps or narrows it is, without asking. Audited."""
+    served to you; a version that keeps or narrows it is, without asking. It takes a key with
+    the `admin` scope, the person's own: an agent's cast key cannot consent for them. Audited."""
     version = body.version if body is not None else None
     found = await platform.db.read(lambda session: find_version(session, key, version))
     if found is None:

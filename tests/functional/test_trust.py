@@ -228,6 +228,11 @@ def test_a_version_that_asks_for_more_waits_for_the_casters_consent(platform: Pl
         assert newcomer.post(f"{path}/cast", json={"input": {}}).json()["spell_version"] == "2.0.0"
         assert newcomer.get(path).json()["pinned"] is None
 
+        # An agent's key (cast and read) cannot consent for the person.
+        agent = regular.post("/v1/keys", json={"name": "agent", "scopes": ["cast", "read"]}).json()["key"]
+        with platform.server.client(agent) as agent_client:
+            refused = agent_client.post(f"{path}/accept", json={})
+        assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
         accepted = regular.post(f"{path}/accept", json={})
         assert accepted.status_code == 200, accepted.text
         assert (accepted.json()["version"], accepted.json()["widened"]) == ("2.0.0", pinned["widened"])

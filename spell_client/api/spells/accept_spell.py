@@ -109,7 +109,8 @@ def sync_detailed(
      Accept what a version of a spell may touch and what it costs (the latest, or the one
     named): your casts that name no version run it from now on. Until you do, a version that
     widens what you accepted (a new domain, secret or file grant, or a higher price) is not
-    served to you; a version that keeps or narrows it is, without asking. Audited.
+    served to you; a version that keeps or narrows it is, without asking. It takes a key with
+    the `admin` scope, the person's own: an agent's cast key cannot consent for them. Audited.
 
     Args:
         key (str):
@@ -146,7 +147,8 @@ def sync(
      Accept what a version of a spell may touch and what it costs (the latest, or the one
     named): your casts that name no version run it from now on. Until you do, a version that
     widens what you accepted (a new domain, secret or file grant, or a higher price) is not
-    served to you; a version that keeps or narrows it is, without asking. Audited.
+    served to you; a version that keeps or narrows it is, without asking. It takes a key with
+    the `admin` scope, the person's own: an agent's cast key cannot consent for them. Audited.
 
     Args:
         key (str):
@@ -178,7 +180,8 @@ async def asyncio_detailed(
      Accept what a version of a spell may touch and what it costs (the latest, or the one
     named): your casts that name no version run it from now on. Until you do, a version that
     widens what you accepted (a new domain, secret or file grant, or a higher price) is not
-    served to you; a version that keeps or narrows it is, without asking. Audited.
+    served to you; a version that keeps or narrows it is, without asking. It takes a key with
+    the `admin` scope, the person's own: an agent's cast key cannot consent for them. Audited.
 
     Args:
         key (str):
@@ -213,7 +216,8 @@ async def asyncio(
      Accept what a version of a spell may touch and what it costs (the latest, or the one
     named): your casts that name no version run it from now on. Until you do, a version that
     widens what you accepted (a new domain, secret or file grant, or a higher price) is not
-    served to you; a version that keeps or narrows it is, without asking. Audited.
+    served to you; a version that keeps or narrows it is, without asking. It takes a key with
+    the `admin` scope, the person's own: an agent's cast key cannot consent for them. Audited.
 
     Args:
         key (str):

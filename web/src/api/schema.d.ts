@@ -761,7 +761,8 @@ export interface paths {
          * @description Accept what a version of a spell may touch and what it costs (the latest, or the one
          *     named): your casts that name no version run it from now on. Until you do, a version that
          *     widens what you accepted (a new domain, secret or file grant, or a higher price) is not
-         *     served to you; a version that keeps or narrows it is, without asking. Audited.
+         *     served to you; a version that keeps or narrows it is, without asking. It takes a key with
+         *     the `admin` scope, the person's own: an agent's cast key cannot consent for them. Audited.
          */
         post: operations["accept_spell"];
         delete?: never;
