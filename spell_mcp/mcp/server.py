@@ -303,7 +303,9 @@ def build_mcp_server(
             caster.require("cast")
             await platform.limits.check(caster)
             via = "mcp-stdio" if ctx.request is None else "mcp-http"
-            if params.task is not None:  # the caller asks for a task: queued, answered at once
+            if params.task is not None and ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
+                # The caller asks for a 2025-11-25 task: queued, answered at once. (2026-07-28
+                # has no such field; its tasks are an extension this server does not offer.)
                 return await _create_task(platform, caster, params, arguments, via)
             if params.name in CATALOG_TOOL_NAMES:
                 if params.name != catalog_tools.CAST:
@@ -416,7 +418,12 @@ def build_mcp_server(
         """A tools/call asking for a task is answered with the task: the SDK's own check of a
         tools/call result knows only CallToolResult, so this answers before it."""
         raw = ctx.params
-        if ctx.method != "tools/call" or not isinstance(raw, Mapping) or raw.get("task") is None:
+        if (
+            ctx.method != "tools/call"
+            or not isinstance(raw, Mapping)
+            or raw.get("task") is None
+            or ctx.protocol_version in MODERN_PROTOCOL_VERSIONS
+        ):
             return await call_next(ctx)
         return await call_tool(ctx, types.CallToolRequestParams.model_validate(raw, by_name=False))
 

@@ -465,7 +465,11 @@ def test_routing_headers_are_checked_against_the_body_whitespace_aside(server: R
     for wrong in ({"Mcp_Name": "dev_spell_echo"}, {}):  # another tool, or none named
         status, answer = modern_request(server, "tools/call", search, **wrong)
         assert (status, answer["error"]["code"]) == (400, HEADER_MISMATCH)
-    # The tasks/* methods of 2025-11-25 do not exist in 2026-07-28.
+    # The tasks/* methods of 2025-11-25 do not exist in 2026-07-28, nor does a call's `task`:
+    # the call is answered as any other.
+    asked = {**search, "task": {"ttl": 60_000}}
+    status, answer = modern_request(server, "tools/call", asked, Mcp_Name="spells_search")
+    assert status == 200 and "content" in answer["result"] and "task" not in answer["result"], answer
     status, answer = modern_request(server, "tasks/list", {})
     assert (status, answer["error"]["code"]) == (404, METHOD_NOT_FOUND)
     # An unknown resource is invalid params there (SEP-2164), not the older -32002.
