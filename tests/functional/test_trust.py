@@ -141,7 +141,7 @@ def test_a_deterministic_cast_replays_to_its_receipt_and_costs_nothing(
         balance = caster.get("/v1/users/me/balance").json()["available"]["micros"]
         replays = [
             caster.post(f"/v1/casts/{first['cast_id']}/replay", json={"input": {"sides": 6, "n": 3}}).json()
-            for _ in range(5)
+            for _ in range(100)
         ]
         assert caster.get("/v1/users/me/balance").json()["available"]["micros"] == balance
     receipt = first["receipt"]["receipt"]
