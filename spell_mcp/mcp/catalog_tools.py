@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import mcp_types as types
@@ -17,6 +18,8 @@ from billing.payments import Payments
 from registry import find_version, list_latest, tool_name
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.casting.pipeline import limits_of
+from spell_mcp.catalog import pinning
+from spell_mcp.catalog.provenance import provenance
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform
 
@@ -122,13 +125,14 @@ async def search(platform: Platform, arguments: dict[str, Any]) -> dict[str, Any
     }
 
 
-async def describe(platform: Platform, arguments: dict[str, Any]) -> dict[str, Any]:
+async def describe(platform: Platform, caster: Caster, arguments: dict[str, Any]) -> dict[str, Any]:
     key = string_argument(arguments, "key", required=True)
     assert key is not None
     found = await platform.db.read(lambda session: find_version(session, key))
     if found is None:
         raise SpellError("spell_not_found", f"no castable spell {key}; search with {SEARCH}")
     spell = found[0]
+    pin = pinning.pin_of(await platform.db.read(partial(pinning.accepted_of, caster.user_id, key)), spell)
     runtime = spell.manifest["runtime"]
     return {
         "key": spell.spell_key,
@@ -147,6 +151,12 @@ async def describe(platform: Platform, arguments: dict[str, Any]) -> dict[str, A
         "vulnerabilities": [
             {"id": f["id"], "severity": f["severity"], "package": f["package"]} for f in spell.vulnerabilities
         ],
+        # The same keys as a tool's _meta (docs/mcp-clients.md).
+        "provenance": provenance(spell),
+        # Set when this version waits for the person's acceptance: casts run `version` meanwhile.
+        "pinned": None
+        if pin is None
+        else {"version": pin.version, "latest": pin.latest, "widened": pin.widened},
     }
 
 

@@ -463,7 +463,7 @@ async def _catalog(
     if name == catalog_tools.SEARCH:
         return await catalog_tools.search(platform, arguments)
     if name == catalog_tools.DESCRIBE:
-        return await catalog_tools.describe(platform, arguments)
+        return await catalog_tools.describe(platform, caster, arguments)
     return await catalog_tools.budget(platform, caster)
 
 

@@ -280,6 +280,7 @@ async def test_mcp_serves_the_version_a_caster_knows_and_says_what_waits(
         )
         tool = {tool.name: tool for tool in (await client.list_tools()).tools}[tool_name(key)]
         ran = await client.call_tool(tool_name(key), {})
+        described = (await client.call_tool("spells_describe", {"key": key})).structured_content or {}
     assert (tool.meta or {})["dev.spell/version"] == "1.0.0"
     assert (tool.meta or {})["dev.spell/pinned"] == {
         "version": "1.0.0",
@@ -290,6 +291,9 @@ async def test_mcp_serves_the_version_a_caster_knows_and_says_what_waits(
         tool.description or ""
     )
     assert meta(ran)["dev.spell/version"] == "1.0.0" and ran.structured_content == {"v": 1}
+    # spells_describe describes the latest, with its provenance, and says it waits.
+    assert described["provenance"]["dev.spell/policy"]["secrets"] == ["TOKEN"]
+    assert described["pinned"] == (tool.meta or {})["dev.spell/pinned"]
 
 
 def test_aggregators_list_spells_with_their_provenance_in_the_registrys_shape(
