@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from registry.manifest import MICROS_PER_USD
+from registry.models import SpellVersion
 from runtime.policy import SCRATCH_GUEST_PATH, guest_path_for
 
 
@@ -53,6 +54,15 @@ class Grants:
             "files": {"read": sorted(self.reads), "write": sorted(self.writes)},
             "price_micros": self.price_micros,
         }
+
+
+def grants_of(spell: SpellVersion) -> Grants:
+    return Grants.of(spell.manifest, spell.price_micros)
+
+
+def deterministic(spell: SpellVersion) -> bool:
+    """The spell declared `[runtime] deterministic = true`: its casts can be replayed."""
+    return bool(spell.manifest["runtime"].get("deterministic", False))
 
 
 def widening(known: Grants, new: Grants) -> list[str]:

@@ -45,6 +45,7 @@ from billing.ledger import account_id
 from billing.payments import Payments
 from billing.receipts import ReceiptSigner
 from registry import BlobStore, InputValidators, SpellVersion, TreeCache, find_version
+from registry.grants import deterministic
 from registry.schemas import broken_promise
 from runtime import Limits, Mount, Policy, ResourceUsage, RunResult, Sandbox, SpellRunError
 from spell_mcp import strict_json
@@ -149,20 +150,34 @@ class _Worker(Generic[T]):
 @dataclass(frozen=True, slots=True)
 class CastResult:
     cast_id: str
-    spell_key: str
-    spell_version: str
-    module_digest: str
-    signed: bool
+    # The exact version that ran, for its provenance (spell_mcp/catalog/provenance.py).
+    spell: SpellVersion
     output: Any
-    price_micros: int
     charged_micros: int
     usage: ResourceUsage
     artifacts: list[dict[str, Any]]
     receipt: dict[str, Any]
-    # The exact version that ran, for its provenance (spell_mcp/catalog/provenance.py).
-    spell: SpellVersion
-    # `output` is a content document (registry/content.py).
-    is_content: bool = False
+
+    @property
+    def spell_key(self) -> str:
+        return self.spell.spell_key
+
+    @property
+    def spell_version(self) -> str:
+        return self.spell.version
+
+    @property
+    def module_digest(self) -> str:
+        return self.spell.module_digest
+
+    @property
+    def price_micros(self) -> int:
+        return self.spell.price_micros
+
+    @property
+    def is_content(self) -> bool:
+        """`output` is a content document (registry/content.py)."""
+        return is_content(self.spell)
 
 
 def is_content(spell: SpellVersion) -> bool:
@@ -193,10 +208,6 @@ def input_json_of(arguments: Any) -> bytes:
     except strict_json.NotStrictJSON as exc:
         raise SpellError("input_invalid", f"the input is not acceptable JSON: {exc}") from None
     return json.dumps(arguments, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
-
-
-def deterministic(version: SpellVersion) -> bool:
-    return bool(version.manifest["runtime"].get("deterministic", False))
 
 
 def policy_of(
@@ -620,18 +631,12 @@ class CastService:
         )
         return CastResult(
             cast_id=cast_id,
-            spell_key=spell.spell_key,
-            spell_version=spell.version,
-            module_digest=spell.module_digest,
-            signed=spell.signed,
+            spell=spell,
             output=run.output,
-            price_micros=spell.price_micros,
             charged_micros=spell.price_micros,
             usage=run.usage,
             artifacts=artifacts,
             receipt=receipt,
-            spell=spell,
-            is_content=is_content(spell),
         )
 
     async def _refused(

@@ -15,10 +15,11 @@ from sqlmodel import col, select
 
 from billing.receipts import digest_of
 from registry import SpellVersion
+from registry.grants import deterministic
 from runtime import ResourceUsage, SpellRunError
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.casting import records, transactions
-from spell_mcp.casting.pipeline import deterministic, input_json_of, limits_of, policy_of
+from spell_mcp.casting.pipeline import input_json_of, limits_of, policy_of
 from spell_mcp.database.tables import Cast
 from spell_mcp.errors import SpellError
 

@@ -67,8 +67,11 @@ def server_json(settings: Settings, base_url: str) -> dict[str, Any]:
     }
 
 
-def spell_entry(spell: SpellVersion, settings: Settings, base_url: str) -> dict[str, Any]:
-    """One castable spell as the registry's API lists a server (`{"server", "_meta"}`)."""
+def spell_entry(
+    spell: SpellVersion, settings: Settings, base_url: str, *, latest: bool = True
+) -> dict[str, Any]:
+    """One castable version as the registry's API lists a server (`{"server", "_meta"}`);
+    `latest` when it is the spell's latest."""
     namespace = registry_name(settings, base_url).split("/", 1)[0]
     published = spell.published_at.isoformat().replace("+00:00", "Z")
     return {
@@ -83,7 +86,12 @@ def spell_entry(spell: SpellVersion, settings: Settings, base_url: str) -> dict[
             "_meta": {PUBLISHER: {"dev.spell/tool": tool_name(spell.spell_key), **provenance(spell)}},
         },
         "_meta": {
-            OFFICIAL: {"status": "active", "publishedAt": published, "updatedAt": published, "isLatest": True}
+            OFFICIAL: {
+                "status": "active",
+                "publishedAt": published,
+                "updatedAt": published,
+                "isLatest": latest,
+            }
         },
     }
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from registry import SpellVersion, find_version, list_latest
-from registry.grants import Grants, widening
+from registry.grants import Grants, grants_of, widening
 from spell_mcp.database.tables import AcceptedGrants
 
 
@@ -42,19 +42,19 @@ class Pin:
     widened: list[str]
 
 
-def grants_of(spell: SpellVersion) -> Grants:
-    return Grants.of(spell.manifest, spell.price_micros)
-
-
 def widened(accepted: Accepted | None, spell: SpellVersion) -> list[str]:
-    """What `spell` asks beyond what was accepted; nothing for a caster who never used it."""
-    return [] if accepted is None else widening(accepted.grants, grants_of(spell))
+    """What `spell` asks beyond what was accepted; nothing for a caster who never used it, nor
+    for the version they know (it was served under what they accepted): on every cast, so the
+    usual answer costs a comparison of version strings."""
+    if accepted is None or accepted.version == spell.version:
+        return []
+    return widening(accepted.grants, grants_of(spell))
 
 
 def pin_of(accepted: Accepted | None, latest: SpellVersion) -> Pin | None:
     """The pin a caster is under for `latest`, if any."""
     more = widened(accepted, latest)
-    if accepted is None or not more or accepted.version == latest.version:
+    if accepted is None or not more:
         return None
     return Pin(accepted.version, latest.version, more)
 

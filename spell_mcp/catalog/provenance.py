@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Any
 
 from registry import SpellVersion
-from registry.grants import Grants
+from registry.grants import deterministic, grants_of
 
 PREFIX = "dev.spell/"
 SEVERITIES = ("critical", "high", "medium", "low", "unknown")
@@ -45,13 +45,5 @@ def provenance(spell: SpellVersion) -> dict[str, Any]:
             "vulnerabilities": {severity: severities[severity] for severity in SEVERITIES},
             "scanned_at": spell.scanned_at.isoformat() if spell.scanned_at else None,
         },
-        f"{PREFIX}policy": grants(spell).as_dict() | {"deterministic": deterministic(spell)},
+        f"{PREFIX}policy": grants_of(spell).as_dict() | {"deterministic": deterministic(spell)},
     }
-
-
-def grants(spell: SpellVersion) -> Grants:
-    return Grants.of(spell.manifest, spell.price_micros)
-
-
-def deterministic(spell: SpellVersion) -> bool:
-    return bool(spell.manifest["runtime"].get("deterministic", False))

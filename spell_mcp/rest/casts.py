@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from registry import ObjectBlobStore, SpellVersion, find_version, list_latest, tool_name
+from registry.grants import deterministic
 from spell_mcp import audit, queueing
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.casting import records
-from spell_mcp.casting.pipeline import deterministic, limits_of
+from spell_mcp.casting.pipeline import limits_of
 from spell_mcp.casting.replay import replay
 from spell_mcp.catalog import pinning
 from spell_mcp.database.tables import Cast
@@ -263,7 +264,7 @@ async def _cast(platform: Platform, caster: Caster, key: str, body: CastRequest)
         spell_key=result.spell_key,
         spell_version=result.spell_version,
         module_digest=result.module_digest,
-        signed=result.signed,
+        signed=result.spell.signed,
         output=result.output,
         price=price(result.price_micros),
         charged=price(result.charged_micros),

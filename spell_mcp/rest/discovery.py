@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 
 from registry import SpellVersion, find_version, list_latest, versions_of
-from spell_mcp.catalog.discovery import OFFICIAL, registry_name, spell_entry
+from spell_mcp.catalog.discovery import registry_name, spell_entry
 from spell_mcp.errors import SpellError
 from spell_mcp.rest.deps import PlatformDep, public_base_url
 from spell_mcp.rest.pagination import Cursor, page_after
@@ -46,13 +46,12 @@ async def get_server_version(
     """One castable version (`latest` for the latest) of the spell the name names."""
     base = public_base_url(request)
     key = _key_of(name, registry_name(platform.settings, base))
-    found = await platform.db.read(
-        lambda session: find_version(session, key, None if number == "latest" else number)
-    )
+    versions, latest = await platform.db.read(lambda session: _castable_versions(session, key))
+    wanted = latest if number == "latest" else number
+    found = next((spell for spell in versions if spell.version == wanted), None)
     if found is None:
         raise SpellError("not_found", f"no castable server {name[:200]} version {number[:64]}")
-    latest = number == "latest" or await _is_latest(platform, found[0])
-    return _entry(found[0], platform, base, latest)
+    return spell_entry(found, platform.settings, base, latest=found.version == latest)
 
 
 @router.get("/servers/{name:path}/versions")
@@ -60,40 +59,28 @@ async def list_server_versions(request: Request, platform: PlatformDep, name: st
     """Every castable version of the spell the name names, newest first."""
     base = public_base_url(request)
     key = _key_of(name, registry_name(platform.settings, base))
-    listed = await platform.db.read(lambda session: _castable_versions(session, key))
-    if not listed:
+    versions, latest = await platform.db.read(lambda session: _castable_versions(session, key))
+    if not versions:
         raise SpellError("not_found", f"no castable server {name[:200]}")
-    latest = listed[0][1]
-    entries = [_entry(spell, platform, base, spell.version == latest) for spell, _ in listed]
+    entries = [
+        spell_entry(spell, platform.settings, base, latest=spell.version == latest) for spell in versions
+    ]
     return {"servers": entries, "metadata": {"count": len(entries)}}
 
 
 def _key_of(name: str, own: str) -> str:
     namespace, _, key = name.partition("/")
-    if namespace != own.split("/", 1)[0] or not key:
-        raise SpellError(
-            "not_found", f"no server {name[:200]} here: names here start with {own.split('/')[0]}/"
-        )
+    ours = own.split("/", 1)[0]
+    if namespace != ours or not key:
+        raise SpellError("not_found", f"no server {name[:200]} here: names here start with {ours}/")
     return key
 
 
-def _castable_versions(session: Session, key: str) -> list[tuple[SpellVersion, str]]:
+def _castable_versions(session: Session, key: str) -> tuple[list[SpellVersion], str | None]:
+    """The castable versions of a spell, newest first, and which is its latest (none when the
+    spell cannot be cast at all)."""
     latest = find_version(session, key)
     if latest is None:
-        return []
-    return [
-        (spell, latest[0].version)
-        for spell in versions_of(session, key)
-        if not spell.yanked and not spell.delisted
-    ]
-
-
-async def _is_latest(platform: PlatformDep, spell: SpellVersion) -> bool:
-    latest = await platform.db.read(lambda session: find_version(session, spell.spell_key))
-    return latest is not None and latest[0].version == spell.version
-
-
-def _entry(spell: SpellVersion, platform: PlatformDep, base: str, latest: bool) -> dict[str, Any]:
-    entry = spell_entry(spell, platform.settings, base)
-    entry["_meta"][OFFICIAL]["isLatest"] = latest
-    return entry
+        return [], None
+    versions = [spell for spell in versions_of(session, key) if not spell.yanked and not spell.delisted]
+    return versions, latest[0].version

@@ -357,3 +357,25 @@ def test_the_platform_writes_its_server_json_for_the_official_registry(tmp_path:
     ]
     nowhere = subprocess.run(spell, env=env, capture_output=True, text=True)
     assert nowhere.returncode == 2 and "SPELL_PUBLIC_URL" in nowhere.stderr
+
+
+def test_a_cast_that_failed_has_nothing_to_replay(platform: Platform) -> None:
+    platform.publish("com.acme.broken-dice", wat.exits(1), deterministic=True, price_usd="0.001")
+    with platform.caster() as caster:
+        failed = caster.post("/v1/spells/com.acme.broken-dice/cast", json={"input": {}})
+        assert failed.status_code == 502
+        refused = caster.post(f"/v1/casts/{failed.json()['cast_id']}/replay", json={"input": {}})
+    assert (refused.status_code, refused.json()["code"]) == (409, "replay_unavailable")
+    assert "did not succeed" in refused.json()["detail"]
+
+
+def test_when_the_version_a_caster_knows_is_yanked_the_wider_one_still_waits(platform: Platform) -> None:
+    key, path = "com.acme.yanked-pin", "/v1/spells/com.acme.yanked-pin"
+    platform.publish(key, wat.writes('{"v":1}'), version="1.0.0", price_usd="0.001")
+    with platform.caster() as caster:
+        assert caster.post(f"{path}/cast", json={"input": {}}).status_code == 200
+        platform.publish(key, wat.writes('{"v":2}'), version="2.0.0", price_usd="0.005")
+        assert platform.maker.post(f"{path}/versions/1.0.0/yank").status_code == 200
+        refused = caster.post(f"{path}/cast", json={"input": {}})
+    assert (refused.status_code, refused.json()["code"]) == (409, "consent_required")
+    assert refused.json()["widened"] == ["costs $0.005 per cast instead of $0.001"]
