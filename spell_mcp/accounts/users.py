@@ -1,5 +1,5 @@
 """Creating accounts: a user, its ledger accounts (credits to cast with, earnings as a maker) and
-its first API key; and finding the operator."""
+its first API key; finding the operator; and the account a caster stands for, while it exists."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from sqlmodel import col, select
 from billing import AccountKind, Ledger, account_id
 from spell_mcp import audit
 from spell_mcp.accounts.keys import SCOPES, Caster, create_key
+from spell_mcp.database.engine import Database
 from spell_mcp.database.tables import Consent, User
+from spell_mcp.errors import SpellError
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +78,16 @@ def find_operator(session: Session) -> Caster | None:
         .first()
     )
     return Caster(user_id=operator_id, key_id=None, is_operator=True) if operator_id else None
+
+
+def live_user(session: Session, user_id: str) -> User:
+    """The user, unless their account is gone (erased): then the caller is nobody."""
+    user = session.get(User, user_id)
+    if user is None or user.status == "erased":
+        raise SpellError("unauthenticated", "the account no longer exists")
+    return user
+
+
+async def account_of(db: Database, user_id: str) -> User:
+    """The user a caster stands for (`live_user`)."""
+    return await db.read(lambda session: live_user(session, user_id))

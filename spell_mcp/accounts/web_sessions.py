@@ -26,9 +26,11 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
+from spell_mcp import audit
 from spell_mcp.accounts.keys import SCOPES, Caster
 from spell_mcp.accounts.secrets import SecretBox
 from spell_mcp.accounts.users import create_account
+from spell_mcp.database.engine import Database
 from spell_mcp.database.tables import User, WebSession
 from spell_mcp.errors import SpellError
 from spell_mcp.settings import Settings
@@ -159,6 +161,53 @@ def session_caster(session: Session, secret: str, method: str, csrf_header: str 
         scopes=frozenset(SCOPES),
         restricted=user.status == "restricted",
     )
+
+
+async def browser_caster(db: Database, secret: str, method: str, csrf_header: str | None) -> Caster:
+    """The caster a session cookie authenticates (`session_caster`)."""
+    return await db.read(lambda session: session_caster(session, secret, method, csrf_header))
+
+
+async def sign_in_with_github(
+    db: Database, account: GitHubAccount, lifetime: timedelta, address_hash: str | None
+) -> NewSession:
+    """A session for the user this GitHub account signs in as (made on its first sign-in), audited."""
+
+    def work(session: Session) -> NewSession:
+        actor = audit.Actor(user_for(session, account), via="web", address_hash=address_hash)
+        return _signed_in(session, actor, "github", lifetime)
+
+    return await db.write(work)
+
+
+async def sign_in_with_key(
+    db: Database, caster: Caster, lifetime: timedelta, address_hash: str | None
+) -> NewSession:
+    """A session for the owner of an API key that may do everything (a caster's first key, with
+    the admin scope), audited: a narrow key handed to an agent never becomes a full session."""
+    if "admin" not in caster.scopes or caster.key_id is None:
+        raise SpellError("forbidden", "only a key with the admin scope (your first key) signs a browser in")
+    actor = audit.Actor(caster.user_id, caster.key_id, via="web", address_hash=address_hash)
+    return await db.write(lambda session: _signed_in(session, actor, "api_key", lifetime))
+
+
+def _signed_in(session: Session, actor: audit.Actor, how: str, lifetime: timedelta) -> NewSession:
+    user_id = actor.user_id
+    assert user_id is not None
+    audit.record(session, actor, "user.signed_in", "user", user_id, details={"with": how})
+    return open_session(session, user_id, lifetime)
+
+
+async def sign_out(db: Database, secret: str, actor: audit.Actor) -> None:
+    """Close the session the cookie holds, audited as its user's."""
+    user_id = actor.user_id
+    assert user_id is not None
+
+    def work(session: Session) -> None:
+        close_session(session, secret)
+        audit.record(session, actor, "user.signed_out", "user", user_id)
+
+    await db.write(work)
 
 
 def _digest(secret: str) -> str:

@@ -212,25 +212,6 @@ class CastList(BaseModel):
     next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
 
 
-class Me(BaseModel):
-    id: str
-    name: str
-    email: str | None = Field(None, description="Where the platform may write to you, if you gave it.")
-    is_operator: bool
-    github_id: int | None = Field(description="The GitHub account that signs in as you, if any.")
-    via: Literal["api_key", "session"] = Field(description="How this request was authenticated.")
-    key_id: str | None
-    scopes: list[str]
-
-
-class KeySignIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    api_key: str = Field(
-        min_length=1, max_length=200, description="Your first API key (with the admin scope)."
-    )
-
-
 class Balance(BaseModel):
     balance: Price = Field(description="Credits posted to the account.")
     held: Price = Field(description="Credits reserved by casts in progress.")

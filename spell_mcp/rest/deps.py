@@ -10,7 +10,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from billing import usd
 from spell_mcp.accounts.keys import Caster
-from spell_mcp.accounts.web_sessions import CSRF_HEADER, SESSION_COOKIE, session_caster
+from spell_mcp.accounts.web_sessions import CSRF_HEADER, SESSION_COOKIE, browser_caster
 from spell_mcp.audit import Actor
 from spell_mcp.errors import CATALOG
 from spell_mcp.platform import Platform
@@ -83,7 +83,7 @@ async def current_caster(
     if token is None and cookie:
         # A browser signed in with GitHub: ambient credentials, so unsafe methods need CSRF proof.
         csrf = request.headers.get(CSRF_HEADER)
-        caster = await platform.db.read(lambda session: session_caster(session, cookie, request.method, csrf))
+        caster = await browser_caster(platform.db, cookie, request.method, csrf)
     else:
         caster = await platform.authenticate(token)
     request.state.caster = caster  # for the request's log line (spell_mcp/observability/requests.py)

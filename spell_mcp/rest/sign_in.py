@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
-from sqlalchemy.orm import Session
+from pydantic import BaseModel, ConfigDict, Field
 
-from spell_mcp import audit
 from spell_mcp.accounts import web_sessions
 from spell_mcp.accounts.keys import Caster
-from spell_mcp.database.tables import User
+from spell_mcp.accounts.users import account_of
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform
-from spell_mcp.rest.bodies import KeySignIn, Me
 from spell_mcp.rest.deps import (
     JSON_BODY_ERRORS,
     ActorDep,
@@ -25,6 +23,26 @@ from spell_mcp.rest.deps import (
     public_base_url,
 )
 from spell_mcp.rest.routing import StrictJSONRoute
+
+
+class Me(BaseModel):
+    id: str
+    name: str
+    email: str | None = Field(None, description="Where the platform may write to you, if you gave it.")
+    is_operator: bool
+    github_id: int | None = Field(description="The GitHub account that signs in as you, if any.")
+    via: Literal["api_key", "session"] = Field(description="How this request was authenticated.")
+    key_id: str | None
+    scopes: list[str]
+
+
+class KeySignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    api_key: str = Field(
+        min_length=1, max_length=200, description="Your first API key (with the admin scope)."
+    )
+
 
 router = APIRouter(prefix="/v1", route_class=StrictJSONRoute)
 CALLBACK_PATH = "/v1/auth/github/callback"
@@ -96,16 +114,8 @@ async def github_callback(
         state,
     )
     lifetime = timedelta(days=platform.settings.session_days)
-
     address = platform.pseudonyms.of_address(request.client.host if request.client else None)
-
-    def sign_in(session: Session) -> web_sessions.NewSession:
-        user_id = web_sessions.user_for(session, account)
-        actor = audit.Actor(user_id, via="web", address_hash=address)
-        audit.record(session, actor, "user.signed_in", "user", user_id, details={"with": "github"})
-        return web_sessions.open_session(session, user_id, lifetime)
-
-    opened = await platform.db.write(sign_in)
+    opened = await web_sessions.sign_in_with_github(platform.db, account, lifetime, address)
     landing = "/" if platform.settings.serves_dashboard else SIGNED_IN_PATH
     response = RedirectResponse(landing, status_code=status.HTTP_303_SEE_OTHER)
     response.delete_cookie(web_sessions.FLOW_COOKIE, path="/v1/auth/github")
@@ -148,17 +158,9 @@ async def sign_in_with_key(
     gets a session cookie. Only a key that may do everything (a caster's first key, with the
     admin scope) opens one, so a narrow key handed to an agent cannot become a full session."""
     caster = await platform.authenticate(body.api_key)
-    if "admin" not in caster.scopes or caster.key_id is None:
-        raise SpellError("forbidden", "only a key with the admin scope (your first key) signs a browser in")
     lifetime = timedelta(days=platform.settings.session_days)
     address = platform.pseudonyms.of_address(request.client.host if request.client else None)
-    actor = audit.Actor(caster.user_id, caster.key_id, via="web", address_hash=address)
-
-    def sign_in(session: Session) -> web_sessions.NewSession:
-        audit.record(session, actor, "user.signed_in", "user", caster.user_id, details={"with": "api_key"})
-        return web_sessions.open_session(session, caster.user_id, lifetime)
-
-    opened = await platform.db.write(sign_in)
+    opened = await web_sessions.sign_in_with_key(platform.db, caster, lifetime, address)
     _set_session_cookies(request, response, opened, lifetime)
     return await _me(platform, Caster(caster.user_id, None, caster.is_operator))
 
@@ -173,12 +175,7 @@ async def sign_out(request: Request, platform: PlatformDep, caster: CasterDep, a
     """End this browser's session (with its CSRF token, like any change)."""
     cookie = request.cookies.get(web_sessions.SESSION_COOKIE)
     if cookie:
-
-        def sign_out(session: Session) -> None:
-            web_sessions.close_session(session, cookie)
-            audit.record(session, actor, "user.signed_out", "user", caster.user_id)
-
-        await platform.db.write(sign_out)
+        await web_sessions.sign_out(platform.db, cookie, actor)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.delete_cookie(web_sessions.SESSION_COOKIE)
     response.delete_cookie(web_sessions.CSRF_COOKIE)
@@ -192,9 +189,7 @@ async def me(platform: PlatformDep, caster: CasterDep) -> Me:
 
 
 async def _me(platform: Platform, caster: Caster) -> Me:
-    user = await platform.db.read(lambda session: session.get(User, caster.user_id))
-    if user is None or user.status == "erased":
-        raise SpellError("unauthenticated", "the account no longer exists")
+    user = await account_of(platform.db, caster.user_id)
     return Me(
         id=user.id,
         name=user.name,
