@@ -8,7 +8,6 @@ a store that does not exist unless `--init` asks for a new one.
 from __future__ import annotations
 
 import sys
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -180,37 +179,25 @@ def credits_grant(
     home: HomeOption = None,
 ) -> None:
     """Give a caster credits (or take some back), recorded with its reason."""
-    from billing import InsufficientCredits
     from spell_mcp import audit
-    from spell_mcp.database.tables import Payment
     from spell_mcp.errors import SpellError
-    from spell_mcp.payments.records import grant
+    from spell_mcp.payments.grants import grant_credits
 
     settings = load_settings(home=home)
     amount = micros_of(amount_usd, "USD", settings, negative=True)
     if amount == 0 or not reason.strip():
         raise typer.BadParameter("a grant moves a non-zero amount, with a reason")
     existing_store(settings, init=False)
-    reference = f"grant:{uuid.uuid4().hex}:{user_id}"
-
-    def work(session: Session) -> Payment:
-        made = grant(session, user_id, amount, reason[:500], reference)
-        details = {"amount_micros": amount, "payment": made.id}
-        audit.record(session, audit.CONSOLE, "credits.granted", "user", user_id, details=details)
-        return made
 
     async def main() -> str:
         async with local_platform(settings) as platform:
-            made = await platform.db.write(work)
-            await platform.casts.credits_changed(user_id)
+            made = await grant_credits(platform, audit.CONSOLE, user_id, amount, reason)
             return made.id
 
     try:
         typer.echo(anyio.run(main))
     except SpellError as error:
         fail(f"{error.code}: {error.detail}")
-    except InsufficientCredits as exc:
-        fail(f"insufficient_credits: the caster has {exc.available} micro-USD available")
 
 
 @payouts_app.command("run")

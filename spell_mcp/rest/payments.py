@@ -15,15 +15,15 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from billing import MICROS_PER_USD, InsufficientCredits, usd
+from billing import MICROS_PER_USD
 from spell_mcp import audit
 from spell_mcp.database.tables import AutoReload, Payment, Payout, PayoutAccount
 from spell_mcp.errors import SpellError
 from spell_mcp.observability import metrics
-from spell_mcp.payments import events
+from spell_mcp.payments import events, grants
 from spell_mcp.payments.checkout import start_top_up
 from spell_mcp.payments.payouts import open_payout_account
-from spell_mcp.payments.records import grant, payments_of, refund_cast
+from spell_mcp.payments.records import payments_of, refund_cast
 from spell_mcp.payments.reloads import configure
 from spell_mcp.privacy import consents, notice
 from spell_mcp.rest.bodies import (
@@ -215,31 +215,11 @@ async def grant_credits(
     if not caster.is_operator:
         raise SpellError("forbidden", "only the platform's operators grant credits")
     amount = int(Decimal(body.amount_usd) * MICROS_PER_USD)
-    limit = platform.settings.max_grant_micros
-    if amount == 0 or abs(amount) > limit:
-        raise SpellError(
-            "request_invalid", f"a grant moves more than $0 and at most ${platform.settings.max_grant_usd}"
-        )
-    reference = f"grant:{idempotency_key or secrets.token_hex(12)}:{user_id}"[:255]
 
     async def run() -> PaymentInfo:
-        try:
-
-            def work(session: Session) -> Payment:
-                made = grant(session, user_id, amount, body.reason, reference)
-                details = {"amount_micros": amount, "payment": made.id}
-                audit.record(
-                    session, actor, "credits.granted", "user", user_id, subject_id=user_id, details=details
-                )
-                return made
-
-            made = await platform.db.write(work)
-        except InsufficientCredits as exc:
-            raise SpellError(
-                "insufficient_credits",
-                f"the caster has ${usd(exc.available)} available; a correction cannot take more",
-            ) from None
-        await platform.casts.credits_changed(user_id)
+        made = await grants.grant_credits(
+            platform, actor, user_id, amount, body.reason, attempt=idempotency_key
+        )
         return payment_info(made)
 
     request_body = ("POST", f"/v1/admin/users/{user_id}/credits", body.model_dump(mode="json"))

@@ -198,6 +198,41 @@ def test_an_operator_grants_and_corrects_credits_with_a_reason(shop: Shop, datab
     shop.assert_ledger_sound()
 
 
+def test_a_grant_from_the_console_is_in_the_casters_own_records_like_one_over_rest(
+    shop: Shop, database: Database
+) -> None:
+    operator = (Path(shop.settings.home) / "operator.key").read_text().strip()
+    caster = shop.new_caster()
+    caster_id = shop.call(caster, "GET", "/v1/users/me").json()["id"]
+    env = {"SPELL_HOME": str(shop.settings.home), "SPELL_DATABASE_URL": database.url}
+    over_rest = shop.call(
+        operator, "POST", f"/v1/admin/users/{caster_id}/credits", {"amount_usd": "2", "reason": "welcome"}
+    )
+    assert over_rest.status_code == 201, over_rest.text
+    at_console = CliRunner().invoke(cli, ["credits", "grant", caster_id, "0.5", "--reason", "sorry"], env=env)
+    assert at_console.exit_code == 0, at_console.output
+    payment_id = at_console.output.strip()
+
+    trail = shop.call(caster, "GET", "/v1/users/me/audit").json()["items"]
+    granted = [event for event in trail if event["action"] == "credits.granted"]
+    assert [(e["via"], e["subject_id"], e["details"]["amount_micros"]) for e in granted] == [
+        ("cli", caster_id, 500_000),
+        ("rest", caster_id, 2_000_000),
+    ]
+    assert granted[0]["details"]["payment"] == payment_id
+    export = shop.call(caster, "GET", "/v1/users/me/data-export").json()
+    exported = [e for e in export["audit_trail"] if e["action"] == "credits.granted"]
+    assert sorted(e["details"]["amount_micros"] for e in exported) == [500_000, 2_000_000]
+    assert payment_id in {payment["id"] for payment in export["payments"]}
+
+    # A correction takes back at most what is available, from the console as over REST.
+    taking = ["credits", "grant", "--reason", "typo", "--", caster_id, "-9"]
+    refused = CliRunner().invoke(cli, taking, env=env)
+    assert refused.exit_code == 1
+    assert refused.output.startswith("insufficient_credits: the caster has $2.5 available")
+    shop.assert_ledger_sound()
+
+
 def test_without_stripe_there_is_nothing_to_pay(database: Database, tmp_path: Path) -> None:
     settings = Settings(
         home=tmp_path / "home", database_url=database.url, dev_mode=True, examples_dir=tmp_path
