@@ -4,7 +4,8 @@ Top-level packages: `spell_mcp` → `registry`, `runtime`, `billing`; `registry`
 `runtime` and `billing` import no other package of ours. Inside `spell_mcp`: the entry points
 (`app`, `cli`) → the faces (`rest`, `mcp`, which never import each other) → the services
 (`casting`, `catalog`, `platform`, …) → `accounts` → `audit`, `observability` → `database` → `errors` and
-`settings`; and no module imports itself back through others.
+`settings`; and no module imports itself back through others. The faces and the commands only
+adapt: they neither import the storage nor open a unit of work, which the services own.
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def modules() -> Iterator[tuple[str, Path]]:
                 yield module_name(path), path
 
 
-KNOWN = {name for name, _ in modules()}
+PATHS = dict(modules())
+KNOWN = set(PATHS)
 
 
 def imported(path: Path) -> set[str]:
@@ -144,3 +146,67 @@ def test_every_module_of_the_server_has_its_layer() -> None:
     for name in GRAPH:
         if within(name, "spell_mcp") and name != "spell_mcp":
             layer_of(name)
+
+
+# The faces and the entry points only adapt: the services own every unit of work, its queries,
+# its audit events and its side effects. So no face nor command imports the storage or opens a
+# transaction (`….db.read`, `….db.write`, `….db.transaction`) itself.
+ADAPTERS = (*FACES, "spell_mcp.cli")
+STORAGE = ("sqlalchemy", "sqlmodel", "spell_mcp.database")
+UNITS_OF_WORK = {"read", "write", "transaction"}
+# Modules whose routes, handlers or commands still do their own units of work, while they move
+# onto the services: this list only shrinks, and is empty when they all have.
+STILL_MOVING = {
+    "spell_mcp.rest.audit",
+    "spell_mcp.rest.billing",
+    "spell_mcp.rest.casts",
+    "spell_mcp.rest.catalog",
+    "spell_mcp.rest.discovery",
+    "spell_mcp.rest.keys",
+    "spell_mcp.rest.payments",
+    "spell_mcp.rest.privacy",
+    "spell_mcp.rest.spell_activity",
+    "spell_mcp.cli.operator",
+    "spell_mcp.cli.server",
+    "spell_mcp.mcp.catalog_tools",
+    "spell_mcp.mcp.resources",
+    "spell_mcp.mcp.server",
+    "spell_mcp.mcp.tasks",
+}
+
+
+def storage_uses(path: Path) -> list[str]:
+    """What of the storage `path` touches: imports of it, and units of work it opens."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        storage = [name for name in names if any(within(name, part) for part in STORAGE)]
+        if storage:
+            found.append(f"imports {storage[0]} (line {node.lineno})")
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in UNITS_OF_WORK
+            and isinstance(node.value, ast.Attribute | ast.Name)
+            and (node.value.attr if isinstance(node.value, ast.Attribute) else node.value.id) == "db"
+        ):
+            found.append(f"calls .db.{node.attr} (line {node.lineno})")
+    return found
+
+
+@pytest.mark.parametrize(
+    "module", sorted(name for name in GRAPH if any(within(name, adapter) for adapter in ADAPTERS))
+)
+def test_faces_and_commands_leave_units_of_work_to_the_services(module: str) -> None:
+    uses = storage_uses(PATHS[module])
+    if module in STILL_MOVING:
+        assert uses, f"{module} keeps to the services now: take it off STILL_MOVING"
+        return
+    assert not uses, f"{module} {'; '.join(uses)}: call a service that owns the unit of work"
+
+
+def test_still_moving_lists_only_modules_that_exist() -> None:
+    assert GRAPH.keys() >= STILL_MOVING
