@@ -95,6 +95,14 @@ async def dev_bootstrap(platform: Platform, echo: Callable[[str], None]) -> Cast
     return operator.caster
 
 
+async def local_operator(platform: Platform, echo: Callable[[str], None]) -> Caster | None:
+    """Whom the store's own console acts as: its operator (None if it has none yet), made with
+    the example spells first in dev mode (`dev_bootstrap`)."""
+    if platform.settings.dev_mode:
+        return await dev_bootstrap(platform, echo)
+    return await platform.db.read(find_operator)
+
+
 async def first_start(settings: Settings, echo: Callable[[str], None]) -> None:
     """What one process does before several serve the same store: migrate, open the platform's
     accounts and keys, and in dev mode the operator and the example spells."""

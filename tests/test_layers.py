@@ -167,7 +167,6 @@ STILL_MOVING = {
     "spell_mcp.rest.privacy",
     "spell_mcp.rest.spell_activity",
     "spell_mcp.cli.operator",
-    "spell_mcp.cli.server",
     "spell_mcp.mcp.catalog_tools",
     "spell_mcp.mcp.resources",
     "spell_mcp.mcp.server",

@@ -91,3 +91,35 @@ def live_user(session: Session, user_id: str) -> User:
 async def account_of(db: Database, user_id: str) -> User:
     """The user a caster stands for (`live_user`)."""
     return await db.read(lambda session: live_user(session, user_id))
+
+
+async def create_named_user(
+    db: Database, name: str, *, credits_micros: int = 0, is_operator: bool = False
+) -> NewUser:
+    """A user (`create_user`) whose name no other user, erased ones aside, has."""
+
+    def create(session: Session) -> NewUser:
+        same = session.execute(
+            select(User.id).where(col(User.name) == name, col(User.status) != "erased")
+        ).scalar_one_or_none()
+        if same is not None:
+            raise SpellError(
+                "request_invalid", f"a user named {name!r} exists already (id {same}): choose another name"
+            )
+        return create_user(session, name, credits_micros=credits_micros, is_operator=is_operator)
+
+    return await db.write(create)
+
+
+async def users_with_credits(db: Database) -> list[tuple[User, int]]:
+    """Every user, oldest first, with the credits they have available (posted, less held)."""
+
+    def read(session: Session) -> list[tuple[User, int]]:
+        ledger = Ledger(session)
+        rows = []
+        for user in session.execute(select(User).order_by(col(User.created_at))).scalars():
+            balance, held = ledger.balance(account_id(AccountKind.CASTER_CREDITS, user.id))
+            rows.append((user, balance - held))
+        return rows
+
+    return await db.read(read)

@@ -8,7 +8,6 @@ a store that does not exist unless `--init` asks for a new one.
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -69,26 +68,17 @@ def users_create(
         fail("a user needs a name", USAGE)
     existing_store(settings, init)
 
-    from sqlmodel import col, select
+    from spell_mcp.accounts.users import NewUser, create_named_user
+    from spell_mcp.errors import SpellError
 
-    from spell_mcp.accounts.users import NewUser, create_user
-    from spell_mcp.database.tables import User
-
-    def create(session: Session) -> NewUser | str:
-        same = session.execute(
-            select(User.id).where(col(User.name) == name, col(User.status) != "erased")
-        ).scalar_one_or_none()
-        if same is not None:
-            return same
-        return create_user(session, name, credits_micros=credits, is_operator=operator)
-
-    async def main() -> NewUser | str:
+    async def main() -> NewUser:
         async with local_platform(settings) as platform:
-            return await platform.db.write(create)
+            return await create_named_user(platform.db, name, credits_micros=credits, is_operator=operator)
 
-    made = anyio.run(main)
-    if isinstance(made, str):
-        fail(f"a user named {name!r} exists already (id {made}): choose another name", FAILED)
+    try:
+        made = anyio.run(main)
+    except SpellError as error:
+        fail(error.detail, FAILED)
     from billing import usd
 
     shown = {
@@ -111,31 +101,23 @@ def users_list(home: HomeOption = None, as_json: JsonOption = False) -> None:
     """Every user: id, name, role, status and credits available."""
     settings = store(home)
 
-    from sqlmodel import col, select
-
-    from billing import AccountKind, Ledger, account_id, usd
-    from spell_mcp.database.tables import User
-
-    def read(session: Session) -> list[dict[str, Any]]:
-        rows = []
-        ledger_ = Ledger(session)
-        for user in session.execute(select(User).order_by(col(User.created_at))).scalars():
-            balance, held = ledger_.balance(account_id(AccountKind.CASTER_CREDITS, user.id))
-            rows.append(
-                {
-                    "id": user.id,
-                    "name": user.name,
-                    "operator": user.is_operator,
-                    "status": user.status,
-                    "available_usd": usd(balance - held),
-                    "created_at": user.created_at.isoformat(),
-                }
-            )
-        return rows
+    from billing import usd
+    from spell_mcp.accounts.users import users_with_credits
 
     async def main() -> list[dict[str, Any]]:
         async with local_platform(settings) as platform:
-            return await platform.db.read(read)
+            found = await users_with_credits(platform.db)
+        return [
+            {
+                "id": user.id,
+                "name": user.name,
+                "operator": user.is_operator,
+                "status": user.status,
+                "available_usd": usd(available),
+                "created_at": user.created_at.isoformat(),
+            }
+            for user, available in found
+        ]
 
     rows = anyio.run(main)
 
@@ -313,16 +295,14 @@ def retention_run(
     home: HomeOption = None,
 ) -> None:
     """Remove what is past its retention period now (the server does it daily)."""
-    from functools import partial
-
+    from spell_mcp.operations.retention_job import run_now
     from spell_mcp.privacy import retention
 
     settings = store(home)
 
     async def main() -> retention.Removed:
         async with local_platform(settings) as platform:
-            work = partial(retention.run, blobs=platform.blobs, now=datetime.now(UTC), dry_run=dry_run)
-            return await (platform.db.read(work) if dry_run else platform.db.write(work))
+            return await run_now(platform.db, platform.blobs, dry_run=dry_run)
 
     removed = anyio.run(main)
     verb = "would remove" if dry_run else "removed"
@@ -405,13 +385,13 @@ def rescan_command(home: HomeOption = None) -> None:
 @ledger.command("verify")
 def ledger_verify(home: HomeOption = None) -> None:
     """Recompute the hash chain and every balance; report the first broken entry. Exit 1 if any."""
-    from billing import audit
+    from spell_mcp.operations.ledger_watch import verify
 
     settings = store(home)
 
     async def main() -> Any:
         async with local_platform(settings) as platform:
-            return await platform.db.read(audit)
+            return await verify(platform.db)
 
     report = anyio.run(main)
     for problem in report.problems:

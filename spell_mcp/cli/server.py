@@ -248,8 +248,7 @@ def mcp(
         _relay_mcp(url, api_key)
         return
 
-    from spell_mcp.accounts.users import find_operator
-    from spell_mcp.bootstrap import dev_bootstrap
+    from spell_mcp.bootstrap import local_operator
     from spell_mcp.mcp.server import build_mcp_server
     from spell_mcp.mcp.sessions import LASTING, LastingSessions
     from spell_mcp.platform import Platform
@@ -263,11 +262,7 @@ def mcp(
     async def main() -> None:
         platform = await Platform.open(settings)
         try:
-            caster = (
-                await dev_bootstrap(platform, stderr)
-                if settings.dev_mode
-                else await platform.db.read(find_operator)
-            )
+            caster = await local_operator(platform, stderr)
             if caster is None:
                 stderr(f"No operator account in {settings.home}: start once with --dev, or set SPELL_HOME.")
                 raise SystemExit(2)

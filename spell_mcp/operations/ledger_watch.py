@@ -9,7 +9,7 @@ from functools import partial
 
 import anyio
 
-from billing import audit
+from billing import AuditReport, audit
 from spell_mcp.database.engine import Database
 from spell_mcp.observability import logs
 from spell_mcp.operations import schedule
@@ -20,6 +20,11 @@ JOB = "ledger.verify"
 INCIDENT = "spell-ledger-broken"
 
 
+async def verify(db: Database) -> AuditReport:
+    """Recompute the hash chain and every balance now."""
+    return await db.read(audit)
+
+
 async def verify_if_due(
     db: Database, pager: Pager, every: timedelta, now: datetime | None = None
 ) -> bool | None:
@@ -28,7 +33,7 @@ async def verify_if_due(
     if not await db.write(partial(schedule.claim, name=JOB, now=moment, every=every)):
         return None
     was_broken = await db.read(lambda session: schedule.last_ok(session, JOB)) is False
-    report = await db.read(audit)
+    report = await verify(db)
     detail = "; ".join(report.problems) or f"{report.entries} entries: the chain is intact"
     await db.write(partial(schedule.finished, name=JOB, now=datetime.now(UTC), ok=report.ok, detail=detail))
     if report.ok:

@@ -18,12 +18,20 @@ EVERY = timedelta(days=1)
 log = logs.get("retention")
 
 
+async def run_now(
+    db: Database, blobs: BlobStore, now: datetime | None = None, *, dry_run: bool = False
+) -> retention.Removed:
+    """Remove what is past its retention period now; with `dry_run`, only count it."""
+    work = partial(retention.run, blobs=blobs, now=now or datetime.now(UTC), dry_run=dry_run)
+    return await (db.read(work) if dry_run else db.write(work))
+
+
 async def run_if_due(db: Database, blobs: BlobStore, now: datetime | None = None) -> retention.Removed | None:
     """Run retention if it is due and this process claimed it; what it removed (None: not ours)."""
     moment = now or datetime.now(UTC)
     if not await db.write(partial(schedule.claim, name=JOB, now=moment, every=EVERY)):
         return None
-    removed = await db.write(partial(retention.run, blobs=blobs, now=moment, dry_run=False))
+    removed = await run_now(db, blobs, moment)
     detail = (
         ", ".join(f"{kind} {count}" for kind, count in removed.as_dict().items() if count) or "nothing due"
     )
