@@ -160,7 +160,6 @@ STILL_MOVING = {
     "spell_mcp.rest.audit",
     "spell_mcp.rest.billing",
     "spell_mcp.rest.casts",
-    "spell_mcp.rest.catalog",
     "spell_mcp.rest.discovery",
     "spell_mcp.rest.keys",
     "spell_mcp.rest.payments",

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio.to_thread
 from sigstore.verify import Verifier
@@ -35,6 +35,7 @@ from spell_mcp.settings import Settings
 
 # The bundled example spells' namespace.
 BUNDLED_NAMESPACE = "dev.spell"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,14 @@ def refusal(error: CatalogError) -> SpellError:
     if isinstance(error, RegistrationError):
         return SpellError(error.code, error.problems[0], problems=error.problems)
     return SpellError(error.code, str(error))
+
+
+async def write_or_refuse(db: Database, work: Callable[[Session], T]) -> T:
+    """Run `work` as one transaction; a catalog refusal comes out as the platform's error."""
+    try:
+        return await db.write(work)
+    except CatalogError as error:
+        raise refusal(error) from None
 
 
 def _record_audited(

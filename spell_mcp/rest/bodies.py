@@ -223,97 +223,6 @@ class Balance(BaseModel):
     frozen: Price = Field(description="Credits frozen while a payment of yours is disputed.")
 
 
-class ProvenanceInfo(BaseModel):
-    """Who signed a version, as established by its Sigstore bundle."""
-
-    identity: str = Field(description="The signing certificate's identity (SAN).")
-    issuer: str = Field(description="The OIDC issuer that vouched for it.")
-    rekor_log_index: int
-    integrated_time: datetime | None
-    artifact_sha256: str = Field(description="SHA-256 of the canonical package that was signed.")
-    matched_signer: dict[str, str | None] = Field(description="The maker's registered identity it matched.")
-    attestation: dict[str, str | None] | None = Field(
-        None,
-        description="For an attestation bundle (a DSSE envelope, as GitHub's artifact attestations make): "
-        "its predicate type and, for SLSA provenance, the builder, repository, workflow, ref and commit.",
-    )
-
-
-class VersionInfo(BaseModel):
-    key: str
-    version: str
-    signed: bool
-    yanked: bool
-    price: Price
-    module_digest: str
-    package_sha256: str
-    published_at: datetime
-    provenance: ProvenanceInfo | None
-
-
-class VersionList(BaseModel):
-    items: list[VersionInfo]
-    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
-
-
-class Published(BaseModel):
-    created: bool = Field(description="False when this exact package was already published.")
-    version: VersionInfo
-    warnings: list[str] = Field(
-        default_factory=list,
-        description="What the maker should know although the version was accepted: limits above this "
-        "platform's ceilings (casts run with the ceiling), licence conflicts, vulnerabilities below the "
-        "blocking score.",
-    )
-
-
-class SbomSummary(BaseModel):
-    key: str
-    version: str
-    format: str
-    packages: int
-    licences: dict[str, int] = Field(description="Packages per declared licence expression.")
-    components: list[dict[str, str | None]]
-    vulnerabilities: dict[str, int] = Field(description="Findings by severity at the last scan.")
-    findings: list[dict[str, Any]] = Field(description="Each known vulnerability: id, package, score, fixed.")
-    licence_warnings: list[dict[str, str]]
-    last_scan: datetime | None
-    delist_at: datetime | None = Field(description="When a version left vulnerable will be delisted.")
-
-
-class SignerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    identity: str = Field(description="Certificate SAN: an e-mail, or a workflow URI for CI signing.")
-    issuer: str = Field(description="OIDC issuer, e.g. https://token.actions.githubusercontent.com.")
-    repository: str | None = Field(None, description="GitHub Actions: owner/repo the workflow ran in.")
-    workflow_ref: str | None = Field(None, description="GitHub Actions: the ref, e.g. refs/tags/v1.0.0.")
-    trigger: str | None = Field(None, description="GitHub Actions: the triggering event, e.g. release.")
-
-
-class Signer(SignerIn):
-    id: int
-    created_at: datetime
-
-
-class SignerList(BaseModel):
-    items: list[Signer]
-    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
-
-
-class Notification(BaseModel):
-    spell_key: str
-    version: str
-    kind: str
-    message: str
-    created_at: datetime
-
-
-class NotificationList(BaseModel):
-    items: list[Notification]
-    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
-
-
 # A billion dollars: every amount fits the database's 64-bit integers with room to add.
 MAX_MICROS = 10**15
 
@@ -559,18 +468,6 @@ class CastRefundRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=500, description="Why: shown to the caster.")
 
 
-class MySpell(BaseModel):
-    key: str
-    status: Literal["active", "suspended"] = Field(description="Suspended by an operator: not castable.")
-    latest_version: str
-    created_at: datetime
-
-
-class MySpellList(BaseModel):
-    items: list[MySpell]
-    next_cursor: str | None = None
-
-
 class BillingOptions(BaseModel):
     """What this platform offers for money, so a page shows only what works."""
 
@@ -578,21 +475,6 @@ class BillingOptions(BaseModel):
     top_up_min: Price
     top_up_max: Price
     payouts: bool = Field(description="Makers are paid out (Stripe Connect).")
-
-
-class SecretValue(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    value: str = Field(max_length=4096, description="Sealed at rest; never shown again.")
-
-
-class SecretInfo(BaseModel):
-    name: str
-    updated_at: datetime
-
-
-class SecretList(BaseModel):
-    items: list[SecretInfo]
 
 
 class AuditEntry(BaseModel):

@@ -3,55 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
-from functools import partial
-from typing import Annotated, Any, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-import anyio.to_thread
 from fastapi import APIRouter, File, Response, UploadFile, status
-from sqlalchemy.orm import Session
-from sqlmodel import col, select
+from pydantic import BaseModel, ConfigDict, Field
 
-from registry import (
-    CatalogError,
-    MakerNotification,
-    SignatureError,
-    SignerIdentity,
-    SignerIdentityRecord,
-    SpellVersion,
-    add_signer,
-    find_version,
-    versions_of,
-    yank,
-)
-from registry.models import Spell
-from runtime.policy import PolicyError, check_env_name
-from spell_mcp import audit
+from registry import SignerIdentityRecord, SpellVersion
 from spell_mcp.accounts.keys import Caster
-from spell_mcp.accounts.secrets import set_secret
-from spell_mcp.catalog.publishing import refusal
-from spell_mcp.catalog.readme import readme
-from spell_mcp.catalog.suspensions import change_status
-from spell_mcp.database.tables import SpellSecret
+from spell_mcp.catalog import makers, secrets, signers, suspensions, versions
 from spell_mcp.errors import SpellError
-from spell_mcp.platform import Platform
-from spell_mcp.rest.bodies import (
-    MySpell,
-    MySpellList,
-    Notification,
-    NotificationList,
-    ProvenanceInfo,
-    Published,
-    SbomSummary,
-    SecretInfo,
-    SecretList,
-    SecretValue,
-    Signer,
-    SignerIn,
-    SignerList,
-    VersionInfo,
-    VersionList,
-)
+from spell_mcp.rest.bodies import Price
 from spell_mcp.rest.deps import (
     JSON_BODY_ERRORS,
     ActorDep,
@@ -66,8 +28,126 @@ from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idemp
 from spell_mcp.rest.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page, page_after
 from spell_mcp.rest.routing import StrictJSONRoute
 
+
+class ProvenanceInfo(BaseModel):
+    """Who signed a version, as established by its Sigstore bundle."""
+
+    identity: str = Field(description="The signing certificate's identity (SAN).")
+    issuer: str = Field(description="The OIDC issuer that vouched for it.")
+    rekor_log_index: int
+    integrated_time: datetime | None
+    artifact_sha256: str = Field(description="SHA-256 of the canonical package that was signed.")
+    matched_signer: dict[str, str | None] = Field(description="The maker's registered identity it matched.")
+    attestation: dict[str, str | None] | None = Field(
+        None,
+        description="For an attestation bundle (a DSSE envelope, as GitHub's artifact attestations make): "
+        "its predicate type and, for SLSA provenance, the builder, repository, workflow, ref and commit.",
+    )
+
+
+class VersionInfo(BaseModel):
+    key: str
+    version: str
+    signed: bool
+    yanked: bool
+    price: Price
+    module_digest: str
+    package_sha256: str
+    published_at: datetime
+    provenance: ProvenanceInfo | None
+
+
+class VersionList(BaseModel):
+    items: list[VersionInfo]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
+
+
+class Published(BaseModel):
+    created: bool = Field(description="False when this exact package was already published.")
+    version: VersionInfo
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What the maker should know although the version was accepted: limits above this "
+        "platform's ceilings (casts run with the ceiling), licence conflicts, vulnerabilities below the "
+        "blocking score.",
+    )
+
+
+class SbomSummary(BaseModel):
+    key: str
+    version: str
+    format: str
+    packages: int
+    licences: dict[str, int] = Field(description="Packages per declared licence expression.")
+    components: list[dict[str, str | None]]
+    vulnerabilities: dict[str, int] = Field(description="Findings by severity at the last scan.")
+    findings: list[dict[str, Any]] = Field(description="Each known vulnerability: id, package, score, fixed.")
+    licence_warnings: list[dict[str, str]]
+    last_scan: datetime | None
+    delist_at: datetime | None = Field(description="When a version left vulnerable will be delisted.")
+
+
+class SignerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    identity: str = Field(description="Certificate SAN: an e-mail, or a workflow URI for CI signing.")
+    issuer: str = Field(description="OIDC issuer, e.g. https://token.actions.githubusercontent.com.")
+    repository: str | None = Field(None, description="GitHub Actions: owner/repo the workflow ran in.")
+    workflow_ref: str | None = Field(None, description="GitHub Actions: the ref, e.g. refs/tags/v1.0.0.")
+    trigger: str | None = Field(None, description="GitHub Actions: the triggering event, e.g. release.")
+
+
+class Signer(SignerIn):
+    id: int
+    created_at: datetime
+
+
+class SignerList(BaseModel):
+    items: list[Signer]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
+
+
+class Notification(BaseModel):
+    spell_key: str
+    version: str
+    kind: str
+    message: str
+    created_at: datetime
+
+
+class NotificationList(BaseModel):
+    items: list[Notification]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
+
+
+class MySpell(BaseModel):
+    key: str
+    status: Literal["active", "suspended"] = Field(description="Suspended by an operator: not castable.")
+    latest_version: str
+    created_at: datetime
+
+
+class MySpellList(BaseModel):
+    items: list[MySpell]
+    next_cursor: str | None = None
+
+
+class SecretValue(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: str = Field(max_length=4096, description="Sealed at rest; never shown again.")
+
+
+class SecretInfo(BaseModel):
+    name: str
+    updated_at: datetime
+
+
+class SecretList(BaseModel):
+    items: list[SecretInfo]
+
+
 router = APIRouter(prefix="/v1", route_class=StrictJSONRoute)
-T = TypeVar("T")
 PUBLISH_ERRORS = (
     "unauthenticated",
     "request_invalid",
@@ -152,20 +232,6 @@ async def publish(
     )
 
 
-async def _versions(platform: PlatformDep, key: str) -> list[SpellVersion]:
-    versions = await platform.db.read(lambda session: versions_of(session, key))
-    if not versions:
-        raise SpellError("spell_not_found", f"no spell {key}")
-    return versions
-
-
-async def _version(platform: Platform, key: str, number: str) -> SpellVersion:
-    for candidate in await _versions(platform, key):
-        if candidate.version == number:
-            return candidate
-    raise SpellError("spell_not_found", f"{key} has no version {number}")
-
-
 @router.get(
     "/spells/{key}/versions",
     tags=["spells"],
@@ -175,8 +241,9 @@ async def list_versions(
     key: str, platform: PlatformDep, caster: ReadCaster, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> VersionList:
     """Every version of a spell, newest first, yanked ones included and marked."""
-    versions, next_cursor = page_after(await _versions(platform, key), limit, cursor, lambda v: v.version)
-    return VersionList(items=[version_info(v) for v in versions], next_cursor=next_cursor)
+    every = await versions.every_version(platform.db, key)
+    shown, next_cursor = page_after(every, limit, cursor, lambda v: v.version)
+    return VersionList(items=[version_info(v) for v in shown], next_cursor=next_cursor)
 
 
 @router.get(
@@ -185,7 +252,7 @@ async def list_versions(
     responses=problem_responses("unauthenticated", "spell_not_found"),
 )
 async def get_version(key: str, version: str, platform: PlatformDep, caster: ReadCaster) -> VersionInfo:
-    return version_info(await _version(platform, key, version))
+    return version_info(await versions.one_version(platform.db, key, version))
 
 
 @router.get(
@@ -202,11 +269,7 @@ async def get_version(key: str, version: str, platform: PlatformDep, caster: Rea
 async def get_bundle(key: str, version: str, platform: PlatformDep, caster: ReadCaster) -> Response:
     """The Sigstore bundle a version was published with, to verify it yourself
     (`spell verify package.tar --bundle …`)."""
-    found = await _version(platform, key, version)
-    if found.bundle_digest is None:
-        raise SpellError("not_found", f"{key} {version} is unsigned: it has no bundle")
-    data = await anyio.to_thread.run_sync(platform.blobs.get, found.bundle_digest)
-    return Response(data, media_type="application/json")
+    return Response(await versions.bundle(platform, key, version), media_type="application/json")
 
 
 @router.get(
@@ -219,16 +282,7 @@ async def get_bundle(key: str, version: str, platform: PlatformDep, caster: Read
 )
 async def get_package(key: str, version: str, platform: PlatformDep, caster: ReadCaster) -> Response:
     """The exact package bytes published (their sha256 is the version's package_sha256)."""
-    found = await _version(platform, key, version)
-    data = await anyio.to_thread.run_sync(platform.blobs.get, found.package_digest)
-    return Response(data, media_type="application/x-tar")
-
-
-async def _castable(platform: PlatformDep, key: str, version: str | None) -> SpellVersion:
-    found = await platform.db.read(lambda session: find_version(session, key, version))
-    if found is None:
-        raise SpellError("spell_not_found", f"no castable spell {key}")
-    return found[0]
+    return Response(await versions.package(platform, key, version), media_type="application/x-tar")
 
 
 @router.get(
@@ -240,7 +294,7 @@ async def get_provenance(
     key: str, platform: PlatformDep, caster: ReadCaster, version: str | None = None
 ) -> VersionInfo:
     """Who signed the latest (or the given) version, with its Rekor entry and package digest."""
-    return version_info(await _castable(platform, key, version))
+    return version_info(await versions.castable(platform.db, key, version))
 
 
 @router.get(
@@ -250,7 +304,7 @@ async def get_sbom(
     key: str, platform: PlatformDep, caster: ReadCaster, version: str | None = None
 ) -> SbomSummary:
     """What the latest (or the given) version is made of: packages, licences, known vulnerabilities."""
-    spell = await _castable(platform, key, version)
+    spell = await versions.castable(platform.db, key, version)
     components = spell.sbom.get("components", [])
     licences = Counter(component.get("license") or "NOASSERTION" for component in components)
     return SbomSummary(
@@ -268,13 +322,6 @@ async def get_sbom(
     )
 
 
-async def _catalog_write(platform: Platform, work: Callable[[Session], T]) -> T:
-    try:
-        return await platform.db.write(work)
-    except CatalogError as error:
-        raise refusal(error) from None
-
-
 @router.post(
     "/spells/{key}/versions/{version}/yank",
     tags=["publishing"],
@@ -284,15 +331,7 @@ async def yank_version(
     key: str, version: str, platform: PlatformDep, caster: PublishCaster, actor: ActorDep
 ) -> VersionInfo:
     """Withdraw a version of your spell: it can no longer be cast, nor be the latest."""
-
-    def work(session: Session) -> SpellVersion:
-        withdrawn = yank(session, key, version, caster.user_id)
-        audit.record(session, actor, "spell.yanked", "spell", key, details={"version": version})
-        return withdrawn
-
-    yanked = await _catalog_write(platform, work)
-    await platform.announcer.tools_changed()
-    return version_info(yanked)
+    return version_info(await versions.withdraw(platform, caster, key, version, actor))
 
 
 @router.delete(
@@ -304,15 +343,7 @@ async def unyank_version(
     key: str, version: str, platform: PlatformDep, caster: PublishCaster, actor: ActorDep
 ) -> VersionInfo:
     """Restore a yanked version of your spell."""
-
-    def work(session: Session) -> SpellVersion:
-        back = yank(session, key, version, caster.user_id, yanked=False)
-        audit.record(session, actor, "spell.unyanked", "spell", key, details={"version": version})
-        return back
-
-    restored = await _catalog_write(platform, work)
-    await platform.announcer.tools_changed()
-    return version_info(restored)
+    return version_info(await versions.restore(platform, caster, key, version, actor))
 
 
 def _require_operator(caster: Caster) -> None:
@@ -329,8 +360,7 @@ def _require_operator(caster: Caster) -> None:
 async def suspend(key: str, platform: PlatformDep, caster: AdminCaster, actor: ActorDep) -> None:
     """Operator: stop every cast of a spell and remove it from listings and tools."""
     _require_operator(caster)
-    await _catalog_write(platform, partial(change_status, key, "suspended", actor))
-    await platform.announcer.tools_changed()
+    await suspensions.suspend(platform, key, actor)
 
 
 @router.delete(
@@ -342,8 +372,7 @@ async def suspend(key: str, platform: PlatformDep, caster: AdminCaster, actor: A
 async def reinstate(key: str, platform: PlatformDep, caster: AdminCaster, actor: ActorDep) -> None:
     """Operator: lift a suspension."""
     _require_operator(caster)
-    await _catalog_write(platform, partial(change_status, key, "active", actor))
-    await platform.announcer.tools_changed()
+    await suspensions.reinstate(platform, key, actor)
 
 
 def signer_of(row: SignerIdentityRecord) -> Signer:
@@ -368,12 +397,7 @@ async def list_signers(
     platform: PlatformDep, caster: PublishCaster, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> SignerList:
     """The identities allowed to sign your spells, oldest first."""
-    query = (
-        select(SignerIdentityRecord)
-        .where(col(SignerIdentityRecord.maker_id) == caster.user_id)
-        .order_by(col(SignerIdentityRecord.id))
-    )
-    rows = await platform.db.read(lambda session: list(session.execute(query).scalars()))
+    rows = await signers.signers_of(platform.db, caster.user_id)
     shown, next_cursor = page_after(rows, limit, cursor, lambda row: str(row.id))
     return SignerList(items=[signer_of(row) for row in shown], next_cursor=next_cursor)
 
@@ -393,19 +417,10 @@ async def register_signer(
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """Allow an identity to sign your spells (like a PyPI trusted publisher)."""
-    try:
-        identity = SignerIdentity(**body.model_dump())
-    except SignatureError as exc:
-        raise SpellError("request_invalid", str(exc)) from None
-
-    def work(session: Session) -> SignerIdentityRecord:
-        row = add_signer(session, caster.user_id, identity)
-        details = {"identity": identity.identity, "issuer": identity.issuer}
-        audit.record(session, actor, "signer.added", "signer", str(row.id), details=details)
-        return row
+    identity = signers.identity_of(**body.model_dump())
 
     async def run() -> Signer:
-        return signer_of(await platform.db.write(work))
+        return signer_of(await signers.add(platform.db, caster.user_id, identity, actor))
 
     request = ("POST", "/v1/makers/me/signers", body.model_dump(mode="json"))
     return await idempotently(platform, caster, idempotency_key, request, run, status=201)
@@ -421,16 +436,7 @@ async def remove_signer(
     signer_id: int, platform: PlatformDep, caster: PublishCaster, actor: ActorDep
 ) -> None:
     """Stop allowing an identity to sign your spells (versions it signed stay published)."""
-
-    def work(session: Session) -> None:
-        row = session.get(SignerIdentityRecord, signer_id)
-        if row is None or row.maker_id != caster.user_id:
-            raise SpellError("not_found", f"you have no signer {signer_id}")
-        session.delete(row)
-        details = {"identity": row.identity, "issuer": row.issuer}
-        audit.record(session, actor, "signer.removed", "signer", str(signer_id), details=details)
-
-    await platform.db.write(work)
+    await signers.remove(platform.db, caster.user_id, signer_id, actor)
 
 
 @router.get(
@@ -443,11 +449,8 @@ async def list_notifications(
 ) -> NotificationList:
     """What needs your attention as a maker, newest first (e.g. a new vulnerability in a dependency)."""
     position = decode_cursor(cursor, 1)
-    query = select(MakerNotification).where(col(MakerNotification.maker_id) == caster.user_id)
-    if position is not None:
-        query = query.where(col(MakerNotification.id) < int(position[0]))
-    query = query.order_by(col(MakerNotification.id).desc()).limit(limit + 1)
-    found = await platform.db.read(lambda session: list(session.execute(query).scalars()))
+    before = int(position[0]) if position is not None else None
+    found = await makers.notifications_of(platform.db, caster.user_id, limit + 1, before)
     rows, next_cursor = page(found, limit, lambda row: (str(row.id),))
     return NotificationList(
         next_cursor=next_cursor,
@@ -473,8 +476,7 @@ async def my_spells(
     platform: PlatformDep, caster: PublishCaster, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> MySpellList:
     """The spells you publish, whatever their state (each one's versions: GET /v1/spells/{key}/versions)."""
-    query = select(Spell).where(col(Spell.maker_id) == caster.user_id).order_by(col(Spell.key))
-    rows = await platform.db.read(lambda session: list(session.execute(query).scalars()))
+    rows = await makers.spells_of(platform.db, caster.user_id)
     shown, next_cursor = page_after(rows, limit, cursor, lambda spell: spell.key)
     return MySpellList(
         items=[
@@ -497,18 +499,8 @@ async def my_spells(
 async def get_readme(key: str, platform: PlatformDep, caster: ReadCaster) -> Response:
     """The spell's README (the package's README.md, or a page written from its manifest), as
     Markdown. It is the maker's text: render it without raw HTML."""
-    found = await platform.db.read(lambda session: find_version(session, key))
-    if found is None:
-        raise SpellError("spell_not_found", f"no castable spell {key}")
-    text = await anyio.to_thread.run_sync(readme, platform.casts.trees, found[0])
+    text = await versions.readme_of(platform, key)
     return Response(text, media_type="text/markdown; charset=utf-8")
-
-
-def _own_spell(session: Session, caster: Caster, key: str) -> Spell:
-    spell = session.get(Spell, key)
-    if spell is None or spell.maker_id != caster.user_id:
-        raise SpellError("spell_not_found", f"you publish no spell {key}")
-    return spell
 
 
 @router.get(
@@ -518,13 +510,8 @@ def _own_spell(session: Session, caster: Caster, key: str) -> Spell:
 )
 async def list_secrets(key: str, platform: PlatformDep, caster: PublishCaster) -> SecretList:
     """The names of your spell's secrets and when each was set; values are never shown."""
-
-    def read(session: Session) -> SecretList:
-        _own_spell(session, caster, key)
-        rows = session.execute(select(SpellSecret).where(col(SpellSecret.spell_key) == key)).scalars()
-        return SecretList(items=[SecretInfo(name=row.name, updated_at=row.updated_at) for row in rows])
-
-    return await platform.db.read(read)
+    rows = await secrets.secrets_of(platform, caster, key)
+    return SecretList(items=[SecretInfo(name=row.name, updated_at=row.updated_at) for row in rows])
 
 
 @router.put(
@@ -538,17 +525,7 @@ async def put_secret(
 ) -> None:
     """Set a secret your spell reads as an environment variable (it must name it in
     runtime.policy.env_vars); sealed at rest, given only to a cast of this spell."""
-    try:
-        check_env_name(name)
-    except PolicyError as exc:
-        raise SpellError("request_invalid", str(exc)) from None
-
-    def write(session: Session) -> None:
-        _own_spell(session, caster, key)
-        set_secret(session, platform.secrets, key, name, body.value)
-        audit.record(session, actor, "secret.set", "spell", key, details={"name": name})
-
-    await platform.db.write(write)
+    await secrets.put(platform, caster, key, name, body.value, actor)
 
 
 @router.delete(
@@ -561,16 +538,7 @@ async def delete_secret(
     key: str, name: str, platform: PlatformDep, caster: PublishCaster, actor: ActorDep
 ) -> None:
     """Remove a secret: later casts of the spell run without it."""
-
-    def remove(session: Session) -> None:
-        _own_spell(session, caster, key)
-        secret = session.get(SpellSecret, (key, name))
-        if secret is None:
-            raise SpellError("not_found", f"{key} has no secret {name[:80]}")
-        session.delete(secret)
-        audit.record(session, actor, "secret.removed", "spell", key, details={"name": name})
-
-    await platform.db.write(remove)
+    await secrets.remove(platform, caster, key, name, actor)
 
 
 @router.get(
@@ -582,8 +550,7 @@ async def suspended_spells(platform: PlatformDep, caster: AdminCaster) -> MySpel
     """Spells an operator suspended (reinstate one with DELETE /v1/spells/{key}/suspend)."""
     if not caster.is_operator:
         raise SpellError("forbidden", "only the platform's operators see suspended spells")
-    query = select(Spell).where(col(Spell.status) == "suspended").order_by(col(Spell.key))
-    rows = await platform.db.read(lambda session: list(session.execute(query).scalars()))
+    rows = await suspensions.suspended(platform.db)
     return MySpellList(
         items=[
             MySpell(key=s.key, status=s.status, latest_version=s.latest_version, created_at=s.created_at)
