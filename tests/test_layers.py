@@ -169,7 +169,6 @@ STILL_MOVING = {
     "spell_mcp.mcp.catalog_tools",
     "spell_mcp.mcp.resources",
     "spell_mcp.mcp.server",
-    "spell_mcp.mcp.tasks",
 }
 
 

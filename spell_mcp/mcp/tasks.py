@@ -16,13 +16,11 @@ import mcp_types as types
 from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
-from sqlmodel import col, select
 
 from registry.models import SpellVersion
 from spell_mcp import queueing
 from spell_mcp.accounts.keys import Caster
-from spell_mcp.casting import records
-from spell_mcp.database.tables import Cast
+from spell_mcp.casting.records import Cast, cast_of, casts_of, version_of
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform
 
@@ -56,7 +54,7 @@ async def create(
     cast_id = await queueing.submit(
         platform.casts, platform.queue, caster, key, arguments, version=version, via=via
     )
-    cast = await platform.db.read(lambda session: records.own_cast(caster.user_id, cast_id, session))
+    cast = await cast_of(platform.db, caster.user_id, cast_id)
     return types.CreateTaskResult(task=task_of(cast))
 
 
@@ -117,7 +115,7 @@ class TaskHandlers:
         try:
             caster = await self.resolve_caster(ctx)
             caster.require("read")
-            cast = await platform.db.read(lambda session: records.own_cast(caster.user_id, task_id, session))
+            cast = await cast_of(platform.db, caster.user_id, task_id)
         except SpellError as error:
             raise MCPError(INVALID_PARAMS, f"{error.code}: {error.detail}", {"taskId": task_id}) from None
         if not cast.queued:
@@ -138,14 +136,8 @@ class TaskHandlers:
         platform = self.get_platform()
         while cast.status == "running":
             await anyio.sleep(RESULT_POLL_S)
-            cast = await _reload(platform, caster, cast.id)
-        version = (
-            select(SpellVersion)
-            .where(col(SpellVersion.spell_key) == cast.spell_key)
-            .where(col(SpellVersion.version) == cast.spell_version)
-        )
-        spell = await platform.db.read(lambda session: session.execute(version).scalar_one_or_none())
-        result = self.result_of(cast, spell)
+            cast = await cast_of(platform.db, caster.user_id, cast.id)
+        result = self.result_of(cast, await version_of(platform.db, cast))
         result.meta = {**(result.meta or {}), RELATED_TASK: {"taskId": cast.id}}
         return result
 
@@ -157,7 +149,7 @@ class TaskHandlers:
         if cast.status != "running":
             raise MCPError(INVALID_PARAMS, f"task {cast.id} has already finished ({_status(cast)[0]})")
         await platform.cancel_cast(caster.user_id, cast.id)
-        return types.CancelTaskResult(**_task_fields(await _reload(platform, caster, cast.id)))
+        return types.CancelTaskResult(**_task_fields(await cast_of(platform.db, caster.user_id, cast.id)))
 
     async def list(
         self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams
@@ -168,15 +160,5 @@ class TaskHandlers:
             caster.require("read")
         except SpellError as error:
             raise MCPError(INVALID_PARAMS, f"{error.code}: {error.detail}") from None
-        query = (
-            select(Cast)
-            .where(col(Cast.caster_id) == caster.user_id, col(Cast.queued).is_(True))
-            .order_by(col(Cast.created_at).desc(), col(Cast.id).desc())
-            .limit(LISTED)
-        )
-        casts = await self.get_platform().db.read(lambda session: list(session.execute(query).scalars()))
+        casts = await casts_of(self.get_platform().db, caster.user_id, LISTED, queued=True)
         return types.ListTasksResult(tasks=[task_of(cast) for cast in casts])
-
-
-async def _reload(platform: Platform, caster: Caster, cast_id: str) -> Cast:
-    return await platform.db.read(lambda session: records.own_cast(caster.user_id, cast_id, session))
