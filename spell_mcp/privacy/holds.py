@@ -1,15 +1,17 @@
 """Legal holds: an operator's order to keep a user's or a spell's records as they are. While one
-is in force, neither retention nor erasure removes any of them."""
+is in force, neither retention nor erasure removes any of them. Placing and releasing one are
+audited."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from spell_mcp import audit
+from spell_mcp.database.engine import Database
 from spell_mcp.database.tables import LegalHold
 from spell_mcp.errors import SpellError
 
@@ -66,3 +68,23 @@ def release(session: Session, actor: audit.Actor, hold_id: str, now: datetime) -
         details={"hold": hold.id},
     )
     return hold
+
+
+async def place_hold(
+    db: Database, actor: audit.Actor, target_type: str, target_id: str, reason: str
+) -> LegalHold:
+    """Keep every record of a user or a spell until the hold is released."""
+    now = datetime.now(UTC)
+    return await db.write(lambda session: place(session, actor, target_type, target_id, reason, now))
+
+
+async def holds_in_force(db: Database) -> list[LegalHold]:
+    """The holds not released, oldest first."""
+    query = select(LegalHold).where(col(LegalHold.released_at).is_(None)).order_by(col(LegalHold.created_at))
+    return await db.read(lambda session: list(session.execute(query).scalars()))
+
+
+async def release_hold(db: Database, actor: audit.Actor, hold_id: str) -> LegalHold:
+    """Release a hold in force: retention and erasure apply again."""
+    now = datetime.now(UTC)
+    return await db.write(lambda session: release(session, actor, hold_id, now))
