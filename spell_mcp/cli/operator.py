@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import anyio
 import typer
@@ -27,9 +27,6 @@ from spell_mcp.cli.common import (
     local_platform,
 )
 from spell_mcp.settings import Settings
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
 
 users = typer.Typer(help="Users of the local platform.", no_args_is_help=True)
 ledger = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
@@ -208,10 +205,10 @@ def secrets_set(
 ) -> None:
     """Set a spell's secret NAME from standard input (sealed at rest; never shown again). The
     maker can do the same with `PUT /v1/spells/{key}/secrets/{name}`."""
-    from registry.models import Spell
     from runtime.policy import PolicyError, check_env_name
     from spell_mcp import audit
-    from spell_mcp.accounts.secrets import set_secret
+    from spell_mcp.catalog.secrets import put_for_maker
+    from spell_mcp.errors import SpellError
 
     try:
         check_env_name(name)
@@ -220,32 +217,14 @@ def secrets_set(
     settings = store(home)
     value = sys.stdin.read().rstrip("\n")
 
-    async def main() -> bool:
+    async def main() -> None:
         async with local_platform(settings) as platform:
+            await put_for_maker(platform, spell_key, name, value, audit.CONSOLE)
 
-            def work(session: Session) -> bool:
-                owner = session.get(Spell, spell_key)
-                if owner is None:
-                    return False
-                set_secret(session, platform.secrets, spell_key, name, value)
-                details = {"name": name}
-                audit.record(
-                    session,
-                    audit.CONSOLE,
-                    "secret.set",
-                    "spell",
-                    spell_key,
-                    subject_id=owner.maker_id,
-                    details=details,
-                )
-                return True
-
-            return await platform.db.write(work)
-
-    if not anyio.run(main):
-        fail(
-            f"spell_not_found: no spell {spell_key} is published here; publish it before setting its secrets"
-        )
+    try:
+        anyio.run(main)
+    except SpellError as error:
+        fail(f"{error.code}: {error.detail}")
     typer.echo(f"secret {name} of {spell_key} is set")
 
 
@@ -254,31 +233,15 @@ def secrets_rotate(home: HomeOption = None) -> None:
     """Re-seal every secret with the first key of SPELL_SECRETS_KEY. Rotation: put the new key
     first (`new,old`) on every server, run this, then drop the old key."""
     from cryptography.fernet import InvalidToken
-    from sqlmodel import select
 
     from spell_mcp import audit
-    from spell_mcp.database.tables import SpellSecret
+    from spell_mcp.catalog.secrets import reseal_all
 
     settings = store(home)
 
     async def main() -> int:
         async with local_platform(settings) as platform:
-
-            def work(session: Session) -> int:
-                rows = list(session.execute(select(SpellSecret)).scalars())
-                for row in rows:
-                    row.ciphertext = platform.secrets.reseal(row.ciphertext)
-                audit.record(
-                    session,
-                    audit.CONSOLE,
-                    "secrets.resealed",
-                    "platform",
-                    "secrets",
-                    details={"count": len(rows)},
-                )
-                return len(rows)
-
-            return await platform.db.write(work)
+            return await reseal_all(platform, audit.CONSOLE)
 
     try:
         count = anyio.run(main)
