@@ -161,7 +161,6 @@ STILL_MOVING = {
     "spell_mcp.rest.billing",
     "spell_mcp.rest.casts",
     "spell_mcp.rest.discovery",
-    "spell_mcp.rest.keys",
     "spell_mcp.rest.payments",
     "spell_mcp.rest.spell_activity",
     "spell_mcp.mcp.catalog_tools",

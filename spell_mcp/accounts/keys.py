@@ -1,4 +1,5 @@
-"""API keys and who is calling.
+"""API keys and who is calling; and a caster managing their keys (create, list, rotate, revoke),
+each change audited.
 
 A key reads `spell_sk_<id>_<secret>`: the fixed prefix lets secret scanners recognise a leaked
 key, the id finds the row, and only the SHA-256 of the secret is stored (the secret has 256 bits
@@ -11,16 +12,22 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
-from billing import AccountKind
+from billing import AccountKind, Budgets
 from billing.ledger import account_id
 from registry.models import table_of
-from spell_mcp.database.tables import ApiKey, User
+from spell_mcp import audit
+from spell_mcp.database.engine import Database
+from spell_mcp.database.tables import ApiKey as ApiKey  # the row the services below hand back
+from spell_mcp.database.tables import User
 from spell_mcp.errors import SpellError
 
 KEY_PREFIX = "spell_sk_"
@@ -177,3 +184,105 @@ def bearer_token(authorization: str | None) -> str | None:
 def touch_key(key_id: str, session: Session) -> None:
     """Record that a key was used (at most once per LAST_USED_PRECISION, by the callers)."""
     session.execute(update(_keys).where(_keys.c.id == key_id).values(last_used_at=datetime.now(UTC)))
+
+
+class KeyWatchers(Protocol):
+    """Whoever remembers keys (every server process: spell_mcp/catalog/announcements.py), told
+    when one is rotated or revoked."""
+
+    async def key_changed(self, key_id: str) -> None: ...
+
+
+def own_key(session: Session, caster: Caster, key_id: str) -> ApiKey:
+    """One of the caster's keys."""
+    key = session.get(ApiKey, key_id)
+    if key is None or key.user_id != caster.user_id:
+        raise SpellError("not_found", f"you have no API key {key_id}")
+    return key
+
+
+def scopes_for_new_key(caster: Caster, scopes: Iterable[str], expires_at: datetime | None) -> tuple[str, ...]:
+    """The scopes a new key of the caster's may have (at most their own), sorted; refused when
+    unknown, wider than the caster's, or when the key would expire in the past."""
+    wanted = set(scopes)
+    if unknown := sorted(wanted - set(SCOPES)):
+        raise SpellError(
+            "request_invalid",
+            f"no such scope: {', '.join(unknown)[:200]}; scopes are {', '.join(sorted(SCOPES))}",
+        )
+    if not wanted <= caster.scopes:
+        raise SpellError(
+            "forbidden",
+            f"a key cannot grant scopes its maker lacks: {', '.join(sorted(wanted - caster.scopes))}",
+        )
+    if expires_at is not None and (expires_at.tzinfo is None or expires_at <= datetime.now(UTC)):
+        raise SpellError("request_invalid", "expires_at must be in the future, with a time zone")
+    return tuple(sorted(wanted))
+
+
+async def new_key(
+    db: Database,
+    caster: Caster,
+    actor: audit.Actor,
+    name: str,
+    scopes: tuple[str, ...],
+    expires_at: datetime | None = None,
+    budget: dict[str, int | None] | None = None,
+) -> tuple[ApiKey, str]:
+    """A new key of the caster's with `scopes` (from `scopes_for_new_key`) and, given caps, a
+    budget of its own: the key and its secret, shown this once."""
+
+    def work(session: Session) -> tuple[ApiKey, str]:
+        secret = create_key(session, caster.user_id, name, scopes, expires_at)
+        key = own_key(session, caster, secret.split("_")[2])
+        if budget is not None:
+            Budgets(session).set(f"key:{key.id}", **budget)
+        details = {"scopes": key.scopes, "budget": budget is not None}
+        audit.record(session, actor, "key.created", "key", key.id, details=details)
+        return key, secret
+
+    return await db.write(work)
+
+
+async def keys_of(db: Database, user_id: str) -> list[ApiKey]:
+    """The user's keys, newest first."""
+    query = (
+        select(ApiKey)
+        .where(col(ApiKey.user_id) == user_id)
+        .order_by(col(ApiKey.created_at).desc(), col(ApiKey.id).desc())
+    )
+    return await db.read(lambda session: list(session.execute(query).scalars()))
+
+
+async def rotate(
+    db: Database, watchers: KeyWatchers, caster: Caster, key_id: str, grace: timedelta, actor: audit.Actor
+) -> tuple[ApiKey, str]:
+    """A new secret for one of the caster's keys; the old one keeps working for `grace`."""
+
+    def work(session: Session) -> tuple[ApiKey, str]:
+        key = own_key(session, caster, key_id)
+        if key.revoked_at is not None:
+            raise SpellError("not_found", f"API key {key_id} is revoked")
+        secret = rotate_key(session, key, grace)
+        details = {"grace_s": int(grace.total_seconds())}
+        audit.record(session, actor, "key.rotated", "key", key.id, details=details)
+        return key, secret
+
+    rotated = await db.write(work)
+    await watchers.key_changed(key_id)
+    return rotated
+
+
+async def revoke(
+    db: Database, watchers: KeyWatchers, caster: Caster, key_id: str, actor: audit.Actor
+) -> None:
+    """Revoke one of the caster's keys at once, on every server process."""
+
+    def work(session: Session) -> None:
+        key = own_key(session, caster, key_id)
+        if key.revoked_at is None:
+            key.revoked_at = datetime.now(UTC)
+            audit.record(session, actor, "key.revoked", "key", key.id)
+
+    await db.write(work)
+    await watchers.key_changed(key_id)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -20,20 +21,7 @@ from spell_mcp.audit import Actor
 from spell_mcp.casting.budget_alerts import check_url, recent_deliveries, remove_webhook, set_webhook
 from spell_mcp.database.tables import AlertWebhook, ApiKey, Cast
 from spell_mcp.errors import SpellError
-from spell_mcp.rest.bodies import (
-    AlertWebhookCreated,
-    AlertWebhookInfo,
-    AlertWebhookRequest,
-    Balance,
-    BudgetAlertInfo,
-    BudgetCaps,
-    BudgetStatus,
-    BudgetWindowStatus,
-    Earnings,
-    UsageReport,
-    UsageRow,
-    WebhookDeliveryInfo,
-)
+from spell_mcp.rest.bodies import Price
 from spell_mcp.rest.deps import (
     JSON_BODY_ERRORS,
     ActorDep,
@@ -44,6 +32,118 @@ from spell_mcp.rest.deps import (
 )
 from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
 from spell_mcp.rest.routing import StrictJSONRoute
+
+# A billion dollars: every amount fits the database's 64-bit integers with room to add.
+MAX_MICROS = 10**15
+
+
+class BudgetCaps(BaseModel):
+    """Caps in micro-USD; null removes a cap."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    daily_cap_micros: int | None = Field(None, ge=0, le=MAX_MICROS, description="Per UTC day.")
+    monthly_cap_micros: int | None = Field(None, ge=0, le=MAX_MICROS, description="Per UTC calendar month.")
+    per_cast_max_micros: int | None = Field(
+        None, ge=0, le=MAX_MICROS, description="Most a single cast may cost."
+    )
+    confirm_above_micros: int | None = Field(
+        None,
+        ge=0,
+        le=MAX_MICROS,
+        description="A soft limit: over MCP, a cast priced above it is confirmed by the person first "
+        "(elicitation), or refused with confirmation_required.",
+    )
+
+
+class Balance(BaseModel):
+    balance: Price = Field(description="Credits posted to the account.")
+    held: Price = Field(description="Credits reserved by casts in progress.")
+    available: Price = Field(description="What the next cast may spend.")
+    debt: Price = Field(
+        description="What you owe (a refund or lost dispute took back spent credits); "
+        "nothing can be cast until a top-up repays it."
+    )
+    frozen: Price = Field(description="Credits frozen while a payment of yours is disputed.")
+
+
+class BudgetWindowStatus(BaseModel):
+    period: str = Field(description="day or month (UTC).")
+    cap_micros: int | None
+    spent_micros: int
+    held_micros: int = Field(description="Reserved by casts still running.")
+    resets_at: datetime
+
+
+class BudgetAlertInfo(BaseModel):
+    period: str
+    threshold: int = Field(description="Percent of the cap crossed: 50, 80 or 100.")
+    window_start: datetime
+    at: datetime
+
+
+class BudgetStatus(BaseModel):
+    subject: str = Field(description='"user:<id>" or "key:<id>".')
+    caps: BudgetCaps
+    windows: list[BudgetWindowStatus]
+    alerts: list[BudgetAlertInfo]
+
+
+class AlertWebhookRequest(BaseModel):
+    url: str = Field(
+        description=(
+            "An https URL on a public host: every budget alert and the end of every queued cast are "
+            "POSTed there, signed."
+        ),
+        max_length=2048,
+    )
+
+
+class WebhookDeliveryInfo(BaseModel):
+    id: str = Field(description="The `webhook-id` header it was (or will be) sent with.")
+    event_type: str = Field(description="`budget.alert`, `cast.succeeded` or `cast.failed`.")
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+    payload: dict[str, Any]
+
+
+class AlertWebhookInfo(BaseModel):
+    url: str
+    created_at: datetime
+    deliveries: list[WebhookDeliveryInfo] = Field(description="The most recent, newest first.")
+
+
+class AlertWebhookCreated(BaseModel):
+    url: str
+    secret: str = Field(
+        description=(
+            "The signing secret (Standard Webhooks, `whsec_…`), shown only now. Verify each "
+            "delivery's `webhook-signature` over `webhook-id.webhook-timestamp.body` with it."
+        )
+    )
+
+
+class UsageRow(BaseModel):
+    group: str = Field(description="The day (YYYY-MM-DD), spell key or API key id.")
+    casts: int
+    spent: Price
+
+
+class UsageReport(BaseModel):
+    group: str
+    since: datetime
+    until: datetime
+    rows: list[UsageRow]
+
+
+class Earnings(BaseModel):
+    balance: Price = Field(description="Earned and not yet paid out.")
+    by_spell: dict[str, Price] = Field(description="Maker share earned per spell, all time.")
+
 
 router = APIRouter(prefix="/v1", route_class=StrictJSONRoute)
 

@@ -2,23 +2,51 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
-from sqlalchemy.orm import Session
-from sqlmodel import col, select
+from pydantic import BaseModel, ConfigDict, Field
 
-from billing import Budgets
-from spell_mcp import audit
-from spell_mcp.accounts.keys import SCOPES, Caster, create_key, rotate_key
-from spell_mcp.database.tables import ApiKey
-from spell_mcp.errors import SpellError
-from spell_mcp.rest.bodies import KeyInfo, KeyList, KeyRequest, NewKey
+from spell_mcp.accounts import keys
+from spell_mcp.accounts.keys import ApiKey
+from spell_mcp.rest.billing import BudgetCaps
 from spell_mcp.rest.deps import JSON_BODY_ERRORS, ActorDep, AdminCaster, PlatformDep, problem_responses
 from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
 from spell_mcp.rest.pagination import DEFAULT_LIMIT, Cursor, Limit, page_after
 from spell_mcp.rest.routing import StrictJSONRoute
+
+
+class KeyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    scopes: list[str] = Field(
+        default=["cast", "read"], description="Some of cast, publish, read, billing, admin; at most your own."
+    )
+    expires_at: datetime | None = Field(None, description="When the key stops working (with a time zone).")
+    budget: BudgetCaps | None = Field(None, description="Caps for this key alone.")
+
+
+class KeyInfo(BaseModel):
+    id: str
+    name: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    rotation_grace_until: datetime | None = Field(description="The previous secret works until then.")
+
+
+class NewKey(KeyInfo):
+    key: str = Field(description="The secret key, shown this once: store it now.")
+
+
+class KeyList(BaseModel):
+    items: list[KeyInfo]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
+
 
 router = APIRouter(prefix="/v1", route_class=StrictJSONRoute)
 ROTATION_GRACE_S = 24 * 3600
@@ -38,13 +66,6 @@ def info(key: ApiKey) -> KeyInfo:
     )
 
 
-def own_key(session: Session, caster: Caster, key_id: str) -> ApiKey:
-    key = session.get(ApiKey, key_id)
-    if key is None or key.user_id != caster.user_id:
-        raise SpellError("not_found", f"you have no API key {key_id}")
-    return key
-
-
 @router.post(
     "/keys",
     response_model=NewKey,
@@ -60,33 +81,14 @@ async def new_key(
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """A new key, e.g. for an agent: narrower scopes, an expiry, a budget of its own."""
-    wanted = set(body.scopes)
-    if unknown := sorted(wanted - set(SCOPES)):
-        raise SpellError(
-            "request_invalid",
-            f"no such scope: {', '.join(unknown)[:200]}; scopes are {', '.join(sorted(SCOPES))}",
-        )
-    if not wanted <= caster.scopes:
-        raise SpellError(
-            "forbidden",
-            f"a key cannot grant scopes its maker lacks: {', '.join(sorted(wanted - caster.scopes))}",
-        )
-    if body.expires_at is not None and (
-        body.expires_at.tzinfo is None or body.expires_at <= datetime.now(UTC)
-    ):
-        raise SpellError("request_invalid", "expires_at must be in the future, with a time zone")
-
-    def create(session: Session) -> NewKey:
-        secret = create_key(session, caster.user_id, body.name, tuple(sorted(wanted)), body.expires_at)
-        key = own_key(session, caster, secret.split("_")[2])
-        if body.budget is not None:
-            Budgets(session).set(f"key:{key.id}", **body.budget.model_dump())
-        details = {"scopes": key.scopes, "budget": body.budget is not None}
-        audit.record(session, actor, "key.created", "key", key.id, details=details)
-        return NewKey(**info(key).model_dump(), key=secret)
+    scopes = keys.scopes_for_new_key(caster, body.scopes, body.expires_at)
+    budget = body.budget.model_dump() if body.budget is not None else None
 
     async def run() -> NewKey:
-        return await platform.db.write(create)
+        key, secret = await keys.new_key(
+            platform.db, caster, actor, body.name, scopes, body.expires_at, budget
+        )
+        return NewKey(**info(key).model_dump(), key=secret)
 
     request = ("POST", "/v1/keys", body.model_dump(mode="json"))
     return await idempotently(platform, caster, idempotency_key, request, run, status=201, secret=True)
@@ -99,13 +101,8 @@ async def list_keys(
     platform: PlatformDep, caster: AdminCaster, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> KeyList:
     """Your keys (never their secrets), newest first."""
-    query = (
-        select(ApiKey)
-        .where(col(ApiKey.user_id) == caster.user_id)
-        .order_by(col(ApiKey.created_at).desc(), col(ApiKey.id).desc())
-    )
-    keys = await platform.db.read(lambda session: list(session.execute(query).scalars()))
-    shown, next_cursor = page_after(keys, limit, cursor, lambda key: key.id)
+    mine = await keys.keys_of(platform.db, caster.user_id)
+    shown, next_cursor = page_after(mine, limit, cursor, lambda key: key.id)
     return KeyList(items=[info(key) for key in shown], next_cursor=next_cursor)
 
 
@@ -135,18 +132,10 @@ async def rotate(
 ) -> Any:
     """A new secret for the key; the old one keeps working for `grace_s` (24 hours unless told)."""
 
-    def work(session: Session) -> NewKey:
-        key = own_key(session, caster, key_id)
-        if key.revoked_at is not None:
-            raise SpellError("not_found", f"API key {key_id} is revoked")
-        secret = rotate_key(session, key, timedelta(seconds=grace_s))
-        audit.record(session, actor, "key.rotated", "key", key.id, details={"grace_s": grace_s})
-        return NewKey(**info(key).model_dump(), key=secret)
-
     async def run() -> NewKey:
-        rotated = await platform.db.write(work)
-        await platform.announcer.key_changed(key_id)
-        return rotated
+        grace = timedelta(seconds=grace_s)
+        key, secret = await keys.rotate(platform.db, platform.announcer, caster, key_id, grace, actor)
+        return NewKey(**info(key).model_dump(), key=secret)
 
     request = ("POST", f"/v1/keys/{key_id}/rotate", {"grace_s": grace_s})
     return await idempotently(platform, caster, idempotency_key, request, run, secret=True)
@@ -162,12 +151,4 @@ async def revoke(key_id: str, platform: PlatformDep, caster: AdminCaster, actor:
     """Revoke a key at once, on every server process and open MCP session. (Server processes
     that share a store without Redis cannot tell each other: there a revoked key is refused any
     cast at once, anything else within two seconds.)"""
-
-    def work(session: Session) -> None:
-        key = own_key(session, caster, key_id)
-        if key.revoked_at is None:
-            key.revoked_at = datetime.now(UTC)
-            audit.record(session, actor, "key.revoked", "key", key.id)
-
-    await platform.db.write(work)
-    await platform.announcer.key_changed(key_id)
+    await keys.revoke(platform.db, platform.announcer, caster, key_id, actor)
