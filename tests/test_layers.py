@@ -164,7 +164,6 @@ STILL_MOVING = {
     "spell_mcp.rest.payments",
     "spell_mcp.rest.spell_activity",
     "spell_mcp.mcp.catalog_tools",
-    "spell_mcp.mcp.resources",
     "spell_mcp.mcp.server",
 }
 

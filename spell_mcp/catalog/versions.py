@@ -7,7 +7,7 @@ from __future__ import annotations
 import anyio.to_thread
 from sqlalchemy.orm import Session
 
-from registry import SpellVersion, find_version, versions_of, yank
+from registry import SpellVersion, find_version, list_latest, versions_of, yank
 from spell_mcp import audit
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.catalog.publishing import write_or_refuse
@@ -39,6 +39,13 @@ async def castable(db: Database, key: str, number: str | None = None) -> SpellVe
     if found is None:
         raise SpellError("spell_not_found", f"no castable spell {key}")
     return found[0]
+
+
+async def castable_spells(
+    db: Database, *, q: str | None = None, tag: str | None = None, category: str | None = None
+) -> list[SpellVersion]:
+    """The latest castable version of every spell, by key, matching every filter given."""
+    return await db.read(lambda session: list_latest(session, q=q, tag=tag, category=category))
 
 
 async def package(platform: Platform, key: str, number: str) -> bytes:

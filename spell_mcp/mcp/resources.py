@@ -15,7 +15,6 @@ import base64
 import json
 import mimetypes
 import re
-from functools import partial
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -23,10 +22,9 @@ import anyio
 import anyio.to_thread
 import mcp_types as types
 
-from registry import find_version, list_latest
 from spell_mcp.accounts.keys import Caster
-from spell_mcp.casting.records import artifact_digest, own_cast
-from spell_mcp.catalog.readme import readme
+from spell_mcp.casting.records import artifact_digest, cast_of
+from spell_mcp.catalog import versions
 from spell_mcp.errors import SpellError
 from spell_mcp.mcp import cast_app
 from spell_mcp.platform import Platform
@@ -77,7 +75,7 @@ def artifact_link(cast_id: str, artifact: dict[str, Any]) -> types.ResourceLink:
 
 
 async def list_resources(platform: Platform) -> types.ListResourcesResult:
-    spells = await platform.db.read(list_latest)
+    spells = await versions.castable_spells(platform.db)
     resources = [cast_app.resource()]
     for spell in spells:
         resources.append(
@@ -106,22 +104,18 @@ async def read_resource(platform: Platform, caster: Caster, uri: str) -> types.R
     spell_match = _SPELL.match(uri)
     if spell_match:
         key = spell_match["key"]
-        found = await platform.db.read(lambda session: find_version(session, key))
-        if found is None:
-            raise SpellError("spell_not_found", f"no castable spell {key}")
-        spell = found[0]
         if spell_match["schema"]:
+            spell = await versions.castable(platform.db, key)
             text = json.dumps(spell.input_schema, indent=2, ensure_ascii=False)
             contents = types.TextResourceContents(uri=uri, mime_type="application/schema+json", text=text)
         else:
-            # Reading the package's README may unpack it: off the event loop.
-            text = await anyio.to_thread.run_sync(readme, platform.casts.trees, spell)
+            text = await versions.readme_of(platform, key)
             contents = types.TextResourceContents(uri=uri, mime_type="text/markdown", text=text)
         return types.ReadResourceResult(contents=[contents])
     artifact_match = _ARTIFACT.match(uri)
     if artifact_match:
         cast_id, name = artifact_match["cast"], unquote(artifact_match["name"])
-        cast = await platform.db.read(partial(own_cast, caster.user_id, cast_id))
+        cast = await cast_of(platform.db, caster.user_id, cast_id)
         data = await anyio.to_thread.run_sync(platform.blobs.get, artifact_digest(cast, name))
         mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
         blob = types.BlobResourceContents(uri=uri, mime_type=mime, blob=base64.b64encode(data).decode())
@@ -134,7 +128,7 @@ async def complete(platform: Platform, params: types.CompleteRequestParams) -> t
     if params.argument.name != "key":
         return types.CompleteResult(completion=types.Completion(values=[]))
     prefix = params.argument.value.lower()
-    spells = await platform.db.read(list_latest)
+    spells = await versions.castable_spells(platform.db)
     keys = [spell.spell_key for spell in spells if spell.spell_key.startswith(prefix)]
     return types.CompleteResult(
         completion=types.Completion(
