@@ -1,11 +1,13 @@
-"""Reserve + settle pairs per second, on SQLite, PostgreSQL and PostgreSQL with the Redis fast
-path, one caster at a time and 32 at once; and how fast a caster whose budget is spent is refused.
+"""Reserve + settle pairs per second through the one path every cast takes (billing/cast_money.py,
+on the database driver), on SQLite, PostgreSQL and PostgreSQL with the Redis fast path, one
+caster at a time and 32 at once; what a settlement costs alone and in a group of 64; and how
+fast a caster whose budget is spent is refused.
 
 Each pair is what a cast does to money: one transaction that holds the price (credits and budget
-windows), then one that settles it into the maker's and the platform's accounts, extending the
-hash chain; with Redis, the hold is first admitted by its Lua script and settled there after.
-The baseline in the same run is a transaction that updates one row and commits, on the same
-backend.
+window), then one that settles it into the maker's and the platform's accounts, extending the
+hash chain; with Redis, the hold is first admitted by its Lua script and settled there after (a
+real cast has the caster's caps from its spell lookup; here they are known). The baseline in the
+same run is a driver transaction that updates one row and commits, on the same backend.
 
     python bench/ledger_holds.py [--pairs 2000] [--postgres postgresql+asyncpg://postgres@127.0.0.1/db]
                                  [--redis redis://127.0.0.1:6379/15]
@@ -28,99 +30,138 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from redis.asyncio import Redis  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
-from billing import AccountKind, BudgetExceeded, Budgets, Ledger, account_id  # noqa: E402
-from billing.budgets import WindowHold  # noqa: E402
+from billing import (  # noqa: E402
+    AccountKind,
+    BudgetExceeded,
+    Budgets,
+    HoldNotPending,
+    Ledger,
+    account_id,
+    cast_money,
+)
+from billing.budgets import WindowHold, windows_of  # noqa: E402
+from billing.cast_money import Settled, Settlement, Tx  # noqa: E402
 from billing.fast_holds import DatabaseState, FastHolds, database_state  # noqa: E402
 from spell_mcp.database.engine import Database  # noqa: E402
 
 TTL = timedelta(minutes=5)
+PRICE = 1000
+CAP = 10**12
+PAYEES = (
+    (account_id(AccountKind.MAKER_EARNINGS, "maker"), 800),
+    (account_id(AccountKind.PLATFORM_REVENUE), 200),
+)
+GROUP = 64
 
 
 async def prepare(db: Database, casters: int) -> list[str]:
     await db.migrate()
 
-    def accounts(session: object) -> list[str]:
-        ledger = Ledger(session)  # type: ignore[arg-type]
+    def accounts(session: Session) -> list[str]:
+        ledger = Ledger(session)
         ledger.open_platform_accounts()
         ledger.open_account(AccountKind.MAKER_EARNINGS, "maker")
         made = []
         for n in range(casters):
             account = ledger.open_account(AccountKind.CASTER_CREDITS, f"caster{n}")
             ledger.grant(account, 10**12, "bench")
-            Budgets(session).set(f"user:caster{n}", daily_cap_micros=10**12)  # type: ignore[arg-type]
+            Budgets(session).set(f"user:caster{n}", daily_cap_micros=CAP)
             made.append(account)
         return made
 
     return await db.write(accounts)
 
 
-async def pair(db: Database, fast: FastHolds | None, account: str, n: int) -> None:
-    owner = account.split(":")[1]
-    subjects = [f"user:{owner}"]
+async def hold(db: Database, account: str, reference: str, subjects: Sequence[str]) -> str:
+    async def work(tx: Tx) -> str:
+        return await cast_money.reserve(
+            tx, account, PRICE, reference, ttl=TTL, budget_subjects=subjects, now=datetime.now(UTC)
+        )
+
+    return await db.transaction(work)
+
+
+async def settle(db: Database, holds: Sequence[str]) -> None:
+    async def work(tx: Tx) -> list[Settled | HoldNotPending]:
+        orders = [Settlement(hold_id, PAYEES) for hold_id in holds]
+        return await cast_money.settle_many(tx, orders, datetime.now(UTC))
+
+    outcomes = await db.transaction(work)
+    assert all(isinstance(outcome, Settled) for outcome in outcomes)
+
+
+async def pair(db: Database, fast: FastHolds | None, account: str, n: int) -> tuple[float, float]:
+    """One cast's money; the seconds its hold and its settlement took."""
+    subjects = [f"user:{account.split(':')[1]}"]
     reference = f"c{n}-{time.monotonic_ns()}"
+    started = time.perf_counter()
     if fast is not None:
-        windows = await db.read(
-            lambda session: Budgets(session).windows_for(subjects, 1000, datetime.now(UTC))
-        )
-        await fast.admit(reference, account, 1000, windows)
-    hold = await db.write(
-        lambda session: Ledger(session).reserve(account, 1000, reference, TTL, budget_subjects=subjects)
-    )
-    await db.write(
-        lambda session: Ledger(session).settle(
-            hold,
-            [
-                (account_id(AccountKind.MAKER_EARNINGS, "maker"), 800),
-                (account_id(AccountKind.PLATFORM_REVENUE), 200),
-            ],
-        )
-    )
+        windows = windows_of([(subjects[0], CAP, None, None)], PRICE, datetime.now(UTC))
+        await fast.admit(reference, account, PRICE, windows)
+    hold_id = await hold(db, account, reference, subjects)
+    held = time.perf_counter()
+    await settle(db, [hold_id])
     if fast is not None:
         await fast.settle(reference)
+    return held - started, time.perf_counter() - held
 
 
 async def run(
     db: Database, fast: FastHolds | None, accounts: list[str], pairs: int, concurrency: int
-) -> tuple[float, float]:
+) -> tuple[float, float, float]:
+    """Pairs a second, and the median hold and settlement in ms."""
     counter = iter(range(pairs))
-    latencies: list[float] = []
+    holds: list[float] = []
+    settlements: list[float] = []
 
     async def worker(account: str) -> None:
         for n in counter:
-            started = time.perf_counter()
-            await pair(db, fast, account, n)
-            latencies.append(time.perf_counter() - started)
+            took_hold, took_settle = await pair(db, fast, account, n)
+            holds.append(took_hold)
+            settlements.append(took_settle)
 
     started = time.perf_counter()
     await asyncio.gather(*(worker(accounts[i % len(accounts)]) for i in range(concurrency)))
-    return pairs / (time.perf_counter() - started), statistics.median(latencies) * 1000
+    rate = pairs / (time.perf_counter() - started)
+    return rate, statistics.median(holds) * 1000, statistics.median(settlements) * 1000
+
+
+async def grouped(db: Database, accounts: list[str], batches: int) -> float:
+    """The median ms of settling GROUP holds in one transaction (a group commit's)."""
+    took = []
+    for batch in range(batches):
+        holds = [
+            await hold(db, accounts[n % len(accounts)], f"g{batch}-{n}", [f"user:caster{n % len(accounts)}"])
+            for n in range(GROUP)
+        ]
+        started = time.perf_counter()
+        await settle(db, holds)
+        took.append(time.perf_counter() - started)
+    return statistics.median(took) * 1000
 
 
 async def refusals(db: Database, fast: FastHolds | None, count: int) -> float:
     """Casts refused per second for a caster whose daily budget is spent (32 at once)."""
 
-    def spent(session: object) -> list[WindowHold]:
-        ledger = Ledger(session)  # type: ignore[arg-type]
+    def spent(session: Session) -> str:
+        ledger = Ledger(session)
         account = ledger.open_account(AccountKind.CASTER_CREDITS, "spent")
         ledger.grant(account, 10**12, "bench")
-        Budgets(session).set("user:spent", daily_cap_micros=0)  # type: ignore[arg-type]
-        return Budgets(session).windows_for(["user:spent"], 1000, datetime.now(UTC))  # type: ignore[arg-type]
+        Budgets(session).set("user:spent", daily_cap_micros=0)
+        return account
 
-    windows = await db.write(spent)
-    account = account_id(AccountKind.CASTER_CREDITS, "spent")
+    account = await db.write(spent)
+    windows = windows_of([("user:spent", 0, None, None)], PRICE, datetime.now(UTC))
     counter = iter(range(count))
 
     async def worker() -> None:
         for n in counter:
             try:
                 if fast is not None:
-                    await fast.admit(f"r{n}", account, 1000, windows)
-                await db.write(
-                    lambda session, n=n: Ledger(session).reserve(
-                        account, 1000, f"r{n}", TTL, budget_subjects=["user:spent"]
-                    )
-                )
+                    await fast.admit(f"r{n}", account, PRICE, windows)
+                await hold(db, account, f"r{n}", ["user:spent"])
             except BudgetExceeded:
                 continue
             raise AssertionError("a spent budget admitted a cast")
@@ -131,16 +172,14 @@ async def refusals(db: Database, fast: FastHolds | None, count: int) -> float:
 
 
 async def one_row_updates(db: Database, count: int) -> float:
-    """The baseline: transactions that update one row and commit, on the same backend."""
-    from sqlalchemy import text
+    """The baseline: driver transactions that update one row and commit, on the same backend."""
+
+    async def work(tx: Tx) -> int:
+        return await tx.execute("UPDATE accounts SET held = held WHERE id = ?", PAYEES[0][0])
 
     started = time.perf_counter()
     for _ in range(count):
-        await db.write(
-            lambda session: session.execute(
-                text("UPDATE accounts SET held = held WHERE id = 'maker_earnings:maker'")
-            )
-        )
+        await db.transaction(work)
     return count / (time.perf_counter() - started)
 
 
@@ -160,11 +199,15 @@ async def bench(label: str, url: str, pairs: int, redis_url: str | None = None) 
         baseline = await one_row_updates(db, pairs)
         print(f"{label}: one-row update transactions {baseline:8.0f}/s (baseline)")
         for concurrency in (1, 32):
-            rate, p50 = await run(db, fast, accounts, pairs, concurrency)
+            rate, hold_p50, settle_p50 = await run(db, fast, accounts, pairs, concurrency)
             print(
-                f"{label}: reserve+settle, {concurrency:2d} casters {rate:8.0f} pairs/s  p50 {p50:6.2f} ms  "
+                f"{label}: reserve+settle, {concurrency:2d} casters {rate:8.0f} pairs/s  "
+                f"p50 hold {hold_p50:6.2f} ms, settle {settle_p50:6.2f} ms  "
                 f"({rate / baseline * 2:4.2f}x the baseline's transaction rate)"
             )
+        if fast is None:
+            group = await grouped(db, accounts, max(5, pairs // 200))
+            print(f"{label}: {GROUP} settlements in one transaction p50 {group:6.2f} ms")
         refused = await refusals(db, fast, pairs)
         print(f"{label}: casts refused by a spent budget {refused:8.0f}/s")
     finally:

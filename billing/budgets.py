@@ -1,10 +1,11 @@
 """Budgets: daily and monthly caps (UTC windows) and a per-cast maximum, for a caster and for
-each of its API keys.
+each of its API keys, and what each window has spent and holds.
 
-A cast's reserve counts against every applicable window in the same transaction as its credit
-hold, by one conditional UPDATE per window (`spent + held + price <= cap`), so racing casts can
-never overspend a window either. Settling moves the amount from held to spent; voiding releases
-it. Crossing 50 %, 80 % and 100 % of a cap records an alert, once per window.
+A cast's hold counts against every applicable window in the same transaction as its credit
+hold, by one conditional upsert per window (`spent + held + price <= cap`), so racing casts can
+never overspend a window either; settling moves the amount from held to spent, voiding releases
+it (billing/cast_money.py). Crossing 50 %, 80 % and 100 % of a cap records an alert, once per
+window.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from billing.errors import BillingError
@@ -23,39 +23,7 @@ from billing.models import Budget, BudgetAlert, BudgetWindow, table_of
 
 ALERT_THRESHOLDS = (50, 80, 100)
 _windows = table_of(BudgetWindow)
-_budgets = table_of(Budget)
 _alerts = table_of(BudgetAlert)
-_HOLD_IN_WINDOW = (
-    update(_windows)
-    .where(
-        _windows.c.subject == bindparam("b_subject"),
-        _windows.c.period == bindparam("b_period"),
-        _windows.c.starts == bindparam("b_starts"),
-        _windows.c.spent + _windows.c.held + bindparam("b_amount") <= bindparam("b_cap"),
-    )
-    .values(held=_windows.c.held + bindparam("b_amount"))
-)
-_MOVE_IN_WINDOW = (
-    update(_windows)
-    .where(
-        _windows.c.subject == bindparam("b_subject"),
-        _windows.c.period == bindparam("b_period"),
-        _windows.c.starts == bindparam("b_starts"),
-    )
-    .values(held=_windows.c.held - bindparam("b_amount"), spent=_windows.c.spent + bindparam("b_spent"))
-    .returning(_windows.c.spent)
-)
-# One query for every subject's caps: most casters have none, and this is on every cast's path.
-_CAPS = select(
-    _budgets.c.subject,
-    _budgets.c.daily_cap_micros,
-    _budgets.c.monthly_cap_micros,
-    _budgets.c.per_cast_max_micros,
-).where(_budgets.c.subject.in_(bindparam("b_subjects", expanding=True)))
-# The lowest confirmation threshold among the subjects (NULLs, unset ones, are ignored).
-_CONFIRM_ABOVE = select(func.min(_budgets.c.confirm_above_micros)).where(
-    _budgets.c.subject.in_(bindparam("b_subjects", expanding=True))
-)
 _WINDOW = select(_windows.c.spent, _windows.c.held).where(
     _windows.c.subject == bindparam("b_subject"),
     _windows.c.period == bindparam("b_period"),
@@ -156,69 +124,12 @@ class Budgets:
         self.session.flush()
         return budget
 
-    def windows_for(self, subjects: list[str], amount: int, now: datetime) -> list[WindowHold]:
-        """The capped windows a hold of `amount` counts against now; raises `BudgetExceeded` if
-        it is above a per-cast maximum."""
-        if not subjects:
-            return []
-        rows = {row.subject: row for row in self.session.execute(_CAPS, {"b_subjects": subjects})}
-        caps = [
-            (s, rows[s].daily_cap_micros, rows[s].monthly_cap_micros, rows[s].per_cast_max_micros)
-            for s in subjects
-            if s in rows
-        ]
-        return windows_of(caps, amount, now)
-
-    def hold(self, subjects: list[str], amount: int, now: datetime) -> list[WindowHold]:
-        """Count `amount` against every cap of these subjects, or raise `BudgetExceeded`."""
-        windows = self.windows_for(subjects, amount, now)
-        for window in windows:
-            self._ensure(window)
-            params = {
-                "b_subject": window.subject,
-                "b_period": window.period,
-                "b_starts": window.starts,
-                "b_amount": amount,
-                "b_cap": window.cap,
-            }
-            if self.session.execute(_HOLD_IN_WINDOW, params).rowcount != 1:  # type: ignore[attr-defined]
-                spent, in_flight = self.session.execute(_WINDOW, params).one()
-                raise BudgetExceeded.of_window(window, int(spent), int(in_flight))
-        return windows
-
-    def confirm_threshold(self, subjects: list[str]) -> int | None:
-        """The lowest `confirm_above_micros` of these subjects, or None when none has one."""
-        if not subjects:
-            return None
-        lowest = self.session.execute(_CONFIRM_ABOVE, {"b_subjects": subjects}).scalar()
-        return int(lowest) if lowest is not None else None
-
     def usage(self, window: WindowHold) -> tuple[int, int]:
         """(spent, held) in a window; (0, 0) before its first hold."""
         row = self.session.execute(
             _WINDOW, {"b_subject": window.subject, "b_period": window.period, "b_starts": window.starts}
         ).one_or_none()
         return (int(row.spent), int(row.held)) if row else (0, 0)
-
-    def settle(self, windows: list[WindowHold], amount: int, now: datetime) -> list[CrossedAlert]:
-        """Turn held amounts into spent ones; returns the alerts newly crossed."""
-        crossed = []
-        for window in windows:
-            params = {"b_subject": window.subject, "b_period": window.period, "b_starts": window.starts}
-            spent = int(
-                self.session.execute(
-                    _MOVE_IN_WINDOW, {**params, "b_amount": amount, "b_spent": amount}
-                ).scalar_one()
-            )
-            for threshold in thresholds_crossed(window, amount, spent):
-                if self._alert(window, threshold, now):
-                    crossed.append(CrossedAlert(window, threshold, spent))
-        return crossed
-
-    def release(self, windows: list[WindowHold], amount: int) -> None:
-        for window in windows:
-            params = {"b_subject": window.subject, "b_period": window.period, "b_starts": window.starts}
-            self.session.execute(_MOVE_IN_WINDOW, {**params, "b_amount": amount, "b_spent": 0})
 
     def windows(self, subject: str, now: datetime) -> list[dict[str, Any]]:
         """The subject's current capped windows: cap, spent, held and when each resets (windows
@@ -246,36 +157,6 @@ class Budgets:
     def alerts(self, subject: str) -> list[BudgetAlert]:
         query = select(BudgetAlert).where(_alerts.c.subject == subject).order_by(_alerts.c.created_at.desc())
         return list(self.session.execute(query).scalars())
-
-    def _ensure(self, window: WindowHold) -> None:
-        values = {
-            "subject": window.subject,
-            "period": window.period,
-            "starts": window.starts,
-            "spent": 0,
-            "held": 0,
-        }
-        self.session.execute(_insert_ignoring_duplicates(self.session, _windows).values(**values))
-
-    def _alert(self, window: WindowHold, threshold: int, now: datetime) -> bool:
-        values = {
-            "subject": window.subject,
-            "period": window.period,
-            "starts": window.starts,
-            "threshold": threshold,
-            "created_at": now,
-        }
-        result = self.session.execute(_insert_ignoring_duplicates(self.session, _alerts).values(**values))
-        return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def _insert_ignoring_duplicates(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    return insert(table)
 
 
 # A subject's caps: (subject, daily, monthly, per-cast maximum).

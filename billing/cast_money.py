@@ -1,19 +1,24 @@
-"""A cast's money as plain SQL on the database driver: the hold, the settlement, the void.
+"""The ledger's money as plain SQL: every statement that moves it, written once.
 
-These are the ledger's `reserve`, `settle` and `void` (billing/ledger.py) for the one path that
-runs on every cast, written as a handful of prepared statements each instead of ORM work, which
-costs ten to twenty times more per statement. The invariants are the same ones, kept by the same
-means: one conditional UPDATE decides whether credits cover a hold, one conditional upsert per
-budget window decides whether it fits the cap, a hold is closed by an UPDATE conditional on its
-being pending, every transfer's legs sum to zero, and every entry extends the hash chain under
-the chain head's row lock.
+- A cast: `reserve` a hold, then `settle_many` (group commit) or `void` it, run on the database
+  driver (spell_mcp/database/driver.py), where a statement costs a tenth to a twentieth of ORM
+  work;
+- the sweeper's `expire_holds`, and `void_pending` when an account's owner is erased;
+- `transfer`: every other balanced transfer (grants, top-ups, refunds, payouts, disputes), which
+  `Ledger` runs inside its session's transaction (billing/tx.py).
+
+One conditional UPDATE decides whether credits cover a hold, one conditional upsert per budget
+window whether it fits the cap, a hold is closed by an UPDATE conditional on its being pending,
+every transfer's legs sum to zero, and `_extend_chain` alone writes ledger entries, each
+extending the hash chain under the chain head's row lock.
 
 `settle_many` settles several holds in one transaction and extends the chain once for all of
 them (group commit): the chain head serialises every settlement across processes, so the fewer
 transactions take it, the more casts a second the ledger takes.
 
-Statements are written once with `?` placeholders, run through a `Tx` (the caller's open
-transaction on sqlite3 or asyncpg); timestamps are passed as aware datetimes and JSON as text.
+Statements are written once with `?` placeholders, run through a `Tx` (an open transaction on
+sqlite3 or asyncpg, or a SQLAlchemy session's); timestamps are passed as aware datetimes and
+JSON as text.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, Protocol
 
+from billing.accounts import AccountKind, account_id
 from billing.budgets import (
     BudgetExceeded,
     Caps,
@@ -37,7 +43,6 @@ from billing.budgets import (
 )
 from billing.chain import link
 from billing.errors import AccountInDebt, HoldNotPending, InsufficientCredits
-from billing.ledger import AccountKind, account_id
 
 
 class Tx(Protocol):
@@ -99,6 +104,11 @@ _MOVE_IN_WINDOW = (
     "UPDATE budget_windows SET held = held - ?, spent = spent + ? "
     "WHERE subject = ? AND period = ? AND starts = ? RETURNING spent"
 )
+_EXPIRED_HOLDS = (
+    "SELECT id, reference FROM holds WHERE status = 'pending' AND expires_at <= ? ORDER BY expires_at LIMIT ?"
+)
+_PENDING_HOLDS = "SELECT id, reference FROM holds WHERE account_id = ? AND status = 'pending'"
+_CREDIT = "UPDATE accounts SET balance = balance + ? WHERE id = ?"
 _INSERT_ALERT = (
     "INSERT INTO budget_alerts (subject, period, starts, threshold, created_at) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT DO NOTHING"
@@ -190,6 +200,28 @@ async def void(tx: Tx, hold_id: str) -> None:
         await tx.execute(_MOVE_IN_WINDOW, hold.amount, 0, window.subject, window.period, window.starts)
 
 
+async def expire_holds(tx: Tx, now: datetime, limit: int = 500) -> list[tuple[str, str]]:
+    """Void the pending holds that expired by `now` (a server that died mid-cast never leaves
+    money held); (hold id, reference) of each one voided."""
+    return await _void_each(tx, await tx.fetch(_EXPIRED_HOLDS, now, limit))
+
+
+async def void_pending(tx: Tx, account: str) -> list[tuple[str, str]]:
+    """Void every pending hold of an account; (hold id, reference) of each one voided."""
+    return await _void_each(tx, await tx.fetch(_PENDING_HOLDS, account))
+
+
+async def _void_each(tx: Tx, holds: Sequence[Sequence[Any]]) -> list[tuple[str, str]]:
+    voided = []
+    for hold_id, reference in holds:
+        try:
+            await void(tx, hold_id)
+        except HoldNotPending:
+            continue  # settled or voided meanwhile by its own cast
+        voided.append((hold_id, reference))
+    return voided
+
+
 @dataclass(frozen=True, slots=True)
 class Settlement:
     """A hold to settle, and who is paid what from it (amounts that add up to the hold's)."""
@@ -232,8 +264,10 @@ async def settle_many(
     if not closed:
         return outcomes
     await _post(tx, closed)
-    await _extend_chain(tx, closed, now)
-    for settled, hold, _legs in closed:
+    postings = [Posting(settled.transfer_id, "cast", hold.reference, legs) for settled, hold, legs in closed]
+    hashes = await _extend_chain(tx, postings, now)
+    for (settled, hold, _legs), entry_hash in zip(closed, hashes, strict=True):
+        settled.entry_hash = entry_hash
         settled.alerts_crossed = await _spend_in_windows(tx, hold, now)
     return outcomes
 
@@ -252,32 +286,64 @@ async def _post(tx: Tx, closed: list[tuple[Settled, ClosedHold, list[tuple[str, 
     await tx.executemany(_MOVE, [(moved[account], released[account], account) for account in sorted(moved)])
 
 
-async def _extend_chain(
-    tx: Tx, closed: list[tuple[Settled, ClosedHold, list[tuple[str, int]]]], now: datetime
-) -> None:
-    """One lock of the chain head, the entries of every transfer inserted, the head moved once."""
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """A balanced transfer to append to the ledger: its legs, (account, amount) summing to zero."""
+
+    transfer_id: str
+    kind: str
+    reference: str | None
+    legs: Sequence[tuple[str, int]]
+
+
+async def transfer(
+    tx: Tx, kind: str, reference: str | None, legs: Sequence[tuple[str, int]], now: datetime
+) -> str:
+    """A balanced transfer between existing accounts (zero legs are left out): each balance moved
+    by its leg, in account order (so that concurrent transfers never wait on each other in a
+    circle), the legs appended to the chain. Its id; `ValueError` when the legs do not sum to
+    zero or an account does not exist (the caller's transaction then rolls back)."""
+    if sum(amount for _, amount in legs) != 0:
+        raise ValueError("the legs of a transfer must sum to zero")
+    legs = [(account, amount) for account, amount in legs if amount]
+    for account, amount in sorted(legs):
+        if await tx.execute(_CREDIT, amount, account) != 1:
+            raise ValueError(f"no ledger account {account}")
+    posting = Posting(f"tr_{uuid.uuid4().hex}", kind, reference, legs)
+    await _extend_chain(tx, [posting], now)
+    return posting.transfer_id
+
+
+async def _extend_chain(tx: Tx, postings: Sequence[Posting], now: datetime) -> list[str]:
+    """Append the transfers' legs to the ledger, the only place entries are written: one lock of
+    the chain head, every entry inserted with its place in the chain and its hash, the head moved
+    once. The hash of each transfer's last entry (receipts quote it)."""
     lock = " FOR UPDATE" if tx.backend == "postgresql" else ""
     tip = await tx.fetchrow(_TIP + lock)
     assert tip is not None, "the ledger's chain head is created with the platform's accounts"
     seq, head = int(tip[0]), str(tip[1])
     rows = []
-    for settled, hold, legs in closed:
-        for account, amount in legs:
+    last_hashes = []
+    for posting in postings:
+        for account, amount in posting.legs:
             seq += 1
             entry = {
                 "seq": seq,
-                "transfer_id": settled.transfer_id,
+                "transfer_id": posting.transfer_id,
                 "account_id": account,
                 "amount": amount,
-                "kind": "cast",
-                "reference": hold.reference,
+                "kind": posting.kind,
+                "reference": posting.reference,
                 "created_at": now,
             }
             prev, head = head, link(head, entry)
-            rows.append((seq, settled.transfer_id, account, amount, "cast", hold.reference, now, prev, head))
-        settled.entry_hash = head
+            rows.append(
+                (seq, posting.transfer_id, account, amount, posting.kind, posting.reference, now, prev, head)
+            )
+        last_hashes.append(head)
     await tx.executemany(_INSERT_ENTRY, rows)
     await tx.execute(_MOVE_TIP, seq, head)
+    return last_hashes
 
 
 async def _spend_in_windows(tx: Tx, hold: ClosedHold, now: datetime) -> list[CrossedAlert]:

@@ -7,7 +7,7 @@ from outside (`operator_grants`, `provider_clearing`) go negative as money comes
 
 Two rules a finance team relies on:
 - Whatever comes in repays the caster's debt first: credits are never spendable while the
-  caster owes anything (`Ledger.reserve` refuses with `AccountInDebt`).
+  caster owes anything (a cast's hold is refused with `AccountInDebt`, billing/cast_money.py).
 - Whatever goes out takes the caster's available credits first (never those held by running
   casts), and what they do not cover becomes debt: nothing is silently written off.
 """
@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from billing.accounts import AccountKind, account_id
 from billing.errors import InsufficientCredits
-from billing.ledger import AccountKind, Ledger, account_id
+from billing.ledger import Ledger
 from billing.models import Account, LedgerEntry, table_of
 
 Legs = list[tuple[str, int]]

@@ -14,7 +14,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from billing.ledger import AccountKind, Ledger, account_id
+from billing.accounts import AccountKind, account_id
+from billing.ledger import Ledger
 from billing.models import LedgerEntry, table_of
 
 _entries = table_of(LedgerEntry)

@@ -9,15 +9,15 @@ append-only trigger allows)."""
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, null, or_, update
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from billing import AccountKind, HoldNotPending, Ledger, account_id
+from billing import AccountKind, account_id, cast_money
 from billing.models import Budget, BudgetAlert, BudgetWindow, Hold
+from billing.tx import in_session
 from registry.models import SignerIdentityRecord, Spell
 from spell_mcp import audit
 from spell_mcp.database.tables import (
@@ -65,16 +65,11 @@ def erase(session: Session, user_id: str, now: datetime, grace: timedelta) -> li
 
 
 def _stop_spending(session: Session, user_id: str, now: datetime) -> None:
-    """Release every hold and record every running cast as failed: nothing more is charged.
-    (The caller then stops the casts themselves: `Announcer.casts_must_stop`.)"""
+    """Release every hold and record every running cast as failed, in the erasure's transaction:
+    nothing more is charged. (The caller then stops the casts themselves:
+    `Announcer.casts_must_stop`.)"""
     credits = account_id(AccountKind.CASTER_CREDITS, user_id)
-    ledger = Ledger(session)
-    pending = session.execute(
-        select(col(Hold.id)).where(col(Hold.account_id) == credits, col(Hold.status) == "pending")
-    ).scalars()
-    for hold_id in list(pending):
-        with contextlib.suppress(HoldNotPending):  # settled or released this moment
-            ledger.void(hold_id)
+    in_session(session, lambda tx: cast_money.void_pending(tx, credits))
     session.execute(
         update(Cast)
         .where(col(Cast.caster_id) == user_id, col(Cast.status) == "running")

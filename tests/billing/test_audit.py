@@ -2,36 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from billing import AccountKind, Ledger, account_id, audit
 from spell_mcp.platform import Platform
-
-TTL = timedelta(minutes=5)
+from tests.billing.money import hold, settle, void
 
 
 async def busy_ledger(platform: Platform) -> None:
     """Grants, settled and voided casts: a ledger with some history."""
 
-    def history(session: Session) -> None:
+    def accounts(session: Session) -> tuple[str, str]:
         ledger = Ledger(session)
         caster = ledger.open_account(AccountKind.CASTER_CREDITS, "caster")
-        maker = ledger.open_account(AccountKind.MAKER_EARNINGS, "maker")
-        fee = account_id(AccountKind.PLATFORM_REVENUE)
         ledger.grant(caster, 10_000, "grant-1")
-        for n in range(5):
-            hold = ledger.reserve(caster, 333, f"cast_{n}", TTL)
-            if n % 2:
-                ledger.void(hold)
-            else:
-                ledger.settle(hold, [(maker, 266), (fee, 67)])
-        ledger.reserve(caster, 100, "cast_running", TTL)
+        return caster, ledger.open_account(AccountKind.MAKER_EARNINGS, "maker")
 
-    await platform.db.write(history)
+    caster, maker = await platform.db.write(accounts)
+    fee = account_id(AccountKind.PLATFORM_REVENUE)
+    for n in range(5):
+        held = await hold(platform.db, caster, 333, f"cast_{n}")
+        if n % 2:
+            await void(platform.db, held)
+        else:
+            await settle(platform.db, held, [(maker, 266), (fee, 67)])
+    await hold(platform.db, caster, 100, "cast_running")
 
 
 async def tamper(platform: Platform, statement: str) -> None:

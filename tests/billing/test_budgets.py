@@ -1,5 +1,5 @@
 """Budgets are never overspent: caps per UTC day and month and per cast, for a caster and a key,
-atomically with the credit hold, also under racing casts."""
+atomically with the credit hold (billing/cast_money.py), also under racing casts."""
 
 from __future__ import annotations
 
@@ -7,17 +7,16 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy.orm import Session
 
-from billing import AccountKind, BudgetExceeded, Budgets, InsufficientCredits, Ledger, account_id
+from billing import AccountKind, BudgetExceeded, Budgets, InsufficientCredits, account_id
 from billing.budgets import CrossedAlert
 from spell_mcp.platform import Platform
-from tests.billing.test_ledger import assert_books_balance, balance, funded_caster
+from tests.billing.money import assert_books_balance, balance, funded_caster, hold, settle, void
 
-TTL = timedelta(minutes=5)
 PRICE = 1_000
 USER = "user:alice"
 KEY = "key:agent"
+FEE = account_id(AccountKind.PLATFORM_REVENUE)
 
 
 async def set_caps(platform: Platform, subject: str, **caps: int | None) -> None:
@@ -25,24 +24,18 @@ async def set_caps(platform: Platform, subject: str, **caps: int | None) -> None
 
 
 async def reserve(platform: Platform, caster: str, n: int, subjects: tuple[str, ...] = (USER, KEY)) -> str:
-    return await platform.db.write(
-        lambda session: Ledger(session).reserve(caster, PRICE, f"cast_{n}", TTL, budget_subjects=subjects)
-    )
+    return await hold(platform.db, caster, PRICE, f"cast_{n}", subjects=subjects)
 
 
-async def settle(platform: Platform, hold: str) -> list[CrossedAlert]:
-    def work(session: Session) -> list[CrossedAlert]:
-        ledger = Ledger(session)
-        ledger.settle(hold, [(account_id(AccountKind.PLATFORM_REVENUE), PRICE)])
-        return ledger.alerts_crossed
-
-    return await platform.db.write(work)
+async def spend(platform: Platform, hold_id: str) -> list[CrossedAlert]:
+    """Settle the hold; the budget alerts it crossed."""
+    return (await settle(platform.db, hold_id, [(FEE, PRICE)])).alerts_crossed
 
 
 async def test_a_daily_cap_refuses_the_cast_that_would_cross_it(platform: Platform) -> None:
     caster = await funded_caster(platform, "alice", 100 * PRICE)
     await set_caps(platform, USER, daily_cap_micros=2 * PRICE)
-    await settle(platform, await reserve(platform, caster, 1))
+    await spend(platform, await reserve(platform, caster, 1))
     await reserve(platform, caster, 2)  # held, not yet settled: it counts too
     with pytest.raises(BudgetExceeded) as refused:
         await reserve(platform, caster, 3)
@@ -70,9 +63,8 @@ async def test_a_key_has_caps_of_its_own_and_the_tightest_cap_wins(platform: Pla
 async def test_voided_casts_give_their_budget_back(platform: Platform) -> None:
     caster = await funded_caster(platform, "alice", 100 * PRICE)
     await set_caps(platform, USER, daily_cap_micros=PRICE)
-    hold = await reserve(platform, caster, 1)
-    await platform.db.write(lambda session: Ledger(session).void(hold))
-    await settle(platform, await reserve(platform, caster, 2))
+    await void(platform.db, await reserve(platform, caster, 1))
+    await spend(platform, await reserve(platform, caster, 2))
     windows = await platform.db.read(lambda session: Budgets(session).windows(USER, datetime.now(UTC)))
     assert [(w["period"], w["spent_micros"], w["held_micros"]) for w in windows] == [("day", PRICE, 0)]
 
@@ -82,7 +74,7 @@ async def test_alerts_at_50_80_and_100_percent_are_recorded_once(platform: Platf
     await set_caps(platform, USER, daily_cap_micros=10 * PRICE)
     crossed = []
     for n in range(10):
-        crossed += await settle(platform, await reserve(platform, caster, n, subjects=(USER,)))
+        crossed += await spend(platform, await reserve(platform, caster, n, subjects=(USER,)))
     assert [(a.window.subject, a.window.period, a.threshold, a.spent) for a in crossed] == [
         (USER, "day", 50, 5 * PRICE),
         (USER, "day", 80, 8 * PRICE),
@@ -99,7 +91,7 @@ async def test_racing_casts_never_overspend_a_budget(platform: Platform) -> None
 
     async def attempt(n: int) -> bool:
         try:
-            await settle(platform, await reserve(platform, caster, n, subjects=(USER,)))
+            await spend(platform, await reserve(platform, caster, n, subjects=(USER,)))
             return True
         except (BudgetExceeded, InsufficientCredits):
             return False
@@ -108,14 +100,3 @@ async def test_racing_casts_never_overspend_a_budget(platform: Platform) -> None
     assert sum(results) == affordable
     assert await balance(platform, caster) == ((1_000 - affordable) * PRICE, 0)
     await assert_books_balance(platform)
-
-
-async def test_the_lowest_confirmation_threshold_of_caster_and_key_applies(platform: Platform) -> None:
-    def threshold(session: Session) -> int | None:
-        return Budgets(session).confirm_threshold([USER, KEY])
-
-    assert await platform.db.read(threshold) is None
-    await set_caps(platform, USER, confirm_above_micros=50)
-    assert await platform.db.read(threshold) == 50
-    await set_caps(platform, KEY, daily_cap_micros=10, confirm_above_micros=30)
-    assert await platform.db.read(threshold) == 30

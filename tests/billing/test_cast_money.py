@@ -1,13 +1,13 @@
-"""A cast's money on the driver (billing/cast_money.py) keeps every invariant of the ledger's own
-reserve, settle and void: exact splits, the hash chain, budgets never overspent, a hold closed
-once, also when settlements are grouped and when both paths race from two processes."""
+"""A cast's money on the driver (billing/cast_money.py): settlements grouped in one transaction,
+an expired hold voided and never settled, refusals that say why, and racing casts from two
+processes that never overspend a budget."""
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.orm import Session
@@ -21,70 +21,32 @@ from billing import (
     InsufficientCredits,
     Ledger,
     account_id,
-    audit,
-    cast_money,
 )
-from billing.cast_money import Settled, Settlement, Tx
+from billing.cast_money import Settled, Settlement
 from spell_mcp.database.engine import Database
 from spell_mcp.platform import Platform
-from tests.billing.test_ledger import assert_books_balance, balance, funded_caster
+from tests.billing.money import (
+    assert_books_balance,
+    balance,
+    chain_verifies,
+    funded_caster,
+    hold,
+    now,
+    settle,
+    settle_all,
+    void,
+)
 
-TTL = timedelta(minutes=5)
 PRICE = 1_000
 USER = "user:alice"
 FEE = account_id(AccountKind.PLATFORM_REVENUE)
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-async def reserve(db: Database, caster: str, n: int, subjects: tuple[str, ...] = (USER,)) -> str:
-    async def work(tx: Tx) -> str:
-        return await cast_money.reserve(
-            tx, caster, PRICE, f"cast_{n}", ttl=TTL, budget_subjects=subjects, now=now()
-        )
-
-    return await db.transaction(work)
-
-
-async def settle(db: Database, *holds: str, payee: str = FEE) -> list[Settled | HoldNotPending]:
-    orders = [Settlement(hold, ((payee, PRICE),)) for hold in holds]
-
-    async def work(tx: Tx) -> list[Settled | HoldNotPending]:
-        return await cast_money.settle_many(tx, orders, now())
-
-    return await db.transaction(work)
-
-
-async def chain_verifies(platform: Platform) -> None:
-    report = await platform.db.read(audit)
-    assert report.ok, report.problems
-
-
-async def test_a_settlement_pays_its_payees_exactly_and_extends_the_chain(platform: Platform) -> None:
-    caster = await funded_caster(platform, "caster", 10 * PRICE)
-    maker = await platform.db.write(lambda s: Ledger(s).open_account(AccountKind.MAKER_EARNINGS, "maker"))
-    hold = await reserve(platform.db, caster, 1, subjects=())
-    assert await balance(platform, caster) == (10 * PRICE, PRICE)
-
-    async def pay(tx: Tx) -> list[Settled | HoldNotPending]:
-        return await cast_money.settle_many(tx, [Settlement(hold, ((maker, 701), (FEE, 299)))], now())
-
-    (settled,) = await platform.db.transaction(pay)
-    assert isinstance(settled, Settled) and len(settled.entry_hash) == 64
-    assert await balance(platform, caster) == (9 * PRICE, 0)
-    assert await balance(platform, maker) == (701, 0)
-    assert await balance(platform, FEE) == (299, 0)
-    await assert_books_balance(platform)
-    await chain_verifies(platform)
-
-
 async def test_settlements_grouped_in_one_transaction_each_get_their_own_transfer(platform: Platform) -> None:
     caster = await funded_caster(platform, "caster", 10 * PRICE)
-    holds = [await reserve(platform.db, caster, n, subjects=()) for n in range(5)]
-    await platform.db.transaction(lambda tx: cast_money.void(tx, holds[2]))  # one is gone meanwhile
-    outcomes = await settle(platform.db, *holds)
+    holds = [await hold(platform.db, caster, PRICE, f"cast_{n}") for n in range(5)]
+    await void(platform.db, holds[2])  # one is gone meanwhile
+    outcomes = await settle_all(platform.db, [Settlement(held, ((FEE, PRICE),)) for held in holds])
     assert isinstance(outcomes[2], HoldNotPending)
     settled = [outcome for outcome in outcomes if isinstance(outcome, Settled)]
     assert len(settled) == 4 and len({outcome.transfer_id for outcome in settled}) == 4
@@ -94,44 +56,26 @@ async def test_settlements_grouped_in_one_transaction_each_get_their_own_transfe
     await chain_verifies(platform)
 
 
-async def test_a_hold_is_closed_once(platform: Platform) -> None:
-    caster = await funded_caster(platform, "caster", 10 * PRICE)
-    hold = await reserve(platform.db, caster, 1)
-    (first,) = await settle(platform.db, hold)
-    assert isinstance(first, Settled)
-    (again,) = await settle(platform.db, hold)
-    assert isinstance(again, HoldNotPending)
-    with pytest.raises(HoldNotPending):
-        await platform.db.transaction(lambda tx: cast_money.void(tx, hold))
-    assert await balance(platform, caster) == (9 * PRICE, 0)
-
-
 async def test_an_expired_hold_is_voided_not_settled(platform: Platform) -> None:
     caster = await funded_caster(platform, "caster", 10 * PRICE)
-
-    async def short(tx: Tx) -> str:
-        return await cast_money.reserve(
-            tx, caster, PRICE, "cast_1", ttl=timedelta(seconds=-1), budget_subjects=(), now=now()
-        )
-
-    hold = await platform.db.transaction(short)
-    (outcome,) = await settle(platform.db, hold)
-    assert isinstance(outcome, HoldNotPending)
-    await platform.db.transaction(lambda tx: cast_money.void(tx, hold))
+    held = await hold(platform.db, caster, PRICE, ttl=timedelta(seconds=-1))
+    with pytest.raises(HoldNotPending):
+        await settle(platform.db, held, [(FEE, PRICE)])
+    await void(platform.db, held)
     assert await balance(platform, caster) == (10 * PRICE, 0)
 
 
-async def test_refusals_say_what_the_ledgers_own_say(platform: Platform) -> None:
+async def test_refusals_say_which_limit_and_how_much_is_left(platform: Platform) -> None:
     caster = await funded_caster(platform, "alice", 2 * PRICE)
     await platform.db.write(lambda s: Budgets(s).set(USER, daily_cap_micros=PRICE))
-    await reserve(platform.db, caster, 1)
+    await hold(platform.db, caster, PRICE, "cast_1", subjects=(USER,))
     with pytest.raises(BudgetExceeded) as over_cap:
-        await reserve(platform.db, caster, 2)
+        await hold(platform.db, caster, PRICE, "cast_2", subjects=(USER,))
     assert (over_cap.value.limit, over_cap.value.spent, over_cap.value.held) == ("your daily cap", 0, PRICE)
     await platform.db.write(lambda s: Budgets(s).set(USER, daily_cap_micros=None))
-    await reserve(platform.db, caster, 3)
+    await hold(platform.db, caster, PRICE, "cast_3", subjects=(USER,))
     with pytest.raises(InsufficientCredits) as short:
-        await reserve(platform.db, caster, 4)
+        await hold(platform.db, caster, PRICE, "cast_4", subjects=(USER,))
     assert short.value.available == 0 and not isinstance(short.value, AccountInDebt)
     # Refused holds changed nothing.
     assert await balance(platform, caster) == (2 * PRICE, 2 * PRICE)
@@ -147,33 +91,24 @@ async def test_a_caster_in_debt_is_told_so(platform: Platform) -> None:
 
     await platform.db.write(owe)
     with pytest.raises(AccountInDebt) as refused:
-        await reserve(platform.db, caster, 1)
+        await hold(platform.db, caster, PRICE)
     assert refused.value.debt == 500
 
 
-# -- the same race through the ledger's own path and the driver's, from two processes ----------
+# -- racing casts from two processes -----------------------------------------------------------
 
 
-def _race(url: str, path: str, caster: str, first: int, count: int) -> int:
-    """In a process of its own: `count` casts at once, each a hold then a settlement, through
-    the ORM ledger ("orm") or the driver ("driver"). How many went through."""
+def _race(url: str, caster: str, first: int, count: int) -> int:
+    """In a process of its own: `count` casts at once, each a hold then a settlement. How many
+    went through."""
 
     async def race() -> int:
         db = Database(url)
 
         async def attempt(n: int) -> bool:
             try:
-                if path == "orm":
-                    reserve_orm = Ledger.reserve
-                    hold = await db.write(
-                        lambda s: reserve_orm(
-                            Ledger(s), caster, PRICE, f"cast_{n}", TTL, budget_subjects=[USER]
-                        )
-                    )
-                    await db.write(lambda s: Ledger(s).settle(hold, [(FEE, PRICE)]))
-                else:
-                    (outcome,) = await settle(db, await reserve(db, caster, n))
-                    assert isinstance(outcome, Settled)
+                held = await hold(db, caster, PRICE, f"cast_{n}", subjects=(USER,))
+                await settle(db, held, [(FEE, PRICE)])
                 return True
             except (BudgetExceeded, InsufficientCredits):
                 return False
@@ -186,7 +121,7 @@ def _race(url: str, path: str, caster: str, first: int, count: int) -> int:
     return asyncio.run(race())
 
 
-async def test_both_paths_racing_from_two_processes_never_overspend(platform: Platform) -> None:
+async def test_casts_racing_from_two_processes_never_overspend(platform: Platform) -> None:
     affordable, racers = 37, 200
     caster = await funded_caster(platform, "alice", 1_000 * PRICE)
     await platform.db.write(lambda s: Budgets(s).set(USER, daily_cap_micros=affordable * PRICE))
@@ -195,8 +130,8 @@ async def test_both_paths_racing_from_two_processes_never_overspend(platform: Pl
     loop = asyncio.get_running_loop()
     with ProcessPoolExecutor(2, mp_context=spawn) as processes:
         halves = [
-            loop.run_in_executor(processes, _race, url, path, caster, first, racers // 2)
-            for path, first in (("orm", 0), ("driver", racers // 2))
+            loop.run_in_executor(processes, _race, url, caster, first, racers // 2)
+            for first in (0, racers // 2)
         ]
         through = await asyncio.gather(*halves)
     assert sum(through) == affordable

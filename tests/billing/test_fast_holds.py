@@ -6,17 +6,17 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 
 import pytest
 from redis.asyncio import Redis
 
-from billing import BudgetExceeded, Budgets, InsufficientCredits, Ledger
-from billing.budgets import WindowHold
+from billing import BudgetExceeded, Budgets, InsufficientCredits
+from billing.budgets import WindowHold, window_start
 from billing.fast_holds import DatabaseState, FastHolds, database_state
 from spell_mcp.platform import Platform
-from tests.billing.test_ledger import funded_caster
+from tests.billing.money import funded_caster, hold
 from tests.conftest import redis_url
 
 PRICE = 1_000
@@ -42,9 +42,7 @@ def fast_holds(platform: Platform, redis: Redis, state_ttl_s: float = 60) -> Fas
 
 async def daily_window(platform: Platform, cap: int) -> WindowHold:
     await platform.db.write(lambda session: Budgets(session).set(USER, daily_cap_micros=cap))
-    return await platform.db.read(
-        lambda session: Budgets(session).windows_for([USER], PRICE, datetime.now(UTC))[0]
-    )
+    return WindowHold(USER, "day", window_start("day", datetime.now(UTC)), cap)
 
 
 async def test_a_hold_is_counted_until_it_is_released(platform: Platform, redis: Redis) -> None:
@@ -87,11 +85,7 @@ async def test_state_is_loaded_from_the_database_when_redis_has_none(
     caster = await funded_caster(platform, "alice", 3 * PRICE)
     window = await daily_window(platform, 10 * PRICE)
     # The database already holds one cast's price: Redis, starting empty, must see it.
-    await platform.db.write(
-        lambda session: Ledger(session).reserve(
-            caster, PRICE, "cast_db", timedelta(minutes=5), budget_subjects=[USER]
-        )
-    )
+    await hold(platform.db, caster, PRICE, "cast_db", subjects=[USER])
     holds = fast_holds(platform, redis)
     assert await holds.admit("cast_1", caster, PRICE, [window])
     assert await holds.admit("cast_2", caster, PRICE, [window])

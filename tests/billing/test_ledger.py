@@ -1,31 +1,43 @@
-"""The ledger never loses a micro-dollar, and holds never overspend, on every backend."""
+"""The ledger never loses a micro-dollar, and holds never overspend, on every backend: through
+the one path that holds, settles and voids (billing/cast_money.py) and through `Ledger`'s
+transfers, which run the same statements in a session."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import func, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
-from sqlmodel import col, select
 
 from billing import (
-    Account,
     AccountKind,
     HoldNotPending,
     InsufficientCredits,
     Ledger,
-    LedgerEntry,
     account_id,
+    cast_money,
     split_price,
 )
+from billing.cast_money import Tx
 from spell_mcp.platform import Platform
+from tests.billing.money import (
+    REFUSED,
+    assert_books_balance,
+    balance,
+    chain_verifies,
+    funded_caster,
+    hold,
+    now,
+    settle,
+    void,
+)
 
-TTL = timedelta(minutes=5)
+FEE = account_id(AccountKind.PLATFORM_REVENUE)
 
 
 @given(price=st.integers(min_value=0, max_value=10**15), share=st.integers(min_value=0, max_value=10_000))
@@ -44,100 +56,58 @@ def test_a_split_refuses_negative_prices_and_impossible_shares() -> None:
         split_price(100, 10_001)
 
 
-async def funded_caster(platform: Platform, owner: str, credits: int) -> str:
-    def fund(session: Session) -> str:
-        ledger = Ledger(session)
-        account = ledger.open_account(AccountKind.CASTER_CREDITS, owner)
-        if credits:
-            ledger.grant(account, credits, reference="test")
-        return account
-
-    return await platform.db.write(fund)
-
-
-async def assert_books_balance(platform: Platform) -> None:
-    """Every balance is the sum of its entries, and all balances sum to zero."""
-
-    def books(session: Session) -> tuple[list[Account], dict[str, int]]:
-        accounts = list(session.execute(select(Account)).scalars().all())
-        sums = session.execute(
-            select(col(LedgerEntry.account_id), func.sum(col(LedgerEntry.amount))).group_by(
-                col(LedgerEntry.account_id)
-            )
-        ).all()
-        return accounts, {account: int(total) for account, total in sums}
-
-    accounts, sums = await platform.db.read(books)
-    assert sum(a.balance for a in accounts) == 0
-    for account in accounts:
-        assert account.balance == sums.get(account.id, 0), account.id
-
-
-async def balance(platform: Platform, account: str) -> tuple[int, int]:
-    return await platform.db.read(lambda session: Ledger(session).balance(account))
-
-
 async def test_settling_a_hold_pays_maker_and_platform_exactly(platform: Platform) -> None:
     caster = await funded_caster(platform, "caster", 1_000)
-
-    def cast(session: Session) -> tuple[str, str]:
-        ledger = Ledger(session)
-        maker = ledger.open_account(AccountKind.MAKER_EARNINGS, "maker")
-        fee = account_id(AccountKind.PLATFORM_REVENUE)
-        hold = ledger.reserve(caster, 333, "cast_1", TTL)
-        assert ledger.balance(caster) == (1_000, 333)
-        split = split_price(333, 8000)
-        ledger.settle(hold, [(maker, split.maker_share), (fee, split.platform_fee)])
-        return maker, fee
-
-    maker, fee = await platform.db.write(cast)
+    maker = await platform.db.write(lambda s: Ledger(s).open_account(AccountKind.MAKER_EARNINGS, "maker"))
+    held = await hold(platform.db, caster, 333)
+    assert await balance(platform, caster) == (1_000, 333)
+    split = split_price(333, 8000)
+    settled = await settle(platform.db, held, [(maker, split.maker_share), (FEE, split.platform_fee)])
+    assert len(settled.entry_hash) == 64
     assert await balance(platform, caster) == (667, 0)
     assert await balance(platform, maker) == (266, 0)
-    assert await balance(platform, fee) == (67, 0)
+    assert await balance(platform, FEE) == (67, 0)
     await assert_books_balance(platform)
+    await chain_verifies(platform)
 
 
 async def test_voiding_a_hold_charges_nothing(platform: Platform) -> None:
     caster = await funded_caster(platform, "caster", 1_000)
-
-    def void(session: Session) -> None:
-        ledger = Ledger(session)
-        ledger.void(ledger.reserve(caster, 400, "cast_1", TTL))
-
-    await platform.db.write(void)
+    await void(platform.db, await hold(platform.db, caster, 400))
     assert await balance(platform, caster) == (1_000, 0)
     await assert_books_balance(platform)
 
 
 async def test_a_hold_closes_once(platform: Platform) -> None:
     caster = await funded_caster(platform, "caster", 1_000)
-    fee = account_id(AccountKind.PLATFORM_REVENUE)
-    hold = await platform.db.write(lambda session: Ledger(session).reserve(caster, 100, "cast_1", TTL))
-    await platform.db.write(lambda session: Ledger(session).settle(hold, [(fee, 100)]))
+    held = await hold(platform.db, caster, 100)
+    await settle(platform.db, held, [(FEE, 100)])
     with pytest.raises(HoldNotPending):
-        await platform.db.write(lambda session: Ledger(session).settle(hold, [(fee, 100)]))
+        await settle(platform.db, held, [(FEE, 100)])
     with pytest.raises(HoldNotPending):
-        await platform.db.write(lambda session: Ledger(session).void(hold))
+        await void(platform.db, held)
     assert await balance(platform, caster) == (900, 0)
 
 
 async def test_a_reserve_beyond_available_credits_is_refused(platform: Platform) -> None:
     caster = await funded_caster(platform, "caster", 1_000)
-    await platform.db.write(lambda session: Ledger(session).reserve(caster, 700, "cast_1", TTL))
+    await hold(platform.db, caster, 700, "cast_1")
     with pytest.raises(InsufficientCredits) as refused:
-        await platform.db.write(lambda session: Ledger(session).reserve(caster, 301, "cast_2", TTL))
+        await hold(platform.db, caster, 301, "cast_2")
     assert (refused.value.needed, refused.value.available) == (301, 300)
 
 
 async def test_a_refused_transaction_leaves_nothing_behind(platform: Platform) -> None:
     caster = await funded_caster(platform, "caster", 1_000)
 
-    def reserve_then_fail(session: Session) -> None:
-        Ledger(session).reserve(caster, 500, "cast_1", TTL)
+    async def reserve_then_fail(tx: Tx) -> None:
+        await cast_money.reserve(
+            tx, caster, 500, "cast_1", ttl=timedelta(minutes=5), budget_subjects=(), now=now()
+        )
         raise RuntimeError("the cast could not be recorded")
 
     with pytest.raises(RuntimeError):
-        await platform.db.write(reserve_then_fail)
+        await platform.db.transaction(reserve_then_fail)
     assert await balance(platform, caster) == (1_000, 0)
 
 
@@ -147,7 +117,7 @@ async def test_racing_reserves_never_overspend(platform: Platform) -> None:
 
     async def attempt(n: int) -> bool:
         try:
-            await platform.db.write(lambda session: Ledger(session).reserve(caster, price, f"cast_{n}", TTL))
+            await hold(platform.db, caster, price, f"cast_{n}")
             return True
         except InsufficientCredits:
             return False
@@ -177,28 +147,69 @@ async def test_the_database_refuses_holds_beyond_a_casters_credits(platform: Pla
         )
 
 
-async def test_a_transfer_to_a_missing_account_is_refused(platform: Platform) -> None:
+async def test_no_money_moves_to_an_account_that_does_not_exist(platform: Platform) -> None:
     caster = await funded_caster(platform, "caster", 1_000)
-    hold = await platform.db.write(lambda session: Ledger(session).reserve(caster, 100, "cast_1", TTL))
+    held = await hold(platform.db, caster, 100)
+    with pytest.raises(REFUSED, match=r"(?i)foreign key"):
+        await settle(platform.db, held, [("maker_earnings:nobody", 100)])
+    assert await balance(platform, caster) == (1_000, 100)
     with pytest.raises(ValueError, match="no ledger account"):
         await platform.db.write(
-            lambda session: Ledger(session).settle(hold, [("maker_earnings:nobody", 100)])
+            lambda session: Ledger(session).transfer("refund", "test", [(caster, -1), ("nobody", 1)])
         )
     assert await balance(platform, caster) == (1_000, 100)
+    await assert_books_balance(platform)
+
+
+async def test_a_transfer_whose_legs_do_not_sum_to_zero_is_refused_by_the_code(platform: Platform) -> None:
+    caster = await funded_caster(platform, "caster", 1_000)
+    with pytest.raises(ValueError, match="sum to zero"):
+        await platform.db.write(
+            lambda session: Ledger(session).transfer("refund", "test", [(caster, -1), (FEE, 2)])
+        )
+    assert await balance(platform, caster) == (1_000, 0)
+
+
+async def test_transfers_of_a_session_and_of_the_driver_extend_one_chain(platform: Platform) -> None:
+    caster = await funded_caster(platform, "caster", 1_000)
+    await settle(platform.db, await hold(platform.db, caster, 100), [(FEE, 100)])
+
+    def refund(session: Session) -> str:
+        ledger = Ledger(session)
+        return ledger.transfer("cast_refund", "cast", [(FEE, -100), (caster, 100), (FEE, 0)])
+
+    await platform.db.write(refund)
+    await settle(platform.db, await hold(platform.db, caster, 50), [(FEE, 50)])
+    assert await balance(platform, caster) == (950, 0)
+    await assert_books_balance(platform)
+    await chain_verifies(platform)
 
 
 async def test_expired_holds_are_voided_and_can_no_longer_be_settled(platform: Platform) -> None:
     caster = await funded_caster(platform, "caster", 1_000)
-    fee = account_id(AccountKind.PLATFORM_REVENUE)
-    stale = await platform.db.write(
-        lambda session: Ledger(session).reserve(caster, 100, "cast_stale", timedelta(0))
-    )
-    live = await platform.db.write(lambda session: Ledger(session).reserve(caster, 200, "cast_live", TTL))
+    stale = await hold(platform.db, caster, 100, "cast_stale", ttl=timedelta(0))
+    live = await hold(platform.db, caster, 200, "cast_live")
     with pytest.raises(HoldNotPending, match="expired"):
-        await platform.db.write(lambda session: Ledger(session).settle(stale, [(fee, 100)]))
-    swept = await platform.db.write(lambda session: Ledger(session).expire_holds(datetime.now(UTC)))
+        await settle(platform.db, stale, [(FEE, 100)])
+    swept = await platform.db.transaction(lambda tx: cast_money.expire_holds(tx, now()))
     assert swept == [(stale, "cast_stale")]
     assert await balance(platform, caster) == (1_000, 200)
-    await platform.db.write(lambda session: Ledger(session).settle(live, [(fee, 200)]))
+    assert await platform.db.transaction(lambda tx: cast_money.expire_holds(tx, now())) == []
+    await settle(platform.db, live, [(FEE, 200)])
     assert await balance(platform, caster) == (800, 0)
+    await assert_books_balance(platform)
+
+
+async def test_an_accounts_pending_holds_are_voided_at_once(platform: Platform) -> None:
+    caster = await funded_caster(platform, "caster", 1_000)
+    other = await funded_caster(platform, "other", 1_000)
+    settled = await hold(platform.db, caster, 100, "cast_settled")
+    await settle(platform.db, settled, [(FEE, 100)])
+    pending = [await hold(platform.db, caster, 200, f"cast_{n}") for n in range(2)]
+    untouched = await hold(platform.db, other, 300, "cast_other")
+    voided = await platform.db.transaction(lambda tx: cast_money.void_pending(tx, caster))
+    assert sorted(voided) == sorted((hold_id, f"cast_{n}") for n, hold_id in enumerate(pending))
+    assert await balance(platform, caster) == (900, 0)
+    assert await balance(platform, other) == (1_000, 300)
+    await settle(platform.db, untouched, [(FEE, 300)])
     await assert_books_balance(platform)
