@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-from sqlmodel import col
 
-from billing import AccountKind, Budgets, Ledger, LedgerEntry, account_id
-from billing.payments import Payments
-from spell_mcp import audit
-from spell_mcp.audit import Actor
-from spell_mcp.casting.budget_alerts import check_url, recent_deliveries, remove_webhook, set_webhook
-from spell_mcp.database.tables import AlertWebhook, ApiKey, Cast
-from spell_mcp.errors import SpellError
+from spell_mcp.casting.budget_alerts import check_url
+from spell_mcp.payments import budgets, reports
 from spell_mcp.rest.bodies import Price
 from spell_mcp.rest.deps import (
     JSON_BODY_ERRORS,
@@ -152,7 +143,7 @@ router = APIRouter(prefix="/v1", route_class=StrictJSONRoute)
 async def my_balance(platform: PlatformDep, caster: BillingCaster) -> Balance:
     """The caller's credits: posted, held by running casts, available; and any debt or frozen
     credits (docs/payments.md)."""
-    money = await platform.db.read(lambda session: Payments(session).money(caster.user_id))
+    money = await reports.money_of(platform.db, caster.user_id)
     return Balance(
         balance=price(money.balance),
         held=price(money.held),
@@ -162,36 +153,28 @@ async def my_balance(platform: PlatformDep, caster: BillingCaster) -> Balance:
     )
 
 
-def budget_status(session: Session, subject: str) -> BudgetStatus:
-    budgets = Budgets(session)
-    budget = budgets.get(subject)
+def budget_status(state: budgets.BudgetState) -> BudgetStatus:
+    budget = state.budget
     return BudgetStatus(
-        subject=subject,
+        subject=state.subject,
         caps=BudgetCaps(
             daily_cap_micros=budget.daily_cap_micros if budget else None,
             monthly_cap_micros=budget.monthly_cap_micros if budget else None,
             per_cast_max_micros=budget.per_cast_max_micros if budget else None,
             confirm_above_micros=budget.confirm_above_micros if budget else None,
         ),
-        windows=[BudgetWindowStatus(**window) for window in budgets.windows(subject, datetime.now(UTC))],
+        windows=[BudgetWindowStatus(**window) for window in state.windows],
         alerts=[
             BudgetAlertInfo(period=a.period, threshold=a.threshold, window_start=a.starts, at=a.created_at)
-            for a in budgets.alerts(subject)
+            for a in state.alerts
         ],
     )
-
-
-def set_budget(session: Session, subject: str, caps: BudgetCaps, actor: Actor) -> BudgetStatus:
-    Budgets(session).set(subject, **caps.model_dump())
-    kind, _, target = subject.partition(":")
-    audit.record(session, actor, "budget.set", kind, target, details=caps.model_dump())
-    return budget_status(session, subject)
 
 
 @router.get("/users/me/budget", tags=["billing"], responses=problem_responses("unauthenticated"))
 async def my_budget(platform: PlatformDep, caster: BillingCaster) -> BudgetStatus:
     """Your caps, what you spent and hold in the current day and month, and the alerts crossed."""
-    return await platform.db.read(lambda session: budget_status(session, f"user:{caster.user_id}"))
+    return budget_status(await budgets.budget_of(platform.db, caster.user_id))
 
 
 @router.put(
@@ -201,11 +184,7 @@ async def put_my_budget(
     body: BudgetCaps, platform: PlatformDep, caster: BillingCaster, actor: ActorDep
 ) -> BudgetStatus:
     """Set your caps; every cast of every key of yours counts against them."""
-    status = await platform.db.write(
-        lambda session: set_budget(session, f"user:{caster.user_id}", body, actor)
-    )
-    platform.lookups.forget_caps()
-    return status
+    return budget_status(await budgets.set_budget(platform, caster, actor, body.model_dump()))
 
 
 @router.put(
@@ -227,11 +206,7 @@ async def put_my_alert_webhook(
     url = check_url(body.url)
 
     async def run() -> AlertWebhookCreated:
-        def work(session: Session) -> str:
-            audit.record(session, actor, "webhook.set", "webhook", caster.user_id)
-            return set_webhook(session, platform.secrets, caster.user_id, url)
-
-        secret = await platform.db.write(work)
+        secret = await budgets.set_alert_webhook(platform, caster.user_id, url, actor)
         return AlertWebhookCreated(url=url, secret=secret)
 
     request = ("PUT", "/v1/users/me/budget/webhook", body.model_dump(mode="json"))
@@ -245,18 +220,12 @@ async def put_my_alert_webhook(
 )
 async def my_alert_webhook(platform: PlatformDep, caster: BillingCaster) -> AlertWebhookInfo:
     """Your alert webhook and how its latest deliveries went."""
-
-    def work(session: Session) -> AlertWebhookInfo:
-        webhook = session.get(AlertWebhook, caster.user_id)
-        if webhook is None:
-            raise SpellError("not_found", "you have no alert webhook; PUT one first")
-        deliveries = [
-            WebhookDeliveryInfo.model_validate(delivery, from_attributes=True)
-            for delivery in recent_deliveries(session, caster.user_id)
-        ]
-        return AlertWebhookInfo(url=webhook.url, created_at=webhook.created_at, deliveries=deliveries)
-
-    return await platform.db.read(work)
+    webhook, deliveries = await budgets.alert_webhook_of(platform.db, caster.user_id)
+    return AlertWebhookInfo(
+        url=webhook.url,
+        created_at=webhook.created_at,
+        deliveries=[WebhookDeliveryInfo.model_validate(d, from_attributes=True) for d in deliveries],
+    )
 
 
 @router.delete(
@@ -268,15 +237,7 @@ async def my_alert_webhook(platform: PlatformDep, caster: BillingCaster) -> Aler
 async def delete_my_alert_webhook(platform: PlatformDep, caster: BillingCaster, actor: ActorDep) -> Response:
     """Stop sending budget alerts and queued casts' ends to a webhook; deliveries not yet sent are
     dropped."""
-
-    def work(session: Session) -> bool:
-        removed = remove_webhook(session, caster.user_id)
-        if removed:
-            audit.record(session, actor, "webhook.removed", "webhook", caster.user_id)
-        return removed
-
-    if not await platform.db.write(work):
-        raise SpellError("not_found", "you have no alert webhook")
+    await budgets.remove_alert_webhook(platform.db, caster.user_id, actor)
     return Response(status_code=204)
 
 
@@ -289,42 +250,7 @@ async def put_key_budget(
     key_id: str, body: BudgetCaps, platform: PlatformDep, caster: BillingCaster, actor: ActorDep
 ) -> BudgetStatus:
     """Caps for one API key, e.g. the one you hand to an agent."""
-
-    def work(session: Session) -> BudgetStatus:
-        key = session.get(ApiKey, key_id)
-        if key is None or key.user_id != caster.user_id:
-            raise SpellError("not_found", f"you have no API key {key_id}")
-        return set_budget(session, f"key:{key_id}", body, actor)
-
-    status = await platform.db.write(work)
-    platform.lookups.forget_caps()
-    return status
-
-
-_GROUPS = {"day": func.date(col(Cast.created_at)), "spell": col(Cast.spell_key), "key": col(Cast.api_key_id)}
-
-
-def usage_rows(
-    session: Session, caster_id: str, group: str, since: datetime, until: datetime
-) -> list[UsageRow]:
-    bucket = _GROUPS[group]
-    query = (
-        select(bucket, func.count(), func.coalesce(func.sum(col(Cast.charged_micros)), 0))
-        .where(
-            col(Cast.caster_id) == caster_id,
-            col(Cast.status) == "succeeded",
-            col(Cast.created_at) >= since,
-            col(Cast.created_at) < until,
-        )
-        .group_by(bucket)
-        .order_by(bucket)
-    )
-    return [
-        UsageRow(
-            group=str(value) if value is not None else "(no key)", casts=int(count), spent=price(int(spent))
-        )
-        for value, count, spent in session.execute(query).all()
-    ]
+    return budget_status(await budgets.set_budget(platform, caster, actor, body.model_dump(), key_id=key_id))
 
 
 @router.get(
@@ -344,13 +270,8 @@ async def my_usage(
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> Any:
     """What your successful casts cost, grouped by day, spell or API key."""
-    end = until or datetime.now(UTC)
-    start = since or end - timedelta(days=30)
-    if start.tzinfo is None or end.tzinfo is None:
-        raise SpellError(
-            "request_invalid", "give since and until with a time zone, e.g. 2026-11-01T00:00:00Z"
-        )
-    rows = await platform.db.read(lambda session: usage_rows(session, caster.user_id, group, start, end))
+    usage = await reports.usage_of(platform.db, caster.user_id, group, since, until)
+    rows = [UsageRow(group=line.group, casts=line.casts, spent=price(line.spent)) for line in usage.lines]
     if format == "csv":
         out = io.StringIO()
         writer = csv.writer(out)
@@ -358,27 +279,14 @@ async def my_usage(
         for row in rows:
             writer.writerow([row.group, row.casts, row.spent.micros, row.spent.usd])
         return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
-    return UsageReport(group=group, since=start, until=end, rows=rows)
-
-
-def earnings_of(session: Session, maker_id: str) -> Earnings:
-    account = account_id(AccountKind.MAKER_EARNINGS, maker_id)
-    balance, _ = Ledger(session).balance(account)
-    per_spell: dict[str, int] = defaultdict(int)
-    query = (
-        select(col(Cast.spell_key), func.sum(col(LedgerEntry.amount)))
-        .join(Cast, col(Cast.id) == col(LedgerEntry.reference))
-        .where(col(LedgerEntry.account_id) == account, col(LedgerEntry.kind) == "cast")
-        .group_by(col(Cast.spell_key))
-    )
-    for key, amount in session.execute(query).all():
-        per_spell[key] += int(amount)
-    return Earnings(
-        balance=price(balance), by_spell={key: price(amount) for key, amount in sorted(per_spell.items())}
-    )
+    return UsageReport(group=group, since=usage.since, until=usage.until, rows=rows)
 
 
 @router.get("/makers/me/earnings", tags=["billing"], responses=problem_responses("unauthenticated"))
 async def my_earnings(platform: PlatformDep, caster: BillingCaster) -> Earnings:
     """Your share of every successful cast of your spells."""
-    return await platform.db.read(lambda session: earnings_of(session, caster.user_id))
+    earned = await reports.earnings_of(platform.db, caster.user_id)
+    return Earnings(
+        balance=price(earned.balance),
+        by_spell={key: price(amount) for key, amount in earned.by_spell.items()},
+    )

@@ -1,0 +1,102 @@
+"""A caster's budgets: caps on all their casts or on one API key's, what each capped window (UTC
+day, month) has spent and holds, and the alerts crossed; setting caps (audited, and forgotten by
+whatever remembers caps); and the webhook their budget alerts and queued casts' ends are sent to
+(spell_mcp/casting/budget_alerts.py delivers them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from billing import Budgets
+from billing.models import Budget, BudgetAlert
+from spell_mcp import audit
+from spell_mcp.accounts.keys import Caster, own_key
+from spell_mcp.casting.budget_alerts import recent_deliveries, remove_webhook, set_webhook
+from spell_mcp.database.engine import Database
+from spell_mcp.database.tables import AlertWebhook, WebhookDelivery
+from spell_mcp.errors import SpellError
+from spell_mcp.platform import Platform
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetState:
+    subject: str  # "user:<id>" or "key:<id>"
+    budget: Budget | None
+    windows: list[dict[str, Any]]
+    alerts: list[BudgetAlert]
+
+
+def _state(session: Session, subject: str) -> BudgetState:
+    budgets = Budgets(session)
+    return BudgetState(
+        subject, budgets.get(subject), budgets.windows(subject, datetime.now(UTC)), budgets.alerts(subject)
+    )
+
+
+async def budget_of(db: Database, user_id: str) -> BudgetState:
+    """The caster's own budget (every key of theirs counts against it)."""
+    return await db.read(lambda session: _state(session, f"user:{user_id}"))
+
+
+async def set_budget(
+    platform: Platform,
+    caster: Caster,
+    actor: audit.Actor,
+    caps: dict[str, int | None],
+    *,
+    key_id: str | None = None,
+) -> BudgetState:
+    """Set the caps (micro-USD; None removes one) of the caster, or of one of their keys."""
+    subject = f"key:{key_id}" if key_id is not None else f"user:{caster.user_id}"
+
+    def work(session: Session) -> BudgetState:
+        if key_id is not None:
+            own_key(session, caster, key_id)
+        Budgets(session).set(subject, **caps)
+        kind, _, target = subject.partition(":")
+        audit.record(session, actor, "budget.set", kind, target, details=caps)
+        return _state(session, subject)
+
+    state = await platform.db.write(work)
+    platform.lookups.forget_caps()
+    return state
+
+
+async def set_alert_webhook(platform: Platform, user_id: str, url: str, actor: audit.Actor) -> str:
+    """Send the caster's alerts to `url` (as `check_url` accepted it), replacing any before; the
+    new signing secret, shown this once."""
+
+    def work(session: Session) -> str:
+        audit.record(session, actor, "webhook.set", "webhook", user_id)
+        return set_webhook(session, platform.secrets, user_id, url)
+
+    return await platform.db.write(work)
+
+
+async def alert_webhook_of(db: Database, user_id: str) -> tuple[AlertWebhook, list[WebhookDelivery]]:
+    """The caster's alert webhook and its latest deliveries, newest first."""
+
+    def read(session: Session) -> tuple[AlertWebhook, list[WebhookDelivery]]:
+        webhook = session.get(AlertWebhook, user_id)
+        if webhook is None:
+            raise SpellError("not_found", "you have no alert webhook; PUT one first")
+        return webhook, recent_deliveries(session, user_id)
+
+    return await db.read(read)
+
+
+async def remove_alert_webhook(db: Database, user_id: str, actor: audit.Actor) -> None:
+    """Stop sending the caster's alerts anywhere; deliveries not yet sent are dropped."""
+
+    def work(session: Session) -> bool:
+        removed = remove_webhook(session, user_id)
+        if removed:
+            audit.record(session, actor, "webhook.removed", "webhook", user_id)
+        return removed
+
+    if not await db.write(work):
+        raise SpellError("not_found", "you have no alert webhook")
