@@ -21,7 +21,7 @@ from spell_mcp.accounts.secrets import SecretBox
 from spell_mcp.audit import Pseudonyms
 from spell_mcp.casting.limits import RequestLimits
 from spell_mcp.casting.lookups import Lookups
-from spell_mcp.casting.pipeline import CastService
+from spell_mcp.casting.service import CastService
 from spell_mcp.catalog.announcements import Announcer
 from spell_mcp.catalog.publishing import PublishService, TrustRoot
 from spell_mcp.database.engine import Database

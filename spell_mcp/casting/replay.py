@@ -19,12 +19,12 @@ from registry.grants import deterministic
 from runtime import ResourceUsage, SpellRunError
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.casting import records, transactions
-from spell_mcp.casting.pipeline import input_json_of, limits_of, policy_of
+from spell_mcp.casting.running import input_json_of, limits_of, policy_of
 from spell_mcp.database.tables import Cast
 from spell_mcp.errors import SpellError
 
 if TYPE_CHECKING:
-    from spell_mcp.casting.pipeline import CastService
+    from spell_mcp.casting.service import CastService
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +69,9 @@ async def replay(service: CastService, caster: Caster, cast_id: str, arguments: 
         limits_of(spell, service.settings),
         policy_of(spell, service.trees, env, cast_id),
     )
-    async with service.limits.casting(caster, queued=service.workers.statistics().tasks_waiting):
+    async with service.limits.casting(caster, queued=service.threads.waiting):
         try:
-            ran = await anyio.to_thread.run_sync(run, limiter=service.workers)
+            ran = await anyio.to_thread.run_sync(run, limiter=service.threads.limiter)
         except SpellRunError as failure:
             # A cast that succeeded once and fails now is itself the answer: it did not replay.
             return Replay(

@@ -17,7 +17,7 @@ from billing import Budgets, usd
 from billing.payments import Payments
 from registry import find_version, list_latest, tool_name
 from spell_mcp.accounts.keys import Caster
-from spell_mcp.casting.pipeline import limits_of
+from spell_mcp.casting.running import limits_of
 from spell_mcp.catalog import pinning
 from spell_mcp.catalog.provenance import provenance
 from spell_mcp.errors import SpellError

@@ -29,8 +29,9 @@ from pydantic import TypeAdapter
 from billing import usd
 from registry import SpellVersion, list_latest, tool_name
 from spell_mcp.accounts.keys import Caster
-from spell_mcp.casting.pipeline import CastResult, is_content
+from spell_mcp.casting.pipeline import CastResult
 from spell_mcp.casting.refusals import SHORT_OF_MONEY
+from spell_mcp.casting.running import is_content
 from spell_mcp.catalog.pinning import Pin, served
 from spell_mcp.catalog.provenance import PREFIX, provenance
 from spell_mcp.database.tables import Cast

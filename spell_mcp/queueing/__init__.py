@@ -9,7 +9,7 @@ once, because only a running cast with a pending hold is run and settled (CastSe
 
 from anyio.abc import TaskGroup
 
-from spell_mcp.casting.pipeline import CastService
+from spell_mcp.casting.service import CastService
 from spell_mcp.queueing.jetstream import JetStreamQueue
 from spell_mcp.queueing.local import LocalQueue
 from spell_mcp.queueing.submitting import CastQueue, QueueUnavailable, submit

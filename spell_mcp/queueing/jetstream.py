@@ -25,7 +25,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StorageType,
 from nats.js.errors import NotFoundError
 
 from spell_mcp.casting.held import HeldCast, NewerFormat
-from spell_mcp.casting.pipeline import CastService
+from spell_mcp.casting.service import CastService
 from spell_mcp.errors import SpellError
 from spell_mcp.queueing.submitting import QueueUnavailable
 from spell_mcp.settings import Settings

@@ -12,7 +12,7 @@ import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from spell_mcp.casting.held import HeldCast
-from spell_mcp.casting.pipeline import CastService
+from spell_mcp.casting.service import CastService
 from spell_mcp.queueing.submitting import QueueUnavailable
 
 log = logging.getLogger("spell.queue")

@@ -6,7 +6,7 @@ from typing import Any, Protocol
 
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.casting.held import HeldCast
-from spell_mcp.casting.pipeline import CastService
+from spell_mcp.casting.service import CastService
 from spell_mcp.errors import SpellError
 
 RETRY_S = 5

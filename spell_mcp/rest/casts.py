@@ -21,8 +21,8 @@ from registry.grants import deterministic
 from spell_mcp import audit, queueing
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.casting import records
-from spell_mcp.casting.pipeline import limits_of
 from spell_mcp.casting.replay import replay
+from spell_mcp.casting.running import limits_of
 from spell_mcp.catalog import pinning
 from spell_mcp.database.tables import Cast
 from spell_mcp.errors import SpellError

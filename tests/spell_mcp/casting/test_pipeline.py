@@ -127,9 +127,9 @@ async def test_a_cast_cancelled_while_it_waits_for_a_thread_is_never_charged(
                     await platform.casts.cast(caster, "test.spell.slow", {}, via="rest")
 
             casts.start_soon(cast, running)
-            await eventually(lambda: platform.casts.workers.borrowed_tokens == 1)
+            await eventually(lambda: platform.casts.threads.limiter.borrowed_tokens == 1)
             casts.start_soon(cast, waiting)
-            await eventually(lambda: platform.casts.workers.statistics().tasks_waiting == 1)
+            await eventually(lambda: platform.casts.threads.waiting == 1)
             waiting.cancel()
             await anyio.sleep(0.1)
             running.cancel()

@@ -10,7 +10,7 @@ import pytest
 from registry import pack_directory
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.accounts.users import create_user
-from spell_mcp.casting.pipeline import limits_of
+from spell_mcp.casting.running import limits_of
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform
 from tests import wasm_modules as wat
