@@ -157,11 +157,8 @@ UNITS_OF_WORK = {"read", "write", "transaction"}
 # Modules whose routes, handlers or commands still do their own units of work, while they move
 # onto the services: this list only shrinks, and is empty when they all have.
 STILL_MOVING = {
-    "spell_mcp.rest.audit",
     "spell_mcp.rest.casts",
-    "spell_mcp.rest.discovery",
     "spell_mcp.rest.payments",
-    "spell_mcp.rest.spell_activity",
     "spell_mcp.mcp.catalog_tools",
     "spell_mcp.mcp.server",
 }

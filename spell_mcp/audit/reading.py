@@ -6,11 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, or_
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from spell_mcp.database.tables import AuditEvent
+from spell_mcp.database.engine import Database
+from spell_mcp.database.paging import older_than
+from spell_mcp.database.tables import AuditEvent as AuditEvent  # what the trail is read as
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +42,7 @@ def events(
     if target is not None:
         conditions.append(col(AuditEvent.target_type) == target[0])
         conditions.append(col(AuditEvent.target_id) == target[1])
-    if after is not None:
-        moment, last_id = after
-        conditions.append(
-            or_(
-                col(AuditEvent.created_at) < moment,
-                and_(col(AuditEvent.created_at) == moment, col(AuditEvent.id) < last_id),
-            )
-        )
+    conditions += older_than(col(AuditEvent.created_at), col(AuditEvent.id), after)
     query = (
         select(AuditEvent)
         .where(*conditions)
@@ -55,3 +50,10 @@ def events(
         .limit(limit)
     )
     return list(session.execute(query).scalars())
+
+
+async def read_trail(
+    db: Database, which: Which, *, limit: int, after: tuple[datetime, str] | None = None
+) -> list[AuditEvent]:
+    """`events`, in a transaction of its own."""
+    return await db.read(lambda session: events(session, which, limit=limit, after=after))

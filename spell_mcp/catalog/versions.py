@@ -48,6 +48,20 @@ async def castable_spells(
     return await db.read(lambda session: list_latest(session, q=q, tag=tag, category=category))
 
 
+async def castable_versions(db: Database, key: str) -> tuple[list[SpellVersion], str | None]:
+    """The castable versions of a spell, newest first, and which is its latest (none when the
+    spell cannot be cast at all)."""
+
+    def read(session: Session) -> tuple[list[SpellVersion], str | None]:
+        latest = find_version(session, key)
+        if latest is None:
+            return [], None
+        versions = [spell for spell in versions_of(session, key) if not spell.yanked and not spell.delisted]
+        return versions, latest[0].version
+
+    return await db.read(read)
+
+
 async def package(platform: Platform, key: str, number: str) -> bytes:
     """The exact package bytes a version was published as."""
     version = await one_version(platform.db, key, number)

@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 
-from spell_mcp.audit.reading import Which, events
-from spell_mcp.database.tables import AuditEvent
+from spell_mcp.audit.reading import AuditEvent, Which, read_trail
 from spell_mcp.errors import SpellError
-from spell_mcp.rest.bodies import AuditEntry, AuditPage
 from spell_mcp.rest.deps import AdminCaster, PlatformDep, problem_responses
 from spell_mcp.rest.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_time_cursor, page, time_position
 from spell_mcp.rest.routing import StrictJSONRoute
+
+
+class AuditEntry(BaseModel):
+    """One action in the audit trail."""
+
+    id: str
+    at: datetime
+    action: str = Field(description="What was done, e.g. `key.revoked` (docs/operations.md lists them).")
+    actor_id: str | None = Field(description="The user who acted; null when the platform itself did.")
+    actor_key_id: str | None = Field(description="The API key they acted with, if any.")
+    via: Literal["rest", "web", "mcp", "cli", "system"]
+    target_type: str
+    target_id: str
+    subject_id: str | None = Field(description="The user whose account the target belongs to.")
+    address_hash: str | None = Field(
+        description="A keyed hash of the client's IP address: equal for equal addresses, not reversible."
+    )
+    details: dict[str, Any]
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntry]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
+
 
 router = APIRouter(prefix="/v1", route_class=StrictJSONRoute)
 
@@ -35,7 +59,7 @@ def entry(event: AuditEvent) -> AuditEntry:
 
 async def _page(platform: PlatformDep, which: Which, limit: int, cursor: str | None) -> AuditPage:
     after = decode_time_cursor(cursor)
-    found = await platform.db.read(lambda session: events(session, which, limit=limit + 1, after=after))
+    found = await read_trail(platform.db, which, limit=limit + 1, after=after)
     shown, next_cursor = page(found, limit, lambda event: time_position(event.created_at, event.id))
     return AuditPage(items=[entry(event) for event in shown], next_cursor=next_cursor)
 

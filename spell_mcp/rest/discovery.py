@@ -7,9 +7,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy.orm import Session
 
-from registry import SpellVersion, find_version, list_latest, versions_of
+from spell_mcp.catalog import versions as catalog
 from spell_mcp.catalog.discovery import registry_name, spell_entry
 from spell_mcp.errors import SpellError
 from spell_mcp.rest.deps import PlatformDep, public_base_url
@@ -32,7 +31,7 @@ async def list_servers(
     description contains it."""
     if version not in (None, "latest"):
         raise SpellError("request_invalid", 'version: only "latest" is listed here')
-    spells = await platform.db.read(lambda session: list_latest(session, q=search))
+    spells = await catalog.castable_spells(platform.db, q=search)
     shown, next_cursor = page_after(spells, limit, cursor, lambda spell: spell.spell_key)
     base = public_base_url(request)
     entries = [spell_entry(spell, platform.settings, base) for spell in shown]
@@ -46,7 +45,7 @@ async def get_server_version(
     """One castable version (`latest` for the latest) of the spell the name names."""
     base = public_base_url(request)
     key = _key_of(name, registry_name(platform.settings, base))
-    versions, latest = await platform.db.read(lambda session: _castable_versions(session, key))
+    versions, latest = await catalog.castable_versions(platform.db, key)
     wanted = latest if number == "latest" else number
     found = next((spell for spell in versions if spell.version == wanted), None)
     if found is None:
@@ -59,7 +58,7 @@ async def list_server_versions(request: Request, platform: PlatformDep, name: st
     """Every castable version of the spell the name names, newest first."""
     base = public_base_url(request)
     key = _key_of(name, registry_name(platform.settings, base))
-    versions, latest = await platform.db.read(lambda session: _castable_versions(session, key))
+    versions, latest = await catalog.castable_versions(platform.db, key)
     if not versions:
         raise SpellError("not_found", f"no castable server {name[:200]}")
     entries = [
@@ -74,13 +73,3 @@ def _key_of(name: str, own: str) -> str:
     if namespace != ours or not key:
         raise SpellError("not_found", f"no server {name[:200]} here: names here start with {ours}/")
     return key
-
-
-def _castable_versions(session: Session, key: str) -> tuple[list[SpellVersion], str | None]:
-    """The castable versions of a spell, newest first, and which is its latest (none when the
-    spell cannot be cast at all)."""
-    latest = find_version(session, key)
-    if latest is None:
-        return [], None
-    versions = [spell for spell in versions_of(session, key) if not spell.yanked and not spell.delisted]
-    return versions, latest[0].version

@@ -4,18 +4,13 @@ violations of its casts (for its maker and operators)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Literal
 
 from fastapi import APIRouter
-from sqlalchemy import ColumnElement, and_, or_
-from sqlalchemy.orm import Session
-from sqlmodel import col, select
+from pydantic import BaseModel, Field
 
-from registry.models import Spell
-from spell_mcp.accounts.keys import Caster
-from spell_mcp.database.tables import Cast, PolicyViolationRecord
+from spell_mcp.catalog import activity
 from spell_mcp.errors import SpellError
-from spell_mcp.rest.bodies import ExecutionLog, ExecutionLogPage, Violation, ViolationPage
 from spell_mcp.rest.deps import PlatformDep, PublishCaster, ReadCaster, problem_responses
 from spell_mcp.rest.pagination import (
     DEFAULT_LIMIT,
@@ -29,21 +24,40 @@ from spell_mcp.rest.pagination import (
 )
 from spell_mcp.rest.routing import StrictJSONRoute
 
+
+class ExecutionLog(BaseModel):
+    """What one cast of your spell wrote to stderr (its first 16 KiB). Who cast it, and with
+    what input, is not shown."""
+
+    cast_id: str
+    version: str
+    status: Literal["running", "succeeded", "failed"]
+    error_code: str | None
+    at: datetime
+    log: str
+
+
+class ExecutionLogPage(BaseModel):
+    items: list[ExecutionLog]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
+
+
+class Violation(BaseModel):
+    """Something a cast of the spell tried that its policy forbids."""
+
+    cast_id: str
+    version: str
+    kind: Literal["domain", "private_address", "ip_literal", "scheme", "request_limit"]
+    detail: str
+    at: datetime
+
+
+class ViolationPage(BaseModel):
+    items: list[Violation]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
+
+
 router = APIRouter(prefix="/v1", route_class=StrictJSONRoute)
-
-
-def _before(at: Any, identity: Any, after: tuple[datetime, str] | None) -> list[ColumnElement[bool]]:
-    """Newest first: the rows after the cursor's are those older, or as old with a lower id."""
-    if after is None:
-        return []
-    return [or_(at < after[0], and_(at == after[0], identity < after[1]))]
-
-
-def _spell_of(session: Session, caster: Caster, key: str, *, operators_too: bool) -> Spell:
-    spell = session.get(Spell, key)
-    if spell is None or not (spell.maker_id == caster.user_id or (operators_too and caster.is_operator)):
-        raise SpellError("spell_not_found", f"you publish no spell {key}")
-    return spell
 
 
 @router.get(
@@ -60,25 +74,8 @@ async def execution_logs(
 ) -> ExecutionLogPage:
     """What your spell wrote to stderr, cast by cast, newest first (casts that wrote nothing are
     left out). Kept 90 days."""
-    after = decode_time_cursor(cursor)
-
-    def read(session: Session) -> list[Cast]:
-        _spell_of(session, caster, key, operators_too=False)
-        query = (
-            select(Cast)
-            .where(
-                col(Cast.spell_key) == key,
-                col(Cast.log).is_not(None),
-                *_before(col(Cast.created_at), col(Cast.id), after),
-            )
-            .order_by(col(Cast.created_at).desc(), col(Cast.id).desc())
-            .limit(limit + 1)
-        )
-        return list(session.execute(query).scalars())
-
-    casts, next_cursor = page(
-        await platform.db.read(read), limit, lambda c: time_position(c.created_at, c.id)
-    )
+    found = await activity.execution_logs(platform.db, caster, key, limit + 1, decode_time_cursor(cursor))
+    casts, next_cursor = page(found, limit, lambda c: time_position(c.created_at, c.id))
     return ExecutionLogPage(
         items=[
             ExecutionLog(
@@ -108,16 +105,9 @@ async def violations(
     position = decode_cursor(cursor, 1)
     if position is not None and not str(position[0]).isdigit():
         raise SpellError("request_invalid", NOT_OUR_CURSOR)
-
-    def read(session: Session) -> list[PolicyViolationRecord]:
-        _spell_of(session, caster, key, operators_too=True)
-        query = select(PolicyViolationRecord).where(col(PolicyViolationRecord.spell_key) == key)
-        if position is not None:
-            query = query.where(col(PolicyViolationRecord.id) < int(position[0]))
-        query = query.order_by(col(PolicyViolationRecord.id).desc()).limit(limit + 1)
-        return list(session.execute(query).scalars())
-
-    rows, next_cursor = page(await platform.db.read(read), limit, lambda row: (str(row.id),))
+    before = int(position[0]) if position is not None else None
+    found = await activity.violations_of(platform.db, caster, key, limit + 1, before)
+    rows, next_cursor = page(found, limit, lambda row: (str(row.id),))
     return ViolationPage(
         items=[
             Violation(
