@@ -96,8 +96,15 @@ class Platform:
                 return await db.read(partial(database_state, account, windows))
 
             fast_holds = FastHolds(Redis.from_url(settings.redis_url), load, hold_ttl_s=settings.hold_ttl_s)
+        stripe = (
+            StripeGateway(
+                settings.stripe_secret_key, settings.stripe_webhook_secret, settings.stripe_api_base
+            )
+            if settings.stripe_secret_key and settings.stripe_webhook_secret
+            else None
+        )
         casts = CastService(
-            settings, db, sandbox, blobs, trees, secrets, receipts, limits, lookups, fast_holds
+            settings, db, sandbox, blobs, trees, secrets, receipts, limits, lookups, fast_holds, stripe
         )
         publishing = PublishService(settings, db, sandbox, blobs, TrustRoot(settings.trust_root))
         return cls(
@@ -119,11 +126,7 @@ class Platform:
                 stop_cast=casts.stop_cast,
             ),
             pseudonyms=Pseudonyms(secrets.derive("pseudonyms")),
-            stripe=StripeGateway(
-                settings.stripe_secret_key, settings.stripe_webhook_secret, settings.stripe_api_base
-            )
-            if settings.stripe_secret_key and settings.stripe_webhook_secret
-            else None,
+            stripe=stripe,
         )
 
     async def authenticate(self, presented: str | None) -> Caster:

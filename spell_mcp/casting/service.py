@@ -2,7 +2,9 @@
 workers (spell_mcp/queueing/) adapt to. It puts the cast's parts together — the cast threads
 (`threads`), the versions served (`serving`), admission with Redis (`admission`), the spell in the
 sandbox (`running`), where the steps run (`steps`), the pipeline proper (`pipeline`) and queued
-casts (`queued`)."""
+casts (`queued`) — and owns a cast's side effects, so the faces only render what it returns: a
+cast refused for want of credits starts the caster's auto-reload (spell_mcp/payments/reloads.py),
+and its refusal says so."""
 
 from __future__ import annotations
 
@@ -26,6 +28,9 @@ from spell_mcp.casting.serving import Serving
 from spell_mcp.casting.steps import Stepper
 from spell_mcp.casting.threads import CastThreads
 from spell_mcp.database.engine import Database
+from spell_mcp.errors import SpellError
+from spell_mcp.payments.provider import StripeGateway
+from spell_mcp.payments.reloads import refused_for_money
 from spell_mcp.settings import Settings
 
 
@@ -42,6 +47,7 @@ class CastService:
         limits: RequestLimits,
         lookups: Lookups,
         fast_holds: FastHolds | None = None,
+        stripe: StripeGateway | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -52,6 +58,8 @@ class CastService:
         self.lookups = lookups
         # With Redis: holds are decided there first, across processes (billing/fast_holds.py).
         self.fast_holds = fast_holds
+        # Stripe, when the operator configured it: a caster's saved card for auto-reload.
+        self.stripe = stripe
         self.threads = CastThreads(settings.cast_threads)
         self.admission = Admission(settings, db, lookups, fast_holds)
         validators = InputValidators()
@@ -80,25 +88,39 @@ class CastService:
         words a person can read. `confirm`, when given, is awaited before anything is held if the
         price is above the caster's confirmation threshold; it raises to refuse. Cancelling the
         calling task stops the spell at its next watchdog tick and voids the hold: the caster
-        pays nothing.
+        pays nothing. A refusal for want of credits starts the caster's auto-reload where it is
+        on, and says so.
         """
-        return await self.pipeline.cast(
-            caster,
-            key,
-            arguments,
-            version=version,
-            via=via,
-            progress=on_progress or quiet,
-            confirm=confirm,
-        )
+        try:
+            return await self.pipeline.cast(
+                caster,
+                key,
+                arguments,
+                version=version,
+                via=via,
+                progress=on_progress or quiet,
+                confirm=confirm,
+            )
+        except SpellError as error:
+            refusal = await refused_for_money(self.db, self.stripe, caster.user_id, error)
+            if refusal is error:
+                raise
+            raise refusal from None
 
     async def hold(
         self, caster: Caster, key: str, arguments: Any, *, version: str | None, via: str
     ) -> HeldCast:
         """Hold a cast's price and record it as running, for `resume` to run later (a worker:
-        spell_mcp/queueing/). Refused as `cast` refuses before it runs, and with `rate_limited`
-        when the caster already has `max_queued_per_caster` queued casts running."""
-        return await self.queued.hold(caster, key, arguments, version=version, via=via)
+        spell_mcp/queueing/). Refused as `cast` refuses before it runs (auto-reload included),
+        and with `rate_limited` when the caster already has `max_queued_per_caster` queued casts
+        running."""
+        try:
+            return await self.queued.hold(caster, key, arguments, version=version, via=via)
+        except SpellError as error:
+            refusal = await refused_for_money(self.db, self.stripe, caster.user_id, error)
+            if refusal is error:
+                raise
+            raise refusal from None
 
     async def resume(self, held: HeldCast) -> str:
         """Run a held cast and settle it, or record it as failed: "succeeded", "failed", or "gone"

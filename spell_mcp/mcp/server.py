@@ -43,7 +43,6 @@ from spell_mcp.mcp.notifications import LogLevels, StepRelay, step_relay
 from spell_mcp.mcp.sessions import LASTING, LastingSessions
 from spell_mcp.mcp.top_up import offer_top_up
 from spell_mcp.observability import metrics
-from spell_mcp.payments.reloads import refused_for_money
 from spell_mcp.platform import Platform
 
 log = logging.getLogger(__name__)
@@ -330,10 +329,8 @@ def build_mcp_server(
         except InputNeeded as needed:
             return needed.result
         except SpellError as error:
-            if error.code in SHORT_OF_MONEY:
-                error = await refused_for_money(platform.db, platform.stripe, caster.user_id, error)
-                if not error.extra.get("reloading"):
-                    error = await offer_top_up(ctx, platform, caster, error)
+            if error.code in SHORT_OF_MONEY and not error.extra.get("reloading"):
+                error = await offer_top_up(ctx, platform, caster, error)
             return error_result(error)
         except MCPError:
             raise

@@ -26,7 +26,6 @@ from spell_mcp.casting.running import limits_of
 from spell_mcp.catalog import pinning
 from spell_mcp.database.tables import Cast
 from spell_mcp.errors import SpellError
-from spell_mcp.payments.reloads import refused_for_money
 from spell_mcp.platform import Platform
 from spell_mcp.rest.bodies import (
     Acceptance,
@@ -241,24 +240,14 @@ def _prefers_async(prefer: str | None) -> bool:
 async def _cast_later(platform: Platform, caster: Caster, key: str, body: CastRequest) -> QueuedCast:
     if platform.queue is None:
         raise SpellError("overloaded", "this server cannot queue casts; cast without respond-async")
-    try:
-        cast_id = await queueing.submit(
-            platform.casts, platform.queue, caster, key, body.input, version=body.version, via="rest"
-        )
-    except SpellError as error:
-        refusal = await refused_for_money(platform.db, platform.stripe, caster.user_id, error)
-        raise refusal from None
+    cast_id = await queueing.submit(
+        platform.casts, platform.queue, caster, key, body.input, version=body.version, via="rest"
+    )
     return QueuedCast(cast_id=cast_id, location=f"/v1/casts/{cast_id}")
 
 
 async def _cast(platform: Platform, caster: Caster, key: str, body: CastRequest) -> CastResponse:
-    try:
-        result = await platform.casts.cast(caster, key, body.input, version=body.version, via="rest")
-    except SpellError as error:
-        refusal = await refused_for_money(platform.db, platform.stripe, caster.user_id, error)
-        if refusal is error:
-            raise
-        raise refusal from None
+    result = await platform.casts.cast(caster, key, body.input, version=body.version, via="rest")
     return CastResponse(
         cast_id=result.cast_id,
         spell_key=result.spell_key,
