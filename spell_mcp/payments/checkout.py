@@ -17,7 +17,19 @@ from spell_mcp.database.engine import Database
 from spell_mcp.database.tables import PaymentCustomer, TopUp, User
 from spell_mcp.errors import SpellError
 from spell_mcp.payments.provider import StripeGateway
+from spell_mcp.privacy import consents, notice
 from spell_mcp.settings import Settings
+
+
+async def check_consent(db: Database, user_id: str) -> None:
+    """A top-up hands the caster's data to Stripe: refused while they withdraw that consent."""
+    kind = notice.consent_kind("stripe")
+    if not await db.read(lambda session: consents.in_force(session, user_id, kind, default=True)):
+        raise SpellError(
+            "forbidden",
+            "you withdrew your consent to transfers to Stripe; give it again at "
+            "PUT /v1/users/me/privacy/data-transfers/stripe to buy credits",
+        )
 
 
 async def start_top_up(

@@ -33,11 +33,13 @@ from sqlmodel import col, select
 
 from spell_mcp.database.engine import Database
 from spell_mcp.database.tables import Payment, PaymentEvent, TopUp
+from spell_mcp.errors import SpellError
 from spell_mcp.observability import metrics
 from spell_mcp.payments.payouts import account_updated, transfer_reversed
 from spell_mcp.payments.provider import Settlement, StripeGateway
 from spell_mcp.payments.records import CENT, record, touched
 from spell_mcp.payments.reloads import card_saved, reload_failed, reload_paid
+from spell_mcp.platform import Platform
 
 log = logging.getLogger("spell.payments")
 PAID = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
@@ -49,6 +51,23 @@ class Handled:
     outcome: str
     # The casters whose credits it changed.
     casters: frozenset[str] = frozenset()
+
+
+async def receive(platform: Platform, payload: bytes, signature: str | None) -> str:
+    """An event as Stripe posts it: its signature checked (a refusal is counted), handled once,
+    and whatever remembers the credits of the casters it moved told to forget them. Returns
+    what was done."""
+    if platform.stripe is None:
+        raise SpellError("not_found", "this platform takes no payments")
+    try:
+        event = platform.stripe.verified_event(payload, signature)
+    except SpellError:
+        metrics.PAYMENT_EVENTS.labels("refused").inc()
+        raise
+    handled = await handle(platform.db, platform.stripe, event)
+    for caster_id in handled.casters:
+        await platform.casts.credits_changed(caster_id)
+    return handled.outcome
 
 
 async def handle(db: Database, gateway: StripeGateway, event: dict[str, Any]) -> Handled:

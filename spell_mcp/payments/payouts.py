@@ -29,7 +29,8 @@ from spell_mcp import audit
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.audit import Actor
 from spell_mcp.database.engine import Database
-from spell_mcp.database.tables import Payout, PayoutAccount
+from spell_mcp.database.tables import Payout as Payout  # a maker's payout statement, as the faces name it
+from spell_mcp.database.tables import PayoutAccount
 from spell_mcp.errors import SpellError
 from spell_mcp.payments.provider import ProviderRefused, StripeGateway
 from spell_mcp.payments.records import CENT
@@ -63,6 +64,23 @@ async def open_payout_account(
         account = await db.write(remember)
     link = await gateway.onboarding_link(account.provider_account_id, return_url)
     return account, link
+
+
+async def payout_account_of(db: Database, maker_id: str) -> PayoutAccount:
+    """The maker's connected account, once they opened one."""
+    account = await db.read(lambda session: session.get(PayoutAccount, maker_id))
+    if account is None:
+        raise SpellError("not_found", "you have no payout account: POST /v1/makers/me/payouts/account")
+    return account
+
+
+async def payouts_of(db: Database, maker_id: str, limit: int, before: str | None = None) -> list[Payout]:
+    """The maker's payout statements, newest first: at most `limit`, of periods before `before`."""
+    query = select(Payout).where(col(Payout.maker_id) == maker_id)
+    if before is not None:
+        query = query.where(col(Payout.period) < before)
+    query = query.order_by(col(Payout.period).desc()).limit(limit)
+    return await db.read(lambda session: list(session.execute(query).scalars()))
 
 
 def payout_group(maker_id: str, period: str) -> str:

@@ -6,12 +6,14 @@ import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, or_
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from billing.payments import Payments
-from spell_mcp.database.tables import Cast, Payment, User
+from spell_mcp.database.engine import Database
+from spell_mcp.database.paging import older_than
+from spell_mcp.database.tables import Cast, User
+from spell_mcp.database.tables import Payment as Payment  # a caster's payment, as the faces name it
 from spell_mcp.errors import SpellError
 
 CENT = 10_000  # micro-USD in a cent: the provider counts in cents, the ledger in micro-USD
@@ -83,20 +85,18 @@ def grant(session: Session, user_id: str, amount: int, reason: str, reference: s
     return payment
 
 
-def payments_of(
-    session: Session, user_id: str, limit: int, after: tuple[datetime, str] | None
+async def payments_of(
+    db: Database, user_id: str, limit: int, after: tuple[datetime, str] | None = None
 ) -> list[Payment]:
-    query = select(Payment).where(col(Payment.user_id) == user_id)
-    if after is not None:
-        created, ident = after
-        query = query.where(
-            or_(
-                col(Payment.created_at) < created,
-                and_(col(Payment.created_at) == created, col(Payment.id) < ident),
-            )
-        )
-    query = query.order_by(col(Payment.created_at).desc(), col(Payment.id).desc()).limit(limit)
-    return list(session.execute(query).scalars())
+    """The caster's payments, newest first: at most `limit`, after the position (created_at, id)
+    of a previous page's last."""
+    query = (
+        select(Payment)
+        .where(col(Payment.user_id) == user_id, *older_than(col(Payment.created_at), col(Payment.id), after))
+        .order_by(col(Payment.created_at).desc(), col(Payment.id).desc())
+        .limit(limit)
+    )
+    return await db.read(lambda session: list(session.execute(query).scalars()))
 
 
 def refund_cast(session: Session, cast_id: str, reason: str) -> Payment:

@@ -21,9 +21,11 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from billing.payments import Payments
+from spell_mcp import audit
 from spell_mcp.casting.refusals import SHORT_OF_MONEY
 from spell_mcp.database.engine import Database
-from spell_mcp.database.tables import AutoReload, PaymentCustomer
+from spell_mcp.database.tables import AutoReload as AutoReload  # a caster's auto-reload, as the faces name it
+from spell_mcp.database.tables import PaymentCustomer
 from spell_mcp.errors import SpellError
 from spell_mcp.payments.provider import ProviderRefused, Settlement, StripeGateway
 from spell_mcp.payments.records import CENT, record
@@ -62,6 +64,41 @@ def configure(
     row.updated_at = now
     session.flush()
     return row
+
+
+async def auto_reload_of(db: Database, user_id: str) -> AutoReload | None:
+    """The caster's auto-reload, if they ever set one or saved a card."""
+    return await db.read(lambda session: session.get(AutoReload, user_id))
+
+
+async def set_auto_reload(
+    db: Database,
+    gateway: StripeGateway | None,
+    settings: Settings,
+    user_id: str,
+    actor: audit.Actor,
+    *,
+    enabled: bool,
+    threshold: int,
+    amount: int,
+    monthly_cap: int,
+) -> AutoReload:
+    """Charge the caster's saved card `amount` whenever their available credits fall below
+    `threshold`, at most `monthly_cap` a month (micro-USD); audited."""
+    if gateway is None:
+        raise SpellError("not_found", "this platform takes no payments")
+    if amount < settings.top_up_min_micros:
+        raise SpellError("request_invalid", f"a reload buys at least ${settings.top_up_min_usd}")
+
+    def work(session: Session) -> AutoReload:
+        row = configure(
+            session, user_id, enabled=enabled, threshold=threshold, amount=amount, monthly_cap=monthly_cap
+        )
+        details = {"enabled": enabled, "amount_micros": amount, "monthly_cap_micros": monthly_cap}
+        audit.record(session, actor, "auto_reload.set", "user", user_id, details=details)
+        return row
+
+    return await db.write(work)
 
 
 def card_saved(session: Session, user_id: str, payment_method: str) -> None:

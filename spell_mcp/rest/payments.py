@@ -12,35 +12,14 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
-from sqlalchemy.orm import Session
-from sqlmodel import col, select
+from pydantic import BaseModel, ConfigDict, Field
 
 from billing import MICROS_PER_USD
-from spell_mcp import audit
-from spell_mcp.database.tables import AutoReload, Payment, Payout, PayoutAccount
 from spell_mcp.errors import SpellError
-from spell_mcp.observability import metrics
-from spell_mcp.payments import events, grants
-from spell_mcp.payments.checkout import start_top_up
-from spell_mcp.payments.payouts import open_payout_account
-from spell_mcp.payments.records import payments_of, refund_cast
-from spell_mcp.payments.reloads import configure
-from spell_mcp.privacy import consents, notice
-from spell_mcp.rest.bodies import (
-    AutoReloadInfo,
-    AutoReloadRequest,
-    BillingOptions,
-    CastRefundRequest,
-    GrantRequest,
-    PaymentInfo,
-    PaymentList,
-    PayoutAccountInfo,
-    PayoutAccountRequest,
-    PayoutInfo,
-    PayoutList,
-    TopUpRequest,
-    TopUpStarted,
-)
+from spell_mcp.payments import events, grants, payouts, refunds, reloads
+from spell_mcp.payments.checkout import check_consent, start_top_up
+from spell_mcp.payments.records import Payment, payments_of
+from spell_mcp.rest.bodies import Price
 from spell_mcp.rest.deps import (
     JSON_BODY_ERRORS,
     ActorDep,
@@ -55,6 +34,129 @@ from spell_mcp.rest.deps import (
 from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
 from spell_mcp.rest.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page
 from spell_mcp.rest.routing import StrictJSONRoute
+
+
+class TopUpRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount_usd: str = Field(
+        pattern=r"^[0-9]{1,7}(\.[0-9]{1,2})?$",
+        description="Credits to buy, in whole cents (tax, where it applies, is added at checkout).",
+        examples=["20.00"],
+    )
+    save_card: bool = Field(False, description="Keep the card at Stripe for automatic reloads.")
+
+
+class TopUpStarted(BaseModel):
+    id: str = Field(description="The checkout session.")
+    url: str = Field(description="Stripe Checkout: open it to pay.")
+    amount: Price
+
+
+class GrantRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount_usd: str = Field(
+        pattern=r"^-?[0-9]{1,12}(\.[0-9]{1,6})?$",
+        description="Credits to give; negative takes back (at most what is available).",
+        examples=["5.00"],
+    )
+    reason: str = Field(min_length=1, max_length=500, description="Why: shown to the caster.")
+
+
+class PaymentInfo(BaseModel):
+    id: str
+    kind: Literal[
+        "grant", "top_up", "refund", "dispute", "dispute_won", "dispute_lost", "reload_failed", "cast_refund"
+    ]
+    amount: Price = Field(description="Credits in (positive) or out (negative).")
+    tax: Price
+    fee: Price = Field(description="What the payment provider charged the platform.")
+    reference: str = Field(description="The checkout session, refund, dispute or grant.")
+    reason: str | None
+    receipt_url: str | None
+    created_at: datetime
+
+
+class PaymentList(BaseModel):
+    items: list[PaymentInfo]
+    next_cursor: str | None = None
+
+
+class PayoutAccountRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    country: str = Field(
+        "US", pattern=r"^[A-Z]{2}$", description="Where the maker's bank account is (ISO 3166-1)."
+    )
+
+
+class PayoutAccountInfo(BaseModel):
+    account_id: str = Field(description="The maker's connected Stripe account.")
+    payouts_enabled: bool = Field(description="Stripe can pay this account (onboarding finished).")
+    details_submitted: bool
+    onboarding_url: str | None = Field(None, description="Finish (or update) onboarding here; expires soon.")
+
+
+class PayoutInfo(BaseModel):
+    id: str
+    period: str = Field(description="The UTC day of the payout.")
+    cutoff: datetime = Field(description="Earnings settled up to here are included.")
+    casts: int
+    gross: Price = Field(description="What casters paid for the casts in this statement.")
+    platform: Price = Field(description="The platform's share of that.")
+    clawbacks: Price
+    amount: Price = Field(description="What was sent.")
+    status: Literal["pending", "paid", "failed", "reversed"]
+    transfer_id: str | None
+    created_at: datetime
+    paid_at: datetime | None
+
+
+class PayoutList(BaseModel):
+    items: list[PayoutInfo]
+    next_cursor: str | None = None
+
+
+class AutoReloadRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    threshold_usd: str = Field(
+        pattern=r"^[0-9]{1,7}(\.[0-9]{1,2})?$", description="Reload when available credits fall below this."
+    )
+    amount_usd: str = Field(pattern=r"^[0-9]{1,7}(\.[0-9]{1,2})?$", description="What one reload buys.")
+    monthly_cap_usd: str = Field(
+        pattern=r"^[0-9]{1,7}(\.[0-9]{1,2})?$", description="Most reloads may buy in a calendar month (UTC)."
+    )
+
+
+class AutoReloadInfo(BaseModel):
+    enabled: bool
+    card_saved: bool = Field(description="A top-up kept a card to charge (top up with save_card).")
+    threshold: Price
+    amount: Price
+    monthly_cap: Price
+    this_month: Price = Field(description="What reloads bought (or are buying) this month.")
+    in_flight: bool = Field(description="A reload is being charged now.")
+    failures: int = Field(description="Failed charges in a row; three turn auto-reload off.")
+    last_error: str | None
+
+
+class CastRefundRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500, description="Why: shown to the caster.")
+
+
+class BillingOptions(BaseModel):
+    """What this platform offers for money, so a page shows only what works."""
+
+    top_ups: bool = Field(description="Credits can be bought (Stripe Checkout).")
+    top_up_min: Price
+    top_up_max: Price
+    payouts: bool = Field(description="Makers are paid out (Stripe Connect).")
+
 
 router = APIRouter(prefix="/v1", route_class=StrictJSONRoute)
 
@@ -96,15 +198,7 @@ async def checkout(
 ) -> Any:
     """Buy credits: a Stripe Checkout page to pay on. The credits arrive when Stripe says the
     payment succeeded (its webhook), not before."""
-    stripe_consent = notice.consent_kind("stripe")
-    if not await platform.db.read(
-        lambda session: consents.in_force(session, caster.user_id, stripe_consent, default=True)
-    ):
-        raise SpellError(
-            "forbidden",
-            "you withdrew your consent to transfers to Stripe; give it again at "
-            "PUT /v1/users/me/privacy/data-transfers/stripe to buy credits",
-        )
+    await check_consent(platform.db, caster.user_id)
 
     async def run() -> TopUpStarted:
         top_up = await start_top_up(
@@ -135,17 +229,8 @@ async def stripe_webhook(
 ) -> dict[str, Any]:
     """Stripe's events (signed): the only way credits are bought. Each is handled once however
     often it arrives; events this platform does not act on are acknowledged and recorded."""
-    if platform.stripe is None:
-        raise SpellError("not_found", "this platform takes no payments")
-    try:
-        event = platform.stripe.verified_event(await request.body(), stripe_signature)
-    except SpellError:
-        metrics.PAYMENT_EVENTS.labels("refused").inc()
-        raise
-    handled = await events.handle(platform.db, platform.stripe, event)
-    for caster_id in handled.casters:
-        await platform.casts.credits_changed(caster_id)
-    return {"received": True, "outcome": handled.outcome}
+    outcome = await events.receive(platform, await request.body(), stripe_signature)
+    return {"received": True, "outcome": outcome}
 
 
 @router.get(
@@ -165,7 +250,7 @@ async def my_payments(
     disputes and grants."""
     position = decode_cursor(cursor, 2)
     after = (datetime.fromisoformat(str(position[0])), str(position[1])) if position else None
-    rows = await platform.db.read(lambda session: payments_of(session, caster.user_id, limit + 1, after))
+    rows = await payments_of(platform.db, caster.user_id, limit + 1, after)
     shown, next_cursor = page(rows, limit, lambda payment: (payment.created_at.isoformat(), payment.id))
     items = [payment_info(payment) for payment in shown]
     if format == "csv":
@@ -226,7 +311,7 @@ async def grant_credits(
     return await idempotently(platform, caster, idempotency_key, request_body, run, status=201)
 
 
-def payout_info(payout: Payout) -> PayoutInfo:
+def payout_info(payout: payouts.Payout) -> PayoutInfo:
     return PayoutInfo(
         id=payout.id,
         period=payout.period,
@@ -258,7 +343,7 @@ async def open_my_payout_account(
     actor: ActorDep,
 ) -> PayoutAccountInfo:
     """Get paid: your connected Stripe account (made once) and a link to finish onboarding."""
-    account, link = await open_payout_account(
+    account, link = await payouts.open_payout_account(
         platform.db, platform.stripe, caster, body.country, f"{public_base_url(request)}/", actor
     )
     return PayoutAccountInfo(
@@ -276,9 +361,7 @@ async def open_my_payout_account(
 )
 async def my_payout_account(platform: PlatformDep, caster: PublishCaster) -> PayoutAccountInfo:
     """Whether Stripe can pay you yet."""
-    account = await platform.db.read(lambda session: session.get(PayoutAccount, caster.user_id))
-    if account is None:
-        raise SpellError("not_found", "you have no payout account: POST /v1/makers/me/payouts/account")
+    account = await payouts.payout_account_of(platform.db, caster.user_id)
     return PayoutAccountInfo(
         account_id=account.provider_account_id,
         payouts_enabled=account.payouts_enabled,
@@ -302,11 +385,8 @@ async def my_payouts(
     """Your payout statements, newest first: casts, what casters paid, the platform's share,
     clawbacks, and what was sent (with Stripe's transfer)."""
     position = decode_cursor(cursor, 1)
-    query = select(Payout).where(col(Payout.maker_id) == caster.user_id)
-    if position is not None:
-        query = query.where(col(Payout.period) < str(position[0]))
-    query = query.order_by(col(Payout.period).desc()).limit(limit + 1)
-    rows = await platform.db.read(lambda session: list(session.execute(query).scalars()))
+    before = str(position[0]) if position is not None else None
+    rows = await payouts.payouts_of(platform.db, caster.user_id, limit + 1, before)
     shown, next_cursor = page(rows, limit, lambda payout: (payout.period,))
     items = [payout_info(payout) for payout in shown]
     if format == "csv":
@@ -341,7 +421,7 @@ async def my_payouts(
     return PayoutList(items=items, next_cursor=next_cursor)
 
 
-def auto_reload_info(row: AutoReload | None) -> AutoReloadInfo:
+def auto_reload_info(row: reloads.AutoReload | None) -> AutoReloadInfo:
     this_month = (
         row.month_total_micros if row is not None and row.month == datetime.now(UTC).strftime("%Y-%m") else 0
     )
@@ -361,7 +441,7 @@ def auto_reload_info(row: AutoReload | None) -> AutoReloadInfo:
 @router.get("/billing/auto-reload", tags=["billing"], responses=problem_responses("unauthenticated"))
 async def my_auto_reload(platform: PlatformDep, caster: BillingCaster) -> AutoReloadInfo:
     """Your auto-reload: whether a saved card is charged when your credits run low."""
-    return auto_reload_info(await platform.db.read(lambda session: session.get(AutoReload, caster.user_id)))
+    return auto_reload_info(await reloads.auto_reload_of(platform.db, caster.user_id))
 
 
 @router.put(
@@ -374,29 +454,22 @@ async def set_my_auto_reload(
 ) -> AutoReloadInfo:
     """Charge the card a top-up saved (`save_card`) for `amount_usd` whenever your available
     credits fall below `threshold_usd`, at most `monthly_cap_usd` a month."""
-    if platform.stripe is None:
-        raise SpellError("not_found", "this platform takes no payments")
-    amounts = [
+    threshold, amount, monthly_cap = (
         int(Decimal(text) * MICROS_PER_USD)
         for text in (body.threshold_usd, body.amount_usd, body.monthly_cap_usd)
-    ]
-    if amounts[1] < platform.settings.top_up_min_micros:
-        raise SpellError("request_invalid", f"a reload buys at least ${platform.settings.top_up_min_usd}")
-
-    def work(session: Session) -> AutoReload:
-        row = configure(
-            session,
-            caster.user_id,
-            enabled=body.enabled,
-            threshold=amounts[0],
-            amount=amounts[1],
-            monthly_cap=amounts[2],
-        )
-        details = {"enabled": body.enabled, "amount_micros": amounts[1], "monthly_cap_micros": amounts[2]}
-        audit.record(session, actor, "auto_reload.set", "user", caster.user_id, details=details)
-        return row
-
-    return auto_reload_info(await platform.db.write(work))
+    )
+    row = await reloads.set_auto_reload(
+        platform.db,
+        platform.stripe,
+        platform.settings,
+        caster.user_id,
+        actor,
+        enabled=body.enabled,
+        threshold=threshold,
+        amount=amount,
+        monthly_cap=monthly_cap,
+    )
+    return auto_reload_info(row)
 
 
 @router.post(
@@ -413,18 +486,7 @@ async def refund_a_cast(
     is clawed back from its earnings (carried into later payouts if they were paid already)."""
     if not caster.is_operator:
         raise SpellError("forbidden", "only the platform's operators refund casts")
-
-    def work(session: Session) -> Payment:
-        refunded = refund_cast(session, cast_id, body.reason)
-        details = {"amount_micros": refunded.amount_micros, "payment": refunded.id}
-        audit.record(
-            session, actor, "cast.refunded", "cast", cast_id, subject_id=refunded.user_id, details=details
-        )
-        return refunded
-
-    refunded = await platform.db.write(work)
-    await platform.casts.credits_changed(refunded.user_id)
-    return payment_info(refunded)
+    return payment_info(await refunds.refund(platform, actor, cast_id, body.reason))
 
 
 @router.get("/billing/options", tags=["billing"])
