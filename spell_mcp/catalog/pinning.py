@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from registry import SpellVersion, find_version, list_latest
 from registry.grants import Grants, grants_of, widening
+from spell_mcp.database.engine import Database
 from spell_mcp.database.tables import AcceptedGrants
 
 
@@ -69,6 +71,16 @@ def served(caster_id: str, session: Session) -> list[tuple[SpellVersion, Pin | N
         known = find_version(session, latest.spell_key, pin.version) if pin is not None else None
         listed.append((known[0] if known is not None else latest, pin))
     return listed
+
+
+async def served_to(db: Database, caster_id: str) -> list[tuple[SpellVersion, Pin | None]]:
+    """`served`, in a transaction of its own."""
+    return await db.read(partial(served, caster_id))
+
+
+async def pin_for(db: Database, caster_id: str, latest: SpellVersion) -> Pin | None:
+    """The pin `caster_id` is under for `latest`, the latest version of its spell, if any."""
+    return pin_of(await db.read(partial(accepted_of, caster_id, latest.spell_key)), latest)
 
 
 def accepted_of(caster_id: str, key: str, session: Session) -> Accepted | None:

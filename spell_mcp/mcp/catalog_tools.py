@@ -6,21 +6,18 @@ prefixes, so no spell's tool can ever take one of these names."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 import mcp_types as types
-from sqlalchemy.orm import Session
 
-from billing import Budgets, usd
-from billing.payments import Payments
-from registry import find_version, list_latest, tool_name
+from billing import usd
+from registry import tool_name
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.casting.running import limits_of
-from spell_mcp.catalog import pinning
+from spell_mcp.catalog import pinning, versions
 from spell_mcp.catalog.provenance import provenance
 from spell_mcp.errors import SpellError
+from spell_mcp.payments import budgets
 from spell_mcp.platform import Platform
 
 SEARCH, DESCRIBE, CAST, BUDGET = "spells_search", "spells_describe", "spells_cast", "budget_status"
@@ -109,7 +106,7 @@ def filter_argument(arguments: dict[str, Any], name: str) -> str | None:
 async def search(platform: Platform, arguments: dict[str, Any]) -> dict[str, Any]:
     """The castable spells matching every filter given; with none, the whole catalog."""
     q, tag, category = (filter_argument(arguments, name) for name in ("query", "tag", "category"))
-    spells = await platform.db.read(lambda session: list_latest(session, q=q, tag=tag, category=category))
+    spells = await versions.castable_spells(platform.db, q=q, tag=tag, category=category)
     return {
         "spells": [
             {
@@ -128,11 +125,11 @@ async def search(platform: Platform, arguments: dict[str, Any]) -> dict[str, Any
 async def describe(platform: Platform, caster: Caster, arguments: dict[str, Any]) -> dict[str, Any]:
     key = string_argument(arguments, "key", required=True)
     assert key is not None
-    found = await platform.db.read(lambda session: find_version(session, key))
-    if found is None:
-        raise SpellError("spell_not_found", f"no castable spell {key}; search with {SEARCH}")
-    spell = found[0]
-    pin = pinning.pin_of(await platform.db.read(partial(pinning.accepted_of, caster.user_id, key)), spell)
+    try:
+        spell = await versions.castable(platform.db, key)
+    except SpellError as error:
+        raise SpellError("spell_not_found", f"{error.detail}; search with {SEARCH}") from None
+    pin = await pinning.pin_for(platform.db, caster.user_id, spell)
     runtime = spell.manifest["runtime"]
     return {
         "key": spell.spell_key,
@@ -161,29 +158,24 @@ async def describe(platform: Platform, caster: Caster, arguments: dict[str, Any]
 
 
 async def budget(platform: Platform, caster: Caster) -> dict[str, Any]:
-    def read(session: Session) -> dict[str, Any]:
-        money = Payments(session).money(caster.user_id)
-        now = datetime.now(UTC)
-        budgets = Budgets(session)
-        return {
-            "credits": {
-                "available_usd": usd(money.available),
-                "held_usd": usd(money.held),
-                "debt_usd": usd(money.debt),
-                "frozen_usd": usd(money.frozen),
-            },
-            "caps": [
-                {
-                    "subject": subject,
-                    "period": window["period"],
-                    "cap_usd": usd(window["cap_micros"]),
-                    "spent_usd": usd(window["spent_micros"]),
-                    "held_usd": usd(window["held_micros"]),
-                    "resets_at": window["resets_at"].isoformat(),
-                }
-                for subject in caster.budget_subjects
-                for window in budgets.windows(subject, now)
-            ],
-        }
-
-    return await platform.db.read(read)
+    money, states = await budgets.standing_of(platform.db, caster)
+    return {
+        "credits": {
+            "available_usd": usd(money.available),
+            "held_usd": usd(money.held),
+            "debt_usd": usd(money.debt),
+            "frozen_usd": usd(money.frozen),
+        },
+        "caps": [
+            {
+                "subject": state.subject,
+                "period": window["period"],
+                "cap_usd": usd(window["cap_micros"]),
+                "spent_usd": usd(window["spent_micros"]),
+                "held_usd": usd(window["held_micros"]),
+                "resets_at": window["resets_at"].isoformat(),
+            }
+            for state in states
+            for window in state.windows
+        ],
+    }

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from billing import Budgets
 from billing.models import Budget, BudgetAlert
+from billing.payments import CasterMoney, Payments
 from spell_mcp import audit
 from spell_mcp.accounts.keys import Caster, own_key
 from spell_mcp.casting.budget_alerts import recent_deliveries, remove_webhook, set_webhook
@@ -40,6 +41,17 @@ def _state(session: Session, subject: str) -> BudgetState:
 async def budget_of(db: Database, user_id: str) -> BudgetState:
     """The caster's own budget (every key of theirs counts against it)."""
     return await db.read(lambda session: _state(session, f"user:{user_id}"))
+
+
+async def standing_of(db: Database, caster: Caster) -> tuple[CasterMoney, list[BudgetState]]:
+    """The caster's credits and every budget a cast of theirs counts against (their own and, cast
+    with a key, the key's), read together."""
+
+    def read(session: Session) -> tuple[CasterMoney, list[BudgetState]]:
+        states = [_state(session, subject) for subject in caster.budget_subjects]
+        return Payments(session).money(caster.user_id), states
+
+    return await db.read(read)
 
 
 async def set_budget(
