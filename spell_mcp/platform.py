@@ -106,7 +106,14 @@ class Platform:
         casts = CastService(
             settings, db, sandbox, blobs, trees, secrets, receipts, limits, lookups, fast_holds, stripe
         )
-        publishing = PublishService(settings, db, sandbox, blobs, TrustRoot(settings.trust_root))
+        announcer = Announcer(
+            bus or InMemorySubscriptionBus(),
+            settings.redis_url,
+            lookups,
+            stop_casts=casts.stop_casts_of,
+            stop_cast=casts.stop_cast,
+        )
+        publishing = PublishService(settings, db, sandbox, blobs, TrustRoot(settings.trust_root), announcer)
         return cls(
             settings=settings,
             db=db,
@@ -118,13 +125,7 @@ class Platform:
             receipts=receipts,
             limits=limits,
             lookups=lookups,
-            announcer=Announcer(
-                bus or InMemorySubscriptionBus(),
-                settings.redis_url,
-                lookups,
-                stop_casts=casts.stop_casts_of,
-                stop_cast=casts.stop_cast,
-            ),
+            announcer=announcer,
             pseudonyms=Pseudonyms(secrets.derive("pseudonyms")),
             stripe=stripe,
         )

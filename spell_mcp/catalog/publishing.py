@@ -28,6 +28,7 @@ from runtime import Sandbox
 from spell_mcp import audit
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.audit import Actor
+from spell_mcp.catalog.announcements import Announcer
 from spell_mcp.database.engine import Database
 from spell_mcp.errors import SpellError
 from spell_mcp.observability import metrics
@@ -123,18 +124,26 @@ class TrustRoot:
 
 class PublishService:
     def __init__(
-        self, settings: Settings, db: Database, sandbox: Sandbox, blobs: BlobStore, trust: TrustRoot
+        self,
+        settings: Settings,
+        db: Database,
+        sandbox: Sandbox,
+        blobs: BlobStore,
+        trust: TrustRoot,
+        announcer: Announcer,
     ) -> None:
         self.settings = settings
         self.db = db
         self.sandbox = sandbox
         self.blobs = blobs
         self.trust = trust
+        self.announcer = announcer
 
     async def publish(
         self, maker: Caster, package: bytes, bundle: bytes | None, *, actor: Actor | None = None
     ) -> Published:
-        """Check and record a package; `actor` (the maker, by default) is audited when it is new."""
+        """Check and record a package; when it is new, `actor` (the maker, by default) is audited
+        and every connected MCP client told that the tools changed."""
         acting = actor or Actor(maker.user_id, maker.key_id, via="cli")
         identities = await self.db.read(lambda session: signer_identities(session, maker.user_id))
 
@@ -160,6 +169,8 @@ class PublishService:
             metrics.PUBLISHES.labels(refused.code).inc()
             raise refused from None
         metrics.PUBLISHES.labels("created" if created else "unchanged").inc()
+        if created:
+            await self.announcer.tools_changed()
         return Published(version=version, created=created, warnings=warnings_of(version, self.settings))
 
     def _check_namespace(self, maker: Caster, key: str) -> None:

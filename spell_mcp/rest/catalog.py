@@ -223,9 +223,7 @@ async def publish(
     raw = await read_upload(package, limit, "package")
     signature = await read_upload(bundle, 1024 * 1024, "bundle") if bundle is not None else None
     published = await platform.publishing.publish(caster, raw, signature, actor=actor)
-    if published.created:
-        await platform.announcer.tools_changed()
-    else:
+    if not published.created:
         response.status_code = status.HTTP_200_OK
     return Published(
         created=published.created, version=version_info(published.version), warnings=published.warnings
