@@ -158,7 +158,6 @@ UNITS_OF_WORK = {"read", "write", "transaction"}
 # onto the services: this list only shrinks, and is empty when they all have.
 STILL_MOVING = {
     "spell_mcp.rest.casts",
-    "spell_mcp.mcp.server",
 }
 
 

@@ -12,7 +12,6 @@ import logging
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
-from functools import partial
 from typing import Any, TypeVar
 
 import mcp_types as types
@@ -27,14 +26,15 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import TypeAdapter
 
 from billing import usd
-from registry import SpellVersion, list_latest, tool_name
+from registry import SpellVersion, tool_name
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.casting.pipeline import CastResult
+from spell_mcp.casting.records import Cast
 from spell_mcp.casting.refusals import SHORT_OF_MONEY
 from spell_mcp.casting.running import is_content
-from spell_mcp.catalog.pinning import Pin, served
+from spell_mcp.catalog import versions
+from spell_mcp.catalog.pinning import Pin, served_to
 from spell_mcp.catalog.provenance import PREFIX, provenance
-from spell_mcp.database.tables import Cast
 from spell_mcp.errors import CATALOG, SpellError
 from spell_mcp.mcp import cast_app, catalog_tools, resources, tasks
 from spell_mcp.mcp.catalog_tools import CATALOG_TOOL_NAMES, CATALOG_TOOLS
@@ -265,11 +265,12 @@ def build_mcp_server(
             caster_id = (await resolve_caster(ctx)).user_id
         except SpellError:
             caster_id = None  # refused when it casts; the list is the catalog's
+        db = get_platform().db
         spells: list[tuple[SpellVersion, Pin | None]]
         if caster_id is None:
-            spells = [(spell, None) for spell in await get_platform().db.read(list_latest)]
+            spells = [(spell, None) for spell in await versions.castable_spells(db)]
         else:
-            spells = await get_platform().db.read(partial(served, caster_id))
+            spells = await served_to(db, caster_id)
         return types.ListToolsResult(tools=[*CATALOG_TOOLS, *(tool_of(spell, pin) for spell, pin in spells)])
 
     async def call_tool(
