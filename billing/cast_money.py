@@ -95,6 +95,7 @@ _RELEASE = "UPDATE accounts SET held = held - ? WHERE id = ?"
 _MOVE = "UPDATE accounts SET balance = balance + ?, held = held - ? WHERE id = ?"
 _TIP = "SELECT seq, hash FROM ledger_tip WHERE id = 1"
 _MOVE_TIP = "UPDATE ledger_tip SET seq = ?, hash = ? WHERE id = 1"
+_SEAL = "INSERT INTO ledger_transfers (id) VALUES (?)"
 _INSERT_ENTRY = (
     "INSERT INTO ledger_entries "
     "(seq, transfer_id, account_id, amount, kind, reference, created_at, prev_hash, hash) "
@@ -317,7 +318,9 @@ async def transfer(
 async def _extend_chain(tx: Tx, postings: Sequence[Posting], now: datetime) -> list[str]:
     """Append the transfers' legs to the ledger, the only place entries are written: one lock of
     the chain head, every entry inserted with its place in the chain and its hash, the head moved
-    once. The hash of each transfer's last entry (receipts quote it)."""
+    once. On SQLite each transfer is then sealed, which the database allows only if its legs sum
+    to zero, and requires before it commits (migration 0021); PostgreSQL checks the sums itself
+    at commit. The hash of each transfer's last entry (receipts quote it)."""
     lock = " FOR UPDATE" if tx.backend == "postgresql" else ""
     tip = await tx.fetchrow(_TIP + lock)
     assert tip is not None, "the ledger's chain head is created with the platform's accounts"
@@ -342,6 +345,8 @@ async def _extend_chain(tx: Tx, postings: Sequence[Posting], now: datetime) -> l
             )
         last_hashes.append(head)
     await tx.executemany(_INSERT_ENTRY, rows)
+    if tx.backend == "sqlite":
+        await tx.executemany(_SEAL, [(posting.transfer_id,) for posting in postings])
     await tx.execute(_MOVE_TIP, seq, head)
     return last_hashes
 

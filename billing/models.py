@@ -61,7 +61,9 @@ class Hold(SQLModel, table=True):
 
 
 class LedgerEntry(SQLModel, table=True):
-    """One leg of a transfer. Rows are only ever inserted; the legs of a transfer sum to zero."""
+    """One leg of a transfer. Rows are only ever inserted; the legs of a transfer sum to zero,
+    which the database itself refuses to commit otherwise (migration 0021: a deferred constraint
+    trigger on PostgreSQL; on SQLite a seal per transfer, `ledger_transfers`)."""
 
     __tablename__ = "ledger_entries"
     __table_args__ = (

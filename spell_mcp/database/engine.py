@@ -38,6 +38,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import PoolResetState
 
 from billing.cast_money import Tx
 from spell_mcp.database.checkpoints import NO_AUTOMATIC_CHECKPOINTS, Checkpointer
@@ -119,10 +120,12 @@ class Database:
             connection.execute("BEGIN IMMEDIATE")
             try:
                 result: T = run_to_end(work(SQLiteTx(connection)))
+                connection.execute("COMMIT")
             except BaseException:
-                connection.execute("ROLLBACK")
+                # A COMMIT refused (a deferred foreign key: migration 0021) leaves it open.
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
                 raise
-            connection.execute("COMMIT")
             return result
 
     async def _open_pool(self) -> asyncpg.Pool:
@@ -259,6 +262,13 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(NO_AUTOMATIC_CHECKPOINTS)
         cursor.close()
+
+    @event.listens_for(engine, "reset")
+    def _end_refused_commit(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+        # SQLAlchemy takes a failed COMMIT for the end of its transaction, but SQLite keeps open a
+        # transaction whose COMMIT it refused (a deferred foreign key: migration 0021).
+        if state.transaction_was_reset and dbapi_connection.in_transaction:
+            dbapi_connection.rollback()
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
