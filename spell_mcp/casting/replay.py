@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 from sqlalchemy.orm import Session
-from sqlmodel import col, select
 
 from billing.receipts import digest_of
 from registry import SpellVersion
@@ -99,10 +98,7 @@ def _replayable(caster_id: str, cast_id: str, session: Session) -> tuple[Cast, S
     cast = records.own_cast(caster_id, cast_id, session)
     if cast.status != "succeeded" or not cast.receipt:
         raise SpellError("replay_unavailable", f"cast {cast_id} did not succeed: there is no output to check")
-    query = select(SpellVersion).where(
-        col(SpellVersion.spell_key) == cast.spell_key, col(SpellVersion.version) == cast.spell_version
-    )
-    spell = session.execute(query).scalar_one_or_none()
+    spell = records.version_cast(cast, session)
     if spell is None or spell.module_digest != cast.module_digest:
         raise SpellError("replay_unavailable", f"the module cast {cast_id} ran is no longer here")
     if not deterministic(spell):
