@@ -46,7 +46,8 @@ from billing.errors import AccountInDebt, HoldNotPending, InsufficientCredits
 
 
 class Tx(Protocol):
-    """An open transaction on the driver. `backend` is "sqlite" or "postgresql"."""
+    """An open transaction: on the database driver (spell_mcp/database/driver.py), or a SQLAlchemy
+    session's (billing/tx.py). `backend` is "sqlite" or "postgresql"."""
 
     backend: str
 
