@@ -157,7 +157,6 @@ UNITS_OF_WORK = {"read", "write", "transaction"}
 # Modules whose routes, handlers or commands still do their own units of work, while they move
 # onto the services: this list only shrinks, and is empty when they all have.
 STILL_MOVING = {
-    "spell_mcp.rest.casts",
 }
 
 

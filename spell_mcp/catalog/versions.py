@@ -1,6 +1,7 @@
 """A spell's versions as makers and casters read them (every version, one version, the castable
-one, and a version's package, bundle and README), and a maker withdrawing (yanking) a version of
-their spell or restoring it: audited, and announced to every connected MCP client."""
+one, and a version's package, bundle and README); a maker withdrawing (yanking) a version of
+their spell or restoring it, audited and announced to every connected MCP client; and a caster
+accepting what a version may touch and cost (spell_mcp/catalog/pinning.py), audited."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from registry import SpellVersion, find_version, list_latest, versions_of, yank
 from spell_mcp import audit
 from spell_mcp.accounts.keys import Caster
+from spell_mcp.catalog import pinning
 from spell_mcp.catalog.publishing import write_or_refuse
 from spell_mcp.catalog.readme import readme
 from spell_mcp.database.engine import Database
@@ -109,3 +111,24 @@ async def _yank(
     changed = await write_or_refuse(platform.db, work)
     await platform.announcer.tools_changed()
     return changed
+
+
+async def accept(
+    platform: Platform, caster_id: str, key: str, number: str | None, actor: audit.Actor
+) -> tuple[pinning.Accepted, list[str]]:
+    """The caster accepts the latest (or the given) castable version of a spell: their casts that
+    name no version run it from now on. Returns the acceptance and what it widened."""
+
+    def work(session: Session) -> tuple[pinning.Accepted, list[str]]:
+        found = find_version(session, key, number)
+        if found is None:
+            raise SpellError("spell_not_found", f"no castable spell {key} {number or ''}".strip())
+        spell = found[0]
+        accepted, more = pinning.accept(caster_id, spell, session)
+        details = {"version": spell.version, "widened": more}
+        audit.record(session, actor, "spell.accepted", "spell", key, details=details)
+        return accepted, more
+
+    accepted = await platform.db.write(work)
+    platform.lookups.forget_accepted(caster_id, key)
+    return accepted

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from functools import partial
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -12,41 +11,20 @@ import anyio
 import anyio.to_thread
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse, RedirectResponse
-from sqlalchemy import and_, or_
-from sqlalchemy.orm import Session
-from sqlmodel import col, select
+from pydantic import BaseModel, ConfigDict, Field
 
-from registry import ObjectBlobStore, SpellVersion, find_version, list_latest, tool_name
+from registry import ObjectBlobStore, SpellVersion, tool_name
 from registry.grants import deterministic
-from spell_mcp import audit, queueing
+from spell_mcp import queueing
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.casting import records
+from spell_mcp.casting.records import Cast
 from spell_mcp.casting.replay import replay
 from spell_mcp.casting.running import limits_of
-from spell_mcp.catalog import pinning
-from spell_mcp.database.tables import Cast
+from spell_mcp.catalog import pinning, versions
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform
-from spell_mcp.rest.bodies import (
-    Acceptance,
-    AcceptRequest,
-    ArtifactInfo,
-    CastList,
-    CastRecord,
-    CastRequest,
-    CastResponse,
-    Pinned,
-    PublicKey,
-    PublicKeys,
-    QueuedCast,
-    Receipt,
-    ReplayRequest,
-    ReplayResult,
-    SpellDetail,
-    SpellList,
-    SpellSummary,
-    Usage,
-)
+from spell_mcp.rest.bodies import Price
 from spell_mcp.rest.deps import (
     JSON_BODY_ERRORS,
     ActorDep,
@@ -60,6 +38,192 @@ from spell_mcp.rest.deps import (
 from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
 from spell_mcp.rest.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page, page_after
 from spell_mcp.rest.routing import StrictJSONRoute
+
+
+class SpellSummary(BaseModel):
+    key: str
+    version: str
+    name: str
+    description: str
+    tool_name: str = Field(description="The spell's MCP tool name.")
+    price: Price
+    signed: bool = Field(description="False for unsigned development spells.")
+    tags: list[str]
+    category: str | None
+    icon: str | None = Field(None, description="The spell's icon as a data: URI (PNG, JPEG, GIF or WebP).")
+
+
+class SpellDetail(SpellSummary):
+    author: str
+    license: str
+    module_digest: str
+    input_schema: dict[str, Any]
+    output_schema: dict[str, Any] | None
+    limits: dict[str, int] = Field(description="The limits the manifest asks for.")
+    enforced_limits: dict[str, int] = Field(
+        description="The limits a cast runs under: the manifest's, within this platform's ceilings "
+        "(bytes, milliseconds, fuel units)."
+    )
+    policy: dict[str, list[str]]
+    deterministic: bool = Field(
+        False, description="Clocks and random source fixed from the cast id: its casts can be replayed."
+    )
+    published_at: datetime
+    pinned: Pinned | None = Field(
+        None,
+        description="Set when this (latest) version asks for more than you accepted: you are served the "
+        "version you know until you accept it.",
+    )
+
+
+class Pinned(BaseModel):
+    version: str = Field(description="The version your casts run, when they name none.")
+    latest: str
+    widened: list[str] = Field(description="What the latest version asks for beyond what you accepted.")
+    accept: str = Field(description="How to accept it.")
+
+
+class AcceptRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: str | None = Field(None, description="The version to accept; the latest when omitted.")
+
+
+class Acceptance(BaseModel):
+    key: str
+    version: str = Field(description="The version you are served from now on, when you name none.")
+    widened: list[str] = Field(description="What you accepted beyond what you had accepted before.")
+    grants: dict[str, Any] = Field(
+        description="What you accepted: domains, secrets, files (read, write) and price_micros."
+    )
+
+
+class SpellList(BaseModel):
+    items: list[SpellSummary]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
+
+
+class CastRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    input: dict[str, Any] = Field(description="The spell's input; must match its input schema.")
+    version: str | None = Field(None, description="Pin a version; the latest when omitted.")
+
+
+class Usage(BaseModel):
+    duration_ms: float
+    fuel_consumed: int = Field(description="wasmtime fuel units (about one per wasm instruction).")
+    peak_memory_bytes: int
+    input_bytes: int
+    output_bytes: int
+    stderr_bytes: int
+    artifacts_bytes: int = 0
+    network_requests: int = 0
+    network_bytes_sent: int = 0
+    network_bytes_received: int = 0
+    policy_violations: list[str] = Field(
+        default_factory=list, description="What the spell tried and was refused, e.g. a denied request."
+    )
+
+
+class ReplayRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    input: dict[str, Any] = Field(
+        description="The cast's exact input (only its hash was kept): the same JSON object, keys in the "
+        "same order, so that it hashes to the receipt's input_sha256."
+    )
+
+
+class ReplayResult(BaseModel):
+    """A cast run again: the same module, input and seed, in the same sandbox; free."""
+
+    cast_id: str
+    spell_key: str
+    spell_version: str
+    module_digest: str
+    input_sha256: str
+    output_sha256: str = Field(description="What the cast's signed receipt says it returned.")
+    replayed_output_sha256: str | None = Field(
+        description="What the replay returned (RFC 8785 canonical JSON, SHA-256); null if it failed."
+    )
+    matches: bool = Field(description="True when the replay returned exactly what the receipt names.")
+    output: Any = Field(None, description="The replay's output.")
+    error_code: str | None = Field(None, description="Why the replay failed, when it did.")
+    usage: Usage
+
+
+class ArtifactInfo(BaseModel):
+    name: str = Field(description="Path of the file under the spell's /scratch.")
+    size: int
+    sha256: str
+    url: str = Field(description="Where to download it (same authentication).")
+
+
+class Receipt(BaseModel):
+    receipt: dict[str, Any] = Field(
+        description="cast_id, spell (key, version, module_digest), input_sha256, output_sha256 "
+        "(of the RFC 8785 canonical JSON), price_micros, split, settled_at, ledger_hash, key_id."
+    )
+    signature: str = Field(description="Ed25519 over the RFC 8785 canonical JSON of `receipt`, base64url.")
+
+
+class PublicKey(BaseModel):
+    key_id: str
+    algorithm: str
+    public_key: str = Field(description="Raw public key, base64url.")
+    status: Literal["current", "retired"] = Field(
+        "current", description="current: signs new receipts; retired: signed earlier ones."
+    )
+
+
+class PublicKeys(BaseModel):
+    keys: list[PublicKey]
+
+
+class QueuedCast(BaseModel):
+    """A cast answered with `Prefer: respond-async`: held, and running on."""
+
+    cast_id: str
+    status: Literal["running"] = "running"
+    location: str = Field(description="Where to poll for its outcome: GET it until it is not running.")
+
+
+class CastResponse(BaseModel):
+    cast_id: str
+    spell_key: str
+    spell_version: str
+    module_digest: str
+    signed: bool
+    output: Any
+    price: Price
+    charged: Price
+    usage: Usage
+    artifacts: list[ArtifactInfo]
+    receipt: Receipt = Field(description="Signed by the platform; verify with /v1/.well-known/spell-keys.")
+
+
+class CastRecord(BaseModel):
+    cast_id: str
+    spell_key: str
+    spell_version: str
+    module_digest: str
+    status: str = Field(description="running, succeeded or failed.")
+    price: Price
+    charged: Price
+    output: Any | None
+    error_code: str | None
+    error_detail: str | None
+    usage: Usage | None
+    artifacts: list[ArtifactInfo]
+    via: str
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class CastList(BaseModel):
+    items: list[CastRecord]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
 
 
 def artifact_infos(cast_id: str, artifacts: list[dict[str, Any]]) -> list[ArtifactInfo]:
@@ -101,7 +265,7 @@ async def list_spells(
     cursor: Cursor = None,
 ) -> SpellList:
     """Castable spells (latest versions) by key, optionally searched and filtered."""
-    spells = await platform.db.read(lambda session: list_latest(session, q=q, tag=tag, category=category))
+    spells = await versions.castable_spells(platform.db, q=q, tag=tag, category=category)
     shown, next_cursor = page_after(spells, limit, cursor, lambda spell: spell.spell_key)
     return SpellList(items=[summary(spell) for spell in shown], next_cursor=next_cursor)
 
@@ -111,10 +275,7 @@ async def list_spells(
 )
 async def describe_spell(key: str, platform: PlatformDep, caster: ReadCaster) -> SpellDetail:
     """One spell: price, input schema, limits and policy of its latest version."""
-    found = await platform.db.read(lambda session: find_version(session, key))
-    if found is None:
-        raise SpellError("spell_not_found", f"no castable spell {key}")
-    spell = found[0]
+    spell = await versions.castable(platform.db, key)
     manifest = spell.manifest
     runtime = manifest["runtime"]
     return SpellDetail(
@@ -129,12 +290,11 @@ async def describe_spell(key: str, platform: PlatformDep, caster: ReadCaster) ->
         policy=runtime["policy"],
         deterministic=deterministic(spell),
         published_at=spell.published_at,
-        pinned=pinned_of(spell, await platform.db.read(partial(pinning.accepted_of, caster.user_id, key))),
+        pinned=pinned_of(spell, await pinning.pin_for(platform.db, caster.user_id, spell)),
     )
 
 
-def pinned_of(latest: SpellVersion, accepted: pinning.Accepted | None) -> Pinned | None:
-    pin = pinning.pin_of(accepted, latest)
+def pinned_of(latest: SpellVersion, pin: pinning.Pin | None) -> Pinned | None:
     if pin is None:
         return None
     accept = f"POST /v1/spells/{latest.spell_key}/accept"
@@ -155,19 +315,7 @@ async def accept_spell(
     served to you; a version that keeps or narrows it is, without asking. It takes a key with
     the `admin` scope, the person's own: an agent's cast key cannot consent for them. Audited."""
     version = body.version if body is not None else None
-    found = await platform.db.read(lambda session: find_version(session, key, version))
-    if found is None:
-        raise SpellError("spell_not_found", f"no castable spell {key} {version or ''}".strip())
-    spell = found[0]
-
-    def work(session: Session) -> tuple[pinning.Accepted, list[str]]:
-        accepted, more = pinning.accept(caster.user_id, spell, session)
-        details = {"version": spell.version, "widened": more}
-        audit.record(session, actor, "spell.accepted", "spell", key, details=details)
-        return accepted, more
-
-    accepted, more = await platform.db.write(work)
-    platform.casts.lookups.forget_accepted(caster.user_id, key)
+    accepted, more = await versions.accept(platform, caster.user_id, key, version, actor)
     return Acceptance(key=key, version=accepted.version, widened=more, grants=accepted.grants.as_dict())
 
 
@@ -263,10 +411,6 @@ async def _cast(platform: Platform, caster: Caster, key: str, body: CastRequest)
     )
 
 
-async def own_cast(platform: Platform, caster: Caster, cast_id: str) -> Cast:
-    return await platform.db.read(partial(records.own_cast, caster.user_id, cast_id))
-
-
 @router.get("/casts", tags=["casts"], responses=problem_responses("unauthenticated", "request_invalid"))
 async def list_casts(
     platform: PlatformDep,
@@ -278,18 +422,10 @@ async def list_casts(
 ) -> CastList:
     """Your casts, newest first."""
     position = decode_cursor(cursor, 2)
-    query = select(Cast).where(col(Cast.caster_id) == caster.user_id)
-    if spell is not None:
-        query = query.where(col(Cast.spell_key) == spell)
-    if status is not None:
-        query = query.where(col(Cast.status) == status)
-    if position is not None:
-        after = datetime.fromisoformat(str(position[0]))
-        query = query.where(
-            or_(col(Cast.created_at) < after, and_(col(Cast.created_at) == after, col(Cast.id) < position[1]))
-        )
-    query = query.order_by(col(Cast.created_at).desc(), col(Cast.id).desc()).limit(limit + 1)
-    rows = await platform.db.read(lambda session: list(session.execute(query).scalars()))
+    after = (datetime.fromisoformat(str(position[0])), position[1]) if position is not None else None
+    rows = await records.casts_of(
+        platform.db, caster.user_id, limit + 1, spell_key=spell, status=status, after=after
+    )
     casts, next_cursor = page(rows, limit, lambda cast: (cast.created_at.isoformat(), cast.id))
     return CastList(items=[cast_record(cast) for cast in casts], next_cursor=next_cursor)
 
@@ -299,7 +435,7 @@ async def list_casts(
 )
 async def get_cast(cast_id: str, platform: PlatformDep, caster: ReadCaster) -> CastRecord:
     """A recorded cast of the caller's."""
-    return cast_record(await own_cast(platform, caster, cast_id))
+    return cast_record(await records.cast_of(platform.db, caster.user_id, cast_id))
 
 
 @router.post(
@@ -311,9 +447,9 @@ async def cancel_cast(cast_id: str, platform: PlatformDep, caster: CastCaster) -
     """Cancel a queued cast (`Prefer: respond-async`) that has not finished: its hold is released
     and it is recorded as failed with `cast_cancelled`, never charged. A cast that has finished
     is returned as it is."""
-    await own_cast(platform, caster, cast_id)
+    await records.cast_of(platform.db, caster.user_id, cast_id)
     await platform.cancel_cast(caster.user_id, cast_id)
-    return cast_record(await own_cast(platform, caster, cast_id))
+    return cast_record(await records.cast_of(platform.db, caster.user_id, cast_id))
 
 
 @router.post(
@@ -388,7 +524,7 @@ def cast_record(cast: Cast) -> CastRecord:
 async def get_artifact(cast_id: str, name: str, platform: PlatformDep, caster: ReadCaster) -> Response:
     """A file a cast of the caller's wrote under /scratch. On an object store, the answer is a
     redirect to a presigned link (SPELL_ARTIFACT_LINK_TTL_S) that serves it from there."""
-    cast = await own_cast(platform, caster, cast_id)
+    cast = await records.cast_of(platform.db, caster.user_id, cast_id)
     digest = records.artifact_digest(cast, name)
     disposition = f"attachment; filename*=UTF-8''{quote(name.rsplit('/', 1)[-1])}"
     if isinstance(platform.blobs, ObjectBlobStore):
@@ -410,7 +546,7 @@ async def get_artifact(cast_id: str, name: str, platform: PlatformDep, caster: R
 )
 async def get_receipt(cast_id: str, platform: PlatformDep, caster: ReadCaster) -> Receipt:
     """The signed receipt of a settled cast of the caller's."""
-    cast = await own_cast(platform, caster, cast_id)
+    cast = await records.cast_of(platform.db, caster.user_id, cast_id)
     if cast.receipt is None:
         raise SpellError("cast_not_found", f"cast {cast_id} was not settled: it has no receipt")
     return Receipt(**cast.receipt)
