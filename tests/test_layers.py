@@ -156,8 +156,7 @@ STORAGE = ("sqlalchemy", "sqlmodel", "spell_mcp.database")
 UNITS_OF_WORK = {"read", "write", "transaction"}
 # Modules whose routes, handlers or commands still do their own units of work, while they move
 # onto the services: this list only shrinks, and is empty when they all have.
-STILL_MOVING = {
-}
+STILL_MOVING: set[str] = set()
 
 
 def storage_uses(path: Path) -> list[str]:
