@@ -84,10 +84,10 @@ CONTENT_SCHEMA: dict[str, Any] = {
 
 @functools.cache
 def _validator() -> Any:
-    # Imported when first needed: see registry/schemas.py.
-    from jsonschema import Draft202012Validator
+    # Loaded when first needed: see registry/schemas.py.
+    from registry.json_schema import load
 
-    return Draft202012Validator(CONTENT_SCHEMA)
+    return load().Draft202012Validator(CONTENT_SCHEMA)
 
 
 def content_problems(document: Any) -> list[str]:

@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from registry.json_schema import load
+
 MAX_PROBLEMS = 20
 SPDX_VERSIONS = ("SPDX-2.2", "SPDX-2.3")
 
@@ -77,6 +79,8 @@ def _is_noassertion(value: Any) -> bool:
 
 def _cyclonedx(document: dict[str, Any]) -> Sbom:
     from cyclonedx.schema import SchemaVersion
+
+    load()  # cyclonedx validates with jsonschema: loaded as registry/json_schema.py says
     from cyclonedx.validation.json import JsonStrictValidator
 
     version = str(document.get("specVersion", ""))

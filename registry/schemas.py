@@ -1,8 +1,8 @@
 """Input and output schemas: JSON Schema 2020-12, checked once and compiled once.
 
-`jsonschema` is imported where it is first used: its first import costs about 1.5 s here (its
-format checker builds an IRI grammar), which a command that validates nothing should not pay.
-A server loads it at start (spell_mcp/app.py).
+`jsonschema` is loaded where it is first used, through registry/json_schema.py (which keeps its
+IRI grammar from being built until an IRI is checked): a command that validates nothing does not
+load it at all. A server loads it at start (spell_mcp/app.py).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
 from registry.content import content_problems
+from registry.json_schema import load
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -25,8 +26,7 @@ def check_input_schema(schema: Any) -> dict[str, Any]:
     """A valid 2020-12 schema whose root describes a JSON object."""
     if not isinstance(schema, dict):
         raise SchemaError("the input schema must be a JSON object")
-    import jsonschema
-
+    jsonschema = load()
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
@@ -39,8 +39,7 @@ def check_input_schema(schema: Any) -> dict[str, Any]:
 def check_output_schema(schema: Any) -> dict[str, Any]:
     if not isinstance(schema, dict):
         raise SchemaError("the output schema must be a JSON object")
-    import jsonschema
-
+    jsonschema = load()
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
@@ -61,9 +60,8 @@ class InputValidators:
         """What is wrong with `value` against `schema`, one line per problem (empty when valid)."""
         validator = self._validators.get(version_id)
         if validator is None:
-            from jsonschema import Draft202012Validator
-
-            validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+            draft = load().Draft202012Validator
+            validator = draft(schema, format_checker=draft.FORMAT_CHECKER)
             self._validators[version_id] = validator
             while len(self._validators) > self._size:
                 self._validators.popitem(last=False)

@@ -9,10 +9,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
-
-# A server validates schemas from its first cast: pay jsonschema's slow first import (about 1.5 s,
-# see registry/schemas.py) at start, not in a caster's request.
-import jsonschema  # noqa: F401
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
@@ -26,6 +22,7 @@ from starlette.datastructures import Headers
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from registry import json_schema
 from spell_mcp.accounts.keys import SCOPES, Caster, bearer_token
 from spell_mcp.bootstrap import dev_bootstrap
 from spell_mcp.casting.budget_alerts import deliver_forever
@@ -133,6 +130,8 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
         platform = await Platform.open(settings, bus)
         # Loaded now rather than at the first publish: a bad SPELL_TRUST_ROOT stops the start.
         await anyio.to_thread.run_sync(platform.publishing.trust.verifier)
+        # Schemas are validated from the first cast: jsonschema is loaded now, not in a request.
+        json_schema.load()
         holder["platform"] = platform
         app.state.platform = platform
         try:
