@@ -1,10 +1,10 @@
 """Proof under load and faults, short: three servers and two workers (each its own home) on
-PostgreSQL, Redis, NATS JetStream and an object store take a mixed load (casts waited for and
-queued, publishes, a key revoked, budgets changed) while one server and one worker are
-SIGKILLed, Redis loses its connections and its data, and NATS is restarted. Afterwards the
-ledger verifies, every balance is its credits less what was charged, every accepted cast is
-settled exactly once or failed uncharged, and no hold is left after the sweep.
-SPELL_LOAD_SECONDS=300 runs it as a soak (6 s in `make test`)."""
+PostgreSQL, Redis, NATS JetStream and an object store (the Redis and the NATS its own) take a
+mixed load (casts waited for and queued, publishes, a key revoked, budgets changed) while one
+server and one worker are SIGKILLed, Redis loses its connections and its data, and NATS is
+restarted. Afterwards the ledger verifies, every balance is its credits less what was charged,
+every accepted cast is settled exactly once or failed uncharged, and no hold is left after the
+sweep. SPELL_LOAD_SECONDS=300 runs it as a soak (6 s in `make test`)."""
 
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ from redis import Redis
 
 from registry import pack_directory
 from tests import wasm_modules as wat
-from tests.conftest import _database, make_test_spells, redis_url, start_server, start_workers
+from tests.conftest import _database, make_test_spells, start_server, start_workers
 from tests.functional.test_crash import query, verify_ledger
-from tests.nats_server import private_nats
 from tests.object_store import ObjectStore
+from tests.private_servers import private_nats, private_redis
 from tests.spellbook import write_spell
 
 CASTERS = 6
@@ -39,10 +39,14 @@ def test_a_fleet_under_load_and_faults_loses_no_money(
     write_spell(
         spells, "test.spell.slow", wat.spins_then_writes(100_000_000), price_usd="0.01", timeout_ms=20_000
     )
-    with _database("postgresql", tmp_path) as database, private_nats(tmp_path / "nats") as nats:
+    with (
+        _database("postgresql", tmp_path) as database,
+        private_nats(tmp_path / "nats") as nats,
+        private_redis(tmp_path / "redis") as own_redis,
+    ):
         env = {
             **objects.env(objects.new_bucket()),
-            "SPELL_REDIS_URL": redis_url(),
+            "SPELL_REDIS_URL": own_redis.url,
             "SPELL_NATS_URL": nats.url,
             "SPELL_QUEUE_ACK_WAIT_S": "2",
             "SPELL_HOLD_TTL_S": "3",
@@ -123,7 +127,7 @@ def test_a_fleet_under_load_and_faults_loses_no_money(
         workers[0].wait()
         time.sleep(LOAD_S / 3)
         # Redis restarts: every connection dropped, everything it held lost.
-        redis = Redis.from_url(redis_url())
+        redis = Redis.from_url(own_redis.url)
         redis.flushdb()
         redis.client_kill_filter(_type="normal", skipme=True)
         nats.stop()  # NATS restarts, its stream kept on disk

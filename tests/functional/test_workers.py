@@ -28,8 +28,8 @@ from billing.receipts import verify_receipt
 from tests import wasm_modules as wat
 from tests.conftest import RunningServer, free_port, nats_url, redis_url, running_servers, start_worker
 from tests.functional.test_crash import query, verify_ledger
-from tests.nats_server import private_nats
 from tests.object_store import ObjectStore
+from tests.private_servers import private_nats
 from tests.spellbook import write_spell
 
 ASYNC = {"Prefer": "respond-async"}
