@@ -11,8 +11,13 @@ NODE_TOOLS := tests/conformance/node_modules/.installed
 WEB_TOOLS := web/node_modules/.installed
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/next.config.mjs web/tsconfig.json
 DASHBOARD := web/out/index.html
+# The suite runs on every core (pytest-xdist), a module's tests on one process (its fixtures are
+# set up once), the longest modules first (tests/conftest.py); the 25 slowest tests are printed
+# at the end. docs/development.md says more.
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --durations=25
 
-.PHONY: serve test lint typecheck spells web sdk chromium promtool bench clean
+.PHONY: serve test test-quick lint typecheck spells web web-types sdk chromium promtool bench clean
 
 serve: $(VENV)/.installed-dev spells $(DASHBOARD)
 	$(BIN)/spell serve --dev --host $(HOST) --port $(PORT)
@@ -21,7 +26,12 @@ test: $(VENV)/.installed-dev spells $(NODE_TOOLS) $(DASHBOARD) chromium promtool
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
+
+# The inner loop: everything but the tests that start processes (servers, workers, browsers,
+# the `spell` command), on SQLite and on PostgreSQL when SPELL_TEST_DATABASE_URL is set.
+test-quick: $(VENV)/.installed-dev spells
+	$(PYTEST) -m "not processes" $(PYTEST_ARGS)
 
 spells: $(VENV)/.installed-dev
 	$(BIN)/python examples/build.py build/spells
@@ -69,9 +79,16 @@ $(NODE_TOOLS): tests/conformance/package.json tests/conformance/package-lock.jso
 	cd tests/conformance && npm ci --no-audit --no-fund --silent
 	@touch $@
 
-# The dashboard (web/): Node 22 and its packages from npm, its API types regenerated from the
-# server's OpenAPI document, then a static export in web/out that `spell serve` serves at /.
+# The dashboard (web/): Node 22 and its packages from npm, then a static export in web/out that
+# `spell serve` serves at /. Its API types (web/src/api/schema.d.ts) are committed: `make
+# web-types` regenerates them from the server's OpenAPI document, and a test fails when the
+# committed ones differ from a fresh generation.
 web: $(DASHBOARD)
+
+web-types: $(WEB_TOOLS) $(VENV)/.installed-dev
+	@mkdir -p build
+	$(BIN)/spell openapi > build/openapi.json
+	cd web && PATH="$$PWD/node_modules/.bin:$$PATH" npm run -s api
 
 $(WEB_TOOLS): web/package.json web/package-lock.json
 	@command -v npm >/dev/null || { \
@@ -81,10 +98,7 @@ $(WEB_TOOLS): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --silent
 	@touch $@
 
-$(DASHBOARD): $(WEB_TOOLS) $(WEB_SOURCES) $(VENV)/.installed-dev $(shell find spell_mcp -name '*.py')
-	@mkdir -p build
-	$(BIN)/spell openapi > build/openapi.json
-	cd web && PATH="$$PWD/node_modules/.bin:$$PATH" npm run -s api
+$(DASHBOARD): $(WEB_TOOLS) $(WEB_SOURCES)
 	cd web && PATH="$$PWD/node_modules/.bin:$$PATH" NEXT_TELEMETRY_DISABLED=1 npm run -s build
 	@touch $@
 

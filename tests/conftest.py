@@ -3,28 +3,39 @@
 Every test that touches storage runs on SQLite and on PostgreSQL. PostgreSQL tests need
 SPELL_TEST_DATABASE_URL (a database on the server to create fresh test databases from); without
 it they skip, unless SPELL_REQUIRE_SERVICES=1, where a missing service fails the run.
+
+A fresh database is a copy of one migrated once per test process (a SQLite file copied,
+PostgreSQL's `CREATE DATABASE … TEMPLATE`): nothing migrates per test. The suite runs on several
+processes (pytest-xdist): each has its own Redis database number and its own templates, and
+what is built on disk is built by one of them while the others wait.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import fcntl
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
+import hypothesis
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -37,9 +48,35 @@ from tests.conformance import fixtures as conformance
 from tests.object_store import ObjectStore, object_store
 from tests.spellbook import copy_examples, write_spell
 
+# Property tests are judged by what they find, not by how fast a busy machine generates inputs.
+hypothesis.settings.register_profile(
+    "suite", deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]
+)
+hypothesis.settings.load_profile("suite")
+
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ["sqlite", "postgresql"]
 REQUIRE_SERVICES = os.environ.get("SPELL_REQUIRE_SERVICES") == "1"
+# This test process's number among pytest-xdist's workers (0 when the suite runs in one process).
+WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+T = TypeVar("T")
+
+
+@contextmanager
+def one_process_at_a_time(name: str) -> Iterator[None]:
+    """Work on shared files (build outputs) done by one test process while the others wait."""
+    lock = ROOT / "build" / f".{name}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        yield
+
+
+def run_async(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to its end from synchronous code, on a thread of its own: the calling
+    thread may have an event loop running (an async test, Playwright's sync API)."""
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(asyncio.run, work()).result()
 
 
 def _build_module() -> Any:
@@ -54,7 +91,8 @@ def _build_module() -> Any:
 @pytest.fixture(scope="session")
 def built_spells() -> Path:
     destination = ROOT / "build" / "spells"
-    _build_module().build_all(destination)
+    with one_process_at_a_time("spells"):
+        _build_module().build_all(destination)
     return destination
 
 
@@ -62,7 +100,8 @@ def built_spells() -> Path:
 def probe_wasm(built_spells: Path) -> bytes:
     """tests/spells/probe.c: a spell that tries whatever file, env or network access it is told."""
     wasm = ROOT / "build" / "test-spells" / "probe.wasm"
-    _build_module().compile_c([ROOT / "tests" / "spells" / "probe.c"], wasm)
+    with one_process_at_a_time("spells"):
+        _build_module().compile_c([ROOT / "tests" / "spells" / "probe.c"], wasm)
     return wasm.read_bytes()
 
 
@@ -70,14 +109,18 @@ def probe_wasm(built_spells: Path) -> bytes:
 
 
 def redis_url() -> str:
-    """SPELL_TEST_REDIS_URL, or skip (fail under SPELL_REQUIRE_SERVICES=1)."""
+    """SPELL_TEST_REDIS_URL, or skip (fail under SPELL_REQUIRE_SERVICES=1). Each test process has
+    a database number of its own: the URL's, less the process's number among the workers."""
     url = os.environ.get("SPELL_TEST_REDIS_URL")
     if not url:
         message = "Redis tests need SPELL_TEST_REDIS_URL"
         if REQUIRE_SERVICES:
             pytest.fail(message + " (SPELL_REQUIRE_SERVICES=1)")
         pytest.skip(message)
-    return url
+    parts = urlsplit(url)
+    number = int(parts.path.strip("/") or 0) - WORKER
+    assert number >= 0, f"SPELL_TEST_REDIS_URL's database number must be at least {WORKER}"
+    return urlunsplit(parts._replace(path=f"/{number}"))
 
 
 def nats_url() -> str:
@@ -106,33 +149,68 @@ def _asyncpg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def create_postgres_database() -> str:
-    """A new, empty database beside SPELL_TEST_DATABASE_URL's; returns its URL."""
-    base = _postgres_server_url()
-    name = f"spell_test_{secrets.token_hex(6)}"
-
-    async def create() -> None:
-        connection = await asyncpg.connect(_asyncpg_dsn(base))
+def _on_postgres_server(statement: str) -> None:
+    async def run() -> None:
+        connection = await asyncpg.connect(_asyncpg_dsn(_postgres_server_url()))
         try:
-            await connection.execute(f'CREATE DATABASE "{name}"')
+            await connection.execute(statement)
         finally:
             await connection.close()
 
-    asyncio.run(create())
-    return make_url(base).set(database=name).render_as_string(hide_password=False)
+    run_async(run)
+
+
+def create_postgres_database(template: str | None = None) -> str:
+    """A new database beside SPELL_TEST_DATABASE_URL's, empty or a copy of `template`; its URL."""
+    name = f"spell_test_{secrets.token_hex(6)}"
+    _on_postgres_server(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    return make_url(_postgres_server_url()).set(database=name).render_as_string(hide_password=False)
 
 
 def drop_postgres_database(url: str) -> None:
-    name = make_url(url).database
+    _on_postgres_server(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
-    async def drop() -> None:
-        connection = await asyncpg.connect(_asyncpg_dsn(_postgres_server_url()))
+
+def _migrate(url: str) -> None:
+    async def migrate() -> None:
+        store = Storage(url)
         try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await store.migrate()
         finally:
-            await connection.close()
+            await store.dispose()
 
-    asyncio.run(drop())
+    run_async(migrate)
+
+
+@cache
+def _migrated_sqlite() -> Path:
+    """A SQLite file migrated to the newest revision, once per test process."""
+    path = Path(tempfile.mkdtemp(prefix="spell-template-")) / "spell.db"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@cache
+def _migrated_postgres() -> str:
+    """A PostgreSQL database migrated to the newest revision, once per test process; the name of
+    a template to copy (it must have no connection while it is copied)."""
+    url = create_postgres_database()
+    _migrate(url)
+    return str(make_url(url).database)
+
+
+def drop_templates() -> None:
+    if _migrated_sqlite.cache_info().currsize:
+        shutil.rmtree(_migrated_sqlite().parent, ignore_errors=True)
+    if _migrated_postgres.cache_info().currsize:
+        template = make_url(_postgres_server_url()).set(database=_migrated_postgres())
+        drop_postgres_database(template.render_as_string(hide_password=False))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _templates() -> Iterator[None]:
+    yield
+    drop_templates()
 
 
 @dataclass(frozen=True)
@@ -142,11 +220,15 @@ class Database:
 
 
 @contextmanager
-def _database(backend: str, directory: Path) -> Iterator[Database]:
+def _database(backend: str, directory: Path, *, migrated: bool = True) -> Iterator[Database]:
+    """A fresh database: a copy of the migrated template (or, not `migrated`, an empty one)."""
     if backend == "sqlite":
-        yield Database("sqlite", f"sqlite:///{directory / 'spell.db'}")
+        path = directory / "spell.db"
+        if migrated:
+            shutil.copyfile(_migrated_sqlite(), path)
+        yield Database("sqlite", f"sqlite:///{path}")
         return
-    url = create_postgres_database()
+    url = create_postgres_database(_migrated_postgres() if migrated else None)
     try:
         yield Database("postgresql", url)
     finally:
@@ -155,7 +237,15 @@ def _database(backend: str, directory: Path) -> Iterator[Database]:
 
 @pytest.fixture(params=BACKENDS)
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A fresh database, migrated to the newest revision."""
     with _database(request.param, tmp_path) as created:
+        yield created
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A fresh database with no tables: for tests of migrations."""
+    with _database(request.param, tmp_path, migrated=False) as created:
         yield created
 
 
@@ -232,9 +322,7 @@ class RunningServer:
                 await db.dispose()
             return user.api_key
 
-        # A thread of its own, so that async tests (which have a running loop) can call it too.
-        with ThreadPoolExecutor(max_workers=1) as executor:
-            return executor.submit(asyncio.run, create()).result()
+        return run_async(create)
 
 
 def free_port() -> int:
@@ -385,13 +473,75 @@ def running_servers(
                     process.kill()
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def server(
-    request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
-    built_spells: Path,
-    probe_wasm: bytes,
-) -> Iterator[RunningServer]:
-    base = tmp_path_factory.mktemp("server")
-    with running_servers(base, built_spells, probe_wasm, backend=request.param) as (running,):
-        yield running
+@pytest.fixture(scope="session")
+def shared_servers(
+    tmp_path_factory: pytest.TempPathFactory, built_spells: Path, probe_wasm: bytes
+) -> Iterator[Callable[[str], RunningServer]]:
+    """The server of each backend that modules without settings of their own share, started by
+    a test process the first time one of its modules asks for it. Tests keep out of each other's
+    way as they would on a real platform: each makes the users and spells it changes."""
+    started: dict[str, RunningServer] = {}
+    with ExitStack() as stack:
+
+        def shared(backend: str) -> RunningServer:
+            if backend not in started:
+                base = tmp_path_factory.mktemp(f"server-{backend}")
+                servers = running_servers(base, built_spells, probe_wasm, backend=backend)
+                (started[backend],) = stack.enter_context(servers)
+            return started[backend]
+
+        yield shared
+
+
+PROCESS_FIXTURES = {"server", "shared_servers"}
+# The modules that take longest (measured: docs/development.md), started first so that the test
+# processes finish together; the others follow in their usual order.
+LONGEST_FIRST = [
+    "functional/test_maker_path.py",
+    "functional/test_two_servers.py",
+    "functional/test_hostile_input.py",
+    "functional/test_rest_casts.py",
+    "functional/test_workers.py",
+    "functional/test_mcp.py",
+    "spell_mcp/payments/test_top_ups.py",
+    "spell_mcp/payments/test_payouts.py",
+    "functional/test_dashboard.py",
+    "functional/test_announcements.py",
+    "functional/test_crash.py",
+    "functional/test_conformance.py",
+    "functional/test_faults.py",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start processes (servers, workers, browsers, the `spell` command) are marked
+    `processes`: `make test-quick` leaves them out. The longest modules go first."""
+    tests = ROOT / "tests"
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if item.path.is_relative_to(tests / "functional") or fixtures & PROCESS_FIXTURES:
+            item.add_marker(pytest.mark.processes)
+    rank = {tests / name: place for place, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path, len(rank)))  # stable: the rest keep their order
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A module's tests run against SQLite, and against PostgreSQL too where the module is marked
+    `pytest.mark.backends("sqlite", "postgresql")` (where SQL, money or concurrency is the point)."""
+    if "server_backend" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("backends")
+        backends = list(marker.args) if marker else ["sqlite"]
+        metafunc.parametrize("server_backend", backends, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module")
+def server_backend(request: pytest.FixtureRequest) -> str:
+    backend: str = request.param
+    return backend
+
+
+@pytest.fixture(scope="module")
+def server(server_backend: str, shared_servers: Callable[[str], RunningServer]) -> RunningServer:
+    """A running server (`spell serve` in dev mode) with the test spells, shared (see
+    `shared_servers`)."""
+    return shared_servers(server_backend)

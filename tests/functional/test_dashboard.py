@@ -25,10 +25,11 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    # Per test: Playwright's sync API runs an event loop in this thread while it is open, and
-    # the database fixtures of the next module's server need the thread's loop free.
+    # One browser for the module, a fresh context (cookies, storage) per test. Playwright's sync
+    # API runs an event loop in this thread while it is open: what the tests' fixtures run on
+    # an event loop runs on a thread of its own (tests/conftest.py, run_async).
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:

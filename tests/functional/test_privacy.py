@@ -22,6 +22,9 @@ from sqlmodel import SQLModel
 from spell_mcp.database.engine import Database as Storage
 from tests.conftest import RunningServer
 
+# Export and erasure reach across every table: on both databases.
+pytestmark = pytest.mark.backends("sqlite", "postgresql")
+
 
 def identity() -> tuple[str, str]:
     """A login and an e-mail address no other test uses."""

@@ -7,8 +7,12 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import RunningServer
+
+# Holds and settlements of queued casts: on both databases.
+pytestmark = pytest.mark.backends("sqlite", "postgresql")
 
 ASYNC = {"Prefer": "respond-async"}
 ECHO = "/v1/spells/dev.spell.echo/cast"

@@ -17,6 +17,9 @@ from spell_mcp.database.tables import IdempotencyRecord
 from spell_mcp.rest.pagination import encode_cursor
 from tests.conftest import RunningServer
 
+# Money moves in every test here: on both databases.
+pytestmark = pytest.mark.backends("sqlite", "postgresql")
+
 ROOT = Path(__file__).resolve().parents[2]
 ECHO_PRICE = 100  # micro-USD, from examples/spells/echo/manifest.toml
 

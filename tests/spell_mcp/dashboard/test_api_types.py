@@ -36,5 +36,5 @@ def test_the_committed_api_types_match_the_servers_document(tmp_path: Path) -> N
     )
     committed = (WEB / "src/api/schema.d.ts").read_text()
     assert generated.read_text() == committed, (
-        "run `make web` (it regenerates web/src/api/schema.d.ts) and commit"
+        "run `make web-types` (it regenerates web/src/api/schema.d.ts) and commit it"
     )

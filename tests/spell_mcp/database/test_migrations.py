@@ -21,8 +21,8 @@ ROWS = [
 ]
 
 
-async def test_every_migration_upgrades_a_store_with_data(database: Database) -> None:
-    store = Storage(database.url)
+async def test_every_migration_upgrades_a_store_with_data(empty_database: Database) -> None:
+    store = Storage(empty_database.url)
     try:
         await store.migrate("0001")
         params = {"now": datetime.now(UTC), "digest": "0" * 64}
