@@ -8,34 +8,11 @@ over a transaction (`cast_money.Tx`: the database driver's, or a session's throu
 `InsufficientCredits`, `AccountInDebt`, `BudgetExceeded` and `HoldNotPending`. Nothing here
 commits: the caller decides what one transaction contains. This package imports nothing else of
 the platform.
+
+The names are loaded on first use, from the stub beside this file (`__init__.pyi`, which type
+checkers read): a process that needs one part of the package does not import the rest.
 """
 
-from billing.accounts import AccountKind, Split, account_id, split_price
-from billing.amounts import MICROS_PER_USD, micros_of_usd, usd
-from billing.audit import AuditReport, audit
-from billing.budgets import BudgetExceeded, Budgets
-from billing.errors import AccountInDebt, BillingError, HoldNotPending, InsufficientCredits
-from billing.ledger import Ledger
-from billing.models import Account, Hold, LedgerEntry
+import lazy_loader
 
-__all__ = [
-    "MICROS_PER_USD",
-    "Account",
-    "AccountInDebt",
-    "AccountKind",
-    "AuditReport",
-    "BillingError",
-    "BudgetExceeded",
-    "Budgets",
-    "Hold",
-    "HoldNotPending",
-    "InsufficientCredits",
-    "Ledger",
-    "LedgerEntry",
-    "Split",
-    "account_id",
-    "audit",
-    "micros_of_usd",
-    "split_price",
-    "usd",
-]
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

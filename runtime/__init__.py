@@ -3,27 +3,11 @@
 Public surface: `Sandbox` (compile once, run many), `Limits` (what one cast may use),
 `ResourceUsage` (what one cast did use) and `SpellRunError` (why a cast did not finish).
 This package imports nothing else of the platform.
+
+The names are loaded on first use, from the stub beside this file (`__init__.pyi`, which type
+checkers read): a process that needs one part of the package does not import the rest.
 """
 
-from runtime.errors import SpellRunError
-from runtime.limits import Limits
-from runtime.net import NetLimits, NetworkGate
-from runtime.policy import Mount, Policy, PolicyError
-from runtime.sandbox import Artifact, ModuleRejected, RunResult, Sandbox, module_imports
-from runtime.usage import ResourceUsage
+import lazy_loader
 
-__all__ = [
-    "Artifact",
-    "Limits",
-    "ModuleRejected",
-    "Mount",
-    "NetLimits",
-    "NetworkGate",
-    "Policy",
-    "PolicyError",
-    "ResourceUsage",
-    "RunResult",
-    "Sandbox",
-    "SpellRunError",
-    "module_imports",
-]
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

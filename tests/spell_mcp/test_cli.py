@@ -159,6 +159,16 @@ def test_local_commands_do_not_load_the_sigstore_trust_root(tmp_path: Path) -> N
     assert "TUF" not in done.stdout + done.stderr
 
 
+def test_the_command_starts_without_loading_what_its_command_does_not_use() -> None:
+    # A process of its own: this one has imported everything. The packages' names load lazily.
+    heavy = ("sqlalchemy", "sigstore", "wasmtime", "jsonschema", "boto3", "mcp", "fastapi", "stripe")
+    program = f"import sys, spell_mcp.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    done = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "-c", program], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
+
+
 def test_help_names_values_by_what_they_are(tmp_path: Path) -> None:
     shown = CliRunner().invoke(app, ["cast", "--help"], env={"COLUMNS": "100"}).output
     assert "JSON|@FILE" in shown and "SPELL_KEY" in shown
