@@ -132,8 +132,8 @@ async def test_on_sqlite_a_transfer_commits_only_sealed_and_a_seal_is_final(plat
     assert await legs_of(platform, "tr_sealed") == [-100, 100]
 
 
-async def test_a_ledger_with_history_is_upgraded_with_its_transfers_sealed(database: Database) -> None:
-    store = Storage(database.url)
+async def test_a_ledger_with_history_is_upgraded_with_its_transfers_sealed(empty_database: Database) -> None:
+    store = Storage(empty_database.url)
     try:
         await store.migrate("0020")
 
@@ -159,7 +159,7 @@ async def test_a_ledger_with_history_is_upgraded_with_its_transfers_sealed(datab
         await store.write(history)
         await store.migrate()
         await store.write(lambda s: Ledger(s).transfer("refund", "new", [("b", -30), ("a", 30)]))
-        if database.backend == "sqlite":
+        if empty_database.backend == "sqlite":
             with pytest.raises(REFUSED, match="sealed"):
                 await store.transaction(lambda tx: by_hand(tx, "tr_old", [("a", 0)], seal=False))
         with pytest.raises(DBAPIError, match="append-only"):
