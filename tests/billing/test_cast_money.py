@@ -121,6 +121,7 @@ def _race(url: str, caster: str, first: int, count: int) -> int:
     return asyncio.run(race())
 
 
+@pytest.mark.processes
 async def test_casts_racing_from_two_processes_never_overspend(platform: Platform) -> None:
     affordable, racers = 37, 200
     caster = await funded_caster(platform, "alice", 1_000 * PRICE)

@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 PROGRAM = """
 import json, sys
 from registry.json_schema import load
@@ -20,6 +22,7 @@ print(json.dumps({"loaded_at_start": loaded_at_start, "verdicts": verdicts}))
 """
 
 
+@pytest.mark.processes
 def test_the_iri_grammar_is_built_only_when_an_iri_is_checked_and_iris_are_checked() -> None:
     # A process of its own: this one imported jsonschema long ago, the usual way.
     done = subprocess.run([sys.executable, "-c", PROGRAM], capture_output=True, text=True, check=True)

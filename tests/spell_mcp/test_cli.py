@@ -30,6 +30,7 @@ def test_a_grant_above_the_ceiling_is_refused_before_anything_is_created(tmp_pat
     assert not home.exists()
 
 
+@pytest.mark.processes
 def test_serving_on_a_busy_port_says_so_and_never_claims_to_serve(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -150,6 +151,7 @@ def test_login_keeps_the_key_where_only_its_owner_can_read_it(server: RunningSer
     assert json.loads(config.read_text())["api_key"] == key
 
 
+@pytest.mark.processes
 def test_local_commands_do_not_load_the_sigstore_trust_root(tmp_path: Path) -> None:
     env = {**os.environ, "SPELL_HOME": str(tmp_path / "home")}
     spell = str(ROOT / ".venv/bin/spell")
@@ -159,6 +161,7 @@ def test_local_commands_do_not_load_the_sigstore_trust_root(tmp_path: Path) -> N
     assert "TUF" not in done.stdout + done.stderr
 
 
+@pytest.mark.processes
 def test_the_command_starts_without_loading_what_its_command_does_not_use() -> None:
     # A process of its own: this one has imported everything. The packages' names load lazily.
     heavy = ("sqlalchemy", "sigstore", "wasmtime", "jsonschema", "boto3", "mcp", "fastapi", "stripe")
@@ -219,6 +222,7 @@ def test_secrets_rotate_reseals_every_secret_with_the_new_key_and_refuses_a_lost
     assert ciphertexts() == [(ciphertext,)]  # untouched
 
 
+@pytest.mark.processes
 def test_keygen_writes_keys_a_server_reads_from_its_secrets_directory(tmp_path: Path) -> None:
     keys = tmp_path / "secrets"
     made = CliRunner().invoke(app, ["keygen", str(keys)])

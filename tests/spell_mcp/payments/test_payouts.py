@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from spell_mcp.database.tables import Payout
@@ -120,6 +121,7 @@ def spell_payouts(shop: Shop, **popen: Any) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.processes
 def test_a_payout_job_killed_after_stripe_paid_pays_once_when_run_again(
     shop: Shop, stripe: StripeStandIn
 ) -> None:
@@ -143,6 +145,7 @@ def test_a_payout_job_killed_after_stripe_paid_pays_once_when_run_again(
     shop.assert_ledger_sound()
 
 
+@pytest.mark.processes
 def test_two_payout_jobs_at_once_make_one_transfer(shop: Shop, stripe: StripeStandIn) -> None:
     account = onboard(shop, stripe)
     earn(shop, stripe, 4)

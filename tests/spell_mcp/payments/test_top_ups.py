@@ -267,6 +267,7 @@ def test_a_caster_short_of_credits_is_told_where_to_buy_them(shop: Shop) -> None
     assert (balance["debt"]["micros"], balance["frozen"]["micros"]) == (0, 0)
 
 
+@pytest.mark.processes
 async def test_an_agent_short_of_credits_is_offered_a_checkout_page(
     shop: Shop, stripe: StripeStandIn
 ) -> None:
