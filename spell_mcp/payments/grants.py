@@ -15,8 +15,17 @@ from spell_mcp.database.tables import Payment
 from spell_mcp.errors import SpellError
 from spell_mcp.payments.records import grant
 from spell_mcp.platform import Platform
+from spell_mcp.settings import Settings
 
 REASON_LENGTH = 500
+
+
+def check_amount(settings: Settings, amount: int) -> None:
+    """Refuse a grant of nothing, or of more than the operator's ceiling (SPELL_MAX_GRANT_USD)."""
+    if amount == 0 or abs(amount) > settings.max_grant_micros:
+        raise SpellError(
+            "request_invalid", f"a grant moves more than $0 and at most ${settings.max_grant_usd}"
+        )
 
 
 async def grant_credits(
@@ -31,11 +40,7 @@ async def grant_credits(
     """Give `user_id` `amount` micro-USD (negative: take back at most what is available), with a
     reason the caster sees. `attempt` names the grant (an idempotency key): the same attempt is
     never granted twice."""
-    settings = platform.settings
-    if amount == 0 or abs(amount) > settings.max_grant_micros:
-        raise SpellError(
-            "request_invalid", f"a grant moves more than $0 and at most ${settings.max_grant_usd}"
-        )
+    check_amount(platform.settings, amount)
     reference = f"grant:{attempt or secrets.token_hex(12)}:{user_id}"[:255]
 
     def work(session: Session) -> Payment:

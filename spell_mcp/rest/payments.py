@@ -300,6 +300,7 @@ async def grant_credits(
     if not caster.is_operator:
         raise SpellError("forbidden", "only the platform's operators grant credits")
     amount = int(Decimal(body.amount_usd) * MICROS_PER_USD)
+    grants.check_amount(platform.settings, amount)  # a refused request keeps its Idempotency-Key free
 
     async def run() -> PaymentInfo:
         made = await grants.grant_credits(

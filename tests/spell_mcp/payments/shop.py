@@ -52,8 +52,17 @@ class Shop:
 
         return str(self.client.portal.call(create))  # type: ignore[union-attr]
 
-    def call(self, key: str, method: str, path: str, body: Any = None, **kw: Any) -> Any:
-        return self.client.request(method, path, json=body, headers={"Authorization": f"Bearer {key}"}, **kw)
+    def call(
+        self,
+        key: str,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        **kw: Any,
+    ) -> Any:
+        headers = {"Authorization": f"Bearer {key}", **(headers or {})}
+        return self.client.request(method, path, json=body, headers=headers, **kw)
 
     def available(self, key: str) -> int:
         return int(self.call(key, "GET", "/v1/users/me/balance").json()["available"]["micros"])

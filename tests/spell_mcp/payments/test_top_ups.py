@@ -188,13 +188,21 @@ def test_an_operator_grants_and_corrects_credits_with_a_reason(shop: Shop, datab
         operator, "POST", "/v1/admin/users/usr_nobody/credits", {"amount_usd": "1", "reason": "x"}
     )
     assert nobody.status_code == 404
+    # A grant refused before it runs leaves its Idempotency-Key free for the corrected request.
+    once = {"Idempotency-Key": "grant-retried"}
+    path = f"/v1/admin/users/{caster_id}/credits"
+    zero = shop.call(operator, "POST", path, {"amount_usd": "0", "reason": "oops"}, headers=once)
+    assert zero.status_code == 400 and zero.json()["code"] == "request_invalid"
+    fixed = shop.call(operator, "POST", path, {"amount_usd": "0.25", "reason": "fixed"}, headers=once)
+    assert fixed.status_code == 201, fixed.text
+    assert shop.available(caster) == 2_250_000
     done = CliRunner().invoke(
         cli,
         ["credits", "grant", caster_id, "0.5", "--reason", "from the shell"],
         env={"SPELL_HOME": str(shop.settings.home), "SPELL_DATABASE_URL": database.url},
     )
     assert done.exit_code == 0, done.output
-    assert shop.available(caster) == 2_500_000
+    assert shop.available(caster) == 2_750_000
     shop.assert_ledger_sound()
 
 
