@@ -36,7 +36,15 @@ from spell_mcp.rest.deps import (
     problem_responses,
 )
 from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
-from spell_mcp.rest.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page, page_after
+from spell_mcp.rest.pagination import (
+    DEFAULT_LIMIT,
+    Cursor,
+    Limit,
+    decode_time_cursor,
+    page,
+    page_after,
+    time_position,
+)
 from spell_mcp.rest.routing import StrictJSONRoute
 
 
@@ -421,12 +429,11 @@ async def list_casts(
     status: Annotated[Literal["running", "succeeded", "failed"] | None, Query()] = None,
 ) -> CastList:
     """Your casts, newest first."""
-    position = decode_cursor(cursor, 2)
-    after = (datetime.fromisoformat(str(position[0])), position[1]) if position is not None else None
+    after = decode_time_cursor(cursor)
     rows = await records.casts_of(
         platform.db, caster.user_id, limit + 1, spell_key=spell, status=status, after=after
     )
-    casts, next_cursor = page(rows, limit, lambda cast: (cast.created_at.isoformat(), cast.id))
+    casts, next_cursor = page(rows, limit, lambda cast: time_position(cast.created_at, cast.id))
     return CastList(items=[cast_record(cast) for cast in casts], next_cursor=next_cursor)
 
 

@@ -342,7 +342,12 @@ def test_casts_are_listed_newest_first_page_by_page(server: RunningServer) -> No
         assert second["next_cursor"] is None
         filtered = client.get("/v1/casts", params={"spell": "dev.spell.textstats"}).json()
         assert filtered == {"items": [], "next_cursor": None}
-        assert_problem(client.get("/v1/casts", params={"cursor": "bm90LWEtY3Vyc29y"}), 400, "request_invalid")
+        for forged in (
+            "bm90LWEtY3Vyc29y",
+            encode_cursor(["not a time", "x"]),
+            encode_cursor(["2026-01-01", "x"]),
+        ):
+            assert_problem(client.get("/v1/casts", params={"cursor": forged}), 400, "request_invalid")
         assert client.get("/v1/casts", params={"limit": 0}).status_code == 400
     # Nobody else's casts appear.
     with server.client(server.new_user(credits_usd="1")) as other:
