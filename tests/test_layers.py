@@ -154,9 +154,6 @@ def test_every_module_of_the_server_has_its_layer() -> None:
 ADAPTERS = (*FACES, "spell_mcp.cli")
 STORAGE = ("sqlalchemy", "sqlmodel", "spell_mcp.database")
 UNITS_OF_WORK = {"read", "write", "transaction"}
-# Modules whose routes, handlers or commands still do their own units of work, while they move
-# onto the services: this list only shrinks, and is empty when they all have.
-STILL_MOVING: set[str] = set()
 
 
 def storage_uses(path: Path) -> list[str]:
@@ -186,11 +183,4 @@ def storage_uses(path: Path) -> list[str]:
 )
 def test_faces_and_commands_leave_units_of_work_to_the_services(module: str) -> None:
     uses = storage_uses(PATHS[module])
-    if module in STILL_MOVING:
-        assert uses, f"{module} keeps to the services now: take it off STILL_MOVING"
-        return
     assert not uses, f"{module} {'; '.join(uses)}: call a service that owns the unit of work"
-
-
-def test_still_moving_lists_only_modules_that_exist() -> None:
-    assert GRAPH.keys() >= STILL_MOVING
