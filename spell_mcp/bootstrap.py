@@ -12,8 +12,10 @@ from pathlib import Path
 import anyio.to_thread
 
 from registry import CheckedVersion, RegistrationError, SpellSource, check, record
+from spell_mcp import audit
 from spell_mcp.accounts.keys import Caster
-from spell_mcp.accounts.users import create_user, find_operator
+from spell_mcp.accounts.users import find_operator
+from spell_mcp.payments.grants import create_user_with_credits
 from spell_mcp.platform import Platform
 from spell_mcp.settings import Settings
 
@@ -33,8 +35,12 @@ async def ensure_operator(platform: Platform) -> OperatorBootstrap:
     if existing is not None:
         return OperatorBootstrap(existing, None)
     operator = await platform.db.write(
-        lambda session: create_user(
-            session, "operator", credits_micros=platform.settings.dev_credits_micros, is_operator=True
+        lambda session: create_user_with_credits(
+            session,
+            audit.CONSOLE,
+            "operator",
+            credits_micros=platform.settings.dev_credits_micros,
+            is_operator=True,
         )
     )
     key_path = platform.settings.home / OPERATOR_KEY_FILE

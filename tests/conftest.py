@@ -39,8 +39,9 @@ import hypothesis
 import pytest
 from sqlalchemy.engine import make_url
 
-from spell_mcp.accounts.users import create_user
+from spell_mcp import audit
 from spell_mcp.database.engine import Database as Storage
+from spell_mcp.payments.grants import create_user_with_credits
 from spell_mcp.platform import Platform
 from spell_mcp.settings import Settings
 from tests import wasm_modules as wat
@@ -314,8 +315,8 @@ class RunningServer:
             db = Storage(self.database.url)
             try:
                 user = await db.write(
-                    lambda session: create_user(
-                        session, f"user-{secrets.token_hex(3)}", credits_micros=micros
+                    lambda session: create_user_with_credits(
+                        session, audit.CONSOLE, f"user-{secrets.token_hex(3)}", credits_micros=micros
                     )
                 )
             finally:

@@ -58,14 +58,10 @@ def create_account(
     return user_id
 
 
-def create_user(
-    session: Session, name: str, *, credits_micros: int = 0, is_operator: bool = False
-) -> NewUser:
-    """A user with credits and earnings accounts, an API key, and optional granted credits."""
+def create_user(session: Session, name: str, *, is_operator: bool = False) -> NewUser:
+    """A user with credits and earnings accounts and an API key. Credits they start with are a
+    grant like any other (spell_mcp/payments/grants.py, `create_user_with_credits`)."""
     user_id = create_account(session, name, is_operator=is_operator)
-    if credits_micros:
-        credits = account_id(AccountKind.CASTER_CREDITS, user_id)
-        Ledger(session).grant(credits, credits_micros, reference=f"grant:{user_id}")
     # The first key may do everything, including making the narrower keys handed to agents.
     key = create_key(session, user_id, f"{name} (first key)", scopes=SCOPES)
     return NewUser(user_id=user_id, api_key=key)
@@ -93,22 +89,15 @@ async def account_of(db: Database, user_id: str) -> User:
     return await db.read(lambda session: live_user(session, user_id))
 
 
-async def create_named_user(
-    db: Database, name: str, *, credits_micros: int = 0, is_operator: bool = False
-) -> NewUser:
-    """A user (`create_user`) whose name no other user, erased ones aside, has."""
-
-    def create(session: Session) -> NewUser:
-        same = session.execute(
-            select(User.id).where(col(User.name) == name, col(User.status) != "erased")
-        ).scalar_one_or_none()
-        if same is not None:
-            raise SpellError(
-                "request_invalid", f"a user named {name!r} exists already (id {same}): choose another name"
-            )
-        return create_user(session, name, credits_micros=credits_micros, is_operator=is_operator)
-
-    return await db.write(create)
+def check_name_free(session: Session, name: str) -> None:
+    """Refuse a name another user, erased ones aside, has."""
+    same = session.execute(
+        select(User.id).where(col(User.name) == name, col(User.status) != "erased")
+    ).scalar_one_or_none()
+    if same is not None:
+        raise SpellError(
+            "request_invalid", f"a user named {name!r} exists already (id {same}): choose another name"
+        )
 
 
 async def users_with_credits(db: Database) -> list[tuple[User, int]]:

@@ -65,12 +65,16 @@ def users_create(
         fail("a user needs a name", USAGE)
     existing_store(settings, init)
 
-    from spell_mcp.accounts.users import NewUser, create_named_user
+    from spell_mcp import audit
+    from spell_mcp.accounts.users import NewUser
     from spell_mcp.errors import SpellError
+    from spell_mcp.payments.grants import create_named_user
 
     async def main() -> NewUser:
         async with local_platform(settings) as platform:
-            return await create_named_user(platform.db, name, credits_micros=credits, is_operator=operator)
+            return await create_named_user(
+                platform.db, audit.CONSOLE, name, credits_micros=credits, is_operator=operator
+            )
 
     try:
         made = anyio.run(main)

@@ -17,8 +17,8 @@ from standardwebhooks.webhooks import Webhook
 from billing import Budgets
 from billing.budgets import CrossedAlert, WindowHold
 from runtime.net import NetworkGate
+from spell_mcp import audit
 from spell_mcp.accounts.keys import Caster
-from spell_mcp.accounts.users import create_user
 from spell_mcp.bootstrap import register_directory
 from spell_mcp.casting.budget_alerts import (
     MAX_ATTEMPTS,
@@ -31,6 +31,7 @@ from spell_mcp.casting.budget_alerts import (
 )
 from spell_mcp.database.tables import WebhookDelivery
 from spell_mcp.errors import SpellError
+from spell_mcp.payments.grants import create_user_with_credits
 from spell_mcp.platform import Platform
 from spell_mcp.settings import Settings
 from tests import wasm_modules as wat
@@ -101,7 +102,9 @@ async def platform(database: Database, tmp_path: Path, ca: TestCA) -> AsyncItera
 
 async def caster_spending(platform: Platform, tmp_path: Path, casts: int, cap: int = 10 * PRICE) -> Caster:
     """A caster with a daily cap who casts a priced spell `casts` times."""
-    owner = await platform.db.write(lambda session: create_user(session, "caster", credits_micros=10**9))
+    owner = await platform.db.write(
+        lambda session: create_user_with_credits(session, audit.CONSOLE, "caster", credits_micros=10**9)
+    )
     write_spell(tmp_path / "spells", "test.spell.priced", wat.writes("{}"))
     await register_directory(platform, tmp_path / "spells", owner.user_id)
     caster = Caster(owner.user_id, None, False)

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from billing import Budgets
 from registry import SpellVersion
+from spell_mcp import audit
 from spell_mcp.accounts.keys import authenticate
-from spell_mcp.accounts.users import create_user
 from spell_mcp.bootstrap import register_directory
+from spell_mcp.payments.grants import create_user_with_credits
 from spell_mcp.platform import Platform
 from tests import wasm_modules as wat
 from tests.spellbook import write_spell
@@ -21,7 +22,9 @@ async def test_the_lowest_confirmation_threshold_of_caster_and_key_applies(
     dev_platform: Platform, tmp_path: Path
 ) -> None:
     platform = dev_platform
-    user = await platform.db.write(lambda s: create_user(s, "caster", credits_micros=10**9))
+    user = await platform.db.write(
+        lambda s: create_user_with_credits(s, audit.CONSOLE, "caster", credits_micros=10**9)
+    )
     write_spell(tmp_path / "spells", "test.spell.priced", wat.writes("{}"))
     await register_directory(platform, tmp_path / "spells", user.user_id)
     caster = await platform.db.read(lambda s: authenticate(s, user.api_key))

@@ -13,10 +13,12 @@ from sqlalchemy.orm import Session
 
 from billing import Ledger
 from registry.models import Spell
-from spell_mcp.accounts.users import NewUser, create_user
+from spell_mcp import audit
+from spell_mcp.accounts.users import NewUser
 from spell_mcp.bootstrap import register_directory
 from spell_mcp.database.tables import ApiKey
 from spell_mcp.errors import SpellError
+from spell_mcp.payments.grants import create_user_with_credits
 from spell_mcp.platform import Platform
 from spell_mcp.settings import Settings
 from tests import wasm_modules as wat
@@ -37,7 +39,9 @@ async def platform(database: Database, tmp_path: Path) -> AsyncIterator[Platform
 
 
 async def caster_with_a_spell(platform: Platform, tmp_path: Path) -> NewUser:
-    user = await platform.db.write(lambda session: create_user(session, "caster", credits_micros=1_000))
+    user = await platform.db.write(
+        lambda session: create_user_with_credits(session, audit.CONSOLE, "caster", credits_micros=1_000)
+    )
     write_spell(tmp_path / "spells", "test.spell.kept", wat.writes('{"ok":true}'), price_usd="0.0001")
     await register_directory(platform, tmp_path / "spells", user.user_id)
     return user
@@ -107,7 +111,7 @@ async def test_revoking_and_publishing_through_the_platform_forget_at_once(
 
 
 async def test_a_key_is_remembered_only_until_it_expires(platform: Platform) -> None:
-    user = await platform.db.write(lambda session: create_user(session, "caster"))
+    user = await platform.db.write(lambda session: create_user_with_credits(session, audit.CONSOLE, "caster"))
 
     def expire(session: Session) -> None:
         session.execute(update(ApiKey).values(expires_at=datetime(2020, 1, 1, tzinfo=UTC)))

@@ -11,11 +11,12 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from billing import Ledger
+from spell_mcp import audit
 from spell_mcp.accounts.keys import Caster
-from spell_mcp.accounts.users import create_user
 from spell_mcp.bootstrap import register_directory
 from spell_mcp.database.tables import Cast
 from spell_mcp.errors import SpellError
+from spell_mcp.payments.grants import create_user_with_credits
 from spell_mcp.platform import Platform
 from spell_mcp.settings import Settings
 from tests import wasm_modules as wat
@@ -37,7 +38,9 @@ async def test_a_cast_that_finishes_after_its_hold_expired_is_free(
     platform = await Platform.open(settings)
     try:
         owner = await platform.db.write(
-            lambda session: create_user(session, "caster", credits_micros=1_000_000)
+            lambda session: create_user_with_credits(
+                session, audit.CONSOLE, "caster", credits_micros=1_000_000
+            )
         )
         write_spell(
             tmp_path / "spells", "test.spell.slow", wat.spins_then_writes(3_000_000_000), timeout_ms=20_000
@@ -75,7 +78,9 @@ async def test_when_redis_admits_what_the_database_refuses_the_state_is_reloaded
     platform = await Platform.open(settings)
     try:
         assert platform.casts.fast_holds is not None
-        owner = await platform.db.write(lambda session: create_user(session, "caster", credits_micros=5_000))
+        owner = await platform.db.write(
+            lambda session: create_user_with_credits(session, audit.CONSOLE, "caster", credits_micros=5_000)
+        )
         write_spell(tmp_path / "spells", "test.spell.dear", wat.writes("{}"), price_usd="0.01")
         await register_directory(platform, tmp_path / "spells", owner.user_id)
         caster = Caster(owner.user_id, None, False)
@@ -111,7 +116,9 @@ async def test_a_cast_cancelled_while_it_waits_for_a_thread_is_never_charged(
     platform = await Platform.open(settings)
     try:
         owner = await platform.db.write(
-            lambda session: create_user(session, "caster", credits_micros=1_000_000)
+            lambda session: create_user_with_credits(
+                session, audit.CONSOLE, "caster", credits_micros=1_000_000
+            )
         )
         write_spell(
             tmp_path / "spells", "test.spell.slow", wat.spins_then_writes(3_000_000_000), timeout_ms=20_000
@@ -156,7 +163,9 @@ async def test_a_cast_whose_settlement_fails_is_recorded_failed_and_costs_nothin
     platform = await Platform.open(settings)
     try:
         owner = await platform.db.write(
-            lambda session: create_user(session, "caster", credits_micros=1_000_000)
+            lambda session: create_user_with_credits(
+                session, audit.CONSOLE, "caster", credits_micros=1_000_000
+            )
         )
         write_spell(tmp_path / "spells", "test.spell.paid", wat.writes("{}"), price_usd="0.001")
         await register_directory(platform, tmp_path / "spells", owner.user_id)

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
+from spell_mcp import audit
 from spell_mcp.accounts.keys import Caster
-from spell_mcp.accounts.users import create_user
 from spell_mcp.bootstrap import register_directory
 from spell_mcp.database.tables import PaymentCustomer
 from spell_mcp.errors import SpellError
 from spell_mcp.payments import reloads
+from spell_mcp.payments.grants import create_user_with_credits
 from spell_mcp.payments.provider import StripeGateway
 from spell_mcp.platform import Platform
 from tests import wasm_modules as wat
@@ -50,7 +51,9 @@ async def test_a_cast_refused_for_want_of_credits_starts_the_auto_reload(
 ) -> None:
     platform = dev_platform
     card = platform.casts.stripe = SavedCard()
-    owner = await platform.db.write(lambda session: create_user(session, "caster", credits_micros=5_000))
+    owner = await platform.db.write(
+        lambda session: create_user_with_credits(session, audit.CONSOLE, "caster", credits_micros=5_000)
+    )
     write_spell(tmp_path / "spells", "test.spell.dear", wat.writes("{}"), price_usd="0.01")
     await register_directory(platform, tmp_path / "spells", owner.user_id)
     await platform.db.write(lambda session: reloads_below_a_dollar(owner.user_id, session))

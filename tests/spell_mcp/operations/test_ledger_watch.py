@@ -11,10 +11,11 @@ import anyio
 import pytest
 from sqlalchemy import text
 
-from spell_mcp.accounts.users import create_user
+from spell_mcp import audit
 from spell_mcp.observability.exposition import store_state
 from spell_mcp.operations.incidents import Pager
 from spell_mcp.operations.ledger_watch import INCIDENT, verify_if_due
+from spell_mcp.payments.grants import create_user_with_credits
 from spell_mcp.platform import Platform
 from spell_mcp.settings import Settings
 from tests.conftest import free_port
@@ -37,7 +38,9 @@ async def test_a_broken_chain_pages_once_and_a_whole_one_resolves(
     standin, url = pagerduty
     settings = Settings(home=platform.settings.home, pagerduty_routing_key="R0UT1NG", pagerduty_url=url)
     pager = Pager(settings, "spell-test")
-    await platform.db.write(lambda session: create_user(session, "caster", credits_micros=5_000_000))
+    await platform.db.write(
+        lambda session: create_user_with_credits(session, audit.CONSOLE, "caster", credits_micros=5_000_000)
+    )
     start = datetime.now(UTC)
 
     assert await verify_if_due(platform.db, pager, HOUR, start) is True

@@ -4,6 +4,7 @@ scenario the ledger verifies (chain intact, balances match their entries, all su
 
 from __future__ import annotations
 
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -241,6 +242,25 @@ def test_a_grant_from_the_console_is_in_the_casters_own_records_like_one_over_re
     shop.assert_ledger_sound()
 
 
+def test_the_credits_an_account_is_made_with_are_a_grant_in_its_own_records(
+    shop: Shop, database: Database
+) -> None:
+    env = {"SPELL_HOME": str(shop.settings.home), "SPELL_DATABASE_URL": database.url}
+    made = CliRunner().invoke(cli, ["users", "create", "newcomer", "--credits", "1.5", "--json"], env=env)
+    assert made.exit_code == 0, made.output
+    key = json.loads(made.output)["api_key"]
+    assert shop.available(key) == 1_500_000
+    assert [(p["kind"], p["amount"]["usd"]) for p in shop.payments(key)] == [("grant", "1.5")]
+    trail = shop.call(key, "GET", "/v1/users/me/audit").json()["items"]
+    assert [(e["action"], e["via"]) for e in trail if e["action"] == "credits.granted"] == [
+        ("credits.granted", "cli")
+    ]
+    # The local operator's starting credits, made at the first start, are one too.
+    operator = (Path(shop.settings.home) / "operator.key").read_text().strip()
+    assert [p["kind"] for p in shop.payments(operator)] == ["grant"]
+    shop.assert_ledger_sound()
+
+
 def test_without_stripe_there_is_nothing_to_pay(database: Database, tmp_path: Path) -> None:
     settings = Settings(
         home=tmp_path / "home", database_url=database.url, dev_mode=True, examples_dir=tmp_path
@@ -334,4 +354,4 @@ def test_a_top_up_while_stripe_is_unreachable_is_a_503_and_records_nothing(
         assert started.status_code == 503 and started.json()["code"] == "payment_provider_unavailable"
         assert "try again" in started.json()["detail"]
         payments = client.get("/v1/billing/payments", headers={"Authorization": f"Bearer {key}"}).json()
-        assert payments["items"] == []
+        assert [payment["kind"] for payment in payments["items"]] == ["grant"]  # the starting credits alone

@@ -12,9 +12,9 @@ from sqlmodel import col, select
 
 from billing import AccountKind, Hold, account_id
 from spell_mcp import audit
-from spell_mcp.accounts.users import create_user
 from spell_mcp.database.tables import Cast
 from spell_mcp.errors import SpellError
+from spell_mcp.payments.grants import create_user_with_credits
 from spell_mcp.platform import Platform
 from spell_mcp.privacy import holds
 from spell_mcp.privacy.erasure import erase
@@ -44,7 +44,11 @@ def running_cast(session: Session, caster_id: str, cast_id: str, hold_id: str) -
 
 async def caster_mid_cast(platform: Platform) -> tuple[str, str, list[str]]:
     """A caster with two casts running, each holding its price: (user id, credits, hold ids)."""
-    user_id = (await platform.db.write(lambda s: create_user(s, "caster", credits_micros=CREDITS))).user_id
+    user_id = (
+        await platform.db.write(
+            lambda s: create_user_with_credits(s, audit.CONSOLE, "caster", credits_micros=CREDITS)
+        )
+    ).user_id
     credits = account_id(AccountKind.CASTER_CREDITS, user_id)
     holds_ = []
     for n in range(2):

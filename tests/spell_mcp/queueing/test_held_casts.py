@@ -17,13 +17,14 @@ from standardwebhooks.webhooks import Webhook
 from billing import Ledger
 from billing.models import LedgerEntry
 from registry.models import SpellVersion
+from spell_mcp import audit
 from spell_mcp.accounts.keys import Caster
-from spell_mcp.accounts.users import create_user
 from spell_mcp.bootstrap import register_directory
 from spell_mcp.casting.held import HeldCast, NewerFormat
 from spell_mcp.database.tables import Cast, WebhookDelivery
 from spell_mcp.errors import SpellError
 from spell_mcp.housekeeping import sweep
+from spell_mcp.payments.grants import create_user_with_credits
 from spell_mcp.platform import Platform
 from spell_mcp.queueing import LocalQueue, QueueUnavailable, submit
 from spell_mcp.settings import Settings
@@ -41,7 +42,9 @@ platform = alerts.platform
 
 
 async def a_caster(platform: Platform, tmp_path: Path) -> Caster:
-    owner = await platform.db.write(lambda session: create_user(session, "caster", credits_micros=CREDITS))
+    owner = await platform.db.write(
+        lambda session: create_user_with_credits(session, audit.CONSOLE, "caster", credits_micros=CREDITS)
+    )
     write_spell(tmp_path / "spells", "test.spell.priced", wat.writes('{"ok":true}'))
     write_spell(tmp_path / "spells", "test.spell.exit", wat.exits(3))
     await register_directory(platform, tmp_path / "spells", owner.user_id)
