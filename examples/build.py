@@ -25,8 +25,9 @@ def compile_c(sources: list[Path], wasm: Path) -> bool:
     if wasm.exists() and all(p.stat().st_mtime <= wasm.stat().st_mtime for p in sources):
         return False
     wasm.parent.mkdir(parents=True, exist_ok=True)
-    cache = ROOT / "build" / "zig-cache"
-    env = {**os.environ, "ZIG_GLOBAL_CACHE_DIR": str(cache), "ZIG_LOCAL_CACHE_DIR": str(cache)}
+    # wasi-libc is built once per machine, into zig's global cache (~/.cache/zig), which `spell
+    # build` and every clone of this repository share; this build's own objects stay in build/.
+    env = {**os.environ, "ZIG_LOCAL_CACHE_DIR": str(ROOT / "build" / "zig-cache")}
     tmp = wasm.with_suffix(".tmp")
     c_files = [str(p) for p in sources if p.suffix == ".c"]
     subprocess.run(

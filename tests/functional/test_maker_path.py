@@ -57,7 +57,6 @@ def workshop(
         env = {
             **server.env,
             "SPELL_CONFIG": str(base / "config.json"),
-            "ZIG_GLOBAL_CACHE_DIR": str(ROOT / "build" / "zig-cache"),
             "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
         }
         env.pop("SPELL_API_KEY", None)
