@@ -2,9 +2,10 @@
 
 A `Sandbox` owns one wasmtime engine configured for fuel metering and epoch interruption, one
 linker with WASI preview1 and the platform's host functions, a shared epoch ticker thread (one
-timer for all casts), a bounded in-memory cache of ready-to-instantiate modules, and the network
-gate. Compiled modules are kept as serialized artifacts in a directory only the platform writes,
-keyed by wasmtime version, engine configuration and module digest, so a cast never compiles.
+timer for all casts, asleep while none runs), a bounded in-memory cache of ready-to-instantiate
+modules, and the network gate. Compiled modules are kept as serialized artifacts in a directory
+only the platform writes, keyed by wasmtime version, engine configuration and module digest, so a
+cast never compiles.
 
 Casts run on the caller's thread (wasmtime releases the GIL while wasm runs). Each thread keeps
 its own stdout/stderr files on tmpfs, reused cast after cast.
@@ -197,6 +198,8 @@ class Sandbox:
         self._cast_ids = itertools.count(1)
         self._epoch_callback = _EPOCH_CALLBACK(self._on_epoch)
         self._stop = threading.Event()
+        # Set while a cast runs: the ticker sleeps while none does, so an idle sandbox costs no CPU.
+        self._busy = threading.Event()
         self._ticker = threading.Thread(target=self._tick, name="spell-epoch-ticker", daemon=True)
         self._ticker.start()
 
@@ -204,6 +207,7 @@ class Sandbox:
 
     def close(self) -> None:
         self._stop.set()
+        self._busy.set()
         self._ticker.join(timeout=1)
         with self._lock:
             self._cache.clear()
@@ -213,7 +217,7 @@ class Sandbox:
         shutil.rmtree(self._scratch, ignore_errors=True)
 
     def _tick(self) -> None:
-        while not self._stop.wait(EPOCH_TICK_S):
+        while self._busy.wait() and not self._stop.wait(EPOCH_TICK_S):
             self.engine.increment_epoch()
 
     # -- compile ---------------------------------------------------------------------------
@@ -313,13 +317,18 @@ class Sandbox:
         scratch = tempfile.mkdtemp(dir=self._scratch) if policy.scratch else None
         cast = _Cast(limits, policy, files, scratch, stop)
         cast_id = next(self._cast_ids)
-        self._casts[cast_id] = cast
+        with self._lock:
+            self._casts[cast_id] = cast
+            self._busy.set()
         self._thread.cast = cast
         try:
             return self._run(prepared, input_json, policy, cast, cast_id)
         finally:
             self._thread.cast = None
-            del self._casts[cast_id]
+            with self._lock:
+                del self._casts[cast_id]
+                if not self._casts:
+                    self._busy.clear()
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
 
