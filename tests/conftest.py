@@ -498,19 +498,22 @@ PROCESS_FIXTURES = {"server", "shared_servers"}
 # The modules that take longest (measured: docs/development.md), started first so that the test
 # processes finish together; the others follow in their usual order.
 LONGEST_FIRST = [
-    "functional/test_maker_path.py",
     "functional/test_two_servers.py",
-    "functional/test_hostile_input.py",
-    "functional/test_rest_casts.py",
     "functional/test_workers.py",
+    "functional/test_maker_path.py",
+    "functional/test_openapi_fuzz.py",
     "functional/test_mcp.py",
     "spell_mcp/payments/test_top_ups.py",
     "spell_mcp/payments/test_payouts.py",
     "functional/test_dashboard.py",
-    "functional/test_announcements.py",
-    "functional/test_crash.py",
-    "functional/test_conformance.py",
     "functional/test_faults.py",
+    "functional/test_announcements.py",
+    "functional/test_conformance.py",
+    "functional/test_hostile_input.py",
+    "functional/test_spell_policy.py",
+    "functional/test_rest_casts.py",
+    "functional/test_crash.py",
+    "functional/test_abuse.py",
 ]
 
 

@@ -52,6 +52,7 @@ def used_in(expression: str) -> set[str]:
     return set(re.findall(r"\b((?:spell|mcp)_[a-z_]+)", without_groupings))
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("command", [["check", "rules", "alerts.yml"], ["test", "rules", "alerts_test.yml"]])
 def test_the_alert_rules_pass_promtool(command: list[str]) -> None:
     done = subprocess.run(["promtool", *command], cwd=RULES, capture_output=True, text=True, timeout=120)

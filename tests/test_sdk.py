@@ -9,6 +9,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from spell_mcp.app import create_app
 from spell_mcp.settings import Settings
 
@@ -26,6 +28,7 @@ def differences(left: Path, right: Path) -> list[str]:
     return found
 
 
+@pytest.mark.processes
 def test_the_committed_sdk_is_generated_from_the_servers_document(tmp_path: Path) -> None:
     document = tmp_path / "openapi.json"
     document.write_text(

@@ -13,6 +13,9 @@ from mcp.client.streamable_http import streamable_http_client
 
 from tests.conftest import RunningServer
 
+# Keys carry budgets, and every request checks them in SQL: on both databases.
+pytestmark = pytest.mark.backends("sqlite", "postgresql")
+
 CAST = ("POST", "/v1/spells/dev.spell.echo/cast", {"input": {"message": "x"}})
 # Every authenticated endpoint, and the scope it needs.
 MATRIX = [

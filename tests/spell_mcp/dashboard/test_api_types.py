@@ -7,6 +7,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from spell_mcp.app import create_app
 from spell_mcp.settings import Settings
 
@@ -14,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[3]
 WEB = ROOT / "web"
 
 
+@pytest.mark.processes
 def test_the_committed_api_types_match_the_servers_document(tmp_path: Path) -> None:
     document = tmp_path / "openapi.json"
     document.write_text(
