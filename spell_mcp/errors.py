@@ -57,6 +57,7 @@ CATALOG: dict[str, ErrorKind] = {
         ErrorKind("spell_owned_by_other", 403, "The spell key belongs to another maker"),
         ErrorKind("namespace_reserved", 403, "The spell key is in a namespace reserved for operators"),
         ErrorKind("forbidden", 403, "Not allowed"),
+        ErrorKind("key_secret_replaced", 403, "A rotation replaced this secret: it may only cast and read"),
         ErrorKind("csrf_failed", 403, "Missing or wrong CSRF token"),
         ErrorKind("account_restricted", 403, "You restricted the processing of your data"),
         ErrorKind("erasure_on_hold", 409, "Your records are under a legal hold"),

@@ -36,6 +36,10 @@ _KEY_FORMAT = re.compile(r"^spell_sk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
 
 SCOPES = ("cast", "publish", "read", "billing", "admin")
 DEFAULT_SCOPES = ("cast", "publish", "read", "billing")
+# What a secret replaced by a rotation may still do until its grace period ends: the work of the
+# agents that have not picked up the new secret yet, never managing the key, the account or its
+# money (else whoever holds the old secret could rotate again and keep the only valid one).
+GRACE_SCOPES = frozenset({"cast", "read"})
 LAST_USED_PRECISION = timedelta(minutes=1)
 _keys, _users = table_of(ApiKey), table_of(User)
 _KEY_OWNER = (
@@ -70,6 +74,9 @@ class Caster:
     # The user restricted the processing of their data (spell_mcp/privacy): until they lift it,
     # only their privacy requests are served.
     restricted: bool = False
+    # Authenticated by the key's previous secret, in the grace period of a rotation: its scopes are
+    # narrowed to GRACE_SCOPES.
+    replaced: bool = False
 
     def require(self, scope: str) -> None:
         if self.restricted:
@@ -78,7 +85,17 @@ class Caster:
                 "you restricted the processing of your data; lift it with DELETE /v1/users/me/suspend",
             )
         if scope not in self.scopes:
+            self.require_current()
             raise SpellError("forbidden", f"this API key lacks the {scope!r} scope")
+
+    def require_current(self) -> None:
+        """Refuse a secret that a rotation replaced: in its grace period it may only cast and read."""
+        if self.replaced:
+            raise SpellError(
+                "key_secret_replaced",
+                f"this secret of key {self.key_id} was replaced by a rotation: until its grace period "
+                f"ends it may only {' and '.join(sorted(GRACE_SCOPES))}; use the key's new secret",
+            )
 
     @property
     def credits_account(self) -> str:
@@ -162,13 +179,15 @@ def authenticate_until(session: Session, presented: str | None) -> tuple[Caster,
     if row.expires_at is not None and row.expires_at <= now:
         raise SpellError("unauthenticated", "the API key has expired; create a new one")
     stale = row.last_used_at is None or row.last_used_at < now - LAST_USED_PRECISION
+    scopes = frozenset(row.scopes or DEFAULT_SCOPES)
     caster = Caster(
         user_id=row.id,
         key_id=key_id,
         is_operator=row.is_operator,
-        scopes=frozenset(row.scopes or DEFAULT_SCOPES),
+        scopes=scopes if current else scopes & GRACE_SCOPES,
         last_used_stale=stale,
         restricted=row.status == "restricted",
+        replaced=not current,
     )
     ends = [row.expires_at, None if current else row.previous_valid_until]
     return caster, min((end for end in ends if end is not None), default=None)

@@ -184,7 +184,9 @@ async def sign_in_with_key(
     db: Database, caster: Caster, lifetime: timedelta, address_hash: str | None
 ) -> NewSession:
     """A session for the owner of an API key that may do everything (a caster's first key, with
-    the admin scope), audited: a narrow key handed to an agent never becomes a full session."""
+    the admin scope), audited: a narrow key handed to an agent, or a secret a rotation replaced,
+    never becomes a full session."""
+    caster.require_current()
     if "admin" not in caster.scopes or caster.key_id is None:
         raise SpellError("forbidden", "only a key with the admin scope (your first key) signs a browser in")
     actor = audit.Actor(caster.user_id, caster.key_id, via="web", address_hash=address_hash)

@@ -27,6 +27,9 @@ def problem_responses(*codes: str) -> dict[int | str, dict[str, Any]]:
         # Every authenticated request counts against the limits, and is refused while its owner
         # restricts processing (but for their privacy requests).
         codes = (*codes, "rate_limited", "account_restricted")
+    if "forbidden" in codes:
+        # Whatever a key may be refused, a secret replaced by a rotation is refused with its reason.
+        codes = (*codes, "key_secret_replaced")
     for code in dict.fromkeys(codes):
         kind = CATALOG[code]
         entry = responses.setdefault(

@@ -93,7 +93,9 @@ router = APIRouter(prefix="/v1", route_class=StrictJSONRoute)
 
 def owner(caster: Caster) -> Caster:
     """A privacy request changes or reveals the whole account: the owner's key (the admin
-    scope) or their browser session, never a narrower key handed to an agent."""
+    scope) or their browser session, never a narrower key handed to an agent, nor a secret that a
+    rotation replaced."""
+    caster.require_current()
     if "admin" not in caster.scopes:
         raise SpellError(
             "forbidden", "privacy requests need your own key (the admin scope) or a browser session"

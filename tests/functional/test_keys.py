@@ -147,6 +147,39 @@ def test_a_rotation_can_end_the_old_secret_at_once(server: RunningServer) -> Non
     assert refused.status_code == 401 and refused.json()["code"] == "unauthenticated"
 
 
+def test_a_secret_in_its_grace_period_casts_and_reads_but_never_manages_anything(
+    server: RunningServer,
+) -> None:
+    owner = server.new_user(credits_usd="1")
+    everything = ["cast", "read", "publish", "billing", "admin"]
+    created = new_key(server, owner, scopes=everything)
+    key_id, old = created["id"], str(created["key"])
+    new = str(call(server, old, "POST", f"/v1/keys/{key_id}/rotate", None).json()["key"])
+    assert call(server, old, *CAST).status_code == 200
+    assert call(server, old, "GET", "/v1/casts", None).status_code == 200
+    for method, path, body in [
+        ("POST", f"/v1/keys/{key_id}/rotate?grace_s=0", None),  # would leave the old holder the only secret
+        ("DELETE", f"/v1/keys/{key_id}", None),
+        ("POST", "/v1/keys", {"name": "mine now"}),
+        ("GET", "/v1/keys", None),
+        ("PUT", f"/v1/keys/{key_id}/budget", {"daily_cap_micros": 1}),
+        ("PUT", "/v1/users/me/budget", {"daily_cap_micros": 1}),
+        ("POST", "/v1/spells/dev.spell.echo/versions/1.0.0/yank", None),
+        ("PATCH", "/v1/users/me", {"name": "taken over"}),
+        ("DELETE", "/v1/users/me", None),
+        ("POST", "/v1/auth/key", {"api_key": old}),
+    ]:
+        refused = call(server, old, method, path, body)
+        assert (refused.status_code, refused.json()["code"]) == (403, "key_secret_replaced"), (method, path)
+        assert "new secret" in refused.json()["detail"]
+    # The owner's new secret is whole: it casts, and rotates the old one out at once.
+    assert call(server, new, *CAST).status_code == 200
+    newest = call(server, new, "POST", f"/v1/keys/{key_id}/rotate?grace_s=0", None)
+    assert newest.status_code == 200, newest.text
+    assert call(server, old, *CAST).status_code == 401
+    assert call(server, str(newest.json()["key"]), *CAST).status_code == 200
+
+
 @pytest.mark.parametrize("grace", ["-1", str(7 * 24 * 3600 + 1), "soon"])
 def test_a_rotation_grace_outside_zero_to_a_week_is_refused(server: RunningServer, grace: str) -> None:
     owner = server.new_user(credits_usd="1")
