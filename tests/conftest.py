@@ -306,9 +306,10 @@ class RunningServer:
         )
         return done.stdout.strip()
 
-    def new_user(self, credits_usd: str = "0") -> str:
-        """A new caster in this server's store; returns its API key. (Written straight to the
-        database, as `spell users create` does, without starting a process for it.)"""
+    def new_user(self, credits_usd: str = "0", *, operator: bool = False) -> str:
+        """A new caster (an operator, if told) in this server's store; returns its API key.
+        (Written straight to the database, as `spell users create` does, without starting a
+        process for it.)"""
         micros = round(float(credits_usd) * 1_000_000)
 
         async def create() -> str:
@@ -316,7 +317,11 @@ class RunningServer:
             try:
                 user = await db.write(
                     lambda session: create_user_with_credits(
-                        session, audit.CONSOLE, f"user-{secrets.token_hex(3)}", credits_micros=micros
+                        session,
+                        audit.CONSOLE,
+                        f"user-{secrets.token_hex(3)}",
+                        credits_micros=micros,
+                        is_operator=operator,
                     )
                 )
             finally:

@@ -1,6 +1,13 @@
 """Running a cast again, to check its receipt: the exact module, the caster's own input and the
 cast's seed, in the same sandbox. Free, recorded nowhere, and only for deterministic spells,
-whose clocks and random source the sandbox fixes from the cast id (runtime/determinism.py)."""
+whose clocks and random source the sandbox fixes from the cast id (runtime/determinism.py).
+
+A replay is a cast in all but money: it obeys what stops casts (a suspended spell, a yanked or
+delisted version). It never receives the maker's secrets: a deterministic spell's output depends
+only on its input and files, and a replay that handed out the secrets would let a caster use
+them again, free, for as long as the cast is kept. So a spell that reads secrets is not replayed
+at all (its output may depend on them, and without them a replay could not tell a faithful
+receipt from a false one)."""
 
 from __future__ import annotations
 
@@ -14,10 +21,11 @@ from sqlalchemy.orm import Session
 
 from billing.receipts import digest_of
 from registry import SpellVersion
-from registry.grants import deterministic
+from registry.grants import deterministic, grants_of
+from registry.models import Spell
 from runtime import ResourceUsage, SpellRunError
 from spell_mcp.accounts.keys import Caster
-from spell_mcp.casting import records, transactions
+from spell_mcp.casting import records
 from spell_mcp.casting.running import input_json_of, limits_of, policy_of
 from spell_mcp.database.tables import Cast
 from spell_mcp.errors import SpellError
@@ -59,14 +67,14 @@ async def replay(service: CastService, caster: Caster, cast_id: str, arguments: 
             f"this input hashes to {input_sha256}; cast {cast_id} was given {cast.input_sha256}: "
             "send its exact input, keys in the same order",
         )
-    env = await service.db.transaction(partial(transactions.granted_env, box=service.secrets, spell=spell))
-    # Only the sandbox: no output check and no artifact kept, since nothing of a replay is.
+    # Only the sandbox, with no secrets: no output check and no artifact kept, since nothing of a
+    # replay is.
     run = partial(
         service.sandbox.run,
         spell.module_digest,
         input_json,
         limits_of(spell, service.settings),
-        policy_of(spell, service.trees, env, cast_id),
+        policy_of(spell, service.trees, (), cast_id),
     )
     async with service.limits.casting(caster, queued=service.threads.waiting):
         try:
@@ -101,10 +109,31 @@ def _replayable(caster_id: str, cast_id: str, session: Session) -> tuple[Cast, S
     spell = records.version_cast(cast, session)
     if spell is None or spell.module_digest != cast.module_digest:
         raise SpellError("replay_unavailable", f"the module cast {cast_id} ran is no longer here")
+    named = f"{spell.spell_key} {spell.version}"
     if not deterministic(spell):
         raise SpellError(
             "replay_unavailable",
-            f"{spell.spell_key} {spell.version} is not deterministic: its clocks, random source or "
-            "network may differ on every run, so its casts cannot be replayed",
+            f"{named} is not deterministic: its clocks, random source or network may differ on "
+            "every run, so its casts cannot be replayed",
+        )
+    if (stopped := _stopped(session, spell)) is not None:
+        raise SpellError("replay_unavailable", f"{named} {stopped}: nothing of it runs, replays included")
+    if grants_of(spell).secrets:
+        raise SpellError(
+            "replay_unavailable",
+            f"{named} reads its maker's secrets, which a replay never receives: its output may "
+            "depend on them, so its casts cannot be replayed",
         )
     return cast, spell
+
+
+def _stopped(session: Session, spell: SpellVersion) -> str | None:
+    """Why casts of this version are refused (as transactions.begin refuses them), if they are."""
+    listed = session.get(Spell, spell.spell_key)
+    if listed is None or listed.status != "active":
+        return "is suspended"
+    if spell.yanked:
+        return "was yanked by its maker"
+    if spell.delisted:
+        return "was delisted for a vulnerable dependency"
+    return None

@@ -96,7 +96,7 @@ def spells_show(
             f"  secrets    {', '.join(policy.get('env_vars', [])) or 'none'}",
             f"  files      read {', '.join(policy.get('fs_read', [])) or 'none'}; "
             f"write {', '.join(policy.get('fs_write', [])) or 'none'}",
-            f"  replayable {'yes (deterministic)' if spell.get('deterministic') else 'no'}",
+            f"  replayable {_replayable(spell)}",
         ]
         pinned = spell.get("pinned")
         if pinned:
@@ -626,3 +626,10 @@ def _cast_text(cast: dict[str, Any]) -> str:
         lines.append(f"{cast['error_code']}: {cast['error_detail']}")
     lines.append(f"charged {cast['charged']['usd']} USD")
     return "\n".join(lines)
+
+
+def _replayable(spell: dict[str, Any]) -> str:
+    """Whether its casts can be replayed (spell_mcp/casting/replay.py), as `spell describe` says it."""
+    if not spell.get("deterministic"):
+        return "no"
+    return "no (it reads secrets)" if spell["policy"].get("env_vars") else "yes (deterministic)"

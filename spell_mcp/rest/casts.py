@@ -480,7 +480,9 @@ async def replay_cast(
     """Run one of your successful casts of a deterministic spell again, to check its receipt:
     the same module (by digest), your input (which must hash to the receipt's input_sha256) and
     the cast's seed. `matches` says whether the output hashes to the receipt's output_sha256.
-    Free: nothing is held, charged or recorded. Other spells are refused (replay_unavailable)."""
+    Free: nothing is held, charged or recorded. Refused (replay_unavailable) for other spells, for
+    spells that read their maker's secrets (a replay never receives them), and for what no cast
+    may run (a suspended spell, a yanked or delisted version)."""
     await platform.limits.check(caster)
     done = await replay(platform.casts, caster, cast_id, body.input)
     return ReplayResult(

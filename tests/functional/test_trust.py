@@ -173,6 +173,45 @@ def test_a_replay_needs_the_exact_input_and_a_deterministic_spell_of_ones_own(
         assert "not deterministic" in refused.json()["detail"]
 
 
+def test_a_replay_runs_nothing_that_a_cast_could_not(platform: Platform) -> None:
+    """Suspended spells and yanked versions do not run, replays included, and a spell that reads
+    its maker's secrets is never replayed: a replay never receives them."""
+    dice = {"sides": 6, "n": 3}
+    platform.publish(
+        "com.acme.dice-yanked", wat.reads_clock_and_random(), deterministic=True, price_usd="0.001"
+    )
+    platform.publish(
+        "com.acme.dice-banned", wat.reads_clock_and_random(), deterministic=True, price_usd="0.001"
+    )
+    platform.publish(
+        "com.acme.dice-keyed",
+        wat.reads_clock_and_random(),
+        deterministic=True,
+        price_usd="0.001",
+        policy='env_vars = ["API_TOKEN"]',
+    )
+    secret = platform.maker.put("/v1/spells/com.acme.dice-keyed/secrets/API_TOKEN", json={"value": "s3cret"})
+    assert secret.status_code in (200, 204), secret.text
+    operator = platform.server.client(platform.server.new_user(operator=True))
+    with platform.caster() as caster, operator:
+        casts = {
+            key: caster.post(f"/v1/spells/{key}/cast", json={"input": dice}).json()["cast_id"]
+            for key in ("com.acme.dice-yanked", "com.acme.dice-banned", "com.acme.dice-keyed")
+        }
+        assert platform.maker.post("/v1/spells/com.acme.dice-yanked/versions/1.0.0/yank").status_code == 200
+        assert operator.post("/v1/spells/com.acme.dice-banned/suspend").status_code == 204
+        balance = caster.get("/v1/users/me/balance").json()["available"]["micros"]
+        for key, why in [
+            ("com.acme.dice-yanked", "yanked"),
+            ("com.acme.dice-banned", "suspended"),
+            ("com.acme.dice-keyed", "secrets"),
+        ]:
+            refused = caster.post(f"/v1/casts/{casts[key]}/replay", json={"input": dice})
+            assert (refused.status_code, refused.json()["code"]) == (409, "replay_unavailable"), key
+            assert why in refused.json()["detail"]
+        assert caster.get("/v1/users/me/balance").json()["available"]["micros"] == balance
+
+
 def command_line(platform: Platform, cwd: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """`spell` as a new caster with $1 of credits would run it."""
     server = platform.server

@@ -115,7 +115,9 @@ def sync_detailed(
      Run one of your successful casts of a deterministic spell again, to check its receipt:
     the same module (by digest), your input (which must hash to the receipt's input_sha256) and
     the cast's seed. `matches` says whether the output hashes to the receipt's output_sha256.
-    Free: nothing is held, charged or recorded. Other spells are refused (replay_unavailable).
+    Free: nothing is held, charged or recorded. Refused (replay_unavailable) for other spells, for
+    spells that read their maker's secrets (a replay never receives them), and for what no cast
+    may run (a suspended spell, a yanked or delisted version).
 
     Args:
         cast_id (str):
@@ -152,7 +154,9 @@ def sync(
      Run one of your successful casts of a deterministic spell again, to check its receipt:
     the same module (by digest), your input (which must hash to the receipt's input_sha256) and
     the cast's seed. `matches` says whether the output hashes to the receipt's output_sha256.
-    Free: nothing is held, charged or recorded. Other spells are refused (replay_unavailable).
+    Free: nothing is held, charged or recorded. Refused (replay_unavailable) for other spells, for
+    spells that read their maker's secrets (a replay never receives them), and for what no cast
+    may run (a suspended spell, a yanked or delisted version).
 
     Args:
         cast_id (str):
@@ -184,7 +188,9 @@ async def asyncio_detailed(
      Run one of your successful casts of a deterministic spell again, to check its receipt:
     the same module (by digest), your input (which must hash to the receipt's input_sha256) and
     the cast's seed. `matches` says whether the output hashes to the receipt's output_sha256.
-    Free: nothing is held, charged or recorded. Other spells are refused (replay_unavailable).
+    Free: nothing is held, charged or recorded. Refused (replay_unavailable) for other spells, for
+    spells that read their maker's secrets (a replay never receives them), and for what no cast
+    may run (a suspended spell, a yanked or delisted version).
 
     Args:
         cast_id (str):
@@ -219,7 +225,9 @@ async def asyncio(
      Run one of your successful casts of a deterministic spell again, to check its receipt:
     the same module (by digest), your input (which must hash to the receipt's input_sha256) and
     the cast's seed. `matches` says whether the output hashes to the receipt's output_sha256.
-    Free: nothing is held, charged or recorded. Other spells are refused (replay_unavailable).
+    Free: nothing is held, charged or recorded. Refused (replay_unavailable) for other spells, for
+    spells that read their maker's secrets (a replay never receives them), and for what no cast
+    may run (a suspended spell, a yanked or delisted version).
 
     Args:
         cast_id (str):
