@@ -227,7 +227,10 @@ class Settings(BaseSettings):
         "https://events.pagerduty.com/v2/enqueue", description="Where PagerDuty events are sent."
     )
     suspend_after_violations: int = Field(
-        10, gt=0, description="Policy violations within the window that suspend a spell automatically."
+        10,
+        gt=0,
+        description="Policy violations within the window that suspend a spell automatically (each of "
+        "its maker's casts' violations counts, each other caster once).",
     )
     violation_window_h: int = Field(
         24, gt=0, description="Hours over which a spell's policy violations are counted."

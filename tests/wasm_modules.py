@@ -179,15 +179,19 @@ def spins_then_writes(iterations: int, text: str = "{}") -> bytes:
     """)
 
 
-def requests_then_writes(url: str, note: str) -> bytes:
-    """Asks the host for `url` (whatever the answer), writes `note` to stderr, then `{}` to
-    stdout, and exits 0."""
+def requests_then_writes(url: str, note: str, times: int = 1) -> bytes:
+    """Asks the host for `url` `times` times (whatever the answers), writes `note` to stderr, then
+    `{}` to stdout, and exits 0."""
     request = json.dumps({"url": url}).encode()
     note_bytes = note.encode()
 
     def escaped(data: bytes) -> str:
         return "".join(f"\\{b:02x}" for b in data)
 
+    asking = (
+        f"(drop (call $http_request (i32.const 1024) (i32.const {len(request)}) "
+        "(i32.const 4096) (i32.const 4096)))"
+    )
     return wat2wasm(f"""
     (module {_WASI_IO}
       (import "spell" "http_request" (func $http_request (param i32 i32 i32 i32) (result i32)))
@@ -196,8 +200,7 @@ def requests_then_writes(url: str, note: str) -> bytes:
       (data (i32.const 64) "{escaped(note_bytes)}")
       (data (i32.const 1024) "{escaped(request)}")
       (func (export "_start")
-        (drop (call $http_request
-          (i32.const 1024) (i32.const {len(request)}) (i32.const 4096) (i32.const 4096)))
+        {asking * times}
         (i32.store (i32.const 0) (i32.const 64))
         (i32.store (i32.const 4) (i32.const {len(note_bytes)}))
         (drop (call $fd_write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8)))

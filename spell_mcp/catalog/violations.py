@@ -3,6 +3,11 @@
 and the suspension audited. Only violations since the spell was last reinstated count, so an
 operator's decision is not undone by the violations it already weighed.
 
+What a cast tries often depends on its input (a spell that fetches the URL it is given), so one
+caster must not be able to suspend a maker's spell for everyone: the violations of the maker's
+own casts count one by one, but each other caster counts once, however many violations their
+casts made. A spell is suspended for its own doing, or once many casters saw it misbehave.
+
 Run by every server process's sweep; the conditional update makes exactly one of them suspend
 a spell and record it."""
 
@@ -16,7 +21,7 @@ from sqlmodel import col, select
 
 from registry.models import MakerNotification, Spell
 from spell_mcp import audit
-from spell_mcp.database.tables import AuditEvent, PolicyViolationRecord
+from spell_mcp.database.tables import AuditEvent, Cast, PolicyViolationRecord
 
 
 def suspend_repeat_offenders(
@@ -24,6 +29,7 @@ def suspend_repeat_offenders(
 ) -> list[str]:
     """Suspend every active spell over the threshold; the keys of those suspended."""
     since = now - window
+    # No spell counts more than its violations: those with fewer need no closer look.
     counted = (
         select(col(PolicyViolationRecord.spell_key), func.count())
         .where(col(PolicyViolationRecord.created_at) > since)
@@ -32,8 +38,9 @@ def suspend_repeat_offenders(
     )
     suspended = []
     for key, _ in session.execute(counted).all():
-        recent = _violations_since_reinstated(session, key, since)
-        if recent < threshold:
+        maker_id = session.execute(select(col(Spell.maker_id)).where(col(Spell.key) == key)).scalar_one()
+        own, casters = _violations_since_reinstated(session, key, maker_id, since)
+        if own + casters < threshold:
             continue
         changed = session.execute(
             update(Spell)
@@ -42,8 +49,8 @@ def suspend_repeat_offenders(
         )
         if not changed.rowcount:  # type: ignore[attr-defined]
             continue  # suspended already, or another process got here first
-        maker_id = session.execute(select(col(Spell.maker_id)).where(col(Spell.key) == key)).scalar_one()
-        reason = f"{recent} policy violations in {int(window.total_seconds() // 3600)} h"
+        hours = int(window.total_seconds() // 3600)
+        reason = f"{own + casters} policy violations in {hours} h (each caster but its maker counted once)"
         audit.record(
             session,
             audit.SYSTEM,
@@ -60,8 +67,9 @@ def suspend_repeat_offenders(
                 spell_key=key,
                 version="",
                 kind="suspended",
-                message=f"{key} was suspended automatically: {reason} (a refused domain, a private "
-                "address, …). Fix the spell and publish a new version, then ask an operator to reinstate it.",
+                message=f"{key} was suspended automatically: {reason}, such as a refused domain or a "
+                "private address. Fix the spell and publish a new version, then ask an operator to "
+                "reinstate it.",
                 created_at=now,
             )
         )
@@ -69,7 +77,11 @@ def suspend_repeat_offenders(
     return suspended
 
 
-def _violations_since_reinstated(session: Session, key: str, since: datetime) -> int:
+def _violations_since_reinstated(
+    session: Session, key: str, maker_id: str, since: datetime
+) -> tuple[int, int]:
+    """The violations of the maker's own casts of the spell, and how many other casters' casts
+    broke its policy, within the window and since the spell was last reinstated."""
     reinstated = session.execute(
         select(func.max(col(AuditEvent.created_at))).where(
             col(AuditEvent.action) == "spell.reinstated",
@@ -78,10 +90,14 @@ def _violations_since_reinstated(session: Session, key: str, since: datetime) ->
         )
     ).scalar_one()
     start = max(since, reinstated) if reinstated is not None else since
-    return int(
-        session.execute(
-            select(func.count()).where(
-                col(PolicyViolationRecord.spell_key) == key, col(PolicyViolationRecord.created_at) > start
-            )
-        ).scalar_one()
-    )
+    # A cast's record may be gone (its caster erased and purged): then its caster is unknown,
+    # counted as one other caster.
+    by_caster = session.execute(
+        select(col(Cast.caster_id), func.count())
+        .select_from(PolicyViolationRecord)
+        .join(Cast, col(Cast.id) == col(PolicyViolationRecord.cast_id), isouter=True)
+        .where(col(PolicyViolationRecord.spell_key) == key, col(PolicyViolationRecord.created_at) > start)
+        .group_by(col(Cast.caster_id))
+    ).all()
+    own = sum(int(count) for caster, count in by_caster if caster == maker_id)
+    return own, sum(1 for caster, _ in by_caster if caster != maker_id)
