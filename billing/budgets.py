@@ -6,11 +6,15 @@ hold, by one conditional upsert per window (`spent + held + price <= cap`), so r
 never overspend a window either; settling moves the amount from held to spent, voiding releases
 it (billing/cast_money.py). Crossing 50 %, 80 % and 100 % of a cap records an alert, once per
 window.
+
+Windows are tracked only while a cap exists (most casters have none, and their casts touch no
+window), so a cap set in the middle of a window first counts what was spent in it before
+(`count_earlier_spending`): a cap counts everything spent in its window, whenever it was set.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,9 +23,10 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from billing.errors import BillingError
-from billing.models import Budget, BudgetAlert, BudgetWindow, table_of
+from billing.models import Account, Budget, BudgetAlert, BudgetWindow, table_of
 
 ALERT_THRESHOLDS = (50, 80, 100)
+_accounts = table_of(Account)
 _windows = table_of(BudgetWindow)
 _alerts = table_of(BudgetAlert)
 _WINDOW = select(_windows.c.spent, _windows.c.held).where(
@@ -123,6 +128,32 @@ class Budgets:
         self.session.add(budget)
         self.session.flush()
         return budget
+
+    def count_earlier_spending(
+        self, subject: str, account: str, now: datetime, spent_since: Callable[[datetime], int]
+    ) -> None:
+        """Make each of the subject's capped windows count all that was spent in it, whenever its
+        cap was set: `spent_since(start)` is what the subject's casts since `start` were charged
+        or hold now, as the caller's records say. What a window tracks already is not counted
+        twice; a hold it does not track is counted as spent (should it be voided, it stays
+        counted: a cap errs on refusing, never on overspending).
+
+        The credits `account` the subject's holds draw on is locked first, so that a hold being
+        placed at this moment is either seen here or sees the cap (billing/cast_money.py)."""
+        self.session.execute(select(_accounts.c.id).where(_accounts.c.id == account).with_for_update())
+        budget = self.get(subject)
+        if budget is None:
+            return
+        for period, cap in (("day", budget.daily_cap_micros), ("month", budget.monthly_cap_micros)):
+            if cap is None:
+                continue
+            starts = window_start(period, now)
+            window = self.session.get(BudgetWindow, (subject, period, starts))
+            if window is None:
+                window = BudgetWindow(subject=subject, period=period, starts=starts, spent=0, held=0)
+                self.session.add(window)
+            window.spent += max(spent_since(starts) - window.spent - window.held, 0)
+        self.session.flush()
 
     def usage(self, window: WindowHold) -> tuple[int, int]:
         """(spent, held) in a window; (0, 0) before its first hold."""

@@ -15,6 +15,7 @@ together. Each step is given the cast's context (spell_mcp/casting/context.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
 from collections.abc import Awaitable, Callable
@@ -37,7 +38,8 @@ from spell_mcp.casting.refusals import money_refusal
 from spell_mcp.casting.running import SpellRunner, input_json_of, is_content
 from spell_mcp.casting.serving import Serving
 from spell_mcp.casting.steps import Stepper, Steps
-from spell_mcp.casting.transactions import Begun, NeedsConfirmation, Refused, Success
+from spell_mcp.casting.transactions import Begun, BudgetsChanged, NeedsConfirmation, Refused, Success
+from spell_mcp.database.engine import TxWork
 from spell_mcp.errors import SpellError
 from spell_mcp.observability import traces
 from spell_mcp.observability.cast_trace import CastTrace
@@ -297,7 +299,7 @@ class Pipeline:
             queued_cap=self.settings.max_queued_per_caster if queued else None,
         )
         try:
-            return await steps.transaction(begin)
+            return await self._held(steps, begin)
         except Refused as refused:
             if refused.code == "queue_full":
                 cap = self.settings.max_queued_per_caster
@@ -315,6 +317,15 @@ class Pipeline:
             ) from None
         except (BudgetExceeded, InsufficientCredits) as exc:
             raise money_refusal(exc, spell.price_micros, can_buy=self.settings.payments_enabled) from None
+
+    @staticmethod
+    async def _held(steps: Steps, begin: TxWork[Begun]) -> Begun:
+        """`begin`'s transaction, run again when a budget of the caster's was set while it waited
+        for their credits (once, in practice: the next run reads the budget first)."""
+        for _ in range(2):
+            with contextlib.suppress(BudgetsChanged):
+                return await steps.transaction(begin)
+        return await steps.transaction(begin)
 
     async def _fail(
         self,

@@ -63,6 +63,16 @@ _INSERT_CAST = (
     "price_micros, charged_micros, hold_id, input_sha256, via, created_at, queued) "
     "VALUES (?, ?, ?, ?, ?, ?, 'running', ?, 0, ?, ?, ?, ?, ?)"
 )
+
+
+@lru_cache(maxsize=8)
+def _insert_cast_counting_budgets(subjects: int) -> str:
+    """_INSERT_CAST, answering how many of the cast's budget subjects have a budget: read by a
+    statement that starts after the hold locked the caster's credits."""
+    budgets = f"SELECT count(*) FROM budgets WHERE subject IN ({placeholders(subjects)})"  # noqa: S608
+    return f"{_INSERT_CAST} RETURNING ({budgets})"
+
+
 _FINISH_CAST = (
     "UPDATE casts SET status = ?, charged_micros = ?, transfer_id = ?, output = ?, artifacts = ?, "
     "error_code = ?, error_detail = ?, usage = ?, receipt = ?, finished_at = ?, log = ? "
@@ -95,6 +105,11 @@ class NeedsConfirmation(Exception):
     def __init__(self, threshold: int) -> None:
         super().__init__(threshold)
         self.threshold = threshold
+
+
+class BudgetsChanged(Exception):
+    """A budget of the caster's was set while the cast's transaction waited for their credits:
+    the transaction must run again, to count the cast against it."""
 
 
 class Refused(Exception):
@@ -164,8 +179,7 @@ async def begin(
             budget_subjects=subjects if budgets else (),
             now=now,
         )
-    await tx.execute(
-        _INSERT_CAST,
+    recorded = (
         cast_id,
         caster.user_id,
         caster.key_id,
@@ -179,6 +193,15 @@ async def begin(
         now,
         queued_cap is not None,
     )
+    if hold_id is not None and not budgets:
+        # No budget was there when the checks read (before the hold locked the caster's credits),
+        # but one set since (spell_mcp/payments/budgets.py takes that lock) must count this cast:
+        # on PostgreSQL only a statement started after the lock sees it.
+        budgeted = await tx.fetchrow(_insert_cast_counting_budgets(len(subjects)), *recorded, *subjects)
+        if budgeted is not None and budgeted[0]:
+            raise BudgetsChanged
+    else:
+        await tx.execute(_INSERT_CAST, *recorded)
     if queued_cap is not None:
         return Begun(hold_id, (), queued=True)  # its worker reads the secrets when it runs it
     return Begun(hold_id, await granted_env(tx, secrets, spell))

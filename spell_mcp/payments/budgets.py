@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from billing import Budgets
 from billing.models import Budget, BudgetAlert
@@ -18,7 +21,7 @@ from spell_mcp import audit
 from spell_mcp.accounts.keys import Caster, own_key
 from spell_mcp.casting.budget_alerts import recent_deliveries, remove_webhook, set_webhook
 from spell_mcp.database.engine import Database
-from spell_mcp.database.tables import AlertWebhook, WebhookDelivery
+from spell_mcp.database.tables import AlertWebhook, Cast, WebhookDelivery
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform
 
@@ -62,13 +65,17 @@ async def set_budget(
     *,
     key_id: str | None = None,
 ) -> BudgetState:
-    """Set the caps (micro-USD; None removes one) of the caster, or of one of their keys."""
+    """Set the caps (micro-USD; None removes one) of the caster, or of one of their keys. A cap
+    counts what was spent in its window before it was set."""
     subject = f"key:{key_id}" if key_id is not None else f"user:{caster.user_id}"
 
     def work(session: Session) -> BudgetState:
         if key_id is not None:
             own_key(session, caster, key_id)
-        Budgets(session).set(subject, **caps)
+        budgets = Budgets(session)
+        budgets.set(subject, **caps)
+        spent_since = partial(_spent_since, session, caster.user_id, key_id)
+        budgets.count_earlier_spending(subject, caster.credits_account, datetime.now(UTC), spent_since)
         kind, _, target = subject.partition(":")
         audit.record(session, actor, "budget.set", kind, target, details=caps)
         return _state(session, subject)
@@ -76,6 +83,22 @@ async def set_budget(
     state = await platform.db.write(work)
     platform.lookups.forget_caps()
     return state
+
+
+def _spent_since(session: Session, user_id: str, key_id: str | None, start: datetime) -> int:
+    """What the caster's casts (with `key_id`, that key's) since `start` were charged, or hold
+    while they run."""
+    cost = case(
+        (col(Cast.status) == "succeeded", col(Cast.charged_micros)),
+        (col(Cast.status) == "running", col(Cast.price_micros)),
+        else_=0,
+    )
+    query = select(func.coalesce(func.sum(cost), 0)).where(
+        col(Cast.caster_id) == user_id, col(Cast.created_at) >= start
+    )
+    if key_id is not None:
+        query = query.where(col(Cast.api_key_id) == key_id)
+    return int(session.execute(query).scalar_one())
 
 
 async def set_alert_webhook(platform: Platform, user_id: str, url: str, actor: audit.Actor) -> str:

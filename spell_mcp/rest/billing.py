@@ -183,7 +183,8 @@ async def my_budget(platform: PlatformDep, caster: BillingCaster) -> BudgetStatu
 async def put_my_budget(
     body: BudgetCaps, platform: PlatformDep, caster: BillingCaster, actor: ActorDep
 ) -> BudgetStatus:
-    """Set your caps; every cast of every key of yours counts against them."""
+    """Set your caps; every cast of every key of yours counts against them, those of the current
+    day and month before the caps were set included."""
     return budget_status(await budgets.set_budget(platform, caster, actor, body.model_dump()))
 
 
@@ -249,7 +250,8 @@ async def delete_my_alert_webhook(platform: PlatformDep, caster: BillingCaster, 
 async def put_key_budget(
     key_id: str, body: BudgetCaps, platform: PlatformDep, caster: BillingCaster, actor: ActorDep
 ) -> BudgetStatus:
-    """Caps for one API key, e.g. the one you hand to an agent."""
+    """Caps for one API key, e.g. the one you hand to an agent; the key's casts of the current day
+    and month before the caps were set count against them."""
     return budget_status(await budgets.set_budget(platform, caster, actor, body.model_dump(), key_id=key_id))
 
 

@@ -103,7 +103,8 @@ def sync_detailed(
 ) -> Response[BudgetStatus | HTTPValidationError | Problem]:
     """Put Key Budget
 
-     Caps for one API key, e.g. the one you hand to an agent.
+     Caps for one API key, e.g. the one you hand to an agent; the key's casts of the current day
+    and month before the caps were set count against them.
 
     Args:
         key_id (str):
@@ -137,7 +138,8 @@ def sync(
 ) -> BudgetStatus | HTTPValidationError | Problem | None:
     """Put Key Budget
 
-     Caps for one API key, e.g. the one you hand to an agent.
+     Caps for one API key, e.g. the one you hand to an agent; the key's casts of the current day
+    and month before the caps were set count against them.
 
     Args:
         key_id (str):
@@ -166,7 +168,8 @@ async def asyncio_detailed(
 ) -> Response[BudgetStatus | HTTPValidationError | Problem]:
     """Put Key Budget
 
-     Caps for one API key, e.g. the one you hand to an agent.
+     Caps for one API key, e.g. the one you hand to an agent; the key's casts of the current day
+    and month before the caps were set count against them.
 
     Args:
         key_id (str):
@@ -198,7 +201,8 @@ async def asyncio(
 ) -> BudgetStatus | HTTPValidationError | Problem | None:
     """Put Key Budget
 
-     Caps for one API key, e.g. the one you hand to an agent.
+     Caps for one API key, e.g. the one you hand to an agent; the key's casts of the current day
+    and month before the caps were set count against them.
 
     Args:
         key_id (str):

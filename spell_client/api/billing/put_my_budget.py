@@ -93,7 +93,8 @@ def sync_detailed(
 ) -> Response[BudgetStatus | HTTPValidationError | Problem]:
     """Put My Budget
 
-     Set your caps; every cast of every key of yours counts against them.
+     Set your caps; every cast of every key of yours counts against them, those of the current
+    day and month before the caps were set included.
 
     Args:
         body (BudgetCaps): Caps in micro-USD; null removes a cap.
@@ -124,7 +125,8 @@ def sync(
 ) -> BudgetStatus | HTTPValidationError | Problem | None:
     """Put My Budget
 
-     Set your caps; every cast of every key of yours counts against them.
+     Set your caps; every cast of every key of yours counts against them, those of the current
+    day and month before the caps were set included.
 
     Args:
         body (BudgetCaps): Caps in micro-USD; null removes a cap.
@@ -150,7 +152,8 @@ async def asyncio_detailed(
 ) -> Response[BudgetStatus | HTTPValidationError | Problem]:
     """Put My Budget
 
-     Set your caps; every cast of every key of yours counts against them.
+     Set your caps; every cast of every key of yours counts against them, those of the current
+    day and month before the caps were set included.
 
     Args:
         body (BudgetCaps): Caps in micro-USD; null removes a cap.
@@ -179,7 +182,8 @@ async def asyncio(
 ) -> BudgetStatus | HTTPValidationError | Problem | None:
     """Put My Budget
 
-     Set your caps; every cast of every key of yours counts against them.
+     Set your caps; every cast of every key of yours counts against them, those of the current
+    day and month before the caps were set included.
 
     Args:
         body (BudgetCaps): Caps in micro-USD; null removes a cap.

@@ -14,9 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from billing import Account, audit
-from spell_mcp.accounts.users import create_user
+from billing import Account
+from billing import audit as verify_ledger
+from spell_mcp import audit
 from spell_mcp.app import create_app
+from spell_mcp.payments.grants import create_user_with_credits
 from spell_mcp.platform import Platform
 from spell_mcp.settings import Settings
 from tests import wasm_modules as wat
@@ -45,9 +47,15 @@ class Shop:
         platform: Platform = self.client.app.state.platform  # type: ignore[attr-defined]
         return platform
 
-    def new_caster(self) -> str:
+    def new_caster(self, credits_micros: int = 0) -> str:
+        """A new caster's API key; with credits, granted as an operator does."""
+
         async def create() -> str:
-            user = await self.platform.db.write(lambda session: create_user(session, "caster"))
+            user = await self.platform.db.write(
+                lambda session: create_user_with_credits(
+                    session, audit.CONSOLE, "caster", credits_micros=credits_micros
+                )
+            )
             return user.api_key
 
         return str(self.client.portal.call(create))  # type: ignore[union-attr]
@@ -97,7 +105,7 @@ class Shop:
 
     def assert_ledger_sound(self) -> None:
         async def check() -> tuple[Any, int]:
-            report = await self.platform.db.read(audit)
+            report = await self.platform.db.read(verify_ledger)
             total = await self.platform.db.read(
                 lambda session: session.execute(select(func.sum(Account.balance))).scalar_one()
             )
