@@ -87,9 +87,17 @@ class Payments:
         ]
         transfer = self.ledger.transfer("top_up", reference, legs)
         if fee:
-            fees = self._platform(AccountKind.PAYMENT_FEES)
-            self.ledger.transfer("payment_fee", reference, [(clearing, fee), (fees, -fee)])
+            self.provider_fee(fee, reference)
         return transfer
+
+    def provider_fee(self, fee: int, reference: str) -> str:
+        """What the provider kept of a payment: an expense of the platform (also of a payment it
+        paid back in full, whose fee the provider does not return)."""
+        clearing, fees = (
+            self._platform(AccountKind.PROVIDER_CLEARING),
+            self._platform(AccountKind.PAYMENT_FEES),
+        )
+        return self.ledger.transfer("payment_fee", reference, [(clearing, fee), (fees, -fee)])
 
     # -- out ---------------------------------------------------------------------------------
 

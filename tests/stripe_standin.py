@@ -54,7 +54,9 @@ KNOWN = {
         "confirm",
         "metadata",
     },
+    "refunds": {"payment_intent", "amount", "reason", "metadata"},
 }
+REFUND_REASONS = {"duplicate", "fraudulent", "requested_by_customer"}
 
 
 @dataclass
@@ -67,6 +69,7 @@ class StripeStandIn:
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     transfers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
     fee_cents: int = 61
     saved_cards: set[str] = field(default_factory=set)
     # Decline the next this many off-session charges, as a card's issuer would.
@@ -266,6 +269,33 @@ class StripeStandIn:
             },
         }
 
+    def _refunds(self, form: dict[str, str]) -> dict[str, Any]:
+        """A refund of a payment intent (all that is left of it, unless `amount` says less), as
+        https://docs.stripe.com/api/refunds/create makes one."""
+        intent = self.intents.get(form.get("payment_intent", ""))
+        if intent is None:
+            raise LookupError(f"No such payment_intent: '{form.get('payment_intent')}'")
+        if form.get("reason") is not None and form["reason"] not in REFUND_REASONS:
+            raise LookupError(f"Invalid reason: must be one of {', '.join(sorted(REFUND_REASONS))}")
+        left = intent["amount"] - intent.get("amount_refunded", 0)
+        amount = int(form.get("amount", left))
+        if left <= 0 or not 0 < amount <= left:
+            raise LookupError(f"Charge {intent['latest_charge']['id']} has already been refunded.")
+        intent["amount_refunded"] = intent.get("amount_refunded", 0) + amount
+        refund = {
+            "id": f"re_{secrets.token_hex(8)}",
+            "object": "refund",
+            "amount": amount,
+            "currency": "usd",
+            "payment_intent": intent["id"],
+            "charge": intent["latest_charge"]["id"],
+            "reason": form.get("reason"),
+            "status": "succeeded",
+            "metadata": _metadata(form),
+        }
+        self.refunds[refund["id"]] = refund
+        return refund
+
     def _payment_intents(self, form: dict[str, str]) -> dict[str, Any]:
         if form.get("customer") not in self.customers or form.get("payment_method") not in self.saved_cards:
             raise LookupError("no such customer or saved payment method")
@@ -284,7 +314,7 @@ class StripeStandIn:
             "customer": form["customer"],
             "payment_method": form["payment_method"],
             "status": "requires_payment_method" if declined else "succeeded",
-            "metadata": {k[len("metadata[") : -1]: v for k, v in form.items() if k.startswith("metadata[")},
+            "metadata": _metadata(form),
             "last_payment_error": {"message": "Your card was declined."} if declined else None,
             "latest_charge": self._charge(charge),
         }
@@ -343,6 +373,11 @@ def signed(
     """The body and Stripe-Signature header Stripe would send."""
     payload = json.dumps(event_body)
     return payload.encode(), stripe.WebhookSignature.generate_signature_header(payload, secret, at)
+
+
+def _metadata(form: dict[str, str]) -> dict[str, str]:
+    """`metadata[key]=value` fields of a form, as the object's metadata."""
+    return {k[len("metadata[") : -1]: v for k, v in form.items() if k.startswith("metadata[")}
 
 
 def _error(status: int, kind: str, message: str) -> JSONResponse:

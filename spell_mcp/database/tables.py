@@ -165,7 +165,8 @@ class PaymentCustomer(SQLModel, table=True):
 
 
 class TopUp(SQLModel, table=True):
-    """A checkout a caster started: open → paid (credited once) | failed | expired."""
+    """A checkout a caster started: open → paid (credited once) | refunded (paid after the caster
+    erased their account) | failed | expired."""
 
     __tablename__ = "top_ups"
 

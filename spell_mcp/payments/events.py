@@ -6,7 +6,8 @@ exactly as often as they should. Unknown events are recorded and acknowledged.
 What each event does to the ledger:
 - checkout.session.completed (when paid) and checkout.session.async_payment_succeeded: the
   credits (before tax) to the caster, repaying any debt first; the tax to tax liability; Stripe's
-  fee to payment fees.
+  fee to payment fees. Paid after the caster erased their account, it is refunded whole instead
+  (Stripe keeps its fee: a payment fee all the same), and nothing is credited.
 - checkout.session.async_payment_failed, checkout.session.expired: nothing; the top-up is marked.
 - charge.refunded: the newly refunded part leaves: its credits (into debt where they were
   spent) and its share of the tax.
@@ -15,13 +16,15 @@ What each event does to the ledger:
   and their tax leave.
 - transfer.reversed: what came back of a maker's payout is earnings again.
 - account.updated: whether a maker's payout account can be paid.
-- payment_intent.succeeded / payment_failed of an auto-reload: the credits arrive, once; or the
-  failure is listed and counted (three in a row turn auto-reload off).
+- payment_intent.succeeded / payment_failed of an auto-reload: the credits arrive, once (or,
+  the account erased meanwhile, the payment is refunded); or the failure is listed and counted
+  (three in a row turn auto-reload off).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -37,7 +40,7 @@ from spell_mcp.errors import SpellError
 from spell_mcp.observability import metrics
 from spell_mcp.payments.payouts import account_updated, transfer_reversed
 from spell_mcp.payments.provider import Settlement, StripeGateway
-from spell_mcp.payments.records import CENT, record, touched
+from spell_mcp.payments.records import CENT, RefundDue, paid_back_if_erased, record, touched
 from spell_mcp.payments.reloads import card_saved, reload_failed, reload_paid
 from spell_mcp.platform import Platform
 
@@ -87,6 +90,10 @@ async def handle(db: Database, gateway: StripeGateway, event: dict[str, Any]) ->
     elif kind == "payment_intent.succeeded" and _is_reload(obj) and isinstance(obj.get("id"), str):
         settlement = await gateway.settlement(obj["id"])
 
+    # Payments refunded because their account was erased: asked of Stripe outside any
+    # transaction (RefundDue), then the event is handled again.
+    refunded: set[str] = set()
+
     def work(session: Session) -> Handled:
         session.add(
             PaymentEvent(
@@ -98,14 +105,14 @@ async def handle(db: Database, gateway: StripeGateway, event: dict[str, Any]) ->
             )
         )
         session.flush()  # a twin delivered at the same moment fails here, before any money moves
-        outcome = _dispatch(session, kind, obj, settlement)
+        outcome = _dispatch(session, kind, obj, settlement, refunded)
         session.execute(
             update(PaymentEvent).where(col(PaymentEvent.id) == event_id).values(outcome=outcome[:500])
         )
         return Handled(outcome, frozenset(touched(session)))
 
     try:
-        handled = await db.write(work)
+        handled = await _handled_refunding(db, gateway, work, refunded)
     except IntegrityError:
         if await db.read(lambda session: session.get(PaymentEvent, event_id)) is not None:
             metrics.PAYMENT_EVENTS.labels("duplicate").inc()
@@ -118,9 +125,23 @@ async def handle(db: Database, gateway: StripeGateway, event: dict[str, Any]) ->
     return handled
 
 
-def _dispatch(session: Session, kind: str, obj: dict[str, Any], settlement: Settlement | None) -> str:
+async def _handled_refunding(
+    db: Database, gateway: StripeGateway, work: Callable[[Session], Handled], refunded: set[str]
+) -> Handled:
+    """`work`'s transaction, after refunding (once) the payment of an erased account it met."""
+    while True:
+        try:
+            return await db.write(work)
+        except RefundDue as due:
+            await gateway.refund(due.payment_intent, "account_erased")
+            refunded.add(due.payment_intent)
+
+
+def _dispatch(
+    session: Session, kind: str, obj: dict[str, Any], settlement: Settlement | None, refunded: set[str]
+) -> str:
     if kind in PAID:
-        return _paid(session, obj, settlement)
+        return _paid(session, obj, settlement, refunded)
     if kind in ENDED:
         return _ended(session, obj, ENDED[kind])
     if kind == "charge.refunded":
@@ -130,7 +151,7 @@ def _dispatch(session: Session, kind: str, obj: dict[str, Any], settlement: Sett
     if kind == "charge.dispute.closed":
         return _dispute_closed(session, obj)
     if kind == "payment_intent.succeeded" and _is_reload(obj):
-        return reload_paid(session, obj, settlement)
+        return reload_paid(session, obj, settlement, refunded)
     if kind == "payment_intent.payment_failed" and _is_reload(obj):
         metadata = obj.get("metadata") or {}
         error = obj.get("last_payment_error") or {}
@@ -151,7 +172,9 @@ def _dispatch(session: Session, kind: str, obj: dict[str, Any], settlement: Sett
     return "ignored: not an event this platform acts on"
 
 
-def _paid(session: Session, checkout: dict[str, Any], settlement: Settlement | None) -> str:
+def _paid(
+    session: Session, checkout: dict[str, Any], settlement: Settlement | None, refunded: set[str]
+) -> str:
     if checkout.get("payment_status") != "paid":
         return "awaiting payment"
     # Locked: another event for the same payment, handled at this moment, waits here and then
@@ -167,7 +190,14 @@ def _paid(session: Session, checkout: dict[str, Any], settlement: Settlement | N
     )
     if subtotal <= 0:
         return "ignored: nothing was paid for credits"
-    fee = settlement.fee_cents * CENT if settlement else 0
+    intent = str(checkout.get("payment_intent") or "")
+    fee_cents = settlement.fee_cents if settlement else 0
+    if (
+        paid_back := paid_back_if_erased(session, top_up.user_id, intent, fee_cents, top_up.id, refunded)
+    ) is not None:
+        top_up.status, top_up.payment_intent = "refunded", intent or None
+        return paid_back
+    fee = fee_cents * CENT
     payment = record(
         session,
         user_id=top_up.user_id,
@@ -186,7 +216,7 @@ def _paid(session: Session, checkout: dict[str, Any], settlement: Settlement | N
     top_up.status, top_up.paid_at = "paid", datetime.now(UTC)
     if settlement is not None and settlement.payment_method:
         card_saved(session, top_up.user_id, settlement.payment_method)
-    top_up.payment_intent = str(checkout.get("payment_intent") or "") or None
+    top_up.payment_intent = intent or None
     return f"credited {subtotal} micro-USD"
 
 

@@ -134,6 +134,21 @@ class StripeGateway:
         )
         return str(intent.status)
 
+    async def refund(self, payment_intent: str, reason: str) -> str:
+        """Pay a whole payment back to the card it came from; `reason` is kept with the refund
+        (its metadata). A retry is answered with the same refund."""
+        refund = await self._call(
+            self.client.v1.refunds.create_async(
+                params={
+                    "payment_intent": payment_intent,
+                    "reason": "requested_by_customer",
+                    "metadata": {"spell_reason": reason},
+                },
+                options={"idempotency_key": f"refund-{payment_intent}"},
+            )
+        )
+        return str(refund.id)
+
     async def payout_account(self, user_id: str, country: str) -> str:
         """A connected (Express) account that can receive transfers; one per maker."""
         account = await self._call(

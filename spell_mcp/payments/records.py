@@ -35,10 +35,7 @@ def record(
     """Post a payment with `post` (None: a payment that moved no money, like a declined card) and
     list it, unless (kind, reference) was recorded before: then nothing moves and None comes
     back. (The unique index makes a racing twin fail.)"""
-    seen = session.execute(
-        select(Payment.id).where(col(Payment.kind) == kind, col(Payment.reference) == reference)
-    ).first()
-    if seen is not None:
+    if recorded(session, kind, reference):
         return None
     transfer_id = post(Payments(session)) if post is not None else None
     payment = Payment(
@@ -58,6 +55,54 @@ def record(
     session.flush()
     touched(session).add(user_id)
     return payment
+
+
+class RefundDue(Exception):
+    """A payment arrived for an account that was erased: it goes back to the payer and never
+    into credits. Raised inside the event's transaction, which it rolls back: the refund is asked
+    of the provider outside any transaction, then the event is handled again
+    (spell_mcp/payments/events.py)."""
+
+    def __init__(self, payment_intent: str) -> None:
+        super().__init__(payment_intent)
+        self.payment_intent = payment_intent
+
+
+def paid_back_if_erased(
+    session: Session, user_id: str, payment_intent: str, fee_cents: int, reference: str, refunded: set[str]
+) -> str | None:
+    """When `user_id` was erased, what becomes of their payment (a top-up or reload, by
+    `reference`): refunded whole (`RefundDue` until `refunded` has its payment intent) and
+    recorded once, no credits moving; the provider's fee, which it keeps, is the platform's
+    expense. None for a live account."""
+    user = session.get(User, user_id)
+    if user is None or user.status != "erased":
+        return None
+    if not payment_intent:
+        return "not credited: the account was erased (and the event names no payment to refund)"
+    refund = f"erased:{reference}"
+    if recorded(session, "refund", refund):
+        return "already refunded"
+    if payment_intent not in refunded:
+        raise RefundDue(payment_intent)
+    fee = fee_cents * CENT
+    record(
+        session,
+        user_id=user_id,
+        kind="refund",
+        reference=refund,
+        amount=0,
+        fee=fee,
+        reason="paid after the account was erased: refunded to the payer",
+        post=(lambda payments: payments.provider_fee(fee, reference[:64])) if fee else None,
+    )
+    return "refunded to the payer: the account was erased"
+
+
+def recorded(session: Session, kind: str, reference: str) -> bool:
+    """A payment of this kind and reference is listed already."""
+    query = select(Payment.id).where(col(Payment.kind) == kind, col(Payment.reference) == reference)
+    return session.execute(query).first() is not None
 
 
 def touched(session: Session) -> set[str]:

@@ -28,7 +28,7 @@ from spell_mcp.database.tables import AutoReload as AutoReload  # a caster's aut
 from spell_mcp.database.tables import PaymentCustomer
 from spell_mcp.errors import SpellError
 from spell_mcp.payments.provider import ProviderRefused, Settlement, StripeGateway
-from spell_mcp.payments.records import CENT, record
+from spell_mcp.payments.records import CENT, paid_back_if_erased, record
 from spell_mcp.settings import Settings
 
 log = logging.getLogger("spell.reloads")
@@ -225,10 +225,19 @@ def reload_failed(session: Session, user_id: str, reload_id: str, amount: int, r
     return "reload failed"
 
 
-def reload_paid(session: Session, intent: dict[str, Any], settlement: Settlement | None) -> str:
-    """`payment_intent.succeeded` for a reload: the credits arrive, once."""
+def reload_paid(
+    session: Session, intent: dict[str, Any], settlement: Settlement | None, refunded: set[str]
+) -> str:
+    """`payment_intent.succeeded` for a reload: the credits arrive, once; or, the caster erased
+    their account meanwhile, the payment is refunded (`paid_back_if_erased`)."""
     metadata = intent.get("metadata") or {}
     user_id, reload_id = str(metadata.get("spell_user_id")), str(metadata.get("spell_reload"))
+    fee_cents = settlement.fee_cents if settlement else 0
+    intent_id = str(intent.get("id") or "")
+    if (
+        paid_back := paid_back_if_erased(session, user_id, intent_id, fee_cents, reload_id, refunded)
+    ) is not None:
+        return paid_back
     row = session.get(AutoReload, user_id)
     if row is None:
         return "ignored: no auto-reload for this caster"

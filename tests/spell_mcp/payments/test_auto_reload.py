@@ -59,6 +59,22 @@ def test_casts_racing_below_the_threshold_reload_once_and_the_cap_holds(
     shop.assert_ledger_sound()
 
 
+def test_a_reload_paid_after_the_account_was_erased_is_refunded(shop: Shop, stripe: StripeStandIn) -> None:
+    caster, customer = caster_with_a_saved_card(shop, stripe)
+    standing = {"threshold_usd": "4", "amount_usd": "10", "monthly_cap_usd": "15"}
+    shop.call(caster, "PUT", "/v1/billing/auto-reload", standing)
+    assert cast(shop, caster, FOUR_DOLLARS).status_code == 200  # $1 left: below the threshold
+    assert cast(shop, caster, FOUR_DOLLARS).json().get("reloading")
+    [reload] = reload_intents(stripe, customer)
+    assert shop.call(caster, "DELETE", "/v1/users/me").status_code == 204
+
+    answer = shop.deliver(stripe.charged(reload))
+    assert answer.json()["outcome"] == "refunded to the payer: the account was erased"
+    [refund] = [r for r in stripe.refunds.values() if r["payment_intent"] == reload]
+    assert refund["amount"] == 1000
+    shop.assert_ledger_sound()
+
+
 def test_three_declined_reloads_in_a_row_turn_auto_reload_off(shop: Shop, stripe: StripeStandIn) -> None:
     caster, customer = caster_with_a_saved_card(shop, stripe)
     shop.call(

@@ -17,7 +17,7 @@ from mcp_types import ElicitRequestURLParams, ElicitResult
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from billing import Account
+from billing import Account, AccountKind, Ledger, account_id
 from spell_mcp.app import create_app
 from spell_mcp.cli import app as cli
 from spell_mcp.database.tables import PaymentEvent
@@ -284,6 +284,44 @@ def test_racing_deliveries_of_one_payment_credit_it_once(shop: Shop, stripe: Str
     assert all(answer.status_code == 200 for answer in answers), [a.text for a in answers]
     assert shop.available(caster) == 10_000_000
     assert len(shop.payments(caster)) == 1
+    shop.assert_ledger_sound()
+
+
+def balance_of(shop: Shop, account: str) -> int:
+    async def read() -> int:
+        balance, _ = await shop.platform.db.read(lambda session: Ledger(session).balance(account))
+        return int(balance)
+
+    return int(shop.client.portal.call(read))  # type: ignore[union-attr]
+
+
+def test_a_top_up_paid_after_the_account_was_erased_is_refunded_not_credited(
+    shop: Shop, stripe: StripeStandIn
+) -> None:
+    caster = shop.new_caster()
+    user_id = shop.call(caster, "GET", "/v1/users/me").json()["id"]
+    session_id = shop.top_up(caster, "10")
+    assert shop.call(caster, "DELETE", "/v1/users/me").status_code == 204
+    completed = stripe.pay(session_id, tax_cents=80)  # the payer finishes paying afterwards
+
+    answer = shop.deliver(completed)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["outcome"] == "refunded to the payer: the account was erased"
+    intent = stripe.sessions[session_id]["payment_intent"]
+
+    def refunds() -> list[dict[str, Any]]:
+        return [refund for refund in stripe.refunds.values() if refund["payment_intent"] == intent]
+
+    [refund] = refunds()
+    assert (refund["amount"], refund["reason"]) == (1080, "requested_by_customer")
+    # Told again, or by another event for the same payment, nothing more is paid back.
+    assert shop.deliver(completed).json()["outcome"] == "duplicate event"
+    assert shop.deliver(stripe.async_succeeded(session_id)).json()["outcome"] == "already refunded"
+    assert shop.deliver(stripe.refunded(session_id, 1080)).json()["outcome"].startswith("ignored")
+    assert len(refunds()) == 1
+    # Nothing was credited; the fee Stripe keeps of a refunded payment is the platform's expense.
+    assert balance_of(shop, account_id(AccountKind.CASTER_CREDITS, user_id)) == 0
+    assert balance_of(shop, account_id(AccountKind.PAYMENT_FEES)) == -stripe.fee_cents * 10_000
     shop.assert_ledger_sound()
 
 
