@@ -438,7 +438,9 @@ export interface paths {
          * @description Run one of your successful casts of a deterministic spell again, to check its receipt:
          *     the same module (by digest), your input (which must hash to the receipt's input_sha256) and
          *     the cast's seed. `matches` says whether the output hashes to the receipt's output_sha256.
-         *     Free: nothing is held, charged or recorded. Other spells are refused (replay_unavailable).
+         *     Free: nothing is held, charged or recorded. Refused (replay_unavailable) for other spells, for
+         *     spells that read their maker's secrets (a replay never receives them), and for what no cast
+         *     may run (a suspended spell, a yanked or delisted version).
          */
         post: operations["replay_cast"];
         delete?: never;
@@ -503,7 +505,8 @@ export interface paths {
         get?: never;
         /**
          * Put Key Budget
-         * @description Caps for one API key, e.g. the one you hand to an agent.
+         * @description Caps for one API key, e.g. the one you hand to an agent; the key's casts of the current day
+         *     and month before the caps were set count against them.
          */
         put: operations["put_key_budget"];
         post?: never;
@@ -1132,7 +1135,8 @@ export interface paths {
         get: operations["my_budget"];
         /**
          * Put My Budget
-         * @description Set your caps; every cast of every key of yours counts against them.
+         * @description Set your caps; every cast of every key of yours counts against them, those of the current
+         *     day and month before the caps were set included.
          */
         put: operations["put_my_budget"];
         post?: never;
@@ -2970,7 +2974,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3045,7 +3049,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3124,7 +3128,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3188,7 +3192,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3259,7 +3263,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3328,7 +3332,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3407,7 +3411,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3590,7 +3594,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3867,7 +3871,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4292,7 +4296,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4448,7 +4452,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4563,7 +4567,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4639,7 +4643,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4719,7 +4723,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4901,7 +4905,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5675,7 +5679,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6012,7 +6016,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6131,7 +6135,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6713,7 +6717,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6782,7 +6786,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7157,7 +7161,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7229,7 +7233,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7315,7 +7319,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7432,7 +7436,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7504,7 +7508,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7588,7 +7592,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8059,7 +8063,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8182,7 +8186,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8317,7 +8321,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8446,7 +8450,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8494,7 +8498,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data */
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
             403: {
                 headers: {
                     [name: string]: unknown;
