@@ -40,6 +40,7 @@ from spell_mcp.mcp import cast_app, catalog_tools, resources, tasks
 from spell_mcp.mcp.catalog_tools import CATALOG_TOOL_NAMES, CATALOG_TOOLS
 from spell_mcp.mcp.confirmation import Confirmation, InputNeeded
 from spell_mcp.mcp.notifications import LogLevels, StepRelay, step_relay
+from spell_mcp.mcp.protocol import INSTRUCTIONS, SERVER_NAME, resource_not_found
 from spell_mcp.mcp.sessions import LASTING, LastingSessions
 from spell_mcp.mcp.top_up import offer_top_up
 from spell_mcp.observability import metrics
@@ -49,14 +50,7 @@ log = logging.getLogger(__name__)
 
 # Where legacy SSE clients POST their messages (the stream itself is GET /sse).
 SSE_MESSAGES_PATH = "/messages/"
-# The code for an unknown resource URI before 2026-07-28, which uses INVALID_PARAMS (SEP-2164).
-RESOURCE_NOT_FOUND = -32002
 CasterResolver = Callable[[ServerRequestContext[Any, Any]], Awaitable[Caster]]
-SERVER_NAME = "spell"
-INSTRUCTIONS = (
-    "Each tool runs one published WebAssembly spell in a sandbox and charges its stated price "
-    "to your credits, only when the cast succeeds. Results carry a cast id in _meta."
-)
 
 
 def spell_key(name: str) -> str:
@@ -366,10 +360,7 @@ def build_mcp_server(
             caster.require("read")
             return await resources.read_resource(get_platform(), caster, str(params.uri))
         except SpellError as error:
-            not_found = (
-                INVALID_PARAMS if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS else RESOURCE_NOT_FOUND
-            )
-            code = not_found if error.status == 404 else INVALID_REQUEST
+            code = resource_not_found(ctx.protocol_version) if error.status == 404 else INVALID_REQUEST
             raise MCPError(code, f"{error.code}: {error.detail}", {"uri": str(params.uri)}) from None
         except Exception:
             log.exception("resources/read %s failed", params.uri)

@@ -318,6 +318,9 @@ async def test_stdio_relays_to_a_remote_platform_as_the_keys_caster(server: Runn
         with pytest.raises(MCPError) as unknown:
             await client.call_tool("com_nobody_nothing", {})
         assert unknown.value.code == INVALID_PARAMS  # the platform's protocol error, passed on
+        with pytest.raises(MCPError) as missing:
+            await client.read_resource("spell://spells/com.nobody.nothing")
+        assert missing.value.code == INVALID_PARAMS and "spell_not_found" in missing.value.message
     # The remote platform charged the key's caster, and recorded the cast as its own.
     assert available(server, key) == 1_000_000 - ECHO_PRICE
     with server.client(key) as rest:
