@@ -32,6 +32,7 @@ from spell_mcp.errors import SpellError
 from spell_mcp.housekeeping import sweep_forever
 from spell_mcp.mcp.server import SSE_MESSAGES_PATH, build_mcp_server
 from spell_mcp.mcp.sessions import LASTING, LastingSessions
+from spell_mcp.mcp.strict_bodies import DuplicateNames
 from spell_mcp.observability import exposition, logs, traces
 from spell_mcp.operations.incidents import Pager
 from spell_mcp.operations.ledger_watch import verify_forever
@@ -225,7 +226,7 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
 
     # First in line: every REST route is tried before a route appended at the end (≈0.14 ms a
     # tools/call here); no REST path starts with /mcp.
-    mcp_endpoint = McpAuthentication(StreamableHTTPASGIApp(session_manager), app)
+    mcp_endpoint = McpAuthentication(DuplicateNames(StreamableHTTPASGIApp(session_manager)), app)
     app.router.routes.insert(0, Route("/mcp", endpoint=mcp_endpoint, methods=None))
     # The legacy HTTP+SSE transport (2024-11-05) for older clients: a session lives on the
     # process that holds its GET /sse stream, so behind a balancer these need sticky routing.
@@ -237,7 +238,9 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
 
     app.router.routes.append(Route("/sse", endpoint=McpAuthentication(sse_stream, app), methods=["GET"]))
     app.router.routes.append(
-        Mount(SSE_MESSAGES_PATH.rstrip("/"), app=McpAuthentication(sse.handle_post_message, app))
+        Mount(
+            SSE_MESSAGES_PATH.rstrip("/"), app=McpAuthentication(DuplicateNames(sse.handle_post_message), app)
+        )
     )
     if settings.web_dir is not None and settings.serves_dashboard:
         # Last in line: every API route, /mcp, /sse and /docs are tried first.

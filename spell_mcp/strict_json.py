@@ -45,6 +45,18 @@ def loads(text: bytes | str) -> Any:
     return value
 
 
+def duplicate_name(text: bytes | str) -> str | None:
+    """Why `text` is refused if an object in it has a name twice (for a body that another parser,
+    which keeps the last, reads next: the MCP SDK's); None otherwise, JSON or not."""
+    try:
+        json.loads(text, object_pairs_hook=_unique_names)
+    except NotStrictJSON as exc:
+        return str(exc)
+    except (ValueError, RecursionError):  # not JSON (UnicodeDecodeError and JSONDecodeError too)
+        pass
+    return None
+
+
 def check(value: Any) -> None:
     """Refuse a value parsed elsewhere (an MCP client's arguments) that strict JSON could not
     carry: too deep, a non-finite number, or a lone surrogate."""

@@ -42,6 +42,7 @@ from spell_mcp.mcp.confirmation import Confirmation, InputNeeded
 from spell_mcp.mcp.notifications import LogLevels, StepRelay, step_relay
 from spell_mcp.mcp.protocol import INSTRUCTIONS, SERVER_NAME, resource_not_found
 from spell_mcp.mcp.sessions import LASTING, LastingSessions
+from spell_mcp.mcp.strict_bodies import refuse_duplicates
 from spell_mcp.mcp.top_up import offer_top_up
 from spell_mcp.observability import metrics
 from spell_mcp.platform import Platform
@@ -425,6 +426,7 @@ def build_mcp_server(
             raise MCPError(METHOD_NOT_FOUND, "Method not found")
         return await call_next(ctx)
 
+    server.middleware.append(refuse_duplicates)
     server.middleware.append(task_calls)
     server.middleware.append(tasks_of_2025)
     return server

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from mcp_types import INVALID_PARAMS
 
 from registry import pack_directory
 from spell_mcp.errors import CATALOG
@@ -295,8 +296,20 @@ def assert_mcp_refusal(answer: dict[str, Any]) -> None:
         '{"message": "x", "deep": ' + "[" * 5000 + "]" * 5000 + "}",
         '{"message": "x", "n": ' + "9" * 5000 + "}",
         '"not an object"',
+        '{"message": "x", "message": "y"}',
     ],
-    ids=["nan", "infinity", "minus-infinity", "overflow", "surrogate", "deep", "deeper", "digits", "string"],
+    ids=[
+        "nan",
+        "infinity",
+        "minus-infinity",
+        "overflow",
+        "surrogate",
+        "deep",
+        "deeper",
+        "digits",
+        "string",
+        "duplicate",
+    ],
 )
 def test_mcp_arguments_that_are_not_strict_json_are_refused_and_cost_nothing(
     caster: httpx.Client, raw_mcp: RawMcp, arguments: str
@@ -307,6 +320,19 @@ def test_mcp_arguments_that_are_not_strict_json_are_refused_and_cost_nothing(
             arguments if tool == "dev_spell_echo" else f'{{"key": "dev.spell.echo", "input": {arguments}}}'
         )
         assert_mcp_refusal(raw_mcp.call(tool, params))
+    assert snapshot(caster) == before
+
+
+def test_mcp_refuses_a_name_twice_in_one_object_as_rest_does(caster: httpx.Client, raw_mcp: RawMcp) -> None:
+    """Parsers differ on which of two values for one name they keep: REST refuses the body
+    (request_invalid), and MCP the request (invalid params), wherever the name repeats."""
+    before = snapshot(caster)
+    for tool, arguments in (
+        ("dev_spell_echo", '{"message": "x", "message": "y"}'),
+        ("spells_cast", '{"key": "dev.spell.echo", "input": {"message": "x"}, "input": {"message": "y"}}'),
+    ):
+        error = raw_mcp.call(tool, arguments)["error"]
+        assert error["code"] == INVALID_PARAMS and "appears twice in one object" in error["message"], error
     assert snapshot(caster) == before
 
 
