@@ -1,8 +1,8 @@
 """The error catalog: every refusal the platform gives, with a stable code.
 
 REST renders a `SpellError` as RFC 9457 problem+json; MCP as an `isError` tool result whose
-`structuredContent` carries the same code. docs/errors.md documents every entry; a test keeps
-the two in step.
+`_meta` carries the same document (spell_mcp/mcp/protocol.py). docs/errors.md documents every
+entry; a test keeps the two in step.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ class SpellError(Exception):
         return self.kind.status
 
     def problem(self, instance: str | None = None) -> dict[str, Any]:
-        """The RFC 9457 problem document (also the MCP `structuredContent` of an error)."""
+        """The RFC 9457 problem document (also in the `_meta` of an MCP tool's refusal)."""
         body: dict[str, Any] = {
             "type": PROBLEM_BASE + self.code,
             "title": self.kind.title,

@@ -352,7 +352,11 @@ def make_test_spells(directory: Path, built_spells: Path, probe: bytes) -> Path:
     (probe_dir / "resources" / "words.txt").write_text("alpha\nbeta\n")
     write_spell(directory, "test.spell.loop", wat.LOOPS_FOREVER, timeout_ms=200)
     write_spell(directory, "test.spell.exit", wat.exits(3))
-    write_spell(directory, "test.spell.pricey", wat.writes('{"ok":true}'), price_usd="1000")
+    # Refused before they run, with a tool outputSchema a refusal must not break: beyond any
+    # caster's credits, and beyond a cast budget (tests/functional/test_mcp_clients.py).
+    ok = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
+    write_spell(directory, "test.spell.pricey", wat.writes('{"ok":true}'), price_usd="1000", output_schema=ok)
+    write_spell(directory, "test.spell.dear", wat.writes('{"ok":true}'), price_usd="0.01", output_schema=ok)
     # Runs until stopped (fuel runs out after a few seconds): progress and cancellation.
     write_spell(directory, "test.spell.spin", wat.LOOPS_FOREVER, timeout_ms=60_000, price_usd="0.001")
     picture = {

@@ -19,6 +19,7 @@ def write_spell(
     timeout_ms: int = 2000,
     max_memory_mb: int = 16,
     schema: dict[str, Any] | None = None,
+    output_schema: dict[str, Any] | None = None,
     version: str = "1.0.0",
     policy: str = "",
     output_format: str = "json",
@@ -48,12 +49,15 @@ deterministic = {"true" if deterministic else "false"}
 
 [io]
 output_format = "{output_format}"
+{'output_schema = "output.schema.json"' if output_schema is not None else ""}
 
 [pricing]
 price_usd = "{price_usd}"
 """
     )
     (spell_dir / "schema.json").write_text(json.dumps(schema or OPEN_OBJECT))
+    if output_schema is not None:
+        (spell_dir / "output.schema.json").write_text(json.dumps(output_schema))
     (spell_dir / "sbom.spdx.json").write_text(json.dumps(spdx_sbom(key, version)))
     (spell_dir / "spell.wasm").write_bytes(wasm)
     if icon is not None:

@@ -11,6 +11,10 @@ INSTRUCTIONS = (
     "Each tool runs one published WebAssembly spell in a sandbox and charges its stated price "
     "to your credits, only when the cast succeeds. Results carry a cast id in _meta."
 )
+# A refused tools/call's problem document (RFC 9457, as REST answers) rides in the result's
+# `_meta` under this key, beside its words in the text content: `structuredContent` is the
+# spell's output alone, which the tool's outputSchema describes.
+PROBLEM_META = "dev.spell/problem"
 # The code for an unknown resource URI before 2026-07-28, which uses INVALID_PARAMS (SEP-2164).
 RESOURCE_NOT_FOUND = -32002
 

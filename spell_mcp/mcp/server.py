@@ -40,7 +40,7 @@ from spell_mcp.mcp import cast_app, catalog_tools, resources, tasks
 from spell_mcp.mcp.catalog_tools import CATALOG_TOOL_NAMES, CATALOG_TOOLS
 from spell_mcp.mcp.confirmation import Confirmation, InputNeeded
 from spell_mcp.mcp.notifications import LogLevels, StepRelay, step_relay
-from spell_mcp.mcp.protocol import INSTRUCTIONS, SERVER_NAME, resource_not_found
+from spell_mcp.mcp.protocol import INSTRUCTIONS, PROBLEM_META, SERVER_NAME, resource_not_found
 from spell_mcp.mcp.sessions import LASTING, LastingSessions
 from spell_mcp.mcp.strict_bodies import refuse_duplicates
 from spell_mcp.mcp.top_up import offer_top_up
@@ -101,16 +101,24 @@ def _is_object_schema(schema: dict[str, Any] | None) -> bool:
 
 
 def error_result(error: SpellError) -> types.CallToolResult:
-    """A refusal as a tool result. The text says everything an agent needs to correct itself
-    (many agents never read `structuredContent`): the code, the detail and each problem."""
+    """A refusal as a tool result. The text says everything an agent needs to correct itself:
+    the code, the detail and each problem; the problem document is in `_meta` for programs.
+    No `structuredContent`: clients check it against the tool's outputSchema, which describes
+    the spell's output, not a refusal (and the official TypeScript SDK fails the call if not)."""
     problem = error.problem()
     problems = problem.get("problems") or []
     text = "\n".join([f"{error.code}: {error.detail}", *(f"- {item}" for item in problems)])
     return types.CallToolResult(
-        content=[types.TextContent(text=text)],
-        structured_content=problem,
-        is_error=True,
+        content=[types.TextContent(text=text)], is_error=True, _meta={PROBLEM_META: problem}
     )
+
+
+def refusal_code(result: types.CallToolResult | types.InputRequiredResult | types.CreateTaskResult) -> str:
+    """The catalog code of a refused call's result; "" for any other."""
+    if not isinstance(result, types.CallToolResult) or not result.is_error:
+        return ""
+    problem = (result.meta or {}).get(PROBLEM_META)
+    return str(problem.get("code", "tool_error")) if isinstance(problem, dict) else "tool_error"
 
 
 _CONTENT_BLOCKS: TypeAdapter[list[types.ContentBlock]] = TypeAdapter(list[types.ContentBlock])
@@ -274,12 +282,7 @@ def build_mcp_server(
         # (Its trace span, continuing the `traceparent` of `_meta`, is the SDK's own.)
         started = time.perf_counter()
         result = await cast_tool(ctx, params)
-        failure = (
-            result.structured_content
-            if isinstance(result, types.CallToolResult) and result.is_error
-            else None
-        )
-        code = str(failure.get("code", "tool_error")) if isinstance(failure, dict) else ""
+        code = refusal_code(result)
         # A name no tool has is not a label value (anyone could add labels).
         tool = "unknown" if code in ("spell_not_found", "not_found") else params.name
         if code:

@@ -17,6 +17,7 @@ from mcp_types import INVALID_PARAMS
 
 from registry import pack_directory
 from spell_mcp.errors import CATALOG
+from spell_mcp.mcp.protocol import PROBLEM_META
 from spell_mcp.strict_json import MAX_DEPTH
 from tests import wasm_modules as wat
 from tests.conftest import RunningServer
@@ -280,7 +281,7 @@ def assert_mcp_refusal(answer: dict[str, Any]) -> None:
         return
     result = answer["result"]
     assert result["isError"] is True, answer
-    code = result["structuredContent"]["code"]
+    code = result["_meta"][PROBLEM_META]["code"]
     assert code in CATALOG and code != "internal_error", answer
 
 

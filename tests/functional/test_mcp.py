@@ -30,6 +30,7 @@ from mcp_types import (
     ResourceTemplateReference,
 )
 
+from spell_mcp.mcp.protocol import PROBLEM_META
 from tests.conftest import ROOT, RunningServer, running_servers
 
 ECHO_SCHEMA = json.loads((ROOT / "examples/spells/echo/schema.json").read_text())
@@ -67,6 +68,13 @@ def meta(result: Any) -> dict[str, Any]:
     return value
 
 
+def problem(result: Any) -> dict[str, Any]:
+    """A refused call's problem document, which rides in `_meta` (not `structuredContent`)."""
+    assert result.structured_content is None
+    found: dict[str, Any] = meta(result)[PROBLEM_META]
+    return found
+
+
 async def assert_lists_and_casts(client: Client) -> str:
     tools = {tool.name: tool for tool in (await client.list_tools()).tools}
     echo = tools["dev_spell_echo"]
@@ -88,8 +96,8 @@ async def assert_lists_and_casts(client: Client) -> str:
 async def assert_invalid_input_is_an_error(client: Client) -> None:
     result = await client.call_tool("dev_spell_echo", {"text": "no message"})
     assert result.is_error
-    assert result.structured_content["code"] == "input_invalid"  # type: ignore[index]
-    assert "message" in result.structured_content["problems"][0]  # type: ignore[index]
+    assert problem(result)["code"] == "input_invalid"
+    assert "message" in problem(result)["problems"][0]
     # Agents that read only the text learn what to fix, too.
     text = result.content[0].text  # type: ignore[union-attr]
     assert text.startswith("input_invalid: ") and "'message' is a required property" in text
@@ -118,7 +126,7 @@ async def test_http_invalid_input_is_an_error_and_costs_nothing(server: RunningS
             and "Unknown tool: com_nobody_nothing" in unknown.value.message
         )
         failed = await client.call_tool("test_spell_exit", {})
-        assert failed.is_error and failed.structured_content["code"] == "spell_failed"  # type: ignore[index]
+        assert failed.is_error and problem(failed)["code"] == "spell_failed"
     assert available(server) == before
 
 
@@ -128,7 +136,7 @@ async def test_http_without_credit_is_an_error(server: RunningServer, mode: str)
     async with http_client(server, key, mode) as client:
         result = await client.call_tool("dev_spell_echo", {"message": "x"})
     assert result.is_error
-    assert result.structured_content["code"] == "insufficient_credits"  # type: ignore[index]
+    assert problem(result)["code"] == "insufficient_credits"
     assert available(server, key) == 0
 
 
@@ -172,7 +180,7 @@ async def test_stdio_without_credit_is_an_error(tmp_path: Path, built_spells: Pa
     async with stdio_client(env) as client:
         result = await client.call_tool("dev_spell_echo", {"message": "x"})
     assert result.is_error
-    assert result.structured_content["code"] == "insufficient_credits"  # type: ignore[index]
+    assert problem(result)["code"] == "insufficient_credits"
 
 
 @pytest.mark.parametrize("mode", GENERATIONS)
@@ -199,9 +207,9 @@ async def test_catalog_tools_reach_every_spell_without_reconnecting(server: Runn
         )
         assert not cast.is_error and cast.structured_content["sentences"] == 2  # type: ignore[index]
         refused = await client.call_tool("spells_cast", {"key": "dev.spell.textstats", "input": {"txt": 1}})
-        assert refused.is_error and refused.structured_content["code"] == "input_invalid"  # type: ignore[index]
+        assert refused.is_error and problem(refused)["code"] == "input_invalid"
         missing = await client.call_tool("spells_describe", {"key": "com.nobody.nothing"})
-        assert missing.is_error and missing.structured_content["code"] == "spell_not_found"  # type: ignore[index]
+        assert missing.is_error and problem(missing)["code"] == "spell_not_found"
 
         budget = (await client.call_tool("budget_status", {})).structured_content
         assert float(budget["credits"]["available_usd"]) > 0  # type: ignore[index]
@@ -222,7 +230,7 @@ async def test_mcp_calls_past_the_rate_limit_are_refused_as_errors(
     async with stdio_client(env) as client:
         results = [await client.call_tool("dev_spell_echo", {"message": str(n)}) for n in range(3)]
     assert [r.is_error for r in results] == [False, False, True]
-    assert results[2].structured_content["code"] == "rate_limited"  # type: ignore[index]
+    assert problem(results[2])["code"] == "rate_limited"
 
 
 async def test_a_long_cast_reports_progress_and_a_cancelled_one_costs_nothing(server: RunningServer) -> None:
@@ -377,7 +385,7 @@ async def test_a_cast_above_the_threshold_asks_the_person_on_2026_clients(
         assert not result.is_error and result.structured_content == {"message": "worth it?"}
         assert available(server, key) == 1_000_000 - ECHO_PRICE
     else:
-        assert result.structured_content["code"] == "confirmation_declined"  # type: ignore[index]
+        assert problem(result)["code"] == "confirmation_declined"
         assert available(server, key) == 1_000_000
 
 
@@ -402,7 +410,7 @@ async def test_a_client_that_cannot_ask_gets_confirmation_required_and_a_way_on(
     key = confirming_caster(server)
     async with http_client(server, key, "legacy") as client:
         refused = await client.call_tool("dev_spell_echo", {"message": "x"})
-        assert refused.is_error and refused.structured_content["code"] == "confirmation_required"  # type: ignore[index]
+        assert refused.is_error and problem(refused)["code"] == "confirmation_required"
         assert "spells_cast" in refused.content[0].text  # type: ignore[union-attr]
         assert available(server, key) == 1_000_000
         confirmed = await client.call_tool(

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from spell_mcp.mcp.protocol import PROBLEM_META
 from tests.conftest import RunningServer
 from tests.functional.test_mcp import ECHO_PRICE, available
 
@@ -100,7 +101,7 @@ def test_a_cancelled_task_is_never_charged(server: RunningServer) -> None:
     assert cancelled["status"] == "cancelled"
     assert available(server, key) == 1_000_000  # released at once
     result = wire.result("tasks/result", taskId=task["taskId"])
-    assert result["isError"] and result["structuredContent"]["code"] == "cast_cancelled"
+    assert result["isError"] and result["_meta"][PROBLEM_META]["code"] == "cast_cancelled"
     assert "error" in wire.call("tasks/cancel", taskId=task["taskId"])  # finished: nothing to cancel
     # The spell, stopped or run to its end, never charges the cancelled cast.
     deadline = time.monotonic() + 30
@@ -116,7 +117,7 @@ def test_a_cancelled_task_is_never_charged(server: RunningServer) -> None:
 def test_refusals_come_before_any_task_and_tasks_are_the_casters_own(server: RunningServer) -> None:
     broke = Wire(server, server.new_user(credits_usd="0"))
     refused = broke.result("tools/call", name="dev_spell_echo", arguments={"message": "x"}, task={})
-    assert refused["isError"] and refused["structuredContent"]["code"] == "insufficient_credits"
+    assert refused["isError"] and refused["_meta"][PROBLEM_META]["code"] == "insufficient_credits"
     assert broke.result("tasks/list")["tasks"] == []
 
     owner = Wire(server, server.new_user(credits_usd="1"))

@@ -23,6 +23,7 @@ from tests.conftest import (
     redis_url,
     running_servers,
 )
+from tests.functional.test_mcp import problem
 
 ECHO_PRICE = 100
 AFFORDABLE, ATTEMPTS = 37, 200
@@ -230,7 +231,7 @@ def test_a_costly_cast_is_confirmed_where_a_session_can_carry_the_question(
 
     result = asyncio.run(call())
     if "SPELL_REDIS_URL" in first.env or "SPELL_WORKERS" in first.env:
-        assert result.is_error and result.structured_content["code"] == "confirmation_required"
+        assert result.is_error and problem(result)["code"] == "confirmation_required"
         assert asked == []
     else:
         assert not result.is_error and len(asked) == 1

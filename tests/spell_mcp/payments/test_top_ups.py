@@ -23,6 +23,7 @@ from spell_mcp.cli import app as cli
 from spell_mcp.database.tables import PaymentEvent
 from spell_mcp.settings import Settings
 from tests.conftest import ROOT, Database, free_port
+from tests.functional.test_mcp import problem
 from tests.spell_mcp.payments.shop import FOUR_DOLLARS, Shop, cast
 from tests.stripe_standin import StripeStandIn, signed
 
@@ -349,10 +350,10 @@ async def test_an_agent_short_of_credits_is_offered_a_checkout_page(
             assert not (await client.call_tool(FOUR_DOLLARS.replace(".", "_"), {})).is_error
         refused = await client.call_tool(FOUR_DOLLARS.replace(".", "_"), {})
         budget = (await client.call_tool("budget_status", {})).structured_content
-    assert refused.is_error and refused.structured_content["code"] == "insufficient_credits"  # type: ignore[index]
+    assert refused.is_error and problem(refused)["code"] == "insufficient_credits"
     [link] = offered
     assert link.url.startswith("https://checkout.stripe.test/c/pay/")
-    assert refused.structured_content["top_up_url"] == link.url  # type: ignore[index]
+    assert problem(refused)["top_up_url"] == link.url
     assert "top-up page was offered" in refused.content[0].text  # type: ignore[union-attr]
     session = stripe.sessions[link.elicitation_id]
     assert session["amount_subtotal"] == 500  # $2 short, and $5 is the smallest top-up
