@@ -53,6 +53,7 @@ from spell_mcp.rest.payments import router as payments_router
 from spell_mcp.rest.privacy import router as privacy_router
 from spell_mcp.rest.problems import (
     RESOURCE_METADATA_PATH,
+    SSE_METADATA_PATH,
     InternalErrors,
     install_error_handlers,
     problem_response,
@@ -65,12 +66,14 @@ log = logging.getLogger("spell")
 
 
 class McpAuthentication:
-    """Refuses MCP requests without a valid API key (401, so clients can tell) and hands the
-    authenticated caster to the tool handlers through the request state."""
+    """Refuses MCP requests without a valid API key (401, so clients can tell, naming the
+    metadata of `resource`, the transport's own endpoint) and hands the authenticated caster to
+    the tool handlers through the request state."""
 
-    def __init__(self, app: ASGIApp, platform: FastAPI) -> None:
+    def __init__(self, app: ASGIApp, platform: FastAPI, resource: str) -> None:
         self.app = app
         self.fastapi = platform
+        self.resource = resource
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         platform: Platform = self.fastapi.state.platform
@@ -79,7 +82,10 @@ class McpAuthentication:
             caster = await platform.authenticate(token)
         except SpellError as error:
             base = public_base_url(Request(scope))
-            await problem_response(error, scope.get("path"), base)(scope, receive, send)
+            refusal = problem_response(
+                error, scope.get("path"), base, resource=self.resource, token_sent=bool(token)
+            )
+            await refusal(scope, receive, send)
             return
         scope.setdefault("state", {})["caster"] = caster
         # The SDK's SSE transport binds a session to the principal that opened it: another
@@ -191,13 +197,15 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
 
     @app.get("/.well-known/oauth-protected-resource", include_in_schema=False)
     @app.get(RESOURCE_METADATA_PATH, include_in_schema=False)
+    @app.get(SSE_METADATA_PATH, include_in_schema=False)
     async def protected_resource_metadata(request: Request) -> dict[str, Any]:
-        """OAuth 2.0 Protected Resource Metadata (RFC 9728) of the MCP endpoint: how clients
-        authenticate. API keys are issued by the platform (REST /v1/keys, `spell users create`)
-        and sent as Bearer tokens."""
+        """OAuth 2.0 Protected Resource Metadata (RFC 9728) of an MCP endpoint (Streamable HTTP,
+        or legacy SSE): how clients authenticate. API keys are issued by the platform (REST
+        /v1/keys, `spell users create`) and sent as Bearer tokens."""
         base = public_base_url(request)
+        endpoint = "/sse" if request.url.path == SSE_METADATA_PATH else "/mcp"
         return {
-            "resource": f"{base}/mcp",
+            "resource": f"{base}{endpoint}",
             "resource_name": "Spell",
             "bearer_methods_supported": ["header"],
             "scopes_supported": sorted(SCOPES),
@@ -226,7 +234,7 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
 
     # First in line: every REST route is tried before a route appended at the end (≈0.14 ms a
     # tools/call here); no REST path starts with /mcp.
-    mcp_endpoint = McpAuthentication(DuplicateNames(StreamableHTTPASGIApp(session_manager)), app)
+    mcp_endpoint = McpAuthentication(DuplicateNames(StreamableHTTPASGIApp(session_manager)), app, "/mcp")
     app.router.routes.insert(0, Route("/mcp", endpoint=mcp_endpoint, methods=None))
     # The legacy HTTP+SSE transport (2024-11-05) for older clients: a session lives on the
     # process that holds its GET /sse stream, so behind a balancer these need sticky routing.
@@ -236,10 +244,13 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
         async with sse.connect_sse(scope, receive, send) as (read, write):
             await mcp_server.run(read, write, mcp_server.create_initialization_options(LASTING))
 
-    app.router.routes.append(Route("/sse", endpoint=McpAuthentication(sse_stream, app), methods=["GET"]))
+    app.router.routes.append(
+        Route("/sse", endpoint=McpAuthentication(sse_stream, app, "/sse"), methods=["GET"])
+    )
     app.router.routes.append(
         Mount(
-            SSE_MESSAGES_PATH.rstrip("/"), app=McpAuthentication(DuplicateNames(sse.handle_post_message), app)
+            SSE_MESSAGES_PATH.rstrip("/"),
+            app=McpAuthentication(DuplicateNames(sse.handle_post_message), app, "/sse"),
         )
     )
     if settings.web_dir is not None and settings.serves_dashboard:

@@ -11,23 +11,36 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from spell_mcp.accounts.keys import bearer_token
 from spell_mcp.errors import SpellError
 from spell_mcp.observability.storage_errors import count_if_storage
 from spell_mcp.rest.deps import public_base_url
 
 log = logging.getLogger("spell")
 PROBLEM_JSON = "application/problem+json"
-RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource/mcp"
+# RFC 9728 §3.1: a resource's metadata is at this prefix followed by the resource's path.
+METADATA_PREFIX = "/.well-known/oauth-protected-resource"
+RESOURCE_METADATA_PATH = f"{METADATA_PREFIX}/mcp"
+SSE_METADATA_PATH = f"{METADATA_PREFIX}/sse"
 
 
 def problem_response(
-    error: SpellError, instance: str | None = None, base_url: str | None = None
+    error: SpellError,
+    instance: str | None = None,
+    base_url: str | None = None,
+    *,
+    resource: str = "/mcp",
+    token_sent: bool = False,
 ) -> JSONResponse:
+    """`resource` is the protected resource refused (its path); `token_sent`, whether the request
+    carried a bearer token, which a 401 then rejected."""
     headers = dict(error.headers)
     if error.status == 401:
-        # RFC 9728 §5.1: point clients at the metadata that says how to authenticate.
-        metadata = f', resource_metadata="{base_url}{RESOURCE_METADATA_PATH}"' if base_url else ""
-        headers["WWW-Authenticate"] = f'Bearer realm="spell"{metadata}'
+        # RFC 6750 §3.1: a token that was sent and refused is an invalid_token; RFC 9728 §5.1:
+        # point clients at the metadata of the resource they asked for.
+        invalid = ', error="invalid_token"' if token_sent else ""
+        metadata = f', resource_metadata="{base_url}{METADATA_PREFIX}{resource}"' if base_url else ""
+        headers["WWW-Authenticate"] = f'Bearer realm="spell"{invalid}{metadata}'
     return JSONResponse(
         error.problem(instance), status_code=error.status, media_type=PROBLEM_JSON, headers=headers
     )
@@ -36,7 +49,8 @@ def problem_response(
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SpellError)
     async def spell_error(request: Request, error: SpellError) -> JSONResponse:
-        return problem_response(error, request.url.path, public_base_url(request))
+        token_sent = bool(bearer_token(request.headers.get("authorization")))
+        return problem_response(error, request.url.path, public_base_url(request), token_sent=token_sent)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -157,6 +157,28 @@ def test_http_without_a_key_is_refused_before_mcp(server: RunningServer) -> None
     assert metadata["bearer_methods_supported"] == ["header"] and "cast" in metadata["scopes_supported"]
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "resource"),
+    [
+        ("POST", "/mcp", "/mcp"),
+        ("GET", "/sse", "/sse"),
+        ("POST", f"/messages/?session_id={'0' * 32}", "/sse"),
+    ],
+)
+def test_a_401_names_its_transports_metadata_and_a_rejected_key_is_an_invalid_token(
+    server: RunningServer, method: str, path: str, resource: str
+) -> None:
+    metadata_url = f"{server.url}/.well-known/oauth-protected-resource{resource}"
+    for key, error in ((None, ""), ("spell_sk_0123456789abcdef_wrong", ', error="invalid_token"')):
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        response = httpx.request(method, f"{server.url}{path}", headers=headers, json={}, timeout=10)
+        assert response.status_code == 401
+        # RFC 6750 §3.1: no error code when no token came; invalid_token for one refused.
+        expected = f'Bearer realm="spell"{error}, resource_metadata="{metadata_url}"'
+        assert response.headers["www-authenticate"] == expected
+    assert httpx.get(metadata_url).json()["resource"] == f"{server.url}{resource}"
+
+
 async def test_stdio_lists_and_casts_as_the_local_operator(server: RunningServer) -> None:
     before = available(server)
     env = {k: v for k, v in server.env.items() if k != "SPELL_DEV_MODE"}

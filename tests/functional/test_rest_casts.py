@@ -147,7 +147,9 @@ def test_requests_without_a_valid_key_are_unauthenticated(server: RunningServer)
             f"{server.url}/v1/spells/dev.spell.echo/cast", json={"input": {}}, headers=headers
         )
         assert_problem(response, 401, "unauthenticated")
-        assert response.headers["www-authenticate"].startswith("Bearer")
+        challenge = response.headers["www-authenticate"]
+        # RFC 6750 §3.1: a key that was sent and refused is an invalid_token.
+        assert challenge.startswith("Bearer") and ('error="invalid_token"' in challenge) == bool(headers)
 
 
 def test_a_caster_without_credit_is_refused_and_charged_nothing(server: RunningServer) -> None:
