@@ -216,6 +216,9 @@ class SpellServer(Server[Any]):
             capabilities.tasks = tasks.CAPABILITY
         else:  # extensions are declared from 2026-07-28; earlier clients find the app by _meta
             capabilities.extensions = {**(capabilities.extensions or {}), cast_app.EXTENSION: {}}
+            # The SDK declares whatever subscriptions/listen could carry; Spell announces only
+            # tool list changes (see `listen`): a published version never changes.
+            capabilities.resources = types.ResourcesCapability(subscribe=False, list_changed=False)
         return capabilities
 
 
@@ -387,6 +390,16 @@ def build_mcp_server(
         levels.set(ctx.session, caster, params.level)
         return types.EmptyResult()
 
+    listener = ListenHandler(bus)
+
+    async def listen(
+        ctx: ServerRequestContext[Any, Any], params: types.SubscriptionsListenRequestParams
+    ) -> types.SubscriptionsListenResult:
+        """A subscriptions/listen stream (2026-07-28), acknowledging only what this server
+        announces: tools/list_changed (no prompts, no resource changes)."""
+        announced = types.SubscriptionFilter(tools_list_changed=params.notifications.tools_list_changed)
+        return await listener(ctx, params.model_copy(update={"notifications": announced}))
+
     with warnings.catch_warnings():
         # logging/setLevel is deprecated in 2026-07-28 but part of the 2025 revisions served here.
         warnings.simplefilter("ignore", MCPDeprecationWarning)
@@ -404,7 +417,7 @@ def build_mcp_server(
             on_completion=measured("completion/complete", complete),
             on_set_logging_level=measured("logging/setLevel", set_logging_level),
             # 2026-07-28 clients listen for tools/list_changed on a subscriptions/listen stream.
-            on_subscriptions_listen=ListenHandler(bus),
+            on_subscriptions_listen=listen,
         )
     tasks.TaskHandlers(get_platform, resolve_caster, recorded_result).register(server)
 

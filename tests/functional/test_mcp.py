@@ -27,7 +27,9 @@ from mcp_types import (
     METHOD_NOT_FOUND,
     MISSING_REQUIRED_CLIENT_CAPABILITY,
     ElicitResult,
+    ResourcesCapability,
     ResourceTemplateReference,
+    SubscriptionFilter,
 )
 
 from spell_mcp.mcp.protocol import PROBLEM_META
@@ -620,3 +622,23 @@ async def test_the_stdio_relay_reports_a_platform_that_went_away(
                 result = await client.call_tool("dev_spell_echo", {"message": "anyone?"})
     assert result.is_error
     assert "cannot be reached" in result.content[0].text  # type: ignore[union-attr]
+
+
+async def test_a_listener_is_acknowledged_only_what_the_server_announces(server: RunningServer) -> None:
+    """Spell has no prompts and announces no resource changes (a published version never
+    changes): a subscriptions/listen asking for everything is acknowledged tools/list_changed
+    alone, as the capabilities say."""
+    everything = {
+        "tools_list_changed": True,
+        "prompts_list_changed": True,
+        "resources_list_changed": True,
+        "resource_subscriptions": ["spell://spells/dev.spell.echo"],
+    }
+    async with (
+        http_client(server, server.operator_key, "auto") as client,
+        client.listen(**everything) as subscription,  # type: ignore[arg-type]
+    ):
+        capabilities = client.server_capabilities
+    assert subscription.honored == SubscriptionFilter(tools_list_changed=True)
+    assert capabilities.prompts is None and capabilities.tools and capabilities.tools.list_changed
+    assert capabilities.resources == ResourcesCapability(subscribe=False, list_changed=False)
