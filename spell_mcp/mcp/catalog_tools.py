@@ -66,7 +66,7 @@ CATALOG_TOOLS = [
                 "confirmed": {
                     "type": "boolean",
                     "description": "Set only after the person agreed to a cast that was refused with "
-                    "confirmation_required.",
+                    "confirmation_required (a client that can ask the person is asked all the same).",
                 },
             },
             "required": ["key", "input"],

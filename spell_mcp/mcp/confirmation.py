@@ -6,7 +6,9 @@ caps are the hard ones), through MCP elicitation.
 - Earlier revisions: a mid-call `elicitation/create` request, where the connection has a back
   channel (stdio; HTTP is stateless here and has none).
 - Clients that cannot ask: `confirmation_required`, saying how to proceed (spells_cast with
-  `"confirmed": true` once the person agreed). A 2026-07-28 client calling a spell's own tool,
+  `"confirmed": true` once the person agreed). `"confirmed": true` stands for the person's yes
+  only where they cannot be asked: a client that can ask is asked all the same. A 2026-07-28
+  client calling a spell's own tool,
   which has no such way, gets MissingRequiredClientCapabilityError (-32021, HTTP 400) naming
   `elicitation`, as that revision requires of a request the server cannot process without it.
 
@@ -27,6 +29,8 @@ from registry import SpellVersion
 from spell_mcp.errors import SpellError
 
 ANSWER_KEY = "dev.spell/confirm"
+# The person's yes, as the agent reports it (spells_cast's `"confirmed": true`).
+AGREED = types.ElicitResult(action="accept", content={"confirm": True})
 QUESTION: types.ElicitRequestedSchema = {
     "type": "object",
     "properties": {
@@ -58,11 +62,14 @@ class Confirmation:
         params: types.CallToolRequestParams,
         *,
         way_without_asking: bool = False,
+        confirmed: bool = False,
     ) -> None:
         self.ctx = ctx
         self.answers = params.input_responses or {}
         # spells_cast takes `"confirmed": true` instead: it needs no elicitation to proceed.
         self.way_without_asking = way_without_asking
+        # The agent says the person agreed: taken only where the person cannot be asked.
+        self.confirmed = way_without_asking and confirmed
 
     async def __call__(self, spell: SpellVersion, threshold: int) -> None:
         message = (
@@ -84,6 +91,8 @@ class Confirmation:
             return given
         modern = self.ctx.protocol_version in MODERN_PROTOCOL_VERSIONS
         if not self._can_elicit():
+            if self.confirmed:
+                return AGREED
             if modern and not self.way_without_asking:
                 raise _capability_missing(_required(spell, threshold))
             raise _required(spell, threshold)
@@ -98,6 +107,8 @@ class Confirmation:
             )
         except MCPError:
             # No back channel (stateless HTTP), or the client failed to answer.
+            if self.confirmed:
+                return AGREED
             raise _required(spell, threshold) from None
 
     def _can_elicit(self) -> bool:

@@ -314,8 +314,10 @@ def build_mcp_server(
                     return structured_result(await _catalog(platform, caster, params.name, arguments))
                 key = catalog_tools.string_argument(arguments, "key", required=True) or ""
                 version = catalog_tools.string_argument(arguments, "version")
-                # The agent asked the person itself after a confirmation_required.
-                confirmed = arguments.get("confirmed") is True
+                # `"confirmed": true`: the agent asked the person itself after a confirmation_required.
+                confirmation = Confirmation(
+                    ctx, params, way_without_asking=True, confirmed=arguments.get("confirmed") is True
+                )
                 result = await platform.casts.cast(
                     caster,
                     key,
@@ -323,7 +325,7 @@ def build_mcp_server(
                     version=version,
                     via=via,
                     on_progress=step_relay(ctx, caster, levels),
-                    confirm=None if confirmed else Confirmation(ctx, params, way_without_asking=True),
+                    confirm=confirmation,
                 )
             else:
                 steps = step_relay(ctx, caster, levels)

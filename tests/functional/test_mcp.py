@@ -444,6 +444,28 @@ async def test_a_client_that_cannot_ask_gets_confirmation_required_and_a_way_on(
     assert available(server, key) == 1_000_000 - ECHO_PRICE
 
 
+@pytest.mark.parametrize("mode", GENERATIONS)
+async def test_confirmed_true_does_not_spare_a_client_that_can_ask_the_question(
+    server: RunningServer, mode: str
+) -> None:
+    """`"confirmed": true` is the way on for clients that cannot ask the person; one that can
+    is asked all the same, and the person's no stands."""
+    key = confirming_caster(server)
+    asked, answer = answering("decline")
+    async with (
+        httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=30) as http,
+        Client(
+            streamable_http_client(f"{server.url}/mcp", http_client=http),
+            elicitation_callback=answer,
+            mode=mode,
+        ) as client,
+    ):
+        cast = {"key": "dev.spell.echo", "input": {"message": "x"}, "confirmed": True}
+        result = await client.call_tool("spells_cast", cast)
+    assert len(asked) == 1 and problem(result)["code"] == "confirmation_declined"
+    assert available(server, key) == 1_000_000
+
+
 async def test_a_2026_client_that_cannot_ask_is_told_the_capability_the_cast_needs(
     server: RunningServer,
 ) -> None:
