@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import socket
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +28,16 @@ from spell_mcp.cli.common import (
 from spell_mcp.settings import Settings
 
 app = typer.Typer()
+
+
+def exit_at_once() -> None:
+    """End a `spell mcp` whose client closed it, once its work is flushed and its store closed:
+    without tearing down every module one by one, which costs 0.6 s of CPU (MCP clients start
+    the command for each connection and wait for it to end)."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def configure_logging(settings: Settings) -> None:
@@ -282,6 +295,7 @@ def mcp(
             await platform.close()
 
     anyio.run(main)
+    exit_at_once()
 
 
 def _relay_mcp(url: str, api_key: str) -> None:
@@ -306,6 +320,7 @@ def _relay_mcp(url: str, api_key: str) -> None:
             await server.run(read, write, server.create_initialization_options())
 
     anyio.run(main)
+    exit_at_once()
 
 
 @app.command()
