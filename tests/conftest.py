@@ -512,6 +512,7 @@ LONGEST_FIRST = [
     "functional/test_maker_path.py",
     "functional/test_openapi_fuzz.py",
     "functional/test_mcp.py",
+    "functional/test_mcp_clients.py",
     "spell_mcp/payments/test_top_ups.py",
     "spell_mcp/payments/test_payouts.py",
     "functional/test_dashboard.py",
