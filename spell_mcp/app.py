@@ -30,6 +30,7 @@ from spell_mcp.catalog.scans import rescan_forever
 from spell_mcp.dashboard.files import Dashboard
 from spell_mcp.errors import SpellError
 from spell_mcp.housekeeping import sweep_forever
+from spell_mcp.mcp.http_sessions import SessionManager
 from spell_mcp.mcp.server import SSE_MESSAGES_PATH, build_mcp_server
 from spell_mcp.mcp.sessions import LASTING, LastingSessions
 from spell_mcp.mcp.strict_bodies import DuplicateNames
@@ -128,8 +129,7 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
     )
     # Stateless by default: any server process can answer any request, so several can sit behind
     # one address. With sessions, 2025-era clients also hear list_changed and can be asked mid-call.
-    mcp_server.streamable_http_app(stateless_http=not settings.http_sessions, host=settings.host)
-    session_manager = mcp_server.session_manager
+    session_manager = SessionManager(mcp_server, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

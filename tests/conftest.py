@@ -37,6 +37,7 @@ import asyncpg
 import httpx
 import hypothesis
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from spell_mcp import audit
@@ -373,6 +374,15 @@ def make_test_spells(directory: Path, built_spells: Path, probe: bytes) -> Path:
     return directory
 
 
+# The suite's own traffic must not trip the default rate limits; tests of limits set their own.
+UNLIMITED = {
+    "rate_per_key_per_min": 1_000_000,
+    "rate_per_user_per_min": 1_000_000,
+    "rate_burst": 100_000,
+    "max_in_flight_per_key": 100_000,
+}
+
+
 def start_server(
     home: Path, database: Database, spells: Path, extra_env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen[bytes], RunningServer]:
@@ -384,11 +394,7 @@ def start_server(
         "SPELL_EXAMPLES_DIR": str(spells),
         "SPELL_DEV_MODE": "1",
         "SPELL_PORT": str(port),
-        # The suite's own traffic must not trip the default rate limits; tests of limits set their own.
-        "SPELL_RATE_PER_KEY_PER_MIN": "1000000",
-        "SPELL_RATE_PER_USER_PER_MIN": "1000000",
-        "SPELL_RATE_BURST": "100000",
-        "SPELL_MAX_IN_FLIGHT_PER_KEY": "100000",
+        **{f"SPELL_{name.upper()}": str(value) for name, value in UNLIMITED.items()},
         **(extra_env or {}),
     }
     with open(home.parent / f"server-{port}.log", "wb") as log:  # the child keeps its own copy
@@ -481,6 +487,34 @@ def running_servers(
                     process.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+
+@contextmanager
+def serving_in_process(
+    base: Path, built_spells: Path, **settings: Any
+) -> Iterator[tuple[RunningServer, FastAPI]]:
+    """The server (`create_app`, under uvicorn as `spell serve` runs it) on loopback from a thread
+    of this test process, in dev mode with the example spells, on a fresh SQLite store, with
+    `settings`: a real HTTP server for streaming clients without a process of its own (and its
+    app, to look inside)."""
+    from spell_mcp.app import create_app
+    from tests.local_server import local_server
+
+    port = free_port()
+    home = base / "home"
+    with _database("sqlite", base) as database:
+        configured = Settings(
+            home=home,
+            database_url=database.url,
+            dev_mode=True,
+            examples_dir=built_spells,
+            port=port,
+            **{**UNLIMITED, **settings},
+        )
+        app = create_app(configured)
+        with local_server(app, port):
+            key = (home / "operator.key").read_text().strip()
+            yield RunningServer(f"http://127.0.0.1:{port}", home, key, {}, database), app
 
 
 @pytest.fixture(scope="session")
