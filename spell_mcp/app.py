@@ -49,7 +49,7 @@ from spell_mcp.rest.catalog import router as catalog_router
 from spell_mcp.rest.deps import public_base_url
 from spell_mcp.rest.discovery import router as discovery_router
 from spell_mcp.rest.keys import router as keys_router
-from spell_mcp.rest.middleware import BodyLimit, ResponseHeaders
+from spell_mcp.rest.middleware import BodyLimit, ResponseHeaders, TrackedSend
 from spell_mcp.rest.payments import router as payments_router
 from spell_mcp.rest.privacy import router as privacy_router
 from spell_mcp.rest.problems import (
@@ -101,7 +101,14 @@ class McpAuthentication:
         # A field's value excludes the whitespace around it (RFC 9110 §5.5), and the SDK compares
         # the routing headers (Mcp-Method, Mcp-Name) with the body as they come.
         scope["headers"] = [(name, value.strip(b" \t")) for name, value in scope["headers"]]
-        await self.app(scope, receive, send)
+        tracked = TrackedSend(send)
+        try:
+            await self.app(scope, receive, tracked)
+        except SpellError as error:  # refused before any answer: a session or stream not opened
+            if tracked.started:
+                raise
+            base = public_base_url(Request(scope))
+            await problem_response(error, scope.get("path"), base)(scope, receive, send)
 
 
 async def caster_from_request(ctx: ServerRequestContext[Any, Any]) -> Caster:
@@ -129,7 +136,7 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
     )
     # Stateless by default: any server process can answer any request, so several can sit behind
     # one address. With sessions, 2025-era clients also hear list_changed and can be asked mid-call.
-    session_manager = SessionManager(mcp_server, settings)
+    session_manager = SessionManager(mcp_server, settings, lambda: holder["platform"].limits)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -241,7 +248,10 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
     sse = SseServerTransport(SSE_MESSAGES_PATH)
 
     async def sse_stream(scope: Scope, receive: Receive, send: Send) -> None:
-        async with sse.connect_sse(scope, receive, send) as (read, write):
+        async with (
+            session_manager.legacy_stream(scope),
+            sse.connect_sse(scope, receive, send) as (read, write),
+        ):
             await mcp_server.run(read, write, mcp_server.create_initialization_options(LASTING))
 
     app.router.routes.append(
@@ -256,6 +266,7 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
     if settings.web_dir is not None and settings.serves_dashboard:
         # Last in line: every API route, /mcp, /sse and /docs are tried first.
         app.router.routes.append(Mount("/", app=Dashboard(settings.web_dir), name="dashboard"))
+    app.state.mcp_sessions = session_manager
     install_error_handlers(app)
     # Innermost of the middleware: a 500 still gets the security headers and the request id.
     app.add_middleware(InternalErrors)

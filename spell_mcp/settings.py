@@ -205,6 +205,25 @@ class Settings(BaseSettings):
         "processes need routing by the Mcp-Session-Id header. Unset: on for a single process, off when "
         "SPELL_REDIS_URL is set (several processes share the work).",
     )
+    mcp_sessions_per_caster: int = Field(
+        16,
+        gt=0,
+        description="MCP sessions one caster may hold open in a server process (Streamable HTTP and "
+        "legacy SSE together); past it their session idle longest ends, or the new one is refused when "
+        "all are in use.",
+    )
+    mcp_max_sessions: int = Field(
+        2_000,
+        gt=0,
+        description="MCP sessions a server process holds at most; past it the session idle longest "
+        "ends, or the new one is refused (503) when all are in use.",
+    )
+    mcp_session_idle_s: int = Field(
+        300,
+        gt=0,
+        description="Seconds an MCP session over Streamable HTTP may go with nothing in flight (an open "
+        "GET stream counts) before it ends; the client then opens another.",
+    )
     confirm_above_micros: int | None = Field(
         None,
         ge=0,

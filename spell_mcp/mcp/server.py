@@ -39,6 +39,7 @@ from spell_mcp.errors import CATALOG, SpellError
 from spell_mcp.mcp import cast_app, catalog_tools, resources, tasks
 from spell_mcp.mcp.catalog_tools import CATALOG_TOOL_NAMES, CATALOG_TOOLS
 from spell_mcp.mcp.confirmation import Confirmation, InputNeeded
+from spell_mcp.mcp.http_sessions import counted
 from spell_mcp.mcp.notifications import LogLevels, StepRelay, step_relay
 from spell_mcp.mcp.protocol import INSTRUCTIONS, PROBLEM_META, SERVER_NAME, resource_not_found
 from spell_mcp.mcp.sessions import LASTING, LastingSessions
@@ -444,6 +445,29 @@ def build_mcp_server(
             raise MCPError(METHOD_NOT_FOUND, "Method not found")
         return await call_next(ctx)
 
+    async def rate_limited(ctx: ServerRequestContext[Any, Any], call_next: Any) -> Any:
+        """Every request over HTTP counts against its key's and its caster's rate, as on REST: a
+        cast counts itself (its refusal is a result the agent reads; stdio's too), and a session's
+        opening request as the session opened (spell_mcp/mcp/http_sessions.py). Over stdio the
+        local operator serves themselves."""
+        if (
+            ctx.request is None
+            or ctx.method == "tools/call"
+            or ctx.request_id is None  # a notification
+            or counted(ctx.request.state)
+        ):
+            return await call_next(ctx)
+        try:
+            caster = await resolve_caster(ctx)
+        except SpellError:
+            return await call_next(ctx)  # each method refuses (or serves) a caller without a key itself
+        try:
+            await get_platform().limits.check(caster)
+        except SpellError as error:
+            raise MCPError(INVALID_REQUEST, f"{error.code}: {error.detail}", error.problem()) from None
+        return await call_next(ctx)
+
+    server.middleware.append(rate_limited)
     server.middleware.append(refuse_duplicates)
     server.middleware.append(task_calls)
     server.middleware.append(tasks_of_2025)

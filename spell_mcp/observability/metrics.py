@@ -43,7 +43,8 @@ MONEY_REFUSALS = Counter(
 )
 RATE_LIMITED = Counter(
     "spell_rate_limited",
-    "Requests refused by a limit: per-key, per-user, or in-flight (casts of one key at once).",
+    "Requests refused by a limit: per-key, per-user, in-flight (casts of one key at once), sessions "
+    "(MCP sessions of one caster in use at once) or sessions-total (of the process).",
     ["limit"],
 )
 SHED = Counter("spell_shed", "Casts refused with 503 overloaded: the cast queue was full.")

@@ -67,6 +67,19 @@ class ResponseHeaders:
             REQUEST_ID.reset(token)
 
 
+class TrackedSend:
+    """A response's `send` that remembers whether the response has started: until then a refusal
+    can still take its place."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        self.started = self.started or message["type"] == "http.response.start"
+        await self.send(message)
+
+
 class BodyLimit:
     """Refuses request bodies over `limit` bytes with 413, whether announced or streamed."""
 
@@ -83,7 +96,6 @@ class BodyLimit:
             await self._refuse(send)
             return
         received = 0
-        response_started = False
 
         async def counting_receive() -> Message:
             nonlocal received
@@ -94,15 +106,11 @@ class BodyLimit:
                     raise _TooLarge()
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            response_started = response_started or message["type"] == "http.response.start"
-            await send(message)
-
+        tracked = TrackedSend(send)
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, tracked)
         except _TooLarge:
-            if not response_started:
+            if not tracked.started:
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:

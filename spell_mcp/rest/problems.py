@@ -9,12 +9,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from spell_mcp.accounts.keys import bearer_token
 from spell_mcp.errors import SpellError
 from spell_mcp.observability.storage_errors import count_if_storage
 from spell_mcp.rest.deps import public_base_url
+from spell_mcp.rest.middleware import TrackedSend
 
 log = logging.getLogger("spell")
 PROBLEM_JSON = "application/problem+json"
@@ -79,19 +80,13 @@ class InternalErrors:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        tracked = TrackedSend(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, tracked)
         except Exception as error:
             count_if_storage(error)
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
-            if started:
+            if tracked.started:
                 return  # the response is under way: the client sees the connection end
             error = SpellError("internal_error", "the server could not complete the request")
             await problem_response(error, scope.get("path"))(scope, receive, send)

@@ -28,6 +28,7 @@ from tests.conftest import (
     redis_url,
     running_servers,
 )
+from tests.mcp_wire import ACCEPT, INITIALIZE, VERSION
 from tests.spellbook import write_spell
 
 
@@ -195,20 +196,10 @@ async def test_with_http_sessions_a_2025_client_is_asked_to_confirm_mid_call(
 def test_with_http_sessions_a_session_belongs_to_the_caster_that_made_it(
     session_server: RunningServer,
 ) -> None:
-    headers = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25"}
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
+    headers = {"Accept": ACCEPT, "MCP-Protocol-Version": VERSION}
     opened = httpx.post(
         f"{session_server.url}/mcp",
-        json=initialize,
+        json=INITIALIZE,
         headers={**headers, "Authorization": f"Bearer {session_server.operator_key}"},
     )
     session_id = opened.headers["mcp-session-id"]

@@ -15,6 +15,7 @@ from spell_mcp.casting.limits import RequestLimits
 from spell_mcp.errors import SpellError
 from spell_mcp.settings import Settings
 from tests.conftest import redis_url
+from tests.mcp_wire import ACCEPT, INITIALIZE, INITIALIZED, VERSION, answer
 
 TIGHT = {
     "rate_per_key_per_min": 60,
@@ -95,3 +96,36 @@ def test_rest_answers_carry_ratelimit_headers_and_429_past_the_limit(client: Tes
     assert answers[0].headers["ratelimit-policy"] == '"per-key";q=60;w=60'
     assert answers[3].json()["code"] == "rate_limited"
     assert int(answers[3].headers["retry-after"]) >= 1
+
+
+@pytest.fixture
+def mcp_client(client: TestClient) -> TestClient:
+    """The same server, reached at the loopback name MCP's DNS-rebinding guard accepts."""
+    client.base_url = "http://127.0.0.1:8000"
+    client.headers.update({"Accept": ACCEPT, "MCP-Protocol-Version": VERSION})
+    return client
+
+
+def test_every_mcp_method_counts_against_the_keys_rate(mcp_client: TestClient) -> None:
+    """Not only casts: the session's opening, tools/list, resources/list… (notifications are free)."""
+    opened = mcp_client.post("/mcp", json=INITIALIZE)
+    session = {"Mcp-Session-Id": opened.headers["mcp-session-id"]}
+    assert mcp_client.post("/mcp", json=INITIALIZED, headers=session).status_code == 202
+    listed = mcp_client.post(
+        "/mcp", json={"jsonrpc": "2.0", "id": 2, "method": "tools/list"}, headers=session
+    )
+    assert "tools" in answer(listed)["result"]
+    resources = {"jsonrpc": "2.0", "id": 3, "method": "resources/list"}
+    assert "resources" in answer(mcp_client.post("/mcp", json=resources, headers=session))["result"]
+    past = mcp_client.post("/mcp", json={"jsonrpc": "2.0", "id": 4, "method": "tools/list"}, headers=session)
+    error = answer(past)["error"]
+    assert error["message"].startswith("rate_limited: too many requests (per key limit 60/min)")
+    assert error["data"]["code"] == "rate_limited" and error["data"]["retry_after"] >= 1
+
+
+def test_opening_mcp_sessions_past_the_rate_is_refused_with_429(mcp_client: TestClient) -> None:
+    answers = [mcp_client.post("/mcp", json=INITIALIZE) for _ in range(4)]
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
+    assert answers[3].json()["code"] == "rate_limited"
+    assert int(answers[3].headers["retry-after"]) >= 1
+    assert "mcp-session-id" not in answers[3].headers, "no session was opened"

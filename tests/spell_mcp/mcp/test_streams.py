@@ -22,29 +22,13 @@ from spell_mcp.app import create_app
 from spell_mcp.mcp.streams import MAX_EVENTS, RETRY_MS, SessionEvents
 from spell_mcp.settings import Settings
 from tests.conftest import RunningServer, serving_in_process
-
-VERSION = "2025-11-25"
-ACCEPT = "application/json, text/event-stream"
+from tests.mcp_wire import ACCEPT, INITIALIZED, VERSION, sse_events
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, built_spells: Path) -> Iterator[RunningServer]:
     with serving_in_process(tmp_path_factory.mktemp("streams"), built_spells) as (running, _):
         yield running
-
-
-def sse_events(body: str) -> list[dict[str, str]]:
-    """The events of an SSE body, each as its fields."""
-    events = []
-    for block in body.replace("\r\n", "\n").split("\n\n"):
-        fields: dict[str, str] = {}
-        for line in block.split("\n"):
-            name, _, value = line.partition(":")
-            if name:
-                fields[name] = value.removeprefix(" ")
-        if fields:
-            events.append(fields)
-    return events
 
 
 class Session:
@@ -74,7 +58,7 @@ class Session:
         self.id = opened.headers["mcp-session-id"]
         self.http.headers["Mcp-Session-Id"] = self.id
         self.opening = sse_events(opened.text)
-        self.post({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        self.post(INITIALIZED)
 
     def post(self, message: dict[str, Any]) -> httpx.Response:
         return self.http.post("/mcp", json=message, headers={"Accept": ACCEPT})
