@@ -166,7 +166,7 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
                 jobs.start_soon(reload_forever, platform.db, platform.stripe, settings)
                 jobs.start_soon(verify_forever, platform.db, settings, Pager(settings, socket.gethostname()))
                 jobs.start_soon(retention_forever, platform.db, platform.blobs)
-                jobs.start_soon(platform.announcer.relay_forever)
+                await jobs.start(platform.announcer.relay_forever)  # hears every change from here on
                 jobs.start_soon(lasting.forward_forever)
                 print(
                     f"Spell is serving REST on http://{settings.host}:{settings.port}/v1 "

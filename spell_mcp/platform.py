@@ -110,6 +110,7 @@ class Platform:
             bus or InMemorySubscriptionBus(),
             settings.redis_url,
             lookups,
+            db,
             stop_casts=casts.stop_casts_of,
             stop_cast=casts.stop_cast,
         )

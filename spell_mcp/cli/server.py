@@ -287,7 +287,7 @@ def mcp(
             server = build_mcp_server(lambda: platform, as_operator, platform.announcer.bus, lasting)
             async with stdio_server() as (read, write), anyio.create_task_group() as relay:
                 platform.queue = await open_queue(settings, platform.casts, relay)  # MCP tasks
-                relay.start_soon(platform.announcer.relay_forever)
+                await relay.start(platform.announcer.relay_forever)  # hears every change from here on
                 relay.start_soon(lasting.forward_forever)
                 await server.run(read, write, server.create_initialization_options(LASTING))
                 relay.cancel_scope.cancel()

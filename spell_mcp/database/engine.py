@@ -170,6 +170,22 @@ class Database:
                 await session.commit()
             return result
 
+    def commit_marks(self) -> tuple[int, ...] | None:
+        """On SQLite, marks that change whenever any process commits (the database file's and its
+        write-ahead log's identity, size and modification time), for a reader to skip reading what
+        cannot have changed; None on PostgreSQL."""
+        if self._sync is None:
+            return None
+        marks: list[int] = []
+        for path in (self._sqlite_path, f"{self._sqlite_path}-wal"):
+            try:
+                found = os.stat(path)
+            except FileNotFoundError:
+                marks.append(-1)
+            else:
+                marks += [found.st_ino, found.st_size, found.st_mtime_ns]
+        return tuple(marks)
+
     async def migrate(self, revision: str = "head") -> None:
         """Bring the schema to `revision` (the newest by default)."""
         upgrade = partial(_upgrade, revision=revision)

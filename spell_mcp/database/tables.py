@@ -336,6 +336,20 @@ class ScheduledJob(SQLModel, table=True):
     last_detail: str | None = Field(default=None, max_length=2000)
 
 
+class Announcement(SQLModel, table=True):
+    """A change every server process must hear of (spell_mcp/catalog/announcements.py), as the
+    processes on one store without Redis tell each other: kept a few minutes."""
+
+    __tablename__ = "announcements"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The Announcer that wrote it, which need not hear it again.
+    origin: str = Field(max_length=32)
+    message: str = Field(max_length=200)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
 class Consent(SQLModel, table=True):
     """A user's consent, as given or withdrawn: to the terms and privacy notice at sign-up, to a
     transfer of their data to a recipient abroad (spell_mcp/privacy/notice.py). Each change is a

@@ -136,6 +136,18 @@ async def test_sse_and_stdio_sessions_hear_of_a_publish_on_another_process(
         await hears_over_session(client, changed, lambda: publish(publisher, tmp_path))
 
 
+async def test_without_redis_a_stdio_session_hears_of_a_publish_through_the_server(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    """The embedded default: `spell mcp` (stdio) and `spell serve` are two processes on one SQLite
+    file and no Redis; the store carries the announcement."""
+    assert "SPELL_REDIS_URL" not in server.env and server.database.backend == "sqlite"
+    env = {k: v for k, v in server.env.items() if k != "SPELL_DEV_MODE"}
+    stdio = StdioServerParameters(command=str(ROOT / ".venv/bin/spell"), args=["mcp"], env=env)
+    async with lasting_client(stdio) as (client, changed):
+        await hears_over_session(client, changed, lambda: publish(server, tmp_path))
+
+
 async def test_another_caster_cannot_post_into_an_sse_session(server: RunningServer) -> None:
     session_url: list[str] = []
     headers = {"Authorization": f"Bearer {server.operator_key}"}
