@@ -132,17 +132,20 @@ class StripeStandIn:
         return event("checkout.session.async_payment_succeeded", dict(self.sessions[session_id]))
 
     def refunded(self, session_id: str, total_refunded_cents: int) -> dict[str, Any]:
-        session = self.sessions[session_id]
-        charge = self.intents[session["payment_intent"]]["latest_charge"]
+        return self.intent_refunded(self.sessions[session_id]["payment_intent"], total_refunded_cents)
+
+    def intent_refunded(self, intent_id: str, total_refunded_cents: int) -> dict[str, Any]:
+        """charge.refunded for the payment's charge, `total_refunded_cents` refunded so far."""
+        intent = self.intents[intent_id]
         return event(
             "charge.refunded",
             {
-                "id": charge["id"],
+                "id": intent["latest_charge"]["id"],
                 "object": "charge",
-                "payment_intent": session["payment_intent"],
-                "amount": session["amount_total"],
+                "payment_intent": intent_id,
+                "amount": intent["amount"],
                 "amount_refunded": total_refunded_cents,
-                "refunded": total_refunded_cents == session["amount_total"],
+                "refunded": total_refunded_cents == intent["amount"],
             },
         )
 

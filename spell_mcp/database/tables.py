@@ -166,11 +166,12 @@ class PaymentCustomer(SQLModel, table=True):
 
 class TopUp(SQLModel, table=True):
     """A checkout a caster started: open → paid (credited once) | refunded (paid after the caster
-    erased their account) | failed | expired."""
+    erased their account) | failed | expired; or an auto-reload, paid (its id the reload's, its url
+    empty)."""
 
     __tablename__ = "top_ups"
 
-    id: str = Field(primary_key=True, max_length=255)  # the provider's checkout session id
+    id: str = Field(primary_key=True, max_length=255)  # the provider's checkout session id, or reload_…
     user_id: str = Field(foreign_key="users.id", max_length=64, index=True)
     amount_micros: int = Field(sa_column=Column(BigInteger, nullable=False))
     status: str = Field(default="open", max_length=16)
