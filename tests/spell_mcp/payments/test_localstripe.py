@@ -20,6 +20,8 @@ Where localstripe and the stand-in disagree, Stripe's API reference decides:
 - A PaymentIntent has `amount_received`, what it collected; localstripe's has none, so Spell,
   which credits what Stripe says it received and nothing it does not say, credits nothing for a
   reload localstripe charged (the stand-in, like Stripe, gives `amount_received`).
+- A PaymentIntent's `latest_charge` is the charge's id unless the request expands it; localstripe
+  always inlines the charge. Spell expands it, so reads either.
 - Events of localstripe carry `api_version` 2017-08-15 and no `livemode`; Stripe's every event has
   `livemode` (the stand-in's too). Spell reads neither.
 """
@@ -49,7 +51,7 @@ from tests.conftest import Database, free_port
 from tests.functional.test_crash import verify_ledger
 from tests.local_server import local_server
 from tests.stripe_standin import SECRET_KEY as STANDIN_KEY
-from tests.stripe_standin import StripeStandIn
+from tests.stripe_standin import StripeStandIn, event, signed
 
 pytestmark = pytest.mark.processes
 # Interop is about shapes on the wire: one database is enough (money on both is tested elsewhere).
@@ -225,6 +227,22 @@ def test_an_auto_reload_charges_the_card_at_localstripe_and_spell_hears_its_sign
     assert spell.call(key, "GET", "/v1/users/me/balance").json()["available"]["micros"] == 0
     # Whatever else localstripe sent (customer.created, …) was acknowledged and recorded.
     assert spell.events("customer.created")
+
+    # Refunded at localstripe (as an operator would in Stripe's dashboard). localstripe sends no
+    # charge.refunded: the test signs one around localstripe's own charge, as Stripe sends it.
+    spell.payer.v1.refunds.create(params={"payment_intent": intent["id"]})
+    latest = intent["latest_charge"]  # localstripe inlines it; Stripe gives its id unless expanded
+    charge = spell.payer.v1.charges.retrieve(latest["id"] if isinstance(latest, dict) else latest).to_dict()
+    assert (charge["payment_intent"], charge["amount_refunded"], charge["refunded"]) == (
+        intent["id"],
+        1000,
+        True,
+    )
+    body, signature = signed(event("charge.refunded", charge), secret=WEBHOOK_SECRET)
+    headers = {"Stripe-Signature": signature, "Content-Type": "application/json"}
+    refunded = spell.http.post("/v1/webhooks/stripe", content=body, headers=headers)
+    # Nothing was credited for it (above), so nothing is taken back.
+    assert refunded.json()["outcome"] == "ignored: not a charge of a credited top-up"
 
 
 def intent_of(spell: Spell, customer: str) -> dict[str, Any] | None:
