@@ -36,9 +36,7 @@ from spell_mcp.accounts.keys import Caster
 from spell_mcp.audit import Actor
 from spell_mcp.database.engine import Database
 from spell_mcp.database.tables import Payout as Payout  # a maker's payout statement, as the faces name it
-from spell_mcp.database.tables import (
-    PayoutAccount as PayoutAccount,
-)  # a maker's payout account, as the faces name it
+from spell_mcp.database.tables import PayoutAccount as PayoutAccount  # a maker's payout account, too
 from spell_mcp.errors import SpellError
 from spell_mcp.payments.provider import AccountState, ProviderRefused, StripeGateway
 from spell_mcp.payments.records import CENT
@@ -287,12 +285,10 @@ def connect_event(session: Session, event: dict[str, Any], kind: str, obj: dict[
     known = session.execute(
         select(PayoutAccount).where(col(PayoutAccount.provider_account_id) == account_id)
     ).scalar_one_or_none()
-    if known is None or kind not in CONNECT_EVENTS:
-        return (
-            "ignored: not a maker's account"
-            if known is None
-            else "ignored: not an event this platform acts on"
-        )
+    if known is None:
+        return "ignored: not a maker's account"
+    if kind not in CONNECT_EVENTS:
+        return "ignored: not an event this platform acts on"
     if kind == "account.updated":
         if obj.get("id") != account_id:
             return "ignored: the event's account is not the one it names"
