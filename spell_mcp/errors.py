@@ -75,6 +75,7 @@ CATALOG: dict[str, ErrorKind] = {
         ErrorKind("confirmation_declined", 403, "The person declined the cast"),
         ErrorKind("webhook_signature_invalid", 400, "The webhook's signature does not verify"),
         ErrorKind("payment_provider_unavailable", 503, "The payment provider cannot be reached"),
+        ErrorKind("payment_provider_misconfigured", 502, "The platform's payment set-up is wrong"),
         ErrorKind("internal_error", 500, "Internal error"),
     ]
 }

@@ -98,7 +98,11 @@ class Platform:
             fast_holds = FastHolds(Redis.from_url(settings.redis_url), load, hold_ttl_s=settings.hold_ttl_s)
         stripe = (
             StripeGateway(
-                settings.stripe_secret_key, settings.stripe_webhook_secret, settings.stripe_api_base
+                settings.stripe_secret_key,
+                settings.stripe_webhook_secret,
+                connect_webhook_secret=settings.stripe_connect_webhook_secret,
+                api_base=settings.stripe_api_base,
+                timeout_s=settings.stripe_timeout_s,
             )
             if settings.stripe_secret_key and settings.stripe_webhook_secret
             else None

@@ -171,8 +171,16 @@ class Settings(BaseSettings):
     stripe_webhook_secret: str | None = Field(
         None, description="Signing secret (whsec_…) of the webhook endpoint /v1/webhooks/stripe."
     )
+    stripe_connect_webhook_secret: str | None = Field(
+        None,
+        description="Signing secret (whsec_…) of the Connect webhook endpoint /v1/webhooks/stripe/connect "
+        "(events on makers' connected accounts).",
+    )
     stripe_api_base: str | None = Field(
         None, description="Where Stripe's API is reached; Stripe's own when unset (a stand-in in tests)."
+    )
+    stripe_timeout_s: float = Field(
+        10, gt=0, le=80, description="Seconds one request to Stripe may take before it is tried again."
     )
     stripe_tax: bool = Field(False, description="Let Stripe Tax compute and collect tax on top-ups.")
     top_up_min_usd: Decimal = Field(Decimal(5), gt=0, description="Smallest top-up a caster may buy.")

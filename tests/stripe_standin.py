@@ -3,8 +3,14 @@ real `stripe` library talks to it as it would to api.stripe.com. Webhooks are si
 Stripe's real scheme (`stripe.WebhookSignature`), so the platform's verification is the real one.
 
 It behaves as Stripe does where it matters here: the secret key is required, unknown parameters
-are refused (400, `invalid_request_error`), and an Idempotency-Key answers a retry with the
-first response. The test plays the payer: `pay` builds the events Stripe would send.
+are refused (400, `invalid_request_error`), an unknown URL or object is a 404, every answer carries
+a `Request-Id`, and an Idempotency-Key answers a retry with the first response. The test plays the
+payer: `pay` builds the events Stripe would send.
+
+Events come as Stripe sends them (`delivery`): the platform's own to the account endpoint, signed
+with its secret; a connected account's (`account.updated`, `account.application.deauthorized`,
+`payout.*`) to the Connect endpoint, with the account in the event's top-level `account`, signed
+with the Connect endpoint's own secret.
 """
 
 from __future__ import annotations
@@ -20,14 +26,19 @@ from urllib.parse import parse_qsl
 
 import stripe
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.local_server import local_server
 
 SECRET_KEY = "sk_test_spellstandin"
 WEBHOOK_SECRET = "whsec_spellstandin"
+CONNECT_WEBHOOK_SECRET = "whsec_spellstandin_connect"
+PLATFORM_ENDPOINT = "/v1/webhooks/stripe"
+CONNECT_ENDPOINT = "/v1/webhooks/stripe/connect"
 KNOWN = {
     "customers": {"name", "metadata", "email"},
     "checkout/sessions": {
@@ -66,7 +77,8 @@ class StripeStandIn:
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     intents: dict[str, dict[str, Any]] = field(default_factory=dict)
     replays: dict[str, dict[str, Any]] = field(default_factory=dict)
-    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    # Every request as (method, path, parameters), in order.
+    requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     transfers: dict[str, dict[str, Any]] = field(default_factory=dict)
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -81,6 +93,7 @@ class StripeStandIn:
         return {
             "stripe_secret_key": SECRET_KEY,
             "stripe_webhook_secret": WEBHOOK_SECRET,
+            "stripe_connect_webhook_secret": CONNECT_WEBHOOK_SECRET,
             "stripe_api_base": self.url,
         }
 
@@ -119,17 +132,20 @@ class StripeStandIn:
         return event("checkout.session.async_payment_succeeded", dict(self.sessions[session_id]))
 
     def refunded(self, session_id: str, total_refunded_cents: int) -> dict[str, Any]:
-        session = self.sessions[session_id]
-        charge = self.intents[session["payment_intent"]]["latest_charge"]
+        return self.intent_refunded(self.sessions[session_id]["payment_intent"], total_refunded_cents)
+
+    def intent_refunded(self, intent_id: str, total_refunded_cents: int) -> dict[str, Any]:
+        """charge.refunded for the payment's charge, `total_refunded_cents` refunded so far."""
+        intent = self.intents[intent_id]
         return event(
             "charge.refunded",
             {
-                "id": charge["id"],
+                "id": intent["latest_charge"]["id"],
                 "object": "charge",
-                "payment_intent": session["payment_intent"],
-                "amount": session["amount_total"],
+                "payment_intent": intent_id,
+                "amount": intent["amount"],
                 "amount_refunded": total_refunded_cents,
-                "refunded": total_refunded_cents == session["amount_total"],
+                "refunded": total_refunded_cents == intent["amount"],
             },
         )
 
@@ -157,9 +173,31 @@ class StripeStandIn:
         return event(kind, dict(intent))
 
     def onboarded(self, account_id: str) -> dict[str, Any]:
-        """The maker finished onboarding: Stripe's account.updated event."""
-        self.accounts[account_id].update(payouts_enabled=True, details_submitted=True)
-        return event("account.updated", dict(self.accounts[account_id]))
+        """The maker finished onboarding: Stripe's account.updated event, from the connected
+        account (to the Connect endpoint)."""
+        account = self.accounts[account_id]
+        account.update(payouts_enabled=True, details_submitted=True, capabilities={"transfers": "active"})
+        return event("account.updated", dict(account), account=account_id)
+
+    def deauthorized(self, account_id: str) -> dict[str, Any]:
+        """The account disconnected from the platform: its data.object is the platform's
+        application, and only the top-level `account` says whose account it was."""
+        application = {"id": "ca_spellstandin", "object": "application", "name": "Spell"}
+        return event("account.application.deauthorized", application, account=account_id)
+
+    def bank_payout(self, account_id: str, status: str, failure: str | None = None) -> dict[str, Any]:
+        """The connected account's own payout to its bank: payout.paid or payout.failed."""
+        payout = {
+            "id": f"po_{secrets.token_hex(8)}",
+            "object": "payout",
+            "amount": 1280,
+            "currency": "usd",
+            "arrival_date": int(time.time()),
+            "status": status,
+            "failure_code": "account_closed" if failure else None,
+            "failure_message": failure,
+        }
+        return event(f"payout.{status}", payout, account=account_id)
 
     def reversed(self, transfer_id: str, cents: int) -> dict[str, Any]:
         transfer = self.transfers[transfer_id]
@@ -171,22 +209,19 @@ class StripeStandIn:
     def app(self) -> Starlette:
         async def create(request: Request) -> JSONResponse:
             resource = request.path_params["resource"]
-            if request.headers.get("authorization") != f"Bearer {SECRET_KEY}":
-                return _error(401, "authentication_error", "Invalid API Key provided")
             form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
-            self.requests.append((resource, form))
-            unknown = sorted({name.split("[")[0] for name in form} - KNOWN.get(resource, set()))
-            if resource not in KNOWN or unknown:
-                return _error(
-                    400, "invalid_request_error", f"Received unknown parameter: {', '.join(unknown)}"
-                )
+            if resource not in KNOWN:
+                return _error(404, f"Unrecognized request URL (POST: /v1/{resource})")
+            unknown = sorted({name.split("[")[0] for name in form} - KNOWN[resource])
+            if unknown:
+                return _error(400, f"Received unknown parameter: {', '.join(unknown)}")
             replay_key = f"{resource}:{request.headers.get('idempotency-key')}"
             if request.headers.get("idempotency-key") and replay_key in self.replays:
                 return JSONResponse(self.replays[replay_key])
             try:
                 body = getattr(self, "_" + resource.replace("/", "_"))(form)
             except LookupError as exc:
-                return _error(400, "invalid_request_error", str(exc))
+                return _error(400, str(exc))
             except Declined as declined:
                 return JSONResponse(
                     {
@@ -204,22 +239,43 @@ class StripeStandIn:
             return JSONResponse(body)
 
         async def retrieve_intent(request: Request) -> JSONResponse:
-            intent = self.intents.get(request.path_params["intent"])
-            if intent is None:
-                return _error(404, "invalid_request_error", "No such payment_intent")
-            return JSONResponse(intent)
+            return _found("payment_intent", self.intents.get(request.path_params["intent"]))
+
+        async def retrieve_account(request: Request) -> JSONResponse:
+            return _found("account", self.accounts.get(request.path_params["account"]))
 
         async def list_transfers(request: Request) -> JSONResponse:
             group = request.query_params.get("transfer_group")
             found = [t for t in self.transfers.values() if t["transfer_group"] == group]
             return JSONResponse({"object": "list", "data": found, "has_more": False, "url": "/v1/transfers"})
 
+        async def unknown(request: Request) -> JSONResponse:
+            return _error(404, f"Unrecognized request URL ({request.method}: {request.url.path})")
+
+        async def as_stripe(request: Request, call_next: Callable[[Request], Any]) -> Response:
+            """Stripe's gate and signature on every request: the key, and a Request-Id."""
+            params = dict(
+                parse_qsl((await request.body()).decode() or request.url.query, keep_blank_values=True)
+            )
+            self.requests.append((request.method, request.url.path, params))
+            if request.headers.get("authorization") != f"Bearer {SECRET_KEY}":
+                # Stripe says so as an invalid_request_error (its API reference lists no other type
+                # for a bad key); the client library knows it by the status, 401.
+                response: Response = _error(401, "Invalid API Key provided: sk_****")
+            else:
+                response = await call_next(request)
+            response.headers["Request-Id"] = f"req_{secrets.token_hex(7)}"
+            return response
+
         return Starlette(
             routes=[
                 Route("/v1/payment_intents/{intent}", retrieve_intent, methods=["GET"]),
+                Route("/v1/accounts/{account}", retrieve_account, methods=["GET"]),
                 Route("/v1/transfers", list_transfers, methods=["GET"]),
                 Route("/v1/{resource:path}", create, methods=["POST"]),
-            ]
+                Route("/{path:path}", unknown, methods=["GET", "POST", "DELETE"]),
+            ],
+            middleware=[Middleware(BaseHTTPMiddleware, dispatch=as_stripe)],
         )
 
     def _accounts(self, form: dict[str, str]) -> dict[str, Any]:
@@ -230,6 +286,7 @@ class StripeStandIn:
             "country": form.get("country"),
             "payouts_enabled": False,
             "details_submitted": False,
+            "capabilities": {"transfers": "inactive"},
         }
         self.accounts[account["id"]] = account
         return account
@@ -329,8 +386,10 @@ class StripeStandIn:
         return customer
 
     def _checkout_sessions(self, form: dict[str, str]) -> dict[str, Any]:
-        if form.get("mode") != "payment" or form.get("customer") not in self.customers:
-            raise ValueError(f"a payment-mode session for a known customer, not {form}")
+        if form.get("mode") != "payment":
+            raise LookupError("this stand-in makes payment-mode sessions only")
+        if form.get("customer") not in self.customers:
+            raise LookupError(f"No such customer: '{form.get('customer')}'")
         session_id = f"cs_test_{secrets.token_hex(12)}"
         session = {
             "id": session_id,
@@ -357,14 +416,17 @@ class Declined(Exception):
         self.intent = intent
 
 
-def event(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
-    return {
+def event(kind: str, obj: dict[str, Any], *, account: str | None = None) -> dict[str, Any]:
+    """A Stripe event; `account` for an event on a connected account (Stripe sets it then)."""
+    body = {
         "id": f"evt_{secrets.token_hex(10)}",
         "object": "event",
         "type": kind,
         "created": int(time.time()),
+        "livemode": False,
         "data": {"object": obj},
     }
+    return body if account is None else {**body, "account": account}
 
 
 def signed(
@@ -380,8 +442,26 @@ def _metadata(form: dict[str, str]) -> dict[str, str]:
     return {k[len("metadata[") : -1]: v for k, v in form.items() if k.startswith("metadata[")}
 
 
-def _error(status: int, kind: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"type": kind, "message": message}}, status_code=status)
+def delivery(event_body: dict[str, Any], *, at: int | None = None) -> tuple[str, bytes, dict[str, str]]:
+    """Where and how Stripe posts an event: a connected account's to the Connect endpoint, signed
+    with that endpoint's secret; the platform's own to the account endpoint, signed with its."""
+    connect = "account" in event_body
+    body, signature = signed(event_body, at=at, secret=CONNECT_WEBHOOK_SECRET if connect else WEBHOOK_SECRET)
+    headers = {"Stripe-Signature": signature, "Content-Type": "application/json"}
+    return (CONNECT_ENDPOINT if connect else PLATFORM_ENDPOINT), body, headers
+
+
+def _found(kind: str, obj: dict[str, Any] | None) -> JSONResponse:
+    if obj is None:
+        return _error(404, f"No such {kind}", code="resource_missing")
+    return JSONResponse(obj)
+
+
+def _error(status: int, message: str, *, code: str | None = None) -> JSONResponse:
+    error: dict[str, Any] = {"type": "invalid_request_error", "message": message}
+    if code:
+        error["code"] = code
+    return JSONResponse({"error": error}, status_code=status)
 
 
 @contextmanager

@@ -61,6 +61,9 @@ from .payment_info import PaymentInfo
 from .payment_info_kind import PaymentInfoKind
 from .payment_list import PaymentList
 from .payout_account_info import PayoutAccountInfo
+from .payout_account_info_bank_payout_status_type_0 import (
+    PayoutAccountInfoBankPayoutStatusType0,
+)
 from .payout_account_request import PayoutAccountRequest
 from .payout_info import PayoutInfo
 from .payout_info_status import PayoutInfoStatus
@@ -104,6 +107,9 @@ from .spell_detail_output_schema_type_0 import SpellDetailOutputSchemaType0
 from .spell_detail_policy import SpellDetailPolicy
 from .spell_list import SpellList
 from .spell_summary import SpellSummary
+from .stripe_connect_webhook_response_stripe_connect_webhook import (
+    StripeConnectWebhookResponseStripeConnectWebhook,
+)
 from .stripe_webhook_response_stripe_webhook import StripeWebhookResponseStripeWebhook
 from .top_up_request import TopUpRequest
 from .top_up_started import TopUpStarted
@@ -184,6 +190,7 @@ __all__ = (
     "PaymentInfoKind",
     "PaymentList",
     "PayoutAccountInfo",
+    "PayoutAccountInfoBankPayoutStatusType0",
     "PayoutAccountRequest",
     "PayoutInfo",
     "PayoutInfoStatus",
@@ -227,6 +234,7 @@ __all__ = (
     "SpellDetailPolicy",
     "SpellList",
     "SpellSummary",
+    "StripeConnectWebhookResponseStripeConnectWebhook",
     "StripeWebhookResponseStripeWebhook",
     "TopUpRequest",
     "TopUpStarted",

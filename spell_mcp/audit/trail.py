@@ -36,6 +36,7 @@ ACTIONS = {
     "credits.granted": "an operator granted (or took back) a caster's credits",
     "cast.refunded": "an operator refunded a settled cast",
     "payout.account_linked": "a maker linked a payout account",
+    "payout.account_disconnected": "a maker disconnected their payout account from the platform at Stripe",
     "payout.sent": "a maker's earnings for a period were sent to their payout account",
     "auto_reload.set": "a caster set or changed automatic reloads of their credits",
     "privacy.exported": "a user downloaded a copy of their data",

@@ -166,11 +166,12 @@ class PaymentCustomer(SQLModel, table=True):
 
 class TopUp(SQLModel, table=True):
     """A checkout a caster started: open → paid (credited once) | refunded (paid after the caster
-    erased their account) | failed | expired."""
+    erased their account) | failed | expired; or an auto-reload, paid (its id the reload's, its url
+    empty)."""
 
     __tablename__ = "top_ups"
 
-    id: str = Field(primary_key=True, max_length=255)  # the provider's checkout session id
+    id: str = Field(primary_key=True, max_length=255)  # the provider's checkout session id, or reload_…
     user_id: str = Field(foreign_key="users.id", max_length=64, index=True)
     amount_micros: int = Field(sa_column=Column(BigInteger, nullable=False))
     status: str = Field(default="open", max_length=16)
@@ -224,8 +225,17 @@ class PayoutAccount(SQLModel, table=True):
 
     user_id: str = Field(primary_key=True, foreign_key="users.id", max_length=64)
     provider_account_id: str = Field(max_length=255, unique=True)
+    # Payable: Stripe lets the account pay out, and receive transfers.
     payouts_enabled: bool = False
     details_submitted: bool = False
+    # When Stripe said what is known of it (the event's `created`, or when Stripe was asked).
+    state_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # The maker disconnected the account from the platform: nothing more is sent to it.
+    disconnected_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # The account's latest payout to its bank: paid | failed, and Stripe's reason for a failure.
+    bank_payout_id: str | None = Field(default=None, max_length=255)
+    bank_payout_status: str | None = Field(default=None, max_length=16)
+    bank_payout_failure: str | None = Field(default=None, max_length=500)
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 

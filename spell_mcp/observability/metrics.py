@@ -73,6 +73,11 @@ PAYMENT_EVENTS = Counter(
     "Payment provider events received, by outcome (handled, duplicate, refused).",
     ["outcome"],
 )
+PAYMENT_PROVIDER_ERRORS = Counter(
+    "spell_payment_provider_errors",
+    "Calls to the payment provider that failed, by outcome (unavailable, misconfigured, declined).",
+    ["outcome"],
+)
 STORAGE_ERRORS = Counter(
     "spell_storage_errors", "Requests that failed on a database or Redis error, by backend.", ["backend"]
 )

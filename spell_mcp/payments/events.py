@@ -14,11 +14,19 @@ What each event does to the ledger:
 - charge.dispute.created: the disputed credits are frozen (into debt where they were spent).
 - charge.dispute.closed: won, they are unfrozen (repaying debt first); lost, the frozen credits
   and their tax leave.
-- transfer.reversed: what came back of a maker's payout is earnings again.
-- account.updated: whether a maker's payout account can be paid.
+- transfer.reversed: what came back of a maker's payout is earnings again (a transfer is the
+  platform's own object, so its events come to the platform's endpoint).
 - payment_intent.succeeded / payment_failed of an auto-reload: the credits arrive, once (or,
   the account erased meanwhile, the payment is refunded); or the failure is listed and counted
   (three in a row turn auto-reload off).
+
+Events on makers' connected accounts come only to the Connect endpoint, signed with its own secret
+and naming the account (spell_mcp/payments/payouts.py, `connect_event`): account.updated,
+account.application.deauthorized, payout.paid and payout.failed. The platform's endpoint never acts
+on them: an `account.updated` there is about the platform's own account.
+
+Spell asks Stripe about an event's object (a payment's fee and receipt) only once it knows the
+object is its own; anything else is acknowledged and recorded as ignored without a call.
 """
 
 from __future__ import annotations
@@ -35,10 +43,10 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from spell_mcp.database.engine import Database
-from spell_mcp.database.tables import Payment, PaymentEvent, TopUp
+from spell_mcp.database.tables import Payment, PaymentEvent, TopUp, User
 from spell_mcp.errors import SpellError
 from spell_mcp.observability import metrics
-from spell_mcp.payments.payouts import account_updated, transfer_reversed
+from spell_mcp.payments.payouts import CONNECT_EVENTS, connect_event, transfer_reversed
 from spell_mcp.payments.provider import Settlement, StripeGateway
 from spell_mcp.payments.records import CENT, RefundDue, paid_back_if_erased, record, touched
 from spell_mcp.payments.reloads import card_saved, reload_failed, reload_paid
@@ -56,25 +64,29 @@ class Handled:
     casters: frozenset[str] = frozenset()
 
 
-async def receive(platform: Platform, payload: bytes, signature: str | None) -> str:
-    """An event as Stripe posts it: its signature checked (a refusal is counted), handled once,
-    and whatever remembers the credits of the casters it moved told to forget them. Returns
-    what was done."""
+async def receive(platform: Platform, payload: bytes, signature: str | None, *, connect: bool = False) -> str:
+    """An event as Stripe posts it to one of the two endpoints (`connect`: the Connect one): its
+    signature checked with that endpoint's secret (a refusal is counted), handled once, and
+    whatever remembers the credits of the casters it moved told to forget them. Returns what was
+    done."""
     if platform.stripe is None:
         raise SpellError("not_found", "this platform takes no payments")
     try:
-        event = platform.stripe.verified_event(payload, signature)
+        event = platform.stripe.verified_event(payload, signature, connect=connect)
     except SpellError:
         metrics.PAYMENT_EVENTS.labels("refused").inc()
         raise
-    handled = await handle(platform.db, platform.stripe, event)
+    handled = await handle(platform.db, platform.stripe, event, connect=connect)
     for caster_id in handled.casters:
         await platform.casts.credits_changed(caster_id)
     return handled.outcome
 
 
-async def handle(db: Database, gateway: StripeGateway, event: dict[str, Any]) -> Handled:
-    """Handle a verified event; returns what was done (also recorded with the event)."""
+async def handle(
+    db: Database, gateway: StripeGateway, event: dict[str, Any], *, connect: bool = False
+) -> Handled:
+    """Handle a verified event (`connect`: verified with the Connect endpoint's secret); returns
+    what was done (also recorded with the event)."""
     event_id, kind = str(event["id"]), str(event.get("type", ""))
     data = event.get("data")
     obj: dict[str, Any] = data.get("object", {}) if isinstance(data, dict) else {}
@@ -83,12 +95,10 @@ async def handle(db: Database, gateway: StripeGateway, event: dict[str, Any]) ->
     if await db.read(lambda session: session.get(PaymentEvent, event_id)) is not None:
         metrics.PAYMENT_EVENTS.labels("duplicate").inc()
         return Handled("duplicate event")
-    settlement = None
-    # Asked before the transaction: a network call must not hold the database.
-    if kind in PAID and obj.get("payment_status") == "paid" and isinstance(obj.get("payment_intent"), str):
-        settlement = await gateway.settlement(obj["payment_intent"])
-    elif kind == "payment_intent.succeeded" and _is_reload(obj) and isinstance(obj.get("id"), str):
-        settlement = await gateway.settlement(obj["id"])
+    # Asked before the transaction (a network call must not hold the database), and only about a
+    # payment of the platform's own.
+    paid_by = None if connect else await db.read(lambda session: _own_payment(session, kind, obj))
+    settlement = await gateway.settlement(paid_by) if paid_by else None
 
     # Payments refunded because their account was erased: asked of Stripe outside any
     # transaction (RefundDue), then the event is handled again.
@@ -105,7 +115,11 @@ async def handle(db: Database, gateway: StripeGateway, event: dict[str, Any]) ->
             )
         )
         session.flush()  # a twin delivered at the same moment fails here, before any money moves
-        outcome = _dispatch(session, kind, obj, settlement, refunded)
+        outcome = (
+            connect_event(session, event, kind, obj)
+            if connect
+            else _dispatch(session, kind, obj, settlement, refunded)
+        )
         session.execute(
             update(PaymentEvent).where(col(PaymentEvent.id) == event_id).values(outcome=outcome[:500])
         )
@@ -137,9 +151,25 @@ async def _handled_refunding(
             refunded.add(due.payment_intent)
 
 
+def _own_payment(session: Session, kind: str, obj: dict[str, Any]) -> str | None:
+    """The payment intent to ask Stripe about (the fee, the receipt, the card kept), when the event
+    says one of the platform's own top-ups or auto-reloads was paid."""
+    if kind in PAID and obj.get("payment_status") == "paid" and isinstance(obj.get("payment_intent"), str):
+        top_up = session.get(TopUp, str(obj.get("id")))
+        mine = top_up is not None and top_up.user_id == obj.get("client_reference_id")
+        return obj["payment_intent"] if mine else None
+    if kind == "payment_intent.succeeded" and _is_reload(obj) and isinstance(obj.get("id"), str):
+        caster = str(obj["metadata"].get("spell_user_id"))
+        return obj["id"] if session.get(User, caster) is not None else None  # erased ones too
+    return None
+
+
 def _dispatch(
     session: Session, kind: str, obj: dict[str, Any], settlement: Settlement | None, refunded: set[str]
 ) -> str:
+    """An event of the platform's own account."""
+    if kind in CONNECT_EVENTS:
+        return "ignored: the platform's own account (makers' accounts are heard at the Connect endpoint)"
     if kind in PAID:
         return _paid(session, obj, settlement, refunded)
     if kind in ENDED:
@@ -167,8 +197,6 @@ def _dispatch(
         )
     if kind == "transfer.reversed":
         return transfer_reversed(session, obj)
-    if kind == "account.updated":
-        return account_updated(session, obj)
     return "ignored: not an event this platform acts on"
 
 

@@ -25,7 +25,7 @@ from spell_mcp import audit
 from spell_mcp.casting.refusals import SHORT_OF_MONEY
 from spell_mcp.database.engine import Database
 from spell_mcp.database.tables import AutoReload as AutoReload  # a caster's auto-reload, as the faces name it
-from spell_mcp.database.tables import PaymentCustomer
+from spell_mcp.database.tables import PaymentCustomer, TopUp
 from spell_mcp.errors import SpellError
 from spell_mcp.payments.provider import ProviderRefused, Settlement, StripeGateway
 from spell_mcp.payments.records import CENT, paid_back_if_erased, record
@@ -261,6 +261,21 @@ def reload_paid(
     )
     if paid is None:
         return "already credited"
+    # Remembered as a paid top-up with its payment, so that a refund or a dispute of the charge
+    # finds what it bought (spell_mcp/payments/events.py) as it does for a checkout's.
+    now = datetime.now(UTC)
+    session.add(
+        TopUp(
+            id=reload_id,
+            user_id=user_id,
+            amount_micros=credits,
+            status="paid",
+            url="",
+            payment_intent=str(intent.get("id")),
+            created_at=now,
+            paid_at=now,
+        )
+    )
     if row.in_flight == reload_id:
         row.in_flight, row.failures, row.updated_at = None, 0, datetime.now(UTC)
     return f"reloaded {credits} micro-USD"

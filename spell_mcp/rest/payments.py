@@ -95,7 +95,26 @@ class PayoutAccountInfo(BaseModel):
     account_id: str = Field(description="The maker's connected Stripe account.")
     payouts_enabled: bool = Field(description="Stripe can pay this account (onboarding finished).")
     details_submitted: bool
+    disconnected: bool = Field(
+        False, description="You disconnected this account from the platform: open a payout account again."
+    )
+    bank_payout_status: Literal["paid", "failed"] | None = Field(
+        None, description="How the account's latest payout to your bank went."
+    )
+    bank_payout_failure: str | None = Field(None, description="Stripe's reason, when it failed.")
     onboarding_url: str | None = Field(None, description="Finish (or update) onboarding here; expires soon.")
+
+    @classmethod
+    def of(cls, account: payouts.PayoutAccount, onboarding_url: str | None = None) -> PayoutAccountInfo:
+        return cls(
+            account_id=account.provider_account_id,
+            payouts_enabled=account.payouts_enabled,
+            details_submitted=account.details_submitted,
+            disconnected=account.disconnected_at is not None,
+            bank_payout_status=account.bank_payout_status,
+            bank_payout_failure=account.bank_payout_failure,
+            onboarding_url=onboarding_url,
+        )
 
 
 class PayoutInfo(BaseModel):
@@ -186,6 +205,7 @@ def payment_info(payment: Payment) -> PaymentInfo:
         "not_found",
         *JSON_BODY_ERRORS,
         "payment_provider_unavailable",
+        "payment_provider_misconfigured",
         *IDEMPOTENCY_ERRORS,
     ),
 )
@@ -220,16 +240,38 @@ async def checkout(
 @router.post(
     "/webhooks/stripe",
     tags=["billing"],
-    responses=problem_responses("not_found", "webhook_signature_invalid", "payment_provider_unavailable"),
+    responses=problem_responses(
+        "not_found",
+        "webhook_signature_invalid",
+        "payment_provider_unavailable",
+        "payment_provider_misconfigured",
+    ),
 )
 async def stripe_webhook(
     request: Request,
     platform: PlatformDep,
     stripe_signature: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> dict[str, Any]:
-    """Stripe's events (signed): the only way credits are bought. Each is handled once however
-    often it arrives; events this platform does not act on are acknowledged and recorded."""
+    """Stripe's events on the platform's own account (signed with this endpoint's secret): the
+    only way credits are bought. Each is handled once however often it arrives; events this
+    platform does not act on are acknowledged and recorded."""
     outcome = await events.receive(platform, await request.body(), stripe_signature)
+    return {"received": True, "outcome": outcome}
+
+
+@router.post(
+    "/webhooks/stripe/connect",
+    tags=["payouts"],
+    responses=problem_responses("not_found", "webhook_signature_invalid", "request_invalid"),
+)
+async def stripe_connect_webhook(
+    request: Request,
+    platform: PlatformDep,
+    stripe_signature: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> dict[str, Any]:
+    """Stripe's events on makers' connected accounts (a Connect endpoint's, signed with its own
+    secret): whether an account can be paid, its disconnection, its payouts to its bank."""
+    outcome = await events.receive(platform, await request.body(), stripe_signature, connect=True)
     return {"received": True, "outcome": outcome}
 
 
@@ -333,7 +375,11 @@ def payout_info(payout: payouts.Payout) -> PayoutInfo:
     "/makers/me/payouts/account",
     tags=["payouts"],
     responses=problem_responses(
-        "unauthenticated", "not_found", *JSON_BODY_ERRORS, "payment_provider_unavailable"
+        "unauthenticated",
+        "not_found",
+        *JSON_BODY_ERRORS,
+        "payment_provider_unavailable",
+        "payment_provider_misconfigured",
     ),
 )
 async def open_my_payout_account(
@@ -347,12 +393,7 @@ async def open_my_payout_account(
     account, link = await payouts.open_payout_account(
         platform.db, platform.stripe, caster, body.country, f"{public_base_url(request)}/", actor
     )
-    return PayoutAccountInfo(
-        account_id=account.provider_account_id,
-        payouts_enabled=account.payouts_enabled,
-        details_submitted=account.details_submitted,
-        onboarding_url=link,
-    )
+    return PayoutAccountInfo.of(account, link)
 
 
 @router.get(
@@ -363,11 +404,7 @@ async def open_my_payout_account(
 async def my_payout_account(platform: PlatformDep, caster: PublishCaster) -> PayoutAccountInfo:
     """Whether Stripe can pay you yet."""
     account = await payouts.payout_account_of(platform.db, caster.user_id)
-    return PayoutAccountInfo(
-        account_id=account.provider_account_id,
-        payouts_enabled=account.payouts_enabled,
-        details_submitted=account.details_submitted,
-    )
+    return PayoutAccountInfo.of(account)
 
 
 @router.get(

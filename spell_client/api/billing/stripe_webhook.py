@@ -46,6 +46,11 @@ def _parse_response(
 
         return response_422
 
+    if response.status_code == 502:
+        response_502 = Problem.from_dict(response.json())
+
+        return response_502
+
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
 
@@ -74,8 +79,9 @@ def sync_detailed(
 ) -> Response[HTTPValidationError | Problem | StripeWebhookResponseStripeWebhook]:
     """Stripe Webhook
 
-     Stripe's events (signed): the only way credits are bought. Each is handled once however
-    often it arrives; events this platform does not act on are acknowledged and recorded.
+     Stripe's events on the platform's own account (signed with this endpoint's secret): the
+    only way credits are bought. Each is handled once however often it arrives; events this
+    platform does not act on are acknowledged and recorded.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -100,8 +106,9 @@ def sync(
 ) -> HTTPValidationError | Problem | StripeWebhookResponseStripeWebhook | None:
     """Stripe Webhook
 
-     Stripe's events (signed): the only way credits are bought. Each is handled once however
-    often it arrives; events this platform does not act on are acknowledged and recorded.
+     Stripe's events on the platform's own account (signed with this endpoint's secret): the
+    only way credits are bought. Each is handled once however often it arrives; events this
+    platform does not act on are acknowledged and recorded.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -122,8 +129,9 @@ async def asyncio_detailed(
 ) -> Response[HTTPValidationError | Problem | StripeWebhookResponseStripeWebhook]:
     """Stripe Webhook
 
-     Stripe's events (signed): the only way credits are bought. Each is handled once however
-    often it arrives; events this platform does not act on are acknowledged and recorded.
+     Stripe's events on the platform's own account (signed with this endpoint's secret): the
+    only way credits are bought. Each is handled once however often it arrives; events this
+    platform does not act on are acknowledged and recorded.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -146,8 +154,9 @@ async def asyncio(
 ) -> HTTPValidationError | Problem | StripeWebhookResponseStripeWebhook | None:
     """Stripe Webhook
 
-     Stripe's events (signed): the only way credits are bought. Each is handled once however
-    often it arrives; events this platform does not act on are acknowledged and recorded.
+     Stripe's events on the platform's own account (signed with this endpoint's secret): the
+    only way credits are bought. Each is handled once however often it arrives; events this
+    platform does not act on are acknowledged and recorded.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

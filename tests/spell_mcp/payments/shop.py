@@ -24,7 +24,7 @@ from spell_mcp.settings import Settings
 from tests import wasm_modules as wat
 from tests.conftest import Database, free_port, redis_url
 from tests.spellbook import copy_examples, write_spell
-from tests.stripe_standin import StripeStandIn, signed, stripe_standin
+from tests.stripe_standin import PLATFORM_ENDPOINT, StripeStandIn, delivery, signed, stripe_standin
 
 FOUR_DOLLARS = "test.spell.four"
 
@@ -81,12 +81,17 @@ class Shop:
         return str(started.json()["id"])
 
     def deliver(self, event: dict[str, Any], **sign: Any) -> Any:
+        """Post the event as Stripe would (tests/stripe_standin.py `delivery`); with `secret`,
+        to the platform's endpoint signed with that secret."""
+        if "secret" in sign:
+            return self.post_signed(PLATFORM_ENDPOINT, event, **sign)
+        path, body, headers = delivery(event, **sign)
+        return self.client.post(path, content=body, headers=headers)
+
+    def post_signed(self, path: str, event: dict[str, Any], **sign: Any) -> Any:
         body, signature = signed(event, **sign)
-        return self.client.post(
-            "/v1/webhooks/stripe",
-            content=body,
-            headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
-        )
+        headers = {"Stripe-Signature": signature, "Content-Type": "application/json"}
+        return self.client.post(path, content=body, headers=headers)
 
     def payments(self, key: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = self.call(key, "GET", "/v1/billing/payments").json()["items"]
@@ -100,6 +105,7 @@ class Shop:
             "SPELL_DATABASE_URL": str(self.settings.database_url),
             "SPELL_STRIPE_SECRET_KEY": str(self.settings.stripe_secret_key),
             "SPELL_STRIPE_WEBHOOK_SECRET": str(self.settings.stripe_webhook_secret),
+            "SPELL_STRIPE_CONNECT_WEBHOOK_SECRET": str(self.settings.stripe_connect_webhook_secret),
             "SPELL_STRIPE_API_BASE": str(self.settings.stripe_api_base),
         }
 
@@ -124,18 +130,19 @@ def shop(
     stripe: StripeStandIn,
     built_spells: Path,
 ) -> Iterator[Shop]:
-    """Parametrize indirectly with {"redis": True} for the platform with its Redis fast path."""
+    """Parametrize indirectly with {"redis": True} for the platform with its Redis fast path, and
+    with {"settings": {...}} for other settings (Stripe's among them)."""
     spells = tmp_path / "spells"
     copy_examples(built_spells, spells)
     write_spell(spells, FOUR_DOLLARS, wat.writes('{"ok":true}'), price_usd="4")
-    extra = {"redis_url": redis_url()} if getattr(request, "param", {}).get("redis") else {}
+    param = getattr(request, "param", {})
+    extra = {"redis_url": redis_url()} if param.get("redis") else {}
     settings = Settings(
         home=tmp_path / "home",
         database_url=database.url,
         dev_mode=True,
         examples_dir=spells,
-        **stripe.settings(),  # type: ignore[arg-type]
-        **extra,  # type: ignore[arg-type]
+        **{**stripe.settings(), **extra, **param.get("settings", {})},  # type: ignore[arg-type]
     )
     with TestClient(create_app(settings)) as client:
         yield Shop(client, settings)

@@ -111,3 +111,22 @@ def test_auto_reload_needs_a_saved_card(shop: Shop) -> None:
         {"threshold_usd": "5", "amount_usd": "10", "monthly_cap_usd": "50"},
     )
     assert refused.status_code == 400 and "save_card" in refused.json()["detail"]
+
+
+def test_a_refunded_auto_reload_takes_its_credits_back(shop: Shop, stripe: StripeStandIn) -> None:
+    """A reload's charge refunded at Stripe (by the operator, in the dashboard) is a refund like a
+    top-up's: the credits it bought leave, into debt where they were spent."""
+    caster, customer = caster_with_a_saved_card(shop, stripe)
+    standing = {"threshold_usd": "4", "amount_usd": "10", "monthly_cap_usd": "50"}
+    shop.call(caster, "PUT", "/v1/billing/auto-reload", standing)
+    assert cast(shop, caster, FOUR_DOLLARS).status_code == 200  # $1 left
+    assert cast(shop, caster, FOUR_DOLLARS).json()["reloading"] is True
+    [reload] = reload_intents(stripe, customer)
+    shop.deliver(stripe.charged(reload))
+    assert shop.available(caster) == 11_000_000
+
+    refund = shop.deliver(stripe.intent_refunded(reload, 1000))
+    assert refund.json()["outcome"] == "refunded 10000000 micro-USD of credits", refund.json()
+    assert shop.available(caster) == 1_000_000
+    assert shop.payments(caster)[0]["kind"] == "refund"
+    shop.assert_ledger_sound()

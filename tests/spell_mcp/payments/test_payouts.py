@@ -17,7 +17,7 @@ from spell_mcp.database.tables import Payout
 from spell_mcp.payments.payouts import run_payouts
 from tests.conftest import ROOT
 from tests.spell_mcp.payments.shop import FOUR_DOLLARS, Shop, cast
-from tests.stripe_standin import StripeStandIn
+from tests.stripe_standin import CONNECT_ENDPOINT, PLATFORM_ENDPOINT, WEBHOOK_SECRET, StripeStandIn
 
 MAKER_SHARE = 3_200_000  # 80 % of the $4 spell
 
@@ -204,3 +204,146 @@ def test_a_transfer_stripe_refuses_fails_the_payout_and_the_earnings_wait(
     assert earnings >= 4 * MAKER_SHARE, "the earnings came back from payout clearing"
     assert not [t for t in stripe.transfers.values() if t["destination"] == account]
     shop.assert_ledger_sound()
+
+
+def open_account(shop: Shop) -> str:
+    opened = shop.call(operator_key(shop), "POST", "/v1/makers/me/payouts/account", {"country": "US"})
+    assert opened.status_code == 200, opened.text
+    return str(opened.json()["account_id"])
+
+
+def account_info(shop: Shop) -> dict[str, Any]:
+    info: dict[str, Any] = shop.call(operator_key(shop), "GET", "/v1/makers/me/payouts/account").json()
+    return info
+
+
+def transfers_to(stripe: StripeStandIn, account: str) -> list[dict[str, Any]]:
+    return [t for t in stripe.transfers.values() if t["destination"] == account]
+
+
+def asked_about(stripe: StripeStandIn, account: str) -> int:
+    return sum(
+        1 for method, path, _ in stripe.requests if (method, path) == ("GET", f"/v1/accounts/{account}")
+    )
+
+
+def test_a_maker_onboarded_by_a_connect_signed_update_is_paid_and_a_platform_signed_copy_is_refused(
+    shop: Shop, stripe: StripeStandIn
+) -> None:
+    """Stripe sends a connected account's events only to a Connect endpoint, signed with that
+    endpoint's own secret and naming the account: that is what makes a maker payable. The same
+    event signed with the platform endpoint's secret is refused at the Connect endpoint, and the
+    platform endpoint never acts on a connected account's events."""
+    account = open_account(shop)
+    earn(shop, stripe, 4)
+    update = stripe.onboarded(account)
+    assert update["account"] == account
+
+    forged = shop.post_signed(CONNECT_ENDPOINT, update, secret=WEBHOOK_SECRET)
+    assert (forged.status_code, forged.json()["code"]) == (400, "webhook_signature_invalid")
+    at_platform = shop.post_signed(PLATFORM_ENDPOINT, update)
+    assert (at_platform.status_code, at_platform.json()["code"]) == (400, "request_invalid")
+    assert "Connect endpoint" in at_platform.json()["detail"]
+    own = {key: value for key, value in update.items() if key != "account"} | {"id": "evt_platform_own"}
+    assert (
+        shop.post_signed(PLATFORM_ENDPOINT, own).json()["outcome"].startswith("ignored: the platform's own")
+    )
+    assert account_info(shop)["payouts_enabled"] is False
+
+    heard = shop.deliver(update)  # as Stripe sends it: to the Connect endpoint, its own secret
+    assert (heard.status_code, heard.json()["outcome"]) == (200, "payouts enabled")
+    assert account_info(shop)["payouts_enabled"] is True
+    [line] = pay(shop, datetime.now(UTC) + timedelta(days=8))
+    assert line.startswith("paid"), line
+    [transfer] = transfers_to(stripe, account)
+    assert transfer["amount"] == 4 * MAKER_SHARE // 10_000
+    assert asked_about(stripe, account) == 0, "the event said so: Stripe was not asked"
+    shop.assert_ledger_sound()
+
+
+def test_the_payout_job_asks_stripe_before_passing_over_a_maker_no_event_said_was_payable(
+    shop: Shop, stripe: StripeStandIn
+) -> None:
+    """A Connect endpoint missing, late or lost does not keep a maker unpaid: the job asks Stripe
+    for the account (GET /v1/accounts/{id}) when the maker is owed a payout, and only then."""
+    account = open_account(shop)
+    stripe.accounts[account].update(
+        payouts_enabled=True, details_submitted=True, capabilities={"transfers": "active"}
+    )
+    assert pay(shop, datetime.now(UTC) + timedelta(days=8)) == []
+    assert asked_about(stripe, account) == 0, "owed nothing: nothing to ask"
+
+    earn(shop, stripe, 4)
+    [line] = pay(shop, datetime.now(UTC) + timedelta(days=8))
+    assert line.startswith("paid"), line
+    assert asked_about(stripe, account) == 1
+    assert account_info(shop)["payouts_enabled"] is True
+    shop.assert_ledger_sound()
+
+
+def test_a_maker_stripe_says_cannot_be_paid_is_passed_over_until_it_can(
+    shop: Shop, stripe: StripeStandIn
+) -> None:
+    account = open_account(shop)
+    earn(shop, stripe, 4)
+    later = datetime.now(UTC) + timedelta(days=8)
+    stripe.accounts[account].update(payouts_enabled=True, capabilities={"transfers": "inactive"})
+    assert pay(shop, later) == []
+    assert asked_about(stripe, account) == 1
+    assert payouts(shop) == [] and not transfers_to(stripe, account)
+    # An update older than what Stripe last said changes nothing; a newer one does.
+    stale = stripe.onboarded(account)
+    stale["created"] -= 3600
+    assert shop.deliver(stale).json()["outcome"] == "ignored: older than what is known of the account"
+    assert shop.deliver(stripe.onboarded(account)).json()["outcome"] == "payouts enabled"
+    assert pay(shop, later)[0].startswith("paid")
+    shop.assert_ledger_sound()
+
+
+def test_a_disconnected_account_is_sent_nothing_and_opening_one_again_links_a_new_account(
+    shop: Shop, stripe: StripeStandIn
+) -> None:
+    account = onboard(shop, stripe)
+    earn(shop, stripe, 4)
+    gone = shop.deliver(stripe.deauthorized(account))
+    assert gone.json()["outcome"] == "account disconnected: no more payouts to it"
+    info = account_info(shop)
+    assert (info["disconnected"], info["payouts_enabled"]) == (True, False)
+    assert pay(shop, datetime.now(UTC) + timedelta(days=8)) == []
+    assert asked_about(stripe, account) == 0 and not transfers_to(stripe, account)
+
+    again = shop.call(operator_key(shop), "POST", "/v1/makers/me/payouts/account", {"country": "US"}).json()
+    assert again["account_id"] != account and again["disconnected"] is False
+    shop.deliver(stripe.onboarded(again["account_id"]))
+    assert pay(shop, datetime.now(UTC) + timedelta(days=8))[0].startswith("paid")
+    shop.assert_ledger_sound()
+
+
+def test_the_makers_bank_payouts_are_shown_and_move_no_money(shop: Shop, stripe: StripeStandIn) -> None:
+    account = onboard(shop, stripe)
+    failed = shop.deliver(stripe.bank_payout(account, "failed", "The bank account has been closed."))
+    assert failed.json()["outcome"] == "bank payout failed"
+    info = account_info(shop)
+    assert (info["bank_payout_status"], info["bank_payout_failure"]) == (
+        "failed",
+        "The bank account has been closed.",
+    )
+    shop.deliver(stripe.bank_payout(account, "paid"))
+    info = account_info(shop)
+    assert (info["bank_payout_status"], info["bank_payout_failure"]) == ("paid", None)
+    shop.assert_ledger_sound()
+
+
+def test_connect_events_for_accounts_spell_did_not_create_are_acknowledged_without_asking_stripe(
+    shop: Shop, stripe: StripeStandIn
+) -> None:
+    stripe.accounts["acct_someone_else"] = {"id": "acct_someone_else", "object": "account"}
+    before = len(stripe.requests)
+    for update in (
+        stripe.onboarded("acct_someone_else"),
+        stripe.deauthorized("acct_someone_else"),
+        stripe.bank_payout("acct_someone_else", "failed", "closed"),
+    ):
+        answer = shop.deliver(update)
+        assert (answer.status_code, answer.json()["outcome"]) == (200, "ignored: not a maker's account")
+    assert len(stripe.requests) == before

@@ -1340,10 +1340,32 @@ export interface paths {
         put?: never;
         /**
          * Stripe Webhook
-         * @description Stripe's events (signed): the only way credits are bought. Each is handled once however
-         *     often it arrives; events this platform does not act on are acknowledged and recorded.
+         * @description Stripe's events on the platform's own account (signed with this endpoint's secret): the
+         *     only way credits are bought. Each is handled once however often it arrives; events this
+         *     platform does not act on are acknowledged and recorded.
          */
         post: operations["stripe_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/stripe/connect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stripe Connect Webhook
+         * @description Stripe's events on makers' connected accounts (a Connect endpoint's, signed with its own
+         *     secret): whether an account can be paid, its disconnection, its payouts to its bank.
+         */
+        post: operations["stripe_connect_webhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2106,8 +2128,24 @@ export interface components {
              * @description The maker's connected Stripe account.
              */
             account_id: string;
+            /**
+             * Bank Payout Failure
+             * @description Stripe's reason, when it failed.
+             */
+            bank_payout_failure?: string | null;
+            /**
+             * Bank Payout Status
+             * @description How the account's latest payout to your bank went.
+             */
+            bank_payout_status?: ("paid" | "failed") | null;
             /** Details Submitted */
             details_submitted: boolean;
+            /**
+             * Disconnected
+             * @description You disconnected this account from the platform: open a payout account again.
+             * @default false
+             */
+            disconnected?: boolean;
             /**
              * Onboarding Url
              * @description Finish (or update) onboarding here; expires soon.
@@ -3931,6 +3969,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description `payment_provider_misconfigured`: The platform's payment set-up is wrong */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description `payment_provider_unavailable`: The payment provider cannot be reached */
             503: {
                 headers: {
@@ -5300,6 +5348,16 @@ export interface operations {
             };
             /** @description `rate_limited`: Too many requests */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `payment_provider_misconfigured`: The platform's payment set-up is wrong */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8647,6 +8705,16 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description `payment_provider_misconfigured`: The platform's payment set-up is wrong */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description `payment_provider_unavailable`: The payment provider cannot be reached */
             503: {
                 headers: {
@@ -8655,6 +8723,57 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Problem"];
                     "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    stripe_connect_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description `webhook_signature_invalid`: The webhook's signature does not verify, `request_invalid`: Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
