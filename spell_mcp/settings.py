@@ -252,8 +252,8 @@ class Settings(BaseSettings):
     )
     osv_db: Path | None = Field(
         None,
-        description="Offline OSV database directory (<Ecosystem>/all.zip or *.json), imported at start "
-        "and before each re-scan.",
+        description="Offline OSV database directory (<Ecosystem>/all.zip or *.json), imported before "
+        "each daily re-scan.",
     )
     osv_sync: bool = Field(
         False,
