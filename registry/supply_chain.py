@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -33,9 +33,6 @@ def import_osv(session: Session, records: Iterable[dict[str, Any]]) -> int:
         session.execute(delete(OsvRecord).where(col(OsvRecord.id) == record["id"]))
         _file(session, record, index_keys(record))
         count += 1
-        if count % 500 == 0:
-            session.flush()
-    session.flush()
     return count
 
 
@@ -49,24 +46,19 @@ def replace_ecosystem(session: Session, ecosystem: str, records: Iterable[dict[s
         keys = {(where, name) for where, name in index_keys(record) if where == ecosystem}
         _file(session, record, keys)
         count += bool(keys)
-        if count % 500 == 0:
-            session.flush()
-    session.flush()
     return count
 
 
 def _file(session: Session, record: dict[str, Any], keys: set[tuple[str, str]]) -> None:
-    """File `record` under each (ecosystem, name) it affects."""
-    for ecosystem, name in keys:
-        session.add(
-            OsvRecord(
-                id=record["id"],
-                ecosystem=ecosystem,
-                name=name,
-                modified=record.get("modified"),
-                record=record,
-            )
-        )
+    """File `record` under each (ecosystem, name) it affects (Core inserts: an export of a
+    hundred thousand records never sits in the session's identity map)."""
+    if keys:
+        modified = record.get("modified")
+        rows = [
+            {"id": record["id"], "ecosystem": e, "name": n, "modified": modified, "record": record}
+            for e, n in keys
+        ]
+        session.execute(insert(_osv), rows)
 
 
 def scan(session: Session, components: list[Component], ecosystem: str | None = None) -> list[Finding]:
