@@ -44,4 +44,8 @@ from .signing import (
     SignerIdentity as SignerIdentity,
     verifier_for as verifier_for,
 )
-from .supply_chain import RescanReport as RescanReport, import_osv as import_osv
+from .supply_chain import (
+    RescanReport as RescanReport,
+    import_osv as import_osv,
+    replace_ecosystem as replace_ecosystem,
+)

@@ -27,6 +27,7 @@ from registry.sbom import Sbom, SbomError, read_sbom
 from registry.schemas import SchemaError, check_input_schema, check_output_schema
 from registry.signing import Provenance, SignatureError, SignerIdentity, verify
 from registry.supply_chain import RescanReport, rescan, scan
+from registry.vulns import declared_ecosystem
 from runtime import ModuleRejected, Sandbox
 
 
@@ -258,14 +259,11 @@ def record(session: Session, checked: CheckedVersion, *, maker_id: str) -> tuple
             "version_conflict",
         )
     now = datetime.now(UTC)
-    findings = scan(session, list(checked.sbom.components))
+    findings = scan(session, list(checked.sbom.components), declared_ecosystem(manifest.runtime.language))
     blocking = [f for f in findings if f.blocking]
     if blocking:
         raise RegistrationError(
-            [
-                f"{f.package} {f.version}: {f.id}, CVSS {f.score} ({f.severity}): {f.summary}"
-                for f in blocking
-            ],
+            [f"{f.package} {f.version}: {f.id}, {f.rating}: {f.summary}" for f in blocking],
             "vulnerable_dependency",
         )
     if spell is None:

@@ -8,14 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import semver
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from registry.models import MakerNotification, OsvRecord, Spell, SpellVersion, table_of
 from registry.sbom import Component
-from registry.vulns import BLOCKING_SCORE, Finding, findings_for, index_keys
+from registry.vulns import Finding, declared_ecosystem, findings_for, index_keys
 
 DELIST_GRACE = timedelta(days=14)
 _osv = table_of(OsvRecord)
@@ -32,28 +31,44 @@ def import_osv(session: Session, records: Iterable[dict[str, Any]]) -> int:
         if not isinstance(record, dict) or "id" not in record:
             continue
         session.execute(delete(OsvRecord).where(col(OsvRecord.id) == record["id"]))
-        for ecosystem, name in index_keys(record):
-            session.add(
-                OsvRecord(
-                    id=record["id"],
-                    ecosystem=ecosystem,
-                    name=name,
-                    modified=record.get("modified"),
-                    record=record,
-                )
-            )
+        _file(session, record, index_keys(record))
         count += 1
-        if count % 500 == 0:
-            session.flush()
-    session.flush()
     return count
 
 
-def scan(session: Session, components: list[Component]) -> list[Finding]:
-    def lookup(ecosystem: str, name: str) -> list[dict[str, Any]]:
-        return list(session.execute(_RECORDS_FOR, {"ecosystem": ecosystem, "name": name}).scalars())
+def replace_ecosystem(session: Session, ecosystem: str, records: Iterable[dict[str, Any]]) -> int:
+    """Make `records` the whole index of `ecosystem`: every earlier record of it goes, in this
+    transaction, so a scan sees the old index or the new one, never a mix. Does not commit.
+    Returns how many records were indexed (withdrawn ones are not)."""
+    session.execute(delete(OsvRecord).where(col(OsvRecord.ecosystem) == ecosystem))
+    count = 0
+    for record in records:
+        keys = {(where, name) for where, name in index_keys(record) if where == ecosystem}
+        _file(session, record, keys)
+        count += bool(keys)
+    return count
 
-    return findings_for(components, lookup)
+
+def _file(session: Session, record: dict[str, Any], keys: set[tuple[str, str]]) -> None:
+    """File `record` under each (ecosystem, name) it affects (Core inserts: an export of a
+    hundred thousand records never sits in the session's identity map)."""
+    if keys:
+        modified = record.get("modified")
+        rows = [
+            {"id": record["id"], "ecosystem": e, "name": n, "modified": modified, "record": record}
+            for e, n in keys
+        ]
+        session.execute(insert(_osv), rows)
+
+
+def scan(session: Session, components: list[Component], ecosystem: str | None = None) -> list[Finding]:
+    """The known vulnerabilities of `components` in the index; `ecosystem` is the one their
+    spell declares (`vulns.declared_ecosystem`), for components without a purl."""
+
+    def lookup(where: str, name: str) -> list[dict[str, Any]]:
+        return list(session.execute(_RECORDS_FOR, {"ecosystem": where, "name": name}).scalars())
+
+    return findings_for(components, lookup, ecosystem)
 
 
 def components_of(version: SpellVersion) -> list[Component]:
@@ -74,8 +89,8 @@ def rescan(session: Session, now: datetime, grace: timedelta = DELIST_GRACE) -> 
     """Re-check every listed version against today's OSV index. Does not commit.
 
     A version with a new blocking finding gets its maker notified and a delisting date `grace`
-    away; at that date it is delisted unless the maker has published a newer version free of
-    blocking findings by then.
+    away; at that date it is delisted if it is still vulnerable, whether or not a fixed version
+    has been published since (which stays listed, being free of it).
     """
     versions = list(
         session.execute(
@@ -86,7 +101,11 @@ def rescan(session: Session, now: datetime, grace: timedelta = DELIST_GRACE) -> 
     )
     report = RescanReport(scanned=len(versions), newly_vulnerable=[], delisted=[], cleared=[])
     for version in versions:
-        findings = scan(session, components_of(version))
+        findings = scan(
+            session,
+            components_of(version),
+            declared_ecosystem(version.manifest.get("runtime", {}).get("language")),
+        )
         known = {f["id"] for f in version.vulnerabilities}
         blocking = [f for f in findings if f.blocking]
         new_blocking = [f for f in blocking if f.id not in known]
@@ -102,24 +121,11 @@ def rescan(session: Session, now: datetime, grace: timedelta = DELIST_GRACE) -> 
             report.cleared.append(label)
             report.touched_keys.add(version.spell_key)
         elif version.delist_at is not None and now >= version.delist_at:
-            if _fixed_version_published(version, versions):
-                version.delist_at = None
-                report.cleared.append(label)
-            else:
-                version.delisted = True
-                report.delisted.append(label)
+            version.delisted = True
+            report.delisted.append(label)
             report.touched_keys.add(version.spell_key)
     session.flush()
     return report
-
-
-def _fixed_version_published(vulnerable: SpellVersion, listed: list[SpellVersion]) -> bool:
-    return any(
-        v.spell_key == vulnerable.spell_key
-        and semver.Version.parse(v.version) > semver.Version.parse(vulnerable.version)
-        and not any((f.get("score") or 0) >= BLOCKING_SCORE for f in v.vulnerabilities)
-        for v in listed
-    )
 
 
 def _notify(
@@ -128,7 +134,7 @@ def _notify(
     maker_id = session.execute(
         select(col(Spell.maker_id)).where(col(Spell.key) == version.spell_key)
     ).scalar_one()
-    ids = ", ".join(f"{f.id} ({f.package} {f.version}, CVSS {f.score})" for f in findings)
+    ids = ", ".join(f"{f.id} ({f.package} {f.version}, {f.rating})" for f in findings)
     session.add(
         MakerNotification(
             maker_id=maker_id,

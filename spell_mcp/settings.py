@@ -279,11 +279,40 @@ class Settings(BaseSettings):
     )
     osv_db: Path | None = Field(
         None,
-        description="Offline OSV database directory (<Ecosystem>/all.zip or *.json), imported at start "
-        "and before each re-scan.",
+        description="Offline OSV database directory (<Ecosystem>/all.zip or *.json), imported before "
+        "each daily re-scan.",
+    )
+    osv_sync: bool = Field(
+        False,
+        description="Download OSV's published exports (per ecosystem all.zip) before each re-scan; "
+        "ignored when osv_db is set.",
+    )
+    osv_base_url: str = Field(
+        "https://osv-vulnerabilities.storage.googleapis.com",
+        description="Where OSV exports are downloaded from: <base>/<Ecosystem>/all.zip.",
+    )
+    osv_ecosystems: list[str] = Field(
+        [
+            "PyPI",
+            "npm",
+            "crates.io",
+            "Go",
+            "Maven",
+            "NuGet",
+            "RubyGems",
+            "Packagist",
+            "Hex",
+            "Pub",
+            "SwiftURL",
+            "GitHub Actions",
+        ],
+        description="JSON list of the OSV ecosystems to download.",
+    )
+    osv_max_download_mb: int = Field(
+        1024, gt=0, description="Largest OSV export (one ecosystem's all.zip) accepted, compressed."
     )
     rescan_interval_s: int = Field(
-        86_400, gt=0, description="Seconds between re-scans of every published version."
+        86_400, gt=0, description="Seconds between re-scans of every published version (and OSV syncs)."
     )
     licence_compatibility: dict[str, list[str]] | None = Field(
         None,

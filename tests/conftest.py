@@ -48,6 +48,7 @@ from spell_mcp.settings import Settings
 from tests import wasm_modules as wat
 from tests.conformance import fixtures as conformance
 from tests.object_store import ObjectStore, object_store
+from tests.osv import OsvBucket
 from tests.spellbook import copy_examples, write_spell
 
 # Property tests are judged by what they find, not by how fast a busy machine generates inputs.
@@ -275,6 +276,13 @@ def objects() -> Iterator[ObjectStore]:
     """An S3-compatible store (moto's server) for the whole run; tests make their own buckets."""
     with object_store(free_port()) as store:
         yield store
+
+
+@pytest.fixture
+def bucket() -> Iterator[OsvBucket]:
+    """A stand-in for osv.dev's bucket on a free port (tests/osv.py)."""
+    with OsvBucket().running() as served:
+        yield served
 
 
 # -- a running server ------------------------------------------------------------------------

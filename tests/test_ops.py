@@ -11,21 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from spell_mcp.observability import metrics
+from spell_mcp.observability import exposition, metrics
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "ops" / "prometheus"
 DASHBOARD = ROOT / "ops" / "grafana" / "spell.json"
 # Metrics read from the store at each scrape (spell_mcp/observability/exposition.py).
-GAUGES = {
-    "spell_holds_open",
-    "spell_holds_expired_open",
-    "spell_queued_casts",
-    "spell_webhook_backlog",
-    "spell_spells_suspended",
-    "spell_job_last_run_timestamp_seconds",
-    "spell_job_last_run_ok",
-}
+STORE = exposition.StoreState(0, 0, 0, 0, 0, jobs={"j": (0.0, True)}, vulnerability_data_age={"Go": 0.0})
+GAUGES = {family.name for family in exposition._StoreCollector(STORE).collect()}
 
 
 def exposed() -> set[str]:

@@ -2,7 +2,7 @@
 
 Its commands, by who uses them:
 - running the platform: serve, mcp, migrate, openapi (server.py);
-- the operator, on the local store: users, credits, payouts, secrets, retention, vulndb, rescan,
+- the operator, on the local store: users, credits, payouts, secrets, retention, vulns, rescan,
   ledger (operator.py);
 - makers: init, build, sbom, test, pack (maker.py, over the toolchain in spell_mcp/toolchain/);
   sign, verify, publish, signers (publishing.py);
@@ -26,7 +26,7 @@ from spell_mcp.cli.operator import (
     retention_app,
     secrets,
     users,
-    vulndb,
+    vulns,
 )
 from spell_mcp.cli.publishing import publishing_app, signers_app
 from spell_mcp.cli.server import app as server_app
@@ -52,7 +52,7 @@ for sub, name in (
     (payouts_app, "payouts"),
     (secrets, "secrets"),
     (retention_app, "retention"),
-    (vulndb, "vulndb"),
+    (vulns, "vulns"),
     (ledger, "ledger"),
 ):
     app.add_typer(sub, name=name)

@@ -247,12 +247,10 @@ def test(
                 {
                     "check": "known vulnerabilities",
                     "passed": not blocking,
-                    "problems": [f"{f.package} {f.version}: {f.id}, CVSS {f.score}" for f in blocking],
+                    "problems": [f"{f.package} {f.version}: {f.id}, {f.rating}" for f in blocking],
                 }
             )
-            warnings += [
-                f"{f.package} {f.version}: {f.id}, CVSS {f.score}" for f in findings if not f.blocking
-            ]
+            warnings += [f"{f.package} {f.version}: {f.id}, {f.rating}" for f in findings if not f.blocking]
         report["warnings"] = warnings
         report["cases"] = [trial.cast(checked, case).as_dict() for case in cases]
     if strict and warnings:

@@ -30,7 +30,9 @@ from spell_mcp.settings import Settings
 
 users = typer.Typer(help="Users of the local platform.", no_args_is_help=True)
 ledger = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
-vulndb = typer.Typer(help="The offline vulnerability (OSV) database.", no_args_is_help=True)
+vulns = typer.Typer(
+    help="The vulnerability (OSV) data publish and the re-scan check against.", no_args_is_help=True
+)
 credits_app = typer.Typer(help="Credits an operator gives or takes back.", no_args_is_help=True)
 payouts_app = typer.Typer(help="Paying makers their earnings.", no_args_is_help=True)
 secrets = typer.Typer(
@@ -277,8 +279,8 @@ def retention_run(
         typer.echo(f"{verb} {count:>8} {kind.replace('_', ' ')}")
 
 
-@vulndb.command("import")
-def vulndb_import(
+@vulns.command("import")
+def vulns_import(
     path: Annotated[
         Path, typer.Argument(metavar="DIR", help="OSV directory: <Ecosystem>/all.zip or *.json records.")
     ],
@@ -298,6 +300,26 @@ def vulndb_import(
     except FileNotFoundError as exc:
         fail(str(exc), USAGE)
     typer.echo(f"indexed {count} OSV records from {path}")
+
+
+@vulns.command("sync")
+def vulns_sync(home: HomeOption = None) -> None:
+    """Download OSV's published exports (SPELL_OSV_BASE_URL, SPELL_OSV_ECOSYSTEMS) and swap each
+    ecosystem's index, when changed. The server does it daily when SPELL_OSV_SYNC is on."""
+    from spell_mcp.catalog.vuln_sync import sync
+
+    settings = store(home)
+
+    async def main() -> Any:
+        async with local_platform(settings) as platform:
+            return await sync(settings, platform.db)
+
+    outcomes = anyio.run(main)
+    for outcome in outcomes:
+        line = f"{outcome.ecosystem:<16} {outcome.outcome:<9} {outcome.records:>8} records  {outcome.detail}"
+        typer.echo(line.rstrip())
+    if any(o.outcome == "failed" for o in outcomes):
+        raise typer.Exit(1)
 
 
 @catalog_app.command("keygen")

@@ -360,6 +360,23 @@ class Announcement(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class VulnerabilitySource(SQLModel, table=True):
+    """One ecosystem's OSV export as last synced (spell_mcp/catalog/vuln_sync.py): the validators
+    that make the next download conditional, and when its data was last known current."""
+
+    __tablename__ = "vulnerability_sources"
+
+    ecosystem: str = Field(primary_key=True, max_length=32)
+    etag: str | None = Field(default=None, max_length=200)
+    last_modified: str | None = Field(default=None, max_length=64)
+    records: int = 0
+    # When the source last answered with this data (downloaded, or 304 Not Modified).
+    checked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # When the index of this ecosystem was last replaced.
+    changed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    last_error: str | None = Field(default=None, max_length=500)
+
+
 class Consent(SQLModel, table=True):
     """A user's consent, as given or withdrawn: to the terms and privacy notice at sign-up, to a
     transfer of their data to a recipient abroad (spell_mcp/privacy/notice.py). Each change is a

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import math
 import os
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from sqlmodel import col, select
 
 from billing.models import Hold
 from registry.models import Spell
-from spell_mcp.database.tables import Cast, ScheduledJob, WebhookDelivery
+from spell_mcp.database.tables import Cast, ScheduledJob, VulnerabilitySource, WebhookDelivery
 from spell_mcp.settings import Settings
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -40,6 +41,8 @@ class StoreState:
     spells_suspended: int
     # The scheduled jobs' last runs: name → (finished at, as a UNIX time; ended well).
     jobs: dict[str, tuple[float, bool]]
+    # Each synced OSV ecosystem: seconds since its source last confirmed its data (inf: never).
+    vulnerability_data_age: dict[str, float]
 
 
 def store_state(session: Session) -> StoreState:
@@ -60,6 +63,10 @@ def store_state(session: Session) -> StoreState:
             job.name: (job.last_finished_at.timestamp(), bool(job.last_ok))
             for job in session.execute(select(ScheduledJob)).scalars()
             if job.last_finished_at is not None
+        },
+        vulnerability_data_age={
+            source.ecosystem: (now - source.checked_at).total_seconds() if source.checked_at else math.inf
+            for source in session.execute(select(VulnerabilitySource)).scalars()
         },
     )
 
@@ -102,6 +109,15 @@ class _StoreCollector(Collector):
             succeeded.add_metric([name], 1.0 if ok else 0.0)
         yield finished
         yield succeeded
+        age = GaugeMetricFamily(
+            "spell_vulnerability_data_age_seconds",
+            "Seconds since each OSV ecosystem's published export was last confirmed current "
+            "(downloaded or not modified); +Inf if it never was.",
+            labels=["ecosystem"],
+        )
+        for ecosystem, seconds in sorted(self.state.vulnerability_data_age.items()):
+            age.add_metric([ecosystem], seconds)
+        yield age
 
 
 def allowed(settings: Settings, bearer: str | None, client: str | None, operator: bool) -> bool:

@@ -28,7 +28,7 @@ from registry import (
     check,
 )
 from registry.schemas import broken_promise
-from registry.vulns import Finding, findings_for, index_keys, read_records
+from registry.vulns import Finding, declared_ecosystem, findings_for, index_keys, read_records
 from runtime import Limits, Mount, Policy, Sandbox, SpellRunError
 from runtime.limits import MIB
 
@@ -212,5 +212,7 @@ def vulnerabilities(checked: CheckedVersion, osv: Path) -> list[Finding]:
 
     # findings_for asks by (ecosystem, normalised name), the keys index_keys files records under.
     return findings_for(
-        list(checked.sbom.components), lambda ecosystem, name: index.get((ecosystem, name), [])
+        list(checked.sbom.components),
+        lambda ecosystem, name: index.get((ecosystem, name), []),
+        declared_ecosystem(checked.source.manifest.runtime.language),
     )

@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import secrets
+import subprocess
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +16,11 @@ import pytest
 
 from registry import pack_directory
 from tests import wasm_modules as wat
-from tests.conftest import RunningServer
+from tests.conftest import ROOT, RunningServer
+from tests.osv import GO_NET, OsvBucket, export, go_spell
 from tests.spellbook import spdx_sbom, write_spell
+
+SPELL = [str(ROOT / ".venv" / "bin" / "spell")]
 
 
 @pytest.fixture
@@ -205,6 +209,23 @@ def test_a_module_that_could_never_run_is_refused_naming_its_import(
     assert maker.get(f"/v1/spells/{key}").json()["code"] == "spell_not_found"
     tools = {item["key"] for item in maker.get("/v1/spells").json()["items"]}
     assert key not in tools
+
+
+def test_a_go_module_with_an_advisory_synced_from_osv_is_refused_at_publish(
+    server: RunningServer, maker: httpx.Client, bucket: OsvBucket, tmp_path: Path, key: str
+) -> None:
+    """`spell vulns sync` downloads the Go export over HTTP; publish then refuses the module."""
+    bucket.files["Go/all.zip"] = export(GO_NET)
+    env = {**server.env, "SPELL_OSV_BASE_URL": bucket.url, "SPELL_OSV_ECOSYSTEMS": '["Go"]'}
+    synced = subprocess.run([*SPELL, "vulns", "sync"], env=env, capture_output=True, text=True, timeout=60)
+    assert synced.returncode == 0, synced.stderr
+    assert ["Go", "updated", "1", "records"] in [line.split() for line in synced.stdout.splitlines()]
+    refused = publish(maker, go_spell(tmp_path, "pkg:golang/golang.org/x/net@v0.15.0", key=key))
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "vulnerable_dependency"
+    assert "GHSA-4374-p667-p6c8, rated high by the advisory" in refused.json()["problems"][0]
+    fixed = publish(maker, go_spell(tmp_path, "pkg:golang/golang.org/x/net@v0.17.0", "1.0.1", key=key))
+    assert fixed.status_code == 201, fixed.text
 
 
 def test_makers_register_who_may_sign_their_spells(maker: httpx.Client) -> None:

@@ -132,17 +132,20 @@ async def test_the_rescan_warns_then_delists_a_version_left_vulnerable(
     assert await dev_platform.db.read(lambda session: find_version(session, KEY)) is None
 
 
-async def test_a_fixed_version_published_in_time_prevents_delisting(
+async def test_a_vulnerable_version_is_delisted_on_day_14_although_a_fixed_one_was_published(
     dev_platform: Platform, tmp_path: Path
 ) -> None:
+    """The vulnerable version goes; the fixed one, published on day 3, stays castable."""
     owner = await maker(dev_platform)
     await dev_platform.publishing.publish(owner, with_dependency(tmp_path, "1.0.0", "1.3.0"), None)
     await import_vulnerabilities(dev_platform, osv_dir(tmp_path, CRITICAL))
     day = datetime(2026, 12, 1, tzinfo=UTC)
     await rescan(dev_platform, day)
     await dev_platform.publishing.publish(owner, with_dependency(tmp_path, "1.0.1", "1.3.1"), None)
-    await rescan(dev_platform, day + timedelta(days=1))
-    report = await rescan(dev_platform, day + timedelta(days=15))
-    assert report.delisted == [] and f"{KEY} 1.0.0" in report.cleared
+    assert (await rescan(dev_platform, day + timedelta(days=3))).delisted == []
+    assert (await rescan(dev_platform, day + timedelta(days=13))).delisted == []
+    report = await rescan(dev_platform, day + timedelta(days=14))
+    assert report.delisted == [f"{KEY} 1.0.0"]
+    assert await dev_platform.db.read(lambda session: find_version(session, KEY, "1.0.0")) is None
     found = await dev_platform.db.read(lambda session: find_version(session, KEY))
     assert found is not None and found[0].version == "1.0.1"

@@ -5,8 +5,8 @@ Stripe does not promise the order of its events: `state_at` keeps when Stripe sa
 maker disconnected (account.application.deauthorized), and the bank payout columns the account's
 latest payout to its bank (payout.paid / payout.failed), shown to the maker.
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-08
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0022"
-down_revision: str | None = "0021"
+revision: str = "0023"
+down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
