@@ -153,7 +153,8 @@ def spell(localstripe: str, database: Database, tmp_path: Path) -> Iterator[Spel
     hook = {"url": f"http://127.0.0.1:{port}/v1/webhooks/stripe", "secret": WEBHOOK_SECRET}
     httpx.post(f"{localstripe}/_config/webhooks/spell", data=hook).raise_for_status()
     payer = stripe.StripeClient(SECRET_KEY, base_addresses={"api": localstripe})
-    with local_server(create_app(settings), port), httpx.Client(base_url=f"http://127.0.0.1:{port}") as http:
+    base = f"http://127.0.0.1:{port}"
+    with local_server(create_app(settings), port), httpx.Client(base_url=base, timeout=60) as http:
         yield Spell(http, database, payer, tmp_path / "home")
     assert verify_ledger(database) == [], "the ledger verifies after every test"
 
