@@ -24,6 +24,7 @@ import tarfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import IO, cast
 
 WELL_KNOWN_FIRST = ("manifest.toml", "spell.wasm", "schema.json", "sbom.spdx.json")
 MAX_PATH_BYTES = 99  # a ustar name field holds 100 bytes, NUL included
@@ -94,7 +95,12 @@ def canonical_order(entries: Iterable[Entry], *, well_known_first: bool = False)
 def write_tar(entries: Iterable[Entry], *, well_known_first: bool = False) -> bytes:
     """The canonical tar of these entries (every parent directory must be among them)."""
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as tar:
+    _write_tar(buffer, entries, well_known_first=well_known_first)
+    return buffer.getvalue()
+
+
+def _write_tar(out: IO[bytes], entries: Iterable[Entry], *, well_known_first: bool) -> None:
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.GNU_FORMAT) as tar:
         for entry in canonical_order(entries, well_known_first=well_known_first):
             if len(entry.path.encode()) > MAX_PATH_BYTES:
                 raise PackageError(f"{entry.path}: paths must be shorter than 100 bytes")
@@ -110,7 +116,6 @@ def write_tar(entries: Iterable[Entry], *, well_known_first: bool = False) -> by
                 info.mode = 0o755 if entry.executable else 0o644
                 info.size = len(entry.data)
                 tar.addfile(info, io.BytesIO(entry.data))
-    return buffer.getvalue()
 
 
 def entries_of_directory(root: Path) -> list[Entry]:
@@ -142,55 +147,121 @@ def pack_files(files: Mapping[str, bytes]) -> bytes:
 
 
 def unpack(raw: bytes, limits: PackageLimits | None = None) -> Package:
-    """Read a package from untrusted bytes; refuse anything that is not canonical."""
+    """Read a package from untrusted bytes; refuse anything that is not canonical.
+
+    Each header is read on its own, and anything but a regular file or a directory (links,
+    devices, FIFOs, GNU sparse files and long names, PAX headers, …) is refused from its header,
+    as is a member whose declared size is over a limit or past the archive's end: no member is
+    read, let alone expanded, before its size is known to fit.
+    """
     limits = limits or PackageLimits()
     if len(raw) > limits.max_package_bytes:
         raise PackageError(f"the package is larger than {limits.max_package_bytes} bytes")
-    try:
-        tar = tarfile.open(fileobj=io.BytesIO(raw), mode="r:")  # noqa: SIM115 (closed below)
-    except tarfile.TarError:
-        raise PackageError("not an uncompressed tar archive (make one with `spell pack`)") from None
     entries: list[Entry] = []
     seen: set[str] = set()
-    with tar:
-        try:
-            for count, member in enumerate(tar, start=1):
-                if count > limits.max_members:
-                    raise PackageError(f"more than {limits.max_members} members")
-                entries.append(_read_member(tar, member, seen, limits))
-        except tarfile.TarError as exc:
-            raise PackageError(f"the tar archive is damaged: {exc}") from None
+    offset = 0
+    while raw[offset : offset + tarfile.BLOCKSIZE].strip(tarfile.NUL):
+        if len(entries) == limits.max_members:
+            raise PackageError(f"more than {limits.max_members} members")
+        member = _header(raw, offset)
+        start = offset + tarfile.BLOCKSIZE
+        _check_member(member, seen, limits, available=len(raw) - start)
+        name = member.name
+        if member.isdir():
+            entries.append(Entry(name, None))
+        else:
+            data = raw[start : start + member.size]
+            entries.append(Entry(name, data, executable=member.mode == 0o755))
+        offset = start + -(-member.size // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE
     files = {e.path: e.data for e in entries if e.data is not None}
     directories = frozenset(e.path for e in entries if e.data is None)
     for path in files:
         for parent in PurePosixPath(path).parents:
             if str(parent) != "." and str(parent) not in directories:
                 raise PackageError(f"{path}: its directory {parent}/ is not a member")
-    by_name, well_known_first = write_tar(entries), write_tar(entries, well_known_first=True)
-    if raw not in (by_name, well_known_first):
+    forms = [_CanonicalForm(raw) for _ in range(2)]
+    for form, well_known_first in zip(forms, (False, True), strict=True):
+        _write_tar(cast(IO[bytes], form), entries, well_known_first=well_known_first)
+    if not any(form.is_raw for form in forms):
         raise PackageError(
             "members are not in canonical order or the archive is padded differently "
             "(make it with `spell pack`)"
         )
-    digests = frozenset(hashlib.sha256(form).hexdigest() for form in (by_name, well_known_first))
-    return Package(files=files, directories=directories, digests=digests)
+    return Package(files=files, directories=directories, digests=frozenset(f.sha256() for f in forms))
 
 
-def _read_member(
-    tar: tarfile.TarFile, member: tarfile.TarInfo, seen: set[str], limits: PackageLimits
-) -> Entry:
-    name = member.name.rstrip("/") if member.isdir() else member.name
+class _CanonicalForm:
+    """A file that a canonical tar is written to: it keeps only the tar's digest and whether it
+    is byte for byte `raw`, so that checking a package never holds a second copy of it."""
+
+    def __init__(self, raw: bytes) -> None:
+        self._raw = memoryview(raw)
+        self._hash = hashlib.sha256()
+        self._size = 0
+        self._same = True
+
+    def write(self, chunk: bytes) -> int:
+        self._hash.update(chunk)
+        end = self._size + len(chunk)
+        self._same = self._same and self._raw[self._size : end] == chunk
+        self._size = end
+        return len(chunk)
+
+    def tell(self) -> int:
+        return self._size
+
+    @property
+    def is_raw(self) -> bool:
+        return self._same and self._size == len(self._raw)
+
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
+
+
+# What a header of any other type would make of its member, for the refusal.
+_KINDS = {
+    tarfile.CHRTYPE: "a character device",
+    tarfile.BLKTYPE: "a block device",
+    tarfile.FIFOTYPE: "a FIFO",
+    tarfile.CONTTYPE: "a contiguous file",
+    tarfile.AREGTYPE: "an old-style (pre-POSIX) file",
+    tarfile.GNUTYPE_SPARSE: "a GNU sparse file",
+    tarfile.GNUTYPE_LONGNAME: "a GNU long name (paths must be shorter than 100 bytes)",
+    tarfile.GNUTYPE_LONGLINK: "a GNU long link name",
+    tarfile.XHDTYPE: "a PAX extended header",
+    tarfile.XGLTYPE: "a PAX global header",
+    tarfile.SOLARIS_XHDTYPE: "a Solaris extended header",
+}
+
+
+def _header(raw: bytes, offset: int) -> tarfile.TarInfo:
+    """The member whose header starts at `offset`, read from that header alone."""
+    block = raw[offset : offset + tarfile.BLOCKSIZE]
+    try:
+        return tarfile.TarInfo.frombuf(block, "utf-8", "strict")
+    except UnicodeDecodeError:
+        raise PackageError(f"the member at byte {offset}: names must be UTF-8") from None
+    except tarfile.HeaderError as exc:
+        if offset == 0:
+            raise PackageError("not an uncompressed tar archive (make one with `spell pack`)") from None
+        raise PackageError(f"the tar archive is damaged at byte {offset}: {exc}") from None
+
+
+def _check_member(member: tarfile.TarInfo, seen: set[str], limits: PackageLimits, *, available: int) -> None:
+    """Refuse a member from its header alone: its type, path, owner, mode and declared size."""
+    name = member.name
     if member.issym() or member.islnk():
-        raise PackageError(f"{member.name}: links are not allowed")
-    if not (member.isfile() or member.isdir()):
-        raise PackageError(f"{member.name}: only regular files and directories are allowed")
+        raise PackageError(f"{name}: links are not allowed")
+    if member.type not in (tarfile.REGTYPE, tarfile.DIRTYPE):
+        kind = _KINDS.get(member.type, f"a member of type {member.type!r}")
+        raise PackageError(f"{name}: only regular files and directories are allowed, not {kind}")
     parts = name.split("/")
     if name.startswith("/") or "\\" in name or "\x00" in name:
-        raise PackageError(f"{member.name}: absolute or unusual paths are not allowed")
+        raise PackageError(f"{name}: absolute or unusual paths are not allowed")
     if any(part in ("", ".", "..") for part in parts):
-        raise PackageError(f"{member.name}: '.', '..' and empty path segments are not allowed")
+        raise PackageError(f"{name}: '.', '..' and empty path segments are not allowed")
     if len(name.encode()) > MAX_PATH_BYTES:
-        raise PackageError(f"{member.name[:40]}…: paths must be shorter than 100 bytes")
+        raise PackageError(f"{name[:40]}…: paths must be shorter than 100 bytes")
     if name in seen:
         raise PackageError(f"{name}: appears twice")
     seen.add(name)
@@ -202,15 +273,15 @@ def _read_member(
         or member.uname
         or member.gname
         or member.mode != expected_mode
+        or (member.isdir() and member.size != 0)
     ):
         raise PackageError(
             f"{name}: not canonical (time 0, owner 0 without names, mode 0644/0755); "
             "make it with `spell pack`"
         )
-    if member.isdir():
-        return Entry(name, None)
     if name.endswith(".wasm") and member.size > limits.max_wasm_bytes:
         raise PackageError(f"{name}: larger than {limits.max_wasm_bytes} bytes")
-    handle = tar.extractfile(member)
-    assert handle is not None
-    return Entry(name, handle.read(), executable=member.mode == 0o755)
+    if member.size > available:
+        raise PackageError(
+            f"{name}: declares {member.size} bytes but the archive holds only {max(available, 0)} more"
+        )

@@ -8,6 +8,7 @@ import io
 import shutil
 import subprocess
 import tarfile
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -241,3 +242,88 @@ def test_an_icon_that_is_not_a_small_raster_image_is_refused(
         (spell_dir / "icon.png").write_bytes(content)
     with pytest.raises(RegistrationError, match=problem):
         SpellSource.from_directory(spell_dir)
+
+
+# A file of 768 MiB that is all hole but its last byte: GNU tar --sparse stores it in a few KB.
+SPARSE_BYTES = 768 * 1024 * 1024
+SPARSE_FORMATS = {
+    "gnu": ["--format=gnu"],
+    "oldgnu": ["--format=oldgnu"],
+    "pax-0.0": ["--format=pax", "--sparse-version=0.0"],
+    "pax-0.1": ["--format=pax", "--sparse-version=0.1"],
+    "pax-1.0": ["--format=pax", "--sparse-version=1.0"],
+}
+
+
+def peak_allocated(work: Callable[[], object]) -> int:
+    """The most memory `work` held at once (tracemalloc counts every bytes object, and keeps the
+    peak, which a sample of the process's RSS would miss)."""
+    tracemalloc.start()
+    try:
+        work()
+    except (PackageError, RegistrationError):
+        pass
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+@pytest.mark.parametrize("fmt", sorted(SPARSE_FORMATS))
+def test_a_sparse_file_is_refused_from_its_header_without_being_expanded(
+    spell_dir: Path, tmp_path: Path, fmt: str
+) -> None:
+    """The tar bomb: a package of a few KB whose resources/ holds a sparse file declaring 768 MiB
+    (the server once expanded it in memory: 3.4 GB RSS)."""
+    with (spell_dir / "resources" / "big.bin").open("wb") as sparse:
+        sparse.truncate(SPARSE_BYTES - 1)
+        sparse.seek(SPARSE_BYTES - 1)
+        sparse.write(b"x")
+    members = sorted((p.name for p in spell_dir.iterdir()), key=str.encode)
+    subprocess.run(
+        [*GNU_TAR[:-1], "--sparse", *SPARSE_FORMATS[fmt], "-cf", str(tmp_path / "bomb.tar"), *members],
+        cwd=spell_dir,
+        check=True,
+    )
+    bomb = (tmp_path / "bomb.tar").read_bytes()
+    assert len(bomb) < 256 * 1024
+    with pytest.raises(RegistrationError, match="only regular files and directories") as refused:
+        SpellSource.from_package(bomb)
+    assert refused.value.code == "package_invalid"
+    assert peak_allocated(lambda: SpellSource.from_package(bomb)) < 16 * 1024 * 1024
+
+
+def test_a_member_declaring_more_bytes_than_the_archive_holds_is_refused_unread() -> None:
+    header = member("resources/huge.bin")
+    header.size = 8 * 1024**3 - 1  # the largest size an octal header field holds
+    huge = member("resources", tarfile.DIRTYPE).tobuf(tarfile.GNU_FORMAT) + header.tobuf(tarfile.GNU_FORMAT)
+    declares = r"huge\.bin: declares 8589934591 bytes but the archive holds only"
+    with pytest.raises(PackageError, match=declares):
+        unpack(huge)
+    assert peak_allocated(lambda: unpack(huge)) < 1024 * 1024
+
+
+def test_unpacking_holds_the_package_at_most_once_more(tmp_path: Path) -> None:
+    """Checking that a package is canonical (in both accepted orders) writes no copy of it."""
+    package = pack_files({"resources/a.bin": b"a" * (8 * 1024 * 1024), "resources/b.bin": b"b" * 1024})
+    peak = peak_allocated(lambda: unpack(package))
+    assert peak < 1.5 * len(package), f"{peak / len(package):.1f} times the package"
+
+
+@pytest.mark.parametrize(
+    ("kind", "words"),
+    [
+        (tarfile.GNUTYPE_LONGNAME, "a GNU long name"),
+        (tarfile.XHDTYPE, "a PAX extended header"),
+        (tarfile.XGLTYPE, "a PAX global header"),
+        (tarfile.CONTTYPE, "a contiguous file"),
+        (b"V", "a member of type b'V'"),
+    ],
+)
+def test_every_header_that_is_not_a_file_or_a_directory_is_refused_by_its_type(
+    kind: bytes, words: str
+) -> None:
+    header = member("x", kind)
+    header.size = 8 * 1024**3 - 1
+    with pytest.raises(PackageError, match=f"x: only regular files and directories are allowed, not {words}"):
+        unpack(header.tobuf(tarfile.GNU_FORMAT))
