@@ -41,7 +41,7 @@ class CatalogError(ValueError):
 
 class RegistrationError(CatalogError):
     """A spell could not be registered; `problems` says why, field by field, and `code` which
-    rule refused it (package_invalid, manifest_invalid, sbom_invalid, module_invalid,
+    rule refused it (package_invalid, manifest_invalid, sbom_invalid, sbom_mismatch, module_invalid,
     signature_invalid, signature_required, version_conflict, spell_owned_by_other)."""
 
     def __init__(self, problems: list[str], code: str = "package_invalid") -> None:
@@ -197,6 +197,19 @@ def check(
                 f"{manifest.supply_chain.sbom} is {sbom.format}"
             ],
             "sbom_invalid",
+        )
+    mismatches = sbom.mismatches(
+        key=manifest.spell.key,
+        name=manifest.spell.name,
+        version=manifest.spell.version,
+        module_path=manifest.runtime.entry,
+        module=source.wasm,
+    )
+    if mismatches:
+        raise RegistrationError(
+            [f"{manifest.supply_chain.sbom}: {problem}" for problem in mismatches]
+            + ["the SBOM must be this build's: make it again with `spell sbom generate`"],
+            "sbom_mismatch",
         )
     try:
         digest = sandbox.compile(source.wasm)

@@ -49,6 +49,7 @@ CATALOG: dict[str, ErrorKind] = {
         ErrorKind("manifest_invalid", 422, "manifest.toml is invalid"),
         ErrorKind("schema_invalid", 422, "The input or output schema is invalid"),
         ErrorKind("sbom_invalid", 422, "The SBOM is missing, empty or invalid"),
+        ErrorKind("sbom_mismatch", 422, "The SBOM describes another spell, version or module"),
         ErrorKind("module_invalid", 422, "The WebAssembly module cannot run here"),
         ErrorKind("vulnerable_dependency", 422, "A dependency has a known high or critical vulnerability"),
         ErrorKind("signature_required", 422, "The package must be signed"),

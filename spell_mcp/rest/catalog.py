@@ -156,6 +156,7 @@ PUBLISH_ERRORS = (
     "manifest_invalid",
     "schema_invalid",
     "sbom_invalid",
+    "sbom_mismatch",
     "module_invalid",
     "signature_required",
     "signature_invalid",

@@ -103,6 +103,7 @@ def cyclonedx(spec: str) -> dict[str, Any]:
         "bomFormat": "CycloneDX",
         "specVersion": spec,
         "version": 1,
+        "metadata": {"component": {"type": "application", "name": KEY, "version": "1.2.0"}},
         "components": [
             {
                 "type": "library",

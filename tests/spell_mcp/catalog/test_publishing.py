@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from registry import pack_directory
+from registry.models import Spell
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.accounts.users import create_user
 from spell_mcp.casting.running import limits_of
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform
 from tests import wasm_modules as wat
-from tests.spellbook import write_spell
+from tests.spellbook import spdx_sbom, write_spell
 
 
 async def test_unsigned_packages_are_refused_outside_dev_mode(platform: Platform, tmp_path: Path) -> None:
@@ -108,3 +110,21 @@ async def test_reserved_namespaces_are_the_operators_alone(
     else:
         published = await dev_platform.publishing.publish(Caster(maker.user_id, None, False), package, None)
     assert published.version.spell_key == key
+
+
+async def test_an_sbom_describing_another_spell_is_refused_and_nothing_is_recorded(
+    dev_platform: Platform, tmp_path: Path
+) -> None:
+    maker = await dev_platform.db.write(lambda session: create_user(session, "maker"))
+    directory = write_spell(tmp_path, "com.acme.fresh", wat.writes("{}"))
+    (directory / "sbom.spdx.json").write_text(json.dumps(spdx_sbom("com.acme.template", "0.9.0")))
+    with pytest.raises(SpellError) as refused:
+        await dev_platform.publishing.publish(
+            Caster(maker.user_id, None, False), pack_directory(directory), None
+        )
+    assert (refused.value.code, refused.value.status) == ("sbom_mismatch", 422)
+    assert refused.value.detail == (
+        "sbom.spdx.json: describes com.acme.template 0.9.0, not com.acme.fresh 1.0.0: its main "
+        "component must be named com.acme.fresh at version 1.0.0"
+    )
+    assert await dev_platform.db.read(lambda session: session.get(Spell, "com.acme.fresh")) is None

@@ -19,10 +19,23 @@ def built_greeter(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A C spell from `spell init`, built, with its SBOM: ready to pack."""
     folder = tmp_path_factory.mktemp("maker") / "greeter"
     create(folder, "greeter", "c", key="com.acme.greeter", author="Ada")
-    built = build(folder, read_manifest(folder))
-    manifest = read_manifest(folder)
-    (folder / "sbom.spdx.json").write_text(json.dumps(generate(folder, manifest, built.module.read_bytes())))
+    build(folder, read_manifest(folder))
+    write_sbom(folder)
     return folder
+
+
+def write_sbom(folder: Path) -> None:
+    """What `spell sbom generate` writes for the folder's module as it is now."""
+    manifest = read_manifest(folder)
+    module = (folder / manifest.runtime.entry).read_bytes()
+    (folder / "sbom.spdx.json").write_text(json.dumps(generate(folder, manifest, module)))
+
+
+def rebuilt(folder: Path, module: bytes) -> None:
+    """The folder with another module, built and described as a maker would: `spell build`, then
+    `spell sbom generate`."""
+    (folder / "spell.wasm").write_bytes(module)
+    write_sbom(folder)
 
 
 @pytest.fixture

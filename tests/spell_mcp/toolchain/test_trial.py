@@ -13,6 +13,7 @@ from runtime import Limits
 from spell_mcp.toolchain.packing import pack_folder
 from spell_mcp.toolchain.trial import Example, ExamplesError, Trial, read_examples, trial, vulnerabilities
 from tests import wasm_modules as wat
+from tests.spell_mcp.toolchain.conftest import rebuilt
 
 CEILING = Limits(timeout_ms=30_000, max_memory_bytes=256 << 20, max_output_bytes=4 << 20)
 
@@ -44,7 +45,7 @@ def test_a_wrong_expectation_fails_showing_both_values(greeter: Path, session: T
 
 
 def test_an_output_that_breaks_the_output_schema_fails_as_a_cast_would(greeter: Path, session: Trial) -> None:
-    (greeter / "spell.wasm").write_bytes(wat.writes('{"greeting": 7}'))
+    rebuilt(greeter, wat.writes('{"greeting": 7}'))
     checked = session.check(pack_folder(greeter))
     report = session.cast(checked, Example("any", {"name": "Ada"}, {"greeting": 7}, has_output=True))
     assert not report.passed
@@ -54,7 +55,7 @@ def test_an_output_that_breaks_the_output_schema_fails_as_a_cast_would(greeter: 
 
 
 def test_a_failing_spell_reports_its_error_and_its_stderr(greeter: Path, session: Trial) -> None:
-    (greeter / "spell.wasm").write_bytes(wat.exits(3))
+    rebuilt(greeter, wat.exits(3))
     checked = session.check(pack_folder(greeter))
     report = session.cast(checked, Example("exits", {"name": "Ada"}, {}, has_output=True))
     assert not report.passed and report.detail.startswith("spell_failed")
@@ -64,7 +65,7 @@ def test_a_failing_spell_reports_its_error_and_its_stderr(greeter: Path, session
 def test_casts_run_under_the_spells_own_limits(greeter: Path, session: Trial) -> None:
     manifest = greeter / "manifest.toml"
     manifest.write_text(manifest.read_text().replace("timeout_ms = 1000", "timeout_ms = 100"))
-    (greeter / "spell.wasm").write_bytes(wat.LOOPS_FOREVER)
+    rebuilt(greeter, wat.LOOPS_FOREVER)
     checked = session.check(pack_folder(greeter))
     assert session.limits(checked).timeout_ms == 100
     report = session.cast(checked, Example("spins", {"name": "Ada"}, error="spell_timeout"))
@@ -72,7 +73,7 @@ def test_casts_run_under_the_spells_own_limits(greeter: Path, session: Trial) ->
 
 
 def test_what_publish_refuses_is_refused_with_publishs_words(greeter: Path, session: Trial) -> None:
-    (greeter / "spell.wasm").write_bytes(wat.IMPORTS_UNKNOWN_HOST_FUNCTION)
+    rebuilt(greeter, wat.IMPORTS_UNKNOWN_HOST_FUNCTION)
     with pytest.raises(RegistrationError) as refused:
         session.check(pack_folder(greeter))
     assert refused.value.code == "module_invalid"

@@ -5937,7 +5937,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `package_invalid`: The package is not a valid canonical spell package, `manifest_invalid`: manifest.toml is invalid, `schema_invalid`: The input or output schema is invalid, `sbom_invalid`: The SBOM is missing, empty or invalid, `module_invalid`: The WebAssembly module cannot run here, `signature_required`: The package must be signed, `signature_invalid`: The signature does not verify, `vulnerable_dependency`: A dependency has a known high or critical vulnerability */
+            /** @description `package_invalid`: The package is not a valid canonical spell package, `manifest_invalid`: manifest.toml is invalid, `schema_invalid`: The input or output schema is invalid, `sbom_invalid`: The SBOM is missing, empty or invalid, `sbom_mismatch`: The SBOM describes another spell, version or module, `module_invalid`: The WebAssembly module cannot run here, `signature_required`: The package must be signed, `signature_invalid`: The signature does not verify, `vulnerable_dependency`: A dependency has a known high or critical vulnerability */
             422: {
                 headers: {
                     [name: string]: unknown;
