@@ -11,6 +11,7 @@ first time they run. Where jsonschema was imported already, it is left as it is.
 from __future__ import annotations
 
 import sys
+import threading
 from functools import cache, partial
 from importlib.util import find_spec
 from typing import Any
@@ -18,11 +19,19 @@ from typing import Any
 _GRAMMAR = "rfc3987_syntax"
 # (format, rfc3987-syntax's rule), checked from draft 7 on, as jsonschema itself does.
 _IRI_FORMATS = (("iri", "iri"), ("iri-reference", "iri_reference"))
+# Hiding the grammar changes sys.modules for every thread: one thread at a time (`cache` alone
+# lets two threads run a first call at once, and the second then finds nothing to unhide).
+_LOADING = threading.Lock()
+
+
+def load() -> Any:
+    """The jsonschema module, its format checkers complete."""
+    with _LOADING:
+        return _load()
 
 
 @cache
-def load() -> Any:
-    """The jsonschema module, its format checkers complete."""
+def _load() -> Any:
     if "jsonschema" in sys.modules:
         return sys.modules["jsonschema"]
     hide = _GRAMMAR not in sys.modules and find_spec(_GRAMMAR) is not None
