@@ -18,12 +18,19 @@ from .catalog import (
     rescan_catalog as rescan_catalog,
     set_status as set_status,
     signer_identities as signer_identities,
+    transfer_namespace as transfer_namespace,
     versions_of as versions_of,
     yank as yank,
 )
-from .manifest import Manifest as Manifest, ManifestError as ManifestError, tool_name as tool_name
+from .manifest import (
+    Manifest as Manifest,
+    ManifestError as ManifestError,
+    namespace_of as namespace_of,
+    tool_name as tool_name,
+)
 from .models import (
     MakerNotification as MakerNotification,
+    Namespace as Namespace,
     SignerIdentityRecord as SignerIdentityRecord,
     Spell as Spell,
     SpellVersion as SpellVersion,

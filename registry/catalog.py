@@ -14,14 +14,22 @@ from typing import Any
 import semver
 from sigstore.verify import Verifier
 from sqlalchemy import bindparam, func, or_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from registry.blobs import BlobStore
 from registry.icons import IconError, icon_data_uri
 from registry.licences import DEFAULT_COMPATIBILITY, LicenceWarning, check_licences
-from registry.manifest import MICROS_PER_USD, Manifest, ManifestError
-from registry.models import SignerIdentityRecord, Spell, SpellVersion
+from registry.manifest import (
+    MICROS_PER_USD,
+    Manifest,
+    ManifestError,
+    is_namespace,
+    key_is_valid,
+    namespace_of,
+)
+from registry.models import Namespace, SignerIdentityRecord, Spell, SpellVersion
 from registry.package import PackageError, PackageLimits, pack_directory, pack_files, unpack
 from registry.sbom import Sbom, SbomError, read_sbom
 from registry.schemas import SchemaError, check_input_schema, check_output_schema
@@ -42,7 +50,8 @@ class CatalogError(ValueError):
 class RegistrationError(CatalogError):
     """A spell could not be registered; `problems` says why, field by field, and `code` which
     rule refused it (package_invalid, manifest_invalid, sbom_invalid, sbom_mismatch, module_invalid,
-    signature_invalid, signature_required, version_conflict, spell_owned_by_other)."""
+    signature_invalid, signature_required, version_conflict, spell_owned_by_other,
+    namespace_owned_by_other)."""
 
     def __init__(self, problems: list[str], code: str = "package_invalid") -> None:
         super().__init__("; ".join(problems), code)
@@ -250,17 +259,23 @@ def check(
     )
 
 
-def record(session: Session, checked: CheckedVersion, *, maker_id: str) -> tuple[SpellVersion, bool]:
+def record(
+    session: Session, checked: CheckedVersion, *, maker_id: str, in_namespace: bool = True
+) -> tuple[SpellVersion, bool]:
     """Record a checked version. Does not commit. Returns it, and whether it is new.
 
     Publishing the very same package again is idempotent; the same version with other contents
-    is refused, since versions are immutable.
+    is refused, since versions are immutable. A new key is refused in another maker's namespace,
+    and claims its namespace when it has no owner yet (unless `in_namespace` is false: keys the
+    platform's operators reserve for themselves belong to no maker's namespace).
     """
     manifest = checked.source.manifest
     key, number = manifest.spell.key, manifest.spell.version
     spell = session.get(Spell, key, with_for_update=True)
     if spell is not None and spell.maker_id != maker_id:
         raise RegistrationError([f"spell.key: {key} belongs to another maker"], "spell_owned_by_other")
+    if spell is None and in_namespace:
+        claim_namespace(session, key, maker_id)
     existing = session.execute(
         select(SpellVersion).where(col(SpellVersion.spell_key) == key, col(SpellVersion.version) == number)
     ).scalar_one_or_none()
@@ -312,6 +327,52 @@ def record(session: Session, checked: CheckedVersion, *, maker_id: str) -> tuple
     session.flush()
     refresh_latest(session, key)
     return version, True
+
+
+def claim_namespace(session: Session, key: str, maker_id: str) -> None:
+    """Refuse a new key in another maker's namespace; claim the namespace when it has no owner.
+    Does not commit.
+
+    When two makers publish the first keys of one namespace at once, the namespace's primary key
+    decides: the second insert does nothing (on PostgreSQL it waits for the first transaction),
+    and the owner read back is the winner.
+    """
+    name = namespace_of(key)
+    row = {"name": name, "maker_id": maker_id, "created_at": datetime.now(UTC)}
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(Namespace).values(**row).on_conflict_do_nothing())
+    owner = session.execute(select(col(Namespace.maker_id)).where(col(Namespace.name) == name)).scalar_one()
+    if owner != maker_id:
+        raise RegistrationError(
+            [
+                f"spell.key: {key} is in the namespace {name}, which belongs to another maker: publish "
+                f"under a namespace of your own (your reversed domain), or ask this platform's operators "
+                f"to transfer {name} to you"
+            ],
+            "namespace_owned_by_other",
+        )
+
+
+def transfer_namespace(session: Session, name: str, maker_id: str) -> str | None:
+    """Give a namespace to a maker (an operator's decision): new keys in it are theirs alone from
+    now on; the spells already published in it stay with their makers. Returns the previous
+    owner, None when it had none. Does not commit."""
+    if not is_namespace(name):
+        around = namespace_of(f"{name}.x") if key_is_valid(name) else name
+        inside = f"; it is inside the namespace {around}" if len(around) < len(name) else ""
+        raise CatalogError(
+            f"{name[:80]} is not a namespace (the registrable part of a reversed domain, such as "
+            f"com.acme or io.github.alice){inside}",
+            "request_invalid",
+        )
+    namespace = session.get(Namespace, name, with_for_update=True)
+    if namespace is None:
+        session.add(Namespace(name=name, maker_id=maker_id, created_at=datetime.now(UTC)))
+        session.flush()
+        return None
+    previous, namespace.maker_id = namespace.maker_id, maker_id
+    session.flush()
+    return previous
 
 
 def refresh_latest(session: Session, key: str) -> None:

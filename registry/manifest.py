@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -281,6 +282,34 @@ def _describe(err: Any) -> str:
     elif err["type"] == "string_pattern_mismatch" and err["loc"][-1] == "version":
         message = "must be a SemVer version, e.g. 1.2.0"
     return f"{where}: {message}"
+
+
+def namespace_of(key: str) -> str:
+    """The namespace a key is published in, which its first publisher owns: the domain the key
+    names, reversed and without its last segment (the spell's own name), cut to its registrable
+    part by the Public Suffix List, as a domain's owner owns everything below it.
+
+    com.acme.resize and com.acme.image.resize are in com.acme; io.github.alice.tool in
+    io.github.alice (github.io is a public suffix, as co.uk is). A key whose domain has no
+    registrable part (acme.tool, io.github.tool) is a namespace of its own, so nobody can own a
+    whole suffix (com, io.github).
+    """
+    domain = ".".join(reversed(key.split(".")[:-1]))
+    registrable = _public_suffixes().privatesuffix(domain)
+    return ".".join(reversed(registrable.split("."))) if registrable else key
+
+
+@cache
+def _public_suffixes() -> Any:
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList()
+
+
+def is_namespace(name: str) -> bool:
+    """Whether `name` is a namespace that keys can be published in (com.acme, not com or
+    com.acme.image, which is inside com.acme)."""
+    return key_is_valid(name) and namespace_of(f"{name}.x") == name
 
 
 def key_is_valid(key: str) -> bool:

@@ -77,6 +77,18 @@ class SpellVersion(SQLModel, table=True):
     published_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class Namespace(SQLModel, table=True):
+    """A namespace of spell keys (registry.manifest.namespace_of) and the maker who owns it: the
+    first to publish a key in it, or whom an operator gave it to. Only its owner may publish new
+    keys in it."""
+
+    __tablename__ = "namespaces"
+
+    name: str = Field(primary_key=True, max_length=64)
+    maker_id: str = Field(max_length=64, index=True)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
 def table_of(model: Any) -> Table:
     """The Core table of a model, for statements built once and run many times."""
     table: Table = model.__table__

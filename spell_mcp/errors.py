@@ -57,6 +57,7 @@ CATALOG: dict[str, ErrorKind] = {
         ErrorKind("version_conflict", 409, "That version is already published with other contents"),
         ErrorKind("spell_owned_by_other", 403, "The spell key belongs to another maker"),
         ErrorKind("namespace_reserved", 403, "The spell key is in a namespace reserved for operators"),
+        ErrorKind("namespace_owned_by_other", 403, "The spell key is in another maker's namespace"),
         ErrorKind("forbidden", 403, "Not allowed"),
         ErrorKind("key_secret_replaced", 403, "A rotation replaced this secret: it may only cast and read"),
         ErrorKind("csrf_failed", 403, "Missing or wrong CSRF token"),

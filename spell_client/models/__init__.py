@@ -54,6 +54,8 @@ from .my_spell_list import MySpellList
 from .my_spell_status import MySpellStatus
 from .my_usage_format import MyUsageFormat
 from .my_usage_group import MyUsageGroup
+from .namespace_info import NamespaceInfo
+from .namespace_owner import NamespaceOwner
 from .new_key import NewKey
 from .notification import Notification
 from .notification_list import NotificationList
@@ -183,6 +185,8 @@ __all__ = (
     "MySpellStatus",
     "MyUsageFormat",
     "MyUsageGroup",
+    "NamespaceInfo",
+    "NamespaceOwner",
     "NewKey",
     "Notification",
     "NotificationList",

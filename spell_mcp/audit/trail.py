@@ -28,6 +28,7 @@ ACTIONS = {
     "spell.unyanked": "a maker restored a withdrawn spell version",
     "spell.suspended": "a spell was suspended (by an operator, or automatically for violations)",
     "spell.reinstated": "an operator lifted a spell's suspension",
+    "namespace.transferred": "an operator gave a namespace of spell keys to another maker",
     "signer.added": "a maker allowed an identity to sign their spells",
     "signer.removed": "a maker removed a signing identity",
     "secret.set": "a maker set a spell's secret (its value is never recorded)",

@@ -96,9 +96,9 @@ async def write_or_refuse(db: Database, work: Callable[[Session], T]) -> T:
 
 
 def _record_audited(
-    checked: CheckedVersion, maker_id: str, actor: Actor, session: Session
+    checked: CheckedVersion, maker_id: str, actor: Actor, in_namespace: bool, session: Session
 ) -> tuple[SpellVersion, bool]:
-    version, created = record(session, checked=checked, maker_id=maker_id)
+    version, created = record(session, checked=checked, maker_id=maker_id, in_namespace=in_namespace)
     if created:
         details = {"version": version.version, "module_digest": version.module_digest}
         audit.record(session, actor, "spell.published", "spell", version.spell_key, details=details)
@@ -163,7 +163,10 @@ class PublishService:
 
         try:
             checked = await anyio.to_thread.run_sync(check_package)
-            version, created = await self.db.write(partial(_record_audited, checked, maker.user_id, acting))
+            # Reserved keys are the operators' together: they claim no maker's namespace.
+            in_namespace = self._reserved_namespace(checked.source.manifest.spell.key) is None
+            record_it = partial(_record_audited, checked, maker.user_id, acting, in_namespace)
+            version, created = await self.db.write(record_it)
         except CatalogError as error:
             refused = refusal(error)
             metrics.PUBLISHES.labels(refused.code).inc()
@@ -173,16 +176,21 @@ class PublishService:
             await self.announcer.tools_changed()
         return Published(version=version, created=created, warnings=warnings_of(version, self.settings))
 
-    def _check_namespace(self, maker: Caster, key: str) -> None:
-        """Keys under a reserved namespace (the bundled spells', and any the operator lists) are
-        the operators' alone: nobody else may pass a spell off as the platform's."""
-        if maker.is_operator:
-            return
+    def _reserved_namespace(self, key: str) -> str | None:
+        """The reserved namespace (the bundled spells', or one the operator lists) `key` is in."""
         for namespace in (BUNDLED_NAMESPACE, *self.settings.reserved_namespaces):
             if key == namespace or key.startswith(namespace + "."):
-                raise SpellError(
-                    "namespace_reserved",
-                    f"spell keys under {namespace} are reserved for this platform's operators; "
-                    "publish under a namespace of your own (e.g. your reversed domain)",
-                    problems=[f"spell.key: {key} is in the reserved namespace {namespace}"],
-                )
+                return namespace
+        return None
+
+    def _check_namespace(self, maker: Caster, key: str) -> None:
+        """Keys under a reserved namespace are the operators' alone: nobody else may pass a spell
+        off as the platform's. (Any other namespace belongs to its first publisher: `record`.)"""
+        namespace = self._reserved_namespace(key)
+        if namespace is not None and not maker.is_operator:
+            raise SpellError(
+                "namespace_reserved",
+                f"spell keys under {namespace} are reserved for this platform's operators; "
+                "publish under a namespace of your own (e.g. your reversed domain)",
+                problems=[f"spell.key: {key} is in the reserved namespace {namespace}"],
+            )

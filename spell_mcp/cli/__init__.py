@@ -2,8 +2,8 @@
 
 Its commands, by who uses them:
 - running the platform: serve, mcp, migrate, openapi (server.py);
-- the operator, on the local store: users, credits, payouts, secrets, retention, vulns, rescan,
-  ledger (operator.py);
+- the operator, on the local store: users, credits, payouts, namespaces, secrets, retention, vulns,
+  rescan, ledger (operator.py);
 - makers: init, build, sbom, test, pack (maker.py, over the toolchain in spell_mcp/toolchain/);
   sign, verify, publish, signers (publishing.py);
 - casters, against any platform: login, spells, cast, balance, budget, usage, keys, receipt
@@ -22,6 +22,7 @@ from spell_mcp.cli.operator import (
     catalog_app,
     credits_app,
     ledger,
+    namespaces_app,
     payouts_app,
     retention_app,
     secrets,
@@ -50,6 +51,7 @@ for sub, name in (
     (users, "users"),
     (credits_app, "credits"),
     (payouts_app, "payouts"),
+    (namespaces_app, "namespaces"),
     (secrets, "secrets"),
     (retention_app, "retention"),
     (vulns, "vulns"),

@@ -1,5 +1,5 @@
-"""The operator's commands on the local store: users, credits, payouts, secrets, retention, the
-vulnerability database, re-scans and the ledger's verification.
+"""The operator's commands on the local store: users, credits, payouts, namespaces, secrets,
+retention, the vulnerability database, re-scans and the ledger's verification.
 
 Each opens the store it is pointed at (`--home`, SPELL_HOME, or SPELL_DATABASE_URL) and refuses
 a store that does not exist unless `--init` asks for a new one.
@@ -39,6 +39,9 @@ secrets = typer.Typer(
     help="Makers' secrets, given to casts as granted environment variables.", no_args_is_help=True
 )
 retention_app = typer.Typer(help="Retention of records (docs/privacy.md).", no_args_is_help=True)
+namespaces_app = typer.Typer(
+    help="Namespaces of spell keys (com.acme): each is its first publisher's.", no_args_is_help=True
+)
 catalog_app = typer.Typer()
 
 
@@ -183,6 +186,31 @@ def credits_grant(
         typer.echo(anyio.run(main))
     except SpellError as error:
         fail(f"{error.code}: {error.detail}")
+
+
+@namespaces_app.command("transfer")
+def namespaces_transfer(
+    name: Annotated[str, typer.Argument(metavar="NAMESPACE", help="The namespace, e.g. com.acme.")],
+    user_id: Annotated[str, typer.Argument(metavar="USER_ID", help="Its new owner (`spell users list`).")],
+    home: HomeOption = None,
+) -> None:
+    """Give a namespace to a maker: new keys in it are theirs alone from now on; spells already
+    published in it stay with their makers."""
+    from spell_mcp import audit
+    from spell_mcp.catalog.namespaces import transfer
+    from spell_mcp.errors import SpellError
+
+    settings = store(home)
+
+    async def main() -> str | None:
+        async with local_platform(settings) as platform:
+            return await transfer(platform.db, name, user_id, audit.CONSOLE)
+
+    try:
+        previous = anyio.run(main)
+    except SpellError as error:
+        fail(f"{error.code}: {error.detail}")
+    typer.echo(f"{name}: now {user_id}'s (before: {previous or 'nobody'})")
 
 
 @payouts_app.command("run")

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from registry import SignerIdentityRecord, SpellVersion
 from spell_mcp.accounts.keys import Caster
-from spell_mcp.catalog import makers, secrets, signers, suspensions, versions
+from spell_mcp.catalog import makers, namespaces, secrets, signers, suspensions, versions
 from spell_mcp.errors import SpellError
 from spell_mcp.rest.bodies import Price
 from spell_mcp.rest.deps import (
@@ -132,6 +132,18 @@ class MySpellList(BaseModel):
     next_cursor: str | None = None
 
 
+class NamespaceOwner(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    owner_id: str = Field(max_length=64, description="The user who owns the namespace from now on.")
+
+
+class NamespaceInfo(BaseModel):
+    name: str = Field(description="The namespace, e.g. com.acme: every key com.acme.… is in it.")
+    owner_id: str
+    previous_owner_id: str | None = Field(description="Who owned it before; null when nobody did.")
+
+
 class SecretValue(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -164,6 +176,7 @@ PUBLISH_ERRORS = (
     "version_conflict",
     "spell_owned_by_other",
     "namespace_reserved",
+    "namespace_owned_by_other",
 )
 
 
@@ -372,6 +385,23 @@ async def reinstate(key: str, platform: PlatformDep, caster: AdminCaster, actor:
     """Operator: lift a suspension."""
     _require_operator(caster)
     await suspensions.reinstate(platform, key, actor)
+
+
+@router.put(
+    "/admin/namespaces/{name}",
+    tags=["operations"],
+    responses=problem_responses("unauthenticated", "forbidden", "not_found", *JSON_BODY_ERRORS),
+)
+async def transfer_namespace(
+    name: str, body: NamespaceOwner, platform: PlatformDep, caster: AdminCaster, actor: ActorDep
+) -> NamespaceInfo:
+    """Operator: give a namespace of spell keys to a maker. New keys in it are theirs alone from
+    now on (the first maker to publish in a namespace owns it until then); spells already
+    published in it stay with their makers."""
+    if not caster.is_operator:
+        raise SpellError("forbidden", "only the platform's operators transfer namespaces")
+    previous = await namespaces.transfer(platform.db, name, body.owner_id, actor)
+    return NamespaceInfo(name=name, owner_id=body.owner_id, previous_owner_id=previous)
 
 
 def signer_of(row: SignerIdentityRecord) -> Signer:

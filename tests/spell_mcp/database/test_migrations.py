@@ -41,3 +41,33 @@ async def test_every_migration_upgrades_a_store_with_data(empty_database: Databa
         assert [tuple(row) for row in kept] == [("old", "cast_old")]
     finally:
         await store.dispose()
+
+
+async def test_each_namespace_in_use_goes_to_the_maker_of_its_oldest_spell(empty_database: Database) -> None:
+    store = Storage(empty_database.url)
+    try:
+        await store.migrate("0021")
+        spells = [
+            ("com.acme.later", "usr_bob", datetime(2026, 2, 1, tzinfo=UTC)),
+            ("com.acme.image.first", "usr_alice", datetime(2026, 1, 1, tzinfo=UTC)),
+            ("org.bob.tool", "usr_bob", datetime(2026, 3, 1, tzinfo=UTC)),
+        ]
+
+        def fill(session: object) -> None:
+            for key, maker_id, created_at in spells:
+                session.execute(  # type: ignore[attr-defined]
+                    text(
+                        "INSERT INTO spells (key, maker_id, latest_version, status, created_at) "
+                        "VALUES (:key, :maker_id, '1.0.0', 'active', :created_at)"
+                    ),
+                    {"key": key, "maker_id": maker_id, "created_at": created_at},
+                )
+
+        await store.write(fill)
+        await store.migrate()
+        owners = await store.read(
+            lambda session: session.execute(text("SELECT name, maker_id FROM namespaces ORDER BY name")).all()
+        )
+        assert [tuple(row) for row in owners] == [("com.acme", "usr_alice"), ("org.bob", "usr_bob")]
+    finally:
+        await store.dispose()

@@ -110,6 +110,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/namespaces/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Transfer Namespace
+         * @description Operator: give a namespace of spell keys to a maker. New keys in it are theirs alone from
+         *     now on (the first maker to publish in a namespace owns it until then); spells already
+         *     published in it stay with their makers.
+         */
+        put: operations["transfer_namespace"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/spells/suspended": {
         parameters: {
             query?: never;
@@ -2029,6 +2051,29 @@ export interface components {
             /** Next Cursor */
             next_cursor?: string | null;
         };
+        /** NamespaceInfo */
+        NamespaceInfo: {
+            /**
+             * Name
+             * @description The namespace, e.g. com.acme: every key com.acme.… is in it.
+             */
+            name: string;
+            /** Owner Id */
+            owner_id: string;
+            /**
+             * Previous Owner Id
+             * @description Who owned it before; null when nobody did.
+             */
+            previous_owner_id: string | null;
+        };
+        /** NamespaceOwner */
+        NamespaceOwner: {
+            /**
+             * Owner Id
+             * @description The user who owns the namespace from now on.
+             */
+            owner_id: string;
+        };
         /** NewKey */
         NewKey: {
             /**
@@ -3313,6 +3358,101 @@ export interface operations {
             };
             /** @description `not_found`: Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    transfer_namespace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NamespaceOwner"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NamespaceInfo"];
+                };
+            };
+            /** @description `request_invalid`: Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `unauthenticated`: Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `unsupported_media_type`: The body must be sent as application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5907,7 +6047,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description `spell_owned_by_other`: The spell key belongs to another maker, `namespace_reserved`: The spell key is in a namespace reserved for operators, `account_restricted`: You restricted the processing of your data */
+            /** @description `spell_owned_by_other`: The spell key belongs to another maker, `namespace_reserved`: The spell key is in a namespace reserved for operators, `namespace_owned_by_other`: The spell key is in another maker's namespace, `account_restricted`: You restricted the processing of your data */
             403: {
                 headers: {
                     [name: string]: unknown;
