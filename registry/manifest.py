@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Annotated, Any, Literal
@@ -33,6 +34,16 @@ SEMVER_PATTERN = (
     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
 )
 MAX_KEY_LENGTH = 64
+# A price written as a string: ASCII digits, one point, an exponent at most ("0.001", "1e-3");
+# Python's Decimal would also read other scripts' digits ("٣") and underscores ("1_000").
+PRICE_TEXT = re.compile(r"([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+# Unicode's Bidi_Control characters: they reorder how the text around them is shown, so a name
+# or description could read otherwise than it is (Trojan Source, CVE-2021-42574).
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# What an HTML parser takes for the start of a tag, a comment or a declaration.
+_MARKUP = re.compile(r"<[A-Za-z/!?]")
+# An author is often written "Name <e-mail>", as package.json and Cargo.toml write them.
+_AUTHOR_EMAIL = re.compile(r"<[^<>\s@]+@[^<>\s@]+>")
 # The MCP server's own tools (spells_search, budget_status, …) take these prefixes.
 RESERVED_KEY_PREFIXES = ("spells.", "budget.")
 
@@ -47,6 +58,33 @@ class ManifestError(ValueError):
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def plain_text(value: str, *, multiline: bool = False) -> str:
+    """`value`, if it is text that shows as it reads: no bidirectional controls, no control
+    characters (tabs and line breaks only where `multiline`), no HTML, not blank. The dashboard,
+    MCP clients, terminals and any page that shows it all show the same words (and still escape
+    them, as they do any text)."""
+    if not value.strip():
+        raise ValueError("is blank")
+    for char in value:
+        if char in BIDI_CONTROLS:
+            raise ValueError(
+                f"contains U+{ord(char):04X} ({unicodedata.name(char)}), a bidirectional control that "
+                "makes text show otherwise than it reads: remove it"
+            )
+        kind = unicodedata.category(char)
+        if (kind == "Cc" and not (multiline and char in "\t\n\r")) or (
+            kind in ("Zl", "Zp") and not multiline
+        ):
+            raise ValueError(f"contains the control character U+{ord(char):04X}: remove it")
+    tag = _MARKUP.search(value)
+    if tag is not None:
+        raise ValueError(
+            f"is plain text, never HTML: {value[tag.start() : tag.start() + 12]!r} would be read as a "
+            "tag (write a space after '<', or say it in words)"
+        )
+    return value
 
 
 class SpellSection(_Section):
@@ -68,6 +106,22 @@ class SpellSection(_Section):
     license: Annotated[str, Field(min_length=1, max_length=200)]
     homepage: str | None = None
     icon: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _one_line_of_plain_text(cls, value: str) -> str:
+        return plain_text(value)
+
+    @field_validator("author")
+    @classmethod
+    def _plain_text_with_emails(cls, value: str) -> str:
+        plain_text(_AUTHOR_EMAIL.sub("", value) or "-")
+        return value
+
+    @field_validator("description")
+    @classmethod
+    def _plain_text(cls, value: str) -> str:
+        return plain_text(value, multiline=True)
 
 
 class PolicySection(_Section):
@@ -182,6 +236,11 @@ class PricingSection(_Section):
             raise ValueError("not a decimal number") from None
         if not price.is_finite() or price < 0:
             raise ValueError("must be a finite, non-negative amount")
+        if isinstance(value, str) and not PRICE_TEXT.fullmatch(value):
+            raise ValueError(
+                f'{value[:40]!r}: write the price with the digits 0-9 and one ".", e.g. "0.001" '
+                "(no other digits, underscores or spaces)"
+            )
         if price > MAX_PRICE_USD:
             raise ValueError(f"must be at most {MAX_PRICE_USD} USD per cast")
         if (price * MICROS_PER_USD) != (price * MICROS_PER_USD).to_integral_value():

@@ -198,3 +198,78 @@ def test_a_declared_sbom_format_is_compared_with_the_sboms_own(
 def test_an_unknown_sbom_format_is_refused_naming_the_field() -> None:
     found = problems(MINIMAL.format(price='"1"') + '[supply_chain]\nsbom_format = "swid"\n')
     assert found[0].startswith("supply_chain.sbom_format")
+
+
+@pytest.mark.parametrize(
+    "price",
+    ['"\u0663"', '"1_000"', '"\uff15"', '" 5"', '"+1"'],
+    ids=["arabic-indic", "_", "fullwidth", "space", "+"],
+)
+def test_a_price_is_written_in_ascii_digits_only(price: str) -> None:
+    """Python's Decimal reads "٣" (Arabic-Indic three) as 3 and "1_000" as 1000: a caster reading
+    the manifest would not see the price it charges."""
+    (found,) = problems(MINIMAL.format(price=price))
+    assert (
+        found.startswith("pricing.price_usd: ") and 'write the price with the digits 0-9 and one "."' in found
+    )
+
+
+@pytest.mark.parametrize(("price", "micros"), [('"1e-3"', 1_000), ('".5"', 500_000), ('"2."', 2_000_000)])
+def test_a_price_in_ascii_digits_may_have_an_exponent_or_a_bare_point(price: str, micros: int) -> None:
+    assert manifest(price).pricing.price_micros == micros
+
+
+BIDI = [
+    "\u202a",
+    "\u202b",
+    "\u202c",
+    "\u202d",
+    "\u202e",
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",
+    "\u200f",
+    "\u061c",
+]
+
+
+@pytest.mark.parametrize("field", ["name", "description", "author"])
+@pytest.mark.parametrize("control", BIDI, ids=[f"U+{ord(c):04X}" for c in BIDI])
+def test_a_bidirectional_control_in_shown_text_is_refused(field: str, control: str) -> None:
+    current = {"name": "Resize", "description": "Resizes.", "author": "Acme"}[field]
+    text = MINIMAL.format(price='"1"').replace(f'{field} = "{current}"', f'{field} = "Re{control}size"')
+    (found,) = problems(text)
+    assert (
+        found.startswith(f"spell.{field}: contains U+{ord(control):04X} (")
+        and "bidirectional control" in found
+    )
+
+
+@pytest.mark.parametrize("field", ["name", "description", "author"])
+@pytest.mark.parametrize(
+    "markup",
+    ["<b>bold</b>", "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<!-- x -->", "</p>"],
+)
+def test_html_in_shown_text_is_refused(field: str, markup: str) -> None:
+    current = {"name": "Resize", "description": "Resizes.", "author": "Acme"}[field]
+    text = MINIMAL.format(price='"1"').replace(f'{field} = "{current}"', f'{field} = "Re {markup}"')
+    (found,) = problems(text)
+    assert found.startswith(f"spell.{field}: is plain text, never HTML: ")
+
+
+def test_plain_text_keeps_its_less_than_signs_line_breaks_any_script_and_an_authors_email() -> None:
+    said = "Keeps a < b, 3 <= 4 and\n\tindented lines: سلام, 日本."
+    text = (
+        MINIMAL.format(price='"1"')
+        .replace('description = "Resizes."', f'description = """{said}"""')
+        .replace('author = "Acme"', 'author = "Jane Developer <jane@example.com>"')
+    )
+    parsed = Manifest.from_toml(text).spell
+    assert (parsed.description, parsed.author) == (said, "Jane Developer <jane@example.com>")
+
+
+@pytest.mark.parametrize(("field", "value"), [("name", "Re\\tsize"), ("name", "Re\\nsize"), ("name", "   ")])
+def test_a_name_is_one_line_of_visible_text(field: str, value: str) -> None:
+    (found,) = problems(MINIMAL.format(price='"1"').replace('name = "Resize"', f'name = "{value}"'))
+    assert found.startswith("spell.name: ")

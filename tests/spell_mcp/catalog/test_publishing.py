@@ -128,3 +128,34 @@ async def test_an_sbom_describing_another_spell_is_refused_and_nothing_is_record
         "component must be named com.acme.fresh at version 1.0.0"
     )
     assert await dev_platform.db.read(lambda session: session.get(Spell, "com.acme.fresh")) is None
+
+
+@pytest.mark.parametrize(
+    ("line", "written", "problem"),
+    [
+        ('name = "com.acme.shown"', 'name = "Invoice \u202eexe.pdf"', "spell.name: contains U+202E"),
+        (
+            'description = "A spell made by the test suite."',
+            'description = "<img src=x onerror=alert(1)>"',
+            "spell.description: is plain text, never HTML",
+        ),
+        ('price_usd = "0.01"', 'price_usd = "\u0663"', "pricing.price_usd: '\u0663': write the price"),
+        ('price_usd = "0.01"', 'price_usd = "1_000"', "pricing.price_usd: '1_000': write the price"),
+    ],
+    ids=["bidi-name", "html-description", "arabic-indic-price", "underscore-price"],
+)
+async def test_text_that_shows_otherwise_than_it_reads_and_lax_prices_are_refused_at_publish(
+    dev_platform: Platform, tmp_path: Path, line: str, written: str, problem: str
+) -> None:
+    maker = await dev_platform.db.write(lambda session: create_user(session, "maker"))
+    directory = write_spell(tmp_path, "com.acme.shown", wat.writes("{}"))
+    manifest = directory / "manifest.toml"
+    assert line in manifest.read_text()
+    manifest.write_text(manifest.read_text().replace(line, written))
+    with pytest.raises(SpellError) as refused:
+        await dev_platform.publishing.publish(
+            Caster(maker.user_id, None, False), pack_directory(directory), None
+        )
+    assert (refused.value.code, refused.value.status) == ("manifest_invalid", 422)
+    assert refused.value.detail.startswith(problem), refused.value.detail
+    assert await dev_platform.db.read(lambda session: session.get(Spell, "com.acme.shown")) is None
