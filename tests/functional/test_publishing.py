@@ -18,6 +18,7 @@ from registry import pack_directory
 from tests import wasm_modules as wat
 from tests.conftest import ROOT, RunningServer
 from tests.osv import GO_NET, OsvBucket, export, go_spell
+from tests.registry.test_package import sparse_bomb
 from tests.spellbook import spdx_sbom, write_spell
 
 SPELL = [str(ROOT / ".venv" / "bin" / "spell")]
@@ -194,6 +195,27 @@ def test_bad_packages_are_refused_with_the_rule_and_the_member(
     assert body["code"] == code
     assert any(needle in problem for problem in body["problems"]), body
     assert maker.get(f"/v1/spells/{key}").json()["code"] == "spell_not_found"
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The most memory the process has held at once (its VmHWM), in MiB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmHWM:")[1].split()[0]) / 1024
+
+
+def test_a_tar_bomb_is_refused_without_the_server_expanding_it(
+    server: RunningServer, maker: httpx.Client, tmp_path: Path, key: str
+) -> None:
+    """A few KB whose sparse member declares 768 MiB: refused from its header, and the server's
+    peak memory does not move by anything near it."""
+    bomb = sparse_bomb(write_spell(tmp_path, key, wat.writes("{}")), tmp_path / "bomb.tar")
+    before = peak_rss_mib(server.pid)
+    refused = publish(maker, bomb)
+    assert (refused.status_code, refused.json()["code"]) == (422, "package_invalid")
+    assert refused.json()["problems"] == [
+        "resources/big.bin: only regular files and directories are allowed, not a GNU sparse file"
+    ]
+    assert peak_rss_mib(server.pid) - before < 128
 
 
 @pytest.mark.parametrize("shape", sorted(wat.FORBIDDEN_IMPORTS))

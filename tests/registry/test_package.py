@@ -269,24 +269,27 @@ def peak_allocated(work: Callable[[], object]) -> int:
     return peak
 
 
-@pytest.mark.parametrize("fmt", sorted(SPARSE_FORMATS))
-def test_a_sparse_file_is_refused_from_its_header_without_being_expanded(
-    spell_dir: Path, tmp_path: Path, fmt: str
-) -> None:
-    """The tar bomb: a package of a few KB whose resources/ holds a sparse file declaring 768 MiB
-    (the server once expanded it in memory: 3.4 GB RSS)."""
+def sparse_bomb(spell_dir: Path, out: Path, fmt: str = "gnu") -> bytes:
+    """The tar bomb: the spell folder packed by GNU tar --sparse with a resources/ file declaring
+    768 MiB, all hole but its last byte (a server once expanded it in memory: 3.4 GB RSS)."""
+    (spell_dir / "resources").mkdir(exist_ok=True)
     with (spell_dir / "resources" / "big.bin").open("wb") as sparse:
         sparse.truncate(SPARSE_BYTES - 1)
         sparse.seek(SPARSE_BYTES - 1)
         sparse.write(b"x")
     members = sorted((p.name for p in spell_dir.iterdir()), key=str.encode)
-    subprocess.run(
-        [*GNU_TAR[:-1], "--sparse", *SPARSE_FORMATS[fmt], "-cf", str(tmp_path / "bomb.tar"), *members],
-        cwd=spell_dir,
-        check=True,
-    )
-    bomb = (tmp_path / "bomb.tar").read_bytes()
+    tar = [*GNU_TAR[:-1], "--sparse", *SPARSE_FORMATS[fmt], "-cf", str(out)]
+    subprocess.run([*tar, *members], cwd=spell_dir, check=True)
+    bomb = out.read_bytes()
     assert len(bomb) < 256 * 1024
+    return bomb
+
+
+@pytest.mark.parametrize("fmt", sorted(SPARSE_FORMATS))
+def test_a_sparse_file_is_refused_from_its_header_without_being_expanded(
+    spell_dir: Path, tmp_path: Path, fmt: str
+) -> None:
+    bomb = sparse_bomb(spell_dir, tmp_path / "bomb.tar", fmt)
     with pytest.raises(RegistrationError, match="only regular files and directories") as refused:
         SpellSource.from_package(bomb)
     assert refused.value.code == "package_invalid"
