@@ -3,6 +3,8 @@ request and response bodies stand beside its routes (they also document it in Op
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from pydantic import BaseModel, Field
 
 
@@ -22,3 +24,14 @@ class Problem(BaseModel):
 class Price(BaseModel):
     micros: int = Field(description="Price in micro-USD (1 USD = 1,000,000).")
     usd: str = Field(description="The same price as an exact decimal string.")
+
+
+def in_utc(moment: datetime) -> datetime:
+    """`moment` in UTC; ValueError when it has no time zone, or is not a time in UTC (before the
+    year 1 or after 9999 once its offset is applied: 9999-12-31T23:59:59-05:00 is not)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("give the time with a time zone, e.g. 2026-11-01T00:00:00Z")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range once in UTC (years 1 to 9999)") from None

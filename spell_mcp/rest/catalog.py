@@ -25,7 +25,15 @@ from spell_mcp.rest.deps import (
     problem_responses,
 )
 from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
-from spell_mcp.rest.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page, page_after
+from spell_mcp.rest.pagination import (
+    DEFAULT_LIMIT,
+    Cursor,
+    Limit,
+    decode_id_cursor,
+    id_position,
+    page,
+    page_after,
+)
 from spell_mcp.rest.routing import StrictJSONRoute
 
 
@@ -446,10 +454,8 @@ async def list_notifications(
     platform: PlatformDep, caster: PublishCaster, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> NotificationList:
     """What needs your attention as a maker, newest first (e.g. a new vulnerability in a dependency)."""
-    position = decode_cursor(cursor, 1)
-    before = int(position[0]) if position is not None else None
-    found = await makers.notifications_of(platform.db, caster.user_id, limit + 1, before)
-    rows, next_cursor = page(found, limit, lambda row: (str(row.id),))
+    found = await makers.notifications_of(platform.db, caster.user_id, limit + 1, decode_id_cursor(cursor))
+    rows, next_cursor = page(found, limit, lambda row: id_position(row.id))
     return NotificationList(
         next_cursor=next_cursor,
         items=[

@@ -32,7 +32,15 @@ from spell_mcp.rest.deps import (
     public_base_url,
 )
 from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
-from spell_mcp.rest.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page
+from spell_mcp.rest.pagination import (
+    DEFAULT_LIMIT,
+    Cursor,
+    Limit,
+    decode_day_cursor,
+    decode_time_cursor,
+    page,
+    time_position,
+)
 from spell_mcp.rest.routing import StrictJSONRoute
 
 
@@ -290,10 +298,8 @@ async def my_payments(
 ) -> Any:
     """Money in and out of your credits, newest first: top-ups (with Stripe's receipt), refunds,
     disputes and grants."""
-    position = decode_cursor(cursor, 2)
-    after = (datetime.fromisoformat(str(position[0])), str(position[1])) if position else None
-    rows = await payments_of(platform.db, caster.user_id, limit + 1, after)
-    shown, next_cursor = page(rows, limit, lambda payment: (payment.created_at.isoformat(), payment.id))
+    rows = await payments_of(platform.db, caster.user_id, limit + 1, decode_time_cursor(cursor))
+    shown, next_cursor = page(rows, limit, lambda payment: time_position(payment.created_at, payment.id))
     items = [payment_info(payment) for payment in shown]
     if format == "csv":
         out = io.StringIO()
@@ -422,9 +428,7 @@ async def my_payouts(
 ) -> Any:
     """Your payout statements, newest first: casts, what casters paid, the platform's share,
     clawbacks, and what was sent (with Stripe's transfer)."""
-    position = decode_cursor(cursor, 1)
-    before = str(position[0]) if position is not None else None
-    rows = await payouts.payouts_of(platform.db, caster.user_id, limit + 1, before)
+    rows = await payouts.payouts_of(platform.db, caster.user_id, limit + 1, decode_day_cursor(cursor))
     shown, next_cursor = page(rows, limit, lambda payout: (payout.period,))
     items = [payout_info(payout) for payout in shown]
     if format == "csv":
