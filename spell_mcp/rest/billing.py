@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from spell_mcp.casting.budget_alerts import check_url
 from spell_mcp.payments import budgets, reports
-from spell_mcp.rest.bodies import Price
+from spell_mcp.rest.bodies import Moment, Price
 from spell_mcp.rest.deps import (
     JSON_BODY_ERRORS,
     ActorDep,
@@ -267,8 +267,8 @@ async def my_usage(
     group: Annotated[
         Literal["day", "spell", "key"], Query(description="Rows per day, spell or key.")
     ] = "day",
-    since: Annotated[datetime | None, Query(description="From (inclusive); default 30 days ago.")] = None,
-    until: Annotated[datetime | None, Query(description="To (exclusive); default now.")] = None,
+    since: Annotated[Moment | None, Query(description="From (inclusive); default 30 days ago.")] = None,
+    until: Annotated[Moment | None, Query(description="To (exclusive); default now.")] = None,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> Any:
     """What your successful casts cost, grouped by day, spell or API key."""

@@ -4,8 +4,9 @@ request and response bodies stand beside its routes (they also document it in Op
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 
 class Problem(BaseModel):
@@ -35,3 +36,13 @@ def in_utc(moment: datetime) -> datetime:
         return moment.astimezone(UTC)
     except OverflowError:
         raise ValueError("the time is out of range once in UTC (years 1 to 9999)") from None
+
+
+def _written_as_text(value: Any) -> Any:
+    if not isinstance(value, str | datetime):
+        raise ValueError("give the time as text, e.g. 2026-11-01T00:00:00Z")
+    return value
+
+
+# A time a client gives (RFC 3339 text with a zone), read as the same time in UTC.
+Moment = Annotated[datetime, BeforeValidator(_written_as_text), AfterValidator(in_utc)]

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from spell_mcp.accounts import keys
 from spell_mcp.accounts.keys import ApiKey
 from spell_mcp.rest.billing import BudgetCaps
+from spell_mcp.rest.bodies import Moment
 from spell_mcp.rest.deps import JSON_BODY_ERRORS, ActorDep, AdminCaster, PlatformDep, problem_responses
 from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
 from spell_mcp.rest.pagination import DEFAULT_LIMIT, Cursor, Limit, page_after
@@ -24,7 +25,7 @@ class KeyRequest(BaseModel):
     scopes: list[str] = Field(
         default=["cast", "read"], description="Some of cast, publish, read, billing, admin; at most your own."
     )
-    expires_at: datetime | None = Field(None, description="When the key stops working (with a time zone).")
+    expires_at: Moment | None = Field(None, description="When the key stops working (with a time zone).")
     budget: BudgetCaps | None = Field(None, description="Caps for this key alone.")
 
 
