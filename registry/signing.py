@@ -19,7 +19,6 @@ refused, since a SAN alone can be minted by any issuer.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +36,8 @@ from sigstore.errors import VerificationError
 from sigstore.models import Bundle, InvalidBundle, TrustedRoot
 from sigstore.verify import Verifier, policy
 from sigstore.verify.policy import VerificationPolicy
+
+from registry import json_text
 
 OIDC_ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
 OIDC_ISSUER_V2 = ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
@@ -181,7 +182,11 @@ def verifier_for(trust_root: str) -> Verifier:
 
 
 def load_bundle(raw: bytes) -> Bundle:
-    if _is_cosign_legacy(raw):
+    try:
+        document = json_text.loads(raw)
+    except json_text.JSONTextError as exc:
+        raise SignatureError(f"the bundle is not a Sigstore bundle: {exc}") from None
+    if _is_cosign_legacy(document):
         raise SignatureError(
             "this is cosign 2's legacy bundle format, which carries no verification material of the "
             "Sigstore bundle standard: sign again with `cosign sign-blob --new-bundle-format --bundle "
@@ -233,9 +238,9 @@ def attestation_about(digest: str, payload_type: str, payload: bytes) -> Attesta
     if payload_type != IN_TOTO_PAYLOAD:
         raise SignatureError(f"the envelope holds {payload_type!r}, not an in-toto statement")
     try:
-        statement = json.loads(payload)
-    except ValueError:
-        raise SignatureError("the attestation's statement is not JSON") from None
+        statement = json_text.loads(payload)
+    except json_text.JSONTextError as exc:
+        raise SignatureError(f"the attestation's statement is not acceptable JSON: {exc}") from None
     if not isinstance(statement, dict) or statement.get("_type") not in IN_TOTO_STATEMENTS:
         raise SignatureError("the envelope holds no in-toto statement")
     subjects = statement.get("subject")
@@ -262,12 +267,8 @@ def attestation_about(digest: str, payload_type: str, payload: bytes) -> Attesta
     )
 
 
-def _is_cosign_legacy(raw: bytes) -> bool:
+def _is_cosign_legacy(document: Any) -> bool:
     """cosign 2's default `--bundle` output: {"base64Signature", "cert", "rekorBundle"}."""
-    try:
-        document = json.loads(raw)
-    except ValueError:
-        return False
     return isinstance(document, dict) and "base64Signature" in document and "mediaType" not in document
 
 
