@@ -1,5 +1,7 @@
-"""An in-process server on each database, shared by a module's tests: dev mode (an operator
-who owns the bundled example spells), with limits high enough for a test's own traffic."""
+"""An in-process server on each database, shared by the tests of this folder as the servers of
+tests/conftest.py are: dev mode (an operator who owns the bundled example spells), limits high
+enough for the tests' own traffic. Tests keep out of each other's way: each makes the users and
+names it changes."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from spell_mcp.settings import Settings
 from tests.conftest import BACKENDS, _database
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="session", params=BACKENDS)
 def api(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, built_spells: Path
 ) -> Iterator[TestClient]:
