@@ -6,7 +6,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
+
+
+class RequestBody(BaseModel):
+    """A request's JSON body, read as it is written: no field it does not know, and no value of
+    one JSON type taken for another (`true` is not 1, `"5"` is not 5, `1.0` is not 1, `1` is not
+    true): pydantic's strict mode."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class Problem(BaseModel):
@@ -44,5 +52,6 @@ def _written_as_text(value: Any) -> Any:
     return value
 
 
-# A time a client gives (RFC 3339 text with a zone), read as the same time in UTC.
-Moment = Annotated[datetime, BeforeValidator(_written_as_text), AfterValidator(in_utc)]
+# A time a client gives (RFC 3339 text with a zone), read as the same time in UTC. JSON has no
+# time type: the text is parsed, also in a strict body.
+Moment = Annotated[datetime, BeforeValidator(_written_as_text), Strict(False), AfterValidator(in_utc)]

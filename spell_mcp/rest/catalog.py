@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Response, UploadFile, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from registry import SignerIdentityRecord, SpellVersion
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.catalog import makers, secrets, signers, suspensions, versions
 from spell_mcp.errors import SpellError
-from spell_mcp.rest.bodies import Price
+from spell_mcp.rest.bodies import Price, RequestBody
 from spell_mcp.rest.deps import (
     JSON_BODY_ERRORS,
     ActorDep,
@@ -95,9 +95,7 @@ class SbomSummary(BaseModel):
     delist_at: datetime | None = Field(description="When a version left vulnerable will be delisted.")
 
 
-class SignerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SignerIn(RequestBody):
     identity: str = Field(description="Certificate SAN: an e-mail, or a workflow URI for CI signing.")
     issuer: str = Field(description="OIDC issuer, e.g. https://token.actions.githubusercontent.com.")
     repository: str | None = Field(None, description="GitHub Actions: owner/repo the workflow ran in.")
@@ -140,9 +138,7 @@ class MySpellList(BaseModel):
     next_cursor: str | None = None
 
 
-class SecretValue(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SecretValue(RequestBody):
     value: str = Field(max_length=4096, description="Sealed at rest; never shown again.")
 
 

@@ -12,14 +12,14 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from billing import MICROS_PER_USD
 from spell_mcp.errors import SpellError
 from spell_mcp.payments import events, grants, payouts, refunds, reloads
 from spell_mcp.payments.checkout import check_consent, start_top_up
 from spell_mcp.payments.records import Payment, payments_of
-from spell_mcp.rest.bodies import Price
+from spell_mcp.rest.bodies import Price, RequestBody
 from spell_mcp.rest.deps import (
     JSON_BODY_ERRORS,
     ActorDep,
@@ -44,9 +44,7 @@ from spell_mcp.rest.pagination import (
 from spell_mcp.rest.routing import StrictJSONRoute
 
 
-class TopUpRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TopUpRequest(RequestBody):
     amount_usd: str = Field(
         pattern=r"^[0-9]{1,7}(\.[0-9]{1,2})?$",
         description="Credits to buy, in whole cents (tax, where it applies, is added at checkout).",
@@ -61,9 +59,7 @@ class TopUpStarted(BaseModel):
     amount: Price
 
 
-class GrantRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class GrantRequest(RequestBody):
     amount_usd: str = Field(
         pattern=r"^-?[0-9]{1,12}(\.[0-9]{1,6})?$",
         description="Credits to give; negative takes back (at most what is available).",
@@ -91,9 +87,7 @@ class PaymentList(BaseModel):
     next_cursor: str | None = None
 
 
-class PayoutAccountRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PayoutAccountRequest(RequestBody):
     country: str = Field(
         "US", pattern=r"^[A-Z]{2}$", description="Where the maker's bank account is (ISO 3166-1)."
     )
@@ -145,9 +139,7 @@ class PayoutList(BaseModel):
     next_cursor: str | None = None
 
 
-class AutoReloadRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AutoReloadRequest(RequestBody):
     enabled: bool = True
     threshold_usd: str = Field(
         pattern=r"^[0-9]{1,7}(\.[0-9]{1,2})?$", description="Reload when available credits fall below this."
@@ -170,9 +162,7 @@ class AutoReloadInfo(BaseModel):
     last_error: str | None
 
 
-class CastRefundRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CastRefundRequest(RequestBody):
     reason: str = Field(min_length=1, max_length=500, description="Why: shown to the caster.")
 
 

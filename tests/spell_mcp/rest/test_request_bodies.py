@@ -1,12 +1,22 @@
-"""What a client sends is read as it is written, never coerced: a time is text with a zone and
-must be a time once in UTC; every refusal is a 400 with a catalog code, never a 500."""
+"""What a client sends is read as it is written, never coerced: a number or a boolean is one in
+the JSON (`true` is not 1, `"5"` is not 5), a time is text with a zone and must be a time once in
+UTC; every refusal is a 400 with a catalog code, never a 500."""
 
 from __future__ import annotations
 
+import importlib
+import json
+import pkgutil
+import re
+import typing
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import BaseModel, ValidationError
+
+from spell_mcp import rest
+from spell_mcp.rest.bodies import RequestBody
 
 # Each is refused where a client gives a time: not a time once its offset is applied, not text,
 # or without a zone.
@@ -56,3 +66,77 @@ def test_a_report_until_a_time_near_the_year_1_starts_at_the_year_1(api: TestCli
     report = api.get("/v1/users/me/usage", params={"until": "0001-01-05T00:00:00Z"})
     assert report.status_code == 200, report.text
     assert report.json()["since"].startswith("0001-01-01T00:00:00")
+
+
+# -- strict types ---------------------------------------------------------------------------
+
+
+def body_models() -> dict[str, type[BaseModel]]:
+    """Every pydantic model of the REST face, by name (as the OpenAPI document names them)."""
+    found: dict[str, type[BaseModel]] = {}
+    for module in pkgutil.iter_modules(rest.__path__):
+        for name, value in vars(importlib.import_module(f"spell_mcp.rest.{module.name}")).items():
+            if (
+                isinstance(value, type)
+                and issubclass(value, BaseModel)
+                and value.__module__.startswith("spell_mcp")
+            ):
+                found[name] = value
+    return found
+
+
+def test_every_json_request_body_is_read_strictly(api: TestClient) -> None:
+    models = body_models()
+    bodies = set()
+    for methods in api.get("/openapi.json").json()["paths"].values():
+        for operation in methods.values():
+            schema = (
+                operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            )
+            bodies.update(re.findall(r"#/components/schemas/(\w+)", json.dumps(schema)))
+    assert len(bodies) >= 15
+    for name in bodies:
+        assert issubclass(models[name], RequestBody), f"{name} is not a RequestBody"
+
+
+def scalar_fields(model: type[BaseModel]) -> list[tuple[str, type]]:
+    """The fields of `model` that hold an integer or a boolean (optional or not)."""
+    found = []
+    for name, field in model.model_fields.items():
+        kinds = typing.get_args(field.annotation) or (field.annotation,)
+        found += [(name, kind) for kind in kinds if kind in (int, bool)]
+    return found
+
+
+def test_no_request_body_takes_a_value_of_another_json_type_for_a_number_or_a_boolean() -> None:
+    wrong = {int: [True, "5", 5.0], bool: [1, "true", "yes"]}
+    checked = 0
+    for model in body_models().values():
+        if not issubclass(model, RequestBody):
+            continue
+        for name, kind in scalar_fields(model):
+            for value in wrong[kind]:
+                with pytest.raises(ValidationError) as refused:
+                    model.model_validate({name: value})
+                assert any(error["loc"][:1] == (name,) for error in refused.value.errors()), (
+                    model,
+                    name,
+                    value,
+                )
+                checked += 1
+    assert checked >= 30
+
+
+@pytest.mark.parametrize("value", [True, "5", 5.0, "\u0665"])
+def test_a_budget_cap_is_a_json_integer(api: TestClient, value: Any) -> None:
+    """`true` was read as a cap of 1 micro-USD, and "5" as 5."""
+    before = api.get("/v1/users/me/budget").json()["caps"]
+    words = refused(api.put("/v1/users/me/budget", json={"daily_cap_micros": value}))
+    assert "daily_cap_micros" in words
+    assert api.get("/v1/users/me/budget").json()["caps"] == before
+
+
+def test_a_budget_cap_written_as_an_integer_is_set(api: TestClient) -> None:
+    answer = api.put("/v1/users/me/budget", json={"daily_cap_micros": 5_000_000})
+    assert answer.status_code == 200 and answer.json()["caps"]["daily_cap_micros"] == 5_000_000
+    assert api.put("/v1/users/me/budget", json={}).status_code == 200  # the operator's other tests cast
