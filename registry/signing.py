@@ -19,6 +19,7 @@ refused, since a SAN alone can be minted by any issuer.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +49,7 @@ class SignatureError(ValueError):
 
 
 ANY_REF = "@*"
+_VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")
 
 
 class _WorkflowAtAnyRef:
@@ -78,6 +80,12 @@ class SignerIdentity:
     def __post_init__(self) -> None:
         if not self.identity.strip() or not self.issuer.strip():
             raise SignatureError("a signer identity needs both the identity (SAN) and the OIDC issuer")
+        claims = (self.identity, self.issuer, self.repository, self.workflow_ref, self.trigger)
+        if not all(claim is None or _VISIBLE_ASCII.fullmatch(claim) for claim in claims):
+            raise SignatureError(
+                "a signer identity's claims are URIs, e-mail addresses and names as certificates carry "
+                "them: visible ASCII, without spaces, tabs, line breaks or control characters"
+            )
         wildcard = "*" in self.identity
         if wildcard and not (
             self.identity.endswith(ANY_REF) and self.identity.count("*") == 1 and "://" in self.identity

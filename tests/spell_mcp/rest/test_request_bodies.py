@@ -140,3 +140,25 @@ def test_a_budget_cap_written_as_an_integer_is_set(api: TestClient) -> None:
     answer = api.put("/v1/users/me/budget", json={"daily_cap_micros": 5_000_000})
     assert answer.status_code == 200 and answer.json()["caps"]["daily_cap_micros"] == 5_000_000
     assert api.put("/v1/users/me/budget", json={}).status_code == 200  # the operator's other tests cast
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://hooks.example.com/a\r\nX: y", "https://hooks.example.com/\tb", "https://hooks.exa\nmple.com/"],
+)
+def test_a_webhook_url_with_a_line_break_or_a_tab_is_refused_and_not_stored(
+    api: TestClient, url: str
+) -> None:
+    before = api.get("/v1/users/me/budget/webhook")
+    assert "line breaks" in refused(api.put("/v1/users/me/budget/webhook", json={"url": url}))
+    after = api.get("/v1/users/me/budget/webhook")
+    assert (after.status_code, after.text) == (before.status_code, before.text)
+
+
+def test_a_signer_identity_with_a_nul_or_a_line_break_is_refused(api: TestClient) -> None:
+    """PostgreSQL cannot store a NUL: it is refused before it reaches the database."""
+    issuer = "https://token.actions.githubusercontent.com"
+    for identity in ["maker\u0000@example.com", "maker@example.com\n"]:
+        assert "control characters" in refused(
+            api.post("/v1/makers/me/signers", json={"identity": identity, "issuer": issuer})
+        )
