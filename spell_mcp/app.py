@@ -56,6 +56,7 @@ from spell_mcp.rest.problems import (
     RESOURCE_METADATA_PATH,
     SSE_METADATA_PATH,
     InternalErrors,
+    NoNulInTheUrl,
     install_error_handlers,
     problem_response,
 )
@@ -270,6 +271,7 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
     install_error_handlers(app)
     # Innermost of the middleware: a 500 still gets the security headers and the request id.
     app.add_middleware(InternalErrors)
+    app.add_middleware(NoNulInTheUrl)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -6,15 +6,25 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator
 
 
 class RequestBody(BaseModel):
-    """A request's JSON body, read as it is written: no field it does not know, and no value of
-    one JSON type taken for another (`true` is not 1, `"5"` is not 5, `1.0` is not 1, `1` is not
-    true): pydantic's strict mode."""
+    """A request's JSON body, read as it is written: no field it does not know, no value of one
+    JSON type taken for another (`true` is not 1, `"5"` is not 5, `1.0` is not 1, `1` is not
+    true: pydantic's strict mode), and no text with a NUL."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        """No text of a body holds a NUL: PostgreSQL cannot store one. (A cast's input is the
+        spell's to read, and is not text stored here.)"""
+        texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError("text may not hold a NUL character (\\u0000)")
+        return value
 
 
 class Problem(BaseModel):

@@ -155,10 +155,49 @@ def test_a_webhook_url_with_a_line_break_or_a_tab_is_refused_and_not_stored(
     assert (after.status_code, after.text) == (before.status_code, before.text)
 
 
-def test_a_signer_identity_with_a_nul_or_a_line_break_is_refused(api: TestClient) -> None:
-    """PostgreSQL cannot store a NUL: it is refused before it reaches the database."""
+def test_a_signer_identity_with_a_line_break_or_a_tab_is_refused(api: TestClient) -> None:
     issuer = "https://token.actions.githubusercontent.com"
-    for identity in ["maker\u0000@example.com", "maker@example.com\n"]:
-        assert "control characters" in refused(
-            api.post("/v1/makers/me/signers", json={"identity": identity, "issuer": issuer})
-        )
+    for identity in ["maker@example.com\n", "maker@\texample.com"]:
+        body = {"identity": identity, "issuer": issuer}
+        assert "control characters" in refused(api.post("/v1/makers/me/signers", json=body))
+
+
+# -- NUL characters, which PostgreSQL cannot store or compare ---------------------------------
+
+NUL = "a\u0000b"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/v1/keys", {"name": NUL, "scopes": ["read"]}),
+        ("PATCH", "/v1/users/me", {"email": "a\u0000@example.com"}),
+        ("POST", "/v1/admin/legal-holds", {"target_type": "user", "target_id": NUL, "reason": "r"}),
+        ("POST", "/v1/spells/dev.spell.echo/accept", {"version": NUL}),
+        ("POST", "/v1/spells/dev.spell.echo/cast", {"input": {"message": "x"}, "version": NUL}),
+        ("POST", "/v1/keys", {"name": "k", "scopes": ["read", NUL]}),
+    ],
+)
+def test_text_with_a_nul_in_a_body_is_refused(
+    api: TestClient, method: str, path: str, body: dict[str, Any]
+) -> None:
+    assert "NUL" in refused(api.request(method, path, json=body))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v1/spells/dev.spell.echo%00",
+        "/v1/casts/cast_x%00",
+        "/v1/spells?q=a%00b",
+        "/v1/admin/audit?action=a%00",
+        "/v0.1/servers?search=%00",
+    ],
+)
+def test_a_url_with_a_nul_is_refused(api: TestClient, url: str) -> None:
+    assert "NUL" in refused(api.get(url))
+
+
+def test_a_casts_input_may_hold_a_nul_for_the_spell_to_read(api: TestClient) -> None:
+    cast = api.post("/v1/spells/dev.spell.echo/cast", json={"input": {"message": NUL}})
+    assert cast.status_code == 200, cast.text
