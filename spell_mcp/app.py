@@ -20,7 +20,7 @@ from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 from mcp.server.subscriptions import InMemorySubscriptionBus
 from starlette.datastructures import Headers
 from starlette.routing import Mount, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from registry import json_schema
 from spell_mcp.accounts.keys import SCOPES, Caster, bearer_token
@@ -102,6 +102,8 @@ class McpAuthentication:
         # A field's value excludes the whitespace around it (RFC 9110 §5.5), and the SDK compares
         # the routing headers (Mcp-Method, Mcp-Name) with the body as they come.
         scope["headers"] = [(name, value.strip(b" \t")) for name, value in scope["headers"]]
+        if scope["method"] == "POST":
+            receive = await whole_body(scope, receive)
         tracked = TrackedSend(send)
         try:
             await self.app(scope, receive, tracked)
@@ -110,6 +112,23 @@ class McpAuthentication:
                 raise
             base = public_base_url(Request(scope))
             await problem_response(error, scope.get("path"), base)(scope, receive, send)
+
+
+async def whole_body(scope: Scope, receive: Receive) -> Receive:
+    """A `receive` that gives the request's whole body, read first: a client that hangs up
+    before it is sent raises ClientDisconnect here (answered by nobody, counted as 499), where
+    the MCP SDK would log an error and answer 500."""
+    body = await Request(scope, receive).body()
+    given = False
+
+    async def replay() -> Message:
+        nonlocal given
+        if given:
+            return await receive()
+        given = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 async def caster_from_request(ctx: ServerRequestContext[Any, Any]) -> Caster:

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from spell_mcp.accounts.keys import bearer_token
@@ -99,6 +100,8 @@ class InternalErrors:
         tracked = TrackedSend(send)
         try:
             await self.app(scope, receive, tracked)
+        except ClientDisconnect:
+            raise  # not an error of ours: nobody is left to answer (spell_mcp/rest/middleware.py)
         except Exception as error:
             count_if_storage(error)
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
