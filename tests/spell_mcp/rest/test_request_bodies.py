@@ -201,3 +201,29 @@ def test_a_url_with_a_nul_is_refused(api: TestClient, url: str) -> None:
 def test_a_casts_input_may_hold_a_nul_for_the_spell_to_read(api: TestClient) -> None:
     cast = api.post("/v1/spells/dev.spell.echo/cast", json={"input": {"message": NUL}})
     assert cast.status_code == 200, cast.text
+
+
+# -- depth bombs ----------------------------------------------------------------------------
+
+
+def json_operations(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every operation that takes a JSON body: (method, path with its parameters filled in)."""
+    found = []
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                found.append((method.upper(), re.sub(r"\{\w+\}", "x", path)))
+    return found
+
+
+def test_no_json_body_nested_100000_deep_reaches_an_error_of_ours(api: TestClient) -> None:
+    """Every route that takes JSON, and MCP, refuses the bomb in words; none answers 5xx."""
+    bomb = "[" * 100_000 + "]" * 100_000
+    operations = json_operations(api.get("/openapi.json").json())
+    assert len(operations) >= 19
+    for method, path in operations:
+        answer = api.request(method, path, content=bomb, headers={"Content-Type": "application/json"})
+        assert "deeper than 64 levels" in refused(answer), (method, path)
+    mcp = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    answer = api.post("/mcp", content=bomb, headers={**mcp, "Host": "127.0.0.1:8000"})
+    assert answer.status_code == 400 and "recursion limit" in answer.text, answer.text
