@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
+from registry import json_text
 from registry.blobs import BlobStore
 from registry.icons import IconError, icon_data_uri
 from registry.licences import DEFAULT_COMPATIBILITY, LicenceWarning, check_licences
@@ -130,9 +130,9 @@ class SpellSource:
             if name not in files:
                 raise RegistrationError([f"{name}: missing"])
             try:
-                return json.loads(files[name])
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise RegistrationError([f"{name}: not valid JSON ({exc})"]) from None
+                return json_text.loads(files[name])
+            except json_text.JSONTextError as exc:
+                raise RegistrationError([f"{name}: {exc}"]) from None
 
         try:
             input_schema = check_input_schema(load_json(manifest.io.schema_file))

@@ -19,7 +19,7 @@ refused, since a SAN alone can be minted by any issuer.
 from __future__ import annotations
 
 import hashlib
-import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +38,8 @@ from sigstore.models import Bundle, InvalidBundle, TrustedRoot
 from sigstore.verify import Verifier, policy
 from sigstore.verify.policy import VerificationPolicy
 
+from registry import json_text
+
 OIDC_ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
 OIDC_ISSUER_V2 = ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
 
@@ -47,6 +49,7 @@ class SignatureError(ValueError):
 
 
 ANY_REF = "@*"
+_VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")
 
 
 class _WorkflowAtAnyRef:
@@ -77,6 +80,12 @@ class SignerIdentity:
     def __post_init__(self) -> None:
         if not self.identity.strip() or not self.issuer.strip():
             raise SignatureError("a signer identity needs both the identity (SAN) and the OIDC issuer")
+        claims = (self.identity, self.issuer, self.repository, self.workflow_ref, self.trigger)
+        if not all(claim is None or _VISIBLE_ASCII.fullmatch(claim) for claim in claims):
+            raise SignatureError(
+                "a signer identity's claims are URIs, e-mail addresses and names as certificates carry "
+                "them: visible ASCII, without spaces, tabs, line breaks or control characters"
+            )
         wildcard = "*" in self.identity
         if wildcard and not (
             self.identity.endswith(ANY_REF) and self.identity.count("*") == 1 and "://" in self.identity
@@ -181,7 +190,11 @@ def verifier_for(trust_root: str) -> Verifier:
 
 
 def load_bundle(raw: bytes) -> Bundle:
-    if _is_cosign_legacy(raw):
+    try:
+        document = json_text.loads(raw)
+    except json_text.JSONTextError as exc:
+        raise SignatureError(f"the bundle is not a Sigstore bundle: {exc}") from None
+    if _is_cosign_legacy(document):
         raise SignatureError(
             "this is cosign 2's legacy bundle format, which carries no verification material of the "
             "Sigstore bundle standard: sign again with `cosign sign-blob --new-bundle-format --bundle "
@@ -233,9 +246,9 @@ def attestation_about(digest: str, payload_type: str, payload: bytes) -> Attesta
     if payload_type != IN_TOTO_PAYLOAD:
         raise SignatureError(f"the envelope holds {payload_type!r}, not an in-toto statement")
     try:
-        statement = json.loads(payload)
-    except ValueError:
-        raise SignatureError("the attestation's statement is not JSON") from None
+        statement = json_text.loads(payload)
+    except json_text.JSONTextError as exc:
+        raise SignatureError(f"the attestation's statement is not acceptable JSON: {exc}") from None
     if not isinstance(statement, dict) or statement.get("_type") not in IN_TOTO_STATEMENTS:
         raise SignatureError("the envelope holds no in-toto statement")
     subjects = statement.get("subject")
@@ -262,12 +275,8 @@ def attestation_about(digest: str, payload_type: str, payload: bytes) -> Attesta
     )
 
 
-def _is_cosign_legacy(raw: bytes) -> bool:
+def _is_cosign_legacy(document: Any) -> bool:
     """cosign 2's default `--bundle` output: {"base64Signature", "cert", "rekorBundle"}."""
-    try:
-        document = json.loads(raw)
-    except ValueError:
-        return False
     return isinstance(document, dict) and "base64Signature" in document and "mediaType" not in document
 
 

@@ -293,7 +293,7 @@ class _DeadlineStream(httpcore.NetworkStream):
 def _parse_request(raw: bytes, max_headers: int) -> tuple[str, str, list[tuple[str, str]], bytes]:
     try:
         request = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not UTF-8 or not JSON; nested past the parser's limit
         raise Refused("bad_request", "the request is not a JSON object") from None
     if not isinstance(request, dict) or not isinstance(request.get("url"), str):
         raise Refused("bad_request", 'the request needs at least {"url": "https://…"}')

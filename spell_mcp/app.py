@@ -20,7 +20,7 @@ from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 from mcp.server.subscriptions import InMemorySubscriptionBus
 from starlette.datastructures import Headers
 from starlette.routing import Mount, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from registry import json_schema
 from spell_mcp.accounts.keys import SCOPES, Caster, bearer_token
@@ -56,6 +56,7 @@ from spell_mcp.rest.problems import (
     RESOURCE_METADATA_PATH,
     SSE_METADATA_PATH,
     InternalErrors,
+    NoNulInTheUrl,
     install_error_handlers,
     problem_response,
 )
@@ -101,6 +102,8 @@ class McpAuthentication:
         # A field's value excludes the whitespace around it (RFC 9110 §5.5), and the SDK compares
         # the routing headers (Mcp-Method, Mcp-Name) with the body as they come.
         scope["headers"] = [(name, value.strip(b" \t")) for name, value in scope["headers"]]
+        if scope["method"] == "POST":
+            receive = await whole_body(scope, receive)
         tracked = TrackedSend(send)
         try:
             await self.app(scope, receive, tracked)
@@ -109,6 +112,23 @@ class McpAuthentication:
                 raise
             base = public_base_url(Request(scope))
             await problem_response(error, scope.get("path"), base)(scope, receive, send)
+
+
+async def whole_body(scope: Scope, receive: Receive) -> Receive:
+    """A `receive` that gives the request's whole body, read first: a client that hangs up
+    before it is sent raises ClientDisconnect here (answered by nobody, counted as 499), where
+    the MCP SDK would log an error and answer 500."""
+    body = await Request(scope, receive).body()
+    given = False
+
+    async def replay() -> Message:
+        nonlocal given
+        if given:
+            return await receive()
+        given = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 async def caster_from_request(ctx: ServerRequestContext[Any, Any]) -> Caster:
@@ -270,6 +290,7 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
     install_error_handlers(app)
     # Innermost of the middleware: a 500 still gets the security headers and the request id.
     app.add_middleware(InternalErrors)
+    app.add_middleware(NoNulInTheUrl)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -71,7 +71,9 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the HTTP server binds to.")
     port: int = Field(8000, description="Port the HTTP server listens on.")
     public_url: str | None = Field(
-        None, description="URL clients reach the server at, when it is served behind a proxy."
+        None,
+        description="URL clients reach the server at, when it is served behind a proxy; the public "
+        "listings (/v0.1/servers) name it (unset: the address the server listens on).",
     )
     registry_name: str | None = Field(
         None,
@@ -392,6 +394,14 @@ class Settings(BaseSettings):
     def http_sessions(self) -> bool:
         """Whether Streamable HTTP keeps MCP sessions (see `mcp_sessions`)."""
         return self.mcp_sessions if self.mcp_sessions is not None else self.redis_url is None
+
+    def advertised_url(self) -> str:
+        """Where clients reach this server, as it tells others (public listings, return URLs):
+        SPELL_PUBLIC_URL, else the address it listens on; never a client's Host header."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home.resolve() / 'spell.db'}"

@@ -4,6 +4,7 @@ its first API key; finding the operator; and the account a caster stands for, wh
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -89,15 +90,65 @@ async def account_of(db: Database, user_id: str) -> User:
     return await db.read(lambda session: live_user(session, user_id))
 
 
-def check_name_free(session: Session, name: str) -> None:
-    """Refuse a name another user, erased ones aside, has."""
-    same = session.execute(
-        select(User.id).where(col(User.name) == name, col(User.status) != "erased")
-    ).scalar_one_or_none()
-    if same is not None:
-        raise SpellError(
-            "request_invalid", f"a user named {name!r} exists already (id {same}): choose another name"
-        )
+# Names that speak for the platform: only its operators take them ("erased user" is what an
+# erased account is shown as).
+RESERVED_NAMES = frozenset(
+    {"operator", "admin", "administrator", "root", "system", "spell", "support", "erased user"}
+)
+MAX_NAME = 200
+
+
+def name_key(name: str) -> str:
+    """What two names are told apart by: their NFKC form, case folded, spaces collapsed ("ALICE",
+    "Alice" and "alice" in fullwidth letters are one name)."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot be a user's name, whoever has it, or None."""
+    if not name.strip():
+        return "a user needs a name"
+    if len(name) > MAX_NAME:
+        return f"a name has at most {MAX_NAME} characters"
+    if name != name.strip():
+        return "a name does not start or end with a space"
+    # Control characters, and format characters: bidirectional overrides and isolates (U+202E
+    # shows a name backwards), zero-width joiners and spaces; private and unassigned ones too.
+    if any(unicodedata.category(character).startswith(("C", "Zl", "Zp")) for character in name):
+        return "a name may not hold control or invisible formatting characters (such as U+202E)"
+    return None
+
+
+def check_name_free(
+    session: Session, name: str, *, operator: bool = False, user_id: str | None = None
+) -> None:
+    """Refuse a name that is not one (`name_problem`), that speaks for the platform (unless it is
+    for an operator), or that another user, erased ones aside, has in any case or width
+    (`name_key`). `user_id` is the user the name is for, if they exist already."""
+    problem = name_problem(name)
+    if problem is not None:
+        raise SpellError("request_invalid", problem)
+    key = name_key(name)
+    if key in RESERVED_NAMES and not operator:
+        raise SpellError("request_invalid", f"the name {name!r} is kept for the platform's operators")
+    others = select(User.id, User.name).where(col(User.status) != "erased", col(User.id) != (user_id or ""))
+    for other_id, other_name in session.execute(others):
+        if name_key(other_name) == key:
+            raise SpellError(
+                "request_invalid",
+                f"a user named {other_name!r} exists already (id {other_id}): choose another name",
+            )
+
+
+def first_free_name(session: Session, candidates: list[str]) -> str | None:
+    """The first of `candidates` that a new user who is not an operator may take, if any."""
+    for candidate in candidates:
+        try:
+            check_name_free(session, candidate)
+        except SpellError:
+            continue
+        return candidate
+    return None
 
 
 async def users_with_credits(db: Database) -> list[tuple[User, int]]:

@@ -29,7 +29,7 @@ from sqlmodel import col, select
 from spell_mcp import audit
 from spell_mcp.accounts.keys import SCOPES, Caster
 from spell_mcp.accounts.secrets import SecretBox
-from spell_mcp.accounts.users import create_account
+from spell_mcp.accounts.users import create_account, first_free_name
 from spell_mcp.database.engine import Database
 from spell_mcp.database.tables import User, WebSession
 from spell_mcp.errors import SpellError
@@ -115,12 +115,17 @@ async def finish(
 
 def user_for(session: Session, account: GitHubAccount) -> str:
     """The user this GitHub account signs in as, created on its first sign-in (no API key until
-    it makes one)."""
+    it makes one), named as on GitHub; where that name may not be theirs (taken, kept for the
+    operators, or holding invisible characters), by the GitHub login, then the login and id."""
     query = select(col(User.id)).where(col(User.github_id) == account.id)
     found = session.execute(query).scalar_one_or_none()
     if found is not None:
         return str(found)
-    return create_account(session, account.name or account.login, github_id=account.id)
+    login = account.login
+    name = first_free_name(session, [account.name or login, login, f"{login}-{account.id}"])
+    return create_account(
+        session, name or f"{login}-{account.id}-{secrets.token_hex(3)}", github_id=account.id
+    )
 
 
 def open_session(session: Session, user_id: str, lifetime: timedelta) -> NewSession:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -50,6 +51,8 @@ FIRST_RETRY = timedelta(seconds=30)
 LEASE = timedelta(seconds=60)
 TIMEOUT_S = 10.0
 MAX_URL_LENGTH = 2048
+# A URL as RFC 3986 writes one: visible ASCII (an international host in its xn-- form).
+URL_CHARACTERS = re.compile(r"[\x21-\x7e]+")
 _deliveries = table_of(WebhookDelivery)
 _webhooks = table_of(AlertWebhook)
 _DUE = (
@@ -85,21 +88,34 @@ class Claimed:
 
 def check_url(url: str) -> str:
     """A webhook URL as given, if it can ever be delivered to; else `request_invalid`."""
-    problem = None
-    parts = urlsplit(url)
-    if len(url) > MAX_URL_LENGTH:
-        problem = f"the URL is longer than {MAX_URL_LENGTH} characters"
-    elif parts.scheme != "https":
-        problem = "the URL must be https"
-    elif not parts.hostname:
-        problem = "the URL has no host"
-    elif parts.username or parts.password:
-        problem = "the URL must not carry credentials; verify the signature instead"
-    elif not _is_domain(parts.hostname):
-        problem = "the URL must name a host such as hooks.example.com, not an IP address or a local name"
+    problem = _url_problem(url)
     if problem:
-        raise SpellError("request_invalid", f"{problem}: {url[:100]}")
+        raise SpellError("request_invalid", f"{problem}: {url[:100]!r}")
     return url
+
+
+def _url_problem(url: str) -> str | None:
+    if len(url) > MAX_URL_LENGTH:
+        return f"the URL is longer than {MAX_URL_LENGTH} characters"
+    if not URL_CHARACTERS.fullmatch(url):
+        # Parsers drop tabs and line breaks, so what is stored would not be what is fetched.
+        return "the URL must be ASCII without spaces, tabs, line breaks or control characters"
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # a port that is not a number from 0 to 65535 is a ValueError
+    except ValueError:
+        return "the URL's host or port is malformed"
+    if parts.scheme != "https":
+        return "the URL must be https"
+    if not parts.hostname:
+        return "the URL has no host"
+    if parts.username or parts.password:
+        return "the URL must not carry credentials; verify the signature instead"
+    if not _is_domain(parts.hostname):
+        return "the URL must name a host such as hooks.example.com, not an IP address or a local name"
+    if port == 0:
+        return "the URL's port must be from 1 to 65535"
+    return None
 
 
 def set_webhook(session: Session, box: SecretBox, user_id: str, url: str) -> str:

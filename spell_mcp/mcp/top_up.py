@@ -47,7 +47,7 @@ async def offer_top_up(
             caster,
             amount,
             save_card=False,
-            return_url=f"{settings.public_url or f'http://{settings.host}:{settings.port}'}/",
+            return_url=f"{settings.advertised_url()}/",
             attempt=uuid.uuid4().hex,
         )
         message = f"{error.detail}. Buy ${usd(int(amount * MICROS_PER_USD))} of credits to continue?"

@@ -84,10 +84,10 @@ def create_user_with_credits(
 async def create_named_user(
     db: Database, actor: audit.Actor, name: str, *, credits_micros: int = 0, is_operator: bool = False
 ) -> NewUser:
-    """`create_user_with_credits`, for a name no other user, erased ones aside, has."""
+    """`create_user_with_credits`, for a name that may be theirs (`check_name_free`)."""
 
     def create(session: Session) -> NewUser:
-        check_name_free(session, name)
+        check_name_free(session, name, operator=is_operator)
         return create_user_with_credits(
             session, actor, name, credits_micros=credits_micros, is_operator=is_operator
         )

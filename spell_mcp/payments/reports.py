@@ -59,7 +59,10 @@ async def usage_of(
     """What the caster's successful casts cost from `since` (30 days before `until`) to `until`
     (now), grouped."""
     end = until or datetime.now(UTC)
-    start = since or end - timedelta(days=USAGE_DAYS)
+    try:
+        start = since or end - timedelta(days=USAGE_DAYS)
+    except OverflowError:  # `until` within 30 days of the year 1: from the start of time
+        start = datetime.min.replace(tzinfo=UTC)
     if start.tzinfo is None or end.tzinfo is None:
         raise SpellError(
             "request_invalid", "give since and until with a time zone, e.g. 2026-11-01T00:00:00Z"

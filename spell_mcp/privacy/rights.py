@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from spell_mcp import audit
-from spell_mcp.accounts.users import live_user
+from spell_mcp.accounts.users import check_name_free, live_user
 from spell_mcp.database.engine import Database
 from spell_mcp.database.tables import ApiKey, UserPreferences
 from spell_mcp.errors import SpellError
@@ -43,6 +43,8 @@ async def rectify(db: Database, user_id: str, changes: dict[str, Any], actor: au
 
     def work(session: Session) -> None:
         user = live_user(session, user_id)
+        if "name" in changes:
+            check_name_free(session, changes["name"], operator=user.is_operator, user_id=user.id)
         for field, value in changes.items():
             setattr(user, field, value)
         audit.record(

@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from spell_mcp.casting.budget_alerts import check_url
 from spell_mcp.payments import budgets, reports
-from spell_mcp.rest.bodies import Price
+from spell_mcp.rest.bodies import Moment, Price, RequestBody
 from spell_mcp.rest.deps import (
     JSON_BODY_ERRORS,
     ActorDep,
@@ -28,10 +28,8 @@ from spell_mcp.rest.routing import StrictJSONRoute
 MAX_MICROS = 10**15
 
 
-class BudgetCaps(BaseModel):
+class BudgetCaps(RequestBody):
     """Caps in micro-USD; null removes a cap."""
-
-    model_config = ConfigDict(extra="forbid")
 
     daily_cap_micros: int | None = Field(None, ge=0, le=MAX_MICROS, description="Per UTC day.")
     monthly_cap_micros: int | None = Field(None, ge=0, le=MAX_MICROS, description="Per UTC calendar month.")
@@ -80,7 +78,7 @@ class BudgetStatus(BaseModel):
     alerts: list[BudgetAlertInfo]
 
 
-class AlertWebhookRequest(BaseModel):
+class AlertWebhookRequest(RequestBody):
     url: str = Field(
         description=(
             "An https URL on a public host: every budget alert and the end of every queued cast are "
@@ -267,8 +265,8 @@ async def my_usage(
     group: Annotated[
         Literal["day", "spell", "key"], Query(description="Rows per day, spell or key.")
     ] = "day",
-    since: Annotated[datetime | None, Query(description="From (inclusive); default 30 days ago.")] = None,
-    until: Annotated[datetime | None, Query(description="To (exclusive); default now.")] = None,
+    since: Annotated[Moment | None, Query(description="From (inclusive); default 30 days ago.")] = None,
+    until: Annotated[Moment | None, Query(description="To (exclusive); default now.")] = None,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> Any:
     """What your successful casts cost, grouped by day, spell or API key."""

@@ -11,7 +11,7 @@ import anyio
 import anyio.to_thread
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse, RedirectResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from registry import ObjectBlobStore, SpellVersion, tool_name
 from registry.grants import deterministic
@@ -24,7 +24,7 @@ from spell_mcp.casting.running import limits_of
 from spell_mcp.catalog import pinning, versions
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform
-from spell_mcp.rest.bodies import Price
+from spell_mcp.rest.bodies import Price, RequestBody
 from spell_mcp.rest.deps import (
     JSON_BODY_ERRORS,
     ActorDep,
@@ -91,9 +91,7 @@ class Pinned(BaseModel):
     accept: str = Field(description="How to accept it.")
 
 
-class AcceptRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AcceptRequest(RequestBody):
     version: str | None = Field(None, description="The version to accept; the latest when omitted.")
 
 
@@ -111,9 +109,7 @@ class SpellList(BaseModel):
     next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
 
 
-class CastRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CastRequest(RequestBody):
     input: dict[str, Any] = Field(description="The spell's input; must match its input schema.")
     version: str | None = Field(None, description="Pin a version; the latest when omitted.")
 
@@ -134,9 +130,7 @@ class Usage(BaseModel):
     )
 
 
-class ReplayRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReplayRequest(RequestBody):
     input: dict[str, Any] = Field(
         description="The cast's exact input (only its hash was kept): the same JSON object, keys in the "
         "same order, so that it hashes to the receipt's input_sha256."

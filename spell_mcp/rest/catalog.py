@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Response, UploadFile, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from registry import SignerIdentityRecord, SpellVersion
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.catalog import makers, namespaces, secrets, signers, suspensions, versions
 from spell_mcp.errors import SpellError
-from spell_mcp.rest.bodies import Price
+from spell_mcp.rest.bodies import Price, RequestBody
 from spell_mcp.rest.deps import (
     JSON_BODY_ERRORS,
     ActorDep,
@@ -25,7 +25,15 @@ from spell_mcp.rest.deps import (
     problem_responses,
 )
 from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
-from spell_mcp.rest.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page, page_after
+from spell_mcp.rest.pagination import (
+    DEFAULT_LIMIT,
+    Cursor,
+    Limit,
+    decode_id_cursor,
+    id_position,
+    page,
+    page_after,
+)
 from spell_mcp.rest.routing import StrictJSONRoute
 
 
@@ -87,9 +95,7 @@ class SbomSummary(BaseModel):
     delist_at: datetime | None = Field(description="When a version left vulnerable will be delisted.")
 
 
-class SignerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SignerIn(RequestBody):
     identity: str = Field(description="Certificate SAN: an e-mail, or a workflow URI for CI signing.")
     issuer: str = Field(description="OIDC issuer, e.g. https://token.actions.githubusercontent.com.")
     repository: str | None = Field(None, description="GitHub Actions: owner/repo the workflow ran in.")
@@ -132,9 +138,7 @@ class MySpellList(BaseModel):
     next_cursor: str | None = None
 
 
-class NamespaceOwner(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class NamespaceOwner(RequestBody):
     owner_id: str = Field(max_length=64, description="The user who owns the namespace from now on.")
 
 
@@ -144,9 +148,7 @@ class NamespaceInfo(BaseModel):
     previous_owner_id: str | None = Field(description="Who owned it before; null when nobody did.")
 
 
-class SecretValue(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SecretValue(RequestBody):
     value: str = Field(max_length=4096, description="Sealed at rest; never shown again.")
 
 
@@ -477,10 +479,8 @@ async def list_notifications(
     platform: PlatformDep, caster: PublishCaster, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> NotificationList:
     """What needs your attention as a maker, newest first (e.g. a new vulnerability in a dependency)."""
-    position = decode_cursor(cursor, 1)
-    before = int(position[0]) if position is not None else None
-    found = await makers.notifications_of(platform.db, caster.user_id, limit + 1, before)
-    rows, next_cursor = page(found, limit, lambda row: (str(row.id),))
+    found = await makers.notifications_of(platform.db, caster.user_id, limit + 1, decode_id_cursor(cursor))
+    rows, next_cursor = page(found, limit, lambda row: id_position(row.id))
     return NotificationList(
         next_cursor=next_cursor,
         items=[

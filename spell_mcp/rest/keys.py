@@ -6,25 +6,24 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from spell_mcp.accounts import keys
 from spell_mcp.accounts.keys import ApiKey
 from spell_mcp.rest.billing import BudgetCaps
+from spell_mcp.rest.bodies import Moment, RequestBody
 from spell_mcp.rest.deps import JSON_BODY_ERRORS, ActorDep, AdminCaster, PlatformDep, problem_responses
 from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
 from spell_mcp.rest.pagination import DEFAULT_LIMIT, Cursor, Limit, page_after
 from spell_mcp.rest.routing import StrictJSONRoute
 
 
-class KeyRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class KeyRequest(RequestBody):
     name: str = Field(min_length=1, max_length=200)
     scopes: list[str] = Field(
         default=["cast", "read"], description="Some of cast, publish, read, billing, admin; at most your own."
     )
-    expires_at: datetime | None = Field(None, description="When the key stops working (with a time zone).")
+    expires_at: Moment | None = Field(None, description="When the key stops working (with a time zone).")
     budget: BudgetCaps | None = Field(None, description="Caps for this key alone.")
 
 

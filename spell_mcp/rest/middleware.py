@@ -11,6 +11,7 @@ import time
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spell_mcp.observability import requests
@@ -32,6 +33,8 @@ DOCS_CSP = (
     "img-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'none'"
 )
 DOCS_PATHS = ("/docs", "/redoc")
+# nginx's status for a request whose client closed the connection before it was answered.
+CLIENT_CLOSED_REQUEST = 499
 
 
 class ResponseHeaders:
@@ -47,6 +50,16 @@ class ResponseHeaders:
         token = REQUEST_ID.set(request_id)
         path: str = scope.get("path", "")
         started, status = time.perf_counter(), 500  # 500: the app raised before answering
+        body_received = hung_up = False
+
+        async def watching_receive() -> Message:
+            nonlocal body_received, hung_up
+            message = await receive()
+            if message["type"] == "http.request":
+                body_received = not message.get("more_body", False)
+            elif message["type"] == "http.disconnect" and not body_received:
+                hung_up = True
+            return message
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
@@ -61,8 +74,13 @@ class ResponseHeaders:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_headers)
+            await self.app(scope, watching_receive, send_with_headers)
+        except ClientDisconnect:
+            hung_up = True  # nobody is left to answer
         finally:
+            # A client that hung up before its request ended gets no answer: whatever the app did
+            # about the missing body, it is counted and logged apart, as nginx does, never a 500.
+            status = CLIENT_CLOSED_REQUEST if hung_up else status
             requests.answered(scope, status, time.perf_counter() - started)  # under its request id
             REQUEST_ID.reset(token)
 

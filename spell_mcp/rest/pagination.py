@@ -2,21 +2,25 @@
 skips an item when others are added meanwhile.
 
 A cursor is opaque to clients: the sort key (large lists, paged in SQL) or the identity (small
-lists, ordered in Python) of the last item of the previous page, encoded. A cursor that was not
-made here is refused with `request_invalid`.
+lists, ordered in Python) of the last item of the previous page, encoded as a JSON list of
+strings. Every list reads its cursor through one of the decoders below, which check each part as
+the list's query will use it (a time in range, a row id, printable text): a cursor that was not
+made here is refused with `request_invalid`, whatever it holds, before it reaches a query.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
 
 from spell_mcp.errors import SpellError
+from spell_mcp.rest.bodies import in_utc
 
 T = TypeVar("T")
 DEFAULT_LIMIT = 50
@@ -30,27 +34,32 @@ Cursor = Annotated[
 
 
 NOT_OUR_CURSOR = "the cursor is not one this API gave out; start without one"
+# The parts of the cursors made here: times, ids, keys, versions and periods, all short.
+MAX_PART = 200
+ROW_ID = re.compile(r"[0-9]{1,18}")  # a positive integer within a 64-bit column
 
 
 def encode_cursor(position: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(position), separators=(",", ":")).encode()).decode()
 
 
-def decode_cursor(cursor: str | None, width: int) -> list[Any] | None:
-    """The position a cursor stands for, or None for the first page."""
+def decode_cursor(cursor: str | None, width: int) -> list[str] | None:
+    """The position a cursor stands for (`width` strings, each printable text), or None for the
+    first page."""
     if cursor is None:
         return None
     try:
-        position = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        position = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
     except (ValueError, UnicodeError):
         position = None
-    if (
-        not isinstance(position, list)
-        or len(position) != width
-        or not all(isinstance(part, str | int) for part in position)
-    ):
+    if not isinstance(position, list) or len(position) != width or not all(map(_is_part, position)):
         raise SpellError("request_invalid", NOT_OUR_CURSOR)
     return position
+
+
+def _is_part(part: Any) -> bool:
+    """Text a cursor made here could hold: short, and printable (no NUL, no lone surrogate)."""
+    return isinstance(part, str) and len(part) <= MAX_PART and part.isprintable()
 
 
 def decode_time_cursor(cursor: str | None) -> tuple[datetime, str] | None:
@@ -60,16 +69,40 @@ def decode_time_cursor(cursor: str | None) -> tuple[datetime, str] | None:
     if position is None:
         return None
     try:
-        moment = datetime.fromisoformat(str(position[0]))
+        moment = in_utc(datetime.fromisoformat(position[0]))
     except ValueError:
         raise SpellError("request_invalid", NOT_OUR_CURSOR) from None
-    if moment.tzinfo is None:
+    return moment, position[1]
+
+
+def decode_id_cursor(cursor: str | None) -> int | None:
+    """The row id a cursor of a list ordered by id stands for (`id_position` made it), or None
+    for the first page."""
+    position = decode_cursor(cursor, 1)
+    if position is None:
+        return None
+    if not ROW_ID.fullmatch(position[0]):
         raise SpellError("request_invalid", NOT_OUR_CURSOR)
-    return moment, str(position[1])
+    return int(position[0])
+
+
+def decode_day_cursor(cursor: str | None) -> str | None:
+    """The day (2026-11-30) a cursor of a list by day stands for, or None for the first page."""
+    position = decode_cursor(cursor, 1)
+    if position is None:
+        return None
+    try:
+        return date.fromisoformat(position[0]).isoformat()
+    except ValueError:
+        raise SpellError("request_invalid", NOT_OUR_CURSOR) from None
 
 
 def time_position(moment: datetime, identity: str) -> tuple[str, str]:
     return moment.isoformat(), identity
+
+
+def id_position(row_id: int | None) -> tuple[str]:
+    return (str(row_id),)
 
 
 def page(

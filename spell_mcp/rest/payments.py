@@ -12,14 +12,14 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from billing import MICROS_PER_USD
 from spell_mcp.errors import SpellError
 from spell_mcp.payments import events, grants, payouts, refunds, reloads
 from spell_mcp.payments.checkout import check_consent, start_top_up
 from spell_mcp.payments.records import Payment, payments_of
-from spell_mcp.rest.bodies import Price
+from spell_mcp.rest.bodies import Price, RequestBody
 from spell_mcp.rest.deps import (
     JSON_BODY_ERRORS,
     ActorDep,
@@ -32,13 +32,19 @@ from spell_mcp.rest.deps import (
     public_base_url,
 )
 from spell_mcp.rest.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKey, idempotently
-from spell_mcp.rest.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page
+from spell_mcp.rest.pagination import (
+    DEFAULT_LIMIT,
+    Cursor,
+    Limit,
+    decode_day_cursor,
+    decode_time_cursor,
+    page,
+    time_position,
+)
 from spell_mcp.rest.routing import StrictJSONRoute
 
 
-class TopUpRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TopUpRequest(RequestBody):
     amount_usd: str = Field(
         pattern=r"^[0-9]{1,7}(\.[0-9]{1,2})?$",
         description="Credits to buy, in whole cents (tax, where it applies, is added at checkout).",
@@ -53,9 +59,7 @@ class TopUpStarted(BaseModel):
     amount: Price
 
 
-class GrantRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class GrantRequest(RequestBody):
     amount_usd: str = Field(
         pattern=r"^-?[0-9]{1,12}(\.[0-9]{1,6})?$",
         description="Credits to give; negative takes back (at most what is available).",
@@ -83,9 +87,7 @@ class PaymentList(BaseModel):
     next_cursor: str | None = None
 
 
-class PayoutAccountRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PayoutAccountRequest(RequestBody):
     country: str = Field(
         "US", pattern=r"^[A-Z]{2}$", description="Where the maker's bank account is (ISO 3166-1)."
     )
@@ -137,9 +139,7 @@ class PayoutList(BaseModel):
     next_cursor: str | None = None
 
 
-class AutoReloadRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AutoReloadRequest(RequestBody):
     enabled: bool = True
     threshold_usd: str = Field(
         pattern=r"^[0-9]{1,7}(\.[0-9]{1,2})?$", description="Reload when available credits fall below this."
@@ -162,9 +162,7 @@ class AutoReloadInfo(BaseModel):
     last_error: str | None
 
 
-class CastRefundRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CastRefundRequest(RequestBody):
     reason: str = Field(min_length=1, max_length=500, description="Why: shown to the caster.")
 
 
@@ -290,10 +288,8 @@ async def my_payments(
 ) -> Any:
     """Money in and out of your credits, newest first: top-ups (with Stripe's receipt), refunds,
     disputes and grants."""
-    position = decode_cursor(cursor, 2)
-    after = (datetime.fromisoformat(str(position[0])), str(position[1])) if position else None
-    rows = await payments_of(platform.db, caster.user_id, limit + 1, after)
-    shown, next_cursor = page(rows, limit, lambda payment: (payment.created_at.isoformat(), payment.id))
+    rows = await payments_of(platform.db, caster.user_id, limit + 1, decode_time_cursor(cursor))
+    shown, next_cursor = page(rows, limit, lambda payment: time_position(payment.created_at, payment.id))
     items = [payment_info(payment) for payment in shown]
     if format == "csv":
         out = io.StringIO()
@@ -422,9 +418,7 @@ async def my_payouts(
 ) -> Any:
     """Your payout statements, newest first: casts, what casters paid, the platform's share,
     clawbacks, and what was sent (with Stripe's transfer)."""
-    position = decode_cursor(cursor, 1)
-    before = str(position[0]) if position is not None else None
-    rows = await payouts.payouts_of(platform.db, caster.user_id, limit + 1, before)
+    rows = await payouts.payouts_of(platform.db, caster.user_id, limit + 1, decode_day_cursor(cursor))
     shown, next_cursor = page(rows, limit, lambda payout: (payout.period,))
     items = [payout_info(payout) for payout in shown]
     if format == "csv":

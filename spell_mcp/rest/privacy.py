@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.accounts.web_sessions import SESSION_COOKIE
 from spell_mcp.errors import SpellError
 from spell_mcp.privacy import holds, rights
+from spell_mcp.rest.bodies import RequestBody
 from spell_mcp.rest.deps import (
     JSON_BODY_ERRORS,
     ActorDep,
@@ -24,10 +25,8 @@ from spell_mcp.rest.deps import (
 from spell_mcp.rest.routing import StrictJSONRoute
 
 
-class Rectification(BaseModel):
+class Rectification(RequestBody):
     """What to correct; a field left out is left as it is."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, min_length=1, max_length=200)
     email: str | None = Field(
@@ -38,9 +37,7 @@ class Rectification(BaseModel):
     )
 
 
-class PrivacyPreferences(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PrivacyPreferences(RequestBody):
     do_not_sell: bool = Field(
         description="Do not sell or share my personal information (CCPA). Spell sells none; this is "
         "kept on record."
@@ -61,15 +58,11 @@ class DataTransfers(BaseModel):
     items: list[DataTransfer]
 
 
-class TransferConsent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TransferConsent(RequestBody):
     consent: bool
 
 
-class LegalHoldRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class LegalHoldRequest(RequestBody):
     target_type: Literal["user", "spell"]
     target_id: str = Field(min_length=1, max_length=64)
     reason: str = Field(min_length=1, max_length=500)

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from spell_mcp.accounts.keys import bearer_token
@@ -68,6 +69,22 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(SpellError(code, str(error.detail)), request.url.path)
 
 
+class NoNulInTheUrl:
+    """Refuses a URL whose path or query holds a NUL character (%00) with `request_invalid`: no
+    key, id or name here has one, and PostgreSQL cannot even compare text that has."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query: bytes = scope.get("query_string", b"")
+        if scope["type"] == "http" and ("\x00" in scope["path"] or b"%00" in query or b"\x00" in query):
+            error = SpellError("request_invalid", "the URL holds a NUL character (%00)")
+            await problem_response(error, None)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 class InternalErrors:
     """The last resort: an exception nothing else handled becomes a 500 problem document, logged
     once with its traceback. (An exception handler for `Exception` would log it, and Starlette
@@ -83,6 +100,8 @@ class InternalErrors:
         tracked = TrackedSend(send)
         try:
             await self.app(scope, receive, tracked)
+        except ClientDisconnect:
+            raise  # not an error of ours: nobody is left to answer (spell_mcp/rest/middleware.py)
         except Exception as error:
             count_if_storage(error)
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))

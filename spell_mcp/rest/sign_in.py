@@ -7,13 +7,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from spell_mcp.accounts import web_sessions
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.accounts.users import account_of
 from spell_mcp.errors import SpellError
 from spell_mcp.platform import Platform
+from spell_mcp.rest.bodies import RequestBody
 from spell_mcp.rest.deps import (
     JSON_BODY_ERRORS,
     ActorDep,
@@ -36,9 +37,7 @@ class Me(BaseModel):
     scopes: list[str]
 
 
-class KeySignIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class KeySignIn(RequestBody):
     api_key: str = Field(
         min_length=1, max_length=200, description="Your first API key (with the admin scope)."
     )

@@ -10,15 +10,14 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from spell_mcp.catalog import activity
-from spell_mcp.errors import SpellError
 from spell_mcp.rest.deps import PlatformDep, PublishCaster, ReadCaster, problem_responses
 from spell_mcp.rest.pagination import (
     DEFAULT_LIMIT,
-    NOT_OUR_CURSOR,
     Cursor,
     Limit,
-    decode_cursor,
+    decode_id_cursor,
     decode_time_cursor,
+    id_position,
     page,
     time_position,
 )
@@ -102,12 +101,8 @@ async def violations(
 ) -> ViolationPage:
     """Your spell's casts that tried what its policy forbids, newest first (operators: any
     spell's). Enough of them within SPELL_VIOLATION_WINDOW_H suspend the spell."""
-    position = decode_cursor(cursor, 1)
-    if position is not None and not str(position[0]).isdigit():
-        raise SpellError("request_invalid", NOT_OUR_CURSOR)
-    before = int(position[0]) if position is not None else None
-    found = await activity.violations_of(platform.db, caster, key, limit + 1, before)
-    rows, next_cursor = page(found, limit, lambda row: (str(row.id),))
+    found = await activity.violations_of(platform.db, caster, key, limit + 1, decode_id_cursor(cursor))
+    rows, next_cursor = page(found, limit, lambda row: id_position(row.id))
     return ViolationPage(
         items=[
             Violation(

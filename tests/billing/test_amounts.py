@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from billing import micros_of_usd, usd
@@ -31,8 +33,27 @@ def test_amounts_written_in_usd_are_read_exactly(text: str, micros: int) -> None
 
 @pytest.mark.parametrize(
     ("text", "complaint"),
-    [("five", "decimal amount"), ("0.0000001", "6 decimal places"), ("inf", "6 decimal places")],
+    [
+        ("five", "decimal amount"),
+        ("0.0000001", "6 decimal places"),
+        ("inf", "decimal amount"),
+        ("NaN", "decimal amount"),
+        ("1_000", "decimal amount"),
+        ("\u0663", "decimal amount"),
+        ("0x10", "decimal amount"),
+        ("1e999990", "decimal amount"),
+        ("9" * 41, "decimal amount"),
+    ],
 )
 def test_amounts_that_are_not_exact_usd_are_refused(text: str, complaint: str) -> None:
     with pytest.raises(ValueError, match=complaint):
         micros_of_usd(text)
+
+
+def test_an_amount_with_a_huge_exponent_is_refused_at_once() -> None:
+    """1e999990 cost about 40 s of CPU (an integer of a million digits) before it was refused."""
+    started = time.perf_counter()
+    for text in ("1e999990", "-1e999999999", "1e-999999"):
+        with pytest.raises(ValueError):
+            micros_of_usd(text)
+    assert time.perf_counter() - started < 1.0

@@ -128,3 +128,18 @@ def test_a_workflow_registered_at_any_ref_signs_from_each_release_tag(
 def test_only_a_workflow_uri_may_end_in_any_ref(identity: str) -> None:
     with pytest.raises(SignatureError, match="only a workflow URI may end in @"):
         SignerIdentity(identity, GITHUB)
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"identity": "maker@example.com\r\n", "issuer": GITHUB},
+        {"identity": "maker@example.com", "issuer": GITHUB + "\t"},
+        {"identity": "maker@example.com", "issuer": GITHUB, "repository": "acme/spells\u0000"},
+        {"identity": "maker@example.com", "issuer": GITHUB, "workflow_ref": "refs/tags/v1 "},
+        {"identity": "mak\u202eer@example.com", "issuer": GITHUB},
+    ],
+)
+def test_a_signer_identity_with_spaces_or_control_characters_is_refused(claims: dict[str, str]) -> None:
+    with pytest.raises(SignatureError, match="without spaces, tabs, line breaks or control characters"):
+        SignerIdentity(**claims)

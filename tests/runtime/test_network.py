@@ -238,6 +238,15 @@ def test_smuggling_attempts_are_bad_requests(request_json: dict[str, Any]) -> No
     assert answer["error"]["code"] == "bad_request"
 
 
+def test_a_request_nested_past_the_parsers_limit_is_a_bad_request() -> None:
+    from runtime.net import CastNetwork
+
+    gate = NetworkGate(resolver=lambda host, port: ["127.0.0.2"])
+    cast = CastNetwork(policy=Policy(net_allow=("api.spell.test",)), deadline=float("inf"))
+    answer = json.loads(gate.request(cast, b"[" * 100_000 + b"]" * 100_000))
+    assert answer["error"]["code"] == "bad_request"
+
+
 class Trickler(http.server.BaseHTTPRequestHandler):
     """A hostile server: it answers, then sends its headers a byte at a time, each well within
     any per-read timeout, for far longer than any request may take."""

@@ -8,6 +8,7 @@ import os
 import socket
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,23 @@ def test_a_grant_above_the_ceiling_is_refused_before_anything_is_created(tmp_pat
     assert result.exit_code == 2, result.output
     assert "at most 100000 USD" in result.output and "SPELL_MAX_GRANT_USD" in result.output
     assert "Traceback" not in result.output
+    assert not home.exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["credits", "grant", "usr_x", "1e999990", "--reason", "r"],
+        ["users", "create", "whale", "--credits", "1e999990"],
+    ],
+)
+def test_an_amount_with_a_huge_exponent_is_refused_at_once(tmp_path: Path, command: list[str]) -> None:
+    """It burned about 40 s of CPU before it was refused."""
+    home = tmp_path / "home"
+    started = time.perf_counter()
+    result = CliRunner().invoke(app, command, env={"SPELL_HOME": str(home)})
+    assert time.perf_counter() - started < 5
+    assert result.exit_code == 2 and "decimal amount of USD" in result.output, result.output
     assert not home.exists()
 
 

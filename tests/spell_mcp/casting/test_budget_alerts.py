@@ -141,6 +141,15 @@ async def send_due(platform: Platform, now: datetime | None = None) -> int:
         ("https://metadata/x", "local name"),
         ("https:///x", "no host"),
         ("https://hooks.example.com/" + "x" * 2048, "longer than"),
+        ("https://hooks.example.com/a\r\nX-Injected: 1", "line breaks"),
+        ("https://hooks.exa\nmple.com/", "line breaks"),
+        ("https://hooks.example.com/\tx", "tabs"),
+        ("https://hooks.example.com/a b", "spaces"),
+        ("https://hooks.example.com/\u0000", "control characters"),
+        ("https://hööks.example.com/", "ASCII"),
+        ("https://[hooks.example.com/", "malformed"),
+        ("https://hooks.example.com:99999/", "malformed"),
+        ("https://hooks.example.com:0/", "port must be"),
     ],
 )
 def test_a_webhook_url_that_could_never_be_delivered_to_is_refused(url: str, problem: str) -> None:

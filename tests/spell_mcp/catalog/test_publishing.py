@@ -159,3 +159,44 @@ async def test_text_that_shows_otherwise_than_it_reads_and_lax_prices_are_refuse
     assert (refused.value.code, refused.value.status) == ("manifest_invalid", 422)
     assert refused.value.detail.startswith(problem), refused.value.detail
     assert await dev_platform.db.read(lambda session: session.get(Spell, "com.acme.shown")) is None
+
+
+# Past the parser's own limit (a RecursionError), and within it but past what validators recurse
+# through: both are refused with the words, before any validator reads them.
+DEEP = [100_000, 900]
+
+
+def nested_arrays(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("depth", DEEP)
+async def test_a_bundle_nested_too_deep_is_refused(
+    dev_platform: Platform, tmp_path: Path, depth: int
+) -> None:
+    maker = await dev_platform.db.write(lambda session: create_user(session, "maker"))
+    package = pack_directory(write_spell(tmp_path, "com.acme.deep", wat.writes("{}")))
+    with pytest.raises(SpellError) as refused:
+        await dev_platform.publishing.publish(
+            Caster(maker.user_id, None, False), package, nested_arrays(depth).encode()
+        )
+    assert refused.value.code == "signature_invalid"
+    assert "deeper than 64 levels" in refused.value.detail
+
+
+@pytest.mark.parametrize("depth", DEEP)
+@pytest.mark.parametrize("document", ["schema.json", "sbom.spdx.json"])
+async def test_a_schema_or_sbom_nested_too_deep_is_refused(
+    dev_platform: Platform, tmp_path: Path, depth: int, document: str
+) -> None:
+    maker = await dev_platform.db.write(lambda session: create_user(session, "maker"))
+    directory = write_spell(tmp_path, "com.acme.deep", wat.writes("{}"))
+    (directory / document).write_text('{"type": "object", "deep": ' + nested_arrays(depth) + "}")
+    with pytest.raises(SpellError) as refused:
+        await dev_platform.publishing.publish(
+            Caster(maker.user_id, None, False), pack_directory(directory), None
+        )
+    assert refused.value.code == "package_invalid"
+    assert refused.value.extra["problems"] == [
+        f"{document}: it nests arrays and objects deeper than 64 levels"
+    ]

@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.types import Message
 
 from spell_mcp.app import create_app
+from spell_mcp.observability import metrics
 from spell_mcp.settings import Settings
 
 
@@ -107,3 +110,85 @@ def test_an_unexpected_failure_is_a_problem_document_logged_once(
     assert response.headers["x-request-id"].startswith("req_")
     logged = [record for record in caplog.records if record.exc_info]
     assert len(logged) == 1 and "/v1/explode" in logged[0].getMessage()
+
+
+def counted(route: str, status: str) -> float:
+    """How many requests to `route` the metrics counted with `status`."""
+    samples = [sample for family in metrics.HTTP_REQUESTS.collect() for sample in family.samples]
+    return sum(
+        sample.value
+        for sample in samples
+        if sample.name.endswith("_total")
+        and sample.labels["route"] == route
+        and sample.labels["status"] == status
+    )
+
+
+async def hang_up(app: Any, key: str, path: str, content_type: bytes, sent: bytes) -> list[Message]:
+    """A request whose client sends part of the body it announced, then closes the connection."""
+    arriving: list[Message] = [
+        {"type": "http.request", "body": sent, "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    answered: list[Message] = []
+
+    async def receive() -> Message:
+        return arriving.pop(0) if arriving else {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        answered.append(message)
+
+    headers = [
+        (b"host", b"127.0.0.1:8000"),
+        (b"authorization", f"Bearer {key}".encode()),
+        (b"content-type", content_type),
+        (b"content-length", b"100000"),
+        (b"accept", b"application/json, text/event-stream"),
+    ]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    await app(scope, receive, send)
+    return answered
+
+
+@pytest.mark.parametrize(
+    ("path", "route", "content_type", "sent"),
+    [
+        ("/v1/spells/dev.spell.echo/cast", "/v1/spells/{key}/cast", b"application/json", b'{"input": {"mess'),
+        (
+            "/v1/spells",
+            "/v1/spells",
+            b"multipart/form-data; boundary=x",
+            b'--x\r\nContent-Disposition: form-data; name="package"; filename="p"\r\n\r\nab',
+        ),
+        ("/mcp", "unmatched", b"application/json", b'{"jsonrpc": "2.0", "id": 1, "meth'),
+    ],
+    ids=["json", "upload", "mcp"],
+)
+def test_a_client_that_hangs_up_mid_body_is_no_server_error(
+    client: TestClient,
+    caplog: pytest.LogCaptureFixture,
+    path: str,
+    route: str,
+    content_type: bytes,
+    sent: bytes,
+) -> None:
+    """Not logged as an error, counted as 499 (as nginx does), never as a 500."""
+    key = client.headers["Authorization"].removeprefix("Bearer ")
+    before = counted(route, "499"), counted(route, "500")
+    with caplog.at_level(logging.INFO):
+        client.portal.call(hang_up, client.app, key, path, content_type, sent)  # type: ignore[union-attr]
+    assert (counted(route, "499"), counted(route, "500")) == (before[0] + 1, before[1])
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
