@@ -85,6 +85,15 @@ class CastNetwork:
     pending: bytes | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """An answer from outside: its status, headers (names in lower case) and body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
 class Refused(Exception):
     """A request not made: `code` for the guest; a policy violation also says its `kind`
     (runtime/usage.py: VIOLATION_KINDS)."""
@@ -130,6 +139,22 @@ class NetworkGate:
         request except the allowlist: https, a name (no IP literal) whose every address is
         public, the connection pinned to the vetted address, no redirects. Returns the status;
         raises `Refused`."""
+        return self._outside("POST", url, headers, body, timeout_s, self.limits.max_response_bytes).status
+
+    def get(self, url: str, headers: list[tuple[str, str]], timeout_s: float, max_bytes: int) -> Fetched:
+        """GET a URL a user gave the platform (a client's metadata document), under `post`'s
+        rules, reading at most `max_bytes` of the answer. Raises `Refused`."""
+        return self._outside("GET", url, headers, b"", timeout_s, max_bytes)
+
+    def _outside(
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        timeout_s: float,
+        max_bytes: int,
+    ) -> Fetched:
         parts = urlsplit(url)
         if parts.scheme != "https":
             raise _violation("scheme", f"{parts.scheme or 'no'} scheme: only https is allowed")
@@ -140,10 +165,9 @@ class NetworkGate:
         address = self._vetted_address(host, port)
         host_header = f"{host}:{parts.port}" if parts.port else host
         sink = CastNetwork(policy=Policy(), deadline=time.monotonic() + timeout_s)
-        response = self._send(
-            sink, "POST", url, host, address, [("Host", host_header), *headers], body, timeout_s
+        return self._send(
+            sink, method, url, host, address, [("Host", host_header), *headers], body, timeout_s, max_bytes
         )
-        return int(response["status"])
 
     def _request(self, cast: CastNetwork, raw_request: bytes) -> dict[str, Any]:
         if cast.requests >= self.limits.max_requests:
@@ -165,7 +189,15 @@ class NetworkGate:
             raise Refused("timeout", "the cast has no time left for a request")
         timeout = min(self.limits.timeout_s, remaining)
         cast.bytes_sent += len(body)
-        return self._send(cast, method, url, host, address, headers, body, timeout)
+        fetched = self._send(
+            cast, method, url, host, address, headers, body, timeout, self.limits.max_response_bytes
+        )
+        answer: dict[str, Any] = {"status": fetched.status, "headers": fetched.headers}
+        try:
+            answer["body"] = fetched.body.decode("utf-8")
+        except UnicodeDecodeError:
+            answer["body_base64"] = base64.b64encode(fetched.body).decode("ascii")
+        return answer
 
     def _vetted_address(self, host: str, port: int) -> str:
         try:
@@ -195,12 +227,12 @@ class NetworkGate:
         headers: list[tuple[str, str]],
         body: bytes,
         timeout: float,
-    ) -> dict[str, Any]:
+        limit: int,
+    ) -> Fetched:
         extensions = {
             "timeout": {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout},
             "sni_hostname": host,
         }
-        limit = self.limits.max_response_bytes
         try:
             with (
                 httpcore.ConnectionPool(
@@ -225,12 +257,7 @@ class NetworkGate:
             raise Refused("timeout", f"no response from {host} in time") from None
         except (httpcore.NetworkError, httpcore.ProtocolError, ssl.SSLError, OSError) as exc:
             raise Refused("network_error", f"request to {host} failed: {type(exc).__name__}") from None
-        answer: dict[str, Any] = {"status": status, "headers": response_headers}
-        try:
-            answer["body"] = bytes(received).decode("utf-8")
-        except UnicodeDecodeError:
-            answer["body_base64"] = base64.b64encode(received).decode("ascii")
-        return answer
+        return Fetched(status, response_headers, bytes(received))
 
 
 class _PinnedBackend(httpcore.SyncBackend):

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import datetime
 import http.server
+import json
 import ssl
 import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from ipaddress import ip_network
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from runtime.net import NetworkGate, Resolver
 
 
 @dataclass(frozen=True)
@@ -120,5 +125,47 @@ def https_server(
         server.server_close()
 
 
+def gate_to_loopback(ca: TestCA, resolver: Resolver) -> NetworkGate:
+    """The platform's network gate, trusting `ca`, with 127.0.0.2 (where `https_server` serves)
+    let through as if it were a public address: nothing else private is."""
+    return NetworkGate(
+        resolver=resolver, ssl_context=ca.client_context(), exempt=[ip_network("127.0.0.2/32")]
+    )
+
+
 def temporary_ca(names: list[str]) -> TestCA:
     return make_ca(Path(tempfile.mkdtemp(prefix="spell-ca-")), names)
+
+
+@dataclass
+class Documents:
+    """JSON documents served over HTTPS by path (`served`), and every path asked for."""
+
+    __test__ = False
+    port: int = 0
+    served: dict[str, Any] = field(default_factory=dict)
+    fetched: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def serving_documents(ca: TestCA) -> Iterator[Documents]:
+    """An HTTPS server on 127.0.0.2 answering each path with its document (404 without one)."""
+    documents = Documents()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            documents.fetched.append(self.path)
+            body = json.dumps(documents.served.get(self.path, {})).encode()
+            self.send_response(200 if self.path in documents.served else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Cache-Control", "max-age=600")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with https_server(ca, handler=Handler) as port:
+        documents.port = port
+        yield documents

@@ -247,6 +247,34 @@ def test_a_request_nested_past_the_parsers_limit_is_a_bad_request() -> None:
     assert answer["error"]["code"] == "bad_request"
 
 
+def test_a_document_a_user_named_is_fetched_under_the_webhook_rules_and_bounded(
+    server_port: tuple[int, Any],
+) -> None:
+    """`get` (a client's metadata document): https to public addresses only, no IP literal, the
+    answer cut at the size asked for."""
+    port, ca = server_port
+    gate = NetworkGate(
+        resolver=lambda host, port: NAMES[host],
+        ssl_context=ca.client_context(),
+        exempt=[ipaddress.ip_network("127.0.0.2/32")],
+    )
+    fetched = gate.get(f"https://api.spell.test:{port}/client.json", [], timeout_s=5, max_bytes=4096)
+    assert fetched.status == 200 and json.loads(fetched.body)["path"] == "/client.json"
+    refusals = {
+        f"http://api.spell.test:{port}/client.json": "scheme",
+        "https://metadata.spell.test/client.json": "private_address",
+        "https://private.spell.test/client.json": "private_address",
+        "https://127.0.0.2/client.json": "ip_literal",
+    }
+    for url, kind in refusals.items():
+        with pytest.raises(Refused) as refused:
+            gate.get(url, [], timeout_s=5, max_bytes=4096)
+        assert refused.value.kind == kind, url
+    with pytest.raises(Refused) as too_big:
+        gate.get(f"https://api.spell.test:{port}/big", [], timeout_s=5, max_bytes=4096)
+    assert too_big.value.code == "response_too_large"
+
+
 class Trickler(http.server.BaseHTTPRequestHandler):
     """A hostile server: it answers, then sends its headers a byte at a time, each well within
     any per-read timeout, for far longer than any request may take."""

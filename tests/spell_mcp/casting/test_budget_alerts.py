@@ -4,7 +4,6 @@ the platform should not talk to."""
 from __future__ import annotations
 
 import http.server
-import ipaddress
 import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -16,7 +15,6 @@ from standardwebhooks.webhooks import Webhook
 
 from billing import Budgets
 from billing.budgets import CrossedAlert, WindowHold
-from runtime.net import NetworkGate
 from spell_mcp import audit
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.bootstrap import register_directory
@@ -37,7 +35,7 @@ from spell_mcp.settings import Settings
 from tests import wasm_modules as wat
 from tests.conftest import Database
 from tests.spellbook import write_spell
-from tests.tls import TestCA, https_server, temporary_ca
+from tests.tls import TestCA, gate_to_loopback, https_server, temporary_ca
 
 PRICE = 10_000  # write_spell's default price, $0.01
 # Names the test resolver knows: the receiver, and hostile names pointing inside.
@@ -87,11 +85,7 @@ def receiver(ca: TestCA) -> Iterator[Receiver]:
 
 @pytest.fixture
 async def platform(database: Database, tmp_path: Path, ca: TestCA) -> AsyncIterator[Platform]:
-    gate = NetworkGate(
-        resolver=lambda host, port: NAMES[host],
-        ssl_context=ca.client_context(),
-        exempt=[ipaddress.ip_network("127.0.0.2/32")],
-    )
+    gate = gate_to_loopback(ca, lambda host, port: NAMES[host])
     settings = Settings(home=tmp_path / "home", database_url=database.url, dev_mode=True)
     opened = await Platform.open(settings, network=gate)
     try:
