@@ -23,6 +23,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from registry import json_schema
+from runtime.net import NetworkGate
 from spell_mcp.accounts.keys import SCOPES, Caster, bearer_token
 from spell_mcp.bootstrap import dev_bootstrap
 from spell_mcp.casting.budget_alerts import deliver_forever
@@ -50,6 +51,7 @@ from spell_mcp.rest.deps import public_base_url
 from spell_mcp.rest.discovery import router as discovery_router
 from spell_mcp.rest.keys import router as keys_router
 from spell_mcp.rest.middleware import BodyLimit, ResponseHeaders, TrackedSend
+from spell_mcp.rest.oauth import protocol as oauth_protocol
 from spell_mcp.rest.payments import router as payments_router
 from spell_mcp.rest.privacy import router as privacy_router
 from spell_mcp.rest.problems import (
@@ -146,8 +148,11 @@ def worker_app() -> FastAPI:
     return create_app(settings, first_start=False)
 
 
-def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
-    """The server. `first_start` runs dev mode's start (operator, example spells) as it opens."""
+def create_app(
+    settings: Settings, *, first_start: bool = True, network: NetworkGate | None = None
+) -> FastAPI:
+    """The server. `first_start` runs dev mode's start (operator, example spells) as it opens;
+    `network` is the gate of every outbound request (Platform.open: tests give their own)."""
     holder: dict[str, Platform] = {}
     bus = InMemorySubscriptionBus()
     lasting = LastingSessions(bus)
@@ -161,7 +166,7 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         traces.configure()
-        platform = await Platform.open(settings, bus)
+        platform = await Platform.open(settings, bus, network=network)
         # Loaded now rather than at the first publish: a bad SPELL_TRUST_ROOT stops the start.
         await anyio.to_thread.run_sync(platform.publishing.trust.verifier)
         # Schemas are validated from the first cast: jsonschema is loaded now, not in a request.
@@ -221,6 +226,7 @@ def create_app(settings: Settings, *, first_start: bool = True) -> FastAPI:
     app.include_router(spell_activity_router)
     app.include_router(privacy_router)
     app.include_router(discovery_router)
+    app.include_router(oauth_protocol)
 
     @app.get("/.well-known/oauth-protected-resource", include_in_schema=False)
     @app.get(RESOURCE_METADATA_PATH, include_in_schema=False)

@@ -17,6 +17,7 @@ from registry import BlobStore, LocalBlobStore, ObjectBlobStore, TreeCache
 from runtime import Sandbox
 from runtime.net import NetworkGate
 from spell_mcp.accounts.keys import Caster, authenticate_until, touch_key
+from spell_mcp.accounts.oauth.service import OAuthService
 from spell_mcp.accounts.secrets import SecretBox
 from spell_mcp.audit import Pseudonyms
 from spell_mcp.casting.limits import RequestLimits
@@ -57,6 +58,7 @@ class Platform:
     lookups: Lookups
     announcer: Announcer
     pseudonyms: Pseudonyms
+    oauth: OAuthService
     # Stripe, when the operator configured it (top-ups); None on the embedded default.
     stripe: StripeGateway | None = None
     # Where queued casts go: this server's memory, or NATS JetStream (None outside a server).
@@ -132,6 +134,7 @@ class Platform:
             lookups=lookups,
             announcer=announcer,
             pseudonyms=Pseudonyms(secrets.derive("pseudonyms")),
+            oauth=OAuthService(settings, db, sandbox.network, secrets, announcer),
             stripe=stripe,
         )
 

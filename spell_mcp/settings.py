@@ -335,6 +335,15 @@ class Settings(BaseSettings):
     )
     github_api_url: str = Field("https://api.github.com", description="GitHub's REST API (for /user).")
     session_days: int = Field(14, gt=0, le=365, description="How long a browser's sign-in lasts.")
+    oauth_access_token_s: int = Field(
+        3600, gt=0, le=86_400, description="How long an access token of an agent signed in with OAuth works."
+    )
+    oauth_refresh_token_days: int = Field(
+        30,
+        gt=0,
+        le=365,
+        description="How long an agent's refresh token works unused (each refresh replaces it).",
+    )
     receipt_key: str | None = Field(
         None,
         description="PEM Ed25519 private key that signs cast receipts; shared by every server process. "

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, String, Text
 from sqlmodel import Field, SQLModel
 
 from registry.models import UTCDateTime
@@ -44,6 +44,69 @@ class ApiKey(SQLModel, table=True):
     expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     last_used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # The agent this key was granted to when a person signed it in with OAuth
+    # (spell_mcp/accounts/oauth/): its tokens, not a secret of the key's own, authenticate it.
+    oauth_client_id: str | None = Field(default=None, max_length=512)
+
+
+class OAuthClient(SQLModel, table=True):
+    """An agent that may ask people to sign it in (spell_mcp/accounts/oauth/clients.py): one that
+    registered here (RFC 7591), or one known by the URL of its metadata document, whose copy is
+    kept until `refresh_after`. Only the SHA-256 of a registered client's secret is kept."""
+
+    __tablename__ = "oauth_clients"
+
+    client_id: str = Field(primary_key=True, max_length=512)
+    secret_sha256: str | None = Field(default=None, max_length=64)
+    # RFC 7591 client metadata (redirect_uris, client_name, grant_types, …) as accepted.
+    document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # Only for a metadata document: when it must be fetched again.
+    refresh_after: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class OAuthCode(SQLModel, table=True):
+    """An authorization code (only its SHA-256 is kept), exchanged at most once for the grant a
+    person approved: the key `key_id`, for one client, redirect URI, resource and PKCE challenge."""
+
+    __tablename__ = "oauth_codes"
+
+    code_sha256: str = Field(primary_key=True, max_length=64)
+    client_id: str = Field(max_length=512)
+    key_id: str = Field(
+        sa_column=Column(
+            String(32), ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    # As the authorization request named it (None when it named none).
+    redirect_uri: str | None = Field(default=None, sa_column=Column(Text))
+    scopes: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    resource: str = Field(max_length=512)
+    code_challenge: str = Field(max_length=128)
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class OAuthToken(SQLModel, table=True):
+    """An access or refresh token issued for a grant (the key `key_id`, revoked with it); only its
+    SHA-256 is kept. A refresh token is used once: the refresh replaces it (`replaced_at`)."""
+
+    __tablename__ = "oauth_tokens"
+
+    token_sha256: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=8)  # access | refresh
+    key_id: str = Field(
+        sa_column=Column(
+            String(32), ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    client_id: str = Field(max_length=512)
+    scopes: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    resource: str = Field(max_length=512)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    replaced_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 

@@ -1,0 +1,7 @@
+"""Signing agents in with OAuth 2.1, as the MCP authorization specification (2025-11-25 and
+2026-07-28) describes: Spell is the authorization server of its own MCP endpoint.
+
+- clients.py: which agents may ask (metadata documents, RFC 7591 registrations), redirect URIs;
+- server.py: the authorization server itself (authlib), one database transaction per request;
+- service.py: the units of work the faces call.
+"""
