@@ -52,6 +52,7 @@ from spell_mcp.rest.discovery import router as discovery_router
 from spell_mcp.rest.keys import router as keys_router
 from spell_mcp.rest.middleware import BodyLimit, ResponseHeaders, TrackedSend
 from spell_mcp.rest.oauth import protocol as oauth_protocol
+from spell_mcp.rest.oauth import router as oauth_router
 from spell_mcp.rest.payments import router as payments_router
 from spell_mcp.rest.privacy import router as privacy_router
 from spell_mcp.rest.problems import (
@@ -226,6 +227,7 @@ def create_app(
     app.include_router(spell_activity_router)
     app.include_router(privacy_router)
     app.include_router(discovery_router)
+    app.include_router(oauth_router)
     app.include_router(oauth_protocol)
 
     @app.get("/.well-known/oauth-protected-resource", include_in_schema=False)

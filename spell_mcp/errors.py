@@ -64,6 +64,7 @@ CATALOG: dict[str, ErrorKind] = {
         ErrorKind("account_restricted", 403, "You restricted the processing of your data"),
         ErrorKind("erasure_on_hold", 409, "Your records are under a legal hold"),
         ErrorKind("sign_in_failed", 400, "Signing in did not complete"),
+        ErrorKind("authorization_request_invalid", 400, "The agent's sign-in request cannot be approved"),
         ErrorKind("not_found", 404, "Not found"),
         ErrorKind("method_not_allowed", 405, "Method not allowed"),
         ErrorKind("rate_limited", 429, "Too many requests"),

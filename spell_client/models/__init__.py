@@ -26,6 +26,9 @@ from .cast_refund_request import CastRefundRequest
 from .cast_request import CastRequest
 from .cast_request_input import CastRequestInput
 from .cast_response import CastResponse
+from .consent_answer import ConsentAnswer
+from .consent_decision import ConsentDecision
+from .consent_request_view import ConsentRequestView
 from .data_export_format import DataExportFormat
 from .data_transfer import DataTransfer
 from .data_transfers import DataTransfers
@@ -157,6 +160,9 @@ __all__ = (
     "CastRequest",
     "CastRequestInput",
     "CastResponse",
+    "ConsentAnswer",
+    "ConsentDecision",
+    "ConsentRequestView",
     "DataExportFormat",
     "DataTransfer",
     "DataTransfers",

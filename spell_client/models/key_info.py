@@ -7,6 +7,8 @@ from typing import Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="KeyInfo")
 
 
@@ -22,6 +24,8 @@ class KeyInfo:
         revoked_at (datetime.datetime | None):
         rotation_grace_until (datetime.datetime | None): The previous secret works until then.
         scopes (list[str]):
+        oauth_client_id (None | str | Unset): The agent this key was granted to when you signed it in with OAuth (it
+            holds tokens for the key, never its secret); null for a key you made.
     """
 
     created_at: datetime.datetime
@@ -32,6 +36,7 @@ class KeyInfo:
     revoked_at: datetime.datetime | None
     rotation_grace_until: datetime.datetime | None
     scopes: list[str]
+    oauth_client_id: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -67,6 +72,12 @@ class KeyInfo:
 
         scopes = self.scopes
 
+        oauth_client_id: None | str | Unset
+        if isinstance(self.oauth_client_id, Unset):
+            oauth_client_id = UNSET
+        else:
+            oauth_client_id = self.oauth_client_id
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -81,6 +92,8 @@ class KeyInfo:
                 "scopes": scopes,
             }
         )
+        if oauth_client_id is not UNSET:
+            field_dict["oauth_client_id"] = oauth_client_id
 
         return field_dict
 
@@ -157,6 +170,15 @@ class KeyInfo:
 
         scopes = cast(list[str], d.pop("scopes"))
 
+        def _parse_oauth_client_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        oauth_client_id = _parse_oauth_client_id(d.pop("oauth_client_id", UNSET))
+
         key_info = cls(
             created_at=created_at,
             expires_at=expires_at,
@@ -166,6 +188,7 @@ class KeyInfo:
             revoked_at=revoked_at,
             rotation_grace_until=rotation_grace_until,
             scopes=scopes,
+            oauth_client_id=oauth_client_id,
         )
 
         key_info.additional_properties = d

@@ -7,6 +7,8 @@ from typing import Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="NewKey")
 
 
@@ -23,6 +25,8 @@ class NewKey:
         revoked_at (datetime.datetime | None):
         rotation_grace_until (datetime.datetime | None): The previous secret works until then.
         scopes (list[str]):
+        oauth_client_id (None | str | Unset): The agent this key was granted to when you signed it in with OAuth (it
+            holds tokens for the key, never its secret); null for a key you made.
     """
 
     created_at: datetime.datetime
@@ -34,6 +38,7 @@ class NewKey:
     revoked_at: datetime.datetime | None
     rotation_grace_until: datetime.datetime | None
     scopes: list[str]
+    oauth_client_id: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -71,6 +76,12 @@ class NewKey:
 
         scopes = self.scopes
 
+        oauth_client_id: None | str | Unset
+        if isinstance(self.oauth_client_id, Unset):
+            oauth_client_id = UNSET
+        else:
+            oauth_client_id = self.oauth_client_id
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -86,6 +97,8 @@ class NewKey:
                 "scopes": scopes,
             }
         )
+        if oauth_client_id is not UNSET:
+            field_dict["oauth_client_id"] = oauth_client_id
 
         return field_dict
 
@@ -164,6 +177,15 @@ class NewKey:
 
         scopes = cast(list[str], d.pop("scopes"))
 
+        def _parse_oauth_client_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        oauth_client_id = _parse_oauth_client_id(d.pop("oauth_client_id", UNSET))
+
         new_key = cls(
             created_at=created_at,
             expires_at=expires_at,
@@ -174,6 +196,7 @@ class NewKey:
             revoked_at=revoked_at,
             rotation_grace_until=rotation_grace_until,
             scopes=scopes,
+            oauth_client_id=oauth_client_id,
         )
 
         new_key.additional_properties = d

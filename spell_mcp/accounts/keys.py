@@ -282,6 +282,12 @@ async def rotate(
         key = own_key(session, caster, key_id)
         if key.revoked_at is not None:
             raise SpellError("not_found", f"API key {key_id} is revoked")
+        if key.oauth_client_id is not None:
+            raise SpellError(
+                "request_invalid",
+                "this key was granted to an agent you signed in: it renews its own tokens; "
+                "revoke it to end them",
+            )
         secret = rotate_key(session, key, grace)
         details = {"grace_s": int(grace.total_seconds())}
         audit.record(session, actor, "key.rotated", "key", key.id, details=details)

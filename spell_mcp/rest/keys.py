@@ -36,6 +36,11 @@ class KeyInfo(BaseModel):
     last_used_at: datetime | None
     revoked_at: datetime | None
     rotation_grace_until: datetime | None = Field(description="The previous secret works until then.")
+    oauth_client_id: str | None = Field(
+        None,
+        description="The agent this key was granted to when you signed it in with OAuth (it holds tokens "
+        "for the key, never its secret); null for a key you made.",
+    )
 
 
 class NewKey(KeyInfo):
@@ -62,6 +67,7 @@ def info(key: ApiKey) -> KeyInfo:
         last_used_at=key.last_used_at,
         revoked_at=key.revoked_at,
         rotation_grace_until=key.previous_valid_until,
+        oauth_client_id=key.oauth_client_id,
     )
 
 

@@ -1,7 +1,8 @@
 """Spell as the OAuth 2.1 authorization server of its own MCP endpoint, built on authlib's
-(`authlib.oauth2`): its metadata (RFC 8414) and RFC 7591 registration, so far. What is ours:
-where things are stored, and which clients and redirect URIs are accepted
-(spell_mcp/accounts/oauth/clients.py).
+(`authlib.oauth2`): its authorization code grant with PKCE (S256 only, always), RFC 7591
+registration and RFC 9207's `iss` on every authorization response. What is ours: where things
+are stored, RFC 8707 resource indicators (authlib has none), metadata documents as client ids,
+and the grant itself, which is an API key with a budget.
 
 authlib is synchronous and sans-IO here: a `Server` is made for one database transaction and
 answers one request (`Incoming`) with an `Outgoing`; spell_mcp/accounts/oauth/service.py runs it
@@ -16,22 +17,27 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from authlib.oauth2 import AuthorizationServer
+from authlib.common.urls import add_params_to_uri
+from authlib.oauth2 import AuthorizationServer, OAuth2Error
 from authlib.oauth2.rfc6749 import (
+    InvalidRequestError,
     JsonPayload,
     JsonRequest,
     OAuth2Payload,
     OAuth2Request,
+    grants,
 )
 from authlib.oauth2.rfc7591 import (
     ClientRegistrationEndpoint,
     InvalidClientMetadataError,
     InvalidRedirectURIError,
 )
+from authlib.oauth2.rfc7636 import CodeChallenge
 from sqlalchemy.orm import Session
 
 from spell_mcp.accounts.oauth import clients
-from spell_mcp.accounts.oauth.clients import AUTH_METHODS, GRANT_TYPES, Client
+from spell_mcp.accounts.oauth.clients import AUTH_METHODS, GRANT_TYPES, Client, digest
+from spell_mcp.database.tables import OAuthCode
 
 # At the root, where clients that find no metadata look for them (MCP 2025-03-26, "Fallbacks"),
 # and where the Python SDK's client refreshes before it has read the metadata again.
@@ -39,6 +45,7 @@ AUTHORIZE_PATH = "/authorize"
 TOKEN_PATH = "/token"  # noqa: S105 - a path, not a password
 REGISTER_PATH = "/register"
 REVOKE_PATH = "/revoke"
+CODE_LIFETIME = timedelta(minutes=5)
 # RFC 6749 error descriptions are restricted to printable ASCII without '"' and '\'.
 _SAFE = {chr(c) for c in range(0x20, 0x7F)} - {'"', "\\"}
 
@@ -46,6 +53,12 @@ _SAFE = {chr(c) for c in range(0x20, 0x7F)} - {'"', "\\"}
 def safe(text: str, limit: int = 200) -> str:
     """`text` as an error description may carry it."""
     return "".join(c if c in _SAFE else "?" for c in text[:limit])
+
+
+class InvalidTargetError(OAuth2Error):  # type: ignore[misc]
+    """RFC 8707 §2: the resource a token is asked for is not served here."""
+
+    error = "invalid_target"
 
 
 @dataclass(frozen=True)
@@ -128,6 +141,14 @@ class Outgoing:
         self.headers = [(n, v) for n, v in self.headers if n.lower() != "location"] + [("Location", value)]
 
 
+@dataclass(frozen=True)
+class Approval:
+    """What a person granted an agent: the key made for it, with these scopes."""
+
+    key_id: str
+    scopes: list[str]
+
+
 class _Payload(OAuth2Payload):  # type: ignore[misc]
     def __init__(self, params: list[tuple[str, str]]) -> None:
         self._datalist: dict[str, list[str]] = {}
@@ -175,6 +196,7 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         super().__init__(scopes_supported=[*clients.GRANTABLE, clients.OFFLINE_ACCESS])
         self.session = session
         self.issuer = issuer
+        self.register_grant(CodeGrant, [S256Only(), ResourceIndicator()])
         self.register_endpoint(Registration)
 
     # -- what authlib asks of a framework ------------------------------------------------------
@@ -195,6 +217,87 @@ class Server(AuthorizationServer):  # type: ignore[misc]
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
         pass
+
+    # -- responses -----------------------------------------------------------------------------
+
+    def with_issuer(self, response: Outgoing) -> Outgoing:
+        """RFC 9207 §2: every authorization response names its issuer, errors included."""
+        if response.location is not None:
+            response.location = add_params_to_uri(response.location, [("iss", self.issuer.url)])
+        return response
+
+    def refusal(self, request: _Request, error: OAuth2Error) -> Outgoing:
+        """An authorization request's error: sent back to the client when its redirect URI was
+        checked, else for the person to read (`location` None)."""
+        error.state = request.payload.state
+        return self.with_issuer(self.handle_error_response(request, error))
+
+
+class S256Only(CodeChallenge):  # type: ignore[misc]
+    """PKCE on every authorization request, with S256 only: a request without a challenge, or
+    with the plain method (also what an absent method means, RFC 7636 §4.3), is refused."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+
+    def validate_code_challenge(self, grant: grants.AuthorizationCodeGrant, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequestError("PKCE is required: send code_challenge with code_challenge_method=S256")
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("only code_challenge_method=S256 is supported")
+        super().validate_code_challenge(grant, redirect_uri)
+
+
+class ResourceIndicator:
+    """RFC 8707 on the code grant: an authorization request names at most one resource, one of
+    this server's MCP endpoints (its default when it names none)."""
+
+    def __call__(self, grant: grants.AuthorizationCodeGrant) -> None:
+        grant.register_hook("after_validate_authorization_request_payload", self.check_request)
+
+    @staticmethod
+    def check_request(grant: grants.AuthorizationCodeGrant, result: Any) -> None:
+        server: Server = grant.server
+        named = grant.request.payload.datalist.get("resource", [])
+        if len(named) > 1:
+            raise InvalidTargetError("name one resource: tokens here are for one MCP endpoint")
+        resource = canonical_resource(named[0]) if named else server.issuer.default_resource
+        if resource not in server.issuer.resources:
+            raise InvalidTargetError(f"tokens here are only for {server.issuer.default_resource}")
+        grant.request.resource = resource
+
+
+class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
+    server: Server
+
+    @staticmethod
+    def validate_authorization_redirect_uri(request: _Request, client: Client) -> str:
+        named = request.payload.redirect_uri
+        if named:
+            if not client.check_redirect_uri(named):
+                raise InvalidRequestError(f"the redirect URI {safe(named)} is not registered for this client")
+            return str(named)
+        default = client.get_default_redirect_uri()
+        if not default:
+            raise InvalidRequestError("name the redirect_uri: the client has several")
+        return default
+
+    def save_authorization_code(self, code: str, request: _Request) -> None:
+        approval: Approval = request.user
+        assert request.resource is not None  # ResourceIndicator checked it
+        self.server.session.add(
+            OAuthCode(
+                code_sha256=digest(code),
+                client_id=request.client.client_id,
+                key_id=approval.key_id,
+                redirect_uri=request.payload.redirect_uri,
+                scopes=approval.scopes,
+                resource=request.resource,
+                code_challenge=request.payload.data["code_challenge"],
+                expires_at=self.server.issuer.now + CODE_LIFETIME,
+            )
+        )
 
 
 class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]

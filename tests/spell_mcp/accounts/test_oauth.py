@@ -1,29 +1,37 @@
-"""Agents registering themselves with Spell's authorization server (spell_mcp/accounts/oauth/):
-its metadata says how they sign in; hostile redirect URIs are refused; a client's secret is kept
-only as a digest."""
+"""Signing agents in with OAuth 2.1 (spell_mcp/accounts/oauth/), at the service, up to the
+person's decision: what they grant becomes a key with a budget; PKCE is S256 and required;
+redirect URIs are exact and never hostile; only this platform's MCP endpoint is a resource;
+metadata documents come through the network gate or not at all. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from authlib.oauth2 import rfc8414, rfc9207
 
+from billing import Budgets
 from spell_mcp import audit
+from spell_mcp.accounts import keys
+from spell_mcp.accounts.keys import Caster
 from spell_mcp.accounts.oauth.server import Incoming, Issuer, Outgoing, metadata
-from spell_mcp.accounts.oauth.service import OAuthService
+from spell_mcp.accounts.oauth.service import Decision, OAuthService
 from spell_mcp.database.tables import OAuthClient
+from spell_mcp.errors import SpellError
+from spell_mcp.payments.grants import create_user_with_credits
 from spell_mcp.platform import Platform
 from spell_mcp.settings import Settings
 from tests.conftest import Database
-from tests.tls import TestCA, gate_to_loopback, temporary_ca
+from tests.tls import Documents, TestCA, gate_to_loopback, serving_documents, temporary_ca
 
 BASE = "https://spell.test"
 CALLBACK = "http://127.0.0.1:8765/callback"
@@ -41,6 +49,16 @@ ACTOR = audit.Actor(None, via="web")
 @pytest.fixture(scope="module")
 def ca() -> TestCA:
     return temporary_ca([AGENT_HOST])
+
+
+@pytest.fixture
+def documents(ca: TestCA) -> Iterator[Documents]:
+    with serving_documents(ca) as served:
+        yield served
+
+
+def document_url(documents: Documents, path: str) -> str:
+    return f"https://{AGENT_HOST}:{documents.port}{path}"
 
 
 @pytest.fixture
@@ -64,6 +82,11 @@ class Agent:
     secret: str | None = None
     verifier: str = field(default_factory=lambda: secrets.token_urlsafe(48))
 
+    @property
+    def challenge(self) -> str:
+        digest = hashlib.sha256(self.verifier.encode()).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
     async def register(self, **metadata: Any) -> Outgoing:
         document = {
             "redirect_uris": [CALLBACK],
@@ -80,6 +103,24 @@ class Agent:
             self.client_id, self.secret = answer.body["client_id"], answer.body.get("client_secret")
         return answer
 
+    def request(self, **overrides: str | None) -> list[tuple[str, str]]:
+        params: dict[str, str | None] = {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": CALLBACK,
+            "code_challenge": self.challenge,
+            "code_challenge_method": "S256",
+            "state": "the-state",
+            "scope": "cast read",
+            "resource": f"{BASE}/mcp",
+            **overrides,
+        }
+        return [(name, value) for name, value in params.items() if value is not None]
+
+    async def ask(self, **overrides: str | None) -> Any:
+        incoming = Incoming("GET", f"{BASE}/authorize", {}, self.request(**overrides))
+        return await self.service.check(self.issuer, incoming)
+
 
 def test_the_metadata_says_how_agents_sign_in() -> None:
     """RFC 8414, with RFC 9207's `iss`, as authlib's own validator reads it: PKCE S256 only,
@@ -93,6 +134,69 @@ def test_the_metadata_says_how_agents_sign_in() -> None:
     assert document["client_id_metadata_document_supported"] is True
     assert "none" in document["token_endpoint_auth_methods_supported"]
     assert document["response_types_supported"] == ["code"]
+
+
+async def person(platform: Platform) -> Caster:
+    made = await platform.db.write(
+        lambda session: create_user_with_credits(session, audit.CONSOLE, "person", credits_micros=10**6)
+    )
+    return await platform.authenticate(made.api_key)
+
+
+async def approved(
+    agent: Agent, caster: Caster, decision: Decision | None = None, **ask: str | None
+) -> dict[str, str]:
+    """The person approves the agent's request: the query the agent's redirect URI receives."""
+    checked = await agent.ask(**ask)
+    assert checked.sealed is not None, checked.refused
+    redirect = await agent.service.decide(
+        agent.issuer, checked.sealed, caster, ACTOR, decision or Decision(True)
+    )
+    return {name: values[0] for name, values in parse_qs(urlsplit(redirect).query).items()}
+
+
+async def test_what_a_person_grants_is_a_key_of_theirs_with_the_scopes_budget_and_expiry_they_chose(
+    platform: Platform,
+) -> None:
+    agent = Agent(platform.oauth, platform.oauth.issuer(BASE))
+    await agent.register()
+    caster = await person(platform)
+    until = datetime.now(UTC) + timedelta(days=3)
+    back = await approved(
+        agent, caster, Decision(True, scopes=["cast"], daily_cap_micros=250, expires_at=until)
+    )
+    assert back["state"] == "the-state" and back["iss"] == BASE and len(back["code"]) >= 40
+    (key,) = [key for key in await keys.keys_of(platform.db, caster.user_id) if key.oauth_client_id]
+    assert (key.oauth_client_id, key.name, key.scopes) == (agent.client_id, "Test agent", ["cast"])
+    assert key.expires_at is not None and abs(key.expires_at - until) < timedelta(seconds=1)
+    budget = await platform.db.read(lambda session: Budgets(session).get(f"key:{key.id}"))
+    assert budget is not None and budget.daily_cap_micros == 250
+    owner = Caster(caster.user_id, None, False)
+    with pytest.raises(SpellError, match="renews its own tokens"):
+        await keys.rotate(platform.db, platform.announcer, owner, key.id, timedelta(0), ACTOR)
+
+
+async def test_a_token_for_another_resource_is_never_issued(platform: Platform) -> None:
+    agent = Agent(platform.oauth, platform.oauth.issuer(BASE))
+    await agent.register()
+    checked = await agent.ask(resource="https://other.test/mcp")
+    assert checked.refused.location is not None
+    back = parse_qs(urlsplit(checked.refused.location).query)
+    assert back["error"] == ["invalid_target"] and back["state"] == ["the-state"] and back["iss"] == [BASE]
+
+
+async def test_pkce_is_required_with_s256_only(platform: Platform) -> None:
+    agent = Agent(platform.oauth, platform.oauth.issuer(BASE))
+    await agent.register()
+    for overrides in (
+        {"code_challenge": None, "code_challenge_method": None},
+        {"code_challenge_method": "plain"},
+    ):
+        checked = await agent.ask(**overrides)
+        assert checked.refused.location is not None, overrides
+        assert parse_qs(urlsplit(checked.refused.location).query)["error"] == ["invalid_request"]
+    # A challenge without a method means "plain" (RFC 7636 §4.3).
+    assert (await agent.ask(code_challenge_method=None)).refused is not None
 
 
 HOSTILE_REDIRECTS = [
@@ -116,6 +220,21 @@ async def test_registration_refuses_a_hostile_redirect_uri(platform: Platform) -
     assert await platform.db.read(lambda session: session.query(OAuthClient).count()) == 0
 
 
+async def test_an_unregistered_redirect_uri_is_told_to_the_person_never_redirected_to(
+    platform: Platform,
+) -> None:
+    agent = Agent(platform.oauth, platform.oauth.issuer(BASE))
+    registered = ["http://127.0.0.1/callback", "cursor://anysphere.cursor-mcp/oauth/callback"]
+    assert (await agent.register(redirect_uris=registered)).status == 201
+    for stranger in ("https://evil.example/callback", "http://127.0.0.1/other", "http://127.0.0.2/callback"):
+        checked = await agent.ask(redirect_uri=stranger)
+        assert checked.refused is not None and checked.refused.location is None, stranger
+        assert "is not registered" in checked.refused.body["error_description"]
+    # A loopback redirect URI matches on any port (RFC 8252 §7.3); an app's own scheme exactly.
+    for allowed in ("http://127.0.0.1:54321/callback", "cursor://anysphere.cursor-mcp/oauth/callback"):
+        assert (await agent.ask(redirect_uri=allowed)).sealed is not None, allowed
+
+
 async def test_a_confidential_client_keeps_only_its_secret_digest(
     platform: Platform,
 ) -> None:
@@ -125,3 +244,84 @@ async def test_a_confidential_client_keeps_only_its_secret_digest(
     row = await platform.db.read(lambda session: session.get(OAuthClient, agent.client_id))
     assert row is not None and row.secret_sha256 == hashlib.sha256(agent.secret.encode()).hexdigest()
     assert agent.secret not in json.dumps(row.document)
+
+
+async def test_the_person_may_deny_narrow_and_must_decide_in_time(platform: Platform) -> None:
+    agent = Agent(platform.oauth, platform.oauth.issuer(BASE))
+    await agent.register()
+    caster = await person(platform)
+    denied = await approved(agent, caster, Decision(False))
+    assert (denied["error"], denied["state"], denied["iss"]) == ("access_denied", "the-state", BASE)
+    assert "code" not in denied
+    with pytest.raises(SpellError, match="grant some of the scopes"):
+        await approved(agent, caster, Decision(True, scopes=["publish"]))
+    checked = await agent.ask()
+    asked = await platform.oauth.consent_request(agent.issuer, checked.sealed)
+    assert (asked.client_name, asked.verified_by, asked.redirect_to) == (
+        "Test agent",
+        None,
+        "http://127.0.0.1:8765",
+    )
+    assert asked.loopback_only and asked.scopes == ["cast", "read"] and asked.resource == f"{BASE}/mcp"
+    elsewhere = platform.oauth.issuer("https://another-name.test")
+    for sealed in (checked.sealed, checked.sealed[:-8] + "AAAAAAAA"):
+        issuer = elsewhere if sealed == checked.sealed else agent.issuer
+        with pytest.raises(SpellError) as refusal:
+            await platform.oauth.decide(issuer, sealed, caster, ACTOR, Decision(True))
+        assert refusal.value.code == "authorization_request_invalid"
+
+
+async def test_a_metadata_document_is_fetched_through_the_gate_checked_and_kept(
+    platform: Platform, documents: Documents
+) -> None:
+    client_id = document_url(documents, "/client.json")
+    documents.served["/client.json"] = {
+        "client_id": client_id,
+        "client_name": "Documented agent",
+        "client_uri": "https://agent.test",
+        "redirect_uris": [CALLBACK],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none",
+    }
+    agent = Agent(platform.oauth, platform.oauth.issuer(BASE), client_id=client_id)
+    caster = await person(platform)
+    checked = await agent.ask()
+    asked = await platform.oauth.consent_request(agent.issuer, checked.sealed)
+    assert (asked.client_name, asked.verified_by) == ("Documented agent", AGENT_HOST)
+    await approved(agent, caster)
+    assert documents.fetched == ["/client.json"], "kept for its max-age, not fetched again"
+
+
+UNUSABLE_DOCUMENTS = [
+    ("/liar.json", {"client_id": "https://agent.test/else.json"}, "another client_id"),
+    ("/missing.json", None, "HTTP 404"),
+    ("/secret.json", {"client_secret": "s", "token_endpoint_auth_method": "client_secret_post"}, "secret"),
+    ("/redirects.json", {"redirect_uris": ["javascript:alert(1)"]}, "redirect URI"),
+    ("/nameless.json", {"client_name": ""}, "client_name"),
+]
+
+
+async def test_an_unusable_metadata_document_is_refused_with_its_reason(
+    platform: Platform, documents: Documents
+) -> None:
+    for path, document, words in UNUSABLE_DOCUMENTS:
+        client_id = document_url(documents, path)
+        if document is not None:
+            base = {"client_id": client_id, "client_name": "Agent", "redirect_uris": [CALLBACK]}
+            documents.served[path] = {**base, **document}
+        checked = await Agent(platform.oauth, platform.oauth.issuer(BASE), client_id=client_id).ask()
+        assert checked.refused is not None and checked.refused.location is None, path
+        said = checked.refused.body
+        assert said["error"] == "invalid_client" and words in said["error_description"], said
+
+
+async def test_a_metadata_document_on_a_private_address_is_never_fetched(
+    platform: Platform, documents: Documents
+) -> None:
+    for host in ("metadata.internal.test", "intranet.test"):
+        agent = Agent(platform.oauth, platform.oauth.issuer(BASE), client_id=f"https://{host}/client.json")
+        checked = await agent.ask()
+        assert checked.refused is not None
+        assert "non-public address" in checked.refused.body["error_description"], host
+    assert documents.fetched == []

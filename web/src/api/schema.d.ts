@@ -728,6 +728,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/oauth/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Oauth Consent Request
+         * @description What an agent asks of you, before you approve or deny it.
+         */
+        get: operations["oauth_consent_request"];
+        put?: never;
+        /**
+         * Decide Oauth Consent
+         * @description Approve or deny an agent. Approving grants it a key of yours with the scopes, daily budget
+         *     and expiry chosen (listed with your keys, revocable there); either way the browser goes back
+         *     to the agent.
+         */
+        post: operations["decide_oauth_consent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/spells": {
         parameters: {
             query?: never;
@@ -1806,6 +1832,87 @@ export interface components {
             spell_version: string;
             usage: components["schemas"]["Usage"];
         };
+        /** ConsentAnswer */
+        ConsentAnswer: {
+            /**
+             * Redirect To
+             * @description Where to send the browser: back to the agent.
+             */
+            redirect_to: string;
+        };
+        /** ConsentDecision */
+        ConsentDecision: {
+            /** Approve */
+            approve: boolean;
+            /**
+             * Daily Cap Micros
+             * @description What the agent may spend per UTC day; no cap of its own if null.
+             */
+            daily_cap_micros?: number | null;
+            /**
+             * Expires At
+             * @description When the agent's access ends (with a time zone).
+             */
+            expires_at?: string | null;
+            /**
+             * Request
+             * @description The `request` the page was given.
+             */
+            request: string;
+            /**
+             * Scopes
+             * @description The scopes granted (some of those asked); all asked if null.
+             */
+            scopes?: string[] | null;
+        };
+        /** ConsentRequestView */
+        ConsentRequestView: {
+            /**
+             * Client Id
+             * @description The agent's client id: the URL of its metadata document, or its registration's.
+             */
+            client_id: string;
+            /**
+             * Client Name
+             * @description What the agent calls itself.
+             */
+            client_name: string;
+            /**
+             * Client Uri
+             * @description The agent's home page, as it states it.
+             */
+            client_uri: string | null;
+            /**
+             * Loopback Only
+             * @description The agent only ever returns to this machine: any program on it could claim its name.
+             */
+            loopback_only: boolean;
+            /**
+             * Redirect To
+             * @description That address's scheme and host: the program that gets the code.
+             */
+            redirect_to: string;
+            /**
+             * Redirect Uri
+             * @description Where the person is sent back to, with the code.
+             */
+            redirect_uri: string;
+            /**
+             * Resource
+             * @description The MCP endpoint its tokens will work at.
+             */
+            resource: string;
+            /**
+             * Scopes
+             * @description What the agent asks to do: some of cast, read, publish, billing.
+             */
+            scopes: string[];
+            /**
+             * Verified By
+             * @description The host that publishes the agent's metadata document and so vouches for its name; null when the agent registered itself and its name is only its own claim.
+             */
+            verified_by: string | null;
+        };
         /** DataTransfer */
         DataTransfer: {
             /**
@@ -1913,6 +2020,11 @@ export interface components {
             last_used_at: string | null;
             /** Name */
             name: string;
+            /**
+             * Oauth Client Id
+             * @description The agent this key was granted to when you signed it in with OAuth (it holds tokens for the key, never its secret); null for a key you made.
+             */
+            oauth_client_id?: string | null;
             /** Revoked At */
             revoked_at: string | null;
             /**
@@ -2094,6 +2206,11 @@ export interface components {
             last_used_at: string | null;
             /** Name */
             name: string;
+            /**
+             * Oauth Client Id
+             * @description The agent this key was granted to when you signed it in with OAuth (it holds tokens for the key, never its secret); null for a key you made.
+             */
+            oauth_client_id?: string | null;
             /** Revoked At */
             revoked_at: string | null;
             /**
@@ -5889,6 +6006,160 @@ export interface operations {
             };
             /** @description `spell_not_found`: No such spell */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    oauth_consent_request: {
+        parameters: {
+            query: {
+                request: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentRequestView"];
+                };
+            };
+            /** @description `authorization_request_invalid`: The agent's sign-in request cannot be approved, `request_invalid`: Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `unauthenticated`: Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    decide_oauth_consent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentDecision"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentAnswer"];
+                };
+            };
+            /** @description `authorization_request_invalid`: The agent's sign-in request cannot be approved, `request_invalid`: Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `unauthenticated`: Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `forbidden`: Not allowed, `account_restricted`: You restricted the processing of your data, `key_secret_replaced`: A rotation replaced this secret: it may only cast and read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description `unsupported_media_type`: The body must be sent as application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
