@@ -24,7 +24,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from registry import json_schema
 from runtime.net import NetworkGate
-from spell_mcp.accounts.keys import SCOPES, Caster, bearer_token
+from spell_mcp.accounts.keys import Caster, bearer_token
+from spell_mcp.accounts.oauth.clients import DEFAULT_SCOPES
+from spell_mcp.accounts.oauth.service import mcp_resources
 from spell_mcp.bootstrap import dev_bootstrap
 from spell_mcp.casting.budget_alerts import deliver_forever
 from spell_mcp.catalog.scans import rescan_forever
@@ -83,10 +85,10 @@ class McpAuthentication:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         platform: Platform = self.fastapi.state.platform
         token = bearer_token(Headers(scope=scope).get("authorization"))
+        base = public_base_url(Request(scope))
         try:
-            caster = await platform.authenticate(token)
+            caster = await platform.authenticate(token, mcp_resources(base))
         except SpellError as error:
-            base = public_base_url(Request(scope))
             refusal = problem_response(
                 error, scope.get("path"), base, resource=self.resource, token_sent=bool(token)
             )
@@ -235,15 +237,17 @@ def create_app(
     @app.get(SSE_METADATA_PATH, include_in_schema=False)
     async def protected_resource_metadata(request: Request) -> dict[str, Any]:
         """OAuth 2.0 Protected Resource Metadata (RFC 9728) of an MCP endpoint (Streamable HTTP,
-        or legacy SSE): how clients authenticate. API keys are issued by the platform (REST
-        /v1/keys, `spell users create`) and sent as Bearer tokens."""
+        or legacy SSE): this platform is its authorization server (a person signs an agent in on
+        the dashboard: spell_mcp/rest/oauth.py); API keys (REST /v1/keys, `spell users create`)
+        work beside it, sent as Bearer tokens too. The scopes are the ones MCP's tools need."""
         base = public_base_url(request)
         endpoint = "/sse" if request.url.path == SSE_METADATA_PATH else "/mcp"
         return {
             "resource": f"{base}{endpoint}",
+            "authorization_servers": [base],
             "resource_name": "Spell",
             "bearer_methods_supported": ["header"],
-            "scopes_supported": sorted(SCOPES),
+            "scopes_supported": list(DEFAULT_SCOPES),
             "resource_documentation": f"{base}/docs",
         }
 

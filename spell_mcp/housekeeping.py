@@ -1,5 +1,6 @@
 """Background duties of a server: releasing the holds of casts that never finished, forgetting
-browser sessions that have expired, and suspending spells that keep breaking their policy."""
+browser sessions and agents' codes and tokens that have expired, and suspending spells that keep
+breaking their policy."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlmodel import col
 
 from billing import cast_money
 from billing.cast_money import Tx
+from spell_mcp.accounts.oauth.tokens import forget_spent
 from spell_mcp.casting.transactions import fail
 from spell_mcp.catalog.violations import suspend_repeat_offenders
 from spell_mcp.database.tables import WebSession
@@ -43,6 +45,7 @@ async def sweep(platform: Platform, now: datetime | None = None) -> list[str]:
     moment = now or datetime.now(UTC)
     cast_ids = await platform.db.transaction(lambda tx: expire_casts(tx, moment))
     await platform.db.write(lambda session: forget_expired_sessions(session, moment))
+    await platform.db.write(lambda session: forget_spent(session, moment))
     settings = platform.settings
     suspended = await platform.db.write(
         partial(

@@ -18,6 +18,7 @@ from runtime import Sandbox
 from runtime.net import NetworkGate
 from spell_mcp.accounts.keys import Caster, authenticate_until, touch_key
 from spell_mcp.accounts.oauth.service import OAuthService
+from spell_mcp.accounts.oauth.tokens import authenticate_access_token, is_access_token
 from spell_mcp.accounts.secrets import SecretBox
 from spell_mcp.audit import Pseudonyms
 from spell_mcp.casting.limits import RequestLimits
@@ -26,6 +27,7 @@ from spell_mcp.casting.service import CastService
 from spell_mcp.catalog.announcements import Announcer
 from spell_mcp.catalog.publishing import PublishService, TrustRoot
 from spell_mcp.database.engine import Database
+from spell_mcp.errors import SpellError
 from spell_mcp.payments.provider import StripeGateway
 from spell_mcp.queueing import CastQueue
 from spell_mcp.settings import Settings
@@ -138,15 +140,24 @@ class Platform:
             stripe=stripe,
         )
 
-    async def authenticate(self, presented: str | None) -> Caster:
-        """The caster an API key belongs to (from memory when it was checked a moment ago: see
-        spell_mcp/casting/lookups.py), its last use recorded at most once a minute."""
+    async def authenticate(self, presented: str | None, audience: frozenset[str] = frozenset()) -> Caster:
+        """The caster an API key belongs to, or an agent's access token signs in (from memory
+        when it was checked a moment ago: see spell_mcp/casting/lookups.py), its last use recorded
+        at most once a minute. An access token is accepted only where its resource is in
+        `audience` (the MCP endpoints: spell_mcp/accounts/oauth/tokens.py)."""
         caster = self.lookups.caster(presented)
         if caster is None:
-            found, valid_until = await self.db.read(lambda session: authenticate_until(session, presented))
-            assert presented  # authenticate_until refused a missing key
+            check = authenticate_access_token if is_access_token(presented) else authenticate_until
+            found, valid_until = await self.db.read(lambda session: check(session, presented))  # type: ignore[arg-type]
+            assert presented  # both refused a missing credential
             self.lookups.remember_caster(presented, found, valid_until)
             caster = found
+        if caster.resource is not None and caster.resource not in audience:
+            raise SpellError(
+                "unauthenticated",
+                f"this access token was issued for {caster.resource}, not for this endpoint; "
+                "it works only there (an API key works everywhere)",
+            )
         if caster.last_used_stale and caster.key_id is not None and presented:
             await self.db.write(partial(touch_key, caster.key_id))
             self.lookups.touched(presented)

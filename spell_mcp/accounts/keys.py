@@ -77,6 +77,9 @@ class Caster:
     # Authenticated by the key's previous secret, in the grace period of a rotation: its scopes are
     # narrowed to GRACE_SCOPES.
     replaced: bool = False
+    # Where an OAuth access token may be used: the MCP endpoint it was issued for (RFC 8707,
+    # spell_mcp/accounts/oauth/); None for an API key, which works everywhere.
+    resource: str | None = None
 
     def require(self, scope: str) -> None:
         if self.restricted:

@@ -5,6 +5,7 @@ which are REST like any other."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -15,6 +16,8 @@ from pydantic import BaseModel, Field
 from spell_mcp.accounts.oauth.server import (
     AUTHORIZE_PATH,
     REGISTER_PATH,
+    REVOKE_PATH,
+    TOKEN_PATH,
     Incoming,
     Issuer,
     Outgoing,
@@ -88,6 +91,35 @@ async def authorize(request: Request, platform: PlatformDep) -> Response:
         shown = {"error": said.get("error", ""), "error_description": said.get("error_description", "")}
         return RedirectResponse(f"{CONSENT_PAGE}?{urlencode(shown)}", 302, NO_STORE)
     return _answer(refused)
+
+
+@protocol.post(TOKEN_PATH)
+async def token(request: Request, platform: PlatformDep) -> Response:
+    """Codes and refresh tokens for tokens (RFC 6749 §4.1.3, §6; PKCE; RFC 8707)."""
+    return await _form_endpoint(request, platform, platform.oauth.token)
+
+
+@protocol.post(REVOKE_PATH)
+async def revoke(request: Request, platform: PlatformDep) -> Response:
+    """RFC 7009: an agent gives up a token (a refresh token: its whole grant)."""
+    return await _form_endpoint(request, platform, platform.oauth.revoke)
+
+
+async def _form_endpoint(
+    request: Request, platform: Platform, endpoint: Callable[[Issuer, Incoming], Awaitable[Outgoing]]
+) -> Response:
+    """An endpoint whose requests are form-encoded only (RFC 6749 §3.2, RFC 7009 §2.1)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        body = {
+            "error": "invalid_request",
+            "error_description": "send the request as application/x-www-form-urlencoded",
+        }
+        return JSONResponse(body, status_code=400, headers=NO_STORE)
+    form = await request.form()
+    params = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+    issuer = _issuer(request, platform)
+    return _answer(await endpoint(issuer, _incoming(request, issuer, params)))
 
 
 @protocol.post(REGISTER_PATH)

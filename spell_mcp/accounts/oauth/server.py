@@ -1,16 +1,22 @@
 """Spell as the OAuth 2.1 authorization server of its own MCP endpoint, built on authlib's
-(`authlib.oauth2`): its authorization code grant with PKCE (S256 only, always), RFC 7591
-registration and RFC 9207's `iss` on every authorization response. What is ours: where things
-are stored, RFC 8707 resource indicators (authlib has none), metadata documents as client ids,
-and the grant itself, which is an API key with a budget.
+(`authlib.oauth2`): its authorization code grant with PKCE (S256 only, always), its refresh
+grant (every refresh replaces the refresh token), RFC 7591 registration, RFC 7009 revocation and
+RFC 9207's `iss` on every authorization response. What is ours: where things are stored, RFC
+8707 resource indicators (authlib has none), metadata documents as client ids, and the grant
+itself, which is an API key with a budget (spell_mcp/accounts/oauth/tokens.py).
 
 authlib is synchronous and sans-IO here: a `Server` is made for one database transaction and
 answers one request (`Incoming`) with an `Outgoing`; spell_mcp/accounts/oauth/service.py runs it
 in the store's worker thread and the REST face turns the answer into HTTP.
+
+Authorization codes and refresh tokens are used up by a conditional update before anything is
+issued for them, so two requests racing with one code (or one refresh token) cannot both win;
+the loser's attempt is a replay, and a replay ends the whole grant (OAuth 2.1 §4.1.3, §4.3.1).
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,23 +27,30 @@ from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import AuthorizationServer, OAuth2Error
 from authlib.oauth2.rfc6749 import (
     InvalidRequestError,
+    InvalidScopeError,
     JsonPayload,
     JsonRequest,
     OAuth2Payload,
     OAuth2Request,
+    TokenMixin,
     grants,
 )
+from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7591 import (
     ClientRegistrationEndpoint,
     InvalidClientMetadataError,
     InvalidRedirectURIError,
 )
 from authlib.oauth2.rfc7636 import CodeChallenge
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from registry.models import table_of
+from spell_mcp.accounts.keys import ApiKey
 from spell_mcp.accounts.oauth import clients
 from spell_mcp.accounts.oauth.clients import AUTH_METHODS, GRANT_TYPES, Client, digest
-from spell_mcp.database.tables import OAuthCode
+from spell_mcp.accounts.oauth.tokens import ACCESS_PREFIX, REFRESH_PREFIX, revoke_grant
+from spell_mcp.database.tables import OAuthCode, OAuthToken, User
 
 # At the root, where clients that find no metadata look for them (MCP 2025-03-26, "Fallbacks"),
 # and where the Python SDK's client refreshes before it has read the metadata again.
@@ -46,6 +59,8 @@ TOKEN_PATH = "/token"  # noqa: S105 - a path, not a password
 REGISTER_PATH = "/register"
 REVOKE_PATH = "/revoke"
 CODE_LIFETIME = timedelta(minutes=5)
+# What is used once: a code, a refresh token (its digest's column, and the moment it was used).
+_USED = {OAuthCode: ("code_sha256", "used_at"), OAuthToken: ("token_sha256", "replaced_at")}
 # RFC 6749 error descriptions are restricted to printable ASCII without '"' and '\'.
 _SAFE = {chr(c) for c in range(0x20, 0x7F)} - {'"', "\\"}
 
@@ -149,6 +164,16 @@ class Approval:
     scopes: list[str]
 
 
+@dataclass(frozen=True)
+class Grant:
+    """A live grant, as a code or refresh token leads to it."""
+
+    key_id: str
+    user_id: str
+    resource: str
+    key_expires_at: datetime | None
+
+
 class _Payload(OAuth2Payload):  # type: ignore[misc]
     def __init__(self, params: list[tuple[str, str]]) -> None:
         self._datalist: dict[str, list[str]] = {}
@@ -189,6 +214,30 @@ class _JsonPayload(JsonPayload):  # type: ignore[misc]
         return self._data
 
 
+@dataclass
+class _Code:
+    """A used-up authorization code, as authlib's code grant asks about it."""
+
+    row: OAuthCode
+
+    def get_redirect_uri(self) -> str | None:
+        return self.row.redirect_uri
+
+    def get_scope(self) -> str:
+        return " ".join(self.row.scopes)
+
+
+@dataclass
+class _Token(TokenMixin):  # type: ignore[misc]
+    row: OAuthToken
+
+    def check_client(self, client: Client) -> bool:
+        return self.row.client_id == client.client_id
+
+    def get_scope(self) -> str:
+        return " ".join(self.row.scopes)
+
+
 class Server(AuthorizationServer):  # type: ignore[misc]
     """authlib's authorization server on one database session, for one request."""
 
@@ -196,7 +245,13 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         super().__init__(scopes_supported=[*clients.GRANTABLE, clients.OFFLINE_ACCESS])
         self.session = session
         self.issuer = issuer
+        # Keys whose grants ended or whose tokens were revoked during this request: every server
+        # process must forget what it remembers of them.
+        self.changed: list[str] = []
+        self.register_token_generator("default", self._generate_token)
         self.register_grant(CodeGrant, [S256Only(), ResourceIndicator()])
+        self.register_grant(RefreshGrant)
+        self.register_endpoint(Revocation)
         self.register_endpoint(Registration)
 
     # -- what authlib asks of a framework ------------------------------------------------------
@@ -232,6 +287,85 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         error.state = request.payload.state
         return self.with_issuer(self.handle_error_response(request, error))
 
+    # -- tokens --------------------------------------------------------------------------------
+
+    def _generate_token(
+        self,
+        grant_type: str,
+        client: Client,
+        user: Grant | None = None,
+        scope: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = True,
+    ) -> dict[str, Any]:
+        assert user is not None  # both grants authenticate a user first
+        lifetime = self._lifetime(user, self.issuer.access_token_lifetime)
+        token: dict[str, Any] = {
+            "token_type": "Bearer",
+            "access_token": ACCESS_PREFIX + secrets.token_urlsafe(32),
+            "expires_in": max(1, int(lifetime.total_seconds())),
+            "scope": scope or "",
+        }
+        if include_refresh_token:
+            token["refresh_token"] = REFRESH_PREFIX + secrets.token_urlsafe(32)
+        return token
+
+    def _lifetime(self, grant: Grant, wanted: timedelta) -> timedelta:
+        """`wanted`, or less when the grant's key expires sooner."""
+        if grant.key_expires_at is None:
+            return wanted
+        return min(wanted, grant.key_expires_at - self.issuer.now)
+
+    def save_token(self, token: dict[str, Any], request: _Request) -> None:
+        grant: Grant = request.user
+        now = self.issuer.now
+        issued = [("access", token["access_token"], now + timedelta(seconds=token["expires_in"]))]
+        if "refresh_token" in token:
+            until = now + self._lifetime(grant, self.issuer.refresh_token_lifetime)
+            issued.append(("refresh", token["refresh_token"], until))
+        for kind, value, expires_at in issued:
+            self.session.add(
+                OAuthToken(
+                    token_sha256=digest(value),
+                    kind=kind,
+                    key_id=grant.key_id,
+                    client_id=request.client.client_id,
+                    scopes=token["scope"].split(),
+                    resource=grant.resource,
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+            )
+
+    def grant_of(self, key_id: str, resource: str) -> Grant | None:
+        """The grant a key is, while it is live (neither revoked, expired nor erased)."""
+        key = self.session.get(ApiKey, key_id)
+        if key is None or key.revoked_at is not None:
+            return None
+        if key.expires_at is not None and key.expires_at <= self.issuer.now:
+            return None
+        user = self.session.get(User, key.user_id)
+        if user is None or user.status == "erased":
+            return None
+        return Grant(key.id, key.user_id, resource, key.expires_at)
+
+    def use_up(self, table: type[OAuthCode | OAuthToken], sha256: str, key_id: str) -> bool:
+        """Mark a code or refresh token used, unless it already was: then this is its second
+        use, which ends the grant it belongs to. Whether this use is the first."""
+        key, used_at = (table_of(table).c[name] for name in _USED[table])
+        unused = (key == sha256) & used_at.is_(None)
+        used = self.session.execute(
+            update(table_of(table)).where(unused).values({used_at.name: self.issuer.now})
+        )
+        if used.rowcount == 1:  # type: ignore[attr-defined]
+            return True
+        self.end_grant(key_id, f"a {'code' if table is OAuthCode else 'refresh token'} was used twice")
+        return False
+
+    def end_grant(self, key_id: str, reason: str) -> None:
+        if revoke_grant(self.session, key_id, reason, self.issuer.now):
+            self.changed.append(key_id)
+
 
 class S256Only(CodeChallenge):  # type: ignore[misc]
     """PKCE on every authorization request, with S256 only: a request without a challenge, or
@@ -247,13 +381,21 @@ class S256Only(CodeChallenge):  # type: ignore[misc]
             raise InvalidRequestError("only code_challenge_method=S256 is supported")
         super().validate_code_challenge(grant, redirect_uri)
 
+    def get_authorization_code_challenge(self, authorization_code: _Code) -> str:
+        return authorization_code.row.code_challenge
+
+    def get_authorization_code_challenge_method(self, authorization_code: _Code) -> str:
+        return "S256"
+
 
 class ResourceIndicator:
     """RFC 8707 on the code grant: an authorization request names at most one resource, one of
-    this server's MCP endpoints (its default when it names none)."""
+    this server's MCP endpoints (its default when it names none); a token request naming one must
+    name the code's."""
 
     def __call__(self, grant: grants.AuthorizationCodeGrant) -> None:
         grant.register_hook("after_validate_authorization_request_payload", self.check_request)
+        grant.register_hook("after_validate_token_request", self.check_token_request)
 
     @staticmethod
     def check_request(grant: grants.AuthorizationCodeGrant, result: Any) -> None:
@@ -265,6 +407,13 @@ class ResourceIndicator:
         if resource not in server.issuer.resources:
             raise InvalidTargetError(f"tokens here are only for {server.issuer.default_resource}")
         grant.request.resource = resource
+
+    @staticmethod
+    def check_token_request(grant: grants.AuthorizationCodeGrant, result: Any) -> None:
+        named = grant.request.form.get("resource")
+        code: _Code = grant.request.authorization_code
+        if named is not None and canonical_resource(named) != code.row.resource:
+            raise InvalidTargetError(f"this code was granted for {code.row.resource}")
 
 
 class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
@@ -298,6 +447,82 @@ class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
                 expires_at=self.server.issuer.now + CODE_LIFETIME,
             )
         )
+
+    def query_authorization_code(self, code: str, client: Client) -> _Code | None:
+        server, sha256 = self.server, digest(code)
+        row = server.session.get(OAuthCode, sha256)
+        if row is None or row.client_id != client.client_id or row.expires_at <= server.issuer.now:
+            return None
+        if not server.use_up(OAuthCode, sha256, row.key_id):
+            return None
+        return _Code(row)
+
+    def delete_authorization_code(self, authorization_code: _Code) -> None:
+        """Nothing left to do: the code was used up when it was looked up, and is kept until it
+        expires so that a second use is recognised."""
+
+    def authenticate_user(self, authorization_code: _Code) -> Grant | None:
+        return self.server.grant_of(authorization_code.row.key_id, authorization_code.row.resource)
+
+
+class RefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
+    INCLUDE_NEW_REFRESH_TOKEN = True
+    server: Server
+
+    def authenticate_refresh_token(self, refresh_token: str) -> _Token | None:
+        server, sha256 = self.server, digest(refresh_token)
+        row = server.session.get(OAuthToken, sha256)
+        client: Client = self.request.client
+        if row is None or row.kind != "refresh" or row.client_id != client.client_id:
+            return None
+        if row.revoked_at is not None or row.expires_at <= server.issuer.now:
+            return None
+        if server.grant_of(row.key_id, row.resource) is None:  # revoked or expired with its key
+            return None
+        # Checked before the token is used up: a request the server refuses costs the agent nothing.
+        wanted = set((self.request.payload.scope or "").split()) - {clients.OFFLINE_ACCESS}
+        if not wanted <= set(row.scopes):
+            raise InvalidScopeError("a refresh cannot widen the scopes the person granted")
+        named = self.request.form.get("resource")
+        if named is not None and canonical_resource(named) != row.resource:
+            raise InvalidTargetError(f"this grant is for {row.resource}")
+        if not server.use_up(OAuthToken, sha256, row.key_id):
+            return None
+        return _Token(row)
+
+    def _validate_token_scope(self, token: _Token) -> None:
+        """Checked in `authenticate_refresh_token`, before the token is used up."""
+
+    def issue_token(self, user: Grant, refresh_token: _Token) -> dict[str, Any]:
+        wanted = [s for s in (self.request.payload.scope or "").split() if s != clients.OFFLINE_ACCESS]
+        scope = " ".join(wanted) or refresh_token.get_scope()
+        return self.generate_token(user=user, scope=scope, include_refresh_token=True)  # type: ignore[no-any-return]
+
+    def authenticate_user(self, refresh_token: _Token) -> Grant | None:
+        return self.server.grant_of(refresh_token.row.key_id, refresh_token.row.resource)
+
+    def revoke_old_credential(self, refresh_token: _Token) -> None:
+        """Nothing left to do: the refresh token was used up when it was looked up."""
+
+
+class Revocation(RevocationEndpoint):  # type: ignore[misc]
+    """RFC 7009. Revoking a refresh token ends the whole grant (the agent signed out);
+    revoking an access token ends that token."""
+
+    CLIENT_AUTH_METHODS = list(AUTH_METHODS)
+    server: Server
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> _Token | None:
+        row = self.server.session.get(OAuthToken, digest(token_string))
+        return _Token(row) if row is not None else None
+
+    def revoke_token(self, token: _Token, request: _Request) -> None:
+        if token.row.kind == "refresh":
+            self.server.end_grant(token.row.key_id, "the agent signed out")
+        elif token.row.revoked_at is None:
+            token.row.revoked_at = self.server.issuer.now
+            self.server.changed.append(token.row.key_id)
 
 
 class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]

@@ -1,8 +1,8 @@
 """Signing an agent in, as one unit of work per request: check an agent's authorization request,
 show it to the person, turn their decision into a grant (a key with scopes, a budget and an
-expiry) and a code, and answer the registration endpoint. Each runs the authorization server
-(spell_mcp/accounts/oauth/server.py) in one database transaction; fetching an agent's metadata
-document happens before, outside it.
+expiry) and a code, and answer the token, registration and revocation endpoints. Each runs the
+authorization server (spell_mcp/accounts/oauth/server.py) in one database transaction; fetching
+an agent's metadata document happens before, outside it.
 
 Between the agent's request and the person's decision the request travels sealed with the
 platform's key (as the GitHub sign-in's flow cookie does), so the page in between can neither
@@ -198,7 +198,20 @@ class OAuthService:
             raise SpellError("authorization_request_invalid", problem.message) from None
         return incoming
 
-    # -- the registration endpoint ---------------------------------------------------------------
+    # -- the token, registration and revocation endpoints ---------------------------------------
+
+    async def token(self, issuer: Issuer, incoming: Incoming) -> Outgoing:
+        client_id = dict(incoming.params).get("client_id", "")
+        try:
+            await self._know(client_id)
+        except ClientProblem as problem:
+            return Outgoing(400, {"error": "invalid_client", "error_description": problem.message}, [])
+        return await self._endpoint(issuer, lambda server: server.create_token_response(incoming))
+
+    async def revoke(self, issuer: Issuer, incoming: Incoming) -> Outgoing:
+        return await self._endpoint(
+            issuer, lambda server: server.create_endpoint_response("revocation", incoming)
+        )
 
     async def register(self, issuer: Issuer, incoming: Incoming) -> Outgoing:
         return await self._endpoint(
@@ -210,7 +223,17 @@ class OAuthService:
             error = InvalidRequestError("signing agents in needs https: set SPELL_PUBLIC_URL")
             return Outgoing(*error())
 
-        return await self.db.write(_guarded(lambda session: answer(Server(session, issuer))))
+        changed: list[str] = []
+
+        def work(session: Session) -> Outgoing:
+            server = Server(session, issuer)
+            server.changed = changed
+            return answer(server)
+
+        response = await self.db.write(_guarded(work))
+        for key_id in changed:
+            await self.watchers.key_changed(key_id)
+        return response
 
     async def _know(self, client_id: str) -> None:
         """Make sure an agent known by its metadata document has a fresh copy kept. Raises

@@ -1,10 +1,12 @@
-"""Signing agents in with OAuth 2.1 (spell_mcp/accounts/oauth/), at the service, up to the
-person's decision: what they grant becomes a key with a budget; PKCE is S256 and required;
-redirect URIs are exact and never hostile; only this platform's MCP endpoint is a resource;
-metadata documents come through the network gate or not at all. On SQLite and PostgreSQL."""
+"""Signing agents in with OAuth 2.1 (spell_mcp/accounts/oauth/), at the service: what a person
+grants becomes a key with a budget; codes and refresh tokens are used once (a second use ends the
+grant, even when two uses race); PKCE is S256 and required; redirect URIs are exact and never
+hostile; tokens work only at the MCP endpoint they were issued for; metadata documents come
+through the network gate or not at all. On SQLite and PostgreSQL: the races are the database's."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -18,14 +20,16 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from authlib.oauth2 import rfc8414, rfc9207
+from sqlalchemy import select
 
 from billing import Budgets
 from spell_mcp import audit
 from spell_mcp.accounts import keys
 from spell_mcp.accounts.keys import Caster
 from spell_mcp.accounts.oauth.server import Incoming, Issuer, Outgoing, metadata
-from spell_mcp.accounts.oauth.service import Decision, OAuthService
-from spell_mcp.database.tables import OAuthClient
+from spell_mcp.accounts.oauth.service import Decision, OAuthService, mcp_resources
+from spell_mcp.accounts.oauth.tokens import forget_spent
+from spell_mcp.database.tables import ApiKey, OAuthClient, OAuthToken
 from spell_mcp.errors import SpellError
 from spell_mcp.payments.grants import create_user_with_credits
 from spell_mcp.platform import Platform
@@ -121,6 +125,28 @@ class Agent:
         incoming = Incoming("GET", f"{BASE}/authorize", {}, self.request(**overrides))
         return await self.service.check(self.issuer, incoming)
 
+    async def token(self, **form: str) -> Outgoing:
+        params = [("client_id", self.client_id), *form.items()]
+        if self.secret is not None:
+            params.append(("client_secret", self.secret))
+        return await self.service.token(self.issuer, Incoming("POST", f"{BASE}/token", {}, params))
+
+    async def exchange(self, code: str, **extra: str) -> Outgoing:
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": CALLBACK,
+            "resource": f"{BASE}/mcp",
+        }
+        return await self.token(**{**form, "code_verifier": self.verifier, **extra})
+
+    async def refresh(self, refresh_token: str) -> Outgoing:
+        return await self.token(grant_type="refresh_token", refresh_token=refresh_token)
+
+    async def revoke(self, token: str) -> Outgoing:
+        params = [("client_id", self.client_id), ("token", token)]
+        return await self.service.revoke(self.issuer, Incoming("POST", f"{BASE}/revoke", {}, params))
+
 
 def test_the_metadata_says_how_agents_sign_in() -> None:
     """RFC 8414, with RFC 9207's `iss`, as authlib's own validator reads it: PKCE S256 only,
@@ -155,25 +181,65 @@ async def approved(
     return {name: values[0] for name, values in parse_qs(urlsplit(redirect).query).items()}
 
 
-async def test_what_a_person_grants_is_a_key_of_theirs_with_the_scopes_budget_and_expiry_they_chose(
-    platform: Platform,
-) -> None:
+async def signed_in(
+    platform: Platform, decision: Decision | None = None
+) -> tuple[Agent, Caster, dict[str, Any]]:
+    """A registered agent a person approved, with its first tokens."""
     agent = Agent(platform.oauth, platform.oauth.issuer(BASE))
     await agent.register()
     caster = await person(platform)
-    until = datetime.now(UTC) + timedelta(days=3)
-    back = await approved(
-        agent, caster, Decision(True, scopes=["cast"], daily_cap_micros=250, expires_at=until)
+    code = (await approved(agent, caster, decision))["code"]
+    tokens = await agent.exchange(code)
+    assert tokens.status == 200, tokens.body
+    assert tokens.body is not None
+    return agent, caster, tokens.body
+
+
+async def mcp_caster(platform: Platform, access_token: str, base: str = BASE) -> Caster:
+    return await platform.authenticate(access_token, mcp_resources(base))
+
+
+async def refused(platform: Platform, access_token: str, base: str = BASE) -> str:
+    with pytest.raises(SpellError) as refusal:
+        await mcp_caster(platform, access_token, base)
+    assert refusal.value.code == "unauthenticated"
+    return refusal.value.detail
+
+
+async def test_what_a_person_grants_is_a_key_with_their_budget_and_the_token_authenticates_as_it(
+    platform: Platform,
+) -> None:
+    decision = Decision(
+        True, scopes=["cast"], daily_cap_micros=250, expires_at=datetime.now(UTC) + timedelta(days=3)
     )
-    assert back["state"] == "the-state" and back["iss"] == BASE and len(back["code"]) >= 40
+    agent, caster, tokens = await signed_in(platform, decision)
+    assert tokens["token_type"] == "Bearer" and tokens["scope"] == "cast"
+    assert tokens["access_token"].startswith("spell_at_") and tokens["refresh_token"].startswith("spell_rt_")
+    as_agent = await mcp_caster(platform, tokens["access_token"])
     (key,) = [key for key in await keys.keys_of(platform.db, caster.user_id) if key.oauth_client_id]
     assert (key.oauth_client_id, key.name, key.scopes) == (agent.client_id, "Test agent", ["cast"])
-    assert key.expires_at is not None and abs(key.expires_at - until) < timedelta(seconds=1)
+    assert (as_agent.user_id, as_agent.key_id, as_agent.scopes) == (
+        caster.user_id,
+        key.id,
+        frozenset({"cast"}),
+    )
     budget = await platform.db.read(lambda session: Budgets(session).get(f"key:{key.id}"))
     assert budget is not None and budget.daily_cap_micros == 250
-    owner = Caster(caster.user_id, None, False)
-    with pytest.raises(SpellError, match="renews its own tokens"):
-        await keys.rotate(platform.db, platform.announcer, owner, key.id, timedelta(0), ACTOR)
+    # Only digests are stored: no code, token or secret is readable from the database.
+    stored = await platform.db.read(
+        lambda session: [*session.execute(select(OAuthToken.token_sha256)).scalars()]  # type: ignore[call-overload]
+    )
+    assert tokens["access_token"] not in stored
+    assert hashlib.sha256(tokens["access_token"].encode()).hexdigest() in stored
+
+
+async def test_an_access_token_works_only_at_the_mcp_endpoint_it_was_issued_for(platform: Platform) -> None:
+    _, _, tokens = await signed_in(platform)
+    assert "issued for https://spell.test/mcp" in await refused(
+        platform, tokens["access_token"], "https://other.test"
+    )
+    with pytest.raises(SpellError, match="not for this endpoint"):
+        await platform.authenticate(tokens["access_token"])  # the REST API
 
 
 async def test_a_token_for_another_resource_is_never_issued(platform: Platform) -> None:
@@ -183,6 +249,107 @@ async def test_a_token_for_another_resource_is_never_issued(platform: Platform) 
     assert checked.refused.location is not None
     back = parse_qs(urlsplit(checked.refused.location).query)
     assert back["error"] == ["invalid_target"] and back["state"] == ["the-state"] and back["iss"] == [BASE]
+    # The legacy SSE endpoint is the same MCP server: its tokens are bound to it.
+    sse = await approved(agent, await person(platform), resource=f"{BASE}/sse")
+    answer = await agent.exchange(sse["code"], resource=f"{BASE}/sse")
+    assert answer.status == 200, answer.body
+
+
+async def test_a_wrong_verifier_is_refused_and_uses_the_code_up(platform: Platform) -> None:
+    agent = Agent(platform.oauth, platform.oauth.issuer(BASE))
+    await agent.register()
+    code = (await approved(agent, await person(platform)))["code"]
+    right = agent.verifier
+    agent.verifier = secrets.token_urlsafe(48)
+    wrong = await agent.exchange(code)
+    assert (wrong.status, wrong.body and wrong.body["error"]) == (400, "invalid_grant")
+    agent.verifier = right
+    late = await agent.exchange(code)
+    assert late.body is not None and late.body["error"] == "invalid_grant", "a guessed-at code is spent"
+
+
+async def test_a_code_used_twice_is_refused_and_ends_the_grant_it_made(platform: Platform) -> None:
+    agent, caster, earlier = await signed_in(platform)
+    stolen = (await approved(agent, caster))["code"]
+    first = await agent.exchange(stolen)
+    assert first.status == 200 and first.body is not None
+    # Whoever used the code second (the agent, or a thief), the grant it made ends.
+    second = await agent.exchange(stolen)
+    assert second.body is not None and second.body["error"] == "invalid_grant"
+    assert "revoked" in await refused(platform, first.body["access_token"])
+    refreshed = await agent.refresh(first.body["refresh_token"])
+    assert refreshed.body is not None and refreshed.body["error"] == "invalid_grant"
+    await mcp_caster(platform, earlier["access_token"]), "another grant of the same agent lives on"
+
+
+async def test_two_exchanges_racing_with_one_code_cannot_both_win(platform: Platform) -> None:
+    agent = Agent(platform.oauth, platform.oauth.issuer(BASE))
+    await agent.register()
+    code = (await approved(agent, await person(platform)))["code"]
+    answers = await asyncio.gather(agent.exchange(code), agent.exchange(code))
+    assert sorted(answer.status for answer in answers) == [200, 400]
+    (won,) = [answer.body for answer in answers if answer.status == 200]
+    assert won is not None
+    assert "revoked" in await refused(platform, won["access_token"]), "the loser's replay ended the grant"
+
+
+async def test_a_refresh_replaces_both_tokens_and_a_replayed_refresh_token_ends_the_grant(
+    platform: Platform,
+) -> None:
+    agent, _, tokens = await signed_in(platform)
+    refreshed = await agent.refresh(tokens["refresh_token"])
+    assert refreshed.status == 200 and refreshed.body is not None
+    new = refreshed.body
+    assert new["refresh_token"] != tokens["refresh_token"] and new["access_token"] != tokens["access_token"]
+    assert new["scope"] == "cast read"
+    await mcp_caster(platform, new["access_token"])
+    wider = await agent.token(
+        grant_type="refresh_token", refresh_token=new["refresh_token"], scope="cast publish"
+    )
+    assert wider.body is not None and wider.body["error"] == "invalid_scope"
+    await mcp_caster(platform, new["access_token"]), "a refused refresh costs the agent nothing"
+    replayed = await agent.refresh(tokens["refresh_token"])
+    assert replayed.body is not None and replayed.body["error"] == "invalid_grant"
+    assert "revoked" in await refused(platform, new["access_token"])
+    after = await agent.refresh(new["refresh_token"])
+    assert after.body is not None and after.body["error"] == "invalid_grant"
+
+
+async def test_revoking_a_refresh_token_signs_the_agent_out_and_an_access_token_only_itself(
+    platform: Platform,
+) -> None:
+    agent, caster, tokens = await signed_in(platform)
+    second = await agent.refresh(tokens["refresh_token"])
+    assert second.body is not None
+    await mcp_caster(platform, tokens["access_token"])  # remembered for a moment by this process
+    assert (await agent.revoke(tokens["access_token"])).status == 200
+    assert "revoked" in await refused(platform, tokens["access_token"])
+    await mcp_caster(platform, second.body["access_token"])
+    assert (await agent.revoke("spell_rt_unknown")).status == 200, "RFC 7009: an unknown token is no error"
+    assert (await agent.revoke(second.body["refresh_token"])).status == 200
+    assert "revoked" in await refused(platform, second.body["access_token"])
+    (key,) = [key for key in await keys.keys_of(platform.db, caster.user_id) if key.oauth_client_id]
+    assert key.revoked_at is not None, "the keys page shows the agent signed out"
+
+
+async def test_a_grant_revoked_on_the_keys_page_ends_its_tokens(platform: Platform) -> None:
+    _, caster, tokens = await signed_in(platform)
+    await mcp_caster(platform, tokens["access_token"])  # remembered for a moment by this process
+    (key,) = [key for key in await keys.keys_of(platform.db, caster.user_id) if key.oauth_client_id]
+    owner = Caster(caster.user_id, None, False)
+    with pytest.raises(SpellError, match="renews its own tokens"):
+        await keys.rotate(platform.db, platform.announcer, owner, key.id, timedelta(0), ACTOR)
+    await keys.revoke(platform.db, platform.announcer, owner, key.id, ACTOR)
+    assert "revoked" in await refused(platform, tokens["access_token"])
+
+
+async def test_an_expired_access_token_is_refused(platform: Platform) -> None:
+    short = platform.settings.model_copy(update={"oauth_access_token_s": 1})
+    platform.oauth.settings = short
+    _, _, tokens = await signed_in(platform)
+    assert tokens["expires_in"] == 1
+    await asyncio.sleep(1.5)
+    assert "expired" in await refused(platform, tokens["access_token"])
 
 
 async def test_pkce_is_required_with_s256_only(platform: Platform) -> None:
@@ -235,7 +402,7 @@ async def test_an_unregistered_redirect_uri_is_told_to_the_person_never_redirect
         assert (await agent.ask(redirect_uri=allowed)).sealed is not None, allowed
 
 
-async def test_a_confidential_client_keeps_only_its_secret_digest(
+async def test_a_confidential_client_keeps_only_its_secret_digest_and_must_send_it(
     platform: Platform,
 ) -> None:
     agent = Agent(platform.oauth, platform.oauth.issuer(BASE))
@@ -244,6 +411,10 @@ async def test_a_confidential_client_keeps_only_its_secret_digest(
     row = await platform.db.read(lambda session: session.get(OAuthClient, agent.client_id))
     assert row is not None and row.secret_sha256 == hashlib.sha256(agent.secret.encode()).hexdigest()
     assert agent.secret not in json.dumps(row.document)
+    code = (await approved(agent, await person(platform)))["code"]
+    agent.secret = "not-the-secret"
+    wrong = await agent.exchange(code)
+    assert (wrong.status, wrong.body and wrong.body["error"]) == (401, "invalid_client")
 
 
 async def test_the_person_may_deny_narrow_and_must_decide_in_time(platform: Platform) -> None:
@@ -289,7 +460,9 @@ async def test_a_metadata_document_is_fetched_through_the_gate_checked_and_kept(
     checked = await agent.ask()
     asked = await platform.oauth.consent_request(agent.issuer, checked.sealed)
     assert (asked.client_name, asked.verified_by) == ("Documented agent", AGENT_HOST)
-    await approved(agent, caster)
+    code = (await approved(agent, caster))["code"]
+    tokens = await agent.exchange(code)
+    assert tokens.status == 200, tokens.body
     assert documents.fetched == ["/client.json"], "kept for its max-age, not fetched again"
 
 
@@ -325,3 +498,16 @@ async def test_a_metadata_document_on_a_private_address_is_never_fetched(
         assert checked.refused is not None
         assert "non-public address" in checked.refused.body["error_description"], host
     assert documents.fetched == []
+
+
+async def test_spent_codes_tokens_and_unused_registrations_are_forgotten(platform: Platform) -> None:
+    agent, _, _ = await signed_in(platform)
+    idle = Agent(platform.oauth, platform.oauth.issuer(BASE))
+    await idle.register()
+    later = datetime.now(UTC) + timedelta(days=400)
+    forgotten = await platform.db.write(lambda session: forget_spent(session, later))
+    assert forgotten == 4, "the code, both tokens and the registration nobody was granted to"
+    kept = await platform.db.read(lambda session: [row.client_id for row in session.query(OAuthClient)])
+    assert kept == [agent.client_id]
+    keys_left = await platform.db.read(lambda session: session.query(ApiKey).count())
+    assert keys_left == 2, "the grant stays, with the person's own key"
