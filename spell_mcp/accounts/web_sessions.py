@@ -19,6 +19,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import AsyncOAuth2Client
@@ -72,21 +73,33 @@ def _client(settings: Settings, redirect_uri: str) -> AsyncOAuth2Client:
     )
 
 
-def start(settings: Settings, box: SecretBox, redirect_uri: str) -> tuple[str, str]:
-    """The GitHub URL to send the browser to, and the sealed flow cookie to set meanwhile."""
+def local_path(path: str | None) -> str | None:
+    """`path` if it is a path on this site (where a browser may be sent once signed in), else
+    None: never another site (`//evil.example`, `https://…`), nor anything odd."""
+    if not path or len(path) > 2000 or not path.startswith("/") or path.startswith("//"):
+        return None
+    if "\\" in path or any(ord(c) < 0x21 or ord(c) == 0x7F for c in path):
+        return None
+    parts = urlsplit(path)
+    return path if not parts.scheme and not parts.netloc else None
+
+
+def start(settings: Settings, box: SecretBox, redirect_uri: str, then: str | None = None) -> tuple[str, str]:
+    """The GitHub URL to send the browser to, and the sealed flow cookie to set meanwhile (with
+    the local path to go on to once signed in, `then`, if any)."""
     state, verifier = generate_token(32), generate_token(64)
     url, _ = _client(settings, redirect_uri).create_authorization_url(
         settings.github_authorize_url, state=state, code_verifier=verifier
     )
-    sealed = box.seal(json.dumps({"state": state, "verifier": verifier})).decode()
+    sealed = box.seal(json.dumps({"state": state, "verifier": verifier, "then": local_path(then)})).decode()
     return url, sealed
 
 
 async def finish(
     settings: Settings, box: SecretBox, redirect_uri: str, flow_cookie: str | None, code: str, state: str
-) -> GitHubAccount:
+) -> tuple[GitHubAccount, str | None]:
     """Check the flow, trade the code for a token (with the PKCE verifier), and ask GitHub whose
-    account it is."""
+    account it is; and where the browser goes on to, if the flow said."""
     opened = box.open(flow_cookie.encode(), max_age_s=FLOW_MAX_AGE_S) if flow_cookie else None
     flow = json.loads(opened) if opened else None
     if not flow or not hmac.compare_digest(str(flow["state"]), state):
@@ -110,7 +123,8 @@ async def finish(
             raise SpellError("sign_in_failed", "GitHub did not confirm the sign-in; start again") from None
     if not isinstance(profile.get("id"), int) or not isinstance(profile.get("login"), str):
         raise SpellError("sign_in_failed", "GitHub answered without an account id")
-    return GitHubAccount(id=profile["id"], login=profile["login"], name=profile.get("name"))
+    account = GitHubAccount(id=profile["id"], login=profile["login"], name=profile.get("name"))
+    return account, local_path(flow.get("then"))
 
 
 def user_for(session: Session, account: GitHubAccount) -> str:

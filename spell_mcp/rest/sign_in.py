@@ -64,11 +64,21 @@ def _secure(request: Request) -> bool:
     response_class=RedirectResponse,
     responses={302: {"description": "To GitHub's sign-in page."}, **problem_responses("not_found")},
 )
-async def sign_in_with_github(request: Request, platform: PlatformDep) -> RedirectResponse:
+async def sign_in_with_github(
+    request: Request,
+    platform: PlatformDep,
+    then: Annotated[
+        str | None,
+        Query(
+            max_length=2000,
+            description="A path on this site to go on to once signed in (else the dashboard).",
+        ),
+    ] = None,
+) -> RedirectResponse:
     """Start signing in with GitHub (a browser follows the redirect)."""
     if not web_sessions.enabled(platform.settings):
         raise SpellError("not_found", "signing in with GitHub is not configured on this platform")
-    url, flow = web_sessions.start(platform.settings, platform.secrets, _callback_url(request))
+    url, flow = web_sessions.start(platform.settings, platform.secrets, _callback_url(request), then)
     response = RedirectResponse(url, status_code=status.HTTP_302_FOUND)
     response.set_cookie(
         web_sessions.FLOW_COOKIE,
@@ -104,7 +114,7 @@ async def github_callback(
         raise SpellError("not_found", "signing in with GitHub is not configured on this platform")
     if error or not code or not state:
         raise SpellError("sign_in_failed", "GitHub did not sign you in; start again at /v1/auth/github")
-    account = await web_sessions.finish(
+    account, then = await web_sessions.finish(
         platform.settings,
         platform.secrets,
         _callback_url(request),
@@ -115,7 +125,7 @@ async def github_callback(
     lifetime = timedelta(days=platform.settings.session_days)
     address = platform.pseudonyms.of_address(request.client.host if request.client else None)
     opened = await web_sessions.sign_in_with_github(platform.db, account, lifetime, address)
-    landing = "/" if platform.settings.serves_dashboard else SIGNED_IN_PATH
+    landing = then or ("/" if platform.settings.serves_dashboard else SIGNED_IN_PATH)
     response = RedirectResponse(landing, status_code=status.HTTP_303_SEE_OTHER)
     response.delete_cookie(web_sessions.FLOW_COOKIE, path="/v1/auth/github")
     _set_session_cookies(request, response, opened, lifetime)

@@ -6,20 +6,19 @@ no page logs an error (a script the Content-Security-Policy refused would)."""
 from __future__ import annotations
 
 import secrets
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from registry import pack_directory
 from tests import wasm_modules as wat
+from tests.browser import chromium
 from tests.conftest import ROOT, RunningServer
 from tests.spellbook import write_spell
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(
     not (ROOT / "web/out/index.html").is_file(), reason="the dashboard is not built (make web)"
 )
@@ -27,15 +26,9 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    # One browser for the module, a fresh context (cookies, storage) per test. Playwright's sync
-    # API runs an event loop in this thread while it is open: what the tests' fixtures run on
-    # an event loop runs on a thread of its own (tests/conftest.py, run_async).
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
+    # One browser for the module, a fresh context (cookies, storage) per test.
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

@@ -82,6 +82,23 @@ def test_signing_in_with_github_uses_pkce_and_state(web_server: RunningServer, g
     assert session_cookie.has_nonstandard_attr("HttpOnly")
 
 
+def test_signing_in_goes_on_to_the_page_it_was_started_from_on_this_site_only(
+    web_server: RunningServer,
+) -> None:
+    """An agent's consent page starts the sign-in: the person lands back on it, never elsewhere."""
+    landings = {
+        "/consent/?request=abc": "/consent/?request=abc",
+        "//evil.example/": LANDING,
+        "https://evil.example/": LANDING,
+        "/\\evil.example": LANDING,
+    }
+    for then, landing in landings.items():
+        browser = httpx.Client(base_url=web_server.url, timeout=30)
+        started = browser.get("/v1/auth/github", params={"then": then})
+        landed = browser.get(approve(started.headers["location"]))
+        assert landed.status_code == 303 and landed.headers["location"] == landing, then
+
+
 def test_the_same_github_account_is_the_same_user(web_server: RunningServer) -> None:
     first, second = sign_in(web_server), sign_in(web_server)
     assert first.get("/v1/users/me").json()["id"] == second.get("/v1/users/me").json()["id"]

@@ -5,15 +5,31 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.http_validation_error import HTTPValidationError
 from ...models.problem import Problem
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs() -> dict[str, Any]:
+def _get_kwargs(
+    *,
+    then: None | str | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    json_then: None | str | Unset
+    if isinstance(then, Unset):
+        json_then = UNSET
+    else:
+        json_then = then
+    params["then"] = json_then
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
     _kwargs: dict[str, Any] = {
         "method": "get",
         "url": "/v1/auth/github",
+        "params": params,
     }
 
     return _kwargs
@@ -21,7 +37,7 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | Problem | None:
+) -> Any | HTTPValidationError | Problem | None:
     if response.status_code == 302:
         response_302 = cast(Any, None)
         return response_302
@@ -31,6 +47,11 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 422:
+        response_422 = HTTPValidationError.from_dict(response.json())
+
+        return response_422
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -39,7 +60,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | Problem]:
+) -> Response[Any | HTTPValidationError | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -51,20 +72,27 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Any | Problem]:
+    then: None | str | Unset = UNSET,
+) -> Response[Any | HTTPValidationError | Problem]:
     """Sign In With Github
 
      Start signing in with GitHub (a browser follows the redirect).
+
+    Args:
+        then (None | str | Unset): A path on this site to go on to once signed in (else the
+            dashboard).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Problem]
+        Response[Any | HTTPValidationError | Problem]
     """
 
-    kwargs = _get_kwargs()
+    kwargs = _get_kwargs(
+        then=then,
+    )
 
     response = client.get_httpx_client().request(
         **kwargs,
@@ -76,41 +104,54 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> Any | Problem | None:
+    then: None | str | Unset = UNSET,
+) -> Any | HTTPValidationError | Problem | None:
     """Sign In With Github
 
      Start signing in with GitHub (a browser follows the redirect).
+
+    Args:
+        then (None | str | Unset): A path on this site to go on to once signed in (else the
+            dashboard).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Problem
+        Any | HTTPValidationError | Problem
     """
 
     return sync_detailed(
         client=client,
+        then=then,
     ).parsed
 
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Any | Problem]:
+    then: None | str | Unset = UNSET,
+) -> Response[Any | HTTPValidationError | Problem]:
     """Sign In With Github
 
      Start signing in with GitHub (a browser follows the redirect).
+
+    Args:
+        then (None | str | Unset): A path on this site to go on to once signed in (else the
+            dashboard).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Problem]
+        Response[Any | HTTPValidationError | Problem]
     """
 
-    kwargs = _get_kwargs()
+    kwargs = _get_kwargs(
+        then=then,
+    )
 
     response = await client.get_async_httpx_client().request(**kwargs)
 
@@ -120,21 +161,27 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> Any | Problem | None:
+    then: None | str | Unset = UNSET,
+) -> Any | HTTPValidationError | Problem | None:
     """Sign In With Github
 
      Start signing in with GitHub (a browser follows the redirect).
+
+    Args:
+        then (None | str | Unset): A path on this site to go on to once signed in (else the
+            dashboard).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Problem
+        Any | HTTPValidationError | Problem
     """
 
     return (
         await asyncio_detailed(
             client=client,
+            then=then,
         )
     ).parsed

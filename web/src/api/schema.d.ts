@@ -3770,7 +3770,10 @@ export interface operations {
     };
     sign_in_with_github: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A path on this site to go on to once signed in (else the dashboard). */
+                then?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3792,6 +3795,15 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Problem"];
                     "application/problem+json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

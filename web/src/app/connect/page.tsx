@@ -2,30 +2,47 @@
 
 import { useEffect, useState } from "react";
 
-function configs(origin: string): { client: string; how: string; text: string }[] {
+type Way = { client: string; oauth: { how: string; text: string }; key: { how: string; text: string } };
+
+function ways(origin: string): Way[] {
   const mcp = `${origin}/mcp`;
-  const server = { url: mcp, headers: { Authorization: "Bearer YOUR_API_KEY" } };
+  const json = (value: unknown) => JSON.stringify(value, null, 2);
+  const withKey = { url: mcp, headers: { Authorization: "Bearer YOUR_API_KEY" } };
   return [
     {
       client: "Claude Code",
-      how: "Run in a terminal:",
-      text: `claude mcp add --transport http spell ${mcp} --header "Authorization: Bearer YOUR_API_KEY"`,
+      oauth: {
+        how: "Run in a terminal, then /mcp in a session and choose Authenticate:",
+        text: `claude mcp add --transport http spell ${mcp}`,
+      },
+      key: {
+        how: "Or with a key:",
+        text: `claude mcp add --transport http spell ${mcp} --header "Authorization: Bearer YOUR_API_KEY"`,
+      },
     },
     {
       client: "Claude Desktop",
-      how: "In claude_desktop_config.json (it starts a local relay to this server):",
-      text: JSON.stringify(
-        { mcpServers: { spell: { command: "spell", args: ["mcp", "--url", origin], env: { SPELL_API_KEY: "YOUR_API_KEY" } } } },
-        null,
-        2,
-      ),
+      oauth: {
+        how: "Settings → Connectors → Add custom connector, with this URL (the platform must be reachable from the internet):",
+        text: mcp,
+      },
+      key: {
+        how: "Or with a key, in claude_desktop_config.json (it starts a local relay to this server):",
+        text: json({
+          mcpServers: { spell: { command: "spell", args: ["mcp", "--url", origin], env: { SPELL_API_KEY: "YOUR_API_KEY" } } },
+        }),
+      },
     },
     {
       client: "VS Code",
-      how: "In .vscode/mcp.json:",
-      text: JSON.stringify({ servers: { spell: { type: "http", ...server } } }, null, 2),
+      oauth: { how: "In .vscode/mcp.json (VS Code asks you to sign in):", text: json({ servers: { spell: { type: "http", url: mcp } } }) },
+      key: { how: "Or with a key:", text: json({ servers: { spell: { type: "http", ...withKey } } }) },
     },
-    { client: "Cursor", how: "In ~/.cursor/mcp.json:", text: JSON.stringify({ mcpServers: { spell: server } }, null, 2) },
+    {
+      client: "Cursor",
+      oauth: { how: "In ~/.cursor/mcp.json (Cursor asks you to sign in):", text: json({ mcpServers: { spell: { url: mcp } } }) },
+      key: { how: "Or with a key:", text: json({ mcpServers: { spell: withKey } }) },
+    },
   ];
 }
 
@@ -36,15 +53,19 @@ export default function Connect() {
     <section>
       <h1>Connect an agent</h1>
       <p>
-        Each spell is one MCP tool. Create a key for the agent on the <a href="/keys/">API keys</a> page (the
-        <code> cast</code> and <code>read</code> scopes are enough), then put it in place of YOUR_API_KEY.
+        Each spell is one MCP tool. Give your agent the address below: it sends you here to sign it in, and you choose
+        what it may do, what it may spend a day and until when. It then appears on the <a href="/keys/">API keys</a>{" "}
+        page, where you can revoke it. Agents that cannot sign in take a key made there instead (the{" "}
+        <code>cast</code> and <code>read</code> scopes are enough), in place of YOUR_API_KEY.
       </p>
       {origin &&
-        configs(origin).map((config) => (
-          <article key={config.client}>
-            <h2>{config.client}</h2>
-            <p>{config.how}</p>
-            <pre tabIndex={0}>{config.text}</pre>
+        ways(origin).map((way) => (
+          <article key={way.client}>
+            <h2>{way.client}</h2>
+            <p>{way.oauth.how}</p>
+            <pre tabIndex={0}>{way.oauth.text}</pre>
+            <p>{way.key.how}</p>
+            <pre tabIndex={0}>{way.key.text}</pre>
           </article>
         ))}
     </section>

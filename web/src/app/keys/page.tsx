@@ -68,7 +68,10 @@ export default function Keys() {
   return (
     <section>
       <h1>API keys</h1>
-      <p>Give each agent or script a key of its own, with only the scopes it needs.</p>
+      <p>
+        Give each agent or script a key of its own, with only the scopes it needs. Agents you sign in with OAuth
+        (see <a href="/connect/">Connect an agent</a>) are listed here too: revoking one signs it out at once.
+      </p>
       <form onSubmit={create}>
         <label htmlFor="key-name">Name</label>
         <input id="key-name" value={name} onChange={(e) => setName(e.target.value)} required maxLength={200} />
@@ -114,7 +117,10 @@ export default function Keys() {
         <tbody>
           {keys.map((key) => (
             <tr key={key.id}>
-              <td>{key.name}</td>
+              <td>
+                {key.name}
+                {key.oauth_client_id && <span className="badge muted">agent signed in with OAuth</span>}
+              </td>
               <td>{key.scopes.join(", ")}</td>
               <td>{key.last_used_at ? new Date(key.last_used_at).toLocaleString() : "never"}</td>
               <td>{key.expires_at ? new Date(key.expires_at).toLocaleDateString() : "never"}</td>
@@ -123,9 +129,13 @@ export default function Keys() {
                   "revoked"
                 ) : (
                   <>
-                    <button type="button" onClick={() => rotate(key)} aria-label={`Rotate ${key.name}`}>
-                      Rotate
-                    </button>{" "}
+                    {!key.oauth_client_id && (
+                      <>
+                        <button type="button" onClick={() => rotate(key)} aria-label={`Rotate ${key.name}`}>
+                          Rotate
+                        </button>{" "}
+                      </>
+                    )}
                     <button type="button" onClick={() => revoke(key)} aria-label={`Revoke ${key.name}`}>
                       Revoke
                     </button>
