@@ -410,7 +410,8 @@ def start_server(
             [str(ROOT / ".venv" / "bin" / "spell"), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    # A wide margin: a server with --workers starts several processes, slow on a busy machine.
+    deadline = time.monotonic() + 180
     while True:
         if process.poll() is not None:
             raise RuntimeError(f"server exited: {(home.parent / f'server-{port}.log').read_text()}")
@@ -421,7 +422,8 @@ def start_server(
             pass
         if time.monotonic() > deadline:
             process.kill()
-            raise RuntimeError("server did not become ready")
+            log = (home.parent / f"server-{port}.log").read_text(errors="replace")[-4000:]
+            raise RuntimeError(f"server did not become ready in 180 s: {log}")
         time.sleep(0.1)
     # Outside dev mode there is no operator key until one is made (`spell users create`).
     key_file = home / "operator.key"
