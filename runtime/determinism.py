@@ -6,7 +6,8 @@ these functions linked in place of WASI's own, a cast's output depends only on i
 input, its files and its seed, so it can be run again later and give the same bytes.
 
 - Both clocks start at `EPOCH_NS` (the wall clock: 2020-01-01T00:00:00Z) and advance by one
-  microsecond at each reading, so time still moves forward for code that measures it.
+  microsecond at each reading, so time still moves forward for code that measures it, and by as
+  long as the guest asked to sleep (runtime/sleeps.py) at each sleep.
 - Random bytes are a BLAKE2b stream keyed by the seed (the cast id): unpredictable without it,
   the same with it.
 """
@@ -41,6 +42,14 @@ class FixedSources:
     def now_ns(self) -> int:
         self._now_ns += TICK_NS
         return self._now_ns
+
+    def reading_ns(self) -> int:
+        """The clocks' last reading, without advancing them."""
+        return self._now_ns
+
+    def advance(self, nanoseconds: int) -> None:
+        """The guest slept: its clocks move on by as long as it asked."""
+        self._now_ns += nanoseconds
 
     def random(self, size: int) -> bytes:
         while len(self._buffer) < size:

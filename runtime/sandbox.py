@@ -39,6 +39,7 @@ from runtime.errors import SpellRunError
 from runtime.limits import Limits
 from runtime.net import CastNetwork, NetworkGate
 from runtime.policy import SCRATCH_GUEST_PATH, Policy
+from runtime.sleeps import MONOTONIC, define_bounded_poll
 from runtime.usage import ResourceUsage
 
 WASM_PAGE = 65536
@@ -156,6 +157,28 @@ class _Cast:
         # Made on the first network call: most casts never make one.
         self.network: CastNetwork | None = None
         self.sources = FixedSources(policy.seed) if policy.seed is not None else None
+        # When WASI's monotonic clock read 0 (the guest's WASI context was made): reset by `_run`.
+        self.monotonic_base_ns = time.monotonic_ns()
+
+    def now_ns(self, clock: int) -> int:
+        """What the guest reads from WASI's realtime or monotonic `clock` now."""
+        if self.sources is not None:
+            return self.sources.reading_ns()
+        return time.monotonic_ns() - self.monotonic_base_ns if clock == MONOTONIC else time.time_ns()
+
+    def sleep_ns(self, nanoseconds: int) -> bool:
+        """A guest's sleep (runtime/sleeps.py): at most until the deadline, and not once stopped.
+        Whether it slept the whole time; if not, the cast ends as `failure` says."""
+        wanted = nanoseconds / 1e9
+        left = self.deadline - time.perf_counter()
+        stop = self.stop or threading.Event()
+        if stop.wait(max(0.0, min(wanted, left))):
+            self.failure = _cancelled()
+        elif wanted > left:
+            self.failure = _timed_out(self.limits)
+        elif self.sources is not None:
+            self.sources.advance(nanoseconds)
+        return self.failure is None
 
     def net(self) -> CastNetwork:
         if self.network is None:
@@ -184,6 +207,8 @@ class Sandbox:
         # For deterministic spells: the same, with fixed clocks and random source.
         self.fixed_linker = self._new_linker()
         define_fixed_sources(self.fixed_linker, self._fixed_sources)
+        for linker in (self.linker, self.fixed_linker):
+            define_bounded_poll(linker, self._running_cast)
         self.artifact_dir = artifact_dir / WASMTIME_VERSION / ENGINE_PROFILE
         self.artifact_dir.mkdir(parents=True, exist_ok=True)
         self._wasm_loader = wasm_loader
@@ -360,6 +385,7 @@ class Sandbox:
             if cast.scratch is not None:
                 wasi.preopen_dir(cast.scratch, SCRATCH_GUEST_PATH, fs_mutable=True)
             store.set_wasi(wasi)
+            cast.monotonic_base_ns = time.monotonic_ns()
             store.set_limits(memory_size=limits.max_memory_bytes, instances=1, tables=4, memories=1)
             store.set_fuel(limits.fuel)
             # The watchdog runs on every epoch tick from here on; a cast shorter than a tick
@@ -441,10 +467,12 @@ class Sandbox:
         if cast is None:
             return 0
         limits = cast.limits
-        if cast.stop is not None and cast.stop.is_set():
-            cast.failure = SpellRunError("cast_cancelled", "the cast was cancelled")
+        if cast.failure is not None:  # decided in a host call (a sleep cut short)
+            pass
+        elif cast.stop is not None and cast.stop.is_set():
+            cast.failure = _cancelled()
         elif time.perf_counter() > cast.deadline:
-            cast.failure = SpellRunError("spell_timeout", f"the spell ran longer than {limits.timeout_ms} ms")
+            cast.failure = _timed_out(limits)
         elif os.fstat(cast.files.stdout_fd).st_size > limits.max_output_bytes:
             cast.failure = _output_too_large(limits)
         elif os.fstat(cast.files.stderr_fd).st_size > limits.max_output_bytes:
@@ -476,8 +504,12 @@ class Sandbox:
         )
         return linker
 
-    def _fixed_sources(self) -> FixedSources | None:
+    def _running_cast(self) -> _Cast | None:
         cast: _Cast | None = getattr(self._thread, "cast", None)
+        return cast
+
+    def _fixed_sources(self) -> FixedSources | None:
+        cast = self._running_cast()
         return cast.sources if cast is not None else None
 
     def _http_request(
@@ -580,6 +612,14 @@ _EPOCH_CALLBACK = ctypes.CFUNCTYPE(
 )
 _NO_FINALIZER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)()
 _DEADLINE_CONTINUE = 0
+
+
+def _cancelled() -> SpellRunError:
+    return SpellRunError("cast_cancelled", "the cast was cancelled")
+
+
+def _timed_out(limits: Limits) -> SpellRunError:
+    return SpellRunError("spell_timeout", f"the spell ran longer than {limits.timeout_ms} ms")
 
 
 def _output_too_large(limits: Limits) -> SpellRunError:

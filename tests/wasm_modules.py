@@ -250,3 +250,47 @@ def reads_clock_and_random(random_bytes: int = 16, *, out_of_bounds: bool = Fals
 def decode_letters(text: str) -> bytes:
     """The bytes `reads_clock_and_random` wrote: errno first, then random bytes, then clocks."""
     return bytes((ord(text[i]) - 97) | ((ord(text[i + 1]) - 97) << 4) for i in range(0, len(text), 2))
+
+
+def sleeps(ms: int, *, absolute: bool = False, clock: int = 1, and_read_stdin: bool = False) -> bytes:
+    """Sleeps `ms` milliseconds on WASI's `clock` (1: monotonic, 0: realtime) with one clock
+    subscription to poll_oneoff (`absolute`: until a time read from that clock first), then writes
+    `{}` and exits 0. Exits with the errno when poll_oneoff fails, 99 when its one event is not the
+    clock's. With `and_read_stdin`, stdin's readiness is subscribed too, and its event expected
+    instead of the clock's."""
+    nanoseconds = ms * 1_000_000
+    # Subscriptions at 0 (48 bytes each): userdata, tag (0: clock, 1: fd_read), clock id or fd,
+    # timeout, precision, flags (1: abstime). The event at 256 (32 bytes), their number at 512.
+    timeout = f"(i64.const {nanoseconds})"
+    if absolute:
+        timeout = f"(i64.add (i64.load (i32.const 1024)) {timeout})"
+    stdin = """
+        (i64.store (i32.const 48) (i64.const 8))
+        (i32.store8 (i32.const 56) (i32.const 1))
+        (i32.store (i32.const 64) (i32.const 0))"""
+    return wat2wasm(f"""
+    (module
+      (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "clock_time_get" (func $clock (param i32 i64 i32) (result i32)))
+      {_WASI_IO}
+      (memory (export "memory") 1)
+      (data (i32.const 2048) "{{}}")
+      (func (export "_start") (local $errno i32)
+        (drop (call $clock (i32.const {clock}) (i64.const 1) (i32.const 1024)))
+        (i64.store (i32.const 0) (i64.const 7))
+        (i32.store8 (i32.const 8) (i32.const 0))
+        (i32.store (i32.const 16) (i32.const {clock}))
+        (i64.store (i32.const 24) {timeout})
+        (i64.store (i32.const 32) (i64.const 0))
+        (i32.store16 (i32.const 40) (i32.const {1 if absolute else 0}))
+        {stdin if and_read_stdin else ""}
+        (local.set $errno (call $poll
+          (i32.const 0) (i32.const 256) (i32.const {2 if and_read_stdin else 1}) (i32.const 512)))
+        (if (local.get $errno) (then (call $proc_exit (local.get $errno))))
+        (if (i32.or (i32.ne (i32.load (i32.const 512)) (i32.const 1))
+                    (i64.ne (i64.load (i32.const 256)) (i64.const {8 if and_read_stdin else 7})))
+          (then (call $proc_exit (i32.const 99))))
+        (i32.store (i32.const 0) (i32.const 2048))
+        (i32.store (i32.const 4) (i32.const 2))
+        (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+    """)
