@@ -62,7 +62,10 @@ def _secure(request: Request) -> bool:
     tags=["users"],
     status_code=status.HTTP_302_FOUND,
     response_class=RedirectResponse,
-    responses={302: {"description": "To GitHub's sign-in page."}, **problem_responses("not_found")},
+    responses={
+        302: {"description": "To GitHub's sign-in page."},
+        **problem_responses("not_found", "request_invalid"),
+    },
 )
 async def sign_in_with_github(
     request: Request,

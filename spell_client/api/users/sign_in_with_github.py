@@ -42,6 +42,11 @@ def _parse_response(
         response_302 = cast(Any, None)
         return response_302
 
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
     if response.status_code == 404:
         response_404 = Problem.from_dict(response.json())
 

@@ -3787,6 +3787,16 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `request_invalid`: Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description `not_found`: Not found */
             404: {
                 headers: {
